@@ -1,0 +1,1 @@
+//! kcodec codecs (work in progress).

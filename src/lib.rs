@@ -1,0 +1,2 @@
+//! kcodec: typed Kafka keys and values.
+pub use kcodec_codecs as codecs;
