@@ -1,0 +1,68 @@
+//! The error every codec returns.
+
+use std::error::Error as StdError;
+
+/// Why a value could not be encoded or decoded.
+///
+/// Each variant names the problem; wrapped errors keep their source (see
+/// [`std::error::Error::source`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A fixed-size deserializer got the wrong number of bytes. The wording is the Java client's
+    /// (`Size of data received by IntegerDeserializer is not 4`) with the Rust type's name.
+    #[error(
+        "size of data received by {deserializer} deserializer is not {expected} (received {actual} bytes)"
+    )]
+    Size {
+        /// The deserializer's name (`i32`, `f64`, `bool`…).
+        deserializer: &'static str,
+        /// The size it needs.
+        expected: usize,
+        /// The size it got.
+        actual: usize,
+    },
+    /// A null key or value reached a deserializer of a type that can't be null. Deserialize into
+    /// `Option<T>` to accept tombstones.
+    #[error(
+        "null {target} received by {deserializer} deserializer (deserialize into Option<_> to accept null)"
+    )]
+    UnexpectedNull {
+        /// The deserializer's name.
+        deserializer: &'static str,
+        /// `key` or `value`.
+        target: crate::Target,
+    },
+    /// The unit (Java `Void`) deserializer accepts only null.
+    #[error("data should be null for a unit (Void) deserializer, received {0} bytes")]
+    NotNull(usize),
+    /// The bool deserializer accepts only `0x00` and `0x01`.
+    #[error("unexpected byte 0x{0:02x} received by bool deserializer (expected 0x00 or 0x01)")]
+    InvalidBool(u8),
+    /// String data is not UTF-8.
+    #[error("string data is not valid UTF-8")]
+    Utf8(#[source] std::str::Utf8Error),
+    /// UUID data is not a 36-character UUID string.
+    #[error("error parsing data into UUID")]
+    Uuid(#[source] uuid::Error),
+    /// A Java `List` layout was malformed.
+    #[error(transparent)]
+    List(#[from] crate::builtin::ListError),
+    /// The Confluent wire format (magic byte, schema id, message indexes) was malformed.
+    #[error(transparent)]
+    Wire(#[from] crate::wire::WireError),
+    /// JSON could not be written or read.
+    #[cfg(feature = "json")]
+    #[error("JSON codec: {0}")]
+    Json(#[from] serde_json::Error),
+    /// An error from a codec outside this crate (a closure, a user's serializer).
+    #[error(transparent)]
+    Custom(Box<dyn StdError + Send + Sync + 'static>),
+}
+
+impl Error {
+    /// Wraps any error from user code as [`Error::Custom`], keeping it as the source.
+    pub fn custom(error: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
+        Error::Custom(error.into())
+    }
+}
