@@ -55,6 +55,13 @@ pub enum Error {
     #[cfg(feature = "json")]
     #[error("JSON codec: {0}")]
     Json(#[from] serde_json::Error),
+    /// A schema codec needs registry I/O first: await the codec's `resolve` for this and call it
+    /// again (the async clients do; see [`crate::resolve`]).
+    #[error("{0}: resolve it asynchronously before encoding or decoding")]
+    Unresolved(crate::Unresolved),
+    /// `resolve` was asked for something this codec can't load.
+    #[error("this codec cannot resolve what was asked: {0}")]
+    CannotResolve(crate::Unresolved),
     /// An error from a codec outside this crate (a closure, a user's serializer).
     #[error(transparent)]
     Custom(Box<dyn StdError + Send + Sync + 'static>),

@@ -41,12 +41,14 @@ mod context;
 mod error;
 #[cfg(feature = "json")]
 pub mod json;
+pub mod resolve;
 pub mod testing;
 pub mod wire;
 
 pub use bytes::{Bytes, BytesMut};
 pub use context::{DeserializeContext, Header, Headers, SerializeContext, Target};
 pub use error::Error;
+pub use resolve::{ResolveFuture, Unresolved};
 
 /// What a serializer produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,6 +73,13 @@ pub trait Serializer<T: ?Sized> {
         ctx: &mut SerializeContext<'_>,
         out: &mut BytesMut,
     ) -> Result<Serialized, Error>;
+
+    /// Loads what [`serialize`](Serializer::serialize) reported missing with
+    /// [`Error::Unresolved`] (registers or looks up a schema), so that the next call succeeds.
+    /// Async layers call it; see [`resolve`]. The default has nothing to load.
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        resolve::nothing_to_resolve(need)
+    }
 }
 
 /// Turns the bytes of a record's key or value back into a `T`.
@@ -89,6 +98,13 @@ pub trait Deserializer<T> {
         ctx: &DeserializeContext<'_>,
     ) -> Result<T, Error> {
         self.deserialize(data.map(|b| &b[..]), ctx)
+    }
+
+    /// Loads what [`deserialize`](Deserializer::deserialize) reported missing with
+    /// [`Error::Unresolved`] (fetches a writer schema), so that the next call succeeds.
+    /// Async layers call it; see [`resolve`]. The default has nothing to load.
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        resolve::nothing_to_resolve(need)
     }
 }
 
