@@ -5,8 +5,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kcodec_codecs::resolve::{self, ResolveFuture};
 use kcodec_codecs::wire::{self, SchemaId};
 use kcodec_codecs::{
-    DeserializeContext, Deserializer, Error, Headers, SerializeContext, Serialized, Serializer,
-    Target, Unresolved, builtin::StringSerde,
+    DeserializeContext, Error, Headers, SerializeContext, Serialized, Serializer, Target,
+    Unresolved, builtin::StringSerde,
 };
 use std::collections::HashMap;
 use std::sync::Mutex;
