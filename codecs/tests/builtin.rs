@@ -398,3 +398,16 @@ proptest! {
         let _ = decode::<Vec<Option<String>>, _>(&ListSerde::new(StringSerde), Some(&data));
     }
 }
+
+#[test]
+fn traits_are_object_safe() {
+    let serdes: Vec<Box<dyn kcodec_codecs::Serializer<i32> + Send + Sync>> =
+        vec![Box::new(I32Serde), Box::new(kcodec_codecs::json::JsonSerde)];
+    let encoded: Vec<Vec<u8>> = serdes.iter().map(|s| bytes_of(&**s, &7)).collect();
+    assert_eq!(encoded, [vec![0, 0, 0, 7], b"7".to_vec()]);
+    let de: Box<dyn Deserializer<Option<i32>>> = Box::new(I32Serde);
+    assert_eq!(
+        decode::<Option<i32>, _>(&*de, Some(&[0, 0, 1, 0])).unwrap(),
+        Some(256)
+    );
+}
