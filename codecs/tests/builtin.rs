@@ -16,7 +16,7 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-fn bytes_of<T: ?Sized, S: kcodec_codecs::Serializer<T>>(serde: &S, v: &T) -> Vec<u8> {
+fn bytes_of<T: ?Sized, S: kcodec_codecs::Serializer<T> + ?Sized>(serde: &S, v: &T) -> Vec<u8> {
     encode(serde, v).unwrap().expect("non-null").to_vec()
 }
 
