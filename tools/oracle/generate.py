@@ -366,7 +366,9 @@ def pb_cases():
         "priority": "PRIORITY_HIGH",
         "status": "STATUS_SHIPPED",
         "lines": [{"sku": "A", "quantity": 2, "priceCents": "1999"}, {"sku": "B", "quantity": 1, "priceCents": "-5"}],
-        "attributes": {"gift": "yes", "note": "ring bell"},
+        # one entry only: the protobuf runtime serializes map entries in an order that
+        # changes from process to process, which would make the fixture bytes unstable
+        "attributes": {"gift": "yes"},
         "tags": ["x", "y"],
         "cardToken": "tok_123",
     }
