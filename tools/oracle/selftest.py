@@ -152,6 +152,53 @@ def roundtrip_tests():
     check("bad op is a request error", "error" in bad, str(bad))
 
 
+def reader_schema_test():
+    user = json.load(open(os.path.join(FIXTURES, "avro", "avro_user_vector.json"), encoding="utf-8"))
+    reader = '{"type":"record","name":"User","fields":[{"name":"name","type":"string"},{"name":"age","type":"int","default":-1}]}'
+    dec = call(
+        {
+            "op": "decode",
+            "format": "avro",
+            "topic": "users",
+            "schemas": schemas_of(user),
+            "frames": [user["frames"][0]],
+            "reader_schema": reader,
+        }
+    )
+    check("avro decode with reader_schema", dec.get("values") == [{"name": "alice", "age": -1}], str(dec))
+
+
+def http_registry_test():
+    """registry_url: the same requests against an HTTP registry (endpoint_probe's stub)."""
+    import http.server
+    import threading
+
+    sys.path.insert(0, HERE)
+    import endpoint_probe
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), endpoint_probe.Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}"
+    try:
+        user = json.load(open(os.path.join(FIXTURES, "avro", "avro_user_vector.json"), encoding="utf-8"))
+        schemas = [{"subject": "users-value", "schema_type": "AVRO", "schema": user["schema"]}]
+        enc = call({"op": "encode", "format": "avro", "topic": "users", "schemas": schemas, "registry_url": url, "values": [user["value"]]})
+        check("http registry encode", enc.get("frames") == [{"hex": user["frames"][0]["hex"], "headers": {}}], str(enc))
+        dec = call(
+            {"op": "decode", "format": "avro", "topic": "users", "schemas": schemas, "registry_url": url, "frames": user["frames"]}
+        )
+        check("http registry decode (prefix + header/GUID)", dec.get("values") == [user["value"]] * 2, str(dec))
+        fx = json.load(open(os.path.join(FIXTURES, "protobuf", "pb_import_reference.json"), encoding="utf-8"))
+        req = {**base_request(fx), "registry_url": url, "register": False}
+        del req["schemas"]
+        enc = call({**req, "op": "encode", "values": [fx["value"]]})
+        frames = enc.get("frames", [])
+        dec = call({**req, "op": "decode", "frames": frames})
+        check("http registry protobuf with reference", dec.get("values") == [fx["value"]], f"{enc} {dec}")
+    finally:
+        srv.shutdown()
+
+
 def determinism_test():
     p = subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), "--check"], capture_output=True, text=True)
     check("generate.py --check (fixtures deterministic and current)", p.returncode == 0, p.stdout + p.stderr[-2000:])
@@ -160,6 +207,8 @@ def determinism_test():
 def main():
     fixture_tests()
     roundtrip_tests()
+    reader_schema_test()
+    http_registry_test()
     determinism_test()
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
