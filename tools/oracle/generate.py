@@ -20,7 +20,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import oracle_lib as L  # noqa: E402
-from confluent_kafka.schema_registry import Schema  # noqa: E402
+from confluent_kafka.schema_registry import Schema, SchemaReference  # noqa: E402
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer  # noqa: E402
 from confluent_kafka.schema_registry.common.avro import _schema_loads  # noqa: E402
 from confluent_kafka.schema_registry.common.protobuf import _create_index_array, _schema_to_str  # noqa: E402
@@ -317,6 +317,21 @@ def avro_cases():
         preregister=[{"schema": json.dumps(USER_V1, separators=(",", ":"))}, {"schema": json.dumps(USER, separators=(",", ":"))}],
     )
     add(
+        "avro_schema_reference",
+        '{"type":"record","name":"Customer","namespace":"kcodec.oracle","fields":['
+        '{"name":"name","type":"string"},{"name":"home","type":"kcodec.oracle.Address"},'
+        '{"name":"work","type":["null","kcodec.oracle.Address"],"default":null}]}',
+        {"name": "Ann", "home": {"street": "1 Elm", "zip": 1234}, "work": {"street": "2 Oak", "zip": 5678}},
+        refs=[
+            {
+                "name": "kcodec.oracle.Address",
+                "subject": "kcodec.oracle.Address",
+                "schema": '{"type":"record","name":"Address","namespace":"kcodec.oracle","fields":'
+                '[{"name":"street","type":"string"},{"name":"zip","type":"int"}]}',
+            }
+        ],
+    )
+    add(
         "avro_lookup_big_id",
         '"string"',
         "id is 0x01020304",
@@ -526,9 +541,18 @@ def build_serde(case, registry):
     fmt = case["format"]
     conf = dict(case.get("config") or {})
     if fmt == "avro":
-        parsed = L.avro_parse(_schema_loads(case["schema_text"]).schema_str)
-        to_json = lambda v: L.avro_to_json(parsed, v)  # noqa: E731
-        ser = lambda extra: AvroSerializer(registry, case["schema_text"], conf={**conf, **extra})  # noqa: E731
+        schema = _schema_loads(case["schema_text"])
+        if case.get("refs"):
+            # the referenced schemas were registered (version 1) by preregister()
+            schema = Schema(
+                schema.schema_str, "AVRO", [SchemaReference(r["name"], r["subject"], 1) for r in case["refs"]]
+            )
+        named = L.avro_named_schemas(registry, schema)
+        parsed = L.avro_parse(schema.schema_str, named)
+        case["_avro"] = (parsed, named)
+        to_json = lambda v: L.avro_to_json(parsed, v, named)  # noqa: E731
+        ser_schema = schema if case.get("refs") else case["schema_text"]
+        ser = lambda extra: AvroSerializer(registry, ser_schema, conf={**conf, **extra})  # noqa: E731
         de = AvroDeserializer(registry)
         return ser, de, to_json, case["value"]
     if fmt == "protobuf":
@@ -546,6 +570,8 @@ def build_serde(case, registry):
 
 def preregister(case, registry):
     subject_record = None
+    for r in case.get("refs", []):
+        registry.register_with(r["subject"], Schema(r["schema"], L.FORMAT_TO_SCHEMA_TYPE[case["format"]]))
     for p in case.get("preregister", []):
         if case["format"] == "protobuf":
             cls = L.pb_message_class(L.PROTO_DIR, p["message"])
@@ -590,7 +616,7 @@ def run_case(case):
 
     # the JSON value must carry everything: re-encoding it gives the same bytes
     if case["format"] == "avro":
-        again = L.avro_from_json(L.avro_parse(_schema_loads(case["schema_text"]).schema_str), value_json)
+        again = L.avro_from_json(*case["_avro"][:1], value_json, case["_avro"][1])
     elif case["format"] == "protobuf":
         again = L.pb_from_json(type(obj), value_json)
     else:

@@ -119,8 +119,9 @@ def decode(req):
             obj = de(data, _ctx(req, dict(headers)))
             if fmt == "avro":
                 schema = _schema_loads(reader) if reader else _writer_schema(registry, data, headers, req, fmt)
-                parsed = L.avro_parse(schema.schema_str, L.avro_named_schemas(registry, schema))
-                values.append(L.avro_to_json(parsed, obj))
+                named = L.avro_named_schemas(registry, schema)
+                parsed = L.avro_parse(schema.schema_str, named)
+                values.append(L.avro_to_json(parsed, obj, named))
             elif fmt == "protobuf":
                 values.append(L.pb_to_json(obj))
             else:
@@ -141,8 +142,9 @@ def encode(req):
         entry = req["schemas"][idx]
         schema = L.schema_from_json(entry)
         ser = AvroSerializer(registry, schema, conf=conf)
-        parsed = L.avro_parse(_schema_loads(schema.schema_str).schema_str, L.avro_named_schemas(registry, schema))
-        to_obj = lambda v: L.avro_from_json(parsed, v)  # noqa: E731
+        named = L.avro_named_schemas(registry, schema)
+        parsed = L.avro_parse(_schema_loads(schema.schema_str).schema_str, named)
+        to_obj = lambda v: L.avro_from_json(parsed, v, named)  # noqa: E731
     elif fmt == "protobuf":
         cls = _pb_class(req)
         ser = ProtobufSerializer(cls, registry, conf=conf)
