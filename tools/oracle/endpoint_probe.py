@@ -126,7 +126,7 @@ def main():
 
     def avro_prefix(c):
         data = AvroSerializer(c, user)({"name": "a"}, ctx("t"))
-        AvroDeserializer(c)(data, ctx("t"))
+        AvroDeserializer(SchemaRegistryClient({"url": url}))(data, ctx("t"))
 
     def avro_header(c):
         h = {}
