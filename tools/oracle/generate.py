@@ -10,6 +10,7 @@ byte-identical on every run. See tools/oracle/README.md for the file format.
 """
 
 import argparse
+import io
 import datetime as dt
 import decimal
 import json
@@ -626,8 +627,6 @@ def run_case(case):
 
     # find what was registered / used
     sid = SchemaId(L.FORMAT_TO_SCHEMA_TYPE[case["format"]])
-    import io
-
     sid.from_bytes(io.BytesIO(prefix_bytes))
     schema = registry.get_schema(sid.id)
     rs = None
@@ -680,8 +679,6 @@ def wire_fixture():
     for path in ([0], [1], [0, 0], [127, 8, 9], [128], [1, 0, 0]):
         sid = SchemaId("PROTOBUF", 1, None, path)
         full = sid.id_to_bytes()
-        import io
-
         back = SchemaId("PROTOBUF")
         back.from_bytes(io.BytesIO(full))
         out["message_indexes"].append(
@@ -701,7 +698,7 @@ def wire_fixture():
                 "prefix_frame_hex": sid.id_to_bytes().hex(),
             }
         )
-    out["empty_index_array_decodes_to"] = SchemaId._read_index_array(__import__("io").BytesIO(b"\x00"))
+    out["empty_index_array_decodes_to"] = SchemaId._read_index_array(io.BytesIO(b"\x00"))
     out["pinned_guids"] = {str(k): L.pinned_guid(k) for k in range(1, 5)}
     return out
 

@@ -8,7 +8,6 @@ per-frame errors; non-zero only when the request itself is unusable, with
     echo '{"op":"decode", ...}' | .venv/bin/python tools/oracle/oracle.py
 """
 
-import io
 import json
 import os
 import sys
@@ -17,7 +16,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import oracle_lib as L  # noqa: E402
-from confluent_kafka.schema_registry import Schema, dual_schema_id_deserializer  # noqa: E402
+from confluent_kafka.schema_registry import dual_schema_id_deserializer  # noqa: E402
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer  # noqa: E402
 from confluent_kafka.schema_registry.common.avro import _schema_loads  # noqa: E402
 from confluent_kafka.schema_registry.common.serde import SchemaId  # noqa: E402
