@@ -31,13 +31,13 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             ),
         ));
     }
-    if let Some(ns) = &c.namespace {
-        if !ns.split('.').all(valid_avro_name) {
-            return Err(syn::Error::new(
-                input.ident.span(),
-                format!("\"{ns}\" is not a valid Avro namespace"),
-            ));
-        }
+    if let Some(ns) = &c.namespace
+        && !ns.split('.').all(valid_avro_name)
+    {
+        return Err(syn::Error::new(
+            input.ident.span(),
+            format!("\"{ns}\" is not a valid Avro namespace"),
+        ));
     }
     let full_name = match &c.namespace {
         Some(ns) if !ns.is_empty() => format!("{ns}.{name}"),
