@@ -8,6 +8,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `json` (default) | [`json::JsonSerde`]: any serde type as compact JSON |
+//! | `derive` | `#[derive(Record)]` and the [`record`] traits: a type's Avro schema, name, key and topic |
 //!
 //! Always present: the codec traits ([`Serializer`], [`Deserializer`]), the Java-identical
 //! built-in serdes ([`builtin`]) and the Confluent wire format ([`wire`]).
@@ -32,6 +33,16 @@ pub use kcodec_codecs::{
 #[cfg(feature = "json")]
 pub use kcodec_codecs::json;
 
+#[cfg(feature = "derive")]
+pub use kcodec_codecs::record::{self, Keyed, Record};
+/// `#[derive(Record)]`: see [`kcodec_derive`].
+#[cfg(feature = "derive")]
+pub use kcodec_derive::Record;
+
+#[doc(hidden)]
+#[cfg(feature = "derive")]
+pub use kcodec_codecs::__private;
+
 /// The names most programs need: `use kcodec::prelude::*;`.
 pub mod prelude {
     pub use kcodec_codecs::builtin::{
@@ -40,10 +51,14 @@ pub mod prelude {
     };
     #[cfg(feature = "json")]
     pub use kcodec_codecs::json::JsonSerde;
+    #[cfg(feature = "derive")]
+    pub use kcodec_codecs::record::{Keyed, Record};
     pub use kcodec_codecs::{
         Bytes, BytesMut, DeserializeContext, Deserializer, Headers, SerializeContext, Serialized,
         Serializer, Target,
     };
+    #[cfg(feature = "derive")]
+    pub use kcodec_derive::Record;
 }
 
 /// The README's example, compiled and run as a doctest.
