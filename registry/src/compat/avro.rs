@@ -258,23 +258,7 @@ impl Ctx<'_> {
             );
             return;
         }
-        let (rb, wb) = (base(reader), base(writer));
-        // Guard recursion through named types.
-        let key = match (&rb, &wb) {
-            (Base::Record(r), Base::Record(w)) => {
-                Some((r.name.fullname(None), w.name.fullname(None)))
-            }
-            _ => None,
-        };
-        if let Some(key) = &key {
-            if !self.seen.insert(key.clone()) {
-                return;
-            }
-        }
-        self.check_base(rb, wb, path, depth);
-        if let Some(key) = key {
-            self.seen.remove(&key);
-        }
+        self.check_base(base(reader), base(writer), path, depth);
     }
 
     fn check_base(&mut self, rb: Base<'_>, wb: Base<'_>, path: &str, depth: usize) {
@@ -445,6 +429,22 @@ impl Ctx<'_> {
     }
 
     fn check_record(&mut self, r: &RecordSchema, w: &RecordSchema, path: &str, depth: usize) {
+        // Guard recursion through named types: a pair under comparison is assumed compatible.
+        let key = (r.name.fullname(None), w.name.fullname(None));
+        if !self.seen.insert(key.clone()) {
+            return;
+        }
+        self.check_record_fields(r, w, path, depth);
+        self.seen.remove(&key);
+    }
+
+    fn check_record_fields(
+        &mut self,
+        r: &RecordSchema,
+        w: &RecordSchema,
+        path: &str,
+        depth: usize,
+    ) {
         if !names_match(&r.name, &r.aliases, &w.name) {
             self.err(
                 path,
