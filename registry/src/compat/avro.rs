@@ -462,11 +462,11 @@ impl Ctx<'_> {
             } else {
                 format!("{path}.{}", rf.name)
             };
-            let wf = w.fields.iter().find(|wf| wf.name == rf.name).or_else(|| {
-                w.fields
-                    .iter()
-                    .find(|wf| rf.aliases.iter().any(|a| *a == wf.name))
-            });
+            let wf = w
+                .fields
+                .iter()
+                .find(|wf| wf.name == rf.name)
+                .or_else(|| w.fields.iter().find(|wf| rf.aliases.contains(&wf.name)));
             match wf {
                 Some(wf) => self.check(&rf.schema, &wf.schema, &field_path, depth + 1),
                 None if rf.default.is_some() => {}

@@ -227,21 +227,21 @@ impl<'a> Ctx<'a> {
                 Some((d, f)) => (d, f),
                 None => (r, ""),
             };
-            let doc = if doc_name.is_empty() {
-                node.doc
+            let (doc, pointer) = if let Some(d) = side.references.get(r) {
+                (d, "")
+            } else if doc_name.is_empty() {
+                (node.doc, fragment)
             } else {
-                side.references
-                    .get(r)
-                    .or_else(|| side.references.get(doc_name))
-                    .ok_or_else(|| format!("cannot resolve $ref '{r}'"))?
+                let d = side
+                    .references
+                    .get(doc_name)
+                    .ok_or_else(|| format!("cannot resolve $ref '{r}'"))?;
+                (d, fragment)
             };
-            let target = if side.references.contains_key(r) && !doc_name.is_empty() {
-                Some(doc)
-            } else if fragment.is_empty() {
+            let target = if pointer.is_empty() {
                 Some(doc)
             } else {
-                let pointer = fragment.replace("%25", "%");
-                doc.pointer(&pointer)
+                doc.pointer(pointer)
             };
             let target = target.ok_or_else(|| format!("cannot resolve $ref '{r}'"))?;
             node = Node {
@@ -302,7 +302,7 @@ impl<'a> Ctx<'a> {
                 &merged
             }
             Some(m) => m,
-            None => &*EMPTY,
+            None => &EMPTY,
         };
         self.check_maps(r, rm, w, wm, path, depth);
         self.seen.remove(&key);
