@@ -107,6 +107,7 @@ pub fn can_read(reader: &AvroSchema, writer: &AvroSchema) -> Vec<String> {
         reader_names: &reader.names,
         writer_names: &writer.names,
         seen: HashSet::new(),
+        proven: HashSet::new(),
         errors: Vec::new(),
     };
     let path = match &reader.root {
@@ -168,6 +169,8 @@ struct Ctx<'a> {
     writer_names: &'a HashMap<String, Schema>,
     /// (reader full name, writer full name) pairs under comparison.
     seen: HashSet<(String, String)>,
+    /// Record pairs already found compatible.
+    proven: HashSet<(String, String)>,
     errors: Vec<String>,
 }
 
@@ -431,11 +434,16 @@ impl Ctx<'_> {
     fn check_record(&mut self, r: &RecordSchema, w: &RecordSchema, path: &str, depth: usize) {
         // Guard recursion through named types: a pair under comparison is assumed compatible.
         let key = (r.name.fullname(None), w.name.fullname(None));
-        if !self.seen.insert(key.clone()) {
+        if self.proven.contains(&key) || !self.seen.insert(key.clone()) {
             return;
         }
+        let before = self.errors.len();
         self.check_record_fields(r, w, path, depth);
         self.seen.remove(&key);
+        if self.errors.len() == before {
+            // Memoized, like Java's checker, so nested unions of records stay polynomial.
+            self.proven.insert(key);
+        }
     }
 
     fn check_record_fields(
