@@ -135,7 +135,7 @@ fn protobuf_evolution_table() {
                 "message Order { Money id = 1; string note = 2; } message Money { int64 units = 1; }",
             ),
             L::Backward,
-            Some("type changed from int32 (writer) to message Money (reader)"),
+            Some("kind changed from int32 (writer) to message Money (reader)"),
         ),
         case(
             "message type changed",
@@ -145,11 +145,25 @@ fn protobuf_evolution_table() {
             Some("type changed from message A (writer) to message B (reader)"),
         ),
         case(
-            "enum type changed",
+            "enum type changed (both general numbers, as Confluent groups them)",
             &p3("message Order { E x = 1; } enum E { E0 = 0; } enum F { F0 = 0; }"),
             &p3("message Order { F x = 1; } enum E { E0 = 0; } enum F { F0 = 0; }"),
+            L::Full,
+            None,
+        ),
+        case(
+            "enum to int32",
+            &p3("message Order { E x = 1; } enum E { E0 = 0; }"),
+            &p3("message Order { int32 x = 1; } enum E { E0 = 0; }"),
+            L::Full,
+            None,
+        ),
+        case(
+            "enum to string",
+            &p3("message Order { E x = 1; } enum E { E0 = 0; }"),
+            &p3("message Order { string x = 1; } enum E { E0 = 0; }"),
             L::Backward,
-            Some("enum E (writer) to enum F (reader)"),
+            Some("type changed from enum E (writer) to string (reader)"),
         ),
         case(
             "enum value added and removed",
@@ -187,11 +201,11 @@ fn protobuf_evolution_table() {
             None,
         ),
         case(
-            "root message changed",
+            "messages reordered",
             &p3("message Order { int32 id = 1; } message Item { string sku = 1; }"),
             &p3("message Item { string sku = 1; } message Order { int32 id = 1; }"),
-            L::Backward,
-            Some("root message changed from 'Order' (writer) to 'Item' (reader)"),
+            L::FullTransitive,
+            None,
         ),
         case(
             "singular to repeated",
@@ -199,29 +213,36 @@ fn protobuf_evolution_table() {
             &p3("message Order { repeated int32 id = 1; string note = 2; }"),
             L::Backward,
             Some(
-                "field 'Order.id' (number 1): changed from singular (writer) to repeated (reader)",
+                "field 'Order.id' (number 1): numeric field changed from singular (writer) to repeated (reader)",
             ),
+        ),
+        case(
+            "string singular to repeated",
+            &base,
+            &p3("message Order { int32 id = 1; repeated string note = 2; }"),
+            L::Full,
+            None,
         ),
         case(
             "map value type changed",
             &p3("message Order { map<string, int32> counts = 1; }"),
             &p3("message Order { map<string, string> counts = 1; }"),
             L::Backward,
-            Some("map value type changed from int32"),
+            Some("map value: type changed from int32"),
         ),
         case(
             "repeated to map",
             &p3("message Order { repeated string tags = 1; }"),
             &p3("message Order { map<string, string> tags = 1; }"),
             L::Backward,
-            Some("changed from repeated (writer) to map (reader)"),
+            Some("kind changed from repeated (writer) to map (reader)"),
         ),
         case(
             "field moved into existing oneof",
             &p3("message Order { int32 id = 1; oneof pay { string card = 2; } string cash = 3; }"),
             &p3("message Order { int32 id = 1; oneof pay { string card = 2; string cash = 3; } }"),
             L::Backward,
-            Some("oneof 'Order.pay': field(s) [cash] moved into an existing oneof"),
+            Some("oneof 'Order.pay': field [cash] moved into an existing oneof"),
         ),
         case(
             "one field moved into a new oneof",
@@ -248,15 +269,15 @@ fn protobuf_evolution_table() {
             "package changed",
             &base,
             "syntax = \"proto3\"; package shop.v2; message Order { int32 id = 1; string note = 2; }",
-            L::Full,
-            None,
+            L::Backward,
+            Some("package changed from 'shop.v1' (writer) to 'shop.v2' (reader)"),
         ),
         case(
-            "syntax changed",
+            "syntax changed alone (not a rule in Confluent's diff)",
             "syntax = \"proto2\"; message Order { optional int32 id = 1; }",
             "syntax = \"proto3\"; message Order { int32 id = 1; }",
-            L::Backward,
-            Some("syntax changed from proto2 (writer) to proto3 (reader)"),
+            L::Full,
+            None,
         ),
         case(
             "required field added",
@@ -350,12 +371,30 @@ fn imports_resolve_through_references() {
     ));
     let r1 = References::from([("money.proto".to_owned(), money_v1)]);
     let r2 = References::from([("money.proto".to_owned(), money_v2)]);
-    // Only the schema's own file is compared (the referenced subject is checked on its own).
+    // A message type from an import is compared field by field.
+    let msgs = check(
+        L::Backward,
+        Resolved {
+            schema: &order,
+            references: &r2,
+        },
+        &[Resolved {
+            schema: &order,
+            references: &r1,
+        }],
+    )
+    .unwrap();
+    assert_eq!(
+        msgs,
+        [
+            "backward: field 'Money.units' (number 1): type changed from int64 (writer) to string (reader), which is not wire-compatible"
+        ]
+    );
     let msgs = check(
         L::Full,
         Resolved {
             schema: &order,
-            references: &r2,
+            references: &r1,
         },
         &[Resolved {
             schema: &order,

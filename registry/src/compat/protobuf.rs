@@ -5,33 +5,44 @@
 //! references (by import path); Google's well-known types are built in.
 //!
 //! Comparing the writer (original) schema with the reader (updated) one, these changes are
-//! **incompatible**:
+//! **incompatible** (the rules of Confluent's diff):
 //!
-//! * **syntax changed** between `proto2` and `proto3`;
-//! * **root message changed**: the first top-level message (the one serializers use by default)
-//!   has another name;
+//! * **package changed**;
 //! * **message removed**: a message of the writer (top-level or nested, compared by name relative
-//!   to the package) has no counterpart in the reader;
-//! * **field kind changed**: a field number is reused with a type of another kind: scalar vs
-//!   message vs enum, or another message / enum type (compared by name relative to the package);
+//!   to the package) has no counterpart in the reader. As in Confluent, the check is directional:
+//!   under FORWARD a message *added* by the new schema is a message the old one lacks;
+//! * **field kind changed**: a field number is reused with a kind of another kind: scalar (enums
+//!   count as scalars) vs message, or map vs non-map;
 //! * **scalar kind changed** outside a wire-compatible group; the groups are
-//!   `int32`/`uint32`/`int64`/`uint64`/`bool`, `sint32`/`sint64`, `fixed32`/`sfixed32`,
-//!   `fixed64`/`sfixed64` and `string`/`bytes` (other scalars stand alone);
-//! * **label changed** between singular, `repeated` and `map` (maps also compare key and value
-//!   types by the rules above);
+//!   `int32`/`uint32`/`int64`/`uint64`/`bool`/enums, `sint32`/`sint64`, `fixed32`/`sfixed32`,
+//!   `fixed64`/`sfixed64` and `string`/`bytes` (`float` and `double` stand alone);
+//! * **named type changed**: a message field now has a message type of another name (compared
+//!   relative to the package); a message type of the same name that comes from an import is
+//!   compared field by field too;
+//! * **numeric label changed**: a numeric (or enum) field changed between singular and
+//!   `repeated` (packed encoding differs); for `string`, `bytes` and message fields this is
+//!   compatible;
+//! * map key / value types changed by the rules above;
 //! * **required field added** or **required field removed** (`proto2`), including a field that
-//!   becomes required;
-//! * **field moved into an existing oneof**, or **several existing fields moved into a new oneof**.
+//!   becomes or stops being required;
+//! * **oneofs**: several fields that were outside any oneof moved into one oneof, or a single
+//!   field moved into a oneof that also holds fields that were in a oneof before.
 //!
 //! Compatible (as in Confluent): adding messages, fields, enums, enum values or oneofs; removing
-//! optional fields, enums or enum values; renaming fields; changing the package; moving a
-//! single field into a new oneof.
+//! optional fields, enums or enum values; renaming fields; reordering messages; moving a single
+//! field into a new oneof; changing a field between enum types or between an enum and an
+//! integer.
+//!
+//! Not compared: the `syntax` line itself (Confluent does not either; the field rules above
+//! catch what matters), options, services, and extensions.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
 
 use base64::Engine;
 use prost::Message;
-use prost_reflect::{Cardinality, DescriptorPool, FileDescriptor, Kind, MessageDescriptor, Syntax};
+use prost_reflect::{
+    Cardinality, DescriptorPool, FieldDescriptor, FileDescriptor, Kind, MessageDescriptor,
+};
 use protox::file::{File, FileResolver, GoogleFileResolver};
 
 use super::Resolved;
@@ -144,56 +155,44 @@ fn relative(full: &str, package: &str) -> String {
     }
 }
 
-fn syntax_name(s: Syntax) -> &'static str {
-    match s {
-        Syntax::Proto2 => "proto2",
-        Syntax::Proto3 => "proto3",
-        #[allow(unreachable_patterns)]
-        _ => "editions",
-    }
-}
-
 /// Messages for data written with `writer` and read with `reader` (empty = compatible).
+///
+/// Like Confluent's diff of the writer (original) against the reader (updated) schema.
 pub fn can_read(reader: &ProtoSchema, writer: &ProtoSchema) -> Vec<String> {
-    let mut errors = Vec::new();
-    let (rs, ws) = (reader.file.syntax(), writer.file.syntax());
-    if rs != ws {
-        errors.push(format!(
-            "syntax changed from {} (writer) to {} (reader)",
-            syntax_name(ws),
-            syntax_name(rs)
-        ));
-    }
-    if let (Some(r), Some(w)) = (reader.file.messages().next(), writer.file.messages().next())
-        && r.name() != w.name()
-    {
-        errors.push(format!(
-            "root message changed from '{}' (writer) to '{}' (reader)",
-            w.name(),
-            r.name()
+    let mut ctx = Ctx {
+        errors: Vec::new(),
+        visited: HashSet::new(),
+    };
+    let (rp, wp) = (reader.file.package_name(), writer.file.package_name());
+    if rp != wp {
+        ctx.errors.push(format!(
+            "package changed from '{wp}' (writer) to '{rp}' (reader)"
         ));
     }
     let reader_messages = reader.messages();
     for (name, w) in writer.messages() {
         match reader_messages.get(&name) {
-            None => errors.push(format!("message '{name}': removed")),
-            Some(r) => compare_message(&name, r, &w, &mut errors),
+            None => ctx.errors.push(format!("message '{name}': removed")),
+            Some(r) => {
+                ctx.visited.insert(name.clone());
+                ctx.compare_message(&name, r, &w);
+            }
         }
     }
-    errors
+    ctx.errors
 }
 
-/// Wire-compatible scalar groups, as Confluent groups them.
+/// Wire-compatible scalar groups, as Confluent groups them (an enum is a general number).
 fn scalar_group(kind: &Kind) -> Option<u8> {
     Some(match kind {
-        Kind::Int32 | Kind::Uint32 | Kind::Int64 | Kind::Uint64 | Kind::Bool => 1,
+        Kind::Int32 | Kind::Uint32 | Kind::Int64 | Kind::Uint64 | Kind::Bool | Kind::Enum(_) => 1,
         Kind::Sint32 | Kind::Sint64 => 2,
         Kind::Fixed32 | Kind::Sfixed32 => 3,
         Kind::Fixed64 | Kind::Sfixed64 => 4,
         Kind::String | Kind::Bytes => 5,
         Kind::Float => 6,
         Kind::Double => 7,
-        Kind::Message(_) | Kind::Enum(_) => return None,
+        Kind::Message(_) => return None,
     })
 }
 
@@ -205,32 +204,7 @@ fn describe_kind(kind: &Kind) -> String {
     }
 }
 
-/// Why a field's type change breaks, if it does.
-fn kind_change(r: &Kind, w: &Kind) -> Option<String> {
-    let broken = match (r, w) {
-        (Kind::Message(rm), Kind::Message(wm)) => {
-            relative(rm.full_name(), rm.package_name())
-                != relative(wm.full_name(), wm.package_name())
-        }
-        (Kind::Enum(re), Kind::Enum(we)) => {
-            relative(re.full_name(), re.package_name())
-                != relative(we.full_name(), we.package_name())
-        }
-        _ => match (scalar_group(r), scalar_group(w)) {
-            (Some(a), Some(b)) => a != b,
-            _ => true,
-        },
-    };
-    broken.then(|| {
-        format!(
-            "type changed from {} (writer) to {} (reader), which is not wire-compatible",
-            describe_kind(w),
-            describe_kind(r)
-        )
-    })
-}
-
-fn label(f: &prost_reflect::FieldDescriptor) -> &'static str {
+fn label(f: &FieldDescriptor) -> &'static str {
     if f.is_map() {
         "map"
     } else if f.is_list() {
@@ -240,84 +214,139 @@ fn label(f: &prost_reflect::FieldDescriptor) -> &'static str {
     }
 }
 
-fn compare_message(
-    name: &str,
-    r: &MessageDescriptor,
-    w: &MessageDescriptor,
-    errors: &mut Vec<String>,
-) {
-    for wf in w.fields() {
-        let at = format!("field '{name}.{}' (number {})", wf.name(), wf.number());
-        let Some(rf) = r.get_field(wf.number()) else {
-            if wf.cardinality() == Cardinality::Required {
-                errors.push(format!("{at}: required field removed"));
+struct Ctx {
+    errors: Vec<String>,
+    /// Messages (relative names) already compared, so recursive and shared types end.
+    visited: HashSet<String>,
+}
+
+impl Ctx {
+    /// Compares the types of a field (or a map key / value) present on both sides.
+    fn compare_types(&mut self, at: &str, r: &Kind, w: &Kind) {
+        match (r, w) {
+            (Kind::Message(rm), Kind::Message(wm)) => {
+                let (rn, wn) = (
+                    relative(rm.full_name(), rm.package_name()),
+                    relative(wm.full_name(), wm.package_name()),
+                );
+                if rn != wn {
+                    self.errors.push(format!(
+                        "{at}: type changed from message {wn} (writer) to message {rn} (reader)"
+                    ));
+                } else if self.visited.insert(rn.clone()) {
+                    // Same name: compare the message itself (matters for imported ones; the
+                    // schema's own messages are compared by name anyway).
+                    self.compare_message(&rn, rm, wm);
+                }
             }
-            continue;
-        };
-        if label(&rf) != label(&wf) {
-            errors.push(format!(
-                "{at}: changed from {} (writer) to {} (reader)",
-                label(&wf),
-                label(&rf)
+            (Kind::Message(_), _) | (_, Kind::Message(_)) => self.errors.push(format!(
+                "{at}: kind changed from {} (writer) to {} (reader)",
+                describe_kind(w),
+                describe_kind(r)
+            )),
+            _ => {
+                if scalar_group(r) != scalar_group(w) {
+                    self.errors.push(format!(
+                        "{at}: type changed from {} (writer) to {} (reader), which is not wire-compatible",
+                        describe_kind(w),
+                        describe_kind(r)
+                    ));
+                }
+            }
+        }
+    }
+
+    fn compare_field(&mut self, at: &str, rf: &FieldDescriptor, wf: &FieldDescriptor) {
+        let (rl, wl) = (label(rf), label(wf));
+        if rf.is_map() != wf.is_map() {
+            self.errors.push(format!(
+                "{at}: kind changed from {wl} (writer) to {rl} (reader)"
             ));
-            continue;
+            return;
         }
         if rf.is_map() {
             if let (Kind::Message(re), Kind::Message(we)) = (rf.kind(), wf.kind()) {
                 for (n, part) in [(1, "key"), (2, "value")] {
-                    if let (Some(rk), Some(wk)) = (re.get_field(n), we.get_field(n))
-                        && let Some(why) = kind_change(&rk.kind(), &wk.kind())
-                    {
-                        errors.push(format!("{at}: map {part} {why}"));
+                    if let (Some(rk), Some(wk)) = (re.get_field(n), we.get_field(n)) {
+                        self.compare_types(&format!("{at}: map {part}"), &rk.kind(), &wk.kind());
                     }
                 }
             }
-        } else if let Some(why) = kind_change(&rf.kind(), &wf.kind()) {
-            errors.push(format!("{at}: {why}"));
+            return;
         }
-        if rf.cardinality() == Cardinality::Required && wf.cardinality() != Cardinality::Required {
-            errors.push(format!("{at}: field became required"));
-        }
-    }
-    for rf in r.fields() {
-        if rf.cardinality() == Cardinality::Required && w.get_field(rf.number()).is_none() {
-            errors.push(format!(
-                "field '{name}.{}' (number {}): required field added",
-                rf.name(),
-                rf.number()
+        let before = self.errors.len();
+        self.compare_types(at, &rf.kind(), &wf.kind());
+        // Singular <-> repeated: numbers change encoding (packed); strings, bytes and messages
+        // are length-delimited either way.
+        let numeric = !matches!(wf.kind(), Kind::String | Kind::Bytes | Kind::Message(_));
+        if self.errors.len() == before && rl != wl && numeric {
+            self.errors.push(format!(
+                "{at}: numeric field changed from {wl} (writer) to {rl} (reader)"
             ));
         }
     }
-    // Oneofs: fields that were outside any (real) oneof in the writer and are inside one now.
-    let writer_oneofs: BTreeSet<String> = w
-        .oneofs()
-        .filter(|o| !o.is_synthetic())
-        .map(|o| o.name().to_owned())
-        .collect();
-    for oneof in r.oneofs().filter(|o| !o.is_synthetic()) {
-        let moved: Vec<String> = oneof
-            .fields()
-            .filter(|rf| {
-                w.get_field(rf.number())
-                    .is_some_and(|wf| wf.containing_oneof().is_none_or(|o| o.is_synthetic()))
-            })
-            .map(|rf| rf.name().to_owned())
-            .collect();
-        if moved.is_empty() {
-            continue;
+
+    fn compare_message(&mut self, name: &str, r: &MessageDescriptor, w: &MessageDescriptor) {
+        for wf in w.fields() {
+            let at = format!("field '{name}.{}' (number {})", wf.name(), wf.number());
+            match r.get_field(wf.number()) {
+                None if wf.cardinality() == Cardinality::Required => {
+                    self.errors.push(format!("{at}: required field removed"));
+                }
+                None => {}
+                Some(rf) => {
+                    self.compare_field(&at, &rf, &wf);
+                    if rf.cardinality() == Cardinality::Required
+                        && wf.cardinality() != Cardinality::Required
+                    {
+                        self.errors.push(format!("{at}: field became required"));
+                    } else if wf.cardinality() == Cardinality::Required
+                        && rf.cardinality() != Cardinality::Required
+                    {
+                        self.errors
+                            .push(format!("{at}: field is no longer required"));
+                    }
+                }
+            }
         }
-        if writer_oneofs.contains(oneof.name()) {
-            errors.push(format!(
-                "oneof '{name}.{}': field(s) [{}] moved into an existing oneof",
-                oneof.name(),
-                moved.join(", ")
-            ));
-        } else if moved.len() > 1 {
-            errors.push(format!(
-                "oneof '{name}.{}': several existing fields [{}] moved into a new oneof",
-                oneof.name(),
-                moved.join(", ")
-            ));
+        for rf in r.fields() {
+            if rf.cardinality() == Cardinality::Required && w.get_field(rf.number()).is_none() {
+                self.errors.push(format!(
+                    "field '{name}.{}' (number {}): required field added",
+                    rf.name(),
+                    rf.number()
+                ));
+            }
+        }
+        // Oneofs of the reader: fields that were outside any (real) oneof in the writer
+        // ("moved"), and fields that were in some writer oneof ("existing").
+        let in_real_oneof =
+            |f: &FieldDescriptor| f.containing_oneof().is_some_and(|o| !o.is_synthetic());
+        for oneof in r.oneofs().filter(|o| !o.is_synthetic()) {
+            let mut moved = Vec::new();
+            let mut existing = 0;
+            for rf in oneof.fields() {
+                if let Some(wf) = w.get_field(rf.number()) {
+                    if in_real_oneof(&wf) {
+                        existing += 1;
+                    } else {
+                        moved.push(rf.name().to_owned());
+                    }
+                }
+            }
+            if moved.len() > 1 {
+                self.errors.push(format!(
+                    "oneof '{name}.{}': several existing fields [{}] moved into a new oneof",
+                    oneof.name(),
+                    moved.join(", ")
+                ));
+            } else if moved.len() == 1 && existing > 0 {
+                self.errors.push(format!(
+                    "oneof '{name}.{}': field [{}] moved into an existing oneof",
+                    oneof.name(),
+                    moved.join(", ")
+                ));
+            }
         }
     }
 }
