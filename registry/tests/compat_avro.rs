@@ -218,6 +218,20 @@ fn avro_evolution_table() {
         // Logical types.
         case("decimal precision changed", decimal(10, 2), decimal(12, 2), L::Backward, Some("decimal changed from precision 10 scale 2 (writer) to precision 12 scale 2 (reader)")),
         case("decimal scale changed", decimal(10, 2), decimal(10, 3), L::Forward, Some("decimal changed")),
+        case(
+            "nullable decimal precision changed",
+            field(r#"["null",{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}]"#),
+            field(r#"["null",{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}]"#),
+            L::Backward,
+            Some("decimal changed from precision 10 scale 2 (writer) to precision 12 scale 2 (reader) (writer union branch 1: bytes)"),
+        ),
+        case(
+            "union of records: branch record gains field without default",
+            field(r#"["null",{"type":"record","name":"A","fields":[{"name":"x","type":"int"}]}]"#),
+            field(r#"["null",{"type":"record","name":"A","fields":[{"name":"x","type":"int"},{"name":"y","type":"int"}]}]"#),
+            L::Backward,
+            Some("field 'User.f.y': reader field has no default and is missing in writer (writer union branch 1: record com.example.A)"),
+        ),
         case("decimal unchanged", decimal(10, 2), decimal(10, 2), L::Full, None),
         case("date to int", field(r#"{"type":"int","logicalType":"date"}"#), field(r#""int""#), L::Full, None),
         case("timestamp-millis to long", field(r#"{"type":"long","logicalType":"timestamp-millis"}"#), field(r#""long""#), L::Full, None),

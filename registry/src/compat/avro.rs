@@ -131,7 +131,8 @@ enum Base<'a> {
     String,
     Array(&'a Schema),
     Map(&'a Schema),
-    Union(&'a [Schema]),
+    /// A union (handled before reaching [`Base`] comparisons).
+    Union,
     Record(&'a RecordSchema),
     Enum(&'a EnumSchema),
     Fixed(&'a FixedSchema),
@@ -140,6 +141,27 @@ enum Base<'a> {
 }
 
 impl Base<'_> {
+    /// Which kind of type this is, ignoring names and contents.
+    fn kind(&self) -> u8 {
+        match self {
+            Base::Null => 0,
+            Base::Boolean => 1,
+            Base::Int => 2,
+            Base::Long => 3,
+            Base::Float => 4,
+            Base::Double => 5,
+            Base::Bytes => 6,
+            Base::String => 7,
+            Base::Array(_) => 8,
+            Base::Map(_) => 9,
+            Base::Union => 10,
+            Base::Record(_) => 11,
+            Base::Enum(_) => 12,
+            Base::Fixed(_) => 13,
+            Base::Unknown(_) => 14,
+        }
+    }
+
     fn describe(&self) -> String {
         match self {
             Base::Null => "null".into(),
@@ -152,7 +174,7 @@ impl Base<'_> {
             Base::String => "string".into(),
             Base::Array(_) => "array".into(),
             Base::Map(_) => "map".into(),
-            Base::Union(_) => "union".into(),
+            Base::Union => "union".into(),
             Base::Record(r) => format!("record {}", r.name.fullname(None)),
             Base::Enum(e) => format!("enum {}", e.name.fullname(None)),
             Base::Fixed(f) => format!("fixed {}", f.name.fullname(None)),
@@ -200,7 +222,7 @@ fn base(s: &Schema) -> Base<'_> {
         Schema::String | Schema::Uuid(UuidSchema::String) => Base::String,
         Schema::Array(a) => Base::Array(&a.items),
         Schema::Map(m) => Base::Map(&m.types),
-        Schema::Union(u) => Base::Union(u.variants()),
+        Schema::Union(_) => Base::Union,
         Schema::Record(r) => Base::Record(r),
         Schema::Enum(e) => Base::Enum(e),
         Schema::Fixed(f) | Schema::Duration(f) | Schema::Uuid(UuidSchema::Fixed(f)) => {
@@ -249,6 +271,42 @@ impl Ctx<'_> {
         }
         let reader = deref(reader, self.reader_names);
         let writer = deref(writer, self.writer_names);
+        if let Schema::Union(wu) = writer {
+            // Every writer branch must be readable.
+            for (i, branch) in wu.variants().iter().enumerate() {
+                let before = self.errors.len();
+                self.check(reader, branch, path, depth + 1);
+                if self.errors.len() > before {
+                    let described = base(deref(branch, self.writer_names)).describe();
+                    for e in &mut self.errors[before..] {
+                        *e = format!("{e} (writer union branch {i}: {described})");
+                    }
+                }
+            }
+            return;
+        }
+        if let Schema::Union(ru) = reader {
+            if let Err(closest) = self.union_reads(ru.variants(), writer, path, depth) {
+                if !closest.is_empty() {
+                    self.errors.extend(closest);
+                    return;
+                }
+                let names: Vec<String> = ru
+                    .variants()
+                    .iter()
+                    .map(|b| base(deref(b, self.reader_names)).describe())
+                    .collect();
+                self.err(
+                    path,
+                    format_args!(
+                        "writer type {} matches no branch of reader union [{}]",
+                        base(writer).describe(),
+                        names.join(", ")
+                    ),
+                );
+            }
+            return;
+        }
         if let (Schema::Decimal(r), Schema::Decimal(w)) = (reader, writer)
             && (r.precision != w.precision || r.scale != w.scale)
         {
@@ -267,34 +325,6 @@ impl Ctx<'_> {
     fn check_base(&mut self, rb: Base<'_>, wb: Base<'_>, path: &str, depth: usize) {
         use Base::*;
         match (rb, wb) {
-            (_, Union(branches)) => {
-                for (i, b) in branches.iter().enumerate() {
-                    let before = self.errors.len();
-                    self.check_writer_branch(rb, b, path, depth);
-                    if self.errors.len() > before {
-                        let described = base(deref(b, self.writer_names)).describe();
-                        for e in &mut self.errors[before..] {
-                            *e = format!("{e} (writer union branch {i}: {described})");
-                        }
-                    }
-                }
-            }
-            (Union(branches), w) => {
-                if !self.union_reads(branches, w, path, depth) {
-                    let names: Vec<std::string::String> = branches
-                        .iter()
-                        .map(|b| base(deref(b, self.reader_names)).describe())
-                        .collect();
-                    self.err(
-                        path,
-                        format_args!(
-                            "writer type {} matches no branch of reader union [{}]",
-                            w.describe(),
-                            names.join(", ")
-                        ),
-                    );
-                }
-            }
             (Null, Null)
             | (Boolean, Boolean)
             | (Int, Int)
@@ -376,59 +406,37 @@ impl Ctx<'_> {
         }
     }
 
-    fn check_writer_branch(&mut self, rb: Base<'_>, wbranch: &Schema, path: &str, depth: usize) {
-        let wb_schema = deref(wbranch, self.writer_names);
-        match rb {
-            Base::Union(branches) => {
-                let wb = base(wb_schema);
-                if !self.union_reads(branches, wb, path, depth) {
-                    let names: Vec<String> = branches
-                        .iter()
-                        .map(|b| base(deref(b, self.reader_names)).describe())
-                        .collect();
-                    self.err(
-                        path,
-                        format_args!(
-                            "writer type {} matches no branch of reader union [{}]",
-                            wb.describe(),
-                            names.join(", ")
-                        ),
-                    );
-                }
-            }
-            _ => {
-                // The reader is not a union: read the branch with the reader type itself.
-                self.check_base(rb, base(wb_schema), path, depth + 1);
-            }
-        }
-    }
-
-    /// Whether some reader union branch reads the writer type without error.
-    fn union_reads(&mut self, branches: &[Schema], w: Base<'_>, path: &str, depth: usize) -> bool {
-        let writer_kind = std::mem::discriminant(&w);
-        // Prefer branches of the same kind (as the spec's "first matching" does), then promotions.
-        let mut order: Vec<&Schema> = Vec::with_capacity(branches.len());
-        for b in branches {
-            if std::mem::discriminant(&base(deref(b, self.reader_names))) == writer_kind {
-                order.push(b);
-            }
-        }
-        for b in branches {
-            if std::mem::discriminant(&base(deref(b, self.reader_names))) != writer_kind {
-                order.push(b);
-            }
-        }
+    /// Whether some reader union branch reads the writer type without error. If none does, the
+    /// errors of the first branch of the writer's own kind (the closest match), if any.
+    fn union_reads(
+        &mut self,
+        branches: &[Schema],
+        writer: &Schema,
+        path: &str,
+        depth: usize,
+    ) -> Result<(), Vec<String>> {
+        let writer_kind = base(writer).kind();
+        let names = self.reader_names;
+        let same_kind = |b: &&Schema| base(deref(b, names)).kind() == writer_kind;
+        // Branches of the writer's own kind first (the spec's "first match"), then promotions.
+        let order: Vec<&Schema> = branches
+            .iter()
+            .filter(same_kind)
+            .chain(branches.iter().filter(|b| !same_kind(b)))
+            .collect();
+        let mut closest: Option<Vec<String>> = None;
         for b in order {
             let saved = std::mem::take(&mut self.errors);
-            let rb = base(deref(b, self.reader_names));
-            self.check_base(rb, w, path, depth + 1);
-            let ok = self.errors.is_empty();
-            self.errors = saved;
-            if ok {
-                return true;
+            self.check(b, writer, path, depth + 1);
+            let errors = std::mem::replace(&mut self.errors, saved);
+            if errors.is_empty() {
+                return Ok(());
+            }
+            if closest.is_none() && same_kind(&b) {
+                closest = Some(errors);
             }
         }
-        false
+        Err(closest.unwrap_or_default())
     }
 
     fn check_record(&mut self, r: &RecordSchema, w: &RecordSchema, path: &str, depth: usize) {
