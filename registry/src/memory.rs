@@ -306,6 +306,24 @@ fn minify_json(text: &str) -> String {
     out
 }
 
+/// Avro's primitive type names.
+const AVRO_PRIMITIVES: [&str; 8] = [
+    "null", "boolean", "int", "long", "float", "double", "bytes", "string",
+];
+
+/// `{"type":"string"}` is the Avro schema `"string"`, as Avro's own printer writes it (and so as
+/// Confluent stores it). Takes minified text.
+fn unwrap_avro_primitive(text: String) -> String {
+    if let Some(inner) = text
+        .strip_prefix("{\"type\":\"")
+        .and_then(|rest| rest.strip_suffix("\"}"))
+        && AVRO_PRIMITIVES.contains(&inner)
+    {
+        return format!("\"{inner}\"");
+    }
+    text
+}
+
 /// The stored form of a submitted schema: JSON-based texts validated and minified.
 fn canonical(schema: &Schema) -> Result<Schema, RegistryError> {
     let text = match schema.schema_type {
@@ -316,7 +334,11 @@ fn canonical(schema: &Schema) -> Result<Schema, RegistryError> {
                     schema.schema_type
                 )));
             }
-            minify_json(&schema.schema)
+            let text = minify_json(&schema.schema);
+            match schema.schema_type {
+                SchemaType::Avro => unwrap_avro_primitive(text),
+                _ => text,
+            }
         }
         SchemaType::Protobuf => {
             if schema.schema.trim().is_empty() {
@@ -943,6 +965,17 @@ impl SchemaRegistry for InMemoryRegistry {
 #[cfg(test)]
 mod tests {
     use super::minify_json;
+
+    #[test]
+    fn bare_primitives_are_unwrapped() {
+        use super::unwrap_avro_primitive as u;
+        assert_eq!(u(r#"{"type":"string"}"#.into()), r#""string""#);
+        assert_eq!(u(r#"{"type":"record"}"#.into()), r#"{"type":"record"}"#);
+        assert_eq!(
+            u(r#"{"type":"string","logicalType":"uuid"}"#.into()),
+            r#"{"type":"string","logicalType":"uuid"}"#
+        );
+    }
 
     #[test]
     fn minify_keeps_strings_and_order() {

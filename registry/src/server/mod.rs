@@ -152,17 +152,29 @@ impl DevServer {
         let _ = (&mut self.task).await;
     }
 
-    /// Waits until the server stops (it stops only on an I/O error or [`DevServer::shutdown`]).
-    pub async fn wait(mut self) -> Result<(), RegistryError> {
-        match (&mut self.task).await {
-            Ok(result) => result.map_err(|source| RegistryError::Storage {
-                context: "serving".to_owned(),
-                source,
-            }),
-            Err(e) => Err(RegistryError::Storage {
-                context: "server task".to_owned(),
-                source: std::io::Error::other(e),
-            }),
+    /// Serves until `signal` completes (then shuts down gracefully) or the server fails.
+    pub async fn run_until(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> Result<(), RegistryError> {
+        tokio::select! {
+            joined = &mut self.task => {
+                self.stop = None;
+                match joined {
+                    Ok(result) => result.map_err(|source| RegistryError::Storage {
+                        context: "serving".to_owned(),
+                        source,
+                    }),
+                    Err(e) => Err(RegistryError::Storage {
+                        context: "server task".to_owned(),
+                        source: std::io::Error::other(e),
+                    }),
+                }
+            }
+            () = signal => {
+                self.shutdown().await;
+                Ok(())
+            }
         }
     }
 }

@@ -67,6 +67,19 @@ pub async fn whitespace_differences_are_the_same_schema(r: &dyn SchemaRegistry) 
     assert_eq!(found.id, a.id);
 }
 
+pub async fn wrapped_avro_primitive_is_the_primitive(r: &dyn SchemaRegistry) {
+    let a = r
+        .register("k", &Schema::avro(r#"{"type": "string"}"#), false)
+        .await
+        .unwrap();
+    assert_eq!(a.schema.schema, r#""string""#);
+    let b = r
+        .register("k", &Schema::avro(r#""string""#), false)
+        .await
+        .unwrap();
+    assert_eq!((a.id, a.version), (b.id, b.version));
+}
+
 pub async fn ids_are_global_versions_per_subject(r: &dyn SchemaRegistry) {
     let a = r.register("a-value", &user_v1(), false).await.unwrap();
     // `other` is an unrelated record, so the subject holding both uses level NONE.
@@ -433,6 +446,7 @@ macro_rules! suite_tests {
         $crate::suite_tests!(@each $make;
             same_schema_twice_same_id_and_version,
             whitespace_differences_are_the_same_schema,
+            wrapped_avro_primitive_is_the_primitive,
             ids_are_global_versions_per_subject,
             ids_count_from_one,
             schema_by_id_and_guid,
