@@ -371,7 +371,7 @@ impl State {
         self.schemas
             .get(&id)
             .filter(|e| e.uses > 0)
-            .ok_or_else(|| RegistryError::SchemaNotFound(format!("Schema {id} not found")))
+            .ok_or_else(|| RegistryError::SchemaNotFound(format!("id {id}")))
     }
 
     fn level_of(&self, subject: &str) -> CompatibilityLevel {
@@ -726,7 +726,8 @@ impl SchemaRegistry for InMemoryRegistry {
             .get(subject)
             .filter(|s| s.has_visible(deleted))
             .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
-        let not_found = || RegistryError::SchemaNotFound("Schema not found".to_owned());
+        let not_found =
+            || RegistryError::SchemaNotFound(format!("not registered under subject '{subject}'"));
         let id = *state.by_content.get(&schema).ok_or_else(not_found)?;
         let (n, _) = s
             .visible(deleted)
@@ -745,11 +746,11 @@ impl SchemaRegistry for InMemoryRegistry {
         let id = *state
             .by_guid
             .get(&guid)
-            .ok_or_else(|| RegistryError::SchemaNotFound(format!("Schema {guid} not found")))?;
+            .ok_or_else(|| RegistryError::SchemaNotFound(format!("guid {guid}")))?;
         state
             .live_schema(id)
             .map(|e| e.schema.clone())
-            .map_err(|_| RegistryError::SchemaNotFound(format!("Schema {guid} not found")))
+            .map_err(|_| RegistryError::SchemaNotFound(format!("guid {guid}")))
     }
 
     async fn subjects_for_id(&self, id: u32, deleted: bool) -> Result<Vec<String>, RegistryError> {

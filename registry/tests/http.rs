@@ -468,3 +468,110 @@ async fn protobuf_format_hook_answers_format_requests() {
     assert_eq!(body["schema"], proto.schema);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_and_lesser_endpoints() {
+    let server = start(InMemoryRegistry::new(), ServerOptions::default()).await;
+    let client = HttpRegistry::new(&server.url()).unwrap();
+    let address = Schema::avro(
+        r#"{"type":"record","name":"Address","fields":[{"name":"street","type":"string"}]}"#,
+    );
+    let a = client.register("address", &address, false).await.unwrap();
+    let person = Schema::avro(
+        r#"{"type":"record","name":"Person","fields":[{"name":"home","type":"Address"}]}"#,
+    )
+    .with_references(vec![kcodec_registry::SchemaReference {
+        name: "Address".into(),
+        subject: "address".into(),
+        version: 1,
+    }]);
+    let p = client
+        .register("person-value", &person, false)
+        .await
+        .unwrap();
+    client
+        .register("person-key", &address, false)
+        .await
+        .unwrap();
+    client.delete_subject("person-key", false).await.unwrap();
+
+    let base = server.url();
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            let r = http.get(format!("{base}{path}")).send().await.unwrap();
+            assert!(r.status().is_success(), "{path}: {}", r.status());
+            r.text().await.unwrap()
+        }
+    };
+    let json = |text: String| serde_json::from_str::<serde_json::Value>(&text).unwrap();
+
+    assert_eq!(
+        json(get("/subjects/address/versions/1/referencedby".into()).await),
+        serde_json::json!([p.id])
+    );
+    assert_eq!(
+        json(get(format!("/schemas/ids/{}/versions?deleted=true", a.id)).await),
+        serde_json::json!([{"subject": "address", "version": 1}, {"subject": "person-key", "version": 1}])
+    );
+    assert_eq!(
+        json(get(format!("/schemas/ids/{}/versions", a.id)).await),
+        serde_json::json!([{"subject": "address", "version": 1}])
+    );
+    assert_eq!(
+        get(format!("/schemas/ids/{}/schema", a.id)).await,
+        a.schema.schema
+    );
+    assert_eq!(
+        get("/subjects/person-value/versions/latest/schema".into()).await,
+        p.schema.schema
+    );
+    let body = json(get(format!("/schemas/ids/{}", p.id)).await);
+    assert_eq!(
+        body["references"],
+        serde_json::json!([{"name": "Address", "subject": "address", "version": 1}])
+    );
+    assert_eq!(body["guid"], p.guid.unwrap().to_string());
+    assert_eq!(
+        json(get("/subjects?subjectPrefix=person".into()).await),
+        serde_json::json!(["person-value"])
+    );
+    assert_eq!(
+        json(get("/subjects?deleted_only=true".into()).await),
+        serde_json::json!(["person-key"])
+    );
+    assert_eq!(
+        json(get("/subjects?deleted=true&offset=1&limit=1".into()).await),
+        serde_json::json!(["person-key"])
+    );
+    assert_eq!(
+        json(get("/schemas/types".into()).await),
+        serde_json::json!(["JSON", "PROTOBUF", "AVRO"])
+    );
+    assert_eq!(json(get("/mode".into()).await)["mode"], "READWRITE");
+    assert_eq!(
+        json(get("/config/address?defaultToGlobal=true".into()).await)["compatibilityLevel"],
+        "BACKWARD"
+    );
+    client
+        .set_compatibility(None, kcodec_registry::CompatibilityLevel::Full)
+        .await
+        .unwrap();
+    let r = http.delete(format!("{base}/config")).send().await.unwrap();
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["compatibilityLevel"],
+        "FULL"
+    );
+    assert_eq!(
+        client.compatibility(None, false).await.unwrap(),
+        kcodec_registry::CompatibilityLevel::Backward
+    );
+    // Subjects with characters that need escaping in a path.
+    let odd = "a/b c:%";
+    let r = client.register(odd, &address, false).await.unwrap();
+    assert_eq!(client.versions(odd, false).await.unwrap(), vec![1]);
+    assert_eq!(client.latest(odd).await.unwrap().id, r.id);
+    server.shutdown().await;
+}

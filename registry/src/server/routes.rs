@@ -187,11 +187,7 @@ fn parse_id(text: &str) -> Result<u32, ApiError> {
     text.parse::<u32>()
         .ok()
         .filter(|id| *id <= i32::MAX as u32)
-        .ok_or_else(|| {
-            ApiError(RegistryError::SchemaNotFound(format!(
-                "Schema {text} not found"
-            )))
-        })
+        .ok_or_else(|| ApiError(RegistryError::SchemaNotFound(format!("id {text}"))))
 }
 
 /// Applies Confluent's `offset` and `limit` parameters (a negative or absent limit = all).
@@ -419,11 +415,8 @@ async fn schema_by_guid(
     Path(guid): Path<String>,
     Query(q): Params,
 ) -> ApiResult {
-    let guid = uuid::Uuid::parse_str(&guid).map_err(|_| {
-        ApiError(RegistryError::SchemaNotFound(format!(
-            "Schema {guid} not found"
-        )))
-    })?;
+    let guid = uuid::Uuid::parse_str(&guid)
+        .map_err(|_| ApiError(RegistryError::SchemaNotFound(format!("guid {guid}"))))?;
     let schema = app.registry.schema_by_guid(guid).await?;
     let mut body = app.body(&schema, &q)?;
     body.guid = Some(guid.to_string());
