@@ -575,3 +575,123 @@ async fn listing_and_lesser_endpoints() {
     assert_eq!(client.latest(odd).await.unwrap().id, r.id);
     server.shutdown().await;
 }
+
+/// A one-shot HTTP server that records the request it gets and answers `body` with `status`.
+async fn recording_server(
+    status: u16,
+    body: &'static str,
+) -> (String, tokio::task::JoinHandle<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = socket.read(&mut buf).await.unwrap();
+            request.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&request);
+            if let Some(head_end) = text.find("\r\n\r\n") {
+                let length = text[..head_end]
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse::<usize>().unwrap())
+                    })
+                    .unwrap_or(0);
+                if request.len() >= head_end + 4 + length {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        let answer = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/vnd.schemaregistry.v1+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(answer.as_bytes()).await.unwrap();
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    (url, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bearer_auth_headers_and_request_shape() {
+    let (url, request) = recording_server(
+        200,
+        r#"{"id":7,"version":3,"guid":"00000000-0000-4000-8000-000000000001"}"#,
+    )
+    .await;
+    let client = HttpRegistryConfig::new(&url)
+        .bearer_auth("tok-123")
+        .header("target-sr-cluster", "lsrc-1")
+        .build()
+        .unwrap();
+    let proto = Schema::protobuf("syntax = \"proto3\";");
+    let r = client.register("a/b", &proto, true).await.unwrap();
+    assert_eq!((r.id, r.version), (7, 3));
+    assert_eq!(
+        r.schema, proto,
+        "no schema in the answer: the one sent is kept"
+    );
+    let request = request.await.unwrap().to_ascii_lowercase();
+    assert!(
+        request.starts_with("post /subjects/a%2fb/versions?normalize=true http/1.1"),
+        "{request}"
+    );
+    assert!(
+        request.contains("authorization: bearer tok-123"),
+        "{request}"
+    );
+    assert!(request.contains("target-sr-cluster: lsrc-1"), "{request}");
+    assert!(
+        request.contains("content-type: application/vnd.schemaregistry.v1+json"),
+        "{request}"
+    );
+    assert!(
+        request.contains("accept: application/vnd.schemaregistry.v1+json"),
+        "{request}"
+    );
+    assert!(request.contains(r#""schematype":"protobuf""#), "{request}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_error_codes_keep_status_code_and_message() {
+    let (url, _request) = recording_server(
+        500,
+        r#"{"error_code":50001,"message":"Error in the backend data store"}"#,
+    )
+    .await;
+    let client = HttpRegistry::new(&url).unwrap();
+    let e = client.subjects(false).await.unwrap_err();
+    match e {
+        RegistryError::Server {
+            status,
+            error_code,
+            message,
+        } => {
+            assert_eq!((status, error_code), (500, 50001));
+            assert_eq!(message, "Error in the backend data store");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_time_out() {
+    // Accepts connections (the kernel's backlog does) but never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = HttpRegistryConfig::new(&format!("http://{}", silent.local_addr().unwrap()))
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let e = client.subjects(false).await.unwrap_err();
+    assert!(matches!(e, RegistryError::Transport { .. }), "{e:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    drop(silent);
+}
