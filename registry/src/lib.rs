@@ -77,12 +77,14 @@
 //!
 //! # How it differs from Confluent's Schema Registry
 //!
-//! - **Schema identity.** Confluent parses schemas and compares their canonical forms. kcodec
-//!   compares Avro and JSON Schema texts with insignificant whitespace removed (and a bare
-//!   `{"type": "<primitive>"}` read as `"<primitive>"`), and Protobuf texts byte for byte, so two
-//!   texts Confluent deems equal but written differently (other key order, a `.proto` with other
-//!   formatting) get different ids. `normalize` is accepted but normalizes no further. The stored
-//!   and returned text is that minified form.
+//! - **Schema identity.** Confluent parses schemas and compares canonical forms. kcodec
+//!   compares Avro schemas as JSON with object keys in sorted order and `{"type": "<primitive>"}`
+//!   read as `"<primitive>"` (so key order and whitespace do not matter, field order does, as in
+//!   Confluent), JSON Schema texts with insignificant whitespace removed (key order matters),
+//!   and Protobuf texts byte for byte (Confluent compares the
+//!   parsed file, so a `.proto` with other formatting gets a new id here). `normalize` is
+//!   accepted but normalizes no further. The text stored and returned is the first one
+//!   registered, minified (Avro, JSON Schema) or as sent (Protobuf), not Confluent's printed form.
 //! - **Compatibility** is decided by the local [`compat`] checks, not Confluent's Java code;
 //!   messages differ in wording.
 //! - **Not supported:** modes (`READONLY`, `IMPORT`: no `PUT /mode`, no registering with an
