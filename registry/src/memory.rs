@@ -167,7 +167,8 @@ impl InMemoryRegistry {
         }
     }
 
-    /// An empty registry whose global level is `level`.
+    /// An empty registry whose global level is `level` (a starting setting, not a recorded
+    /// [`Change`]: a journaled registry should use `set_compatibility` instead).
     pub fn with_global_compatibility(level: CompatibilityLevel) -> Self {
         let registry = Self::new();
         registry.lock().global = level;
