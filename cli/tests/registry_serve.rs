@@ -227,7 +227,6 @@ async fn confluent_python_client_talks_to_the_dev_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs compat module"]
 async fn confluent_python_client_sees_incompatible_schemas_refused() {
     let server = serve(&[]);
     let Some(report) = run_python_interop(&server.url) else {

@@ -479,23 +479,13 @@ macro_rules! suite_tests {
             invalid_schema_is_refused,
             compatibility_levels,
             compatible_change_tests_compatible,
-            protobuf_and_json_types_are_kept
-        );
-        $crate::suite_tests!(@ignored $make;
+            protobuf_and_json_types_are_kept,
             incompatible_schema_is_refused,
             forward_level_refuses_removing_required_field
         );
     };
     (@each $make:expr; $($name:ident),*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            let (registry, _guard) = $make.await;
-            $crate::suite::$name(&*registry).await;
-        }
-    )*};
-    (@ignored $make:expr; $($name:ident),*) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        #[ignore = "needs compat module"]
         async fn $name() {
             let (registry, _guard) = $make.await;
             $crate::suite::$name(&*registry).await;
