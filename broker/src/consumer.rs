@@ -413,11 +413,22 @@ impl Core {
             };
             match log.read(pos, max - out.len(), &mut out, Some(&self.notify)) {
                 Read::Records(got) => e.position = Some(pos + got as i64),
-                Read::OutOfRange { end } => match self.config.auto_offset_reset {
-                    OffsetReset::Earliest => e.position = Some(0),
-                    OffsetReset::Latest => e.position = Some(end),
-                    OffsetReset::None => out_of_range.push((e.tp.clone(), pos)),
-                },
+                Read::OutOfRange { end } => {
+                    let reset = match self.config.auto_offset_reset {
+                        OffsetReset::Earliest => 0,
+                        OffsetReset::Latest => end,
+                        OffsetReset::None => {
+                            out_of_range.push((e.tp.clone(), pos));
+                            continue;
+                        }
+                    };
+                    e.position = Some(reset);
+                    if let Read::Records(got) =
+                        log.read(reset, max - out.len(), &mut out, Some(&self.notify))
+                    {
+                        e.position = Some(reset + got as i64);
+                    }
+                }
             }
             if out.len() >= max {
                 self.rotation = i + 1;
