@@ -354,13 +354,13 @@ fn general(
                 let best = (0..members.len())
                     .filter(|&r| r != d && members[r].subscribes(&tp.topic))
                     .min_by_key(|&r| (lists[r].len(), r));
-                if let Some(r) = best {
-                    if lists[r].len() + 1 < lists[d].len() {
-                        let tp = lists[d].remove(k);
-                        lists[r].push(tp);
-                        moved = true;
-                        break 'donors;
-                    }
+                if let Some(r) = best
+                    && lists[r].len() + 1 < lists[d].len()
+                {
+                    let tp = lists[d].remove(k);
+                    lists[r].push(tp);
+                    moved = true;
+                    break 'donors;
                 }
             }
         }

@@ -125,12 +125,11 @@ impl Inner {
 
     pub(crate) fn log(&self, tp: &TopicPartition) -> Option<Arc<PartitionLog>> {
         let t = self.topic(&tp.topic)?;
-        let p = t
-            .partitions
+
+        t.partitions
             .read()
             .get(usize::try_from(tp.partition).ok()?)
-            .cloned();
-        p
+            .cloned()
     }
 
     /// Takes one injected produce error, if any are pending.

@@ -881,20 +881,19 @@ impl Consumer {
         if let (Some(id), Some(group)) = (
             self.core.member_id.clone(),
             self.core.config.group_id.clone(),
-        ) {
-            if matches!(self.core.mode, Mode::Subscribed(_)) {
-                if self.core.config.enable_auto_commit {
-                    let _ = self.core.commit_positions(None);
-                }
-                let owned = self.core.assigned();
-                if run_listener && !owned.is_empty() {
-                    self.call(0, &owned);
-                }
-                let inner = self.core.cluster.inner.clone();
-                let counts = inner.counts();
-                let now = inner.clock.now_ms();
-                inner.coordinator.lock().leave(&group, &id, now, &counts);
+        ) && matches!(self.core.mode, Mode::Subscribed(_))
+        {
+            if self.core.config.enable_auto_commit {
+                let _ = self.core.commit_positions(None);
             }
+            let owned = self.core.assigned();
+            if run_listener && !owned.is_empty() {
+                self.call(0, &owned);
+            }
+            let inner = self.core.cluster.inner.clone();
+            let counts = inner.counts();
+            let now = inner.clock.now_ms();
+            inner.coordinator.lock().leave(&group, &id, now, &counts);
         }
         self.core.member_id = None;
         self.core.generation = -1;

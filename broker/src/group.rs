@@ -228,10 +228,10 @@ impl Group {
         let mut topics: BTreeMap<String, i32> = BTreeMap::new();
         for m in self.members.values() {
             for t in &m.topics {
-                if !topics.contains_key(t) {
-                    if let Some(n) = counts(t) {
-                        topics.insert(t.clone(), n);
-                    }
+                if !topics.contains_key(t)
+                    && let Some(n) = counts(t)
+                {
+                    topics.insert(t.clone(), n);
                 }
             }
         }
@@ -505,11 +505,11 @@ impl Coordinator {
         now: i64,
         counts: &dyn Fn(&str) -> Option<i32>,
     ) {
-        if let Some(g) = self.groups.get_mut(group_id) {
-            if g.members.remove(member_id).is_some() {
-                g.member_removed(now);
-                g.try_complete(now, counts);
-            }
+        if let Some(g) = self.groups.get_mut(group_id)
+            && g.members.remove(member_id).is_some()
+        {
+            g.member_removed(now);
+            g.try_complete(now, counts);
         }
         self.expire_group(group_id, now, counts);
     }

@@ -62,7 +62,7 @@ impl PartitionLog {
         let waiters = {
             let mut g = self.inner.lock();
             let off = g.len;
-            if off % SEGMENT == 0 {
+            if off.is_multiple_of(SEGMENT) {
                 g.segments.push(Vec::with_capacity(SEGMENT));
             }
             g.segments.last_mut().expect("segment").push(rec);
@@ -106,16 +106,17 @@ impl PartitionLog {
             return Read::OutOfRange { end };
         }
         if position == end {
-            if let Some(w) = waiter {
-                if !g.waiters.iter().any(|x| Arc::ptr_eq(x, w)) {
-                    g.waiters.push(w.clone());
-                }
+            if let Some(w) = waiter
+                && !g.waiters.iter().any(|x| Arc::ptr_eq(x, w))
+            {
+                g.waiters.push(w.clone());
             }
             return Read::Records(0);
         }
         let n = ((end - position) as usize).min(max);
-        let mut off = position as usize;
-        for _ in 0..n {
+        let first = position as usize;
+        out.reserve(n);
+        for off in first..first + n {
             let r = &g.segments[off / SEGMENT][off % SEGMENT];
             out.push(ConsumerRecord {
                 topic: self.topic.clone(),
@@ -127,7 +128,6 @@ impl PartitionLog {
                 value: r.value.clone(),
                 headers: r.headers.clone(),
             });
-            off += 1;
         }
         Read::Records(n)
     }

@@ -81,6 +81,7 @@ fn name(t: u8) -> String {
     format!("topic-{t}")
 }
 
+#[allow(clippy::map_entry)] // the model mirrors the broker step by step
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

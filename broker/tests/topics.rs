@@ -315,7 +315,7 @@ async fn assign_seek_pause_resume_position_and_resets() {
     let first = cons.poll(Duration::ZERO).await.unwrap();
     assert_eq!(first.len(), 3, "max.poll.records");
     cons.pause(std::slice::from_ref(&tp1)).unwrap();
-    assert_eq!(cons.paused(), [tp1.clone()]);
+    assert_eq!(cons.paused(), std::slice::from_ref(&tp1));
     let mut seen = Vec::new();
     loop {
         let r = cons.poll(Duration::ZERO).await.unwrap();
