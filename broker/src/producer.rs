@@ -77,6 +77,29 @@ struct TopicState {
     keyless: KeylessPartitioner,
 }
 
+/// Per-topic state, with a fast path for the topic used last (no hashing on repeated sends).
+#[derive(Default)]
+struct State {
+    topics: Vec<TopicState>,
+    index: HashMap<String, usize>,
+    last: usize,
+}
+
+impl State {
+    fn find(&mut self, topic: &str) -> Option<usize> {
+        if self
+            .topics
+            .get(self.last)
+            .is_some_and(|t| &*t.topic.name == topic)
+        {
+            return Some(self.last);
+        }
+        let i = *self.index.get(topic)?;
+        self.last = i;
+        Some(i)
+    }
+}
+
 /// A producer (`KafkaProducer`): appends records and keeps per-topic sticky-partitioner state,
 /// like Kafka's. `Send + Sync`; [`Producer::send`] takes `&self`, so one producer can be shared
 /// by tasks (its state sits behind a small mutex), or each task can have its own.
@@ -87,7 +110,7 @@ pub struct Producer {
     cluster: Cluster,
     config: ProducerConfig,
     seed: u64,
-    state: Mutex<HashMap<String, TopicState>>,
+    state: Mutex<State>,
 }
 
 impl std::fmt::Debug for Producer {
@@ -108,7 +131,7 @@ impl Producer {
             cluster,
             config,
             seed,
-            state: Mutex::new(HashMap::new()),
+            state: Mutex::new(State::default()),
         }
     }
 
@@ -127,21 +150,36 @@ impl Producer {
         }
         let log = {
             let mut state = self.state.lock();
-            if state
-                .get(&record.topic)
-                .is_none_or(|s| s.topic.is_deleted())
-            {
-                drop(state);
-                let topic = inner.topic_for_produce(&record.topic)?;
-                let keyless = KeylessPartitioner::new(
-                    self.config.partitioner,
-                    self.config.batch_size,
-                    self.seed ^ (topic.name.len() as u64).wrapping_mul(0x9e37_79b9),
-                );
-                state = self.state.lock();
-                state.insert(record.topic.clone(), TopicState { topic, keyless });
-            }
-            let st = state.get_mut(&record.topic).expect("topic state present");
+            let found = state.find(&record.topic);
+            let idx = match found {
+                Some(i) if !state.topics[i].topic.is_deleted() => i,
+                _ => {
+                    drop(state);
+                    let topic = inner.topic_for_produce(&record.topic)?;
+                    let keyless = KeylessPartitioner::new(
+                        self.config.partitioner,
+                        self.config.batch_size,
+                        self.seed ^ (topic.name.len() as u64).wrapping_mul(0x9e37_79b9),
+                    );
+                    state = self.state.lock();
+                    let ts = TopicState { topic, keyless };
+                    let i = match state.index.get(&record.topic) {
+                        Some(&i) => {
+                            state.topics[i] = ts;
+                            i
+                        }
+                        None => {
+                            state.topics.push(ts);
+                            let i = state.topics.len() - 1;
+                            state.index.insert(record.topic.clone(), i);
+                            i
+                        }
+                    };
+                    state.last = i;
+                    i
+                }
+            };
+            let st = &mut state.topics[idx];
             let parts = st.topic.partitions.read();
             let n = parts.len() as i32;
             let p = match (record.partition, &record.key) {
@@ -194,11 +232,11 @@ impl Producer {
         Ok(match (record.partition, &record.key) {
             (Some(p), _) => Some(p),
             (None, Some(k)) if !self.config.ignore_keys => Some(partition_for_key(k, n)),
-            _ => self
-                .state
-                .lock()
-                .get(&record.topic)
-                .and_then(|s| s.keyless.current()),
+            _ => {
+                let mut st = self.state.lock();
+                st.find(&record.topic)
+                    .and_then(|i| st.topics[i].keyless.current())
+            }
         })
     }
 
