@@ -404,3 +404,17 @@ async fn polled_records_share_the_stored_bytes() {
         "zero-copy"
     );
 }
+
+#[test]
+fn handles_are_thread_safe_and_cheap_to_clone() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Cluster>();
+    send_sync::<kcodec_broker::Producer>();
+    send::<kcodec_broker::Consumer>();
+    send_sync::<BrokerError>();
+    let c = Cluster::new();
+    let c2 = c.clone();
+    c2.create_topic(NewTopic::new("shared", 1, 1)).unwrap();
+    assert_eq!(c.list_topics(), ["shared"], "clones share one cluster");
+}
