@@ -95,6 +95,22 @@ fn produce(c: &mut Criterion) {
             )
         });
     }
+    for partitions in [1, 8] {
+        g.bench_function(format!("broker_{partitions}_partitions_send_all"), |b| {
+            b.iter_batched(
+                || {
+                    let c = cluster(partitions);
+                    let p = c.producer(ProducerConfig::default());
+                    (c, p, records())
+                },
+                |(c, p, recs)| {
+                    black_box(p.send_all(recs));
+                    (c, p)
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
     g.finish();
 }
 

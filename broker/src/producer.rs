@@ -2,12 +2,13 @@
 
 use crate::cluster::{Cluster, Topic};
 use crate::error::{BrokerError, Result};
+use crate::log::PartitionLog;
 use crate::partitioner::{
     DEFAULT_BATCH_SIZE, KeylessPartitioner, PartitionerKind, estimated_record_size,
     partition_for_key,
 };
 use crate::record::{Headers, ProducerRecord, RecordMetadata, StoredRecord, TimestampType};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -140,6 +141,85 @@ impl Producer {
         &self.config
     }
 
+    /// Chooses the partition log for a record (explicit > key hash > keyless partitioner),
+    /// loading the topic into the producer's state on first use.
+    fn route(
+        &self,
+        state: &mut MutexGuard<'_, State>,
+        record: &ProducerRecord,
+    ) -> Result<Arc<PartitionLog>> {
+        let inner = &self.cluster.inner;
+        let idx = match state.find(&record.topic) {
+            Some(i) if !state.topics[i].topic.is_deleted() => i,
+            _ => {
+                let topic = MutexGuard::unlocked(state, || inner.topic_for_produce(&record.topic))?;
+                let keyless = KeylessPartitioner::new(
+                    self.config.partitioner,
+                    self.config.batch_size,
+                    self.seed ^ (topic.name.len() as u64).wrapping_mul(0x9e37_79b9),
+                );
+                let ts = TopicState { topic, keyless };
+                let i = match state.index.get(&record.topic) {
+                    Some(&i) => {
+                        state.topics[i] = ts;
+                        i
+                    }
+                    None => {
+                        state.topics.push(ts);
+                        let i = state.topics.len() - 1;
+                        state.index.insert(record.topic.clone(), i);
+                        i
+                    }
+                };
+                state.last = i;
+                i
+            }
+        };
+        let st = &mut state.topics[idx];
+        let parts = st.topic.partitions.read();
+        let n = parts.len() as i32;
+        let p = match (record.partition, &record.key) {
+            (Some(p), _) => {
+                if p < 0 || p >= n {
+                    return Err(BrokerError::InvalidPartition {
+                        partition: p,
+                        partitions: n,
+                    });
+                }
+                p
+            }
+            (None, Some(k)) if !self.config.ignore_keys => partition_for_key(k, n),
+            (None, key) => {
+                let size =
+                    estimated_record_size(key.as_deref(), record.value.as_deref(), &record.headers);
+                st.keyless.partition(n, size)
+            }
+        };
+        Ok(parts[p as usize].clone())
+    }
+
+    fn stored(
+        log: &PartitionLog,
+        record: ProducerRecord,
+        now: &mut Option<i64>,
+        clock: &crate::Clock,
+    ) -> StoredRecord {
+        let mut now_ms = || *now.get_or_insert_with(|| clock.now_ms());
+        let timestamp = match log.timestamp_type {
+            TimestampType::LogAppendTime => now_ms(),
+            TimestampType::CreateTime => match record.timestamp {
+                Some(ts) => ts,
+                None => now_ms(),
+            },
+        };
+        StoredRecord {
+            timestamp,
+            key: record.key,
+            value: record.value,
+            headers: Headers::from_vec(record.headers),
+        }
+    }
+
     /// Sends one record: chooses the partition (explicit > key hash > keyless partitioner),
     /// stamps the timestamp and appends. Errors: an injected error, an unknown topic (unless
     /// auto-creation is on) or an out-of-range explicit partition.
@@ -150,79 +230,77 @@ impl Producer {
         }
         let log = {
             let mut state = self.state.lock();
-            let found = state.find(&record.topic);
-            let idx = match found {
-                Some(i) if !state.topics[i].topic.is_deleted() => i,
-                _ => {
-                    drop(state);
-                    let topic = inner.topic_for_produce(&record.topic)?;
-                    let keyless = KeylessPartitioner::new(
-                        self.config.partitioner,
-                        self.config.batch_size,
-                        self.seed ^ (topic.name.len() as u64).wrapping_mul(0x9e37_79b9),
-                    );
-                    state = self.state.lock();
-                    let ts = TopicState { topic, keyless };
-                    let i = match state.index.get(&record.topic) {
-                        Some(&i) => {
-                            state.topics[i] = ts;
-                            i
-                        }
-                        None => {
-                            state.topics.push(ts);
-                            let i = state.topics.len() - 1;
-                            state.index.insert(record.topic.clone(), i);
-                            i
-                        }
-                    };
-                    state.last = i;
-                    i
-                }
-            };
-            let st = &mut state.topics[idx];
-            let parts = st.topic.partitions.read();
-            let n = parts.len() as i32;
-            let p = match (record.partition, &record.key) {
-                (Some(p), _) => {
-                    if p < 0 || p >= n {
-                        return Err(BrokerError::InvalidPartition {
-                            partition: p,
-                            partitions: n,
-                        });
-                    }
-                    p
-                }
-                (None, Some(k)) if !self.config.ignore_keys => partition_for_key(k, n),
-                (None, key) => {
-                    let size = estimated_record_size(
-                        key.as_deref(),
-                        record.value.as_deref(),
-                        &record.headers,
-                    );
-                    st.keyless.partition(n, size)
-                }
-            };
-            parts[p as usize].clone()
+            self.route(&mut state, &record)?
         };
-        let timestamp = match log.timestamp_type {
-            TimestampType::LogAppendTime => inner.clock.now_ms(),
-            TimestampType::CreateTime => match record.timestamp {
-                Some(ts) => ts,
-                None => inner.clock.now_ms(),
-            },
-        };
-        let offset = log.append(StoredRecord {
-            timestamp,
-            key: record.key,
-            value: record.value,
-            headers: Headers::from_vec(record.headers),
-        });
+        let rec = Self::stored(&log, record, &mut None, &inner.clock);
+        let timestamp = rec.timestamp;
+        let offset = log.append(rec);
         Ok(RecordMetadata {
             topic: log.topic.clone(),
             partition: log.partition,
             offset,
             timestamp,
         })
+    }
+
+    /// Sends many records at once, like a batch leaving Kafka's record accumulator: one clock
+    /// read for the whole call (records without a timestamp share it) and one lock per
+    /// partition touched. Records are partitioned exactly as [`Producer::send`] would, each
+    /// partition receives its records in input order, and the result for record *i* is at
+    /// index *i*. Injected errors apply per record.
+    pub fn send_all(
+        &self,
+        records: impl IntoIterator<Item = ProducerRecord>,
+    ) -> Vec<Result<RecordMetadata>> {
+        let inner = &self.cluster.inner;
+        let mut now = None;
+        let records = records.into_iter();
+        let mut results: Vec<Result<RecordMetadata>> = Vec::with_capacity(records.size_hint().0);
+        type Group = (Arc<PartitionLog>, Vec<(usize, StoredRecord)>);
+        let mut groups: Vec<Group> = Vec::new();
+        let mut last = 0usize;
+        {
+            let mut state = self.state.lock();
+            for (i, record) in records.enumerate() {
+                // placeholder, replaced once the record is appended
+                results.push(Err(BrokerError::RequestTimedOut));
+                if let Some(e) = inner.take_fault() {
+                    results[i] = Err(e);
+                    continue;
+                }
+                let log = match self.route(&mut state, &record) {
+                    Ok(log) => log,
+                    Err(e) => {
+                        results[i] = Err(e);
+                        continue;
+                    }
+                };
+                let rec = Self::stored(&log, record, &mut now, &inner.clock);
+                if groups.get(last).is_none_or(|g| !Arc::ptr_eq(&g.0, &log)) {
+                    last = match groups.iter().position(|g| Arc::ptr_eq(&g.0, &log)) {
+                        Some(j) => j,
+                        None => {
+                            groups.push((log, Vec::new()));
+                            groups.len() - 1
+                        }
+                    };
+                }
+                groups[last].1.push((i, rec));
+            }
+        }
+        for (log, recs) in groups {
+            let meta: Vec<(usize, i64)> = recs.iter().map(|(i, r)| (*i, r.timestamp)).collect();
+            let first = log.append_many(recs.into_iter().map(|(_, r)| r));
+            for (k, (i, timestamp)) in meta.into_iter().enumerate() {
+                results[i] = Ok(RecordMetadata {
+                    topic: log.topic.clone(),
+                    partition: log.partition,
+                    offset: first + k as i64,
+                    timestamp,
+                });
+            }
+        }
+        results
     }
 
     /// The partition a record would go to right now, without sending it or touching the
