@@ -64,6 +64,14 @@ fn cluster(partitions: i32) -> Cluster {
 fn produce(c: &mut Criterion) {
     let mut g = c.benchmark_group("produce_100B");
     g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("system_clock_read_x10000", |b| {
+        let c = Cluster::new();
+        b.iter(|| {
+            for _ in 0..N {
+                black_box(c.clock().now_ms());
+            }
+        })
+    });
     g.bench_function("vec_baseline", |b| {
         b.iter_batched(
             records,

@@ -78,26 +78,6 @@ impl PartitionLog {
         waiters.1
     }
 
-    /// Appends records in order under one lock; returns the first offset.
-    pub(crate) fn append_many(&self, recs: impl Iterator<Item = StoredRecord>) -> i64 {
-        let (first, waiters) = {
-            let mut g = self.inner.lock();
-            let first = g.len as i64;
-            for rec in recs {
-                if g.len.is_multiple_of(SEGMENT) {
-                    g.segments.push(Vec::with_capacity(SEGMENT));
-                }
-                g.segments.last_mut().expect("segment").push(rec);
-                g.len += 1;
-            }
-            (first, std::mem::take(&mut g.waiters))
-        };
-        for w in &waiters {
-            w.notify_one();
-        }
-        first
-    }
-
     /// Wakes every waiter (topic deleted).
     pub(crate) fn wake_all(&self) {
         let w = std::mem::take(&mut self.inner.lock().waiters);

@@ -243,11 +243,10 @@ impl Producer {
         })
     }
 
-    /// Sends many records at once, like a batch leaving Kafka's record accumulator: one clock
-    /// read for the whole call (records without a timestamp share it) and one lock per
-    /// partition touched. Records are partitioned exactly as [`Producer::send`] would, each
-    /// partition receives its records in input order, and the result for record *i* is at
-    /// index *i*. Injected errors apply per record.
+    /// Sends many records in one call, like a batch leaving Kafka's record accumulator: the
+    /// producer's state is locked once and the clock read once (records without a timestamp
+    /// share it). Records are partitioned exactly as [`Producer::send`] would and appended in
+    /// input order; the result for record *i* is at index *i*. Injected errors apply per record.
     pub fn send_all(
         &self,
         records: impl IntoIterator<Item = ProducerRecord>,
@@ -255,50 +254,29 @@ impl Producer {
         let inner = &self.cluster.inner;
         let mut now = None;
         let records = records.into_iter();
-        let mut results: Vec<Result<RecordMetadata>> = Vec::with_capacity(records.size_hint().0);
-        type Group = (Arc<PartitionLog>, Vec<(usize, StoredRecord)>);
-        let mut groups: Vec<Group> = Vec::new();
-        let mut last = 0usize;
-        {
-            let mut state = self.state.lock();
-            for (i, record) in records.enumerate() {
-                // placeholder, replaced once the record is appended
-                results.push(Err(BrokerError::RequestTimedOut));
-                if let Some(e) = inner.take_fault() {
-                    results[i] = Err(e);
+        let mut results = Vec::with_capacity(records.size_hint().0);
+        let mut state = self.state.lock();
+        for record in records {
+            if let Some(e) = inner.take_fault() {
+                results.push(Err(e));
+                continue;
+            }
+            let log = match self.route(&mut state, &record) {
+                Ok(log) => log,
+                Err(e) => {
+                    results.push(Err(e));
                     continue;
                 }
-                let log = match self.route(&mut state, &record) {
-                    Ok(log) => log,
-                    Err(e) => {
-                        results[i] = Err(e);
-                        continue;
-                    }
-                };
-                let rec = Self::stored(&log, record, &mut now, &inner.clock);
-                if groups.get(last).is_none_or(|g| !Arc::ptr_eq(&g.0, &log)) {
-                    last = match groups.iter().position(|g| Arc::ptr_eq(&g.0, &log)) {
-                        Some(j) => j,
-                        None => {
-                            groups.push((log, Vec::new()));
-                            groups.len() - 1
-                        }
-                    };
-                }
-                groups[last].1.push((i, rec));
-            }
-        }
-        for (log, recs) in groups {
-            let meta: Vec<(usize, i64)> = recs.iter().map(|(i, r)| (*i, r.timestamp)).collect();
-            let first = log.append_many(recs.into_iter().map(|(_, r)| r));
-            for (k, (i, timestamp)) in meta.into_iter().enumerate() {
-                results[i] = Ok(RecordMetadata {
-                    topic: log.topic.clone(),
-                    partition: log.partition,
-                    offset: first + k as i64,
-                    timestamp,
-                });
-            }
+            };
+            let rec = Self::stored(&log, record, &mut now, &inner.clock);
+            let timestamp = rec.timestamp;
+            let offset = log.append(rec);
+            results.push(Ok(RecordMetadata {
+                topic: log.topic.clone(),
+                partition: log.partition,
+                offset,
+                timestamp,
+            }));
         }
         results
     }
