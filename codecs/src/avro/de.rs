@@ -179,10 +179,7 @@ fn unresolvable(id: SchemaId, writer: &ParsedSchema, reader: &ParsedSchema) -> A
 
 fn typed<T: DeserializeOwned>(id: SchemaId, plan: &Plan, payload: &[u8]) -> Result<T, AvroError> {
     match plan {
-        Plan::Direct(schema) if !schema.is_raw_bytes() => {
-            validate(schema.schema(), schema.names(), payload)?;
-            schema.read_de(payload)
-        }
+        Plan::Direct(schema) if !schema.is_raw_bytes() => schema.read_de(payload),
         _ => {
             let value = read_value(id, plan, payload)?;
             apache_avro::from_value(&value).map_err(|source| AvroError::Decode {

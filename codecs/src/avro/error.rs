@@ -185,6 +185,23 @@ pub enum AvroError {
         /// How many bytes follow it.
         count: usize,
     },
+    /// A string is not UTF-8.
+    #[error("string at byte {at} is not valid UTF-8")]
+    Utf8 {
+        /// Where the string's bytes start.
+        at: usize,
+        /// The UTF-8 error.
+        #[source]
+        source: std::str::Utf8Error,
+    },
+    /// The data does not fit the Rust type it is decoded into.
+    #[error("Avro value near byte {at} does not fit the Rust type: {message}")]
+    Mismatch {
+        /// About where decoding stopped.
+        at: usize,
+        /// The type's complaint.
+        message: String,
+    },
     /// A named type referenced by the schema is not defined in it.
     #[error("schema references undefined type '{0}'")]
     UndefinedName(String),

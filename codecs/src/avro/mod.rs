@@ -104,18 +104,21 @@
 //! # }).unwrap();
 //! ```
 
-//mod de;
+mod de;
+mod direct;
 mod error;
 mod json;
 mod schema;
-//mod ser;
+mod ser;
 mod validate;
 
 pub use apache_avro;
 pub use apache_avro::types::Value;
-//pub use de::{AvroDeserializer, GenericAvroDeserializer};
+pub use de::{AvroDeserializer, GenericAvroDeserializer};
 pub use error::AvroError;
 pub use json::{value_from_json, value_to_json};
-//pub use kcodec_registry::SubjectNameStrategy;
 pub use schema::{MAX_ALLOCATION_BYTES, ParsedSchema};
-//pub use ser::{AvroSerializer, AvroSerializerConfig, GenericAvroSerializer, SchemaIdFormat};
+pub use ser::{
+    AvroSerializer, AvroSerializerConfig, GenericAvroSerializer, SchemaIdFormat,
+    SubjectNameStrategy,
+};

@@ -181,13 +181,9 @@ impl ParsedSchema {
             })
     }
 
-    /// Decodes a validated payload straight into `T` (no intermediate `Value`).
-    pub(crate) fn read_de<T: DeserializeOwned>(&self, mut data: &[u8]) -> Result<T, AvroError> {
-        self.inner
-            .compiled
-            .borrow_reader()
-            .read_deser(&mut data)
-            .map_err(|source| self.decode_error(source))
+    /// Decodes a payload straight into `T` (no intermediate `Value`), checking it as it goes.
+    pub(crate) fn read_de<T: DeserializeOwned>(&self, data: &[u8]) -> Result<T, AvroError> {
+        super::direct::from_slice(self.schema(), self.names(), data)
     }
 
     /// Decodes a validated payload into a generic value.

@@ -1,7 +1,7 @@
 //! Avro serializers: schema selection (register, look up, latest, by id), caching per topic, and
 //! framing.
 
-use super::{AvroError, ParsedSchema, SubjectNameStrategy, Value};
+use super::{AvroError, ParsedSchema, Value};
 use crate::resolve::ResolveFuture;
 use crate::wire::{self, SchemaId};
 use crate::{Error, SerializeContext, Serialized, Serializer, Target, Unresolved};
@@ -11,6 +11,39 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::{Arc, RwLock};
+
+/// How the subject a schema is registered under is named (Confluent's `subject.name.strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SubjectNameStrategy {
+    /// `<topic>-key` or `<topic>-value` (the default).
+    #[default]
+    Topic,
+    /// The record's full name, `<namespace>.<Name>`.
+    Record,
+    /// `<topic>-<namespace>.<Name>`.
+    TopicRecord,
+}
+
+impl SubjectNameStrategy {
+    /// The subject for `topic`'s key or value whose schema has full name `record_name`
+    /// (for a primitive schema, its type name).
+    ///
+    /// ```
+    /// use kcodec_codecs::avro::SubjectNameStrategy;
+    /// assert_eq!(SubjectNameStrategy::Topic.subject("orders", false, "shop.Order"), "orders-value");
+    /// assert_eq!(SubjectNameStrategy::Record.subject("orders", true, "shop.Order"), "shop.Order");
+    /// assert_eq!(SubjectNameStrategy::TopicRecord.subject("orders", false, "shop.Order"), "orders-shop.Order");
+    /// ```
+    pub fn subject(self, topic: &str, is_key: bool, record_name: &str) -> String {
+        match self {
+            SubjectNameStrategy::Topic => {
+                format!("{topic}-{}", if is_key { "key" } else { "value" })
+            }
+            SubjectNameStrategy::Record => record_name.to_owned(),
+            SubjectNameStrategy::TopicRecord => format!("{topic}-{record_name}"),
+        }
+    }
+}
 
 /// Where the writer schema's id goes (Confluent's `schema.id.serializer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -159,7 +192,7 @@ impl Core {
     fn subject(&self, topic: &str, target: Target) -> String {
         self.config
             .subject_name_strategy
-            .subject(topic, target.is_key(), Some(self.schema.name()))
+            .subject(topic, target.is_key(), self.schema.name())
     }
 
     /// The cached writer for this topic, or what must be resolved first.
@@ -198,8 +231,8 @@ impl Core {
             strip_length_prefix(out, payload);
         }
         if let Some(header) = &entry.header {
-            ctx.headers_mut()
-                .set(wire::schema_id_header(ctx.target()), header.clone());
+            let name = wire::schema_id_header(ctx.target());
+            ctx.headers_mut().set(name, header.clone());
         }
         Ok(Serialized::Data)
     }
@@ -336,7 +369,12 @@ impl<T: Serialize + ?Sized> Serializer<T> for AvroSerializer<T> {
         }
         self.core.frame(ctx, out, |schema, out| {
             let mut writer = out.writer();
-            schema.write_ser(&mut writer, value)
+            if matches!(schema.schema(), apache_avro::Schema::Union(_)) {
+                schema.write_ser(&mut writer, value)
+            } else {
+                // A top-level `Some(x)` is `x` unless the schema itself is a union.
+                schema.write_ser(&mut writer, &UnwrapSome(value))
+            }
         })
     }
 
@@ -532,11 +570,7 @@ impl serde::Serializer for NoneProbe {
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotNone> {
         Err(NotNone)
     }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, NotNone> {
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, NotNone> {
         Err(NotNone)
     }
     fn serialize_struct_variant(
@@ -550,5 +584,93 @@ impl serde::Serializer for NoneProbe {
     }
     fn collect_str<V: std::fmt::Display + ?Sized>(self, _: &V) -> Result<bool, NotNone> {
         Ok(false)
+    }
+}
+
+/// Serializes its value with a top-level `Some(x)` replaced by `x`.
+struct UnwrapSome<'a, T: ?Sized>(&'a T);
+
+impl<T: Serialize + ?Sized> Serialize for UnwrapSome<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(SomeUnwrapper(serializer))
+    }
+}
+
+/// Forwards every call to the inner serializer, except `serialize_some`, which serializes the
+/// inner value directly.
+struct SomeUnwrapper<S>(S);
+
+macro_rules! forward {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
+        fn $name(self, $($arg: $ty),*) -> Result<$ret, S::Error> { self.0.$name($($arg),*) }
+    )*};
+}
+
+impl<S: serde::Serializer> serde::Serializer for SomeUnwrapper<S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    type SerializeSeq = S::SerializeSeq;
+    type SerializeTuple = S::SerializeTuple;
+    type SerializeTupleStruct = S::SerializeTupleStruct;
+    type SerializeTupleVariant = S::SerializeTupleVariant;
+    type SerializeMap = S::SerializeMap;
+    type SerializeStruct = S::SerializeStruct;
+    type SerializeStructVariant = S::SerializeStructVariant;
+
+    forward! {
+        serialize_bool(v: bool) -> S::Ok;
+        serialize_i8(v: i8) -> S::Ok;
+        serialize_i16(v: i16) -> S::Ok;
+        serialize_i32(v: i32) -> S::Ok;
+        serialize_i64(v: i64) -> S::Ok;
+        serialize_i128(v: i128) -> S::Ok;
+        serialize_u8(v: u8) -> S::Ok;
+        serialize_u16(v: u16) -> S::Ok;
+        serialize_u32(v: u32) -> S::Ok;
+        serialize_u64(v: u64) -> S::Ok;
+        serialize_u128(v: u128) -> S::Ok;
+        serialize_f32(v: f32) -> S::Ok;
+        serialize_f64(v: f64) -> S::Ok;
+        serialize_char(v: char) -> S::Ok;
+        serialize_str(v: &str) -> S::Ok;
+        serialize_bytes(v: &[u8]) -> S::Ok;
+        serialize_none() -> S::Ok;
+        serialize_unit() -> S::Ok;
+        serialize_unit_struct(name: &'static str) -> S::Ok;
+        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str) -> S::Ok;
+        serialize_seq(len: Option<usize>) -> S::SerializeSeq;
+        serialize_tuple(len: usize) -> S::SerializeTuple;
+        serialize_tuple_struct(name: &'static str, len: usize) -> S::SerializeTupleStruct;
+        serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize) -> S::SerializeTupleVariant;
+        serialize_map(len: Option<usize>) -> S::SerializeMap;
+        serialize_struct(name: &'static str, len: usize) -> S::SerializeStruct;
+        serialize_struct_variant(name: &'static str, index: u32, variant: &'static str, len: usize) -> S::SerializeStructVariant;
+    }
+
+    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<S::Ok, S::Error> {
+        value.serialize(self.0)
+    }
+
+    fn serialize_newtype_struct<V: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        value: &V,
+    ) -> Result<S::Ok, S::Error> {
+        self.0.serialize_newtype_struct(name, value)
+    }
+
+    fn serialize_newtype_variant<V: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        value: &V,
+    ) -> Result<S::Ok, S::Error> {
+        self.0
+            .serialize_newtype_variant(name, index, variant, value)
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
     }
 }

@@ -292,7 +292,7 @@ impl<'s> Cursor<'_, '_, 's> {
 }
 
 /// The fewest bytes a value of `schema` can take (0 or more).
-fn min_width(schema: &Schema, names: &NamesRef<'_>, depth: usize) -> usize {
+pub(crate) fn min_width(schema: &Schema, names: &NamesRef<'_>, depth: usize) -> usize {
     if depth > 32 {
         return 1;
     }
