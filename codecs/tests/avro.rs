@@ -898,7 +898,18 @@ async fn encode_errors_leave_the_buffer_alone() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Avro(AvroError::Encode { .. })),
+        matches!(&err, Error::Avro(AvroError::ValueMismatch { path, .. }) if path == "$"),
+        "{err:?}"
+    );
+    let wrong_field = Value::Record(vec![
+        ("name".into(), Value::String("n".into())),
+        ("id".into(), Value::String("not a long".into())),
+    ]);
+    let err = encode(&gser, "w", Target::Value, &wrong_field)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Avro(AvroError::ValueMismatch { path, .. }) if path == "$.id"),
         "{err:?}"
     );
 }

@@ -93,7 +93,7 @@ impl Core {
             }
             Err(other) => return Err(other.into()),
         };
-        let writer = parse_registered(id, &text)?;
+        let writer = parse_registered(&*self.registry, id, &text).await?;
         let plan = self.make_plan(writer)?;
         self.plans
             .write()
@@ -120,7 +120,9 @@ impl Core {
             reader: reader.clone(),
             datum_builder: |w: &ParsedSchema, r: &ParsedSchema| {
                 GenericDatumReader::builder(w.schema())
+                    .resolved_writer_schemata(w.resolved().clone())
                     .reader_schema(r.schema())
+                    .resolved_reader_schemata(r.resolved().clone())
                     .human_readable(false)
                     .build()
             },

@@ -38,6 +38,16 @@ pub enum AvroError {
         #[source]
         source: apache_avro::Error,
     },
+    /// A generic value does not fit the writer schema.
+    #[error("value at {path} does not match the schema '{schema}': {value}")]
+    ValueMismatch {
+        /// Where in the value (`$.field[2]`).
+        path: String,
+        /// The schema expected there.
+        schema: String,
+        /// The value found (abbreviated).
+        value: String,
+    },
     /// The payload could not be decoded into the requested type.
     #[error("Avro payload could not be decoded with schema '{schema}'")]
     Decode {

@@ -54,6 +54,24 @@ pub fn value_to_json(schema: &Schema, value: &Value) -> Result<Json, AvroError> 
     to_json(schema, resolved.get_names(), value, &mut path, 0)
 }
 
+pub(crate) fn from_json_with_names(
+    schema: &Schema,
+    names: &NamesRef<'_>,
+    json: &Json,
+) -> Result<Value, AvroError> {
+    let mut path = String::from("$");
+    from_json(schema, names, json, &mut path, 0)
+}
+
+pub(crate) fn to_json_with_names(
+    schema: &Schema,
+    names: &NamesRef<'_>,
+    value: &Value,
+) -> Result<Json, AvroError> {
+    let mut path = String::from("$");
+    to_json(schema, names, value, &mut path, 0)
+}
+
 const MAX_DEPTH: usize = 256;
 
 fn err(path: &str, expected: impl Into<String>) -> AvroError {

@@ -106,6 +106,7 @@
 
 mod de;
 mod direct;
+mod encode;
 mod error;
 mod json;
 mod schema;

@@ -3,9 +3,10 @@
 use super::AvroError;
 use apache_avro::Schema;
 use apache_avro::reader::datum::GenericDatumReader;
-use apache_avro::schema::NamesRef;
+use apache_avro::schema::{NamesRef, ResolvedSchema};
 use apache_avro::types::Value;
 use apache_avro::writer::datum::GenericDatumWriter;
+use kcodec_registry::SchemaReference;
 use serde::{Serialize, de::DeserializeOwned};
 use std::sync::Arc;
 
@@ -27,19 +28,21 @@ pub struct ParsedSchema {
 #[ouroboros::self_referencing]
 struct Compiled {
     schema: Schema,
-    #[borrows(schema)]
+    deps: Vec<Schema>,
+    #[borrows(schema, deps)]
+    #[covariant]
+    resolved: ResolvedSchema<'this>,
+    #[borrows(schema, resolved)]
     #[covariant]
     writer: GenericDatumWriter<'this>,
-    #[borrows(schema)]
+    #[borrows(schema, resolved)]
     #[covariant]
     reader: GenericDatumReader<'this>,
-    #[borrows(schema)]
-    #[covariant]
-    names: NamesRef<'this>,
 }
 
 struct Inner {
     text: String,
+    references: Vec<SchemaReference>,
     canonical: String,
     name: String,
     compiled: Compiled,
@@ -77,7 +80,27 @@ impl ParsedSchema {
     /// Parses an Avro schema from its JSON text.
     pub fn parse(text: &str) -> Result<Self, AvroError> {
         let schema = Schema::parse_str(text).map_err(AvroError::SchemaParse)?;
-        Self::build(text.to_owned(), schema)
+        Self::build(text.to_owned(), schema, Vec::new(), Vec::new())
+    }
+
+    /// Parses a schema that refers to named types defined in other registered schemas (Confluent
+    /// schema references): `references` are registered with it, `dependencies` are the texts of
+    /// the referenced schemas (and of theirs), in any order.
+    pub fn parse_with_references(
+        text: &str,
+        references: Vec<SchemaReference>,
+        dependencies: &[&str],
+    ) -> Result<Self, AvroError> {
+        if dependencies.is_empty() {
+            let mut parsed = Self::parse(text)?;
+            Arc::get_mut(&mut parsed.inner)
+                .expect("just built")
+                .references = references;
+            return Ok(parsed);
+        }
+        let (schema, deps) =
+            Schema::parse_str_with_list(text, dependencies).map_err(AvroError::SchemaParse)?;
+        Self::build(text.to_owned(), schema, deps, references)
     }
 
     /// Wraps an already parsed schema; its text is its canonical JSON form.
@@ -87,23 +110,35 @@ impl ParsedSchema {
                 apache_avro::error::Details::ParseSchemaJson(e),
             ))
         })?;
-        Self::build(text, schema)
+        Self::build(text, schema, Vec::new(), Vec::new())
     }
 
-    fn build(text: String, schema: Schema) -> Result<Self, AvroError> {
+    fn build(
+        text: String,
+        schema: Schema,
+        deps: Vec<Schema>,
+        references: Vec<SchemaReference>,
+    ) -> Result<Self, AvroError> {
         init_limits();
         let canonical = schema.canonical_form();
         let name = schema_label(&schema);
         let compiled = CompiledTryBuilder {
             schema,
-            writer_builder: |s: &Schema| {
-                GenericDatumWriter::builder(s).human_readable(false).build()
+            deps,
+            resolved_builder: |s: &Schema, d: &Vec<Schema>| {
+                ResolvedSchema::new_with_schemata(d.iter().chain(std::iter::once(s)).collect())
             },
-            reader_builder: |s: &Schema| {
-                GenericDatumReader::builder(s).human_readable(false).build()
+            writer_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
+                GenericDatumWriter::builder(s)
+                    .resolved_schemata(r.clone())
+                    .human_readable(false)
+                    .build()
             },
-            names_builder: |s: &Schema| {
-                apache_avro::schema::ResolvedSchema::try_from(s).map(|r| r.get_names().clone())
+            reader_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
+                GenericDatumReader::builder(s)
+                    .resolved_writer_schemata(r.clone())
+                    .human_readable(false)
+                    .build()
             },
         }
         .try_build()
@@ -111,6 +146,7 @@ impl ParsedSchema {
         Ok(ParsedSchema {
             inner: Arc::new(Inner {
                 text,
+                references,
                 canonical,
                 name,
                 compiled,
@@ -143,8 +179,34 @@ impl ParsedSchema {
         matches!(self.schema(), Schema::Bytes)
     }
 
+    /// The schema references it is registered with.
+    pub fn references(&self) -> &[SchemaReference] {
+        &self.inner.references
+    }
+
+    /// The schemas it refers to (parsed from the references' texts).
+    pub fn dependencies(&self) -> &[Schema] {
+        self.inner.compiled.borrow_deps()
+    }
+
+    /// Reads a value in Avro's JSON encoding against this schema (named types of its
+    /// references included); see [`value_from_json`](super::value_from_json).
+    pub fn value_from_json(&self, json: &serde_json::Value) -> Result<Value, AvroError> {
+        super::json::from_json_with_names(self.schema(), self.names(), json)
+    }
+
+    /// Writes `value` in Avro's JSON encoding against this schema; see
+    /// [`value_to_json`](super::value_to_json).
+    pub fn value_to_json(&self, value: &Value) -> Result<serde_json::Value, AvroError> {
+        super::json::to_json_with_names(self.schema(), self.names(), value)
+    }
+
     pub(crate) fn names(&self) -> &NamesRef<'_> {
-        self.inner.compiled.borrow_names()
+        self.inner.compiled.borrow_resolved().get_names()
+    }
+
+    pub(crate) fn resolved(&self) -> &ResolvedSchema<'_> {
+        self.inner.compiled.borrow_resolved()
     }
 
     /// Writes `value` straight from serde to Avro binary (no intermediate `Value`).
@@ -165,20 +227,12 @@ impl ParsedSchema {
     }
 
     /// Writes a generic value, validating it against the schema first.
-    pub(crate) fn write_value<W: std::io::Write>(
+    pub(crate) fn write_value(
         &self,
-        out: &mut W,
+        out: &mut impl bytes::BufMut,
         value: &Value,
     ) -> Result<(), AvroError> {
-        self.inner
-            .compiled
-            .borrow_writer()
-            .write_value_ref(out, value)
-            .map(drop)
-            .map_err(|source| AvroError::Encode {
-                schema: self.inner.name.clone(),
-                source,
-            })
+        super::encode::encode(self.schema(), self.names(), value, out)
     }
 
     /// Decodes a payload straight into `T` (no intermediate `Value`), checking it as it goes.

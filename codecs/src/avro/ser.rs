@@ -244,25 +244,28 @@ impl Core {
         let subject = self.subject(topic, *target);
         let registry = &*self.registry;
         let normalize = self.config.normalize_schemas;
-        let (registered, schema): (RegisteredSchema, ParsedSchema) =
-            if let Some(id) = self.config.use_schema_id {
-                let text = registry.schema_by_id(id).await?;
-                let registered = registry.lookup(&subject, &text, false, true).await?;
-                let parsed = parse_registered(SchemaId::Id(id), &registered.schema)?;
-                (registered, parsed)
-            } else if self.config.use_latest_version {
-                let registered = registry.latest(&subject).await?;
-                let parsed = parse_registered(SchemaId::Id(registered.id), &registered.schema)?;
-                (registered, parsed)
+        let (registered, schema): (RegisteredSchema, ParsedSchema) = if let Some(id) =
+            self.config.use_schema_id
+        {
+            let text = registry.schema_by_id(id).await?;
+            let registered = registry.lookup(&subject, &text, false, true).await?;
+            let parsed = parse_registered(registry, SchemaId::Id(id), &registered.schema).await?;
+            (registered, parsed)
+        } else if self.config.use_latest_version {
+            let registered = registry.latest(&subject).await?;
+            let parsed =
+                parse_registered(registry, SchemaId::Id(registered.id), &registered.schema).await?;
+            (registered, parsed)
+        } else {
+            let local = kcodec_registry::Schema::avro(self.schema.text())
+                .with_references(self.schema.references().to_vec());
+            let registered = if self.config.auto_register_schemas {
+                registry.register(&subject, &local, normalize).await?
             } else {
-                let local = kcodec_registry::Schema::avro(self.schema.text());
-                let registered = if self.config.auto_register_schemas {
-                    registry.register(&subject, &local, normalize).await?
-                } else {
-                    registry.lookup(&subject, &local, normalize, false).await?
-                };
-                (registered, self.schema.clone())
+                registry.lookup(&subject, &local, normalize, false).await?
             };
+            (registered, self.schema.clone())
+        };
         let (id, header) = match self.config.schema_id_format {
             SchemaIdFormat::Prefix => (SchemaId::Id(registered.id), None),
             SchemaIdFormat::Header => {
@@ -280,19 +283,53 @@ impl Core {
     }
 }
 
-/// Parses a schema the registry returned, refusing non-Avro ones.
-pub(crate) fn parse_registered(
+/// Parses a schema the registry returned, refusing non-Avro ones and fetching the schemas it
+/// references (and theirs), at most [`MAX_REFERENCES`] in all.
+pub(crate) async fn parse_registered(
+    registry: &dyn SchemaRegistry,
     id: SchemaId,
     schema: &kcodec_registry::Schema,
-) -> Result<ParsedSchema, AvroError> {
+) -> Result<ParsedSchema, Error> {
     if schema.schema_type != SchemaType::Avro {
         return Err(AvroError::NotAvro {
             id,
             schema_type: schema.schema_type,
-        });
+        }
+        .into());
     }
-    ParsedSchema::parse(&schema.schema)
+    if schema.references.is_empty() {
+        return Ok(ParsedSchema::parse(&schema.schema)?);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut texts = Vec::new();
+    let mut queue: Vec<kcodec_registry::SchemaReference> = schema.references.clone();
+    while let Some(reference) = queue.pop() {
+        if !seen.insert((reference.subject.clone(), reference.version)) {
+            continue;
+        }
+        if seen.len() > MAX_REFERENCES {
+            return Err(AvroError::Config("a schema references more than 64 schemas").into());
+        }
+        let registered = registry
+            .version(
+                &reference.subject,
+                kcodec_registry::Version::Number(reference.version),
+                true,
+            )
+            .await?;
+        queue.extend(registered.schema.references.iter().cloned());
+        texts.push(registered.schema.schema);
+    }
+    let deps: Vec<&str> = texts.iter().map(String::as_str).collect();
+    Ok(ParsedSchema::parse_with_references(
+        &schema.schema,
+        schema.references.clone(),
+        &deps,
+    )?)
 }
+
+/// How many schemas one schema's references may pull in, transitively.
+pub const MAX_REFERENCES: usize = 64;
 
 /// Removes the Avro length prefix of a top-level `bytes` value written at `out[start..]`.
 fn strip_length_prefix(out: &mut BytesMut, start: usize) {
@@ -430,10 +467,8 @@ impl Serializer<Value> for GenericAvroSerializer {
         ctx: &mut SerializeContext<'_>,
         out: &mut BytesMut,
     ) -> Result<Serialized, Error> {
-        self.core.frame(ctx, out, |schema, out| {
-            let mut writer = out.writer();
-            schema.write_value(&mut writer, value)
-        })
+        self.core
+            .frame(ctx, out, |schema, out| schema.write_value(out, value))
     }
 
     fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
