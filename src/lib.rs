@@ -8,6 +8,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `json` (default) | [`json::JsonSerde`]: any serde type as compact JSON |
+//! | `avro` | `avro`: Avro with the Confluent wire format, schema registry and evolution |
 //!
 //! Always present: the codec traits ([`Serializer`], [`Deserializer`]), the Java-identical
 //! built-in serdes ([`builtin`]) and the Confluent wire format ([`wire`]).
@@ -31,6 +32,9 @@ pub use kcodec_codecs::{
 
 #[cfg(feature = "json")]
 pub use kcodec_codecs::json;
+
+#[cfg(feature = "avro")]
+pub use kcodec_codecs::avro;
 
 /// The names most programs need: `use kcodec::prelude::*;`.
 pub mod prelude {
