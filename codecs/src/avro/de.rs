@@ -94,6 +94,10 @@ impl Core {
             Err(other) => return Err(other.into()),
         };
         let writer = parse_registered(&*self.registry, id, &text).await?;
+        Ok(self.preload(id, writer)?)
+    }
+
+    fn preload(&self, id: SchemaId, writer: ParsedSchema) -> Result<(), AvroError> {
         let plan = self.make_plan(writer)?;
         self.plans
             .write()
@@ -254,6 +258,12 @@ impl<T> AvroDeserializer<T> {
     pub fn reader_schema(&self) -> Option<&ParsedSchema> {
         self.core.reader.as_ref()
     }
+
+    /// Makes the writer schema of `id` known without asking the registry (for schemas read from
+    /// files, or to warm the cache synchronously); the resolution plan is made now.
+    pub fn preload(&self, id: SchemaId, writer: ParsedSchema) -> Result<(), AvroError> {
+        self.core.preload(id, writer)
+    }
 }
 
 impl<T: DeserializeOwned> Deserializer<T> for AvroDeserializer<T> {
@@ -298,6 +308,12 @@ impl GenericAvroDeserializer {
         GenericAvroDeserializer {
             core: Arc::new(Core::new(registry, Some(reader))),
         }
+    }
+
+    /// Makes the writer schema of `id` known without asking the registry (for schemas read from
+    /// files, or to warm the cache synchronously); the resolution plan is made now.
+    pub fn preload(&self, id: SchemaId, writer: ParsedSchema) -> Result<(), AvroError> {
+        self.core.preload(id, writer)
     }
 
     /// The writer schema of a frame, once resolved (for tools that print values with it).

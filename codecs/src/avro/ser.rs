@@ -237,6 +237,24 @@ impl Core {
         Ok(Serialized::Data)
     }
 
+    fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), AvroError> {
+        let header = match (self.config.schema_id_format, id) {
+            (SchemaIdFormat::Prefix, _) => None,
+            (SchemaIdFormat::Header, SchemaId::Guid(_)) => Some(wire::header_value(id, None)),
+            (SchemaIdFormat::Header, SchemaId::Id(n)) => return Err(AvroError::NoGuid(n)),
+        };
+        let entry = Arc::new(WriterEntry {
+            schema: self.schema.clone(),
+            id,
+            header,
+        });
+        self.cache[slot(target)]
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(topic.to_owned(), entry);
+        Ok(())
+    }
+
     async fn resolve(&self, need: &Unresolved) -> Result<(), Error> {
         let Unresolved::WriterSchema { topic, target, .. } = need else {
             return Err(Error::CannotResolve(need.clone()));
@@ -388,6 +406,12 @@ impl<T: ?Sized> AvroSerializer<T> {
         })
     }
 
+    /// Uses the local schema under `id` for `topic`'s key or value without asking the registry
+    /// (the id must be the schema's registered id; in header mode, its GUID).
+    pub fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), AvroError> {
+        self.core.preload(topic, target, id)
+    }
+
     /// The local writer schema.
     pub fn schema(&self) -> &ParsedSchema {
         &self.core.schema
@@ -452,6 +476,12 @@ impl GenericAvroSerializer {
         Ok(GenericAvroSerializer {
             core: Arc::new(Core::new(registry, schema, config)?),
         })
+    }
+
+    /// Uses the local schema under `id` for `topic`'s key or value without asking the registry
+    /// (the id must be the schema's registered id; in header mode, its GUID).
+    pub fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), AvroError> {
+        self.core.preload(topic, target, id)
     }
 
     /// The local writer schema.
