@@ -779,7 +779,32 @@ async fn bad_input_gives_typed_errors() {
         matches!(err, Error::Avro(AvroError::ItemCount { .. })),
         "{err:?}"
     );
-    // An array of nulls claiming a huge count: bounded by the input size.
+    // Arrays of nulls take no bytes: their count is capped at MAX_ZERO_WIDTH_ITEMS (65536).
+    let reg = registry();
+    reg.register(
+        "t-value",
+        &Schema::avro(r#"{"type":"array","items":"null"}"#),
+        false,
+    )
+    .await
+    .unwrap();
+    let de = GenericAvroDeserializer::new(reg);
+    let at_cap = Bytes::from_static(&[0, 0, 0, 0, 1, 0x80, 0x80, 0x08, 0x00]);
+    let value: Value = decode(&de, "t", Target::Value, Some(&at_cap), &Headers::new())
+        .await
+        .unwrap();
+    assert!(matches!(value, Value::Array(items) if items.len() == 65_536));
+    let over = Bytes::from_static(&[0, 0, 0, 0, 1, 0x82, 0x80, 0x08, 0x00]);
+    let err = decode::<Value, _>(&de, "t", Target::Value, Some(&over), &Headers::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Avro(AvroError::TooManyItems { count: 65_537, .. })
+        ),
+        "{err:?}"
+    );
     let err = decode_raw(
         r#"{"type":"array","items":"null"}"#,
         &[0xfe, 0xff, 0xff, 0xff, 0x0f, 0x00],

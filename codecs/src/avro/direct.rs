@@ -7,6 +7,7 @@
 //! name, and it panics when given a reader schema; this one matches records by field names only.
 
 use super::AvroError;
+use super::validate::MAX_ZERO_WIDTH_ITEMS;
 use apache_avro::Schema;
 use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, NamesRef, UuidSchema};
 use serde::de::{self, DeserializeSeed, Visitor};
@@ -50,7 +51,7 @@ pub(crate) fn from_slice<'de, 's, T: de::Deserialize<'de>>(
         names,
         depth: 0,
         zero_items: 0,
-        zero_limit: (data.len() as u64).saturating_mul(8).saturating_add(1024),
+        zero_limit: MAX_ZERO_WIDTH_ITEMS,
     };
     let result = T::deserialize(De {
         r: &mut reader,

@@ -126,8 +126,8 @@ pub enum AvroError {
         /// How many bytes follow it.
         remaining: usize,
     },
-    /// Arrays of zero-width items (such as `null`) hold more items than the limit for this input
-    /// size allows (8 per input byte, plus 1024).
+    /// Arrays of zero-width items (such as `null`) hold more items in all than
+    /// [`MAX_ZERO_WIDTH_ITEMS`](super::MAX_ZERO_WIDTH_ITEMS) allows.
     #[error(
         "{count} zero-width array items at byte {at} exceed the limit of {limit} for this input"
     )]

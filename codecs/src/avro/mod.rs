@@ -123,3 +123,4 @@ pub use ser::{
     AvroSerializer, AvroSerializerConfig, GenericAvroSerializer, SchemaIdFormat,
     SubjectNameStrategy,
 };
+pub use validate::MAX_ZERO_WIDTH_ITEMS;

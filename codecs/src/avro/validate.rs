@@ -7,6 +7,11 @@ use super::AvroError;
 use apache_avro::Schema;
 use apache_avro::schema::{InnerDecimalSchema, NamesRef, UuidSchema};
 
+/// How many items of zero width (such as `null`s or empty records, which take no bytes) the
+/// arrays of one message may hold in all: the one count not bounded by the input's size. A fixed
+/// cap, so whatever decodes also decodes after re-encoding.
+pub const MAX_ZERO_WIDTH_ITEMS: u64 = 65_536;
+
 /// How deep values may nest (records in records, recursive types).
 pub(crate) const MAX_DEPTH: usize = 128;
 
@@ -21,7 +26,7 @@ pub(crate) fn validate(
         data,
         pos: 0,
         zero_items: 0,
-        zero_limit: (data.len() as u64).saturating_mul(8).saturating_add(1024),
+        zero_limit: MAX_ZERO_WIDTH_ITEMS,
         names,
     };
     cursor.skip(schema, 0)?;
