@@ -338,6 +338,7 @@ impl<'r, 'de, 's> De<'r, 'de, 's> {
                     r: self.r,
                     items: &a.items,
                     left,
+                    done: left == 0,
                     zero,
                 })?;
                 self.r.depth -= 1;
@@ -350,6 +351,7 @@ impl<'r, 'de, 's> De<'r, 'de, 's> {
                     r: self.r,
                     values: &m.types,
                     left,
+                    done: left == 0,
                 })?;
                 self.r.depth -= 1;
                 Ok(v)
@@ -498,6 +500,8 @@ struct Seq<'r, 'de, 's> {
     r: &'r mut Reader<'de, 's>,
     items: &'s Schema,
     left: usize,
+    /// The terminating zero count has been read.
+    done: bool,
     zero: bool,
 }
 
@@ -508,9 +512,13 @@ impl<'de> de::SeqAccess<'de> for Seq<'_, 'de, '_> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, DeError> {
+        if self.done {
+            return Ok(None);
+        }
         if self.left == 0 {
             self.left = self.r.block("array", self.zero)?;
             if self.left == 0 {
+                self.done = true;
                 return Ok(None);
             }
         }
@@ -532,6 +540,8 @@ struct Map<'r, 'de, 's> {
     r: &'r mut Reader<'de, 's>,
     values: &'s Schema,
     left: usize,
+    /// The terminating zero count has been read.
+    done: bool,
 }
 
 impl<'de> de::MapAccess<'de> for Map<'_, 'de, '_> {
@@ -541,9 +551,13 @@ impl<'de> de::MapAccess<'de> for Map<'_, 'de, '_> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, DeError> {
+        if self.done {
+            return Ok(None);
+        }
         if self.left == 0 {
             self.left = self.r.block("map", false)?;
             if self.left == 0 {
+                self.done = true;
                 return Ok(None);
             }
         }
