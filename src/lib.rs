@@ -9,6 +9,7 @@
 //! |---|---|
 //! | `json` (default) | [`json::JsonSerde`]: any serde type as compact JSON |
 //! | `avro` | `avro`: Avro with the Confluent wire format, schema registry and evolution |
+//! | `derive` | `#[derive(Record)]` and the [`record`] traits: a type's Avro schema, name, key and topic |
 //!
 //! Always present: the codec traits ([`Serializer`], [`Deserializer`]), the Java-identical
 //! built-in serdes ([`builtin`]) and the Confluent wire format ([`wire`]).
@@ -36,6 +37,16 @@ pub use kcodec_codecs::json;
 #[cfg(feature = "avro")]
 pub use kcodec_codecs::avro;
 
+#[cfg(feature = "derive")]
+pub use kcodec_codecs::record::{self, Keyed, Record};
+/// `#[derive(Record)]`: see [`kcodec_derive`].
+#[cfg(feature = "derive")]
+pub use kcodec_derive::Record;
+
+#[doc(hidden)]
+#[cfg(feature = "derive")]
+pub use kcodec_codecs::__private;
+
 /// The names most programs need: `use kcodec::prelude::*;`.
 pub mod prelude {
     pub use kcodec_codecs::builtin::{
@@ -44,10 +55,14 @@ pub mod prelude {
     };
     #[cfg(feature = "json")]
     pub use kcodec_codecs::json::JsonSerde;
+    #[cfg(feature = "derive")]
+    pub use kcodec_codecs::record::{Keyed, Record};
     pub use kcodec_codecs::{
         Bytes, BytesMut, DeserializeContext, Deserializer, Headers, SerializeContext, Serialized,
         Serializer, Target,
     };
+    #[cfg(feature = "derive")]
+    pub use kcodec_derive::Record;
 }
 
 /// The README's example, compiled and run as a doctest.

@@ -281,6 +281,7 @@ fn bench(c: &mut Criterion) {
     // schema-registry-client: its in-memory mock client, warmed.
     use schema_registry_client::rest::client_config::ClientConfig;
     use schema_registry_client::rest::mock_schema_registry_client::MockSchemaRegistryClient;
+    use schema_registry_client::rest::schema_registry_client::Client as _;
     use schema_registry_client::serdes::avro as src2;
     use schema_registry_client::serdes::config::{DeserializerConfig, SerializerConfig};
     use schema_registry_client::serdes::serde::{SerdeFormat, SerdeType, SerializationContext};

@@ -127,7 +127,7 @@ impl Core {
                     .resolved_writer_schemata(w.resolved().clone())
                     .reader_schema(r.schema())
                     .resolved_reader_schemata(r.resolved().clone())
-                    .human_readable(false)
+                    .human_readable(super::schema::HUMAN_READABLE)
                     .build()
             },
         }
@@ -263,6 +263,15 @@ impl<T> AvroDeserializer<T> {
     /// files, or to warm the cache synchronously); the resolution plan is made now.
     pub fn preload(&self, id: SchemaId, writer: ParsedSchema) -> Result<(), AvroError> {
         self.core.preload(id, writer)
+    }
+}
+
+impl<T: crate::record::Record> AvroDeserializer<T> {
+    /// A deserializer that resolves every writer schema into the record's own
+    /// ([`Record::avro_schema`](crate::record::Record::avro_schema)).
+    pub fn for_record(registry: Arc<dyn SchemaRegistry>) -> Result<Self, AvroError> {
+        let schema = ParsedSchema::parse(T::avro_schema().json())?;
+        Ok(Self::with_reader_schema(registry, schema))
     }
 }
 

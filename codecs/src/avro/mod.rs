@@ -57,7 +57,7 @@
 //! | Avro | serde (typed) | [`Value`] (generic) |
 //! |---|---|---|
 //! | `decimal` (bytes or fixed) | [`apache_avro::Decimal`] (big-endian two's-complement unscaled value; the scale is the schema's) | `Value::Decimal` |
-//! | `uuid` (string) | `String` (or [`uuid::Uuid`] with `#[serde(with = "...")]` as a string) | `Value::Uuid` |
+//! | `uuid` (string) | [`uuid::Uuid`] (written as its hyphenated string) or `String` | `Value::Uuid` |
 //! | `date` | `i32`, days since 1970-01-01 | `Value::Date` |
 //! | `time-millis` | `i32`, milliseconds after midnight | `Value::TimeMillis` |
 //! | `time-micros` | `i64`, microseconds after midnight | `Value::TimeMicros` |

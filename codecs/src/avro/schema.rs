@@ -72,6 +72,10 @@ impl Eq for ParsedSchema {}
 /// the decoder allocate much more than its own size.
 pub const MAX_ALLOCATION_BYTES: usize = 64 * 1024 * 1024;
 
+/// What serde's `is_human_readable` answers: `true`, so that `uuid::Uuid` writes and reads the
+/// string form the Avro `uuid` logical type (on `string`) holds.
+pub(crate) const HUMAN_READABLE: bool = true;
+
 pub(crate) fn init_limits() {
     apache_avro::util::max_allocation_bytes(MAX_ALLOCATION_BYTES);
 }
@@ -131,13 +135,13 @@ impl ParsedSchema {
             writer_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
                 GenericDatumWriter::builder(s)
                     .resolved_schemata(r.clone())
-                    .human_readable(false)
+                    .human_readable(HUMAN_READABLE)
                     .build()
             },
             reader_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
                 GenericDatumReader::builder(s)
                     .resolved_writer_schemata(r.clone())
-                    .human_readable(false)
+                    .human_readable(HUMAN_READABLE)
                     .build()
             },
         }

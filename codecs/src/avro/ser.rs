@@ -418,6 +418,23 @@ impl<T: ?Sized> AvroSerializer<T> {
     }
 }
 
+impl<T: crate::record::Record> AvroSerializer<T> {
+    /// A serializer whose writer schema is the record's own ([`Record::avro_schema`](crate::record::Record::avro_schema)),
+    /// with Confluent's defaults.
+    pub fn for_record(registry: Arc<dyn SchemaRegistry>) -> Result<Self, AvroError> {
+        Self::for_record_with_config(registry, AvroSerializerConfig::default())
+    }
+
+    /// A serializer for the record's own schema with this configuration.
+    pub fn for_record_with_config(
+        registry: Arc<dyn SchemaRegistry>,
+        config: AvroSerializerConfig,
+    ) -> Result<Self, AvroError> {
+        let schema = ParsedSchema::parse(T::avro_schema().json())?;
+        Self::with_config(registry, schema, config)
+    }
+}
+
 impl<T: Serialize + ?Sized> Serializer<T> for AvroSerializer<T> {
     fn serialize(
         &self,

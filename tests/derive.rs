@@ -1,0 +1,432 @@
+//! `#[derive(Record)]`: for each shape, the derived schema equals a hand-written Avro schema
+//! (by Parsing Canonical Form and by every attribute, docs and defaults included), and values
+//! round-trip through Avro binary with it.
+
+#![allow(deprecated)] // apache-avro's datum functions: the plainest reference writer/reader
+
+use apache_avro::Schema;
+use kcodec::{Keyed, Record};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Asserts that `T`'s derived schema is the hand-written one, attribute for attribute.
+fn assert_schema<T: Record>(hand_written: &str) {
+    let derived = T::avro_schema().schema();
+    let expected = Schema::parse_str(hand_written).expect("hand-written schema parses");
+    assert_eq!(
+        derived.canonical_form(),
+        expected.canonical_form(),
+        "canonical form"
+    );
+    assert_eq!(
+        serde_json::to_value(derived).unwrap(),
+        serde_json::to_value(&expected).unwrap(),
+        "full schema (docs, defaults, logical types)\nderived: {}",
+        T::avro_schema().json()
+    );
+}
+
+/// Writes `value` as Avro binary with the derived schema and reads it back.
+fn round_trip<T>(value: &T) -> T
+where
+    T: Record + Serialize + serde::de::DeserializeOwned,
+{
+    let schema = T::avro_schema().schema();
+    let avro = apache_avro::to_value(value)
+        .unwrap()
+        .resolve(schema)
+        .unwrap();
+    let bytes = apache_avro::to_avro_datum(schema, avro).unwrap();
+    let read = apache_avro::from_avro_datum(schema, &mut &bytes[..], None).unwrap();
+    apache_avro::from_value(&read).unwrap()
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+struct Primitives {
+    flag: bool,
+    small: i16,
+    int: i32,
+    long: i64,
+    unsigned: u32,
+    float: f32,
+    double: f64,
+    text: String,
+}
+
+#[test]
+fn primitives() {
+    assert_schema::<Primitives>(
+        r#"{"type":"record","name":"Primitives","fields":[
+            {"name":"flag","type":"boolean"},{"name":"small","type":"int"},{"name":"int","type":"int"},
+            {"name":"long","type":"long"},{"name":"unsigned","type":"long"},{"name":"float","type":"float"},
+            {"name":"double","type":"double"},{"name":"text","type":"string"}]}"#,
+    );
+    let v = Primitives {
+        flag: true,
+        small: -3,
+        int: 7,
+        long: -1 << 40,
+        unsigned: u32::MAX,
+        float: 1.5,
+        double: -0.25,
+        text: "héllo".into(),
+    };
+    assert_eq!(round_trip(&v), v);
+    assert_eq!(Primitives::FULL_NAME, "Primitives");
+    assert_eq!(Primitives::TOPIC, None);
+}
+
+/// A line of an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[record(namespace = "shop.v1")]
+struct Line {
+    /// The product's SKU.
+    sku: String,
+    quantity: i32,
+}
+
+/// An order placed by a customer.
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[record(namespace = "shop.v1", topic = "orders")]
+struct Order {
+    #[record(key)]
+    id: String,
+    amount_cents: i64,
+    #[record(default = "\"EUR\"")]
+    currency: String,
+    note: Option<String>,
+    lines: Vec<Line>,
+    /// The line that was discounted, if any: the second use of Line is by name.
+    discounted: Option<Line>,
+}
+
+#[test]
+fn the_issue_order_with_nested_records() {
+    assert_schema::<Order>(
+        r#"{"type":"record","name":"Order","namespace":"shop.v1","doc":"An order placed by a customer.","fields":[
+            {"name":"id","type":"string"},
+            {"name":"amount_cents","type":"long"},
+            {"name":"currency","type":"string","default":"EUR"},
+            {"name":"note","type":["null","string"],"default":null},
+            {"name":"lines","type":{"type":"array","items":{"type":"record","name":"Line","namespace":"shop.v1","doc":"A line of an order.","fields":[
+                {"name":"sku","type":"string","doc":"The product's SKU."},{"name":"quantity","type":"int"}]}}},
+            {"name":"discounted","type":["null","shop.v1.Line"],"default":null,
+             "doc":"The line that was discounted, if any: the second use of Line is by name."}]}"#,
+    );
+    assert_eq!(Order::FULL_NAME, "shop.v1.Order");
+    assert_eq!(Order::TOPIC, Some("orders"));
+    let line = Line {
+        sku: "sku-1".into(),
+        quantity: 2,
+    };
+    let v = Order {
+        id: "o-1".into(),
+        amount_cents: 1250,
+        currency: "EUR".into(),
+        note: None,
+        lines: vec![line.clone(), line.clone()],
+        discounted: Some(line),
+    };
+    assert_eq!(v.key(), "o-1");
+    assert_eq!(round_trip(&v), v);
+    // The schema is built once and cached.
+    assert!(std::ptr::eq(Order::avro_schema(), Order::avro_schema()));
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+struct Collections {
+    counts: HashMap<String, i64>,
+    matrix: Vec<Vec<i32>>,
+    maybe_tags: Option<Vec<String>>,
+}
+
+#[test]
+fn maps_arrays_and_optional_collections() {
+    assert_schema::<Collections>(
+        r#"{"type":"record","name":"Collections","fields":[
+            {"name":"counts","type":{"type":"map","values":"long"}},
+            {"name":"matrix","type":{"type":"array","items":{"type":"array","items":"int"}}},
+            {"name":"maybe_tags","type":["null",{"type":"array","items":"string"}],"default":null}]}"#,
+    );
+    let v = Collections {
+        counts: HashMap::from([("a".into(), 1), ("b".into(), -2)]),
+        matrix: vec![vec![1, 2], vec![]],
+        maybe_tags: Some(vec!["x".into()]),
+    };
+    assert_eq!(round_trip(&v), v);
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[serde(rename_all = "camelCase", rename = "CustomerEvent")]
+#[record(namespace = "crm")]
+struct Renamed {
+    customer_id: i64,
+    #[serde(rename = "when")]
+    occurred_at_ms: i64,
+    #[serde(alias = "mail")]
+    email_address: Option<String>,
+}
+
+#[test]
+fn serde_renames_are_followed() {
+    assert_schema::<Renamed>(
+        r#"{"type":"record","name":"CustomerEvent","namespace":"crm","fields":[
+            {"name":"customerId","type":"long"},
+            {"name":"when","type":"long"},
+            {"name":"emailAddress","type":["null","string"],"default":null,"aliases":["mail"]}]}"#,
+    );
+    assert_eq!(Renamed::FULL_NAME, "crm.CustomerEvent");
+    let v = Renamed {
+        customer_id: 9,
+        occurred_at_ms: 1_700_000_000_000,
+        email_address: Some("a@b".into()),
+    };
+    assert_eq!(round_trip(&v), v);
+}
+
+fn default_priority() -> i32 {
+    5
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+struct Defaults {
+    #[serde(default)]
+    retries: i32,
+    #[serde(default = "default_priority")]
+    priority: i32,
+    #[serde(default)]
+    labels: Vec<String>,
+    #[serde(skip)]
+    cache: Option<String>,
+    #[serde(skip_serializing, default)]
+    internal: i64,
+}
+
+#[test]
+fn serde_defaults_and_skips() {
+    assert_schema::<Defaults>(
+        r#"{"type":"record","name":"Defaults","fields":[
+            {"name":"retries","type":"int","default":0},
+            {"name":"priority","type":"int","default":5},
+            {"name":"labels","type":{"type":"array","items":"string"},"default":[]}]}"#,
+    );
+    let v = Defaults {
+        retries: 3,
+        priority: 1,
+        labels: vec!["x".into()],
+        cache: None,
+        internal: 0,
+    };
+    assert_eq!(round_trip(&v), v);
+}
+
+/// How an order is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[record(namespace = "shop.v1")]
+enum PaymentMethod {
+    CreditCard,
+    BankTransfer,
+    #[serde(rename = "CASH")]
+    Cash,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[record(namespace = "shop.v1")]
+struct Payment {
+    method: PaymentMethod,
+    fallback: Option<PaymentMethod>,
+}
+
+#[test]
+fn unit_enums_are_avro_enums() {
+    assert_schema::<PaymentMethod>(
+        r#"{"type":"enum","name":"PaymentMethod","namespace":"shop.v1","doc":"How an order is paid.",
+            "symbols":["CREDIT_CARD","BANK_TRANSFER","CASH"]}"#,
+    );
+    assert_schema::<Payment>(
+        r#"{"type":"record","name":"Payment","namespace":"shop.v1","fields":[
+            {"name":"method","type":{"type":"enum","name":"PaymentMethod","namespace":"shop.v1","doc":"How an order is paid.","symbols":["CREDIT_CARD","BANK_TRANSFER","CASH"]}},
+            {"name":"fallback","type":["null","shop.v1.PaymentMethod"],"default":null}]}"#,
+    );
+    let v = Payment {
+        method: PaymentMethod::BankTransfer,
+        fallback: Some(PaymentMethod::Cash),
+    };
+    assert_eq!(round_trip(&v), v);
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[record(namespace = "tree")]
+struct Node {
+    value: i32,
+    children: Vec<Node>,
+    parent_hint: Option<Box<Node>>,
+}
+
+#[test]
+fn recursive_records_refer_to_themselves_by_name() {
+    assert_schema::<Node>(
+        r#"{"type":"record","name":"Node","namespace":"tree","fields":[
+            {"name":"value","type":"int"},
+            {"name":"children","type":{"type":"array","items":"tree.Node"}},
+            {"name":"parent_hint","type":["null","tree.Node"],"default":null}]}"#,
+    );
+    let v = Node {
+        value: 1,
+        children: vec![Node {
+            value: 2,
+            children: vec![],
+            parent_hint: None,
+        }],
+        parent_hint: None,
+    };
+    assert_eq!(round_trip(&v), v);
+}
+
+mod avro_bytes {
+    pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+                Ok(v)
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+struct Blob {
+    #[record(key)]
+    id: uuid::Uuid,
+    #[record(schema = r#""bytes""#)]
+    #[serde(with = "avro_bytes")]
+    payload: Vec<u8>,
+    raw_ints: Vec<u8>,
+}
+
+#[test]
+fn explicit_schemas_and_uuid_keys() {
+    assert_schema::<Blob>(
+        r#"{"type":"record","name":"Blob","fields":[
+            {"name":"id","type":{"type":"string","logicalType":"uuid"}},
+            {"name":"payload","type":"bytes"},
+            {"name":"raw_ints","type":{"type":"array","items":"int"}}]}"#,
+    );
+    let id = uuid::Uuid::from_u128(42);
+    let blob = Blob {
+        id,
+        payload: vec![0, 1, 255],
+        raw_ints: vec![3],
+    };
+    assert_eq!(*blob.key(), id);
+    // The key type names its built-in serde: UUIDs are keys as Java's UUIDSerializer writes them.
+    let key = kcodec::testing::encode(
+        &<<Blob as Keyed>::Key as kcodec::record::RecordKey>::Serde::default(),
+        blob.key(),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(&key[..], b"00000000-0000-0000-0000-00000000002a");
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[record(name = "Measurement", namespace = "iot.v2", topic = "sensors")]
+struct Reading {
+    #[record(key)]
+    sensor: i64,
+    celsius: f64,
+    tags: HashMap<String, String>,
+    unit: (),
+}
+
+#[test]
+fn record_name_override_and_numeric_key() {
+    assert_schema::<Reading>(
+        r#"{"type":"record","name":"Measurement","namespace":"iot.v2","fields":[
+            {"name":"sensor","type":"long"},{"name":"celsius","type":"double"},
+            {"name":"tags","type":{"type":"map","values":"string"}},{"name":"unit","type":"null"}]}"#,
+    );
+    assert_eq!(Reading::FULL_NAME, "iot.v2.Measurement");
+    assert_eq!(Reading::TOPIC, Some("sensors"));
+    let v = Reading {
+        sensor: 7,
+        celsius: 21.5,
+        tags: HashMap::from([("room".into(), "a".into())]),
+        unit: (),
+    };
+    assert_eq!(v.key(), &7);
+    assert_eq!(round_trip(&v), v);
+}
+
+/// A record with
+/// a doc comment on two lines.
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+struct Documented {
+    /// First line.
+    ///
+    /// Second paragraph.
+    field: bool,
+}
+
+#[test]
+fn multi_line_docs() {
+    assert_schema::<Documented>(
+        r#"{"type":"record","name":"Documented","doc":"A record with\na doc comment on two lines.","fields":[
+            {"name":"field","type":"boolean","doc":"First line.\n\nSecond paragraph."}]}"#,
+    );
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[serde(rename_all = "PascalCase")]
+struct Pascal {
+    first_name: String,
+    r#type: i32,
+}
+
+#[test]
+fn pascal_case_and_raw_identifiers() {
+    assert_schema::<Pascal>(
+        r#"{"type":"record","name":"Pascal","fields":[
+            {"name":"FirstName","type":"string"},{"name":"Type","type":"int"}]}"#,
+    );
+    let v = Pascal {
+        first_name: "a".into(),
+        r#type: 1,
+    };
+    assert_eq!(round_trip(&v), v);
+}
+
+/// Every derived schema passes the registry's local compatibility checker against itself, at the
+/// strictest level.
+#[test]
+fn derived_schemas_are_compatible_with_themselves() {
+    use kcodec_registry::{CompatibilityLevel, Schema as Registered, compat};
+    fn check<T: Record>() {
+        let s = Registered::avro(T::avro_schema().json());
+        compat::assert_compatible(&s, &s, CompatibilityLevel::FullTransitive);
+    }
+    check::<Primitives>();
+    check::<Order>();
+    check::<Collections>();
+    check::<Renamed>();
+    check::<Defaults>();
+    check::<PaymentMethod>();
+    check::<Payment>();
+    check::<Node>();
+    check::<Blob>();
+    check::<Reading>();
+    check::<Documented>();
+    check::<Pascal>();
+}

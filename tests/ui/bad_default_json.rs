@@ -1,0 +1,7 @@
+#[derive(kcodec::Record)]
+struct Order {
+    #[record(default = "EUR")]
+    currency: String,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(kcodec::Record)]
+enum Event {
+    Created { id: String },
+}
+
+fn main() {}

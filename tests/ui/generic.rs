@@ -1,0 +1,6 @@
+#[derive(kcodec::Record)]
+struct Envelope<T> {
+    payload: T,
+}
+
+fn main() {}

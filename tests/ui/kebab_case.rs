@@ -1,0 +1,7 @@
+#[derive(serde::Serialize, kcodec::Record)]
+#[serde(rename_all = "kebab-case")]
+struct Order {
+    order_id: String,
+}
+
+fn main() {}

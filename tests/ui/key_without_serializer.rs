@@ -1,0 +1,7 @@
+#[derive(kcodec::Record)]
+struct Order {
+    #[record(key)]
+    lines: Vec<String>,
+}
+
+fn main() {}

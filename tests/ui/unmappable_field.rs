@@ -1,0 +1,8 @@
+struct Money;
+
+#[derive(kcodec::Record)]
+struct Order {
+    amount: Money,
+}
+
+fn main() {}
