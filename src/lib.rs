@@ -8,6 +8,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `json` (default) | [`json::JsonSerde`]: any serde type as compact JSON |
+//! | `avro` | `avro`: Avro with the Confluent wire format, schema registry and evolution |
 //! | `derive` | `#[derive(Record)]` and the [`record`] traits: a type's Avro schema, name, key and topic |
 //!
 //! Always present: the codec traits ([`Serializer`], [`Deserializer`]), the Java-identical
@@ -32,6 +33,9 @@ pub use kcodec_codecs::{
 
 #[cfg(feature = "json")]
 pub use kcodec_codecs::json;
+
+#[cfg(feature = "avro")]
+pub use kcodec_codecs::avro;
 
 #[cfg(feature = "derive")]
 pub use kcodec_codecs::record::{self, Keyed, Record};

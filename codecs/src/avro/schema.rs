@@ -1,0 +1,288 @@
+//! Parsed, compiled Avro schemas: parsed once, then shared by every message.
+
+use super::AvroError;
+use apache_avro::Schema;
+use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::schema::{NamesRef, ResolvedSchema};
+use apache_avro::types::Value;
+use apache_avro::writer::datum::GenericDatumWriter;
+use kcodec_registry::SchemaReference;
+use serde::{Serialize, de::DeserializeOwned};
+use std::sync::Arc;
+
+/// A parsed Avro schema, ready to encode and decode with: its named types are resolved and its
+/// writer and reader are built once. Cheap to clone (shared).
+///
+/// ```
+/// use kcodec_codecs::avro::ParsedSchema;
+///
+/// let schema = ParsedSchema::parse(r#"{"type":"record","name":"User","fields":[{"name":"id","type":"long"}]}"#).unwrap();
+/// assert_eq!(schema.name(), "User");
+/// assert!(ParsedSchema::parse("{").is_err());
+/// ```
+#[derive(Clone)]
+pub struct ParsedSchema {
+    inner: Arc<Inner>,
+}
+
+#[ouroboros::self_referencing]
+struct Compiled {
+    schema: Schema,
+    deps: Vec<Schema>,
+    #[borrows(schema, deps)]
+    #[covariant]
+    resolved: ResolvedSchema<'this>,
+    #[borrows(schema, resolved)]
+    #[covariant]
+    writer: GenericDatumWriter<'this>,
+    #[borrows(schema, resolved)]
+    #[covariant]
+    reader: GenericDatumReader<'this>,
+}
+
+struct Inner {
+    text: String,
+    references: Vec<SchemaReference>,
+    canonical: String,
+    name: String,
+    compiled: Compiled,
+}
+
+impl std::fmt::Debug for ParsedSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParsedSchema")
+            .field("name", &self.inner.name)
+            .field("canonical", &self.inner.canonical)
+            .finish()
+    }
+}
+
+impl PartialEq for ParsedSchema {
+    /// Two schemas are equal when their Parsing Canonical Forms are: they encode the same bytes.
+    fn eq(&self, other: &Self) -> bool {
+        self.inner.canonical == other.inner.canonical
+    }
+}
+
+impl Eq for ParsedSchema {}
+
+/// The decoder's allocation limit for one string, bytes or collection, set once per process
+/// through apache-avro's global `max_allocation_bytes` (unless the program set it first). Every
+/// length is also checked against the bytes that remain before decoding, so a frame can't make
+/// the decoder allocate much more than its own size.
+pub const MAX_ALLOCATION_BYTES: usize = 64 * 1024 * 1024;
+
+/// What serde's `is_human_readable` answers: `true`, so that `uuid::Uuid` writes and reads the
+/// string form the Avro `uuid` logical type (on `string`) holds.
+pub(crate) const HUMAN_READABLE: bool = true;
+
+pub(crate) fn init_limits() {
+    apache_avro::util::max_allocation_bytes(MAX_ALLOCATION_BYTES);
+}
+
+impl ParsedSchema {
+    /// Parses an Avro schema from its JSON text.
+    pub fn parse(text: &str) -> Result<Self, AvroError> {
+        let schema = Schema::parse_str(text).map_err(AvroError::SchemaParse)?;
+        Self::build(text.to_owned(), schema, Vec::new(), Vec::new())
+    }
+
+    /// Parses a schema that refers to named types defined in other registered schemas (Confluent
+    /// schema references): `references` are registered with it, `dependencies` are the texts of
+    /// the referenced schemas (and of theirs), in any order.
+    pub fn parse_with_references(
+        text: &str,
+        references: Vec<SchemaReference>,
+        dependencies: &[&str],
+    ) -> Result<Self, AvroError> {
+        if dependencies.is_empty() {
+            let mut parsed = Self::parse(text)?;
+            Arc::get_mut(&mut parsed.inner)
+                .expect("just built")
+                .references = references;
+            return Ok(parsed);
+        }
+        let (schema, deps) =
+            Schema::parse_str_with_list(text, dependencies).map_err(AvroError::SchemaParse)?;
+        Self::build(text.to_owned(), schema, deps, references)
+    }
+
+    /// Wraps an already parsed schema; its text is its canonical JSON form.
+    pub fn from_schema(schema: Schema) -> Result<Self, AvroError> {
+        let text = serde_json::to_string(&schema).map_err(|e| {
+            AvroError::SchemaParse(apache_avro::Error::from(
+                apache_avro::error::Details::ParseSchemaJson(e),
+            ))
+        })?;
+        Self::build(text, schema, Vec::new(), Vec::new())
+    }
+
+    fn build(
+        text: String,
+        schema: Schema,
+        deps: Vec<Schema>,
+        references: Vec<SchemaReference>,
+    ) -> Result<Self, AvroError> {
+        init_limits();
+        let canonical = schema.canonical_form();
+        let name = schema_label(&schema);
+        let compiled = CompiledTryBuilder {
+            schema,
+            deps,
+            resolved_builder: |s: &Schema, d: &Vec<Schema>| {
+                ResolvedSchema::new_with_schemata(d.iter().chain(std::iter::once(s)).collect())
+            },
+            writer_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
+                GenericDatumWriter::builder(s)
+                    .resolved_schemata(r.clone())
+                    .human_readable(HUMAN_READABLE)
+                    .build()
+            },
+            reader_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
+                GenericDatumReader::builder(s)
+                    .resolved_writer_schemata(r.clone())
+                    .human_readable(HUMAN_READABLE)
+                    .build()
+            },
+        }
+        .try_build()
+        .map_err(AvroError::SchemaParse)?;
+        Ok(ParsedSchema {
+            inner: Arc::new(Inner {
+                text,
+                references,
+                canonical,
+                name,
+                compiled,
+            }),
+        })
+    }
+
+    /// The apache-avro schema.
+    pub fn schema(&self) -> &Schema {
+        self.inner.compiled.borrow_schema()
+    }
+
+    /// The schema text as given (what is registered).
+    pub fn text(&self) -> &str {
+        &self.inner.text
+    }
+
+    /// The Parsing Canonical Form: equal for schemas that encode the same bytes.
+    pub fn canonical_form(&self) -> &str {
+        &self.inner.canonical
+    }
+
+    /// The full name of a named schema, else its type (`string`, `array`…).
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Whether the schema is a top-level `"bytes"`, which Confluent writes raw (no length prefix).
+    pub fn is_raw_bytes(&self) -> bool {
+        matches!(self.schema(), Schema::Bytes)
+    }
+
+    /// The schema references it is registered with.
+    pub fn references(&self) -> &[SchemaReference] {
+        &self.inner.references
+    }
+
+    /// The schemas it refers to (parsed from the references' texts).
+    pub fn dependencies(&self) -> &[Schema] {
+        self.inner.compiled.borrow_deps()
+    }
+
+    /// Reads a value in Avro's JSON encoding against this schema (named types of its
+    /// references included); see [`value_from_json`](super::value_from_json).
+    pub fn value_from_json(&self, json: &serde_json::Value) -> Result<Value, AvroError> {
+        super::json::from_json_with_names(self.schema(), self.names(), json)
+    }
+
+    /// Writes `value` in Avro's JSON encoding against this schema; see
+    /// [`value_to_json`](super::value_to_json).
+    pub fn value_to_json(&self, value: &Value) -> Result<serde_json::Value, AvroError> {
+        super::json::to_json_with_names(self.schema(), self.names(), value)
+    }
+
+    pub(crate) fn names(&self) -> &NamesRef<'_> {
+        self.inner.compiled.borrow_resolved().get_names()
+    }
+
+    pub(crate) fn resolved(&self) -> &ResolvedSchema<'_> {
+        self.inner.compiled.borrow_resolved()
+    }
+
+    /// Writes `value` straight from serde to Avro binary (no intermediate `Value`).
+    pub(crate) fn write_ser<W: std::io::Write, T: Serialize + ?Sized>(
+        &self,
+        out: &mut W,
+        value: &T,
+    ) -> Result<(), AvroError> {
+        self.inner
+            .compiled
+            .borrow_writer()
+            .write_ser(out, &value)
+            .map(drop)
+            .map_err(|source| AvroError::Encode {
+                schema: self.inner.name.clone(),
+                source,
+            })
+    }
+
+    /// Writes a generic value, validating it against the schema first.
+    pub(crate) fn write_value(
+        &self,
+        out: &mut impl bytes::BufMut,
+        value: &Value,
+    ) -> Result<(), AvroError> {
+        super::encode::encode(self.schema(), self.names(), value, out)
+    }
+
+    /// Decodes a payload straight into `T` (no intermediate `Value`), checking it as it goes.
+    pub(crate) fn read_de<T: DeserializeOwned>(&self, data: &[u8]) -> Result<T, AvroError> {
+        super::direct::from_slice(self.schema(), self.names(), data)
+    }
+
+    /// Decodes a validated payload into a generic value.
+    pub(crate) fn read_value(&self, mut data: &[u8]) -> Result<Value, AvroError> {
+        self.inner
+            .compiled
+            .borrow_reader()
+            .read_value(&mut data)
+            .map_err(|source| self.decode_error(source))
+    }
+
+    pub(crate) fn decode_error(&self, source: apache_avro::Error) -> AvroError {
+        AvroError::Decode {
+            schema: self.inner.name.clone(),
+            source,
+        }
+    }
+}
+
+/// A schema's full name, or its type for unnamed schemas.
+pub(crate) fn schema_label(schema: &Schema) -> String {
+    match schema {
+        Schema::Record(r) => r.name.fullname(None),
+        Schema::Enum(e) => e.name.fullname(None),
+        Schema::Fixed(f) => f.name.fullname(None),
+        Schema::Ref { name } => name.fullname(None),
+        other => {
+            let json = serde_json::to_value(other).unwrap_or_default();
+            match json {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Object(map) => match map.get("logicalType") {
+                    Some(serde_json::Value::String(l)) => l.clone(),
+                    _ => map
+                        .get("type")
+                        .and_then(|t| t.as_str())
+                        .unwrap_or("schema")
+                        .to_owned(),
+                },
+                serde_json::Value::Array(_) => "union".to_owned(),
+                _ => "schema".to_owned(),
+            }
+        }
+    }
+}
