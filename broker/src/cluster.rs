@@ -1,0 +1,623 @@
+//! The cluster handle: topics, admin operations, test controls and group administration.
+
+use crate::clock::Clock;
+use crate::consumer::{Consumer, ConsumerConfig};
+use crate::error::{BrokerError, Result};
+use crate::group::{Coordinator, GroupDescription, GroupListing, OffsetAndMetadata};
+use crate::lag::LagRow;
+use crate::log::PartitionLog;
+use crate::producer::{Producer, ProducerConfig};
+use crate::record::{ConsumerRecord, TimestampType, TopicPartition};
+use parking_lot::{Mutex, RwLock};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Kafka's limit on topic name length.
+pub const MAX_TOPIC_NAME_LENGTH: usize = 249;
+
+/// Default `offsets.retention.minutes`: 7 days.
+pub const DEFAULT_OFFSETS_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// A topic to create (`NewTopic`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTopic {
+    /// Topic name.
+    pub name: String,
+    /// Number of partitions (> 0).
+    pub num_partitions: i32,
+    /// Replication factor (1..=brokers).
+    pub replication_factor: i16,
+    /// `message.timestamp.type`.
+    pub timestamp_type: TimestampType,
+}
+
+impl NewTopic {
+    /// A topic with `num_partitions` partitions replicated `replication_factor` times.
+    pub fn new(name: impl Into<String>, num_partitions: i32, replication_factor: i16) -> Self {
+        NewTopic {
+            name: name.into(),
+            num_partitions,
+            replication_factor,
+            timestamp_type: TimestampType::CreateTime,
+        }
+    }
+
+    /// Sets `message.timestamp.type`.
+    pub fn timestamp_type(mut self, t: TimestampType) -> Self {
+        self.timestamp_type = t;
+        self
+    }
+}
+
+/// One partition of a [`TopicDescription`] (`TopicPartitionInfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionDescription {
+    /// Partition number.
+    pub partition: i32,
+    /// Leader broker id.
+    pub leader: i32,
+    /// Replica broker ids, leader first.
+    pub replicas: Vec<i32>,
+    /// In-sync replicas (always all replicas here).
+    pub isr: Vec<i32>,
+}
+
+/// A topic as `describeTopics` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicDescription {
+    /// Topic name.
+    pub name: String,
+    /// Topic id (UUID-shaped, stable for the topic's lifetime).
+    pub topic_id: String,
+    /// Always false: the broker has no internal topics.
+    pub internal: bool,
+    /// `message.timestamp.type`.
+    pub timestamp_type: TimestampType,
+    /// Partitions in order.
+    pub partitions: Vec<PartitionDescription>,
+}
+
+pub(crate) struct Topic {
+    pub(crate) name: Arc<str>,
+    id: u64,
+    replication_factor: i16,
+    timestamp_type: TimestampType,
+    pub(crate) partitions: RwLock<Vec<Arc<PartitionLog>>>,
+    pub(crate) deleted: Arc<AtomicBool>,
+}
+
+impl Topic {
+    pub(crate) fn is_deleted(&self) -> bool {
+        self.deleted.load(Ordering::Acquire)
+    }
+}
+
+pub(crate) struct Inner {
+    brokers: i32,
+    pub(crate) clock: Clock,
+    auto_create: bool,
+    default_partitions: i32,
+    default_replication: i16,
+    topics: RwLock<BTreeMap<String, Arc<Topic>>>,
+    pub(crate) coordinator: Mutex<Coordinator>,
+    faults: Mutex<VecDeque<BrokerError>>,
+    fault_count: AtomicUsize,
+    seq: AtomicU64,
+}
+
+impl Inner {
+    pub(crate) fn partition_count(&self, topic: &str) -> Option<i32> {
+        self.topics
+            .read()
+            .get(topic)
+            .map(|t| t.partitions.read().len() as i32)
+    }
+
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn topic(&self, name: &str) -> Option<Arc<Topic>> {
+        self.topics.read().get(name).cloned()
+    }
+
+    pub(crate) fn log(&self, tp: &TopicPartition) -> Option<Arc<PartitionLog>> {
+        let t = self.topic(&tp.topic)?;
+
+        t.partitions
+            .read()
+            .get(usize::try_from(tp.partition).ok()?)
+            .cloned()
+    }
+
+    /// Takes one injected produce error, if any are pending.
+    pub(crate) fn take_fault(&self) -> Option<BrokerError> {
+        if self.fault_count.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let mut q = self.faults.lock();
+        let e = q.pop_front();
+        self.fault_count.store(q.len(), Ordering::Relaxed);
+        e
+    }
+
+    /// The topic for a produce, auto-creating it when enabled.
+    pub(crate) fn topic_for_produce(&self, name: &str) -> Result<Arc<Topic>> {
+        if let Some(t) = self.topic(name) {
+            return Ok(t);
+        }
+        if self.auto_create {
+            match self.create_topic(NewTopic::new(
+                name,
+                self.default_partitions,
+                self.default_replication,
+            )) {
+                Ok(()) | Err(BrokerError::TopicExists(_)) => {}
+                Err(e) => return Err(e),
+            }
+            if let Some(t) = self.topic(name) {
+                return Ok(t);
+            }
+        }
+        Err(BrokerError::UnknownTopicOrPartition(name.to_string()))
+    }
+
+    fn replicas(&self, partition: i32, rf: i16) -> Vec<i32> {
+        // Rack-unaware placement with start index 0 and no shift: replica j of partition p on
+        // broker (p + j) mod N. Kafka randomises the start; a fixed one keeps tests stable.
+        (0..rf as i32)
+            .map(|j| (partition + j) % self.brokers)
+            .collect()
+    }
+
+    pub(crate) fn create_topic(&self, t: NewTopic) -> Result<()> {
+        validate_topic_name(&t.name)?;
+        if t.num_partitions <= 0 {
+            return Err(BrokerError::InvalidPartitions(
+                "Number of partitions must be larger than 0.".into(),
+            ));
+        }
+        if t.replication_factor <= 0 {
+            return Err(BrokerError::InvalidReplicationFactor);
+        }
+        if t.replication_factor as i32 > self.brokers {
+            return Err(BrokerError::ReplicationFactorTooLarge {
+                replication_factor: t.replication_factor,
+                brokers: self.brokers,
+            });
+        }
+        {
+            let mut topics = self.topics.write();
+            if topics.contains_key(&t.name) {
+                return Err(BrokerError::TopicExists(t.name));
+            }
+            let canon = t.name.replace('.', "_");
+            if let Some(other) = topics.keys().find(|k| k.replace('.', "_") == canon) {
+                return Err(BrokerError::InvalidTopic(format!(
+                    "Topic '{}' collides with existing topic: {}",
+                    t.name, other
+                )));
+            }
+            let name: Arc<str> = Arc::from(t.name.as_str());
+            let deleted = Arc::new(AtomicBool::new(false));
+            let parts = (0..t.num_partitions)
+                .map(|p| {
+                    Arc::new(PartitionLog::new(
+                        name.clone(),
+                        p,
+                        self.replicas(p, t.replication_factor),
+                        t.timestamp_type,
+                        deleted.clone(),
+                    ))
+                })
+                .collect();
+            topics.insert(
+                t.name.clone(),
+                Arc::new(Topic {
+                    name,
+                    id: self.next_seq(),
+                    replication_factor: t.replication_factor,
+                    timestamp_type: t.timestamp_type,
+                    partitions: RwLock::new(parts),
+                    deleted,
+                }),
+            );
+        }
+        let now = self.clock.now_ms();
+        self.coordinator.lock().metadata_changed(&t.name, now);
+        Ok(())
+    }
+
+    pub(crate) fn counts(&self) -> impl Fn(&str) -> Option<i32> + '_ {
+        move |t| self.partition_count(t)
+    }
+}
+
+/// Validates a topic name as Kafka's `Topic.validate` does.
+pub fn validate_topic_name(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(BrokerError::InvalidTopic(
+            "Topic name is illegal, it can't be empty".into(),
+        ));
+    }
+    if name == "." || name == ".." {
+        return Err(BrokerError::InvalidTopic(
+            "Topic name cannot be \".\" or \"..\"".into(),
+        ));
+    }
+    if name.len() > MAX_TOPIC_NAME_LENGTH {
+        return Err(BrokerError::InvalidTopic(format!(
+            "Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LENGTH} characters, topic name: {name}"
+        )));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+    {
+        return Err(BrokerError::InvalidTopic(format!(
+            "Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+        )));
+    }
+    Ok(())
+}
+
+/// Builds a [`Cluster`].
+#[derive(Debug, Clone)]
+pub struct ClusterBuilder {
+    brokers: i32,
+    clock: Clock,
+    auto_create: bool,
+    default_partitions: i32,
+    default_replication: i16,
+    retention: Duration,
+}
+
+impl ClusterBuilder {
+    /// Number of brokers (ids `0..n`), default 1. Values below 1 are raised to 1.
+    pub fn brokers(mut self, n: i32) -> Self {
+        self.brokers = n.max(1);
+        self
+    }
+
+    /// The broker clock (default: system).
+    pub fn clock(mut self, clock: impl Into<Clock>) -> Self {
+        self.clock = clock.into();
+        self
+    }
+
+    /// `auto.create.topics.enable` (default false here; Kafka's default is true).
+    pub fn auto_create_topics(mut self, on: bool) -> Self {
+        self.auto_create = on;
+        self
+    }
+
+    /// `num.partitions` for auto-created topics (default 1).
+    pub fn default_partitions(mut self, n: i32) -> Self {
+        self.default_partitions = n;
+        self
+    }
+
+    /// `default.replication.factor` for auto-created topics (default 1).
+    pub fn default_replication_factor(mut self, n: i16) -> Self {
+        self.default_replication = n;
+        self
+    }
+
+    /// `offsets.retention.minutes` (default 7 days).
+    pub fn offsets_retention(mut self, d: Duration) -> Self {
+        self.retention = d;
+        self
+    }
+
+    /// Builds the cluster.
+    pub fn build(self) -> Cluster {
+        Cluster {
+            inner: Arc::new(Inner {
+                brokers: self.brokers,
+                clock: self.clock,
+                auto_create: self.auto_create,
+                default_partitions: self.default_partitions,
+                default_replication: self.default_replication,
+                topics: RwLock::new(BTreeMap::new()),
+                coordinator: Mutex::new(Coordinator::new(self.retention.as_millis() as i64)),
+                faults: Mutex::new(VecDeque::new()),
+                fault_count: AtomicUsize::new(0),
+                seq: AtomicU64::new(1),
+            }),
+        }
+    }
+}
+
+/// A handle on an in-memory Kafka cluster: cheap to clone (an `Arc`), `Send + Sync`.
+///
+/// Holds topics (per-partition logs, each behind its own lock), the group coordinator, the
+/// clock and the test controls. Producers and consumers are made from it.
+#[derive(Clone)]
+pub struct Cluster {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("brokers", &self.inner.brokers)
+            .field("topics", &self.list_topics())
+            .finish()
+    }
+}
+
+impl Default for Cluster {
+    fn default() -> Self {
+        Cluster::builder().build()
+    }
+}
+
+impl Cluster {
+    /// A builder with Kafka-like defaults: 1 broker, system clock, no auto-creation.
+    pub fn builder() -> ClusterBuilder {
+        ClusterBuilder {
+            brokers: 1,
+            clock: Clock::System,
+            auto_create: false,
+            default_partitions: 1,
+            default_replication: 1,
+            retention: DEFAULT_OFFSETS_RETENTION,
+        }
+    }
+
+    /// A single-broker cluster on the system clock.
+    pub fn new() -> Self {
+        Cluster::default()
+    }
+
+    /// Number of brokers.
+    pub fn brokers(&self) -> i32 {
+        self.inner.brokers
+    }
+
+    /// The broker clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// Creates a topic. Errors: [`BrokerError::InvalidTopic`], [`BrokerError::InvalidPartitions`],
+    /// [`BrokerError::InvalidReplicationFactor`], [`BrokerError::ReplicationFactorTooLarge`],
+    /// [`BrokerError::TopicExists`].
+    pub fn create_topic(&self, topic: NewTopic) -> Result<()> {
+        self.inner.create_topic(topic)
+    }
+
+    /// Creates several topics; one result per topic, in order (like `CreateTopicsResult`).
+    pub fn create_topics(&self, topics: impl IntoIterator<Item = NewTopic>) -> Vec<Result<()>> {
+        topics.into_iter().map(|t| self.create_topic(t)).collect()
+    }
+
+    /// Deletes a topic and its records; consumers assigned to it stop receiving from it and
+    /// subscribed groups rebalance.
+    pub fn delete_topic(&self, name: &str) -> Result<()> {
+        let t = self
+            .inner
+            .topics
+            .write()
+            .remove(name)
+            .ok_or_else(|| BrokerError::UnknownTopicOrPartition(name.to_string()))?;
+        t.deleted.store(true, Ordering::Release);
+        for p in t.partitions.read().iter() {
+            p.wake_all();
+        }
+        let now = self.inner.clock.now_ms();
+        self.inner.coordinator.lock().metadata_changed(name, now);
+        Ok(())
+    }
+
+    /// Topic names, sorted.
+    pub fn list_topics(&self) -> Vec<String> {
+        self.inner.topics.read().keys().cloned().collect()
+    }
+
+    /// Describes a topic.
+    pub fn describe_topic(&self, name: &str) -> Result<TopicDescription> {
+        let t = self
+            .inner
+            .topic(name)
+            .ok_or_else(|| BrokerError::UnknownTopicOrPartition(name.to_string()))?;
+        let id = crate::partitioner::SplitMix::new(t.id).next_u64();
+        let id2 = crate::partitioner::SplitMix::new(!t.id).next_u64();
+        Ok(TopicDescription {
+            name: name.to_string(),
+            topic_id: format!(
+                "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                id >> 32,
+                (id >> 16) & 0xffff,
+                id & 0xffff,
+                id2 >> 48,
+                id2 & 0xffff_ffff_ffff
+            ),
+            internal: false,
+            timestamp_type: t.timestamp_type,
+            partitions: t
+                .partitions
+                .read()
+                .iter()
+                .map(|p| PartitionDescription {
+                    partition: p.partition,
+                    leader: p.replicas[0],
+                    replicas: p.replicas.clone(),
+                    isr: p.replicas.clone(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Raises a topic's partition count to `total` (`createPartitions`). Keyed records then
+    /// hash over the new count, as in Kafka; subscribed groups rebalance.
+    pub fn create_partitions(&self, name: &str, total: i32) -> Result<()> {
+        let t = self
+            .inner
+            .topic(name)
+            .ok_or_else(|| BrokerError::UnknownTopicOrPartition(name.to_string()))?;
+        {
+            let mut parts = t.partitions.write();
+            let cur = parts.len() as i32;
+            if total < cur {
+                return Err(BrokerError::InvalidPartitions(format!(
+                    "Topic currently has {cur} partitions, which is higher than the requested {total}."
+                )));
+            }
+            if total == cur {
+                return Err(BrokerError::InvalidPartitions(format!(
+                    "Topic already has {cur} partitions."
+                )));
+            }
+            for p in cur..total {
+                parts.push(Arc::new(PartitionLog::new(
+                    t.name.clone(),
+                    p,
+                    self.inner.replicas(p, t.replication_factor),
+                    t.timestamp_type,
+                    t.deleted.clone(),
+                )));
+            }
+        }
+        let now = self.inner.clock.now_ms();
+        self.inner.coordinator.lock().metadata_changed(name, now);
+        Ok(())
+    }
+
+    /// Partition count of a topic.
+    pub fn partition_count(&self, topic: &str) -> Result<i32> {
+        self.inner
+            .partition_count(topic)
+            .ok_or_else(|| BrokerError::UnknownTopicOrPartition(topic.to_string()))
+    }
+
+    /// Log end offset (next offset to be written) of a partition.
+    pub fn end_offset(&self, tp: &TopicPartition) -> Result<i64> {
+        self.inner
+            .log(tp)
+            .map(|l| l.end_offset())
+            .ok_or_else(|| BrokerError::UnknownTopicOrPartition(tp.to_string()))
+    }
+
+    /// Earliest offset of a partition (always 0: the broker never deletes records).
+    pub fn beginning_offset(&self, tp: &TopicPartition) -> Result<i64> {
+        self.end_offset(tp).map(|_| 0)
+    }
+
+    /// First offset with a timestamp ≥ `timestamp` (`offsetsForTimes`), `None` if there is none.
+    pub fn offset_for_time(&self, tp: &TopicPartition, timestamp: i64) -> Result<Option<i64>> {
+        self.inner
+            .log(tp)
+            .map(|l| l.offset_for_time(timestamp))
+            .ok_or_else(|| BrokerError::UnknownTopicOrPartition(tp.to_string()))
+    }
+
+    /// Every record of a partition, in offset order (test inspection).
+    pub fn records(&self, tp: &TopicPartition) -> Result<Vec<ConsumerRecord>> {
+        let log = self
+            .inner
+            .log(tp)
+            .ok_or_else(|| BrokerError::UnknownTopicOrPartition(tp.to_string()))?;
+        let mut out = Vec::new();
+        let end = log.end_offset();
+        log.read(0, end as usize, &mut out, None);
+        Ok(out)
+    }
+
+    /// A producer (`KafkaProducer`).
+    pub fn producer(&self, config: ProducerConfig) -> Producer {
+        Producer::new(self.clone(), config)
+    }
+
+    /// A consumer (`KafkaConsumer`).
+    pub fn consumer(&self, config: ConsumerConfig) -> Result<Consumer> {
+        Consumer::new(self.clone(), config)
+    }
+
+    /// Makes the next `n` produce calls fail with `error` (like `MockProducer.errorNext`),
+    /// queued after any errors already injected.
+    pub fn inject_produce_errors(&self, n: usize, error: BrokerError) {
+        let mut q = self.inner.faults.lock();
+        for _ in 0..n {
+            q.push_back(error.clone());
+        }
+        self.inner.fault_count.store(q.len(), Ordering::Relaxed);
+    }
+
+    /// Runs the coordinator's timed transitions now (session timeouts, rebalance timeouts,
+    /// offset expiry). They also run whenever a group is touched.
+    pub fn tick(&self) {
+        let now = self.inner.clock.now_ms();
+        let counts = self.inner.counts();
+        self.inner.coordinator.lock().expire_all(now, &counts);
+    }
+
+    /// Lists consumer groups (`listConsumerGroups`), sorted by id.
+    pub fn list_groups(&self) -> Vec<GroupListing> {
+        let now = self.inner.clock.now_ms();
+        let counts = self.inner.counts();
+        self.inner.coordinator.lock().list(now, &counts)
+    }
+
+    /// Describes a group; an unknown group is reported `Dead` with no members, as Kafka does.
+    pub fn describe_group(&self, group_id: &str) -> GroupDescription {
+        let now = self.inner.clock.now_ms();
+        let counts = self.inner.counts();
+        self.inner
+            .coordinator
+            .lock()
+            .describe(group_id, now, &counts)
+    }
+
+    /// Deletes a group and its offsets (`deleteConsumerGroups`); refused while it has members.
+    pub fn delete_group(&self, group_id: &str) -> Result<()> {
+        let now = self.inner.clock.now_ms();
+        let counts = self.inner.counts();
+        self.inner.coordinator.lock().delete(group_id, now, &counts)
+    }
+
+    /// A group's committed offsets (`listConsumerGroupOffsets`).
+    pub fn group_offsets(
+        &self,
+        group_id: &str,
+    ) -> Result<BTreeMap<TopicPartition, OffsetAndMetadata>> {
+        let now = self.inner.clock.now_ms();
+        let counts = self.inner.counts();
+        let mut c = self.inner.coordinator.lock();
+        c.expire_all(now, &counts);
+        if !c.exists(group_id) {
+            return Err(BrokerError::GroupIdNotFound(group_id.to_string()));
+        }
+        Ok(c.all_committed(group_id))
+    }
+
+    /// Forces a rebalance of a group (every member rejoins on its next poll).
+    pub fn force_rebalance(&self, group_id: &str) -> Result<()> {
+        let now = self.inner.clock.now_ms();
+        let counts = self.inner.counts();
+        self.inner
+            .coordinator
+            .lock()
+            .force_rebalance(group_id, now, &counts)
+    }
+
+    /// The rows `kafka-consumer-groups --describe --group <id>` prints: one per partition that is
+    /// assigned or has a committed offset, sorted by topic and partition, plus one `-` row per
+    /// member without partitions. Format them with [`crate::lag::format_lag_table`].
+    pub fn describe_group_offsets(&self, group_id: &str) -> Result<Vec<LagRow>> {
+        let now = self.inner.clock.now_ms();
+        let counts = self.inner.counts();
+        let snap = self
+            .inner
+            .coordinator
+            .lock()
+            .lag_snapshot(group_id, now, &counts);
+        let (members, offsets) =
+            snap.ok_or_else(|| BrokerError::GroupIdNotFound(group_id.to_string()))?;
+        Ok(crate::lag::rows(group_id, &members, &offsets, |tp| {
+            self.inner.log(tp).map(|l| l.end_offset())
+        }))
+    }
+}
