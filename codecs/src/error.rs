@@ -55,6 +55,14 @@ pub enum Error {
     #[cfg(feature = "json")]
     #[error("JSON codec: {0}")]
     Json(#[from] serde_json::Error),
+    /// The Avro codec failed (bad data, a schema that doesn't fit or doesn't resolve).
+    #[cfg(feature = "avro")]
+    #[error(transparent)]
+    Avro(#[from] crate::avro::AvroError),
+    /// The schema registry failed.
+    #[cfg(feature = "avro")]
+    #[error(transparent)]
+    Registry(#[from] kcodec_registry::RegistryError),
     /// A schema codec needs registry I/O first: await the codec's `resolve` for this and call it
     /// again (the async clients do; see [`crate::resolve`]).
     #[error("{0}: resolve it asynchronously before encoding or decoding")]

@@ -36,6 +36,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "avro")]
+pub mod avro;
 pub mod builtin;
 mod context;
 mod error;

@@ -1,0 +1,347 @@
+//! Avro deserializers: writer schema lookup by id or GUID, resolution against the reader schema,
+//! and the direct path when the two match.
+
+use super::schema::schema_label;
+use super::ser::parse_registered;
+use super::validate::validate;
+use super::{AvroError, ParsedSchema, Value};
+use crate::resolve::ResolveFuture;
+use crate::wire::{self, SchemaId};
+use crate::{DeserializeContext, Deserializer, Error, Unresolved};
+use apache_avro::Schema;
+use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::schema_compatibility::SchemaCompatibility;
+use kcodec_registry::{RegistryError, SchemaRegistry};
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::{Arc, RwLock};
+
+/// A writer schema paired with a different reader schema: decodes with the writer's and
+/// resolves into the reader's.
+#[ouroboros::self_referencing]
+struct Resolver {
+    writer: ParsedSchema,
+    reader: ParsedSchema,
+    #[borrows(writer, reader)]
+    #[covariant]
+    datum: GenericDatumReader<'this>,
+}
+
+/// How values written with one writer schema are read: the plan cached per writer id.
+enum Plan {
+    /// Writer and reader agree (or there is no reader schema): decode directly.
+    Direct(ParsedSchema),
+    /// Decode with the writer schema, resolve into the reader schema.
+    Resolve(Box<Resolver>),
+    /// The writer schema does not resolve to the reader schema; every read fails with this.
+    Unresolvable {
+        writer: ParsedSchema,
+        reader: ParsedSchema,
+    },
+}
+
+struct Core {
+    registry: Arc<dyn SchemaRegistry>,
+    reader: Option<ParsedSchema>,
+    plans: RwLock<HashMap<SchemaId, Arc<Plan>>>,
+}
+
+impl Core {
+    fn new(registry: Arc<dyn SchemaRegistry>, reader: Option<ParsedSchema>) -> Self {
+        super::schema::init_limits();
+        Core {
+            registry,
+            reader,
+            plans: RwLock::default(),
+        }
+    }
+
+    fn plan(&self, id: SchemaId) -> Result<Arc<Plan>, Error> {
+        self.plans
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
+            .ok_or(Error::Unresolved(Unresolved::Schema(id)))
+    }
+
+    /// Splits the frame and finds the plan for its writer id.
+    fn locate<'d>(
+        &self,
+        data: &'d [u8],
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<(SchemaId, Arc<Plan>, &'d [u8]), Error> {
+        let framed = wire::read(data, ctx.headers(), ctx.target(), false)?;
+        let plan = self.plan(framed.schema_id)?;
+        Ok((framed.schema_id, plan, framed.payload))
+    }
+
+    async fn resolve(&self, need: &Unresolved) -> Result<(), Error> {
+        let Unresolved::Schema(id) = need else {
+            return Err(Error::CannotResolve(need.clone()));
+        };
+        let id = *id;
+        let fetched = match id {
+            SchemaId::Id(n) => self.registry.schema_by_id(n).await,
+            SchemaId::Guid(g) => self.registry.schema_by_guid(g).await,
+        };
+        let text = match fetched {
+            Ok(text) => text,
+            Err(source @ RegistryError::SchemaNotFound(_)) => {
+                return Err(AvroError::UnknownSchema { id, source }.into());
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let writer = parse_registered(id, &text)?;
+        let plan = self.make_plan(writer)?;
+        self.plans
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, Arc::new(plan));
+        Ok(())
+    }
+
+    fn make_plan(&self, writer: ParsedSchema) -> Result<Plan, AvroError> {
+        let Some(reader) = &self.reader else {
+            return Ok(Plan::Direct(writer));
+        };
+        if writer == *reader {
+            return Ok(Plan::Direct(writer));
+        }
+        if SchemaCompatibility::can_read(writer.schema(), reader.schema()).is_err() {
+            return Ok(Plan::Unresolvable {
+                writer,
+                reader: reader.clone(),
+            });
+        }
+        let resolver = ResolverTryBuilder {
+            writer,
+            reader: reader.clone(),
+            datum_builder: |w: &ParsedSchema, r: &ParsedSchema| {
+                GenericDatumReader::builder(w.schema())
+                    .reader_schema(r.schema())
+                    .human_readable(false)
+                    .build()
+            },
+        }
+        .try_build()
+        .map_err(AvroError::SchemaParse)?;
+        Ok(Plan::Resolve(Box::new(resolver)))
+    }
+}
+
+/// Decodes a payload into a generic value with `plan`.
+fn read_value(id: SchemaId, plan: &Plan, payload: &[u8]) -> Result<Value, AvroError> {
+    match plan {
+        Plan::Direct(schema) => {
+            if schema.is_raw_bytes() {
+                return Ok(Value::Bytes(payload.to_vec()));
+            }
+            validate(schema.schema(), schema.names(), payload)?;
+            schema.read_value(payload)
+        }
+        Plan::Resolve(resolver) => {
+            let writer = resolver.borrow_writer();
+            let reader = resolver.borrow_reader();
+            let resolve_error = |source| AvroError::Resolve {
+                writer: id,
+                reader: reader.name().to_owned(),
+                source,
+            };
+            if writer.is_raw_bytes() {
+                return Value::Bytes(payload.to_vec())
+                    .resolve(reader.schema())
+                    .map_err(resolve_error);
+            }
+            validate(writer.schema(), writer.names(), payload)?;
+            let mut data = payload;
+            resolver
+                .borrow_datum()
+                .read_value(&mut data)
+                .map_err(resolve_error)
+        }
+        Plan::Unresolvable { writer, reader } => Err(unresolvable(id, writer, reader)),
+    }
+}
+
+fn unresolvable(id: SchemaId, writer: &ParsedSchema, reader: &ParsedSchema) -> AvroError {
+    match SchemaCompatibility::can_read(writer.schema(), reader.schema()) {
+        Err(source) => AvroError::Unresolvable {
+            writer: id,
+            reader: reader.name().to_owned(),
+            source,
+        },
+        // Unreachable: the plan is only made when the check fails.
+        Ok(_) => AvroError::Config("schema compatibility check changed its answer"),
+    }
+}
+
+fn typed<T: DeserializeOwned>(id: SchemaId, plan: &Plan, payload: &[u8]) -> Result<T, AvroError> {
+    match plan {
+        Plan::Direct(schema) if !schema.is_raw_bytes() => schema.read_de(payload),
+        _ => {
+            let value = read_value(id, plan, payload)?;
+            apache_avro::from_value(&value).map_err(|source| AvroError::Decode {
+                schema: match plan {
+                    Plan::Direct(s) => s.name().to_owned(),
+                    Plan::Resolve(r) => r.borrow_reader().name().to_owned(),
+                    Plan::Unresolvable { reader, .. } => schema_label(reader.schema()),
+                },
+                source,
+            })
+        }
+    }
+}
+
+/// Decodes a null record into `T`: `None` for `Option<_>`, an error otherwise.
+fn null<T: DeserializeOwned>(ctx: &DeserializeContext<'_>) -> Result<T, Error> {
+    T::deserialize(serde::de::value::UnitDeserializer::<serde::de::value::Error>::new()).map_err(
+        |_| Error::UnexpectedNull {
+            deserializer: "Avro",
+            target: ctx.target(),
+        },
+    )
+}
+
+/// Deserializes Confluent-framed Avro into any serde type.
+///
+/// Without a reader schema, values decode with the writer schema named by the frame. With one,
+/// values written with another schema are resolved into it (schema evolution). See the
+/// [module docs](super).
+pub struct AvroDeserializer<T> {
+    core: Arc<Core>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for AvroDeserializer<T> {
+    fn clone(&self) -> Self {
+        AvroDeserializer {
+            core: self.core.clone(),
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for AvroDeserializer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AvroDeserializer")
+            .field("reader", &self.core.reader)
+            .finish()
+    }
+}
+
+impl<T> AvroDeserializer<T> {
+    /// Decodes with each frame's writer schema.
+    pub fn new(registry: Arc<dyn SchemaRegistry>) -> Self {
+        AvroDeserializer {
+            core: Arc::new(Core::new(registry, None)),
+            _type: PhantomData,
+        }
+    }
+
+    /// Decodes into `reader`, resolving other writer schemas into it.
+    pub fn with_reader_schema(registry: Arc<dyn SchemaRegistry>, reader: ParsedSchema) -> Self {
+        AvroDeserializer {
+            core: Arc::new(Core::new(registry, Some(reader))),
+            _type: PhantomData,
+        }
+    }
+
+    /// The reader schema, if any.
+    pub fn reader_schema(&self) -> Option<&ParsedSchema> {
+        self.core.reader.as_ref()
+    }
+}
+
+impl<T: DeserializeOwned> Deserializer<T> for AvroDeserializer<T> {
+    fn deserialize(&self, data: Option<&[u8]>, ctx: &DeserializeContext<'_>) -> Result<T, Error> {
+        let Some(data) = data else {
+            return null(ctx);
+        };
+        let (id, plan, payload) = self.core.locate(data, ctx)?;
+        Ok(typed(id, &plan, payload)?)
+    }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        Box::pin(self.core.resolve(need))
+    }
+}
+
+/// Deserializes Confluent-framed Avro into apache-avro's generic [`Value`] (or
+/// `Option<Value>`, `None` for a null record).
+#[derive(Clone)]
+pub struct GenericAvroDeserializer {
+    core: Arc<Core>,
+}
+
+impl std::fmt::Debug for GenericAvroDeserializer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GenericAvroDeserializer")
+            .field("reader", &self.core.reader)
+            .finish()
+    }
+}
+
+impl GenericAvroDeserializer {
+    /// Decodes with each frame's writer schema.
+    pub fn new(registry: Arc<dyn SchemaRegistry>) -> Self {
+        GenericAvroDeserializer {
+            core: Arc::new(Core::new(registry, None)),
+        }
+    }
+
+    /// Decodes into `reader`, resolving other writer schemas into it.
+    pub fn with_reader_schema(registry: Arc<dyn SchemaRegistry>, reader: ParsedSchema) -> Self {
+        GenericAvroDeserializer {
+            core: Arc::new(Core::new(registry, Some(reader))),
+        }
+    }
+
+    /// The writer schema of a frame, once resolved (for tools that print values with it).
+    pub fn writer_schema(&self, id: SchemaId) -> Option<Schema> {
+        match &*self.core.plan(id).ok()? {
+            Plan::Direct(s) => Some(s.schema().clone()),
+            Plan::Resolve(r) => Some(r.borrow_writer().schema().clone()),
+            Plan::Unresolvable { writer, .. } => Some(writer.schema().clone()),
+        }
+    }
+}
+
+impl Deserializer<Value> for GenericAvroDeserializer {
+    fn deserialize(
+        &self,
+        data: Option<&[u8]>,
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<Value, Error> {
+        let Some(data) = data else {
+            return Err(Error::UnexpectedNull {
+                deserializer: "Avro",
+                target: ctx.target(),
+            });
+        };
+        let (id, plan, payload) = self.core.locate(data, ctx)?;
+        Ok(read_value(id, &plan, payload)?)
+    }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        Box::pin(self.core.resolve(need))
+    }
+}
+
+impl Deserializer<Option<Value>> for GenericAvroDeserializer {
+    fn deserialize(
+        &self,
+        data: Option<&[u8]>,
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<Option<Value>, Error> {
+        match data {
+            None => Ok(None),
+            Some(_) => Deserializer::<Value>::deserialize(self, data, ctx).map(Some),
+        }
+    }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        Box::pin(self.core.resolve(need))
+    }
+}

@@ -1,0 +1,224 @@
+//! The Avro codec's error type.
+
+use crate::wire::SchemaId;
+
+/// Why an Avro value could not be encoded or decoded, or a schema could not be used.
+///
+/// Byte offsets (`at`) count from the start of the Avro payload (after the wire-format prefix).
+/// Wrapped errors keep their source ([`std::error::Error::source`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AvroError {
+    /// The schema text is not a valid Avro schema.
+    #[error("invalid Avro schema")]
+    SchemaParse(#[source] apache_avro::Error),
+    /// The registry holds a schema of another type under this id.
+    #[error("{id} is a {schema_type} schema, not Avro")]
+    NotAvro {
+        /// The schema's id.
+        id: SchemaId,
+        /// Its type as the registry reports it.
+        schema_type: kcodec_registry::SchemaType,
+    },
+    /// The registry does not know the writer schema a frame names.
+    #[error("unknown writer schema: the registry has no {id}")]
+    UnknownSchema {
+        /// The id or GUID the frame carried.
+        id: SchemaId,
+        /// The registry's answer.
+        #[source]
+        source: kcodec_registry::RegistryError,
+    },
+    /// The value does not fit the writer schema.
+    #[error("value does not match the Avro schema '{schema}'")]
+    Encode {
+        /// The writer schema's name (or type, for an unnamed schema).
+        schema: String,
+        /// apache-avro's report.
+        #[source]
+        source: apache_avro::Error,
+    },
+    /// The payload could not be decoded into the requested type.
+    #[error("Avro payload could not be decoded with schema '{schema}'")]
+    Decode {
+        /// The writer schema's name (or type).
+        schema: String,
+        /// apache-avro's report.
+        #[source]
+        source: apache_avro::Error,
+    },
+    /// The writer schema cannot be resolved against the reader schema (Avro schema resolution).
+    #[error("writer {writer} does not resolve to the reader schema '{reader}'")]
+    Unresolvable {
+        /// The writer schema's id.
+        writer: SchemaId,
+        /// The reader schema's name (or type).
+        reader: String,
+        /// apache-avro's compatibility report, naming the field or type at fault.
+        #[source]
+        source: apache_avro::error::CompatibilityError,
+    },
+    /// A value written with a resolvable schema could not be resolved (for example an enum symbol
+    /// the reader lacks and no enum default).
+    #[error("value written with {writer} could not be resolved to the reader schema '{reader}'")]
+    Resolve {
+        /// The writer schema's id.
+        writer: SchemaId,
+        /// The reader schema's name (or type).
+        reader: String,
+        /// apache-avro's report.
+        #[source]
+        source: apache_avro::Error,
+    },
+    /// The payload ends inside a value.
+    #[error("truncated Avro data: {what} at byte {at} needs {needed} bytes, {available} left")]
+    Truncated {
+        /// What was being read (`int`, `double`, `fixed`, …).
+        what: &'static str,
+        /// Where it starts.
+        at: usize,
+        /// How many bytes it needs.
+        needed: usize,
+        /// How many were left.
+        available: usize,
+    },
+    /// A string or bytes length prefix is larger than the bytes that remain.
+    #[error("{what} length {length} at byte {at} is larger than the {remaining} bytes left")]
+    LengthTooLarge {
+        /// `string`, `bytes` or `block`.
+        what: &'static str,
+        /// Where the length was read.
+        at: usize,
+        /// The length read.
+        length: i64,
+        /// How many bytes follow it.
+        remaining: usize,
+    },
+    /// A length or count is negative where it can't be.
+    #[error("negative {what} length {length} at byte {at}")]
+    NegativeLength {
+        /// `string`, `bytes` or `block`.
+        what: &'static str,
+        /// Where it was read.
+        at: usize,
+        /// The value read.
+        length: i64,
+    },
+    /// An array or map block claims more items than the bytes that remain could hold.
+    #[error("{what} block of {count} items at byte {at} is impossible with {remaining} bytes left")]
+    ItemCount {
+        /// `array` or `map`.
+        what: &'static str,
+        /// Where the count was read.
+        at: usize,
+        /// The count read.
+        count: i64,
+        /// How many bytes follow it.
+        remaining: usize,
+    },
+    /// Arrays of zero-width items (such as `null`) hold more items than the limit for this input
+    /// size allows (8 per input byte, plus 1024).
+    #[error(
+        "{count} zero-width array items at byte {at} exceed the limit of {limit} for this input"
+    )]
+    TooManyItems {
+        /// Where the block was read.
+        at: usize,
+        /// The total count so far.
+        count: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A varint runs past 10 bytes (long) or 5 bytes (int), or its value does not fit.
+    #[error("invalid {what} varint at byte {at}")]
+    Varint {
+        /// `int` or `long`.
+        what: &'static str,
+        /// Where it starts.
+        at: usize,
+    },
+    /// A union branch index is outside the union.
+    #[error(
+        "union branch index {index} at byte {at} is out of range (the union has {branches} branches)"
+    )]
+    UnionIndex {
+        /// Where it was read.
+        at: usize,
+        /// The index read.
+        index: i64,
+        /// How many branches the union has.
+        branches: usize,
+    },
+    /// An enum index is outside the enum's symbols.
+    #[error("enum index {index} at byte {at} is out of range ('{name}' has {symbols} symbols)")]
+    EnumIndex {
+        /// Where it was read.
+        at: usize,
+        /// The index read.
+        index: i64,
+        /// The enum's name.
+        name: String,
+        /// How many symbols it has.
+        symbols: usize,
+    },
+    /// A boolean byte is neither 0 nor 1.
+    #[error("invalid boolean byte 0x{byte:02x} at byte {at}")]
+    Boolean {
+        /// Where it was read.
+        at: usize,
+        /// The byte.
+        byte: u8,
+    },
+    /// Values nest deeper than the decoder allows (a recursive schema fed adversarial data).
+    #[error("Avro data nests deeper than {limit} levels at byte {at}")]
+    TooDeep {
+        /// Where the limit was hit.
+        at: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The payload has bytes left after the value.
+    #[error("{count} trailing bytes after the Avro value (it ended at byte {at})")]
+    TrailingBytes {
+        /// Where the value ended.
+        at: usize,
+        /// How many bytes follow it.
+        count: usize,
+    },
+    /// A string is not UTF-8.
+    #[error("string at byte {at} is not valid UTF-8")]
+    Utf8 {
+        /// Where the string's bytes start.
+        at: usize,
+        /// The UTF-8 error.
+        #[source]
+        source: std::str::Utf8Error,
+    },
+    /// The data does not fit the Rust type it is decoded into.
+    #[error("Avro value near byte {at} does not fit the Rust type: {message}")]
+    Mismatch {
+        /// About where decoding stopped.
+        at: usize,
+        /// The type's complaint.
+        message: String,
+    },
+    /// A named type referenced by the schema is not defined in it.
+    #[error("schema references undefined type '{0}'")]
+    UndefinedName(String),
+    /// Two serializer settings exclude each other (as in Confluent's clients).
+    #[error("invalid Avro serializer configuration: {0}")]
+    Config(&'static str),
+    /// Header mode needs the schema's GUID and the registry did not give one.
+    #[error(
+        "the registry returned no GUID for schema id {0}, needed to write the schema id header"
+    )]
+    NoGuid(u32),
+    /// A JSON value does not fit the schema ([`value_from_json`](super::value_from_json)).
+    #[error("JSON value at {path} does not fit the schema: expected {expected}")]
+    Json {
+        /// Where in the value (`$.field[2]`).
+        path: String,
+        /// What the schema wanted there.
+        expected: String,
+    },
+}

@@ -1,0 +1,124 @@
+//! Apache Avro with the Confluent Schema Registry wire format and schema evolution (feature
+//! `avro`), built on [`apache_avro`] 0.22.
+//!
+//! - [`AvroSerializer<T>`] / [`AvroDeserializer<T>`]: any serde type, encoded straight from serde
+//!   to Avro binary against the writer schema and decoded straight back (no intermediate
+//!   [`Value`]) when the writer and reader schemas match.
+//! - [`GenericAvroSerializer`] / [`GenericAvroDeserializer`]: apache-avro's generic [`Value`].
+//!
+//! # Registry I/O stays off the hot path
+//!
+//! Encoding and decoding are synchronous and never do I/O. A serializer that has not yet
+//! registered (or looked up) its schema for a topic, or a deserializer that meets a writer schema
+//! id it has not fetched, returns [`Error::Unresolved`](crate::Error::Unresolved) naming what it
+//! lacks. The async layer (the typed producer and consumer, or [`crate::resolve::serialize`] /
+//! [`crate::resolve::deserialize`]) awaits the codec's `resolve` for it — which talks to the
+//! [`SchemaRegistry`] once, parses the schema once, and caches it — and calls the codec again.
+//! Every later record with that schema takes the synchronous path. Nothing ever blocks a
+//! runtime thread: caches are behind `std` locks held only for a map lookup or insert, never
+//! across an `.await`. Two tasks meeting the same unseen id at once may both fetch it; the
+//! registry answers both the same and the second insert is a no-op.
+//!
+//! # Choosing the writer schema (serializers)
+//!
+//! As Confluent's serializers, configured with [`AvroSerializerConfig`] (Confluent's config key
+//! in brackets):
+//! - `auto_register_schemas` (`auto.register.schemas`, default `true`): register the schema under
+//!   the subject; when `false`, look it up and fail if it isn't registered;
+//! - `use_latest_version` (`use.latest.version`): encode with the subject's latest version;
+//!   refused together with `auto_register_schemas`, as Confluent's Python client refuses it;
+//! - `use_schema_id` (`use.schema.id`): encode with the schema of this id (it takes precedence);
+//! - `normalize_schemas` (`normalize.schemas`): ask the registry to normalize before registering
+//!   or looking up;
+//! - `subject_name_strategy` (`subject.name.strategy`): Topic (`<topic>-key|value`, the
+//!   default), Record (`<namespace.Name>`) or TopicRecord (`<topic>-<namespace.Name>`);
+//! - `schema_id_format` (`schema.id.serializer`): the id as the 5-byte prefix (the default,
+//!   `0x00` + 4-byte id) or in the `__key_schema_id`/`__value_schema_id` header as `0x01` + the
+//!   schema's 16-byte GUID (what Confluent's header serializer writes), with no prefix.
+//!
+//! A top-level `None` (an `Option<T>` that is `None`) is a null record: no magic byte, nothing
+//! registered. A top-level `"bytes"` schema writes the raw bytes with no Avro length prefix, as
+//! Confluent's serializers do.
+//!
+//! # Reading (deserializers)
+//!
+//! The writer schema id comes from the header when present, else from the prefix. Without a
+//! reader schema, values decode with the writer schema. With one
+//! ([`AvroDeserializer::with_reader_schema`]), a writer schema with the same Parsing Canonical
+//! Form takes the same direct path; a different one is resolved against the reader schema by
+//! Avro's rules (added fields take their defaults, removed fields are skipped, `int`→`long`→
+//! `float`→`double` and `string`↔`bytes` promotions, enum defaults, union branch matching); the
+//! check that the two resolve runs once per writer id and is cached with the plan. A null record
+//! decodes to `None` for `Option<T>`, and is [`Error::UnexpectedNull`](crate::Error::UnexpectedNull)
+//! otherwise.
+//!
+//! # Logical types
+//!
+//! | Avro | serde (typed) | [`Value`] (generic) |
+//! |---|---|---|
+//! | `decimal` (bytes or fixed) | [`apache_avro::Decimal`] (big-endian two's-complement unscaled value; the scale is the schema's) | `Value::Decimal` |
+//! | `uuid` (string) | `String` (or [`uuid::Uuid`] with `#[serde(with = "...")]` as a string) | `Value::Uuid` |
+//! | `date` | `i32`, days since 1970-01-01 | `Value::Date` |
+//! | `time-millis` | `i32`, milliseconds after midnight | `Value::TimeMillis` |
+//! | `time-micros` | `i64`, microseconds after midnight | `Value::TimeMicros` |
+//! | `timestamp-millis` / `-micros` | `i64` since the Unix epoch (UTC) | `Value::TimestampMillis` / `Micros` |
+//! | `local-timestamp-millis` / `-micros` | `i64` since 1970-01-01T00:00 local time | `Value::LocalTimestampMillis` / `Micros` |
+//!
+//! # Bad input
+//!
+//! Before apache-avro decodes a payload, a schema-driven pass checks every length, count, union
+//! and enum index against the bytes that remain, without allocating; truncated data, a length
+//! larger than the input, a bad index, data nested deeper than 128 levels and trailing bytes are
+//! typed [`AvroError`]s naming the offset. So the decoder's allocations stay proportional to the
+//! frame; apache-avro's global allocation limit is also set to [`MAX_ALLOCATION_BYTES`].
+//!
+//! ```
+//! use std::sync::Arc;
+//! use kcodec_codecs::avro::{AvroDeserializer, AvroSerializer, ParsedSchema};
+//! use kcodec_codecs::{resolve, BytesMut, DeserializeContext, Headers, SerializeContext, Target};
+//! use kcodec_registry::InMemoryRegistry;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize, Debug, PartialEq)]
+//! struct User { name: String, id: i64 }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let registry = Arc::new(InMemoryRegistry::new());
+//! let schema = ParsedSchema::parse(r#"{"type":"record","name":"User","fields":[
+//!     {"name":"name","type":"string"},{"name":"id","type":"long"}]}"#)?;
+//! let ser = AvroSerializer::<User>::new(registry.clone(), schema);
+//! let de = AvroDeserializer::<User>::new(registry);
+//!
+//! let mut headers = Headers::new();
+//! let mut out = BytesMut::new();
+//! let mut ctx = SerializeContext::new("users", Target::Value, &mut headers);
+//! let user = User { name: "ada".into(), id: 1 };
+//! // The first call registers the schema (async, once); later ones stay synchronous.
+//! resolve::serialize(&ser, &user, &mut ctx, &mut out).await?;
+//! assert_eq!(&out[..5], [0, 0, 0, 0, 1]); // magic byte, schema id 1
+//!
+//! let ctx = DeserializeContext::new("users", Target::Value, &headers);
+//! let back: User = resolve::deserialize(&de, Some(&out.freeze()), &ctx).await?;
+//! assert_eq!(back, user);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+mod de;
+mod direct;
+mod error;
+mod json;
+mod schema;
+mod ser;
+mod validate;
+
+pub use apache_avro;
+pub use apache_avro::types::Value;
+pub use de::{AvroDeserializer, GenericAvroDeserializer};
+pub use error::AvroError;
+pub use json::{value_from_json, value_to_json};
+pub use schema::{MAX_ALLOCATION_BYTES, ParsedSchema};
+pub use ser::{
+    AvroSerializer, AvroSerializerConfig, GenericAvroSerializer, SchemaIdFormat,
+    SubjectNameStrategy,
+};
