@@ -8,9 +8,8 @@
 use futures_util::StreamExt;
 use kcodec_broker::partitioner::partition_for_key;
 use kcodec_clients::{
-    ClientError, Consumer, ConsumerRecord, ConsumerTransport, DeadLetterQueue,
-    OnDeserializeError, Producer, ProducerRecord, ProducerTransport, RebalanceEvent,
-    TopicPartition,
+    ClientError, Consumer, ConsumerRecord, ConsumerTransport, DeadLetterQueue, OnDeserializeError,
+    Producer, ProducerRecord, ProducerTransport, RebalanceEvent, TopicPartition,
 };
 use kcodec_codecs::builtin::{BytesSerde, StringSerde};
 use kcodec_codecs::json::JsonSerde;
@@ -30,10 +29,6 @@ trait Harness: Send + Sync {
     fn producer(&self) -> Self::P;
     /// A consumer in `group` reading from the earliest offset, auto-commit off.
     fn consumer(&self, group: &str) -> Self::C;
-    /// Whether high watermarks may be asserted (not on tansu).
-    fn exact_watermarks(&self) -> bool {
-        true
-    }
 }
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
@@ -43,7 +38,11 @@ fn unique(base: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    format!("{base}-{}-{}", nanos % 1_000_000_000_000, SEQ.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{base}-{}-{}",
+        nanos % 1_000_000_000_000,
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,9 +122,8 @@ mod kafka_harness {
                 .set("test.mock.num.brokers", "3")
                 .create()
                 .expect("mock cluster");
-            let raw = unsafe {
-                rdkafka_sys::rd_kafka_handle_mock_cluster(owner.client().native_ptr())
-            };
+            let raw =
+                unsafe { rdkafka_sys::rd_kafka_handle_mock_cluster(owner.client().native_ptr()) };
             assert!(!raw.is_null(), "no mock cluster");
             // Group joins wait 3 s by default; the tests need them at once.
             unsafe { rdkafka_sys::rd_kafka_mock_group_initial_rebalance_delay_ms(raw, 0) };
@@ -190,7 +188,10 @@ mod kafka_harness {
             let t = NewTopic::new(&name, partitions, TopicReplication::Fixed(1));
             let res = self
                 .admin
-                .create_topics([&t], &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))))
+                .create_topics(
+                    [&t],
+                    &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+                )
                 .await
                 .unwrap();
             for r in res {
@@ -203,9 +204,6 @@ mod kafka_harness {
         }
         fn consumer(&self, group: &str) -> KafkaConsumer {
             KafkaConsumer::new(&rd_consumer_config(&self.bootstrap, group)).unwrap()
-        }
-        fn exact_watermarks(&self) -> bool {
-            false
         }
     }
 }
@@ -244,7 +242,11 @@ async fn keyed_ordering<H: Harness>(h: &H) {
     for seq in 0..25u32 {
         let key = keys[seq as usize % keys.len()];
         let md = producer
-            .send(ProducerRecord::new(topic.as_str(), seq).key(key.to_string()).timestamp(1_700_000_000_000 + seq as i64))
+            .send(
+                ProducerRecord::new(topic.as_str(), seq)
+                    .key(key.to_string())
+                    .timestamp(1_700_000_000_000 + seq as i64),
+            )
             .await
             .unwrap();
         assert_eq!(md.partition, partition_for_key(key.as_bytes(), 3), "{key}");
@@ -256,9 +258,10 @@ async fn keyed_ordering<H: Harness>(h: &H) {
     let mut consumer: Consumer<String, u32, _> =
         Consumer::new(h.consumer(&unique("keyed")), StringSerde, JsonSerde);
     consumer.subscribe(&[topic.as_str()]).unwrap();
-    let records: Vec<_> = tokio::time::timeout(WAIT, consumer.stream().take(25).collect::<Vec<_>>())
-        .await
-        .expect("25 records within the deadline");
+    let records: Vec<_> =
+        tokio::time::timeout(WAIT, consumer.stream().take(25).collect::<Vec<_>>())
+            .await
+            .expect("25 records within the deadline");
     let mut last: BTreeMap<String, u32> = BTreeMap::new();
     for r in records {
         let r = r.unwrap();
@@ -282,9 +285,13 @@ async fn group_commit_and_resume<H: Harness>(h: &H) {
             .await
             .unwrap();
     }
-    let tps = [TopicPartition::new(topic.as_str(), 0), TopicPartition::new(topic.as_str(), 1)];
+    let tps = [
+        TopicPartition::new(topic.as_str(), 0),
+        TopicPartition::new(topic.as_str(), 1),
+    ];
     let seen_first = {
-        let mut a: Consumer<String, u32, _> = Consumer::new(h.consumer(&group), StringSerde, JsonSerde);
+        let mut a: Consumer<String, u32, _> =
+            Consumer::new(h.consumer(&group), StringSerde, JsonSerde);
         a.subscribe(&[topic.as_str()]).unwrap();
         let got = drain(&mut a, 6, WAIT).await;
         assert_eq!(got.len(), 6);
@@ -300,9 +307,16 @@ async fn group_commit_and_resume<H: Harness>(h: &H) {
     let mut b: Consumer<String, u32, _> = Consumer::new(h.consumer(&group), StringSerde, JsonSerde);
     b.subscribe(&[topic.as_str()]).unwrap();
     let rest = drain(&mut b, 4, WAIT).await;
-    let mut all: Vec<u32> = seen_first.into_iter().chain(rest.iter().map(|r| r.value)).collect();
+    let mut all: Vec<u32> = seen_first
+        .into_iter()
+        .chain(rest.iter().map(|r| r.value))
+        .collect();
     all.sort();
-    assert_eq!(all, (0..10).collect::<Vec<_>>(), "no record lost or repeated");
+    assert_eq!(
+        all,
+        (0..10).collect::<Vec<_>>(),
+        "no record lost or repeated"
+    );
     // Nothing more comes.
     assert!(b.poll(Duration::from_millis(500)).await.unwrap().is_none());
     // Commit of one record, then of positions.
@@ -354,8 +368,15 @@ async fn rebalance_on_second_member<H: Harness>(h: &H) {
         assert!(Instant::now() < deadline, "no rebalance: a={sa:?} b={sb:?}");
     }
     let ev = events.lock().clone();
-    assert!(matches!(ev.first(), Some(RebalanceEvent::Assigned(p)) if p.len() == 4), "{ev:?}");
-    assert!(ev.iter().any(|e| matches!(e, RebalanceEvent::Revoked(p) if !p.is_empty())), "{ev:?}");
+    assert!(
+        matches!(ev.first(), Some(RebalanceEvent::Assigned(p)) if p.len() == 4),
+        "{ev:?}"
+    );
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, RebalanceEvent::Revoked(p) if !p.is_empty())),
+        "{ev:?}"
+    );
     // Everything was committed by `a`: `b` reads nothing old.
     assert!(b.poll(Duration::from_millis(300)).await.unwrap().is_none());
 }
@@ -374,7 +395,8 @@ async fn send_json_and_garbage<H: Harness>(h: &H, topic: &str) {
 async fn deserialize_error_fails<H: Harness>(h: &H) {
     let topic = h.topic("poison-fail", 1).await;
     send_json_and_garbage(h, &topic).await;
-    let mut c: Consumer<String, i64, _> = Consumer::new(h.consumer(&unique("fail")), StringSerde, JsonSerde);
+    let mut c: Consumer<String, i64, _> =
+        Consumer::new(h.consumer(&unique("fail")), StringSerde, JsonSerde);
     c.subscribe(&[topic.as_str()]).unwrap();
     let first = drain(&mut c, 1, WAIT).await;
     assert_eq!(first[0].value, 1);
@@ -385,15 +407,29 @@ async fn deserialize_error_fails<H: Harness>(h: &H) {
             Err(e) => break e,
         }
     };
-    let ClientError::Deserialization(e) = err else { panic!("{err:?}") };
-    assert_eq!((e.topic.as_str(), e.partition, e.offset), (topic.as_str(), 0, 1));
+    let ClientError::Deserialization(e) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (e.topic.as_str(), e.partition, e.offset),
+        (topic.as_str(), 0, 1)
+    );
     assert_eq!(e.value.as_deref(), Some(&b"\"oops\""[..]));
     assert_eq!(e.key.as_deref(), Some(&b"k"[..]));
-    assert!(e.to_string().contains(&format!("{topic}-0 offset 1")), "{e}");
+    assert!(
+        e.to_string().contains(&format!("{topic}-0 offset 1")),
+        "{e}"
+    );
     assert!(std::error::Error::source(&*e).is_some());
     c.commit().unwrap();
-    let committed = c.committed(&[TopicPartition::new(topic.as_str(), 0)]).unwrap();
-    assert_eq!(committed[0].1, Some(1), "the poison record is not committed past");
+    let committed = c
+        .committed(&[TopicPartition::new(topic.as_str(), 0)])
+        .unwrap();
+    assert_eq!(
+        committed[0].1,
+        Some(1),
+        "the poison record is not committed past"
+    );
 }
 
 /// Policy `Skip`: the consumer goes on and counts it.
@@ -417,20 +453,30 @@ async fn deserialize_error_dead_letters<H: Harness>(h: &H) {
     send_json_and_garbage(h, &topic).await;
     let mut c: Consumer<String, i64, _> =
         Consumer::builder(h.consumer(&unique("dlt")), StringSerde, JsonSerde)
-            .on_deserialize_error(OnDeserializeError::DeadLetter(DeadLetterQueue::new(dlt.as_str(), h.producer())))
+            .on_deserialize_error(OnDeserializeError::DeadLetter(DeadLetterQueue::new(
+                dlt.as_str(),
+                h.producer(),
+            )))
             .build();
     c.subscribe(&[topic.as_str()]).unwrap();
     let got = drain(&mut c, 2, WAIT).await;
     assert_eq!(got.iter().map(|r| r.value).collect::<Vec<_>>(), [1, 3]);
     assert_eq!(c.dead_lettered(), 1);
-    let mut d: Consumer<Bytes, Bytes, _> = Consumer::new(h.consumer(&unique("dlt-read")), BytesSerde, BytesSerde);
+    let mut d: Consumer<Bytes, Bytes, _> =
+        Consumer::new(h.consumer(&unique("dlt-read")), BytesSerde, BytesSerde);
     d.subscribe(&[dlt.as_str()]).unwrap();
     let dead = drain(&mut d, 1, WAIT).await;
     assert_eq!(dead.len(), 1);
     let r = &dead[0];
     assert_eq!((&r.key[..], &r.value[..]), (&b"k"[..], &b"\"oops\""[..]));
-    assert_eq!(r.headers.last("kcodec.dlt.topic").map(|b| &b[..]), Some(topic.as_bytes()));
-    assert_eq!(r.headers.last("kcodec.dlt.offset").map(|b| &b[..]), Some(&b"1"[..]));
+    assert_eq!(
+        r.headers.last("kcodec.dlt.topic").map(|b| &b[..]),
+        Some(topic.as_bytes())
+    );
+    assert_eq!(
+        r.headers.last("kcodec.dlt.offset").map(|b| &b[..]),
+        Some(&b"1"[..])
+    );
     assert!(r.headers.last("kcodec.dlt.error").is_some());
 }
 
@@ -439,12 +485,19 @@ async fn headers_round_trip<H: Harness>(h: &H) {
     let topic = h.topic("headers", 1).await;
     let producer = Producer::new(h.producer(), StringSerde, StringSerde);
     let mut headers = Headers::new();
-    headers.add("trace", "abc").add("trace", "def").add("empty", "");
-    headers.push(Header { key: "null".into(), value: None });
+    headers
+        .add("trace", "abc")
+        .add("trace", "def")
+        .add("empty", "");
+    headers.push(Header {
+        key: "null".into(),
+        value: None,
+    });
     let mut rec = ProducerRecord::new(topic.as_str(), "v".to_string()).key("k".to_string());
     rec.headers = headers.clone();
     producer.send(rec).await.unwrap();
-    let mut c: Consumer<String, String, _> = Consumer::new(h.consumer(&unique("headers")), StringSerde, StringSerde);
+    let mut c: Consumer<String, String, _> =
+        Consumer::new(h.consumer(&unique("headers")), StringSerde, StringSerde);
     c.subscribe(&[topic.as_str()]).unwrap();
     let got = drain(&mut c, 1, WAIT).await;
     assert_eq!(got[0].headers, headers);
@@ -456,14 +509,20 @@ async fn assign_and_seek<H: Harness>(h: &H) {
     let topic = h.topic("assign", 2).await;
     let producer = Producer::new(h.producer(), StringSerde, JsonSerde);
     for i in 0..6u32 {
-        producer.send(ProducerRecord::<String, _>::new(topic.as_str(), i).partition(1)).await.unwrap();
+        producer
+            .send(ProducerRecord::<String, _>::new(topic.as_str(), i).partition(1))
+            .await
+            .unwrap();
     }
     let mut c: Consumer<Option<String>, u32, _> =
         Consumer::new(h.consumer(&unique("assign")), StringSerde, JsonSerde);
     let tp = TopicPartition::new(topic.as_str(), 1);
     c.assign(std::slice::from_ref(&tp)).unwrap();
     let got = drain(&mut c, 6, WAIT).await;
-    assert_eq!(got.iter().map(|r| r.value).collect::<Vec<_>>(), (0..6).collect::<Vec<_>>());
+    assert_eq!(
+        got.iter().map(|r| r.value).collect::<Vec<_>>(),
+        (0..6).collect::<Vec<_>>()
+    );
     assert!(got.iter().all(|r| r.key.is_none() && r.partition == 1));
     c.seek(&tp, 4).unwrap();
     let again = drain(&mut c, 2, WAIT).await;
@@ -480,10 +539,17 @@ async fn serialization_error_sends_nothing<H: Harness>(h: &H) {
         .send(ProducerRecord::new(topic.as_str(), bad.clone()).key("k".to_string()))
         .await
         .unwrap_err();
-    assert!(matches!(err.error, ClientError::Serialization { .. }), "{:?}", err.error);
+    assert!(
+        matches!(err.error, ClientError::Serialization { .. }),
+        "{:?}",
+        err.error
+    );
     assert_eq!(err.record.value, Some(bad));
     let ok: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
-    let md = producer.send(ProducerRecord::<String, _>::new(topic.as_str(), ok)).await.unwrap();
+    let md = producer
+        .send(ProducerRecord::<String, _>::new(topic.as_str(), ok))
+        .await
+        .unwrap();
     assert_eq!(md.offset, 0, "the failed record was never sent");
 }
 
@@ -513,3 +579,74 @@ suite!(memory, Some(memory_harness::MemoryHarness::new()));
 suite!(mock, Some(kafka_harness::MockHarness::new()));
 #[cfg(feature = "rdkafka")]
 suite!(external, kafka_harness::ExternalHarness::from_env());
+
+/// The in-memory broker refuses a record (an injected `NOT_LEADER_OR_FOLLOWER`): the delivery
+/// error carries the record back, and sending it again works.
+#[tokio::test]
+async fn memory_delivery_error_carries_the_record_back() {
+    let h = memory_harness::MemoryHarness::new();
+    let topic = h.topic("delivery", 1).await;
+    let producer = Producer::new(h.producer(), StringSerde, JsonSerde);
+    h.cluster
+        .inject_produce_errors(1, kcodec_broker::BrokerError::NotLeaderOrFollower);
+    let rec = ProducerRecord::new(topic.as_str(), 7u32)
+        .key("k".to_string())
+        .header("h", "1");
+    let err = producer.send(rec.clone()).await.unwrap_err();
+    assert!(
+        matches!(
+            err.error,
+            ClientError::Broker(kcodec_broker::BrokerError::NotLeaderOrFollower)
+        ),
+        "{:?}",
+        err.error
+    );
+    assert_eq!(err.record, rec);
+    let md = producer.send(err.into_record()).await.unwrap();
+    assert_eq!(md.offset, 0);
+}
+
+/// The partition leader goes down during production and comes back: every record sent is
+/// delivered (librdkafka retries), and a consumer reads each at least once.
+#[cfg(feature = "rdkafka")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_broker_down_during_production_keeps_at_least_once() {
+    let h = kafka_harness::MockHarness::new();
+    let topic = h.topic("fault", 1).await;
+    h.mock().partition_leader(&topic, 0, Some(1)).unwrap();
+    let producer = Arc::new(Producer::new(h.producer(), StringSerde, JsonSerde));
+    for i in 0..10u32 {
+        producer
+            .send(ProducerRecord::new(topic.as_str(), i).key("k".to_string()))
+            .await
+            .unwrap();
+    }
+    h.mock().broker_down(1).unwrap();
+    let mut pending = Vec::new();
+    for i in 10..30u32 {
+        let p = producer.clone();
+        let t = topic.clone();
+        pending.push(tokio::spawn(async move {
+            p.send(ProducerRecord::new(t, i).key("k".to_string())).await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        pending.iter().all(|t| !t.is_finished()),
+        "nothing is delivered while the leader is down"
+    );
+    h.mock().broker_up(1).unwrap();
+    for t in pending {
+        t.await
+            .unwrap()
+            .expect("delivered after the broker came back");
+    }
+    let mut c: Consumer<String, u32, _> =
+        Consumer::new(h.consumer(&unique("fault")), StringSerde, JsonSerde);
+    c.subscribe(&[topic.as_str()]).unwrap();
+    let got = drain(&mut c, 30, WAIT).await;
+    let mut values: Vec<u32> = got.iter().map(|r| r.value).collect();
+    values.sort();
+    values.dedup();
+    assert_eq!(values, (0..30).collect::<Vec<_>>());
+}
