@@ -8,7 +8,10 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `json` (default) | [`json::JsonSerde`]: any serde type as compact JSON |
-//! | `derive` | `#[derive(Record)]` and the [`record`] traits: a type's Avro schema, name, key and topic |
+//! | `avro` (default) | [`avro`]: Avro with the Confluent wire format, and the [`registry`] |
+//! | `derive` (default) | `#[derive(Record)]` and the [`record`] traits: a type's Avro schema, name, key and topic |
+//! | `clients` (default) | [`clients`]: typed producers and consumers; the in-memory [`broker`] |
+//! | `rdkafka` | the clients' rdkafka transport (`clients::kafka`; builds librdkafka) |
 //!
 //! Always present: the codec traits ([`Serializer`], [`Deserializer`]), the Java-identical
 //! built-in serdes ([`builtin`]) and the Confluent wire format ([`wire`]).
@@ -33,6 +36,19 @@ pub use kcodec_codecs::{
 #[cfg(feature = "json")]
 pub use kcodec_codecs::json;
 
+#[cfg(feature = "avro")]
+pub use kcodec_codecs::avro;
+/// The schema registry: trait, in-memory registry (see [`kcodec_registry`]).
+#[cfg(feature = "avro")]
+pub use kcodec_registry as registry;
+
+/// Typed producers and consumers over the in-memory broker or rdkafka (see [`kcodec_clients`]).
+#[cfg(feature = "clients")]
+pub use kcodec_clients as clients;
+/// The in-memory Kafka-like broker (see [`kcodec_broker`]).
+#[cfg(feature = "clients")]
+pub use kcodec_clients::memory::broker;
+
 #[cfg(feature = "derive")]
 pub use kcodec_codecs::record::{self, Keyed, Record};
 /// `#[derive(Record)]`: see [`kcodec_derive`].
@@ -45,6 +61,15 @@ pub use kcodec_codecs::__private;
 
 /// The names most programs need: `use kcodec::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "clients")]
+    pub use kcodec_clients::memory::{MemoryConsumer, MemoryProducer};
+    #[cfg(feature = "clients")]
+    pub use kcodec_clients::{
+        ClientError, Consumer, ConsumerRecord, OnDeserializeError, Producer, ProducerRecord,
+        TopicPartition,
+    };
+    #[cfg(feature = "avro")]
+    pub use kcodec_codecs::avro::{AvroDeserializer, AvroSerializer};
     pub use kcodec_codecs::builtin::{
         BoolSerde, BytesSerde, F32Serde, F64Serde, I16Serde, I32Serde, I64Serde, ListSerde,
         StringSerde, UnitSerde, UuidSerde,
