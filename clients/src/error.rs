@@ -17,7 +17,7 @@ pub enum ClientError {
         target: Target,
         /// The codec's error.
         #[source]
-        source: kcodec_codecs::Error,
+        source: Box<kcodec_codecs::Error>,
     },
     /// A fetched record's key or value could not be deserialized.
     #[error(transparent)]

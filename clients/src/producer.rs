@@ -275,7 +275,7 @@ where
             Err(ClientError::Serialization {
                 topic: topic.to_owned(),
                 target,
-                source,
+                source: Box::new(source),
             })
         }
     }
