@@ -22,7 +22,7 @@
 //! cluster.create_topic(NewTopic::new("payments", 3, 3)).unwrap();
 //!
 //! let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
-//! producer.send(ProducerRecord::new("payments", 1250).key("alice")).await.unwrap();
+//! producer.send(ProducerRecord::new("payments", 1250i64).key("alice".to_string())).await.unwrap();
 //!
 //! let config = ConsumerConfig::new("billing").auto_offset_reset(OffsetReset::Earliest);
 //! let mut consumer: Consumer<String, i64, _> =

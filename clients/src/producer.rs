@@ -106,7 +106,7 @@ pub struct RecordMetadata {
 /// cluster.create_topic(NewTopic::new("greetings", 3, 1)).unwrap();
 /// let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, StringSerde);
 /// let md = producer
-///     .send(ProducerRecord::new("greetings", "hello").key("alice"))
+///     .send(ProducerRecord::new("greetings", "hello".to_string()).key("alice".to_string()))
 ///     .await
 ///     .unwrap();
 /// assert_eq!(md.offset, 0);
