@@ -68,10 +68,6 @@ impl ProducerTransport for MemoryProducer {
         self.producer.flush();
         Ok(())
     }
-
-    fn keeps_buffers(&self) -> bool {
-        true
-    }
 }
 
 type SharedCallback = Arc<Mutex<Option<RebalanceCallback>>>;

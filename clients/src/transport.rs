@@ -109,12 +109,6 @@ pub trait ProducerTransport: Send + Sync + 'static {
 
     /// Waits until every accepted record is delivered or failed.
     fn flush(&self, timeout: Duration) -> Result<(), ClientError>;
-
-    /// Whether the transport keeps the `Bytes` it is given (then a fresh buffer region is used
-    /// per record) rather than copying them. Informational.
-    fn keeps_buffers(&self) -> bool {
-        false
-    }
 }
 
 /// Fetches serialized records, in a group or from assigned partitions.
