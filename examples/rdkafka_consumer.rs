@@ -73,7 +73,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = consumer_config(&a.bootstrap, &a.group);
     config.set(
         "auto.offset.reset",
-        if a.from_beginning { "earliest" } else { "latest" },
+        if a.from_beginning {
+            "earliest"
+        } else {
+            "latest"
+        },
     );
     let mut consumer: Consumer<Option<String>, Option<String>, _> =
         Consumer::new(KafkaConsumer::new(&config)?, StringSerde, StringSerde);

@@ -76,7 +76,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => ProducerRecord::new(a.topic.as_str(), line),
         };
         let md = producer.send(record).await?;
-        eprintln!("sent to {}-{} at offset {}", md.topic, md.partition, md.offset);
+        eprintln!(
+            "sent to {}-{} at offset {}",
+            md.topic, md.partition, md.offset
+        );
     }
     producer.flush(Duration::from_secs(10))?;
     Ok(())

@@ -36,8 +36,19 @@ pub use kcodec_codecs::{
 #[cfg(feature = "json")]
 pub use kcodec_codecs::json;
 
+/// Avro with the Confluent wire format (see [`kcodec_codecs::avro`], which also re-exports
+/// `apache_avro` and its generic `Value`).
 #[cfg(feature = "avro")]
-pub use kcodec_codecs::avro;
+pub mod avro {
+    // Item by item, without apache_avro's `Value`: re-exporting an enum with a variant named
+    // `String` here makes rustc spell `std::string::String` in users' compile errors (and in
+    // the derive's UI test expectations).
+    pub use kcodec_codecs::avro::{
+        AvroDeserializer, AvroError, AvroSerializer, AvroSerializerConfig, GenericAvroDeserializer,
+        GenericAvroSerializer, MAX_ALLOCATION_BYTES, ParsedSchema, SchemaIdFormat,
+        SubjectNameStrategy, value_from_json, value_to_json,
+    };
+}
 /// The schema registry: trait, in-memory registry (see [`kcodec_registry`]).
 #[cfg(feature = "avro")]
 pub use kcodec_registry as registry;

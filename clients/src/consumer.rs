@@ -87,7 +87,8 @@ impl DeadLetterQueue {
 #[derive(Debug, Clone, Default)]
 pub enum OnDeserializeError {
     /// Return [`ClientError::Deserialization`] from `recv`; the record is not marked consumed,
-    /// so [`Consumer::commit`] does not pass it (the default).
+    /// so [`Consumer::commit`] does not pass it (the default). The fetch position has moved
+    /// past it: the next `recv` returns the record after it; `seek` to its offset to re-read it.
     #[default]
     Fail,
     /// Skip it (marked consumed; counted in [`Consumer::skipped`]).

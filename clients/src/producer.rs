@@ -390,3 +390,75 @@ mod records {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::{Delivered, DeliveryFuture};
+    use kcodec_codecs::builtin::StringSerde;
+    use parking_lot::Mutex;
+
+    /// What a test transport saw of one record: the key, and where and what the value was.
+    type Seen = (Option<Vec<u8>>, Option<(usize, Vec<u8>)>);
+
+    /// A transport that copies what it is given (as librdkafka does) and remembers where the
+    /// value bytes were.
+    #[derive(Default)]
+    struct Copying {
+        seen: Mutex<Vec<Seen>>,
+    }
+
+    impl ProducerTransport for Copying {
+        fn enqueue(&self, r: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
+            let mut seen = self.seen.lock();
+            seen.push((
+                r.key.map(|k| k.to_vec()),
+                r.value.map(|v| (v.as_ptr() as usize, v.to_vec())),
+            ));
+            let offset = seen.len() as i64 - 1;
+            Ok(Box::pin(std::future::ready(Ok(Delivered {
+                partition: 0,
+                offset,
+                timestamp: None,
+            }))))
+        }
+        fn flush(&self, _: Duration) -> Result<(), ClientError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn one_buffer_is_reused_when_the_transport_copies() {
+        let p = Producer::new(Copying::default(), StringSerde, StringSerde);
+        for v in ["first", "second", "third"] {
+            p.send(ProducerRecord::<String, _>::new("t", v.to_string()))
+                .await
+                .unwrap();
+        }
+        let seen = p.transport().seen.lock();
+        let values: Vec<_> = seen.iter().map(|(_, v)| v.clone().unwrap()).collect();
+        assert_eq!(values[0].1, b"first");
+        assert_eq!(values[1].1, b"second");
+        assert_eq!(values[2].1, b"third");
+        assert!(
+            values.iter().all(|(ptr, _)| *ptr == values[0].0),
+            "every value was encoded at the start of the same allocation"
+        );
+    }
+
+    #[tokio::test]
+    async fn null_key_and_tombstone_reach_the_transport_as_none() {
+        let p = Producer::new(Copying::default(), StringSerde, StringSerde);
+        let md = p
+            .send(ProducerRecord::<String, String>::tombstone("t", "k".into()))
+            .await
+            .unwrap();
+        assert_eq!(md.offset, 0);
+        p.send(ProducerRecord::<String, _>::new("t", "v".to_string()))
+            .await
+            .unwrap();
+        let seen = p.transport().seen.lock();
+        assert_eq!(seen[0], (Some(b"k".to_vec()), None));
+        assert_eq!(seen[1].0, None);
+    }
+}
