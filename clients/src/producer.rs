@@ -430,19 +430,24 @@ mod tests {
     #[tokio::test]
     async fn one_buffer_is_reused_when_the_transport_copies() {
         let p = Producer::new(Copying::default(), StringSerde, StringSerde);
-        for v in ["first", "second", "third"] {
-            p.send(ProducerRecord::<String, _>::new("t", v.to_string()))
-                .await
-                .unwrap();
+        // 500 values of 10 bytes: five times the buffer's initial 1 KiB.
+        for i in 0..500 {
+            p.send(ProducerRecord::<String, _>::new(
+                "t",
+                format!("value-{i:04}"),
+            ))
+            .await
+            .unwrap();
         }
         let seen = p.transport().seen.lock();
         let values: Vec<_> = seen.iter().map(|(_, v)| v.clone().unwrap()).collect();
-        assert_eq!(values[0].1, b"first");
-        assert_eq!(values[1].1, b"second");
-        assert_eq!(values[2].1, b"third");
+        assert_eq!(values[0].1, b"value-0000");
+        assert_eq!(values[499].1, b"value-0499");
+        let base = values.iter().map(|(p, _)| *p).min().unwrap();
         assert!(
-            values.iter().all(|(ptr, _)| *ptr == values[0].0),
-            "every value was encoded at the start of the same allocation"
+            values.iter().all(|(ptr, _)| *ptr + 10 <= base + 1024),
+            "every value was encoded inside the one 1 KiB allocation, reclaimed once the \
+             transport had copied the earlier ones"
         );
     }
 
