@@ -407,3 +407,26 @@ fn pascal_case_and_raw_identifiers() {
     };
     assert_eq!(round_trip(&v), v);
 }
+
+/// Every derived schema passes the registry's local compatibility checker against itself, at the
+/// strictest level.
+#[test]
+fn derived_schemas_are_compatible_with_themselves() {
+    use kcodec_registry::{CompatibilityLevel, Schema as Registered, compat};
+    fn check<T: Record>() {
+        let s = Registered::avro(T::avro_schema().json());
+        compat::assert_compatible(&s, &s, CompatibilityLevel::FullTransitive);
+    }
+    check::<Primitives>();
+    check::<Order>();
+    check::<Collections>();
+    check::<Renamed>();
+    check::<Defaults>();
+    check::<PaymentMethod>();
+    check::<Payment>();
+    check::<Node>();
+    check::<Blob>();
+    check::<Reading>();
+    check::<Documented>();
+    check::<Pascal>();
+}

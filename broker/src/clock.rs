@@ -4,6 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// A duration in whole milliseconds, saturating at `i64::MAX`.
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// Where the broker reads "now" (milliseconds since the Unix epoch).
 ///
 /// The clock drives `LogAppendTime` / default `CreateTime` timestamps, session and
@@ -25,7 +30,7 @@ impl Clock {
         match self {
             Clock::System => SystemTime::now()
                 .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
+                .map(millis)
                 .unwrap_or(0),
             Clock::Manual(m) => m.now_ms(),
         }
@@ -64,7 +69,11 @@ impl ManualClock {
     /// Moves time forward by `by`. Expirations happen on the broker's next access to the group
     /// (or [`crate::Cluster::tick`]).
     pub fn advance(&self, by: Duration) {
-        self.0.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+        let _ = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
+                Some(t.saturating_add(millis(by)))
+            });
     }
 
     /// Sets the time (it may go backwards; the broker copes, like Kafka does with clock skew).

@@ -17,6 +17,10 @@ use std::time::Duration;
 /// Kafka's limit on topic name length.
 pub const MAX_TOPIC_NAME_LENGTH: usize = 249;
 
+/// Most partitions one topic may have in this broker (a guard against unbounded allocation;
+/// Kafka itself has no fixed limit).
+pub const MAX_PARTITIONS_PER_TOPIC: i32 = 100_000;
+
 /// Default `offsets.retention.minutes`: 7 days.
 pub const DEFAULT_OFFSETS_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
@@ -179,6 +183,12 @@ impl Inner {
                 "Number of partitions must be larger than 0.".into(),
             ));
         }
+        if t.num_partitions > MAX_PARTITIONS_PER_TOPIC {
+            return Err(BrokerError::InvalidPartitions(format!(
+                "Number of partitions {} exceeds this broker's limit of {MAX_PARTITIONS_PER_TOPIC}.",
+                t.num_partitions
+            )));
+        }
         if t.replication_factor <= 0 {
             return Err(BrokerError::InvalidReplicationFactor);
         }
@@ -321,7 +331,7 @@ impl ClusterBuilder {
                 default_partitions: self.default_partitions,
                 default_replication: self.default_replication,
                 topics: RwLock::new(BTreeMap::new()),
-                coordinator: Mutex::new(Coordinator::new(self.retention.as_millis() as i64)),
+                coordinator: Mutex::new(Coordinator::new(crate::clock::millis(self.retention))),
                 faults: Mutex::new(VecDeque::new()),
                 fault_count: AtomicUsize::new(0),
                 seq: AtomicU64::new(1),
@@ -464,6 +474,11 @@ impl Cluster {
             if total < cur {
                 return Err(BrokerError::InvalidPartitions(format!(
                     "Topic currently has {cur} partitions, which is higher than the requested {total}."
+                )));
+            }
+            if total > MAX_PARTITIONS_PER_TOPIC {
+                return Err(BrokerError::InvalidPartitions(format!(
+                    "Number of partitions {total} exceeds this broker's limit of {MAX_PARTITIONS_PER_TOPIC}."
                 )));
             }
             if total == cur {

@@ -455,8 +455,8 @@ impl Core {
             } else {
                 self.prev_assignment.clone()
             },
-            session_timeout_ms: self.config.session_timeout.as_millis() as i64,
-            max_poll_interval_ms: self.config.max_poll_interval.as_millis() as i64,
+            session_timeout_ms: crate::clock::millis(self.config.session_timeout),
+            max_poll_interval_ms: crate::clock::millis(self.config.max_poll_interval),
             notify: self.notify.clone(),
         }
     }
@@ -466,7 +466,9 @@ impl Core {
             return;
         }
         let now = self.cluster.inner.clock.now_ms();
-        if now - self.last_auto_commit >= self.config.auto_commit_interval.as_millis() as i64 {
+        if now.saturating_sub(self.last_auto_commit)
+            >= crate::clock::millis(self.config.auto_commit_interval)
+        {
             self.last_auto_commit = now;
             // Kafka logs a failed auto-commit and carries on.
             let _ = self.commit_positions(None);
@@ -864,16 +866,22 @@ impl Consumer {
                 "Consumer is not subscribed to any topics or assigned any partitions".into(),
             ));
         }
-        let deadline = tokio::time::Instant::now() + timeout;
+        // A timeout too large to represent waits without a deadline.
+        let deadline = tokio::time::Instant::now().checked_add(timeout);
         loop {
             self.core.maybe_auto_commit();
             self.coordinate()?;
             self.core.resolve_positions()?;
             let recs = self.core.fetch()?;
-            if !recs.is_empty() || tokio::time::Instant::now() >= deadline {
+            if !recs.is_empty() || deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                 return Ok(recs);
             }
-            let _ = tokio::time::timeout_at(deadline, self.core.notify.notified()).await;
+            match deadline {
+                Some(d) => {
+                    let _ = tokio::time::timeout_at(d, self.core.notify.notified()).await;
+                }
+                None => self.core.notify.notified().await,
+            }
         }
     }
 

@@ -277,9 +277,9 @@ impl Group {
         let before = self.members.len();
         self.members.retain(|_, m| {
             if m.alive {
-                now - m.last_poll < m.max_poll_interval_ms
+                now.saturating_sub(m.last_poll) < m.max_poll_interval_ms
             } else {
-                now - m.last_heartbeat < m.session_timeout_ms
+                now.saturating_sub(m.last_heartbeat) < m.session_timeout_ms
             }
         });
         if self.state == GroupState::PreparingRebalance {
@@ -289,7 +289,7 @@ impl Group {
                 .map(|m| m.max_poll_interval_ms)
                 .max()
                 .unwrap_or(0);
-            if now - self.rebalance_started >= timeout {
+            if now.saturating_sub(self.rebalance_started) >= timeout {
                 self.members.retain(|_, m| m.joined);
             }
         }
@@ -299,12 +299,12 @@ impl Group {
         self.try_complete(now, counts);
         if self.state == GroupState::Empty {
             if self.had_members {
-                if now - self.state_ts >= retention_ms {
+                if now.saturating_sub(self.state_ts) >= retention_ms {
                     self.offsets.clear();
                 }
             } else {
                 self.offsets
-                    .retain(|_, o| now - o.commit_timestamp < retention_ms);
+                    .retain(|_, o| now.saturating_sub(o.commit_timestamp) < retention_ms);
             }
         }
     }

@@ -64,8 +64,8 @@ mod record;
 pub use assignor::Assignor;
 pub use clock::{Clock, ManualClock};
 pub use cluster::{
-    Cluster, ClusterBuilder, DEFAULT_OFFSETS_RETENTION, MAX_TOPIC_NAME_LENGTH, NewTopic,
-    PartitionDescription, TopicDescription, validate_topic_name,
+    Cluster, ClusterBuilder, DEFAULT_OFFSETS_RETENTION, MAX_PARTITIONS_PER_TOPIC,
+    MAX_TOPIC_NAME_LENGTH, NewTopic, PartitionDescription, TopicDescription, validate_topic_name,
 };
 pub use consumer::{Consumer, ConsumerConfig, OffsetReset, RebalanceContext, RebalanceListener};
 pub use error::{BrokerError, Result};

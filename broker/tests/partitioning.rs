@@ -228,3 +228,72 @@ fn per_key_order_kept_over_10k_records_and_8_partitions() {
     assert_eq!(total, 10_000);
     assert_eq!(used, 8, "97 keys spread over all 8 partitions");
 }
+
+#[test]
+fn send_all_partitions_like_send_and_reports_per_record() {
+    let build = || {
+        let c = Cluster::new();
+        c.create_topic(NewTopic::new("t", 8, 1)).unwrap();
+        c
+    };
+    let records = || -> Vec<ProducerRecord> {
+        (0..2000u32)
+            .map(|i| {
+                let r = ProducerRecord::new("t", i.to_be_bytes().to_vec());
+                match i % 3 {
+                    0 => r.key(format!("k{}", i % 37)),
+                    1 => r,
+                    _ => r.partition((i % 8) as i32),
+                }
+            })
+            .collect()
+    };
+    let one = build();
+    let p1 = one.producer(ProducerConfig::default().seed(5));
+    let singles: Vec<(i32, i64)> = records()
+        .into_iter()
+        .map(|r| p1.send(r).map(|m| (m.partition, m.offset)).unwrap())
+        .collect();
+    let all = build();
+    let p2 = all.producer(ProducerConfig::default().seed(5));
+    let batch: Vec<(i32, i64)> = p2
+        .send_all(records())
+        .into_iter()
+        .map(|m| m.map(|m| (m.partition, m.offset)).unwrap())
+        .collect();
+    assert_eq!(
+        batch, singles,
+        "same partitions and offsets as one-by-one sends"
+    );
+    for part in 0..8 {
+        let tp = TopicPartition::new("t", part);
+        let a: Vec<_> = one
+            .records(&tp)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.value)
+            .collect();
+        let b: Vec<_> = all
+            .records(&tp)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.value)
+            .collect();
+        assert_eq!(a, b);
+    }
+    all.inject_produce_errors(1, BrokerError::RequestTimedOut);
+    let res = p2.send_all([
+        ProducerRecord::new("t", "a").partition(0),
+        ProducerRecord::new("nope", "b"),
+        ProducerRecord::new("t", "c").partition(9),
+        ProducerRecord::new("t", "d").partition(0),
+    ]);
+    assert_eq!(res[0], Err(BrokerError::RequestTimedOut));
+    assert!(matches!(
+        res[1],
+        Err(BrokerError::UnknownTopicOrPartition(_))
+    ));
+    assert!(matches!(res[2], Err(BrokerError::InvalidPartition { .. })));
+    let before = one.end_offset(&TopicPartition::new("t", 0)).unwrap();
+    assert_eq!(res[3].as_ref().unwrap().offset, before);
+}

@@ -404,3 +404,64 @@ async fn polled_records_share_the_stored_bytes() {
         "zero-copy"
     );
 }
+
+#[test]
+fn handles_are_thread_safe_and_cheap_to_clone() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Cluster>();
+    send_sync::<kcodec_broker::Producer>();
+    send::<kcodec_broker::Consumer>();
+    send_sync::<BrokerError>();
+    let c = Cluster::new();
+    let c2 = c.clone();
+    c2.create_topic(NewTopic::new("shared", 1, 1)).unwrap();
+    assert_eq!(c.list_topics(), ["shared"], "clones share one cluster");
+}
+
+#[tokio::test]
+async fn extreme_inputs_are_refused_or_handled_without_panics() {
+    let clock = ManualClock::new(i64::MAX - 10);
+    let c = Cluster::builder().clock(clock.clone()).build();
+    let err = c
+        .create_topic(NewTopic::new("huge", i32::MAX, 1))
+        .unwrap_err();
+    assert!(matches!(err, BrokerError::InvalidPartitions(_)), "{err}");
+    c.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    assert!(matches!(
+        c.create_partitions("t", i32::MAX),
+        Err(BrokerError::InvalidPartitions(_))
+    ));
+    clock.advance(Duration::MAX); // saturates
+    assert_eq!(clock.now_ms(), i64::MAX);
+    let mut cons = c
+        .consumer(
+            ConsumerConfig::new("g")
+                .session_timeout(Duration::MAX)
+                .max_poll_interval(Duration::MAX)
+                .auto_commit_interval(Duration::MAX)
+                .max_poll_records(usize::MAX),
+        )
+        .unwrap();
+    cons.subscribe(["t"]).unwrap();
+    c.producer(ProducerConfig::default())
+        .send(ProducerRecord::new("t", "v"))
+        .unwrap();
+    cons.seek_to_beginning(&[]).unwrap();
+    // Joined and assigned; a huge poll timeout returns as soon as there is data.
+    let recs = tokio::time::timeout(Duration::from_secs(5), async {
+        cons.poll(Duration::ZERO).await.unwrap();
+        cons.seek(&TopicPartition::new("t", 0), 0).unwrap();
+        cons.poll(Duration::MAX).await.unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(recs.len(), 1);
+    clock.set_ms(i64::MIN);
+    cons.poll(Duration::ZERO).await.unwrap();
+    assert_eq!(
+        c.describe_group("g").members.len(),
+        1,
+        "a clock jump back expels nobody"
+    );
+}

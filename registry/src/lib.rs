@@ -1,13 +1,123 @@
-//! Schema registry for kcodec: the [`SchemaRegistry`] trait, the types it speaks, an
-//! [`InMemoryRegistry`] with Confluent's semantics, and local compatibility checks ([`compat`]).
+//! Confluent-compatible schema registry for kcodec.
+//!
+//! - [`SchemaRegistry`]: the async trait every registry implements (object-safe; hold an
+//!   `Arc<dyn SchemaRegistry>`): register, look up, fetch by id or GUID, list subjects and
+//!   versions, delete (soft and permanent), test compatibility, get and set compatibility levels.
+//! - [`InMemoryRegistry`]: Confluent's semantics in memory, thread-safe. Same schema twice under a
+//!   subject → same id and version; ids global (the same schema under two subjects shares its id);
+//!   versions per subject from 1; incompatible schemas refused per the subject's level (default
+//!   `BACKWARD`, checked by [`compat`]); soft-deleted versions hidden but keeping their ids;
+//!   permanent deletes only after soft ones; referenced schemas cannot be deleted (42206).
+//! - [`http::HttpRegistry`] (feature `http`): a client for Confluent, Redpanda, Karapace,
+//!   Apicurio's `ccompat` API and the dev server, with caches and several base URLs.
+//! - [`server`] (feature `server`): the dev server, Confluent's REST API over the in-memory
+//!   registry with an optional append-only journal; `kcodec registry serve` runs it.
+//! - [`strategy`]: subject name strategies (`TopicNameStrategy`, `RecordNameStrategy`,
+//!   `TopicRecordNameStrategy`) with Confluent's exact subject strings.
+//! - [`compat`]: local compatibility checks, no server needed.
+//!
+//! ```
+//! use kcodec_registry::{InMemoryRegistry, Schema, SchemaRegistry};
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let registry = InMemoryRegistry::new();
+//! let v1 = Schema::avro(r#"{"type":"record","name":"User","fields":[{"name":"name","type":"string"}]}"#);
+//! let a = registry.register("users-value", &v1, false).await?;
+//! let b = registry.register("orders-value", &v1, false).await?;
+//! assert_eq!(a.id, b.id); // ids are global
+//! assert_eq!((a.version, b.version), (1, 1)); // versions are per subject
+//! # Ok::<(), kcodec_registry::RegistryError>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # Endpoints the dev server serves
+//!
+//! Requests and answers use `application/vnd.schemaregistry.v1+json` (any JSON request body is
+//! accepted whatever its content type). Errors answer `{"error_code": N, "message": "..."}` with
+//! Confluent's codes: 40401 subject not found, 40402 version not found, 40403 schema not found,
+//! 40404 subject soft-deleted, 40405 subject not soft-deleted first, 40406 version soft-deleted,
+//! 40407 version not soft-deleted first, 40408 no subject-level compatibility, 409 incompatible,
+//! 42201 invalid schema (including unresolvable references), 42202 invalid version, 42203
+//! invalid compatibility level, 42206 referenced schema, 401 unauthorized, 400 unreadable body,
+//! 413 body too large, 404 unknown path. Boolean query parameters accept `true`, `True` and `1`.
+//!
+//! | Method and path | Query parameters acted on | Answer |
+//! |---|---|---|
+//! | `GET /` | | `{}` |
+//! | `POST /subjects/{s}/versions` | `normalize` | registers: `{id, guid, subject, version, schema, schemaType?, references?}` |
+//! | `POST /subjects/{s}` | `deleted`, `normalize`, `format` | looks up: `{subject, version, id, guid, schema, ...}` |
+//! | `GET /subjects` | `deleted`, `deleted_only`/`deletedOnly`, `subjectPrefix`, `offset`, `limit` | `["s", ...]` sorted |
+//! | `GET /subjects/{s}/versions` | `deleted`, `deleted_only`/`deletedOnly`, `offset`, `limit` | `[1, 2, ...]` |
+//! | `GET /subjects/{s}/versions/{n\|latest\|-1}` | `deleted`, `format` | `{subject, version, id, guid, schema, schemaType?, references?}` |
+//! | `GET /subjects/{s}/versions/{n\|latest}/schema` | `deleted`, `format` | the schema text alone |
+//! | `GET /subjects/{s}/versions/{n\|latest}/referencedby` | `offset`, `limit` | ids of schemas referencing it |
+//! | `DELETE /subjects/{s}` | `permanent` | versions deleted |
+//! | `DELETE /subjects/{s}/versions/{n\|latest}` | `permanent` | the version deleted |
+//! | `GET /schemas/ids/{id}` | `format`, `fetchMaxId` (`subject` accepted) | `{schema, schemaType?, references?, guid, maxId?}` |
+//! | `GET /schemas/ids/{id}/schema` | `format` | the schema text alone |
+//! | `GET /schemas/ids/{id}/subjects` | `deleted`, `subject`, `offset`, `limit` | subjects using the id |
+//! | `GET /schemas/ids/{id}/versions` | `deleted`, `subject`, `offset`, `limit` | `[{subject, version}, ...]` |
+//! | `GET /schemas/guids/{guid}` | `format` | `{schema, schemaType?, references?, guid}` |
+//! | `GET /schemas/types` | | `["JSON", "PROTOBUF", "AVRO"]` |
+//! | `POST /compatibility/subjects/{s}/versions` | `verbose` (`normalize` accepted) | `{is_compatible, messages?}` against the versions the subject's level names |
+//! | `POST /compatibility/subjects/{s}/versions/{n\|latest}` | `verbose` (`normalize` accepted) | `{is_compatible, messages?}` against that version |
+//! | `GET /config` | (`defaultToGlobal` accepted) | `{compatibilityLevel}` |
+//! | `PUT /config` | | body `{compatibility}` → `{compatibility}` |
+//! | `DELETE /config` | | resets the global level to `BACKWARD`; `{compatibilityLevel}` it had |
+//! | `GET /config/{s}` | `defaultToGlobal` | `{compatibilityLevel}`, or 40408 |
+//! | `PUT /config/{s}` | | body `{compatibility}` → `{compatibility}` |
+//! | `DELETE /config/{s}` | | `{compatibilityLevel}` it had, or 40408 |
+//! | `GET /mode`, `GET /mode/{s}` | | `{"mode": "READWRITE"}` |
+//! | `GET /contexts` | | `["."]` |
+//!
+//! For Protobuf schemas, `format` (Confluent's clients send `format=serialized`, meaning the
+//! base64 `FileDescriptorProto`) is passed to the server's [`server::ProtobufFormat`] hook with
+//! the schema's resolved imports; the default hook answers the stored text, which is already
+//! that base64 form when the schema was registered by Confluent's serializers. The Protobuf
+//! codec supplies the `.proto` → descriptor conversion.
+//!
+//! # How it differs from Confluent's Schema Registry
+//!
+//! - **Schema identity.** Confluent parses schemas and compares canonical forms. kcodec
+//!   compares Avro schemas as JSON with object keys in sorted order and `{"type": "<primitive>"}`
+//!   read as `"<primitive>"` (so key order and whitespace do not matter, field order does, as in
+//!   Confluent), JSON Schema texts with insignificant whitespace removed (key order matters),
+//!   and Protobuf texts byte for byte (Confluent compares the
+//!   parsed file, so a `.proto` with other formatting gets a new id here). `normalize` is
+//!   accepted but normalizes no further. The text stored and returned is the first one
+//!   registered, minified (Avro, JSON Schema) or as sent (Protobuf), not Confluent's printed form.
+//! - **Compatibility** is decided by the local [`compat`] checks, not Confluent's Java code;
+//!   messages differ in wording.
+//! - **Not supported:** modes (`READONLY`, `IMPORT`: no `PUT /mode`, no registering with an
+//!   explicit id), schema contexts (a `:.ctx:subject` is an ordinary subject name), data
+//!   contracts (`metadata` and `ruleSet` in requests are accepted and ignored, never returned),
+//!   config fields other than the compatibility level (`normalize`, `alias`,
+//!   `compatibilityGroup`, default/override metadata and rule sets are ignored), `GET
+//!   /subjects/{s}/metadata`, exporters, and the `/associations` and `/dek-registry` APIs.
+//! - **GUIDs** are random (UUID v4) per distinct schema, kept in the journal.
+//! - **Permanently deleted schemas:** once no version of any subject uses an id, `GET
+//!   /schemas/ids/{id}` answers 40403; registering the same schema again gives back its old id
+//!   and GUID.
+//! - **Soft delete of `latest`** deletes the latest live version.
+//! - **Storage** is a single process: the in-memory state, optionally an append-only journal file
+//!   (locked against a second server; fsynced under the registry's lock, so writes are
+//!   serialized). No Kafka topic, no leader election, no forwarding.
+//! - **Errors** of the HTTP layer (unreadable body 400, body too large 413, unknown path 404,
+//!   unauthorized 401) use the HTTP status as `error_code`; message texts differ from
+//!   Confluent's while the codes match.
 
 mod api;
 pub mod compat;
 mod error;
 pub mod memory;
+pub mod strategy;
 mod types;
 
 pub use api::{CompatibilityReport, SchemaRegistry};
 pub use error::{BoxError, RegistryError};
 pub use memory::InMemoryRegistry;
 pub use types::*;
+
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "server")]
+pub mod server;

@@ -132,9 +132,9 @@ struct State {
 ///
 /// Thread-safe (one mutex; no lock is held across an `await`). Clone an `Arc` of it to share it.
 ///
-/// Schemas are stored in canonical form: Avro and JSON Schema texts with insignificant
-/// whitespace removed (so two texts differing only in whitespace are the same schema); Protobuf
-/// text as given.
+/// Avro and JSON Schema texts are stored with insignificant whitespace removed, Protobuf text as
+/// given. Two Avro texts that differ only in whitespace or object key order are the same schema;
+/// see the crate documentation for how identity differs from Confluent's.
 pub struct InMemoryRegistry {
     state: Mutex<State>,
     log: Option<Box<dyn ChangeLog>>,
@@ -167,7 +167,8 @@ impl InMemoryRegistry {
         }
     }
 
-    /// An empty registry whose global level is `level`.
+    /// An empty registry whose global level is `level` (a starting setting, not a recorded
+    /// [`Change`]: a journaled registry should use `set_compatibility` instead).
     pub fn with_global_compatibility(level: CompatibilityLevel) -> Self {
         let registry = Self::new();
         registry.lock().global = level;
@@ -226,6 +227,38 @@ impl InMemoryRegistry {
             .collect())
     }
 
+    /// The ids of the schemas (any version, soft-deleted included) that reference `subject`
+    /// `version` (`GET /subjects/{subject}/versions/{version}/referencedby`).
+    pub fn referenced_by(
+        &self,
+        subject: &str,
+        version: Version,
+    ) -> Result<Vec<u32>, RegistryError> {
+        let state = self.lock();
+        let (n, _) = state.find_version(subject, version, true)?;
+        let mut ids: Vec<u32> = state
+            .subjects
+            .values()
+            .flat_map(|s| s.versions.values().map(|v| v.id))
+            .filter(|id| {
+                state.schemas[id]
+                    .schema
+                    .references
+                    .iter()
+                    .any(|r| r.subject == subject && r.version == n)
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// The schemas `schema` references, transitively, by reference name (what a Protobuf
+    /// compiler needs to resolve its imports).
+    pub fn resolve_references(&self, schema: &Schema) -> Result<References, RegistryError> {
+        self.lock().resolve(schema)
+    }
+
     /// The largest schema id assigned so far (0 when none).
     pub fn max_id(&self) -> u32 {
         self.lock().max_id
@@ -274,6 +307,85 @@ fn minify_json(text: &str) -> String {
     out
 }
 
+/// Avro's primitive type names.
+const AVRO_PRIMITIVES: [&str; 8] = [
+    "null", "boolean", "int", "long", "float", "double", "bytes", "string",
+];
+
+/// `{"type":"string"}` is the Avro schema `"string"`, as Avro's own printer writes it (and so as
+/// Confluent stores it). Takes minified text.
+fn unwrap_avro_primitive(text: String) -> String {
+    if let Some(inner) = text
+        .strip_prefix("{\"type\":\"")
+        .and_then(|rest| rest.strip_suffix("\"}"))
+        && AVRO_PRIMITIVES.contains(&inner)
+    {
+        return format!("\"{inner}\"");
+    }
+    text
+}
+
+/// Writes `value` as compact JSON with object keys sorted, and `{"type":"<primitive>"}` objects
+/// written as `"<primitive>"` (Avro reads them the same).
+fn write_avro_identity(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if map.len() == 1
+                && let Some(Value::String(t)) = map.get("type")
+                && AVRO_PRIMITIVES.contains(&t.as_str())
+            {
+                out.push_str(&Value::String(t.clone()).to_string());
+                return;
+            }
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_avro_identity(&map[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_avro_identity(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// What decides whether two stored schemas are the same schema (and so share an id): for Avro,
+/// the JSON with object keys in sorted order (Confluent compares Avro's own printed form, in
+/// which the input's key order does not show); for JSON Schema and Protobuf, the stored text.
+fn identity(schema: &Schema) -> Schema {
+    match schema.schema_type {
+        SchemaType::Avro => match serde_json::from_str::<serde_json::Value>(&schema.schema) {
+            Ok(value) => {
+                let mut text = String::with_capacity(schema.schema.len());
+                write_avro_identity(&value, &mut text);
+                Schema {
+                    schema_type: schema.schema_type,
+                    schema: text,
+                    references: schema.references.clone(),
+                }
+            }
+            Err(_) => schema.clone(),
+        },
+        _ => schema.clone(),
+    }
+}
+
 /// The stored form of a submitted schema: JSON-based texts validated and minified.
 fn canonical(schema: &Schema) -> Result<Schema, RegistryError> {
     let text = match schema.schema_type {
@@ -284,7 +396,11 @@ fn canonical(schema: &Schema) -> Result<Schema, RegistryError> {
                     schema.schema_type
                 )));
             }
-            minify_json(&schema.schema)
+            let text = minify_json(&schema.schema);
+            match schema.schema_type {
+                SchemaType::Avro => unwrap_avro_primitive(text),
+                _ => text,
+            }
         }
         SchemaType::Protobuf => {
             if schema.schema.trim().is_empty() {
@@ -317,7 +433,7 @@ impl State {
         self.schemas
             .get(&id)
             .filter(|e| e.uses > 0)
-            .ok_or_else(|| RegistryError::SchemaNotFound(format!("Schema {id} not found")))
+            .ok_or_else(|| RegistryError::SchemaNotFound(format!("id {id}")))
     }
 
     fn level_of(&self, subject: &str) -> CompatibilityLevel {
@@ -487,11 +603,13 @@ impl State {
                         e.uses += 1;
                     }
                     None => {
-                        if self.by_content.contains_key(&schema) || self.by_guid.contains_key(&guid)
+                        let identity = identity(&schema);
+                        if self.by_content.contains_key(&identity)
+                            || self.by_guid.contains_key(&guid)
                         {
                             return Err(format!("schema of id {id} already has another id"));
                         }
-                        self.by_content.insert(schema.clone(), id);
+                        self.by_content.insert(identity, id);
                         self.by_guid.insert(guid, id);
                         self.schemas.insert(
                             id,
@@ -596,7 +714,7 @@ impl SchemaRegistry for InMemoryRegistry {
         }
         let schema = canonical(schema)?;
         let mut state = self.lock();
-        let known_id = state.by_content.get(&schema).copied();
+        let known_id = state.by_content.get(&identity(&schema)).copied();
         let live: Vec<(i32, u32)> = state
             .subjects
             .get(subject)
@@ -672,8 +790,12 @@ impl SchemaRegistry for InMemoryRegistry {
             .get(subject)
             .filter(|s| s.has_visible(deleted))
             .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
-        let not_found = || RegistryError::SchemaNotFound("Schema not found".to_owned());
-        let id = *state.by_content.get(&schema).ok_or_else(not_found)?;
+        let not_found =
+            || RegistryError::SchemaNotFound(format!("not registered under subject '{subject}'"));
+        let id = *state
+            .by_content
+            .get(&identity(&schema))
+            .ok_or_else(not_found)?;
         let (n, _) = s
             .visible(deleted)
             .rev()
@@ -691,11 +813,11 @@ impl SchemaRegistry for InMemoryRegistry {
         let id = *state
             .by_guid
             .get(&guid)
-            .ok_or_else(|| RegistryError::SchemaNotFound(format!("Schema {guid} not found")))?;
+            .ok_or_else(|| RegistryError::SchemaNotFound(format!("guid {guid}")))?;
         state
             .live_schema(id)
             .map(|e| e.schema.clone())
-            .map_err(|_| RegistryError::SchemaNotFound(format!("Schema {guid} not found")))
+            .map_err(|_| RegistryError::SchemaNotFound(format!("guid {guid}")))
     }
 
     async fn subjects_for_id(&self, id: u32, deleted: bool) -> Result<Vec<String>, RegistryError> {
@@ -911,6 +1033,38 @@ impl SchemaRegistry for InMemoryRegistry {
 #[cfg(test)]
 mod tests {
     use super::minify_json;
+
+    #[test]
+    fn avro_identity_ignores_key_order_and_wrapped_primitives() {
+        use super::{Schema, identity};
+        let a = Schema::avro(
+            r#"{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"long"}},{"type":"string","name":"b"}]}"#,
+        );
+        let b = Schema::avro(
+            r#"{"name":"R","fields":[{"type":"long","name":"a"},{"name":"b","type":"string"}],"type":"record"}"#,
+        );
+        assert_eq!(identity(&a), identity(&b));
+        // Field order is meaningful in Avro.
+        let c = Schema::avro(
+            r#"{"type":"record","name":"R","fields":[{"name":"b","type":"string"},{"name":"a","type":"long"}]}"#,
+        );
+        assert_ne!(identity(&a), identity(&c));
+        // JSON Schema keeps its text as identity.
+        let j1 = Schema::json(r#"{"a":1,"b":2}"#);
+        let j2 = Schema::json(r#"{"b":2,"a":1}"#);
+        assert_ne!(identity(&j1), identity(&j2));
+    }
+
+    #[test]
+    fn bare_primitives_are_unwrapped() {
+        use super::unwrap_avro_primitive as u;
+        assert_eq!(u(r#"{"type":"string"}"#.into()), r#""string""#);
+        assert_eq!(u(r#"{"type":"record"}"#.into()), r#"{"type":"record"}"#);
+        assert_eq!(
+            u(r#"{"type":"string","logicalType":"uuid"}"#.into()),
+            r#"{"type":"string","logicalType":"uuid"}"#
+        );
+    }
 
     #[test]
     fn minify_keeps_strings_and_order() {

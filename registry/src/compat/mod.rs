@@ -1,7 +1,39 @@
-//! Local schema compatibility checks, no server needed. (Work in progress: the compatibility
-//! helper fills in the Avro, Protobuf and JSON Schema rules behind this API.)
+//! Local schema compatibility checks, no server needed.
+//!
+//! [`check`] applies a [`CompatibilityLevel`] the way Confluent Schema Registry does:
+//!
+//! * `BACKWARD`: the new schema (reader) can read data written with the previous one (writer);
+//! * `FORWARD`: the previous schema (reader) can read data written with the new one (writer);
+//! * `FULL`: both;
+//! * the `_TRANSITIVE` forms check against every earlier version instead of only the latest;
+//! * `NONE`: no check.
+//!
+//! The per-format rules are listed in [`avro`], [`protobuf`] and [`json`]. Every message names the
+//! direction, the field or element that broke and what broke, for example
+//! `backward: field 'User.email': reader field has no default and is missing in writer`.
+//!
+//! [`assert_compatible`] turns the check into a one-line test for users' CI:
+//!
+//! ```
+//! use kcodec_registry::Schema;
+//! use kcodec_registry::compat::{assert_compatible, Level};
+//!
+//! let v1 = Schema::avro(r#"{"type":"record","name":"User","fields":[{"name":"id","type":"int"}]}"#);
+//! let v2 = Schema::avro(
+//!     r#"{"type":"record","name":"User","fields":[{"name":"id","type":"long"},
+//!        {"name":"email","type":"string","default":""}]}"#,
+//! );
+//! assert_compatible(&v1, &v2, Level::Backward);
+//! ```
 
-use crate::{CompatibilityLevel, Schema};
+pub mod avro;
+pub mod json;
+pub mod protobuf;
+
+use crate::{CompatibilityLevel, RegistryError, Schema, SchemaType};
+
+/// Short name for [`CompatibilityLevel`], as in `assert_compatible(old, new, Level::Backward)`.
+pub use crate::CompatibilityLevel as Level;
 
 /// Resolves a schema's references to the referenced schemas' texts, for Protobuf imports and
 /// Avro/JSON named references. Maps a reference *name* to the referenced schema.
@@ -16,14 +48,194 @@ pub struct Resolved<'a> {
     pub references: &'a References,
 }
 
+/// A schema parsed once for the checks, in the form its format's checker needs.
+enum Parsed {
+    Avro(avro::AvroSchema),
+    Protobuf(protobuf::ProtoSchema),
+    Json(json::JsonSchema),
+}
+
+fn parse(resolved: Resolved<'_>) -> Result<Parsed, RegistryError> {
+    Ok(match resolved.schema.schema_type {
+        SchemaType::Avro => Parsed::Avro(avro::AvroSchema::parse(resolved)?),
+        SchemaType::Protobuf => Parsed::Protobuf(protobuf::ProtoSchema::parse(resolved)?),
+        SchemaType::Json => Parsed::Json(json::JsonSchema::parse(resolved)?),
+    })
+}
+
+/// Messages for data written with `writer` and read with `reader`.
+fn can_read(reader: &Parsed, writer: &Parsed) -> Vec<String> {
+    match (reader, writer) {
+        (Parsed::Avro(r), Parsed::Avro(w)) => avro::can_read(r, w),
+        (Parsed::Protobuf(r), Parsed::Protobuf(w)) => protobuf::can_read(r, w),
+        (Parsed::Json(r), Parsed::Json(w)) => json::can_read(r, w),
+        _ => vec![format!(
+            "schema type changed from {} to {}",
+            kind(writer),
+            kind(reader)
+        )],
+    }
+}
+
+fn kind(p: &Parsed) -> SchemaType {
+    match p {
+        Parsed::Avro(_) => SchemaType::Avro,
+        Parsed::Protobuf(_) => SchemaType::Protobuf,
+        Parsed::Json(_) => SchemaType::Json,
+    }
+}
+
 /// Checks `new` against `previous` (oldest first) under `level`. Non-transitive levels check only
 /// the last of `previous`. Returns one message per broken rule (empty = compatible). A schema that
 /// does not parse is an [`crate::RegistryError::InvalidSchema`].
+///
+/// Messages start with the direction that broke (`backward:` = the new schema cannot read data
+/// of an earlier one, `forward:` = an earlier schema cannot read data of the new one); under a
+/// transitive level with more than one earlier schema they also name which earlier version (counted
+/// from 1, oldest first).
+///
+/// ```
+/// use kcodec_registry::{CompatibilityLevel, Schema};
+/// use kcodec_registry::compat::{check, References, Resolved};
+///
+/// let none = References::new();
+/// let old = Schema::avro(r#"{"type":"record","name":"User","fields":[{"name":"id","type":"int"}]}"#);
+/// let new = Schema::avro(
+///     r#"{"type":"record","name":"User","fields":[{"name":"id","type":"int"},
+///        {"name":"email","type":"string"}]}"#,
+/// );
+/// let msgs = check(
+///     CompatibilityLevel::Backward,
+///     Resolved { schema: &new, references: &none },
+///     &[Resolved { schema: &old, references: &none }],
+/// )
+/// .unwrap();
+/// assert_eq!(
+///     msgs,
+///     ["backward: field 'User.email': reader field has no default and is missing in writer"]
+/// );
+/// ```
 pub fn check(
     level: CompatibilityLevel,
     new: Resolved<'_>,
     previous: &[Resolved<'_>],
-) -> Result<Vec<String>, crate::RegistryError> {
-    let _ = (level, new, previous);
-    Ok(Vec::new())
+) -> Result<Vec<String>, RegistryError> {
+    // A schema that does not parse is rejected whatever the level, as the registry would.
+    let new_parsed = parse(new)?;
+    if level == CompatibilityLevel::None || previous.is_empty() {
+        return Ok(Vec::new());
+    }
+    let start = if level.is_transitive() {
+        0
+    } else {
+        previous.len() - 1
+    };
+    let name_versions = level.is_transitive() && previous.len() > 1;
+    let mut messages = Vec::new();
+    for (index, old) in previous.iter().enumerate().skip(start) {
+        let old_parsed = parse(*old)?;
+        let suffix = if name_versions {
+            format!(
+                " (against earlier schema {} of {})",
+                index + 1,
+                previous.len()
+            )
+        } else {
+            String::new()
+        };
+        if level.checks_backward() {
+            for m in can_read(&new_parsed, &old_parsed) {
+                messages.push(format!("backward{suffix}: {m}"));
+            }
+        }
+        if level.checks_forward() {
+            for m in can_read(&old_parsed, &new_parsed) {
+                messages.push(format!("forward{suffix}: {m}"));
+            }
+        }
+    }
+    Ok(messages)
+}
+
+/// Checks `new` against `old` (both without references) under `level` and returns one message
+/// per broken rule; empty means compatible. Does not panic.
+///
+/// ```
+/// use kcodec_registry::Schema;
+/// use kcodec_registry::compat::{compatibility_errors, Level};
+///
+/// let old = Schema::json(r#"{"type":"object","properties":{"n":{"type":"integer"}}}"#);
+/// let new = Schema::json(r#"{"type":"object","properties":{"n":{"type":"string"}}}"#);
+/// let errors = compatibility_errors(&old, &new, Level::Backward).unwrap();
+/// assert!(errors[0].contains("'#/properties/n'"), "{errors:?}");
+/// ```
+pub fn compatibility_errors(
+    old: &Schema,
+    new: &Schema,
+    level: CompatibilityLevel,
+) -> Result<Vec<String>, RegistryError> {
+    let none = References::new();
+    check(
+        level,
+        Resolved {
+            schema: new,
+            references: &none,
+        },
+        &[Resolved {
+            schema: old,
+            references: &none,
+        }],
+    )
+}
+
+/// Whether `new` is compatible with `old` (both without references) under `level`. Does not
+/// panic; a schema that does not parse is an error.
+///
+/// ```
+/// use kcodec_registry::Schema;
+/// use kcodec_registry::compat::{is_compatible, Level};
+///
+/// let old = Schema::avro(r#""int""#);
+/// let new = Schema::avro(r#""long""#);
+/// assert!(is_compatible(&old, &new, Level::Backward).unwrap());
+/// assert!(!is_compatible(&old, &new, Level::Forward).unwrap());
+/// ```
+pub fn is_compatible(
+    old: &Schema,
+    new: &Schema,
+    level: CompatibilityLevel,
+) -> Result<bool, RegistryError> {
+    Ok(compatibility_errors(old, new, level)?.is_empty())
+}
+
+/// Panics, listing every broken rule, unless `new` is compatible with `old` under `level`, or if
+/// either schema does not parse. Meant for users' tests (a CI check that a schema change is safe).
+///
+/// ```
+/// use kcodec_registry::Schema;
+/// use kcodec_registry::compat::{assert_compatible, Level};
+///
+/// let old = Schema::protobuf("syntax = \"proto3\"; message M { int32 a = 1; }");
+/// let new = Schema::protobuf("syntax = \"proto3\"; message M { int64 a = 1; string b = 2; }");
+/// assert_compatible(&old, &new, Level::Full);
+/// ```
+///
+/// ```should_panic
+/// use kcodec_registry::Schema;
+/// use kcodec_registry::compat::{assert_compatible, Level};
+///
+/// let old = Schema::protobuf("syntax = \"proto3\"; message M { int32 a = 1; }");
+/// let new = Schema::protobuf("syntax = \"proto3\"; message M { string a = 1; }");
+/// assert_compatible(&old, &new, Level::Backward); // panics: field 'M.a' changed type
+/// ```
+#[track_caller]
+pub fn assert_compatible(old: &Schema, new: &Schema, level: CompatibilityLevel) {
+    match compatibility_errors(old, new, level) {
+        Ok(errors) if errors.is_empty() => {}
+        Ok(errors) => panic!(
+            "schema is not {level} compatible:\n  - {}",
+            errors.join("\n  - ")
+        ),
+        Err(e) => panic!("schema compatibility could not be checked: {e}"),
+    }
 }

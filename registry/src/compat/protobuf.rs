@@ -1,0 +1,352 @@
+//! Protobuf compatibility, following the main rules of Confluent's `ProtobufSchema` diff.
+//!
+//! The schema text is either `.proto` source or the base64 of a serialized
+//! `FileDescriptorProto` (Confluent accepts both). Imports resolve through the schema's
+//! references (by import path); Google's well-known types are built in.
+//!
+//! Comparing the writer (original) schema with the reader (updated) one, these changes are
+//! **incompatible** (the rules of Confluent's diff):
+//!
+//! * **package changed**;
+//! * **message removed**: a message of the writer (top-level or nested, compared by name relative
+//!   to the package) has no counterpart in the reader. As in Confluent, the check is directional:
+//!   under FORWARD a message *added* by the new schema is a message the old one lacks;
+//! * **field kind changed**: a field number is reused with a kind of another kind: scalar (enums
+//!   count as scalars) vs message, or map vs non-map;
+//! * **scalar kind changed** outside a wire-compatible group; the groups are
+//!   `int32`/`uint32`/`int64`/`uint64`/`bool`/enums, `sint32`/`sint64`, `fixed32`/`sfixed32`,
+//!   `fixed64`/`sfixed64` and `string`/`bytes` (`float` and `double` stand alone);
+//! * **named type changed**: a message field now has a message type of another name (compared
+//!   relative to the package); a message type of the same name that comes from an import is
+//!   compared field by field too;
+//! * **numeric label changed**: a numeric (or enum) field changed between singular and
+//!   `repeated` (packed encoding differs); for `string`, `bytes` and message fields this is
+//!   compatible;
+//! * map key / value types changed by the rules above;
+//! * **required field added** or **required field removed** (`proto2`), including a field that
+//!   becomes or stops being required;
+//! * **oneofs**: several fields that were outside any oneof moved into one oneof, or a single
+//!   field moved into a oneof that also holds fields that were in a oneof before.
+//!
+//! Compatible (as in Confluent): adding messages, fields, enums, enum values or oneofs; removing
+//! optional fields, enums or enum values; renaming fields; reordering messages; moving a single
+//! field into a new oneof; changing a field between enum types or between an enum and an
+//! integer.
+//!
+//! Not compared: the `syntax` line itself (Confluent does not either; the field rules above
+//! catch what matters), options, services, and extensions.
+
+use std::collections::{BTreeMap, HashSet};
+
+use base64::Engine;
+use prost::Message;
+use prost_reflect::{
+    Cardinality, DescriptorPool, FieldDescriptor, FileDescriptor, Kind, MessageDescriptor,
+};
+use protox::file::{File, FileResolver, GoogleFileResolver};
+
+use super::Resolved;
+use crate::RegistryError;
+
+/// The file name the checked schema gets when its text carries none.
+const MAIN_FILE: &str = "kcodec_compat_schema.proto";
+
+/// A parsed Protobuf schema: its file and every file it imports.
+#[derive(Debug)]
+pub struct ProtoSchema {
+    file: FileDescriptor,
+}
+
+fn is_descriptor(text: &str) -> Option<prost_types::FileDescriptorProto> {
+    let t = text.trim();
+    if t.is_empty() || t.contains(|c: char| c.is_whitespace() || c == ';' || c == '{') {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD.decode(t).ok()?;
+    prost_types::FileDescriptorProto::decode(bytes.as_slice()).ok()
+}
+
+fn to_file(name: &str, text: &str) -> Result<File, protox::Error> {
+    match is_descriptor(text) {
+        Some(mut fdp) => {
+            fdp.name = Some(name.to_owned());
+            Ok(File::from_file_descriptor_proto(fdp))
+        }
+        None => File::from_source(name, text),
+    }
+}
+
+struct Resolver {
+    main_name: String,
+    main_text: String,
+    /// Import path → schema text.
+    references: BTreeMap<String, String>,
+    google: GoogleFileResolver,
+}
+
+impl FileResolver for Resolver {
+    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
+        if name == self.main_name {
+            return to_file(name, &self.main_text);
+        }
+        if let Some(text) = self.references.get(name) {
+            return to_file(name, text);
+        }
+        self.google.open_file(name)
+    }
+}
+
+impl ProtoSchema {
+    /// Parses `.proto` source or a base64 `FileDescriptorProto`, resolving imports through the
+    /// references.
+    pub fn parse(resolved: Resolved<'_>) -> Result<Self, RegistryError> {
+        let text = resolved.schema.schema.as_str();
+        let main_name = is_descriptor(text)
+            .and_then(|fdp| fdp.name)
+            .filter(|n| !n.is_empty() && !resolved.references.contains_key(n))
+            .unwrap_or_else(|| MAIN_FILE.to_owned());
+        let resolver = Resolver {
+            main_name: main_name.clone(),
+            main_text: text.to_owned(),
+            references: resolved
+                .references
+                .iter()
+                .map(|(k, v)| (k.clone(), v.schema.clone()))
+                .collect(),
+            google: GoogleFileResolver::new(),
+        };
+        let mut compiler = protox::Compiler::with_file_resolver(resolver);
+        compiler
+            .open_file(&main_name)
+            .map_err(|e| RegistryError::InvalidSchema(format!("Protobuf: {e}")))?;
+        let pool: DescriptorPool = compiler.descriptor_pool();
+        let file = pool.get_file_by_name(&main_name).ok_or_else(|| {
+            RegistryError::InvalidSchema(format!(
+                "Protobuf: file {main_name} missing after parsing"
+            ))
+        })?;
+        Ok(ProtoSchema { file })
+    }
+
+    /// Every message of the file (nested ones too, map entries excepted), by name relative to
+    /// the package.
+    fn messages(&self) -> BTreeMap<String, MessageDescriptor> {
+        let mut out = BTreeMap::new();
+        let mut stack: Vec<MessageDescriptor> = self.file.messages().collect();
+        while let Some(m) = stack.pop() {
+            if m.is_map_entry() {
+                continue;
+            }
+            stack.extend(m.child_messages());
+            out.insert(relative(m.full_name(), m.package_name()), m);
+        }
+        out
+    }
+}
+
+fn relative(full: &str, package: &str) -> String {
+    if package.is_empty() {
+        full.to_owned()
+    } else {
+        full.strip_prefix(package)
+            .and_then(|s| s.strip_prefix('.'))
+            .unwrap_or(full)
+            .to_owned()
+    }
+}
+
+/// Messages for data written with `writer` and read with `reader` (empty = compatible).
+///
+/// Like Confluent's diff of the writer (original) against the reader (updated) schema.
+pub fn can_read(reader: &ProtoSchema, writer: &ProtoSchema) -> Vec<String> {
+    let mut ctx = Ctx {
+        errors: Vec::new(),
+        visited: HashSet::new(),
+    };
+    let (rp, wp) = (reader.file.package_name(), writer.file.package_name());
+    if rp != wp {
+        ctx.errors.push(format!(
+            "package changed from '{wp}' (writer) to '{rp}' (reader)"
+        ));
+    }
+    let reader_messages = reader.messages();
+    for (name, w) in writer.messages() {
+        match reader_messages.get(&name) {
+            None => ctx.errors.push(format!("message '{name}': removed")),
+            Some(r) => {
+                ctx.visited.insert(name.clone());
+                ctx.compare_message(&name, r, &w);
+            }
+        }
+    }
+    ctx.errors
+}
+
+/// Wire-compatible scalar groups, as Confluent groups them (an enum is a general number).
+fn scalar_group(kind: &Kind) -> Option<u8> {
+    Some(match kind {
+        Kind::Int32 | Kind::Uint32 | Kind::Int64 | Kind::Uint64 | Kind::Bool | Kind::Enum(_) => 1,
+        Kind::Sint32 | Kind::Sint64 => 2,
+        Kind::Fixed32 | Kind::Sfixed32 => 3,
+        Kind::Fixed64 | Kind::Sfixed64 => 4,
+        Kind::String | Kind::Bytes => 5,
+        Kind::Float => 6,
+        Kind::Double => 7,
+        Kind::Message(_) => return None,
+    })
+}
+
+fn describe_kind(kind: &Kind) -> String {
+    match kind {
+        Kind::Message(m) => format!("message {}", relative(m.full_name(), m.package_name())),
+        Kind::Enum(e) => format!("enum {}", relative(e.full_name(), e.package_name())),
+        other => format!("{other:?}").to_ascii_lowercase(),
+    }
+}
+
+fn label(f: &FieldDescriptor) -> &'static str {
+    if f.is_map() {
+        "map"
+    } else if f.is_list() {
+        "repeated"
+    } else {
+        "singular"
+    }
+}
+
+struct Ctx {
+    errors: Vec<String>,
+    /// Messages (relative names) already compared, so recursive and shared types end.
+    visited: HashSet<String>,
+}
+
+impl Ctx {
+    /// Compares the types of a field (or a map key / value) present on both sides.
+    fn compare_types(&mut self, at: &str, r: &Kind, w: &Kind) {
+        match (r, w) {
+            (Kind::Message(rm), Kind::Message(wm)) => {
+                let (rn, wn) = (
+                    relative(rm.full_name(), rm.package_name()),
+                    relative(wm.full_name(), wm.package_name()),
+                );
+                if rn != wn {
+                    self.errors.push(format!(
+                        "{at}: type changed from message {wn} (writer) to message {rn} (reader)"
+                    ));
+                } else if self.visited.insert(rn.clone()) {
+                    // Same name: compare the message itself (matters for imported ones; the
+                    // schema's own messages are compared by name anyway).
+                    self.compare_message(&rn, rm, wm);
+                }
+            }
+            (Kind::Message(_), _) | (_, Kind::Message(_)) => self.errors.push(format!(
+                "{at}: kind changed from {} (writer) to {} (reader)",
+                describe_kind(w),
+                describe_kind(r)
+            )),
+            _ => {
+                if scalar_group(r) != scalar_group(w) {
+                    self.errors.push(format!(
+                        "{at}: type changed from {} (writer) to {} (reader), which is not wire-compatible",
+                        describe_kind(w),
+                        describe_kind(r)
+                    ));
+                }
+            }
+        }
+    }
+
+    fn compare_field(&mut self, at: &str, rf: &FieldDescriptor, wf: &FieldDescriptor) {
+        let (rl, wl) = (label(rf), label(wf));
+        if rf.is_map() != wf.is_map() {
+            self.errors.push(format!(
+                "{at}: kind changed from {wl} (writer) to {rl} (reader)"
+            ));
+            return;
+        }
+        if rf.is_map() {
+            if let (Kind::Message(re), Kind::Message(we)) = (rf.kind(), wf.kind()) {
+                for (n, part) in [(1, "key"), (2, "value")] {
+                    if let (Some(rk), Some(wk)) = (re.get_field(n), we.get_field(n)) {
+                        self.compare_types(&format!("{at}: map {part}"), &rk.kind(), &wk.kind());
+                    }
+                }
+            }
+            return;
+        }
+        let before = self.errors.len();
+        self.compare_types(at, &rf.kind(), &wf.kind());
+        // Singular <-> repeated: numbers change encoding (packed); strings, bytes and messages
+        // are length-delimited either way.
+        let numeric = !matches!(wf.kind(), Kind::String | Kind::Bytes | Kind::Message(_));
+        if self.errors.len() == before && rl != wl && numeric {
+            self.errors.push(format!(
+                "{at}: numeric field changed from {wl} (writer) to {rl} (reader)"
+            ));
+        }
+    }
+
+    fn compare_message(&mut self, name: &str, r: &MessageDescriptor, w: &MessageDescriptor) {
+        for wf in w.fields() {
+            let at = format!("field '{name}.{}' (number {})", wf.name(), wf.number());
+            match r.get_field(wf.number()) {
+                None if wf.cardinality() == Cardinality::Required => {
+                    self.errors.push(format!("{at}: required field removed"));
+                }
+                None => {}
+                Some(rf) => {
+                    self.compare_field(&at, &rf, &wf);
+                    if rf.cardinality() == Cardinality::Required
+                        && wf.cardinality() != Cardinality::Required
+                    {
+                        self.errors.push(format!("{at}: field became required"));
+                    } else if wf.cardinality() == Cardinality::Required
+                        && rf.cardinality() != Cardinality::Required
+                    {
+                        self.errors
+                            .push(format!("{at}: field is no longer required"));
+                    }
+                }
+            }
+        }
+        for rf in r.fields() {
+            if rf.cardinality() == Cardinality::Required && w.get_field(rf.number()).is_none() {
+                self.errors.push(format!(
+                    "field '{name}.{}' (number {}): required field added",
+                    rf.name(),
+                    rf.number()
+                ));
+            }
+        }
+        // Oneofs of the reader: fields that were outside any (real) oneof in the writer
+        // ("moved"), and fields that were in some writer oneof ("existing").
+        let in_real_oneof =
+            |f: &FieldDescriptor| f.containing_oneof().is_some_and(|o| !o.is_synthetic());
+        for oneof in r.oneofs().filter(|o| !o.is_synthetic()) {
+            let mut moved = Vec::new();
+            let mut existing = 0;
+            for rf in oneof.fields() {
+                if let Some(wf) = w.get_field(rf.number()) {
+                    if in_real_oneof(&wf) {
+                        existing += 1;
+                    } else {
+                        moved.push(rf.name().to_owned());
+                    }
+                }
+            }
+            if moved.len() > 1 {
+                self.errors.push(format!(
+                    "oneof '{name}.{}': several existing fields [{}] moved into a new oneof",
+                    oneof.name(),
+                    moved.join(", ")
+                ));
+            } else if moved.len() == 1 && existing > 0 {
+                self.errors.push(format!(
+                    "oneof '{name}.{}': field [{}] moved into an existing oneof",
+                    oneof.name(),
+                    moved.join(", ")
+                ));
+            }
+        }
+    }
+}

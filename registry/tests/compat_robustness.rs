@@ -1,0 +1,73 @@
+//! Bad input never panics: every prefix of valid schemas, and some odd documents, either parse
+//! and check or give `InvalidSchema`.
+
+use kcodec_registry::compat::compatibility_errors;
+use kcodec_registry::{CompatibilityLevel as L, RegistryError, Schema, SchemaType};
+
+fn every_prefix(schema_type: SchemaType, full: &str) {
+    let whole = Schema::new(schema_type, full);
+    for end in (0..full.len()).filter(|i| full.is_char_boundary(*i)) {
+        let cut = Schema::new(schema_type, &full[..end]);
+        for (old, new) in [(&whole, &cut), (&cut, &whole)] {
+            match compatibility_errors(old, new, L::FullTransitive) {
+                Ok(_) | Err(RegistryError::InvalidSchema(_)) => {}
+                Err(other) => panic!("unexpected error {other} for prefix {end}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn truncated_schemas_never_panic() {
+    every_prefix(
+        SchemaType::Avro,
+        r#"{"type":"record","name":"N","fields":[{"name":"a","type":["null",{"type":"array","items":"N"}],"default":null},{"name":"d","type":{"type":"bytes","logicalType":"decimal","precision":4,"scale":2}}]}"#,
+    );
+    every_prefix(
+        SchemaType::Protobuf,
+        "syntax = \"proto3\"; package p; message M { oneof o { int32 a = 1; string b = 2; } map<string, M> m = 3; }",
+    );
+    every_prefix(
+        SchemaType::Json,
+        r##"{"type":"object","properties":{"n":{"$ref":"#"},"x":{"anyOf":[{"type":"string"},{"allOf":[{"minimum":1}]}]}},"required":["x"]}"##,
+    );
+}
+
+#[test]
+fn odd_documents_do_not_panic() {
+    let odd_json = [
+        r##"{"$ref":"#"}"##,
+        r##"{"$ref":"#/nowhere"}"##,
+        r#"{"$ref":"other.json"}"#,
+        r#"{"type":42,"properties":[],"required":"x","items":[true],"anyOf":{}}"#,
+        r#"{"minimum":"a","maxLength":-1,"multipleOf":0}"#,
+        r##"{"allOf":[{"$ref":"#"}]}"##,
+    ];
+    for a in odd_json {
+        for b in odd_json {
+            let _ = compatibility_errors(&Schema::json(a), &Schema::json(b), L::Full).unwrap();
+        }
+    }
+    // Deeply nested JSON Schema: bounded, not a stack overflow.
+    let deep = format!(
+        "{}{}{}",
+        r#"{"type":"array","items":"#.repeat(100),
+        r#"{"type":"string"}"#,
+        "}".repeat(100)
+    );
+    let deeper = deep.replace(r#"{"type":"string"}"#, r#"{"type":"integer"}"#);
+    match compatibility_errors(&Schema::json(&deep), &Schema::json(&deeper), L::Backward) {
+        Ok(msgs) => assert!(!msgs.is_empty()),
+        Err(RegistryError::InvalidSchema(_)) => {}
+        Err(e) => panic!("{e}"),
+    }
+    // Protobuf text that is valid base64 but not a descriptor is parsed as (bad) source.
+    assert!(matches!(
+        compatibility_errors(
+            &Schema::protobuf("AAAA"),
+            &Schema::protobuf("AAAA"),
+            L::Backward
+        ),
+        Err(RegistryError::InvalidSchema(_))
+    ));
+}
