@@ -8,8 +8,10 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `json` (default) | [`json::JsonSerde`]: any serde type as compact JSON |
-//! | `avro` | `avro`: Avro with the Confluent wire format, schema registry and evolution |
-//! | `derive` | `#[derive(Record)]` and the [`record`] traits: a type's Avro schema, name, key and topic |
+//! | `avro` (default) | [`avro`]: Avro with the Confluent wire format, and the [`registry`] |
+//! | `derive` (default) | `#[derive(Record)]` and the [`record`] traits: a type's Avro schema, name, key and topic |
+//! | `clients` (default) | [`clients`]: typed producers and consumers; the in-memory [`broker`] |
+//! | `rdkafka` | the clients' rdkafka transport (`clients::kafka`; builds librdkafka) |
 //!
 //! Always present: the codec traits ([`Serializer`], [`Deserializer`]), the Java-identical
 //! built-in serdes ([`builtin`]) and the Confluent wire format ([`wire`]).
@@ -34,8 +36,29 @@ pub use kcodec_codecs::{
 #[cfg(feature = "json")]
 pub use kcodec_codecs::json;
 
+/// Avro with the Confluent wire format (see [`kcodec_codecs::avro`], which also re-exports
+/// `apache_avro` and its generic `Value`).
 #[cfg(feature = "avro")]
-pub use kcodec_codecs::avro;
+pub mod avro {
+    // Item by item, without apache_avro's `Value`: re-exporting an enum with a variant named
+    // `String` here makes rustc spell `std::string::String` in users' compile errors (and in
+    // the derive's UI test expectations).
+    pub use kcodec_codecs::avro::{
+        AvroDeserializer, AvroError, AvroSerializer, AvroSerializerConfig, GenericAvroDeserializer,
+        GenericAvroSerializer, MAX_ALLOCATION_BYTES, ParsedSchema, SchemaIdFormat,
+        SubjectNameStrategy, value_from_json, value_to_json,
+    };
+}
+/// The schema registry: trait, in-memory registry (see [`kcodec_registry`]).
+#[cfg(feature = "avro")]
+pub use kcodec_registry as registry;
+
+/// Typed producers and consumers over the in-memory broker or rdkafka (see [`kcodec_clients`]).
+#[cfg(feature = "clients")]
+pub use kcodec_clients as clients;
+/// The in-memory Kafka-like broker (see [`kcodec_broker`]).
+#[cfg(feature = "clients")]
+pub use kcodec_clients::memory::broker;
 
 #[cfg(feature = "derive")]
 pub use kcodec_codecs::record::{self, Keyed, Record};
@@ -49,6 +72,15 @@ pub use kcodec_codecs::__private;
 
 /// The names most programs need: `use kcodec::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "clients")]
+    pub use kcodec_clients::memory::{MemoryConsumer, MemoryProducer};
+    #[cfg(feature = "clients")]
+    pub use kcodec_clients::{
+        ClientError, Consumer, ConsumerRecord, OnDeserializeError, Producer, ProducerRecord,
+        TopicPartition,
+    };
+    #[cfg(feature = "avro")]
+    pub use kcodec_codecs::avro::{AvroDeserializer, AvroSerializer};
     pub use kcodec_codecs::builtin::{
         BoolSerde, BytesSerde, F32Serde, F64Serde, I16Serde, I32Serde, I64Serde, ListSerde,
         StringSerde, UnitSerde, UuidSerde,

@@ -1,0 +1,110 @@
+//! The clients' error type.
+
+use crate::transport::TopicPartition;
+use bytes::Bytes;
+use kcodec_codecs::{Headers, Target};
+
+/// What went wrong in a typed producer or consumer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The key or value could not be serialized; nothing was sent.
+    #[error("cannot serialize the {target} for topic '{topic}'")]
+    Serialization {
+        /// The record's topic.
+        topic: String,
+        /// Key or value.
+        target: Target,
+        /// The codec's error.
+        #[source]
+        source: Box<kcodec_codecs::Error>,
+    },
+    /// A fetched record's key or value could not be deserialized.
+    #[error(transparent)]
+    Deserialization(Box<DeserializationError>),
+    /// The in-memory broker refused an operation.
+    #[cfg(feature = "memory")]
+    #[error("in-memory broker error")]
+    Broker(#[source] kcodec_broker::BrokerError),
+    /// librdkafka reported an error.
+    #[cfg(feature = "rdkafka")]
+    #[error("Kafka client error")]
+    Kafka(#[source] rdkafka::error::KafkaError),
+    /// The transport gave up on a record without a broker error (its delivery channel closed).
+    #[error("delivery was cancelled: {0}")]
+    Cancelled(&'static str),
+    /// An operation was used in a state that does not allow it.
+    #[error("illegal state: {0}")]
+    IllegalState(String),
+}
+
+#[cfg(feature = "memory")]
+impl From<kcodec_broker::BrokerError> for ClientError {
+    fn from(e: kcodec_broker::BrokerError) -> Self {
+        ClientError::Broker(e)
+    }
+}
+
+#[cfg(feature = "rdkafka")]
+impl From<rdkafka::error::KafkaError> for ClientError {
+    fn from(e: rdkafka::error::KafkaError) -> Self {
+        ClientError::Kafka(e)
+    }
+}
+
+/// A record that failed to deserialize: where it is, its raw bytes and the codec's error.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot deserialize the {target} of the record at {tp} offset {offset}",
+    tp = self.topic_partition()
+)]
+pub struct DeserializationError {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// Offset.
+    pub offset: i64,
+    /// Which part failed (the key is decoded first).
+    pub target: Target,
+    /// The raw key bytes (`None` = null).
+    pub key: Option<Bytes>,
+    /// The raw value bytes (`None` = null).
+    pub value: Option<Bytes>,
+    /// The record's headers.
+    pub headers: Headers,
+    /// The codec's error.
+    #[source]
+    pub source: kcodec_codecs::Error,
+}
+
+impl DeserializationError {
+    /// The record's topic and partition.
+    pub fn topic_partition(&self) -> TopicPartition {
+        TopicPartition::new(self.topic.as_str(), self.partition)
+    }
+}
+
+/// A failed send: the error and the record, handed back so it can be retried or logged.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot send a record to topic '{}'", self.record.topic)]
+pub struct SendError<K, V> {
+    /// Why: [`ClientError::Serialization`] (nothing was sent) or a transport error.
+    #[source]
+    pub error: ClientError,
+    /// The record as it was given to `send` (serializers may have added headers).
+    pub record: crate::ProducerRecord<K, V>,
+}
+
+impl<K, V> SendError<K, V> {
+    /// The record back.
+    pub fn into_record(self) -> crate::ProducerRecord<K, V> {
+        self.record
+    }
+}
+
+impl<K, V> From<SendError<K, V>> for ClientError {
+    fn from(e: SendError<K, V>) -> Self {
+        e.error
+    }
+}
