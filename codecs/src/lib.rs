@@ -41,6 +41,10 @@ mod context;
 mod error;
 #[cfg(feature = "json")]
 pub mod json;
+#[cfg(feature = "json-schema")]
+pub mod json_schema;
+#[cfg(feature = "protobuf")]
+pub mod protobuf;
 pub mod resolve;
 pub mod testing;
 pub mod wire;

@@ -1,0 +1,4 @@
+//! JSON Schema with the Confluent Schema Registry wire format.
+
+mod error;
+pub use error::JsonSchemaError;
