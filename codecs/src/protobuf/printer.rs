@@ -91,7 +91,11 @@ impl Printer {
                 "java_generate_equals_and_hash",
                 o.java_generate_equals_and_hash,
             );
-            bool_opt(&mut opts, "java_string_check_utf8", o.java_string_check_utf8);
+            bool_opt(
+                &mut opts,
+                "java_string_check_utf8",
+                o.java_string_check_utf8,
+            );
             if let Some(v) = o.optimize_for {
                 let name = match v {
                     1 => "SPEED",
@@ -114,7 +118,11 @@ impl Printer {
             str_opt(&mut opts, "swift_prefix", &o.swift_prefix);
             str_opt(&mut opts, "php_class_prefix", &o.php_class_prefix);
             str_opt(&mut opts, "php_namespace", &o.php_namespace);
-            str_opt(&mut opts, "php_metadata_namespace", &o.php_metadata_namespace);
+            str_opt(
+                &mut opts,
+                "php_metadata_namespace",
+                &o.php_metadata_namespace,
+            );
             str_opt(&mut opts, "ruby_package", &o.ruby_package);
             for opt in opts {
                 self.line(0, &format!("option {opt};"));
@@ -147,7 +155,11 @@ impl Printer {
     fn message_body(&mut self, depth: usize, m: &DescriptorProto) {
         if let Some(o) = &m.options {
             let mut opts = Vec::new();
-            bool_opt(&mut opts, "message_set_wire_format", o.message_set_wire_format);
+            bool_opt(
+                &mut opts,
+                "message_set_wire_format",
+                o.message_set_wire_format,
+            );
             bool_opt(
                 &mut opts,
                 "no_standard_descriptor_accessor",
@@ -158,39 +170,39 @@ impl Printer {
                 self.line(depth, &format!("option {opt};"));
             }
         }
-        // Which oneofs are real (a proto3 `optional` field sits alone in a synthetic one).
-        let real_oneof = |index: i32| {
-            m.field
-                .iter()
-                .any(|f| f.oneof_index == Some(index) && !f.proto3_optional())
+        // Fields and nested messages are printed interleaved so that the text compiles back to the
+        // same order of nested types: a map field (or group) creates its nested type where the
+        // field stands, which fixes the other nested types' message indexes.
+        let linked = |nested: &DescriptorProto| {
+            m.field.iter().position(|f| {
+                matches!(f.r#type(), Type::Message | Type::Group)
+                    && f.type_name().rsplit('.').next() == Some(nested.name())
+                    && (f.r#type() == Type::Group
+                        || nested.options.as_ref().and_then(|o| o.map_entry) == Some(true))
+            })
         };
+        let mut next_field = 0;
         let mut printed_oneofs = Vec::new();
-        for field in &m.field {
-            match field.oneof_index {
-                Some(index) if real_oneof(index) => {
-                    if printed_oneofs.contains(&index) {
-                        continue;
+        for nested in &m.nested_type {
+            match linked(nested) {
+                Some(field) => {
+                    while next_field <= field {
+                        self.field_or_oneof(depth, m, next_field, &mut printed_oneofs);
+                        next_field += 1;
                     }
-                    printed_oneofs.push(index);
-                    let name = usize::try_from(index)
-                        .ok()
-                        .and_then(|i| m.oneof_decl.get(i))
-                        .map_or("", |o| o.name());
-                    self.line(depth, &format!("oneof {name} {{"));
-                    for member in m.field.iter().filter(|f| f.oneof_index == Some(index)) {
-                        self.field(depth + 1, member, m, true);
-                    }
-                    self.line(depth, "}");
                 }
-                _ => self.field(depth, field, m, false),
+                None => {
+                    let is_map_entry =
+                        nested.options.as_ref().and_then(|o| o.map_entry) == Some(true);
+                    if !is_map_entry && !is_group_type(m, nested) {
+                        self.message(depth, nested);
+                    }
+                }
             }
         }
-        for nested in &m.nested_type {
-            let is_map_entry = nested.options.as_ref().and_then(|o| o.map_entry) == Some(true);
-            if is_map_entry || is_group_type(m, nested) {
-                continue;
-            }
-            self.message(depth, nested);
+        while next_field < m.field.len() {
+            self.field_or_oneof(depth, m, next_field, &mut printed_oneofs);
+            next_field += 1;
         }
         for e in &m.enum_type {
             self.enumeration(depth, e);
@@ -221,7 +233,43 @@ impl Printer {
         }
     }
 
-    fn field(&mut self, depth: usize, f: &FieldDescriptorProto, parent: &DescriptorProto, in_oneof: bool) {
+    /// Prints field `index`, or the whole oneof it belongs to (once, at its first member).
+    fn field_or_oneof(
+        &mut self,
+        depth: usize,
+        m: &DescriptorProto,
+        index: usize,
+        printed_oneofs: &mut Vec<i32>,
+    ) {
+        let field = &m.field[index];
+        // A proto3 `optional` field sits alone in a synthetic oneof: print it as a plain field.
+        match field.oneof_index {
+            Some(oneof) if !field.proto3_optional() => {
+                if printed_oneofs.contains(&oneof) {
+                    return;
+                }
+                printed_oneofs.push(oneof);
+                let name = usize::try_from(oneof)
+                    .ok()
+                    .and_then(|i| m.oneof_decl.get(i))
+                    .map_or("", |o| o.name());
+                self.line(depth, &format!("oneof {name} {{"));
+                for member in m.field.iter().filter(|f| f.oneof_index == Some(oneof)) {
+                    self.field(depth + 1, member, m, true);
+                }
+                self.line(depth, "}");
+            }
+            _ => self.field(depth, field, m, false),
+        }
+    }
+
+    fn field(
+        &mut self,
+        depth: usize,
+        f: &FieldDescriptorProto,
+        parent: &DescriptorProto,
+        in_oneof: bool,
+    ) {
         let map_entry = (f.r#type() == Type::Message && f.label() == Label::Repeated)
             .then(|| nested_by_type_name(parent, f.type_name()))
             .flatten()
@@ -277,7 +325,12 @@ impl Printer {
         );
     }
 
-    fn extensions(&mut self, depth: usize, fields: &[FieldDescriptorProto], scope: &[DescriptorProto]) {
+    fn extensions(
+        &mut self,
+        depth: usize,
+        fields: &[FieldDescriptorProto],
+        scope: &[DescriptorProto],
+    ) {
         let holder = DescriptorProto {
             nested_type: scope.to_vec(),
             ..Default::default()
@@ -378,7 +431,10 @@ fn is_group_type(parent: &DescriptorProto, nested: &DescriptorProto) -> bool {
 }
 
 /// The nested type of `parent` that a field's fully qualified `type_name` names.
-fn nested_by_type_name<'a>(parent: &'a DescriptorProto, type_name: &str) -> Option<&'a DescriptorProto> {
+fn nested_by_type_name<'a>(
+    parent: &'a DescriptorProto,
+    type_name: &str,
+) -> Option<&'a DescriptorProto> {
     let simple = type_name.rsplit('.').next()?;
     parent.nested_type.iter().find(|n| n.name() == simple)
 }
@@ -406,7 +462,7 @@ fn type_text(f: &FieldDescriptorProto) -> String {
 }
 
 /// The default JSON name protoc derives: underscores dropped, the letter after each capitalized.
-fn default_json_name(name: &str) -> String {
+pub(crate) fn default_json_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut upper = false;
     for c in name.chars() {
@@ -483,7 +539,11 @@ fn str_opt(opts: &mut Vec<String>, name: &str, value: &Option<String>) {
 
 /// `start to end`, for a range whose `end` is exclusive (message ranges) or inclusive (enums).
 fn range_text(start: i32, end: i32, end_exclusive: bool) -> String {
-    let last = if end_exclusive { end.saturating_sub(1) } else { end };
+    let last = if end_exclusive {
+        end.saturating_sub(1)
+    } else {
+        end
+    };
     if end_exclusive && end >= MAX_FIELD_END {
         format!("{start} to max")
     } else if !end_exclusive && end == i32::MAX {

@@ -56,15 +56,37 @@ pub fn file_to_base64(file: &FileDescriptor) -> String {
     BASE64.encode(file_descriptor_bytes(file))
 }
 
-/// The serialized `FileDescriptorProto` of `file` without source code info.
+/// The serialized `FileDescriptorProto` of `file` as `protoc` writes it for generated code (and so
+/// as Confluent's Python client registers it): without source code info, and without the JSON
+/// names that merely repeat the default (descriptor pools fill them in for every field).
 pub fn file_descriptor_bytes(file: &FileDescriptor) -> Vec<u8> {
-    let proto = file.file_descriptor_proto();
-    if proto.source_code_info.is_none() {
-        return file.encode_to_vec();
+    let mut proto = file.file_descriptor_proto().clone();
+    proto.source_code_info = None;
+    for message in &mut proto.message_type {
+        strip_default_json_names(message);
     }
-    let mut stripped = proto.clone();
-    stripped.source_code_info = None;
-    stripped.encode_to_vec()
+    for field in &mut proto.extension {
+        strip_json_name(field);
+    }
+    proto.encode_to_vec()
+}
+
+fn strip_default_json_names(message: &mut prost_types::DescriptorProto) {
+    for field in message.field.iter_mut().chain(message.extension.iter_mut()) {
+        strip_json_name(field);
+    }
+    for nested in &mut message.nested_type {
+        strip_default_json_names(nested);
+    }
+}
+
+fn strip_json_name(field: &mut prost_types::FieldDescriptorProto) {
+    if field.extendee.is_some()
+        || field.json_name.as_deref()
+            == Some(super::printer::default_json_name(field.name()).as_str())
+    {
+        field.json_name = None;
+    }
 }
 
 /// A parsed Protobuf schema: its file, linked with everything it imports.
@@ -82,7 +104,10 @@ impl ProtobufSchema {
     /// Parses a registry schema: `.proto` text or a base64 `FileDescriptorProto` (both forms the
     /// registry accepts), with `references` mapping each import path to the referenced schema,
     /// transitively. Google's well-known types need no reference.
-    pub fn parse(schema: &str, references: &BTreeMap<String, Schema>) -> Result<Self, ProtobufError> {
+    pub fn parse(
+        schema: &str,
+        references: &BTreeMap<String, Schema>,
+    ) -> Result<Self, ProtobufError> {
         let root = to_file(None, schema)?;
         let root_name = root.name().to_owned();
         let mut files = HashMap::with_capacity(references.len() + 1);
@@ -142,12 +167,13 @@ fn to_file(name: Option<&str>, schema: &str) -> Result<File, ProtobufError> {
     }
     if looks_like_base64(schema) {
         if let Ok(bytes) = BASE64.decode(schema) {
-            let mut proto = prost_types::FileDescriptorProto::decode(bytes.as_slice()).map_err(
-                |source| ProtobufError::BadDescriptor {
-                    file: label.to_owned(),
-                    source,
-                },
-            )?;
+            let mut proto =
+                prost_types::FileDescriptorProto::decode(bytes.as_slice()).map_err(|source| {
+                    ProtobufError::BadDescriptor {
+                        file: label.to_owned(),
+                        source,
+                    }
+                })?;
             return Ok(match name {
                 // An import is found under its reference name, whatever the descriptor says.
                 Some(name) if proto.name() != name => {
