@@ -1,7 +1,10 @@
 //! Registry errors, with Confluent's error codes.
 
+/// A boxed error kept as the source of a transport failure.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// What went wrong talking to a schema registry. Variants that mirror a Confluent error carry its
-/// code in [`RegistryError::error_code`].
+/// code in [`RegistryError::error_code`] and its HTTP status in [`RegistryError::http_status`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryError {
@@ -19,6 +22,35 @@ pub enum RegistryError {
     /// 40403: no schema with that id, GUID, or text under the subject.
     #[error("Schema not found: {0}")]
     SchemaNotFound(String),
+    /// 40404: the subject was soft-deleted; only a permanent delete applies now.
+    #[error("Subject '{0}' was soft deleted. Set permanent=true to delete permanently")]
+    SubjectSoftDeleted(String),
+    /// 40405: a permanent delete of a subject that was not soft-deleted first.
+    #[error("Subject '{0}' was not deleted first before being permanently deleted")]
+    SubjectNotSoftDeleted(String),
+    /// 40406: the version was soft-deleted; only a permanent delete applies now.
+    #[error(
+        "Subject '{subject}' Version {version} was soft deleted. Set permanent=true to delete permanently"
+    )]
+    VersionSoftDeleted {
+        /// The subject.
+        subject: String,
+        /// The version.
+        version: i32,
+    },
+    /// 40407: a permanent delete of a version that was not soft-deleted first.
+    #[error(
+        "Subject '{subject}' Version {version} was not deleted first before being permanently deleted"
+    )]
+    VersionNotSoftDeleted {
+        /// The subject.
+        subject: String,
+        /// The version.
+        version: i32,
+    },
+    /// 40408: the subject has no compatibility level of its own (and the global one was not asked for).
+    #[error("Subject '{0}' does not have subject-level compatibility configured")]
+    SubjectCompatibilityNotConfigured(String),
     /// 409: the schema is incompatible with earlier versions under the subject's level.
     #[error("Schema being registered is incompatible with an earlier schema for subject '{subject}': {}", messages.join("; "))]
     Incompatible {
@@ -27,7 +59,7 @@ pub enum RegistryError {
         /// One message per broken rule, naming the field.
         messages: Vec<String>,
     },
-    /// 42201: the schema does not parse or is otherwise invalid.
+    /// 42201: the schema does not parse or is otherwise invalid (including unresolvable references).
     #[error("Invalid schema: {0}")]
     InvalidSchema(String),
     /// 42202: not a version number (or `latest`).
@@ -38,19 +70,126 @@ pub enum RegistryError {
     /// 42203: not a compatibility level.
     #[error("Invalid compatibility level: {0}")]
     InvalidCompatibilityLevel(String),
+    /// 42206: the schema version is referenced by another schema and cannot be deleted.
+    #[error("One or more references exist to the schema {{subject={subject},version={version}}}")]
+    ReferenceExists {
+        /// The subject of the referenced schema.
+        subject: String,
+        /// Its version.
+        version: i32,
+    },
+    /// An error a registry answered with that has no variant of its own (for example 401
+    /// unauthorized, 50001 store error), as `{"error_code", "message"}` with its HTTP status.
+    #[error("Schema registry error {error_code} (HTTP {status}): {message}")]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// Confluent's `error_code` (the HTTP status when the body carried none).
+        error_code: u32,
+        /// The registry's message.
+        message: String,
+    },
+    /// The request could not be sent or its answer not received (connection refused, TLS,
+    /// timeout...).
+    #[error("Request to schema registry {url} failed")]
+    Transport {
+        /// The URL that was tried (the last one, when several base URLs were tried).
+        url: String,
+        /// What failed.
+        #[source]
+        source: BoxError,
+    },
+    /// The registry answered something that is not the expected JSON.
+    #[error("Unexpected response from schema registry {url} (HTTP {status})")]
+    InvalidResponse {
+        /// The URL asked.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// Why it could not be read.
+        #[source]
+        source: BoxError,
+    },
+    /// The registry's storage (such as the dev server's journal) failed.
+    #[error("Schema registry storage failed: {context}")]
+    Storage {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A client-side configuration problem (bad base URL, bad TLS certificate...).
+    #[error("Invalid schema registry configuration: {0}")]
+    Config(String),
 }
 
 impl RegistryError {
-    /// Confluent's `error_code` for this error.
+    /// Confluent's `error_code` for this error. Errors that do not come from a registry answer
+    /// use Confluent's server-side codes for the nearest case: 50001 for storage, transport,
+    /// response and configuration failures.
     pub fn error_code(&self) -> u32 {
         match self {
             RegistryError::SubjectNotFound(_) => 40401,
             RegistryError::VersionNotFound { .. } => 40402,
             RegistryError::SchemaNotFound(_) => 40403,
+            RegistryError::SubjectSoftDeleted(_) => 40404,
+            RegistryError::SubjectNotSoftDeleted(_) => 40405,
+            RegistryError::VersionSoftDeleted { .. } => 40406,
+            RegistryError::VersionNotSoftDeleted { .. } => 40407,
+            RegistryError::SubjectCompatibilityNotConfigured(_) => 40408,
             RegistryError::Incompatible { .. } => 409,
             RegistryError::InvalidSchema(_) => 42201,
             RegistryError::InvalidVersion(_) => 42202,
             RegistryError::InvalidCompatibilityLevel(_) => 42203,
+            RegistryError::ReferenceExists { .. } => 42206,
+            RegistryError::Server { error_code, .. } => *error_code,
+            RegistryError::Transport { .. }
+            | RegistryError::InvalidResponse { .. }
+            | RegistryError::Storage { .. }
+            | RegistryError::Config(_) => 50001,
+        }
+    }
+
+    /// The HTTP status a Confluent registry answers this error with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            RegistryError::Server { status, .. } => *status,
+            RegistryError::Incompatible { .. } => 409,
+            other => match other.error_code() {
+                40400..=40499 => 404,
+                42200..=42299 => 422,
+                _ => 500,
+            },
+        }
+    }
+
+    /// Builds the typed error for a registry's `{"error_code", "message"}` answer. Known codes
+    /// become their variants (the message is kept where the variant has room for it, otherwise
+    /// the subject or id is taken from `context`); unknown codes become [`RegistryError::Server`].
+    pub fn from_response(status: u16, error_code: u32, message: String, context: &str) -> Self {
+        match error_code {
+            40401 => RegistryError::SubjectNotFound(context.to_owned()),
+            40402 => RegistryError::VersionNotFound {
+                subject: context.to_owned(),
+                version: message,
+            },
+            40403 => RegistryError::SchemaNotFound(message),
+            40404 => RegistryError::SubjectSoftDeleted(context.to_owned()),
+            40405 => RegistryError::SubjectNotSoftDeleted(context.to_owned()),
+            40408 => RegistryError::SubjectCompatibilityNotConfigured(context.to_owned()),
+            409 => RegistryError::Incompatible {
+                subject: context.to_owned(),
+                messages: vec![message],
+            },
+            42201 => RegistryError::InvalidSchema(message),
+            42202 => RegistryError::InvalidVersion(message),
+            42203 => RegistryError::InvalidCompatibilityLevel(message),
+            _ => RegistryError::Server {
+                status,
+                error_code,
+                message,
+            },
         }
     }
 }

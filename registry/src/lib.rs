@@ -1,9 +1,13 @@
-//! Schema registry for kcodec: the [`SchemaRegistry`] trait, the types it speaks, and local
-//! compatibility checks ([`compat`]).
+//! Schema registry for kcodec: the [`SchemaRegistry`] trait, the types it speaks, an
+//! [`InMemoryRegistry`] with Confluent's semantics, and local compatibility checks ([`compat`]).
 
+mod api;
 pub mod compat;
 mod error;
+pub mod memory;
 mod types;
 
-pub use error::RegistryError;
+pub use api::{CompatibilityReport, SchemaRegistry};
+pub use error::{BoxError, RegistryError};
+pub use memory::InMemoryRegistry;
 pub use types::*;

@@ -1,0 +1,922 @@
+//! [`InMemoryRegistry`]: a thread-safe registry with Confluent's semantics, kept in memory.
+//!
+//! Its state changes only through [`Change`]s, which a [`ChangeLog`] can record (the dev server's
+//! journal does) and [`InMemoryRegistry::replay`] can apply again, so ids, versions and GUIDs are
+//! the same after a restart.
+
+use crate::api::{CompatibilityReport, SchemaRegistry};
+use crate::compat::{self, References, Resolved};
+use crate::{
+    CompatibilityLevel, RegisteredSchema, RegistryError, Schema, SchemaReference, SchemaType,
+    Version,
+};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use uuid::Uuid;
+
+/// How deep references may nest before a schema is refused (guards against cycles and abuse).
+const MAX_REFERENCE_DEPTH: usize = 32;
+
+/// One change to a registry's state. Applying the same changes in the same order to an empty
+/// registry gives the same state (ids, versions, GUIDs, levels).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Change {
+    /// A schema registered under a subject as a new version.
+    Register {
+        /// The subject.
+        subject: String,
+        /// The new version.
+        version: i32,
+        /// The schema's global id.
+        id: u32,
+        /// The schema's GUID.
+        guid: Uuid,
+        /// The schema (as stored: canonical text).
+        schema_type: SchemaType,
+        /// The schema text.
+        schema: String,
+        /// Its references.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        references: Vec<SchemaReference>,
+    },
+    /// A version deleted (soft or permanent).
+    DeleteVersion {
+        /// The subject.
+        subject: String,
+        /// The version.
+        version: i32,
+        /// Whether it is gone for good.
+        permanent: bool,
+    },
+    /// A whole subject deleted (soft or permanent); both also drop its own compatibility level.
+    DeleteSubject {
+        /// The subject.
+        subject: String,
+        /// Whether it is gone for good.
+        permanent: bool,
+    },
+    /// A compatibility level set, globally (`subject` = `None`) or for a subject.
+    SetCompatibility {
+        /// The subject, or `None` for the global level.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        /// The level.
+        level: CompatibilityLevel,
+    },
+    /// A subject's own compatibility level removed.
+    DeleteCompatibility {
+        /// The subject.
+        subject: String,
+    },
+}
+
+/// Where an [`InMemoryRegistry`] records its changes before applying them (for example an
+/// append-only journal). A change whose append fails is not applied and its request fails with
+/// the error returned.
+pub trait ChangeLog: Send + Sync {
+    /// Records one change durably.
+    fn append(&self, change: &Change) -> Result<(), RegistryError>;
+}
+
+#[derive(Debug)]
+struct SchemaEntry {
+    schema: Arc<Schema>,
+    guid: Uuid,
+    /// How many versions (soft-deleted included) use this schema. At 0 the id no longer resolves,
+    /// but it stays reserved for the same schema.
+    uses: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct VersionEntry {
+    id: u32,
+    deleted: bool,
+}
+
+#[derive(Debug, Default)]
+struct Subject {
+    versions: BTreeMap<i32, VersionEntry>,
+    compatibility: Option<CompatibilityLevel>,
+}
+
+impl Subject {
+    fn visible(&self, deleted: bool) -> impl DoubleEndedIterator<Item = (i32, VersionEntry)> + '_ {
+        self.versions
+            .iter()
+            .filter(move |(_, v)| deleted || !v.deleted)
+            .map(|(n, v)| (*n, *v))
+    }
+    fn has_visible(&self, deleted: bool) -> bool {
+        self.visible(deleted).next().is_some()
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    schemas: HashMap<u32, SchemaEntry>,
+    by_content: HashMap<Schema, u32>,
+    by_guid: HashMap<Uuid, u32>,
+    subjects: BTreeMap<String, Subject>,
+    global: CompatibilityLevel,
+    max_id: u32,
+}
+
+/// A schema registry kept in memory, with Confluent's semantics: global ids shared by identical
+/// schemas across subjects, versions counted per subject from 1, compatibility enforced per the
+/// subject's level (default `BACKWARD`), soft deletes that hide versions but keep ids, permanent
+/// deletes only after soft ones, and referenced schemas protected from deletion.
+///
+/// Thread-safe (one mutex; no lock is held across an `await`). Clone an `Arc` of it to share it.
+///
+/// Schemas are stored in canonical form: Avro and JSON Schema texts with insignificant
+/// whitespace removed (so two texts differing only in whitespace are the same schema); Protobuf
+/// text as given.
+pub struct InMemoryRegistry {
+    state: Mutex<State>,
+    log: Option<Box<dyn ChangeLog>>,
+}
+
+impl Default for InMemoryRegistry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for InMemoryRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
+        f.debug_struct("InMemoryRegistry")
+            .field("schemas", &state.schemas.len())
+            .field("subjects", &state.subjects.len())
+            .field("global", &state.global)
+            .field("journaled", &self.log.is_some())
+            .finish()
+    }
+}
+
+impl InMemoryRegistry {
+    /// An empty registry with global level `BACKWARD`.
+    pub fn new() -> Self {
+        InMemoryRegistry {
+            state: Mutex::new(State::default()),
+            log: None,
+        }
+    }
+
+    /// An empty registry whose global level is `level`.
+    pub fn with_global_compatibility(level: CompatibilityLevel) -> Self {
+        let registry = Self::new();
+        registry.lock().global = level;
+        registry
+    }
+
+    /// A registry rebuilt from recorded changes, in order. A change that does not fit the state
+    /// built so far (such as a delete of an unknown version) is a [`RegistryError::Storage`]
+    /// error naming it.
+    pub fn replay<I: IntoIterator<Item = Change>>(changes: I) -> Result<Self, RegistryError> {
+        let registry = Self::new();
+        {
+            let mut state = registry.lock();
+            for (n, change) in changes.into_iter().enumerate() {
+                state.apply(change).map_err(|why| RegistryError::Storage {
+                    context: format!("replaying change {}: {why}", n + 1),
+                    source: std::io::Error::new(std::io::ErrorKind::InvalidData, why),
+                })?;
+            }
+        }
+        Ok(registry)
+    }
+
+    /// The same registry, recording every later change in `log` before applying it.
+    pub fn with_change_log(mut self, log: Box<dyn ChangeLog>) -> Self {
+        self.log = Some(log);
+        self
+    }
+
+    /// The GUID of a schema id, if the id resolves.
+    pub fn guid_of(&self, id: u32) -> Option<Uuid> {
+        let state = self.lock();
+        state
+            .schemas
+            .get(&id)
+            .filter(|e| e.uses > 0)
+            .map(|e| e.guid)
+    }
+
+    /// The `(subject, version)` pairs that use a schema id (`GET /schemas/ids/{id}/versions`).
+    pub fn versions_for_id(
+        &self,
+        id: u32,
+        deleted: bool,
+    ) -> Result<Vec<(String, i32)>, RegistryError> {
+        let state = self.lock();
+        state.live_schema(id)?;
+        Ok(state
+            .subjects
+            .iter()
+            .flat_map(|(name, s)| {
+                s.visible(deleted)
+                    .filter(|(_, v)| v.id == id)
+                    .map(move |(n, _)| (name.clone(), n))
+            })
+            .collect())
+    }
+
+    /// The largest schema id assigned so far (0 when none).
+    pub fn max_id(&self) -> u32 {
+        self.lock().max_id
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn commit(&self, state: &mut State, change: Change) -> Result<(), RegistryError> {
+        if let Some(log) = &self.log {
+            log.append(&change)?;
+        }
+        state.apply(change).map_err(|why| RegistryError::Storage {
+            context: why.clone(),
+            source: std::io::Error::other(why),
+        })
+    }
+}
+
+/// Removes insignificant whitespace from a JSON text, keeping key order and string contents.
+/// The text must already be known to be valid JSON.
+fn minify_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The stored form of a submitted schema: JSON-based texts validated and minified.
+fn canonical(schema: &Schema) -> Result<Schema, RegistryError> {
+    let text = match schema.schema_type {
+        SchemaType::Avro | SchemaType::Json => {
+            if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&schema.schema) {
+                return Err(RegistryError::InvalidSchema(format!(
+                    "{} schema is not valid JSON: {e}",
+                    schema.schema_type
+                )));
+            }
+            minify_json(&schema.schema)
+        }
+        SchemaType::Protobuf => {
+            if schema.schema.trim().is_empty() {
+                return Err(RegistryError::InvalidSchema(
+                    "empty Protobuf schema".to_owned(),
+                ));
+            }
+            schema.schema.clone()
+        }
+    };
+    Ok(Schema {
+        schema_type: schema.schema_type,
+        schema: text,
+        references: schema.references.clone(),
+    })
+}
+
+fn registered(subject: &str, version: i32, id: u32, entry: &SchemaEntry) -> RegisteredSchema {
+    RegisteredSchema {
+        id,
+        guid: Some(entry.guid),
+        subject: subject.to_owned(),
+        version,
+        schema: (*entry.schema).clone(),
+    }
+}
+
+impl State {
+    fn live_schema(&self, id: u32) -> Result<&SchemaEntry, RegistryError> {
+        self.schemas
+            .get(&id)
+            .filter(|e| e.uses > 0)
+            .ok_or_else(|| RegistryError::SchemaNotFound(format!("Schema {id} not found")))
+    }
+
+    fn level_of(&self, subject: &str) -> CompatibilityLevel {
+        self.subjects
+            .get(subject)
+            .and_then(|s| s.compatibility)
+            .unwrap_or(self.global)
+    }
+
+    /// The version `version` names, per Confluent's lookup rules.
+    fn find_version(
+        &self,
+        subject: &str,
+        version: Version,
+        deleted: bool,
+    ) -> Result<(i32, VersionEntry), RegistryError> {
+        let s = self
+            .subjects
+            .get(subject)
+            .filter(|s| s.has_visible(deleted))
+            .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
+        let found = match version {
+            Version::Latest => s.visible(deleted).next_back(),
+            Version::Number(n) => s
+                .versions
+                .get(&n)
+                .filter(|v| deleted || !v.deleted)
+                .map(|v| (n, *v)),
+        };
+        found.ok_or_else(|| RegistryError::VersionNotFound {
+            subject: subject.to_owned(),
+            version: version.to_string(),
+        })
+    }
+
+    /// Resolves `refs` (transitively) into `out`, by reference name.
+    fn resolve_into(
+        &self,
+        refs: &[SchemaReference],
+        out: &mut References,
+        seen: &mut BTreeSet<(String, i32)>,
+        depth: usize,
+    ) -> Result<(), RegistryError> {
+        if depth > MAX_REFERENCE_DEPTH {
+            return Err(RegistryError::InvalidSchema(format!(
+                "references nest deeper than {MAX_REFERENCE_DEPTH} levels"
+            )));
+        }
+        for r in refs {
+            let version = if r.version == -1 {
+                Version::Latest
+            } else if r.version >= 1 {
+                Version::Number(r.version)
+            } else {
+                return Err(RegistryError::InvalidSchema(format!(
+                    "reference '{}' has invalid version {}",
+                    r.name, r.version
+                )));
+            };
+            let (n, entry) = self.find_version(&r.subject, version, true).map_err(|_| {
+                RegistryError::InvalidSchema(format!(
+                    "reference '{}' names subject '{}' version {} which does not exist",
+                    r.name, r.subject, r.version
+                ))
+            })?;
+            if !seen.insert((r.subject.clone(), n)) {
+                continue;
+            }
+            let schema = &self.schemas[&entry.id].schema;
+            out.insert(r.name.clone(), (**schema).clone());
+            self.resolve_into(&schema.references, out, seen, depth + 1)?;
+        }
+        Ok(())
+    }
+
+    fn resolve(&self, schema: &Schema) -> Result<References, RegistryError> {
+        let mut out = References::new();
+        self.resolve_into(&schema.references, &mut out, &mut BTreeSet::new(), 0)?;
+        Ok(out)
+    }
+
+    /// Checks `new` against `previous` ids (oldest first) under `level`.
+    fn check(
+        &self,
+        level: CompatibilityLevel,
+        new: &Schema,
+        previous: &[u32],
+    ) -> Result<Vec<String>, RegistryError> {
+        let new_refs = self.resolve(new)?;
+        let previous: Vec<(Arc<Schema>, References)> = if level == CompatibilityLevel::None {
+            Vec::new()
+        } else {
+            previous
+                .iter()
+                .map(|id| {
+                    let schema = self.schemas[id].schema.clone();
+                    let refs = self.resolve(&schema)?;
+                    Ok((schema, refs))
+                })
+                .collect::<Result<_, RegistryError>>()?
+        };
+        let resolved: Vec<Resolved<'_>> = previous
+            .iter()
+            .map(|(schema, references)| Resolved { schema, references })
+            .collect();
+        compat::check(
+            level,
+            Resolved {
+                schema: new,
+                references: &new_refs,
+            },
+            &resolved,
+        )
+    }
+
+    /// Whether any stored version (soft-deleted included) references `subject` `version`.
+    fn is_referenced(&self, subject: &str, version: i32) -> bool {
+        self.subjects.values().any(|s| {
+            s.versions.values().any(|v| {
+                self.schemas[&v.id]
+                    .schema
+                    .references
+                    .iter()
+                    .any(|r| r.subject == subject && r.version == version)
+            })
+        })
+    }
+
+    fn drop_use(&mut self, id: u32) {
+        if let Some(e) = self.schemas.get_mut(&id) {
+            e.uses = e.uses.saturating_sub(1);
+        }
+    }
+
+    /// Applies a change; `Err` names why it does not fit (only for replayed, foreign input).
+    fn apply(&mut self, change: Change) -> Result<(), String> {
+        match change {
+            Change::Register {
+                subject,
+                version,
+                id,
+                guid,
+                schema_type,
+                schema,
+                references,
+            } => {
+                if id == 0 || version < 1 {
+                    return Err(format!("invalid id {id} or version {version}"));
+                }
+                if self
+                    .subjects
+                    .get(&subject)
+                    .is_some_and(|s| s.versions.contains_key(&version))
+                {
+                    return Err(format!("version {version} of '{subject}' registered twice"));
+                }
+                let schema = Schema {
+                    schema_type,
+                    schema,
+                    references,
+                };
+                match self.schemas.get_mut(&id) {
+                    Some(e) => {
+                        if *e.schema != schema || e.guid != guid {
+                            return Err(format!("id {id} registered with another schema"));
+                        }
+                        e.uses += 1;
+                    }
+                    None => {
+                        if self.by_content.contains_key(&schema) || self.by_guid.contains_key(&guid)
+                        {
+                            return Err(format!("schema of id {id} already has another id"));
+                        }
+                        self.by_content.insert(schema.clone(), id);
+                        self.by_guid.insert(guid, id);
+                        self.schemas.insert(
+                            id,
+                            SchemaEntry {
+                                schema: Arc::new(schema),
+                                guid,
+                                uses: 1,
+                            },
+                        );
+                    }
+                }
+                self.max_id = self.max_id.max(id);
+                self.subjects
+                    .entry(subject)
+                    .or_default()
+                    .versions
+                    .insert(version, VersionEntry { id, deleted: false });
+                Ok(())
+            }
+            Change::DeleteVersion {
+                subject,
+                version,
+                permanent,
+            } => {
+                let s = self
+                    .subjects
+                    .get_mut(&subject)
+                    .ok_or_else(|| format!("unknown subject '{subject}'"))?;
+                if permanent {
+                    let v = s
+                        .versions
+                        .remove(&version)
+                        .ok_or_else(|| format!("unknown version {version} of '{subject}'"))?;
+                    if s.versions.is_empty() {
+                        self.subjects.remove(&subject);
+                    }
+                    self.drop_use(v.id);
+                } else {
+                    s.versions
+                        .get_mut(&version)
+                        .ok_or_else(|| format!("unknown version {version} of '{subject}'"))?
+                        .deleted = true;
+                }
+                Ok(())
+            }
+            Change::DeleteSubject { subject, permanent } => {
+                if permanent {
+                    let s = self
+                        .subjects
+                        .remove(&subject)
+                        .ok_or_else(|| format!("unknown subject '{subject}'"))?;
+                    for v in s.versions.values() {
+                        self.drop_use(v.id);
+                    }
+                } else {
+                    let s = self
+                        .subjects
+                        .get_mut(&subject)
+                        .ok_or_else(|| format!("unknown subject '{subject}'"))?;
+                    for v in s.versions.values_mut() {
+                        v.deleted = true;
+                    }
+                    s.compatibility = None;
+                }
+                Ok(())
+            }
+            Change::SetCompatibility { subject, level } => {
+                match subject {
+                    None => self.global = level,
+                    Some(subject) => {
+                        self.subjects.entry(subject).or_default().compatibility = Some(level)
+                    }
+                }
+                Ok(())
+            }
+            Change::DeleteCompatibility { subject } => {
+                if let Some(s) = self.subjects.get_mut(&subject) {
+                    s.compatibility = None;
+                    if s.versions.is_empty() {
+                        self.subjects.remove(&subject);
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl SchemaRegistry for InMemoryRegistry {
+    async fn register(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        normalize: bool,
+    ) -> Result<RegisteredSchema, RegistryError> {
+        let _ = normalize; // Avro/JSON texts are always stored minified; see the crate docs.
+        if subject.is_empty() {
+            return Err(RegistryError::InvalidSchema(
+                "empty subject name".to_owned(),
+            ));
+        }
+        let schema = canonical(schema)?;
+        let mut state = self.lock();
+        let known_id = state.by_content.get(&schema).copied();
+        let live: Vec<(i32, u32)> = state
+            .subjects
+            .get(subject)
+            .map(|s| s.visible(false).map(|(n, v)| (n, v.id)).collect())
+            .unwrap_or_default();
+        if let Some(id) = known_id
+            && let Some((n, _)) = live.iter().find(|(_, v)| *v == id)
+        {
+            return Ok(registered(subject, *n, id, &state.schemas[&id]));
+        }
+        let level = state.level_of(subject);
+        let previous: Vec<u32> = live.iter().map(|(_, id)| *id).collect();
+        let messages = state.check(level, &schema, &previous)?;
+        if !messages.is_empty() {
+            return Err(RegistryError::Incompatible {
+                subject: subject.to_owned(),
+                messages,
+            });
+        }
+        let (id, guid) = match known_id {
+            Some(id) => (id, state.schemas[&id].guid),
+            None => {
+                let id = state
+                    .max_id
+                    .checked_add(1)
+                    .filter(|id| *id <= i32::MAX as u32)
+                    .ok_or_else(|| RegistryError::Server {
+                        status: 500,
+                        error_code: 50001,
+                        message: "schema ids exhausted".to_owned(),
+                    })?;
+                let mut guid = Uuid::new_v4();
+                while state.by_guid.contains_key(&guid) {
+                    guid = Uuid::new_v4();
+                }
+                (id, guid)
+            }
+        };
+        let version = state
+            .subjects
+            .get(subject)
+            .and_then(|s| s.versions.keys().next_back().copied())
+            .unwrap_or(0)
+            .checked_add(1)
+            .ok_or_else(|| RegistryError::InvalidVersion("versions exhausted".to_owned()))?;
+        self.commit(
+            &mut state,
+            Change::Register {
+                subject: subject.to_owned(),
+                version,
+                id,
+                guid,
+                schema_type: schema.schema_type,
+                schema: schema.schema.clone(),
+                references: schema.references.clone(),
+            },
+        )?;
+        Ok(registered(subject, version, id, &state.schemas[&id]))
+    }
+
+    async fn lookup(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        normalize: bool,
+        deleted: bool,
+    ) -> Result<RegisteredSchema, RegistryError> {
+        let _ = normalize;
+        let schema = canonical(schema)?;
+        let state = self.lock();
+        let s = state
+            .subjects
+            .get(subject)
+            .filter(|s| s.has_visible(deleted))
+            .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
+        let not_found = || RegistryError::SchemaNotFound("Schema not found".to_owned());
+        let id = *state.by_content.get(&schema).ok_or_else(not_found)?;
+        let (n, _) = s
+            .visible(deleted)
+            .rev()
+            .find(|(_, v)| v.id == id)
+            .ok_or_else(not_found)?;
+        Ok(registered(subject, n, id, &state.schemas[&id]))
+    }
+
+    async fn schema_by_id(&self, id: u32) -> Result<Arc<Schema>, RegistryError> {
+        Ok(self.lock().live_schema(id)?.schema.clone())
+    }
+
+    async fn schema_by_guid(&self, guid: Uuid) -> Result<Arc<Schema>, RegistryError> {
+        let state = self.lock();
+        let id = *state
+            .by_guid
+            .get(&guid)
+            .ok_or_else(|| RegistryError::SchemaNotFound(format!("Schema {guid} not found")))?;
+        state
+            .live_schema(id)
+            .map(|e| e.schema.clone())
+            .map_err(|_| RegistryError::SchemaNotFound(format!("Schema {guid} not found")))
+    }
+
+    async fn subjects_for_id(&self, id: u32, deleted: bool) -> Result<Vec<String>, RegistryError> {
+        let mut subjects: Vec<String> = self
+            .versions_for_id(id, deleted)?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        subjects.dedup();
+        Ok(subjects)
+    }
+
+    async fn subjects(&self, deleted: bool) -> Result<Vec<String>, RegistryError> {
+        Ok(self
+            .lock()
+            .subjects
+            .iter()
+            .filter(|(_, s)| s.has_visible(deleted))
+            .map(|(name, _)| name.clone())
+            .collect())
+    }
+
+    async fn versions(&self, subject: &str, deleted: bool) -> Result<Vec<i32>, RegistryError> {
+        let state = self.lock();
+        let versions: Vec<i32> = state
+            .subjects
+            .get(subject)
+            .map(|s| s.visible(deleted).map(|(n, _)| n).collect())
+            .unwrap_or_default();
+        if versions.is_empty() {
+            return Err(RegistryError::SubjectNotFound(subject.to_owned()));
+        }
+        Ok(versions)
+    }
+
+    async fn version(
+        &self,
+        subject: &str,
+        version: Version,
+        deleted: bool,
+    ) -> Result<RegisteredSchema, RegistryError> {
+        let state = self.lock();
+        let (n, v) = state.find_version(subject, version, deleted)?;
+        Ok(registered(subject, n, v.id, &state.schemas[&v.id]))
+    }
+
+    async fn delete_subject(
+        &self,
+        subject: &str,
+        permanent: bool,
+    ) -> Result<Vec<i32>, RegistryError> {
+        let mut state = self.lock();
+        let s = state
+            .subjects
+            .get(subject)
+            .filter(|s| !s.versions.is_empty())
+            .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
+        let versions: Vec<i32> = if permanent {
+            if s.has_visible(false) {
+                return Err(RegistryError::SubjectNotSoftDeleted(subject.to_owned()));
+            }
+            s.versions.keys().copied().collect()
+        } else {
+            if !s.has_visible(false) {
+                return Err(RegistryError::SubjectSoftDeleted(subject.to_owned()));
+            }
+            s.visible(false).map(|(n, _)| n).collect()
+        };
+        if let Some(n) = versions.iter().find(|n| state.is_referenced(subject, **n)) {
+            return Err(RegistryError::ReferenceExists {
+                subject: subject.to_owned(),
+                version: *n,
+            });
+        }
+        self.commit(
+            &mut state,
+            Change::DeleteSubject {
+                subject: subject.to_owned(),
+                permanent,
+            },
+        )?;
+        Ok(versions)
+    }
+
+    async fn delete_version(
+        &self,
+        subject: &str,
+        version: Version,
+        permanent: bool,
+    ) -> Result<i32, RegistryError> {
+        let mut state = self.lock();
+        // A soft delete of `latest` names the latest live version; everything else may name a
+        // soft-deleted one, so that the right error can be given.
+        let lookup_deleted = permanent || matches!(version, Version::Number(_));
+        let (n, v) = state.find_version(subject, version, lookup_deleted)?;
+        match (permanent, v.deleted) {
+            (false, true) => {
+                return Err(RegistryError::VersionSoftDeleted {
+                    subject: subject.to_owned(),
+                    version: n,
+                });
+            }
+            (true, false) => {
+                return Err(RegistryError::VersionNotSoftDeleted {
+                    subject: subject.to_owned(),
+                    version: n,
+                });
+            }
+            _ => {}
+        }
+        if state.is_referenced(subject, n) {
+            return Err(RegistryError::ReferenceExists {
+                subject: subject.to_owned(),
+                version: n,
+            });
+        }
+        self.commit(
+            &mut state,
+            Change::DeleteVersion {
+                subject: subject.to_owned(),
+                version: n,
+                permanent,
+            },
+        )?;
+        Ok(n)
+    }
+
+    async fn test_compatibility(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        version: Option<Version>,
+    ) -> Result<CompatibilityReport, RegistryError> {
+        let schema = canonical(schema)?;
+        let state = self.lock();
+        let level = state.level_of(subject);
+        let previous: Vec<u32> = match version {
+            Some(version) => vec![state.find_version(subject, version, false)?.1.id],
+            None => state
+                .subjects
+                .get(subject)
+                .map(|s| s.visible(false).map(|(_, v)| v.id).collect())
+                .unwrap_or_default(),
+        };
+        // Against one named version, the level's direction applies to that version alone.
+        let level = match (version, level) {
+            (Some(_), CompatibilityLevel::BackwardTransitive) => CompatibilityLevel::Backward,
+            (Some(_), CompatibilityLevel::ForwardTransitive) => CompatibilityLevel::Forward,
+            (Some(_), CompatibilityLevel::FullTransitive) => CompatibilityLevel::Full,
+            (_, level) => level,
+        };
+        let messages = state.check(level, &schema, &previous)?;
+        Ok(CompatibilityReport {
+            is_compatible: messages.is_empty(),
+            messages,
+        })
+    }
+
+    async fn compatibility(
+        &self,
+        subject: Option<&str>,
+        default_to_global: bool,
+    ) -> Result<CompatibilityLevel, RegistryError> {
+        let state = self.lock();
+        match subject {
+            None => Ok(state.global),
+            Some(subject) => match state.subjects.get(subject).and_then(|s| s.compatibility) {
+                Some(level) => Ok(level),
+                None if default_to_global => Ok(state.global),
+                None => Err(RegistryError::SubjectCompatibilityNotConfigured(
+                    subject.to_owned(),
+                )),
+            },
+        }
+    }
+
+    async fn set_compatibility(
+        &self,
+        subject: Option<&str>,
+        level: CompatibilityLevel,
+    ) -> Result<CompatibilityLevel, RegistryError> {
+        let mut state = self.lock();
+        self.commit(
+            &mut state,
+            Change::SetCompatibility {
+                subject: subject.map(str::to_owned),
+                level,
+            },
+        )?;
+        Ok(level)
+    }
+
+    async fn delete_compatibility(
+        &self,
+        subject: &str,
+    ) -> Result<CompatibilityLevel, RegistryError> {
+        let mut state = self.lock();
+        let level = state
+            .subjects
+            .get(subject)
+            .and_then(|s| s.compatibility)
+            .ok_or_else(|| RegistryError::SubjectCompatibilityNotConfigured(subject.to_owned()))?;
+        self.commit(
+            &mut state,
+            Change::DeleteCompatibility {
+                subject: subject.to_owned(),
+            },
+        )?;
+        Ok(level)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::minify_json;
+
+    #[test]
+    fn minify_keeps_strings_and_order() {
+        assert_eq!(
+            minify_json("{ \"b\" : [1, 2],\n \"a\": \"x y \\\" z\" }"),
+            "{\"b\":[1,2],\"a\":\"x y \\\" z\"}"
+        );
+    }
+}
