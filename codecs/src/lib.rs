@@ -46,6 +46,8 @@ pub mod json_schema;
 #[cfg(feature = "protobuf")]
 pub mod protobuf;
 pub mod resolve;
+#[cfg(any(feature = "protobuf", feature = "json-schema"))]
+pub mod subject;
 pub mod testing;
 pub mod wire;
 

@@ -23,16 +23,15 @@ pub enum ProtobufError {
         /// The writer schema's file name.
         file: String,
     },
-    /// The frame's message indexes name another message than the one this deserializer reads.
-    #[error("the frame's message indexes {found:?} are not those of '{message}' ({expected:?})")]
-    WrongMessage {
-        /// The message this deserializer reads.
-        message: String,
-        /// Its indexes.
-        expected: Vec<i32>,
-        /// The frame's indexes.
-        found: Vec<i32>,
-    },
+    /// Serializer settings that exclude each other.
+    #[error("invalid protobuf serializer config: {0}")]
+    Config(&'static str),
+    /// Header mode needs the schema's GUID, and the registry answered none.
+    #[error("the registry gave no GUID for schema id {0}, which the schema-id header needs")]
+    NoGuid(u32),
+    /// A schema's references nest deeper than the limit, or loop.
+    #[error("protobuf schema references nest deeper than {0} levels (or form a cycle)")]
+    ReferenceDepth(usize),
     /// A `.proto` schema (or one it imports) does not parse or does not link.
     #[error("protobuf schema '{file}' does not compile")]
     Compile {

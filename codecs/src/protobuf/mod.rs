@@ -9,9 +9,17 @@
 //! - [`ProtobufSchema`] parses a registry schema (`.proto` text or base64 `FileDescriptorProto`)
 //!   with its references; [`file_to_proto_text`] prints a descriptor back as `.proto` text.
 
+mod de;
 mod error;
 mod printer;
 mod schema;
+mod ser;
+
+pub use crate::subject::{SchemaIdFormat, SubjectNameStrategy};
+pub use de::{
+    MAX_REFERENCE_DEPTH, ProtobufDeserializer, ProtobufDynamicDeserializer, fetch_references,
+};
+pub use ser::{ProtobufSerializer, ProtobufSerializerConfig, ReferenceSubjectNameStrategy};
 
 pub use error::ProtobufError;
 pub use printer::file_to_proto_text;
