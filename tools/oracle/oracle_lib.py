@@ -4,10 +4,8 @@ Everything here wraps Confluent's official client (PyPI ``confluent-kafka``); th
 serializers and deserializers themselves are always the library's own.
 """
 
-import base64
 import hashlib
 import importlib
-import io
 import json
 import os
 import sys
@@ -24,7 +22,6 @@ from confluent_kafka.schema_registry import (
     header_schema_id_serializer,
 )
 from confluent_kafka.schema_registry._sync import mock_schema_registry_client as _mock_mod
-from confluent_kafka.schema_registry.common.schema_registry_client import RegisteredSchema
 MockSchemaRegistryClient = _mock_mod.MockSchemaRegistryClient
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -355,10 +352,6 @@ def pb_message_class(proto_dir, message_full_name, files=None):
 # ---------------------------------------------------------------- misc
 
 
-def b64_to_hex(text):
-    return base64.standard_b64decode(text).hex()
-
-
 def headers_to_hex(headers):
     return {k: (v.hex() if isinstance(v, (bytes, bytearray)) else v) for k, v in (headers or {}).items()}
 
@@ -368,4 +361,3 @@ def headers_from_hex(headers):
 
 
 HEADER_SERIALIZER = header_schema_id_serializer
-__all__ = [n for n in dir() if not n.startswith("_")] + ["RegisteredSchema"]
