@@ -175,15 +175,22 @@ impl ProtobufDynamicDeserializer {
     }
 
     fn to_json(&self, message: &DynamicMessage) -> Result<serde_json::Value, Error> {
-        message
-            .serialize_with_options(serde_json::value::Serializer, &self.inner.json)
-            .map_err(|source| {
-                ProtobufError::Json {
-                    message: message.descriptor().full_name().to_owned(),
-                    source,
-                }
-                .into()
+        let err = |source| {
+            Error::from(ProtobufError::Json {
+                message: message.descriptor().full_name().to_owned(),
+                source,
             })
+        };
+        // Through text: `serde_json::Value` widens an f32 to f64 (`0.1f32` would read
+        // 0.10000000149011612); written as text it keeps its shortest form, as proto3 JSON wants.
+        let mut text = Vec::new();
+        message
+            .serialize_with_options(
+                &mut serde_json::Serializer::new(&mut text),
+                &self.inner.json,
+            )
+            .map_err(err)?;
+        serde_json::from_slice(&text).map_err(err)
     }
 
     async fn resolve(&self, need: &Unresolved) -> Result<(), Error> {
