@@ -119,6 +119,15 @@ pub enum RegistryError {
         #[source]
         source: std::io::Error,
     },
+    /// A record subject name strategy was asked for the subject of a schema that is not a named
+    /// record.
+    #[error(
+        "{strategy} needs a named record schema (an Avro record, a Protobuf message, a JSON Schema with a title)"
+    )]
+    NotARecord {
+        /// Confluent's name of the strategy.
+        strategy: &'static str,
+    },
     /// A client-side configuration problem (bad base URL, bad TLS certificate...).
     #[error("Invalid schema registry configuration: {0}")]
     Config(String),
@@ -147,7 +156,8 @@ impl RegistryError {
             RegistryError::Transport { .. }
             | RegistryError::InvalidResponse { .. }
             | RegistryError::Storage { .. }
-            | RegistryError::Config(_) => 50001,
+            | RegistryError::Config(_)
+            | RegistryError::NotARecord { .. } => 50001,
         }
     }
 
@@ -164,27 +174,50 @@ impl RegistryError {
         }
     }
 
-    /// Builds the typed error for a registry's `{"error_code", "message"}` answer. Known codes
-    /// become their variants (the message is kept where the variant has room for it, otherwise
-    /// the subject or id is taken from `context`); unknown codes become [`RegistryError::Server`].
-    pub fn from_response(status: u16, error_code: u32, message: String, context: &str) -> Self {
-        match error_code {
-            40401 => RegistryError::SubjectNotFound(context.to_owned()),
-            40402 => RegistryError::VersionNotFound {
-                subject: context.to_owned(),
-                version: message,
+    /// Builds the typed error for a registry's `{"error_code", "message"}` answer to a request
+    /// about `subject` (and `version`, where the request named one). Known codes become their
+    /// variants; unknown codes become [`RegistryError::Server`], keeping status, code and message.
+    pub fn from_response(
+        status: u16,
+        error_code: u32,
+        message: String,
+        subject: Option<&str>,
+        version: Option<i32>,
+    ) -> Self {
+        let subject_or_message = || {
+            subject
+                .map(str::to_owned)
+                .unwrap_or_else(|| message.clone())
+        };
+        match (error_code, subject, version) {
+            (40401, _, _) => RegistryError::SubjectNotFound(subject_or_message()),
+            (40402, Some(subject), _) => RegistryError::VersionNotFound {
+                subject: subject.to_owned(),
+                version: version.map_or_else(|| "latest".to_owned(), |v| v.to_string()),
             },
-            40403 => RegistryError::SchemaNotFound(message),
-            40404 => RegistryError::SubjectSoftDeleted(context.to_owned()),
-            40405 => RegistryError::SubjectNotSoftDeleted(context.to_owned()),
-            40408 => RegistryError::SubjectCompatibilityNotConfigured(context.to_owned()),
-            409 => RegistryError::Incompatible {
-                subject: context.to_owned(),
+            (40403, _, _) => RegistryError::SchemaNotFound(message),
+            (40404, _, _) => RegistryError::SubjectSoftDeleted(subject_or_message()),
+            (40405, _, _) => RegistryError::SubjectNotSoftDeleted(subject_or_message()),
+            (40406, Some(subject), Some(version)) => RegistryError::VersionSoftDeleted {
+                subject: subject.to_owned(),
+                version,
+            },
+            (40407, Some(subject), Some(version)) => RegistryError::VersionNotSoftDeleted {
+                subject: subject.to_owned(),
+                version,
+            },
+            (40408, _, _) => RegistryError::SubjectCompatibilityNotConfigured(subject_or_message()),
+            (409, _, _) => RegistryError::Incompatible {
+                subject: subject.unwrap_or_default().to_owned(),
                 messages: vec![message],
             },
-            42201 => RegistryError::InvalidSchema(message),
-            42202 => RegistryError::InvalidVersion(message),
-            42203 => RegistryError::InvalidCompatibilityLevel(message),
+            (42201, _, _) => RegistryError::InvalidSchema(message),
+            (42202, _, _) => RegistryError::InvalidVersion(message),
+            (42203, _, _) => RegistryError::InvalidCompatibilityLevel(message),
+            (42206, Some(subject), Some(version)) => RegistryError::ReferenceExists {
+                subject: subject.to_owned(),
+                version,
+            },
             _ => RegistryError::Server {
                 status,
                 error_code,

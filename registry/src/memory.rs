@@ -226,6 +226,38 @@ impl InMemoryRegistry {
             .collect())
     }
 
+    /// The ids of the schemas (any version, soft-deleted included) that reference `subject`
+    /// `version` (`GET /subjects/{subject}/versions/{version}/referencedby`).
+    pub fn referenced_by(
+        &self,
+        subject: &str,
+        version: Version,
+    ) -> Result<Vec<u32>, RegistryError> {
+        let state = self.lock();
+        let (n, _) = state.find_version(subject, version, true)?;
+        let mut ids: Vec<u32> = state
+            .subjects
+            .values()
+            .flat_map(|s| s.versions.values().map(|v| v.id))
+            .filter(|id| {
+                state.schemas[id]
+                    .schema
+                    .references
+                    .iter()
+                    .any(|r| r.subject == subject && r.version == n)
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// The schemas `schema` references, transitively, by reference name (what a Protobuf
+    /// compiler needs to resolve its imports).
+    pub fn resolve_references(&self, schema: &Schema) -> Result<References, RegistryError> {
+        self.lock().resolve(schema)
+    }
+
     /// The largest schema id assigned so far (0 when none).
     pub fn max_id(&self) -> u32 {
         self.lock().max_id

@@ -1,0 +1,168 @@
+//! The dev server (feature `server`): Confluent's REST API over an [`InMemoryRegistry`], so a
+//! developer can run a schema registry with no Java. The `kcodec registry serve` command runs it.
+//!
+//! See the crate documentation for the endpoints it serves and how it differs from Confluent.
+//!
+//! ```no_run
+//! use kcodec_registry::server::{DevServer, ServerOptions};
+//! use kcodec_registry::InMemoryRegistry;
+//! use std::sync::Arc;
+//! # async fn run() -> Result<(), kcodec_registry::RegistryError> {
+//! let server = DevServer::start(
+//!     "127.0.0.1:0".parse().unwrap(),
+//!     Arc::new(InMemoryRegistry::new()),
+//!     ServerOptions::default(),
+//! )
+//! .await?;
+//! println!("Schema registry listening on {}", server.url());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod journal;
+mod routes;
+
+use crate::compat::References;
+use crate::{InMemoryRegistry, RegistryError, Schema};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use journal::open_registry;
+pub use routes::router;
+
+/// The default limit on request bodies: 8 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Answers a Protobuf schema in another format, for `?format=...` (Confluent's clients ask for
+/// `format=serialized`: the base64 `FileDescriptorProto`). The Protobuf codec supplies the
+/// conversion; the default, [`StoredText`], answers the schema as it was registered.
+pub trait ProtobufFormat: Send + Sync {
+    /// `schema` in `format`; `references` holds the schemas it imports, transitively, by
+    /// import name.
+    fn format(
+        &self,
+        schema: &Schema,
+        references: &References,
+        format: &str,
+    ) -> Result<String, RegistryError>;
+}
+
+/// The default [`ProtobufFormat`]: every format is the stored text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoredText;
+
+impl ProtobufFormat for StoredText {
+    fn format(&self, schema: &Schema, _: &References, _: &str) -> Result<String, RegistryError> {
+        Ok(schema.schema.clone())
+    }
+}
+
+/// How the dev server behaves.
+#[derive(Clone)]
+pub struct ServerOptions {
+    /// The largest request body accepted (413 beyond it). Default [`DEFAULT_BODY_LIMIT`].
+    pub body_limit: usize,
+    /// When set, every request needs HTTP basic auth with this user and password (401 without).
+    pub basic_auth: Option<(String, String)>,
+    /// The `?format=` conversion for Protobuf schemas.
+    pub protobuf_format: Arc<dyn ProtobufFormat>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            body_limit: DEFAULT_BODY_LIMIT,
+            basic_auth: None,
+            protobuf_format: Arc::new(StoredText),
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerOptions")
+            .field("body_limit", &self.body_limit)
+            .field(
+                "basic_auth",
+                &self.basic_auth.as_ref().map(|(u, _)| (u, "***")),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// A running dev server. Dropping it leaves the server running until the runtime ends; call
+/// [`DevServer::shutdown`] to stop it.
+#[derive(Debug)]
+pub struct DevServer {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl DevServer {
+    /// Binds `listen` and serves `registry` on it in a background task.
+    pub async fn start(
+        listen: SocketAddr,
+        registry: Arc<InMemoryRegistry>,
+        options: ServerOptions,
+    ) -> Result<DevServer, RegistryError> {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|source| RegistryError::Storage {
+                context: format!("binding {listen}"),
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| RegistryError::Storage {
+                context: "reading the bound address".to_owned(),
+                source,
+            })?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = router(registry, options);
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(DevServer {
+            addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its base URL, such as `http://127.0.0.1:8081`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections, lets running requests finish, and waits for the server.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Waits until the server stops (it stops only on an I/O error or [`DevServer::shutdown`]).
+    pub async fn wait(mut self) -> Result<(), RegistryError> {
+        match (&mut self.task).await {
+            Ok(result) => result.map_err(|source| RegistryError::Storage {
+                context: "serving".to_owned(),
+                source,
+            }),
+            Err(e) => Err(RegistryError::Storage {
+                context: "server task".to_owned(),
+                source: std::io::Error::other(e),
+            }),
+        }
+    }
+}

@@ -1,0 +1,741 @@
+//! The REST routes: Confluent's API over an [`InMemoryRegistry`].
+
+use super::ServerOptions;
+use crate::api::SchemaRegistry;
+use crate::{
+    CompatibilityLevel, InMemoryRegistry, RegisteredSchema, RegistryError, Schema, SchemaReference,
+    SchemaType, Version,
+};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Confluent's content type for requests and responses.
+const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
+
+#[derive(Clone)]
+struct App {
+    registry: Arc<InMemoryRegistry>,
+    options: ServerOptions,
+}
+
+/// The dev server's routes over `registry`, ready for `axum::serve`.
+pub fn router(registry: Arc<InMemoryRegistry>, options: ServerOptions) -> Router {
+    let limit = options.body_limit;
+    let app = App { registry, options };
+    let routes = Router::new()
+        .route("/", get(root))
+        .route("/schemas/types", get(schema_types))
+        .route("/schemas/ids/{id}", get(schema_by_id))
+        .route("/schemas/ids/{id}/schema", get(raw_schema_by_id))
+        .route("/schemas/ids/{id}/subjects", get(subjects_for_id))
+        .route("/schemas/ids/{id}/versions", get(versions_for_id))
+        .route("/schemas/guids/{guid}", get(schema_by_guid))
+        .route("/subjects", get(subjects))
+        .route("/subjects/{subject}", post(lookup).delete(delete_subject))
+        .route("/subjects/{subject}/versions", get(versions).post(register))
+        .route(
+            "/subjects/{subject}/versions/{version}",
+            get(version).delete(delete_version),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}/schema",
+            get(raw_version),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}/referencedby",
+            get(referenced_by),
+        )
+        .route(
+            "/compatibility/subjects/{subject}/versions",
+            post(compatibility_all),
+        )
+        .route(
+            "/compatibility/subjects/{subject}/versions/{version}",
+            post(compatibility_one),
+        )
+        .route(
+            "/config",
+            get(global_config)
+                .put(set_global_config)
+                .delete(delete_global_config),
+        )
+        .route(
+            "/config/{subject}",
+            get(subject_config)
+                .put(set_subject_config)
+                .delete(delete_subject_config),
+        )
+        .route("/mode", get(mode))
+        .route("/mode/{subject}", get(mode))
+        .route("/contexts", get(contexts))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit));
+    let routes = if app.options.basic_auth.is_some() {
+        routes.layer(middleware::from_fn_with_state(app.clone(), basic_auth))
+    } else {
+        routes
+    };
+    routes.with_state(app)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies and errors
+
+fn reply<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => (
+            status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],
+            body,
+        )
+            .into_response(),
+        Err(e) => error_reply(500, 50001, &format!("encoding the response failed: {e}")),
+    }
+}
+
+fn ok<T: Serialize>(value: &T) -> Response {
+    reply(StatusCode::OK, value)
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error_code: u32,
+    message: &'a str,
+}
+
+fn error_reply(status: u16, error_code: u32, message: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    reply(
+        status,
+        &ErrorBody {
+            error_code,
+            message,
+        },
+    )
+}
+
+/// A registry error as Confluent's `{"error_code", "message"}` answer.
+struct ApiError(RegistryError);
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = match &self.0 {
+            RegistryError::Server { message, .. } => message.clone(),
+            other => {
+                // Keep the source chain in the message (storage errors name the I/O failure).
+                let mut text = other.to_string();
+                let mut source = std::error::Error::source(other);
+                while let Some(s) = source {
+                    text.push_str(": ");
+                    text.push_str(&s.to_string());
+                    source = s.source();
+                }
+                text
+            }
+        };
+        error_reply(self.0.http_status(), self.0.error_code(), &message)
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+fn plain_error(status: u16, message: impl Into<String>) -> ApiError {
+    ApiError(RegistryError::Server {
+        status,
+        error_code: status as u32,
+        message: message.into(),
+    })
+}
+
+async fn not_found() -> Response {
+    error_reply(404, 404, "HTTP 404 Not Found")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request pieces
+
+type Params = Query<HashMap<String, String>>;
+
+/// A boolean query parameter, as Confluent's Java, Go and Python clients spell it
+/// (`true`, `True`, `1`).
+fn flag(params: &HashMap<String, String>, name: &str) -> bool {
+    params
+        .get(name)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+fn parse_version(text: &str) -> Result<Version, ApiError> {
+    Ok(text.parse::<Version>()?)
+}
+
+fn parse_id(text: &str) -> Result<u32, ApiError> {
+    text.parse::<u32>()
+        .ok()
+        .filter(|id| *id <= i32::MAX as u32)
+        .ok_or_else(|| {
+            ApiError(RegistryError::SchemaNotFound(format!(
+                "Schema {text} not found"
+            )))
+        })
+}
+
+/// Applies Confluent's `offset` and `limit` parameters (a negative or absent limit = all).
+fn paginate<T>(items: Vec<T>, params: &HashMap<String, String>) -> Vec<T> {
+    let offset = params
+        .get("offset")
+        .and_then(|o| o.parse::<usize>().ok())
+        .unwrap_or(0);
+    let limit = params
+        .get("limit")
+        .and_then(|l| l.parse::<i64>().ok())
+        .filter(|l| *l >= 0)
+        .map(|l| l as usize)
+        .unwrap_or(usize::MAX);
+    items.into_iter().skip(offset).take(limit).collect()
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        let status = rejection.status().as_u16();
+        plain_error(status, rejection.body_text())
+    })
+}
+
+fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| plain_error(400, format!("Unrecognized request body: {e}")))
+}
+
+#[derive(Deserialize)]
+struct SchemaRequest {
+    schema: Option<String>,
+    #[serde(rename = "schemaType")]
+    schema_type: Option<String>,
+    references: Option<Vec<SchemaReference>>,
+}
+
+fn schema_from_body(body: Result<Bytes, BytesRejection>) -> Result<Schema, ApiError> {
+    let bytes = body_bytes(body)?;
+    let request: SchemaRequest = parse_json(&bytes)?;
+    let schema_type = match request.schema_type.as_deref() {
+        None | Some("") => SchemaType::Avro,
+        Some(t) => match t.to_ascii_uppercase().as_str() {
+            "AVRO" => SchemaType::Avro,
+            "PROTOBUF" => SchemaType::Protobuf,
+            "JSON" => SchemaType::Json,
+            _ => {
+                return Err(ApiError(RegistryError::InvalidSchema(format!(
+                    "Invalid schema type {t}"
+                ))));
+            }
+        },
+    };
+    let text = request
+        .schema
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError(RegistryError::InvalidSchema("Empty schema".to_owned())))?;
+    Ok(Schema::new(schema_type, text).with_references(request.references.unwrap_or_default()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema bodies
+
+#[derive(Serialize)]
+struct SchemaBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guid: Option<String>,
+    #[serde(rename = "schemaType", skip_serializing_if = "Option::is_none")]
+    schema_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    references: &'a [SchemaReference],
+    schema: String,
+    #[serde(rename = "maxId", skip_serializing_if = "Option::is_none")]
+    max_id: Option<u32>,
+}
+
+impl App {
+    /// The schema text to answer, in the `format` asked for (Protobuf only).
+    fn text(&self, schema: &Schema, params: &HashMap<String, String>) -> Result<String, ApiError> {
+        match (schema.schema_type, params.get("format")) {
+            (SchemaType::Protobuf, Some(format)) if !format.is_empty() => {
+                let references = self.registry.resolve_references(schema)?;
+                Ok(self
+                    .options
+                    .protobuf_format
+                    .format(schema, &references, format)?)
+            }
+            _ => Ok(schema.schema.clone()),
+        }
+    }
+
+    fn body<'a>(
+        &self,
+        schema: &'a Schema,
+        params: &HashMap<String, String>,
+    ) -> Result<SchemaBody<'a>, ApiError> {
+        Ok(SchemaBody {
+            subject: None,
+            version: None,
+            id: None,
+            guid: None,
+            schema_type: (schema.schema_type != SchemaType::Avro)
+                .then(|| schema.schema_type.as_str()),
+            references: &schema.references,
+            schema: self.text(schema, params)?,
+            max_id: None,
+        })
+    }
+
+    fn registered_body<'a>(
+        &self,
+        r: &'a RegisteredSchema,
+        params: &HashMap<String, String>,
+    ) -> Result<SchemaBody<'a>, ApiError> {
+        Ok(SchemaBody {
+            subject: Some(&r.subject),
+            version: Some(r.version),
+            id: Some(r.id),
+            guid: r.guid.map(|g| g.to_string()),
+            ..self.body(&r.schema, params)?
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+async fn root() -> Response {
+    ok(&serde_json::json!({}))
+}
+
+async fn schema_types() -> Response {
+    ok(&["JSON", "PROTOBUF", "AVRO"])
+}
+
+async fn contexts() -> Response {
+    ok(&["."])
+}
+
+async fn mode() -> Response {
+    ok(&serde_json::json!({ "mode": "READWRITE" }))
+}
+
+async fn schema_by_id(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let id = parse_id(&id)?;
+    let schema = app.registry.schema_by_id(id).await?;
+    let mut body = app.body(&schema, &q)?;
+    body.guid = app.registry.guid_of(id).map(|g| g.to_string());
+    if flag(&q, "fetchMaxId") {
+        body.max_id = Some(app.registry.max_id());
+    }
+    Ok(ok(&body))
+}
+
+async fn raw_schema_by_id(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let schema = app.registry.schema_by_id(parse_id(&id)?).await?;
+    let text = app.text(&schema, &q)?;
+    Ok(raw(text))
+}
+
+/// A schema text as the body: Confluent answers `.../schema` with the text itself.
+fn raw(text: String) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],
+        text,
+    )
+        .into_response()
+}
+
+async fn subjects_for_id(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let mut subjects = app
+        .registry
+        .subjects_for_id(parse_id(&id)?, flag(&q, "deleted"))
+        .await?;
+    if let Some(only) = q.get("subject").filter(|s| !s.is_empty()) {
+        subjects.retain(|s| s == only);
+    }
+    Ok(ok(&paginate(subjects, &q)))
+}
+
+#[derive(Serialize)]
+struct SubjectVersion {
+    subject: String,
+    version: i32,
+}
+
+async fn versions_for_id(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let mut pairs = app
+        .registry
+        .versions_for_id(parse_id(&id)?, flag(&q, "deleted"))?;
+    if let Some(only) = q.get("subject").filter(|s| !s.is_empty()) {
+        pairs.retain(|(s, _)| s == only);
+    }
+    let pairs: Vec<SubjectVersion> = pairs
+        .into_iter()
+        .map(|(subject, version)| SubjectVersion { subject, version })
+        .collect();
+    Ok(ok(&paginate(pairs, &q)))
+}
+
+async fn schema_by_guid(
+    State(app): State<App>,
+    Path(guid): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let guid = uuid::Uuid::parse_str(&guid).map_err(|_| {
+        ApiError(RegistryError::SchemaNotFound(format!(
+            "Schema {guid} not found"
+        )))
+    })?;
+    let schema = app.registry.schema_by_guid(guid).await?;
+    let mut body = app.body(&schema, &q)?;
+    body.guid = Some(guid.to_string());
+    Ok(ok(&body))
+}
+
+async fn subjects(State(app): State<App>, Query(q): Params) -> ApiResult {
+    let deleted_only = flag(&q, "deleted_only") || flag(&q, "deletedOnly");
+    let mut subjects = app
+        .registry
+        .subjects(deleted_only || flag(&q, "deleted"))
+        .await?;
+    if deleted_only {
+        let live = app.registry.subjects(false).await?;
+        subjects.retain(|s| !live.contains(s));
+    }
+    if let Some(prefix) = q.get("subjectPrefix").filter(|p| *p != ":*:") {
+        subjects.retain(|s| s.starts_with(prefix.as_str()));
+    }
+    Ok(ok(&paginate(subjects, &q)))
+}
+
+async fn versions(
+    State(app): State<App>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let deleted_only = flag(&q, "deleted_only") || flag(&q, "deletedOnly");
+    let mut versions = app
+        .registry
+        .versions(&subject, deleted_only || flag(&q, "deleted"))
+        .await?;
+    if deleted_only {
+        let live = app
+            .registry
+            .versions(&subject, false)
+            .await
+            .unwrap_or_default();
+        versions.retain(|v| !live.contains(v));
+    }
+    Ok(ok(&paginate(versions, &q)))
+}
+
+async fn version(
+    State(app): State<App>,
+    Path((subject, version)): Path<(String, String)>,
+    Query(q): Params,
+) -> ApiResult {
+    let r = app
+        .registry
+        .version(&subject, parse_version(&version)?, flag(&q, "deleted"))
+        .await?;
+    Ok(ok(&app.registered_body(&r, &q)?))
+}
+
+async fn raw_version(
+    State(app): State<App>,
+    Path((subject, version)): Path<(String, String)>,
+    Query(q): Params,
+) -> ApiResult {
+    let r = app
+        .registry
+        .version(&subject, parse_version(&version)?, flag(&q, "deleted"))
+        .await?;
+    Ok(raw(app.text(&r.schema, &q)?))
+}
+
+async fn referenced_by(
+    State(app): State<App>,
+    Path((subject, version)): Path<(String, String)>,
+    Query(q): Params,
+) -> ApiResult {
+    let ids = app
+        .registry
+        .referenced_by(&subject, parse_version(&version)?)?;
+    Ok(ok(&paginate(ids, &q)))
+}
+
+async fn register(
+    State(app): State<App>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let schema = schema_from_body(body)?;
+    let r = app
+        .registry
+        .register(&subject, &schema, flag(&q, "normalize"))
+        .await?;
+    Ok(ok(&app.registered_body(&r, &q)?))
+}
+
+async fn lookup(
+    State(app): State<App>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let schema = schema_from_body(body)?;
+    let r = app
+        .registry
+        .lookup(
+            &subject,
+            &schema,
+            flag(&q, "normalize"),
+            flag(&q, "deleted"),
+        )
+        .await?;
+    Ok(ok(&app.registered_body(&r, &q)?))
+}
+
+async fn delete_subject(
+    State(app): State<App>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let versions = app
+        .registry
+        .delete_subject(&subject, flag(&q, "permanent"))
+        .await?;
+    Ok(ok(&versions))
+}
+
+async fn delete_version(
+    State(app): State<App>,
+    Path((subject, version)): Path<(String, String)>,
+    Query(q): Params,
+) -> ApiResult {
+    let n = app
+        .registry
+        .delete_version(&subject, parse_version(&version)?, flag(&q, "permanent"))
+        .await?;
+    Ok(ok(&n))
+}
+
+#[derive(Serialize)]
+struct CompatibilityBody {
+    is_compatible: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    messages: Option<Vec<String>>,
+}
+
+async fn compatibility(
+    app: App,
+    subject: String,
+    version: Option<Version>,
+    q: HashMap<String, String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let schema = schema_from_body(body)?;
+    let report = app
+        .registry
+        .test_compatibility(&subject, &schema, version)
+        .await?;
+    Ok(ok(&CompatibilityBody {
+        is_compatible: report.is_compatible,
+        messages: flag(&q, "verbose").then_some(report.messages),
+    }))
+}
+
+async fn compatibility_all(
+    State(app): State<App>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    compatibility(app, subject, None, q, body).await
+}
+
+async fn compatibility_one(
+    State(app): State<App>,
+    Path((subject, version)): Path<(String, String)>,
+    Query(q): Params,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let version = parse_version(&version)?;
+    compatibility(app, subject, Some(version), q, body).await
+}
+
+#[derive(Serialize)]
+struct ConfigBody {
+    #[serde(rename = "compatibilityLevel")]
+    compatibility_level: &'static str,
+}
+
+#[derive(Deserialize)]
+struct ConfigRequest {
+    compatibility: Option<String>,
+    #[serde(rename = "compatibilityLevel")]
+    compatibility_level: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ConfigUpdateBody {
+    compatibility: &'static str,
+}
+
+fn level_from_body(body: Result<Bytes, BytesRejection>) -> Result<CompatibilityLevel, ApiError> {
+    let bytes = body_bytes(body)?;
+    let request: ConfigRequest = parse_json(&bytes)?;
+    let text = request
+        .compatibility
+        .or(request.compatibility_level)
+        .unwrap_or_default();
+    Ok(text.parse::<CompatibilityLevel>()?)
+}
+
+async fn global_config(State(app): State<App>) -> ApiResult {
+    let level = app.registry.compatibility(None, true).await?;
+    Ok(ok(&ConfigBody {
+        compatibility_level: level.as_str(),
+    }))
+}
+
+async fn set_global_config(
+    State(app): State<App>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let level = app
+        .registry
+        .set_compatibility(None, level_from_body(body)?)
+        .await?;
+    Ok(ok(&ConfigUpdateBody {
+        compatibility: level.as_str(),
+    }))
+}
+
+async fn delete_global_config(State(app): State<App>) -> ApiResult {
+    let old = app.registry.compatibility(None, true).await?;
+    app.registry
+        .set_compatibility(None, CompatibilityLevel::default())
+        .await?;
+    Ok(ok(&ConfigBody {
+        compatibility_level: old.as_str(),
+    }))
+}
+
+async fn subject_config(
+    State(app): State<App>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let level = app
+        .registry
+        .compatibility(Some(&subject), flag(&q, "defaultToGlobal"))
+        .await?;
+    Ok(ok(&ConfigBody {
+        compatibility_level: level.as_str(),
+    }))
+}
+
+async fn set_subject_config(
+    State(app): State<App>,
+    Path(subject): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let level = app
+        .registry
+        .set_compatibility(Some(&subject), level_from_body(body)?)
+        .await?;
+    Ok(ok(&ConfigUpdateBody {
+        compatibility: level.as_str(),
+    }))
+}
+
+async fn delete_subject_config(State(app): State<App>, Path(subject): Path<String>) -> ApiResult {
+    let old = app.registry.delete_compatibility(&subject).await?;
+    Ok(ok(&ConfigBody {
+        compatibility_level: old.as_str(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Basic auth
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn authorized(app: &App, request: &Request) -> bool {
+    use base64::Engine as _;
+    let Some((user, password)) = &app.options.basic_auth else {
+        return true;
+    };
+    let Some(value) = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let Some((scheme, encoded)) = value.trim().split_once(' ') else {
+        return false;
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return false;
+    }
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
+        return false;
+    };
+    let expected = format!("{user}:{password}");
+    constant_time_eq(&decoded, expected.as_bytes())
+}
+
+async fn basic_auth(State(app): State<App>, request: Request, next: Next) -> Response {
+    if authorized(&app, &request) {
+        return next.run(request).await;
+    }
+    let mut response = error_reply(401, 401, "Unauthorized");
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"kcodec schema registry\""),
+    );
+    response
+}
