@@ -1,35 +1,13 @@
 //! Subject naming and schema-id placement shared by the schema codecs (Protobuf, JSON Schema).
 
-/// How the subject a schema is registered under is named (Confluent's `subject.name.strategy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum SubjectNameStrategy {
-    /// `<topic>-key` or `<topic>-value` (the default).
-    #[default]
-    Topic,
-    /// The record's full name: `package.Message` for Protobuf, the schema's `title` for JSON
-    /// Schema.
-    Record,
-    /// `<topic>-<record name>`.
-    TopicRecord,
-}
+pub use kcodec_registry::strategy::{SubjectKind, SubjectNameStrategy};
 
-impl SubjectNameStrategy {
-    /// The subject for `topic`'s key or value whose record name is `record_name`.
-    ///
-    /// ```
-    /// use kcodec_codecs::subject::SubjectNameStrategy;
-    /// assert_eq!(SubjectNameStrategy::Topic.subject("orders", false, "shop.Order"), "orders-value");
-    /// assert_eq!(SubjectNameStrategy::Record.subject("orders", true, "shop.Order"), "shop.Order");
-    /// assert_eq!(SubjectNameStrategy::TopicRecord.subject("orders", false, "shop.Order"), "orders-shop.Order");
-    /// ```
-    pub fn subject(self, topic: &str, is_key: bool, record_name: &str) -> String {
-        match self {
-            SubjectNameStrategy::Topic => {
-                format!("{topic}-{}", if is_key { "key" } else { "value" })
-            }
-            SubjectNameStrategy::Record => record_name.to_owned(),
-            SubjectNameStrategy::TopicRecord => format!("{topic}-{record_name}"),
-        }
+/// The registry's [`SubjectKind`] for a key or a value.
+pub fn kind(target: crate::Target) -> SubjectKind {
+    if target.is_key() {
+        SubjectKind::Key
+    } else {
+        SubjectKind::Value
     }
 }
 

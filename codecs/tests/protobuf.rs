@@ -207,3 +207,302 @@ fn printer_output_reads_like_the_source() {
         );
     }
 }
+
+mod codec {
+    use bytes::BytesMut;
+    use kcodec_codecs::protobuf::{
+        ProtobufDeserializer, ProtobufDynamicDeserializer, ProtobufError, ProtobufSchema,
+        ProtobufSerializer, ProtobufSerializerConfig, SchemaIdFormat, SubjectNameStrategy,
+    };
+    use kcodec_codecs::wire::SchemaId;
+    use kcodec_codecs::{
+        DeserializeContext, Deserializer, Error, Headers, SerializeContext, Serialized, Serializer,
+        Target, Unresolved, resolve, testing,
+    };
+    use kcodec_registry::{InMemoryRegistry, SchemaRegistry};
+    use kcodec_test_proto::oracle::{Order, Scalars, Second, order, scalars, second};
+    use proptest::prelude::*;
+    use prost::Message;
+    use prost_reflect::{DynamicMessage, ReflectMessage};
+    use std::sync::Arc;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    }
+
+    fn dynamic_with(schema_file: &str, id: u32) -> ProtobufDynamicDeserializer {
+        let d = ProtobufDynamicDeserializer::new(Arc::new(InMemoryRegistry::new()));
+        let file = super::pool().get_file_by_name(schema_file).unwrap();
+        d.insert_schema(SchemaId::Id(id), ProtobufSchema::from_file(file));
+        d
+    }
+
+    #[test]
+    fn encode_is_prefix_indexes_then_prost_bytes_and_null_is_a_tombstone() {
+        let registry = Arc::new(InMemoryRegistry::new());
+        let ser = ProtobufSerializer::<second::mid::Deep>::new(registry.clone());
+        assert_eq!(ser.message_indexes(), &[1, 0, 0]);
+        let value = second::mid::Deep { note: "n".into() };
+        // Not resolved yet: the sync call names the subject.
+        let err = testing::encode(&ser, &value).unwrap_err();
+        assert!(
+            matches!(&err, Error::Unresolved(Unresolved::WriterSchema { subject: Some(s), .. }) if s == "test-value"),
+            "{err:?}"
+        );
+        rt().block_on(async {
+            let mut headers = Headers::new();
+            let mut out = BytesMut::from(&b"keep"[..]);
+            let mut ctx = SerializeContext::new("test", Target::Value, &mut headers);
+            let w = resolve::serialize(&ser, &value, &mut ctx, &mut out)
+                .await
+                .unwrap();
+            assert_eq!(w, Serialized::Data);
+            let mut want = b"keep\x00\x00\x00\x00\x01\x06\x02\x00\x00".to_vec();
+            want.extend(value.encode_to_vec());
+            assert_eq!(&out[..], &want[..]);
+            let none: Option<second::mid::Deep> = None;
+            assert_eq!(
+                ser.serialize(&none, &mut ctx, &mut out).unwrap(),
+                Serialized::Null
+            );
+            assert_eq!(&out[..], &want[..], "null appends nothing");
+        });
+        let back: Option<second::mid::Deep> =
+            testing::decode(&ProtobufDeserializer::new(), None).unwrap();
+        assert_eq!(back, None);
+        let err = testing::decode::<second::mid::Deep, _>(&ProtobufDeserializer::new(), None)
+            .unwrap_err();
+        assert!(matches!(err, Error::UnexpectedNull { .. }));
+    }
+
+    #[test]
+    fn record_strategy_uses_the_message_full_name_and_header_mode_puts_guid_and_indexes() {
+        let registry = Arc::new(InMemoryRegistry::new());
+        let ser = ProtobufSerializer::<scalars::Inner>::with_config(
+            registry.clone(),
+            ProtobufSerializerConfig::new()
+                .subject_name_strategy(SubjectNameStrategy::Record)
+                .schema_id_format(SchemaIdFormat::Header),
+        )
+        .unwrap();
+        rt().block_on(async {
+            let mut headers = Headers::new();
+            let mut out = BytesMut::new();
+            let mut ctx = SerializeContext::new("t", Target::Key, &mut headers);
+            let value = scalars::Inner {
+                label: "l".into(),
+                delta: -1,
+            };
+            let _ = resolve::serialize(&ser, &value, &mut ctx, &mut out)
+                .await
+                .unwrap();
+            assert_eq!(
+                &out[..],
+                &value.encode_to_vec()[..],
+                "no prefix in header mode"
+            );
+            let registered = registry
+                .latest("kcodec.oracle.Scalars.Inner")
+                .await
+                .unwrap();
+            let header = headers.last("__key_schema_id").unwrap();
+            let mut want = vec![1];
+            want.extend(registered.guid.unwrap().as_bytes());
+            want.extend([4, 0, 0]);
+            assert_eq!(&header[..], &want[..]);
+            // Both deserializers read the header form.
+            let ctx = DeserializeContext::new("t", Target::Key, &headers);
+            let typed: scalars::Inner = ProtobufDeserializer::new()
+                .deserialize(Some(&out), &ctx)
+                .unwrap();
+            assert_eq!(typed, value);
+            let dynamic = ProtobufDynamicDeserializer::new(registry.clone());
+            let bytes = bytes::Bytes::from(out.to_vec());
+            let d: DynamicMessage = resolve::deserialize(&dynamic, Some(&bytes), &ctx)
+                .await
+                .unwrap();
+            assert_eq!(d.transcode_to::<scalars::Inner>().unwrap(), value);
+        });
+        assert!(
+            ProtobufSerializerConfig::new()
+                .use_latest_version(true)
+                .validate()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn bad_frames_and_payloads_are_typed_errors() {
+        let typed = ProtobufDeserializer::<Order>::new();
+        let dynamic = dynamic_with("kcodec/oracle/order.proto", 1);
+        let cases: Vec<(&[u8], &str)> = vec![
+            (b"", "empty data"),
+            (b"\x07\x00\x00\x00\x01\x00", "bad magic"),
+            (b"\x00\x00\x00", "truncated schema id"),
+            (b"\x00\x00\x00\x00\x01", "truncated varint"),
+            (b"\x00\x00\x00\x00\x01\x7f", "message index count"),
+            (b"\x00\x00\x00\x00\x01\x00\x0a\x05ab", "does not decode"),
+            (
+                b"\x00\x00\x00\x00\x01\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",
+                "does not decode",
+            ),
+        ];
+        let headers = Headers::new();
+        let ctx = DeserializeContext::new("t", Target::Value, &headers);
+        for (data, want) in cases {
+            let err = Deserializer::<Order>::deserialize(&typed, Some(data), &ctx).unwrap_err();
+            assert!(err.to_string().contains(want), "{data:?}: {err}");
+            let err = Deserializer::<DynamicMessage>::deserialize(&dynamic, Some(data), &ctx)
+                .unwrap_err();
+            assert!(err.to_string().contains(want), "{data:?}: {err}");
+        }
+        // Indexes that point at no message.
+        for indexes in [&b"\x02\x02"[..], b"\x04\x00\x06", b"\x06\x00\x00\x00"] {
+            let mut data = b"\x00\x00\x00\x00\x01".to_vec();
+            data.extend_from_slice(indexes);
+            let err = Deserializer::<DynamicMessage>::deserialize(&dynamic, Some(&data), &ctx)
+                .unwrap_err();
+            let Error::Protobuf(inner) = &err else {
+                panic!("{err:?}")
+            };
+            assert!(
+                matches!(**inner, ProtobufError::NoMessageAtIndexes { .. }),
+                "{err}"
+            );
+        }
+        // An unknown id asks to be resolved; an id the registry lacks fails resolving, typed.
+        let err = Deserializer::<DynamicMessage>::deserialize(
+            &dynamic,
+            Some(b"\x00\x00\x00\x00\x09\x00"),
+            &ctx,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Unresolved(Unresolved::Schema(SchemaId::Id(9)))
+        ));
+        let err = rt()
+            .block_on(Deserializer::<DynamicMessage>::resolve(
+                &dynamic,
+                &Unresolved::Schema(SchemaId::Id(9)),
+            ))
+            .unwrap_err();
+        assert!(matches!(err, Error::Registry(_)), "{err:?}");
+    }
+
+    #[test]
+    fn a_writer_schema_of_another_type_is_refused() {
+        let registry = Arc::new(InMemoryRegistry::new());
+        rt().block_on(async {
+            let r = registry
+                .register(
+                    "x-value",
+                    &kcodec_registry::Schema::json(r#"{"type":"string"}"#),
+                    false,
+                )
+                .await
+                .unwrap();
+            let dynamic = ProtobufDynamicDeserializer::new(registry.clone());
+            let mut data = vec![0];
+            data.extend(r.id.to_be_bytes());
+            data.push(0);
+            let headers = Headers::new();
+            let ctx = DeserializeContext::new("x", Target::Value, &headers);
+            let err = resolve::deserialize::<DynamicMessage, _>(&dynamic, Some(&data.into()), &ctx)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "schema id 1 is a JSON schema, not PROTOBUF"
+            );
+        });
+    }
+
+    prop_compose! {
+        fn arb_second()(name in ".{0,16}", numbers in proptest::collection::vec(any::<i32>(), 0..8)) -> Second {
+            Second { name, numbers }
+        }
+    }
+
+    prop_compose! {
+        fn arb_order()(
+            id in ".{0,12}",
+            secs in -62_135_596_800i64..253_402_300_799,
+            nanos in 0..1_000_000_000i32,
+            city in proptest::option::of(".{0,8}"),
+            status in 0..3i32,
+            lines in proptest::collection::vec((".{0,4}", any::<u32>(), any::<i64>()), 0..4),
+            attributes in proptest::collection::hash_map(".{0,4}", ".{0,4}", 0..4),
+            tags in proptest::collection::vec(".{0,4}", 0..3),
+            voucher in proptest::option::of(any::<i64>()),
+        ) -> Order {
+            Order {
+                id,
+                created_at: Some(prost_types::Timestamp { seconds: secs, nanos }),
+                ship_to: city.map(|city| kcodec_test_proto::oracle::common::Address { city, ..Default::default() }),
+                priority: 0,
+                status,
+                lines: lines.into_iter().map(|(sku, quantity, price_cents)| order::Line { sku, quantity, price_cents }).collect(),
+                attributes,
+                tags,
+                payment: voucher.map(order::Payment::VoucherId),
+            }
+        }
+    }
+
+    fn round_trip<T>(value: &T) -> Result<(), TestCaseError>
+    where
+        T: prost::Message + ReflectMessage + Default + PartialEq + Clone + std::fmt::Debug,
+    {
+        let registry = Arc::new(InMemoryRegistry::new());
+        let ser = ProtobufSerializer::<T>::new(registry.clone());
+        let dynamic = ProtobufDynamicDeserializer::new(registry);
+        rt().block_on(async {
+            let mut headers = Headers::new();
+            let mut out = BytesMut::new();
+            let mut ctx = SerializeContext::new("p", Target::Value, &mut headers);
+            let _ = resolve::serialize(&ser, value, &mut ctx, &mut out)
+                .await
+                .unwrap();
+            let bytes = out.freeze();
+            let ctx = DeserializeContext::new("p", Target::Value, &headers);
+            let typed: T = ProtobufDeserializer::<T>::new()
+                .deserialize(Some(&bytes), &ctx)
+                .unwrap();
+            prop_assert_eq!(&typed, value);
+            let d: DynamicMessage = resolve::deserialize(&dynamic, Some(&bytes), &ctx)
+                .await
+                .unwrap();
+            prop_assert_eq!(&d.transcode_to::<T>().unwrap(), value);
+            // Canonical JSON parses back to the same message.
+            let json: serde_json::Value = resolve::deserialize(&dynamic, Some(&bytes), &ctx)
+                .await
+                .unwrap();
+            let again = DynamicMessage::deserialize(T::default().descriptor(), json).unwrap();
+            prop_assert_eq!(&again.transcode_to::<T>().unwrap(), value);
+            Ok(())
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn generated_orders_round_trip(order in arb_order()) {
+            round_trip(&order)?;
+        }
+        #[test]
+        fn generated_seconds_round_trip(second in arb_second()) {
+            round_trip(&second)?;
+        }
+        #[test]
+        fn generated_scalars_round_trip(
+            f in any::<f64>().prop_filter("NaN != NaN", |f| !f.is_nan()),
+            i in any::<i64>(), u in any::<u64>(), s in ".{0,8}", b in proptest::collection::vec(any::<u8>(), 0..8),
+            o in proptest::option::of(any::<i32>()),
+        ) {
+            round_trip(&Scalars { f_double: f, f_int64: i, f_sint64: i, f_uint64: u, f_fixed64: u, f_string: s, f_bytes: b, f_optional: o, ..Default::default() })?;
+        }
+    }
+}

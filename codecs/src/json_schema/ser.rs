@@ -196,12 +196,12 @@ impl<T: ?Sized> JsonSchemaSerializer<T> {
 }
 
 impl Core {
-    fn subject(&self, topic: &str, target: Target) -> String {
-        self.config.subject_name_strategy.subject(
+    fn subject(&self, topic: &str, target: Target) -> Result<String, Error> {
+        Ok(self.config.subject_name_strategy.subject(
             topic,
-            target.is_key(),
-            self.schema.title().unwrap_or_default(),
-        )
+            crate::subject::kind(target),
+            self.schema.title(),
+        )?)
     }
 
     fn entry(&self, ctx: &SerializeContext<'_>) -> Result<Arc<WriterEntry>, Error> {
@@ -213,7 +213,7 @@ impl Core {
             None => Err(Error::Unresolved(Unresolved::WriterSchema {
                 topic: ctx.topic().to_owned(),
                 target: ctx.target(),
-                subject: Some(self.subject(ctx.topic(), ctx.target())),
+                subject: Some(self.subject(ctx.topic(), ctx.target())?),
             })),
         }
     }
@@ -222,7 +222,7 @@ impl Core {
         let Unresolved::WriterSchema { topic, target, .. } = need else {
             return Err(Error::CannotResolve(need.clone()));
         };
-        let subject = self.subject(topic, *target);
+        let subject = self.subject(topic, *target)?;
         let registry = &*self.registry;
         let normalize = self.config.normalize_schemas;
         let (registered, schema): (RegisteredSchema, Arc<JsonSchema>) = if let Some(id) =

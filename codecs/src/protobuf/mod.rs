@@ -14,12 +14,16 @@ mod error;
 mod printer;
 mod schema;
 mod ser;
+#[cfg(feature = "protobuf-server")]
+mod server;
 
 pub use crate::subject::{SchemaIdFormat, SubjectNameStrategy};
 pub use de::{
     MAX_REFERENCE_DEPTH, ProtobufDeserializer, ProtobufDynamicDeserializer, fetch_references,
 };
 pub use ser::{ProtobufSerializer, ProtobufSerializerConfig, ReferenceSubjectNameStrategy};
+#[cfg(feature = "protobuf-server")]
+pub use server::ProtobufServerFormat;
 
 pub use error::ProtobufError;
 pub use printer::file_to_proto_text;

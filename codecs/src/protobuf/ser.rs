@@ -229,10 +229,12 @@ impl<T> ProtobufSerializer<T> {
 }
 
 impl Core {
-    fn subject(&self, topic: &str, target: Target) -> String {
-        self.config
-            .subject_name_strategy
-            .subject(topic, target.is_key(), self.message.full_name())
+    fn subject(&self, topic: &str, target: Target) -> Result<String, Error> {
+        Ok(self.config.subject_name_strategy.subject(
+            topic,
+            crate::subject::kind(target),
+            Some(self.message.full_name()),
+        )?)
     }
 
     fn entry(&self, ctx: &SerializeContext<'_>) -> Result<Arc<WriterEntry>, Error> {
@@ -244,7 +246,7 @@ impl Core {
             None => Err(Error::Unresolved(Unresolved::WriterSchema {
                 topic: ctx.topic().to_owned(),
                 target: ctx.target(),
-                subject: Some(self.subject(ctx.topic(), ctx.target())),
+                subject: Some(self.subject(ctx.topic(), ctx.target())?),
             })),
         }
     }
@@ -325,7 +327,7 @@ impl Core {
         let Unresolved::WriterSchema { topic, target, .. } = need else {
             return Err(Error::CannotResolve(need.clone()));
         };
-        let subject = self.subject(topic, *target);
+        let subject = self.subject(topic, *target)?;
         let registry = &*self.registry;
         let normalize = self.config.normalize_schemas;
         let registered: RegisteredSchema = if let Some(id) = self.config.use_schema_id {
