@@ -8,6 +8,8 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `json` (default) | [`json::JsonSerde`]: any serde type as compact JSON |
+//! | `protobuf` | `protobuf`: prost messages with the Confluent wire format (message indexes, references) |
+//! | `json-schema` | `json_schema`: serde types as JSON Schema-validated JSON with the Confluent wire format |
 //!
 //! Always present: the codec traits ([`Serializer`], [`Deserializer`]), the Java-identical
 //! built-in serdes ([`builtin`]) and the Confluent wire format ([`wire`]).
@@ -31,6 +33,10 @@ pub use kcodec_codecs::{
 
 #[cfg(feature = "json")]
 pub use kcodec_codecs::json;
+#[cfg(feature = "json-schema")]
+pub use kcodec_codecs::json_schema;
+#[cfg(feature = "protobuf")]
+pub use kcodec_codecs::protobuf;
 
 /// The names most programs need: `use kcodec::prelude::*;`.
 pub mod prelude {
