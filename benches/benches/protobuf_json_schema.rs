@@ -37,7 +37,10 @@ fn scalars() -> Scalars {
         f_bool: true,
         f_string: "a medium-sized string value".into(),
         f_bytes: vec![1, 2, 3, 4, 5, 6, 7, 8],
-        inner: Some(scalars::Inner { label: "inner".into(), delta: -3 }),
+        inner: Some(scalars::Inner {
+            label: "inner".into(),
+            delta: -3,
+        }),
         f_optional: Some(5),
     }
 }
@@ -45,12 +48,23 @@ fn scalars() -> Scalars {
 fn order() -> Order {
     Order {
         id: "order-000123".into(),
-        created_at: Some(prost_types::Timestamp { seconds: 1_700_000_000, nanos: 123_000_000 }),
-        ship_to: Some(Address { street: "1 Main St".into(), city: "Springfield".into(), zip: 12345 }),
+        created_at: Some(prost_types::Timestamp {
+            seconds: 1_700_000_000,
+            nanos: 123_000_000,
+        }),
+        ship_to: Some(Address {
+            street: "1 Main St".into(),
+            city: "Springfield".into(),
+            zip: 12345,
+        }),
         priority: 2,
         status: 1,
         lines: (0..3)
-            .map(|i| order::Line { sku: format!("SKU-{i}"), quantity: i + 1, price_cents: 1999 })
+            .map(|i| order::Line {
+                sku: format!("SKU-{i}"),
+                quantity: i + 1,
+                price_cents: 1999,
+            })
             .collect(),
         attributes: [("gift".to_owned(), "yes".to_owned())].into(),
         tags: vec!["a".into(), "b".into()],
@@ -59,14 +73,23 @@ fn order() -> Order {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
-fn warm<T: prost::Message + ReflectMessage + Default>(ser: &ProtobufSerializer<T>, value: &T) -> Vec<u8> {
+fn warm<T: prost::Message + ReflectMessage + Default>(
+    ser: &ProtobufSerializer<T>,
+    value: &T,
+) -> Vec<u8> {
     let mut headers = Headers::new();
     let mut out = BytesMut::new();
     let mut ctx = SerializeContext::new("bench", Target::Value, &mut headers);
-    let _ = rt().block_on(resolve::serialize(ser, value, &mut ctx, &mut out)).unwrap();
+    let _ = rt()
+        .block_on(resolve::serialize(ser, value, &mut ctx, &mut out))
+        .unwrap();
     out.to_vec()
 }
 
@@ -91,7 +114,9 @@ where
         b.iter(|| {
             buf.clear();
             let mut ctx = SerializeContext::new("bench", Target::Value, &mut headers);
-            let _ = ser.serialize(black_box(&value), &mut ctx, &mut buf).unwrap();
+            let _ = ser
+                .serialize(black_box(&value), &mut ctx, &mut buf)
+                .unwrap();
             black_box(&buf);
         })
     });
@@ -132,19 +157,20 @@ fn converter(c: &mut Criterion) {
     let strategy = SubjectNameStrategy::TopicNameStrategyWithSchema(
         "bench".into(),
         false,
-        SuppliedSchema {
-            subject: None,
-            schema_type: SchemaType::Protobuf,
-            schema: text,
-            references: vec![],
-        },
+        SuppliedSchema::new(
+            Some("kcodec.oracle.Scalars".into()),
+            SchemaType::Protobuf,
+            text,
+        ),
     );
     let payload = value.encode_to_vec();
     rt.block_on(encoder.encode(&payload, "kcodec.oracle.Scalars", strategy.clone()))
         .unwrap();
     let ser = ProtobufSerializer::<Scalars>::new(Arc::new(InMemoryRegistry::new()));
     warm(&ser, &value);
-    let local = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let local = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let mut group = c.benchmark_group("protobuf/vs_converter");
     group.bench_function("schema_registry_converter", |b| {
         b.iter(|| {
@@ -161,7 +187,9 @@ fn converter(c: &mut Criterion) {
         b.iter(|| {
             let mut buf = BytesMut::new();
             let mut ctx = SerializeContext::new("bench", Target::Value, &mut headers);
-            let _ = ser.serialize(black_box(&value), &mut ctx, &mut buf).unwrap();
+            let _ = ser
+                .serialize(black_box(&value), &mut ctx, &mut buf)
+                .unwrap();
             black_box(buf)
         })
     });
@@ -193,7 +221,11 @@ fn json(c: &mut Criterion) {
         age: 42,
         email: Some("ann@example.com".into()),
         tags: vec!["a".into(), "bb".into(), "ccc".into()],
-        address: Address2 { street: "1 Main St".into(), city: "Springfield".into(), zip: "12345".into() },
+        address: Address2 {
+            street: "1 Main St".into(),
+            city: "Springfield".into(),
+            zip: "12345".into(),
+        },
     };
     let registry = Arc::new(InMemoryRegistry::new());
     let schema = JsonSchema::parse(PERSON_SCHEMA).unwrap();
@@ -207,7 +239,9 @@ fn json(c: &mut Criterion) {
         let mut headers = Headers::new();
         let mut out = BytesMut::new();
         let mut ctx = SerializeContext::new("bench", Target::Value, &mut headers);
-        let _ = rt().block_on(resolve::serialize(&ser, &person, &mut ctx, &mut out)).unwrap();
+        let _ = rt()
+            .block_on(resolve::serialize(&ser, &person, &mut ctx, &mut out))
+            .unwrap();
         (ser, out.to_vec())
     };
     let (lax, frame) = make(false);
@@ -223,12 +257,17 @@ fn json(c: &mut Criterion) {
         })
     });
     let mut headers = Headers::new();
-    for (name, ser) in [("encode/kcodec", &lax), ("encode/kcodec_validating", &strict)] {
+    for (name, ser) in [
+        ("encode/kcodec", &lax),
+        ("encode/kcodec_validating", &strict),
+    ] {
         group.bench_function(name, |b| {
             b.iter(|| {
                 buf.clear();
                 let mut ctx = SerializeContext::new("bench", Target::Value, &mut headers);
-                let _ = ser.serialize(black_box(&person), &mut ctx, &mut buf).unwrap();
+                let _ = ser
+                    .serialize(black_box(&person), &mut ctx, &mut buf)
+                    .unwrap();
                 black_box(&buf);
             })
         });
@@ -240,7 +279,10 @@ fn json(c: &mut Criterion) {
     let ctx = DeserializeContext::new("bench", Target::Value, &headers);
     let plain = JsonSchemaDeserializer::<Person>::without_validation();
     let validating = JsonSchemaDeserializer::<Person>::with_schema(schema.clone());
-    for (name, de) in [("decode/kcodec", &plain), ("decode/kcodec_validating", &validating)] {
+    for (name, de) in [
+        ("decode/kcodec", &plain),
+        ("decode/kcodec_validating", &validating),
+    ] {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let p: Person = de.deserialize(Some(black_box(&frame[..])), &ctx).unwrap();

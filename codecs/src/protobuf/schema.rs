@@ -165,8 +165,10 @@ fn to_file(name: Option<&str>, schema: &str) -> Result<File, ProtobufError> {
             .open_file(schema)
             .map_err(|e| compile_error(schema, e));
     }
-    if looks_like_base64(schema) {
-        if let Ok(bytes) = BASE64.decode(schema) {
+    if looks_like_base64(schema)
+        && let Ok(bytes) = BASE64.decode(schema)
+    {
+        {
             let mut proto =
                 prost_types::FileDescriptorProto::decode(bytes.as_slice()).map_err(|source| {
                     ProtobufError::BadDescriptor {

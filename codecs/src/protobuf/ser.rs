@@ -257,12 +257,26 @@ impl Core {
         ctx: &mut SerializeContext<'_>,
         out: &mut BytesMut,
     ) -> Result<Serialized, Error> {
-        let entry = self.entry(ctx)?;
+        // The hot path: one uncontended read lock and a map lookup, no allocation, no refcount.
+        let cache = self.cache[slot(ctx.target())]
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        let Some(entry) = cache.get(ctx.topic()) else {
+            drop(cache);
+            return Err(self.entry(ctx).err().unwrap_or_else(|| {
+                Error::Unresolved(Unresolved::WriterSchema {
+                    topic: ctx.topic().to_owned(),
+                    target: ctx.target(),
+                    subject: None,
+                })
+            }));
+        };
         match &entry.header {
             None => out.put_slice(&entry.head),
             Some(header) => {
+                let header = header.clone();
                 let name = wire::schema_id_header(ctx.target());
-                ctx.headers_mut().set(name, header.clone());
+                ctx.headers_mut().set(name, header);
             }
         }
         value.encode_into(out);
