@@ -12,6 +12,8 @@
 //! | `derive` (default) | `#[derive(Record)]` and the [`record`] traits: a type's Avro schema, name, key and topic |
 //! | `clients` (default) | [`clients`]: typed producers and consumers; the in-memory [`broker`] |
 //! | `rdkafka` | the clients' rdkafka transport (`clients::kafka`; builds librdkafka) |
+//! | `protobuf` | `protobuf`: prost messages with the Confluent wire format (message indexes, references) |
+//! | `json-schema` | `json_schema`: serde types as JSON Schema-validated JSON with the Confluent wire format |
 //!
 //! Always present: the codec traits ([`Serializer`], [`Deserializer`]), the Java-identical
 //! built-in serdes ([`builtin`]) and the Confluent wire format ([`wire`]).
@@ -35,6 +37,10 @@ pub use kcodec_codecs::{
 
 #[cfg(feature = "json")]
 pub use kcodec_codecs::json;
+#[cfg(feature = "json-schema")]
+pub use kcodec_codecs::json_schema;
+#[cfg(feature = "protobuf")]
+pub use kcodec_codecs::protobuf;
 
 /// Avro with the Confluent wire format (see [`kcodec_codecs::avro`], which also re-exports
 /// `apache_avro` and its generic `Value`).

@@ -59,9 +59,19 @@ pub enum Error {
     #[cfg(feature = "avro")]
     #[error(transparent)]
     Avro(#[from] crate::avro::AvroError),
-    /// The schema registry failed.
-    #[cfg(feature = "avro")]
+    /// Protobuf: a payload, frame or schema that does not fit (see
+    /// [`crate::protobuf::ProtobufError`]).
+    #[cfg(feature = "protobuf")]
     #[error(transparent)]
+    Protobuf(Box<crate::protobuf::ProtobufError>),
+    /// JSON Schema: a value that does not validate, or a schema that does not compile (see
+    /// [`crate::json_schema::JsonSchemaError`]).
+    #[cfg(feature = "json-schema")]
+    #[error(transparent)]
+    JsonSchema(Box<crate::json_schema::JsonSchemaError>),
+    /// The schema registry failed (or refused) while resolving a schema.
+    #[cfg(any(feature = "avro", feature = "protobuf", feature = "json-schema"))]
+    #[error("schema registry: {0}")]
     Registry(#[from] kcodec_registry::RegistryError),
     /// A schema codec needs registry I/O first: await the codec's `resolve` for this and call it
     /// again (the async clients do; see [`crate::resolve`]).

@@ -45,7 +45,13 @@ mod error;
 pub mod json;
 #[cfg(feature = "avro")]
 pub mod record;
+#[cfg(feature = "json-schema")]
+pub mod json_schema;
+#[cfg(feature = "protobuf")]
+pub mod protobuf;
 pub mod resolve;
+#[cfg(any(feature = "protobuf", feature = "json-schema"))]
+pub mod subject;
 pub mod testing;
 pub mod wire;
 

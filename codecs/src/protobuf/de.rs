@@ -1,0 +1,311 @@
+//! Protobuf deserializers: typed (a generated message, no registry needed) and dynamic (any
+//! message, from the writer schema alone).
+
+use super::ProtobufError;
+use super::schema::ProtobufSchema;
+use crate::resolve::ResolveFuture;
+use crate::wire::{self, SchemaId};
+use crate::{DeserializeContext, Deserializer, Error, Unresolved};
+use bytes::Bytes;
+use kcodec_registry::{Schema, SchemaRegistry, SchemaType, Version};
+use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage, SerializeOptions};
+use std::collections::{BTreeMap, HashMap};
+use std::marker::PhantomData;
+use std::sync::{Arc, RwLock};
+
+/// How deep schema references may nest before the registry's answers are refused.
+pub const MAX_REFERENCE_DEPTH: usize = 64;
+
+/// Deserializes a generated prost message from a Confluent frame (prefix or schema-id header,
+/// then message indexes). It needs no registry: as Confluent's clients do for a specific type, it
+/// skips the framing and decodes the payload as `T`. `Option<T>` accepts null records.
+pub struct ProtobufDeserializer<T> {
+    name: &'static str,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for ProtobufDeserializer<T> {
+    fn clone(&self) -> Self {
+        ProtobufDeserializer {
+            name: self.name,
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for ProtobufDeserializer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProtobufDeserializer")
+            .field("type", &self.name)
+            .finish()
+    }
+}
+
+impl<T> Default for ProtobufDeserializer<T> {
+    fn default() -> Self {
+        ProtobufDeserializer {
+            name: std::any::type_name::<T>(),
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T: prost::Message + Default> ProtobufDeserializer<T> {
+    /// A deserializer of `T`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn decode(&self, data: &[u8], ctx: &DeserializeContext<'_>) -> Result<T, Error> {
+        let framed = wire::read(data, ctx.headers(), ctx.target(), true)?;
+        T::decode(framed.payload).map_err(|source| {
+            ProtobufError::Decode {
+                message: self.name.to_owned(),
+                source,
+            }
+            .into()
+        })
+    }
+}
+
+impl<T: prost::Message + Default> Deserializer<T> for ProtobufDeserializer<T> {
+    fn deserialize(&self, data: Option<&[u8]>, ctx: &DeserializeContext<'_>) -> Result<T, Error> {
+        match data {
+            Some(data) => self.decode(data, ctx),
+            None => Err(Error::UnexpectedNull {
+                deserializer: "Protobuf",
+                target: ctx.target(),
+            }),
+        }
+    }
+}
+
+impl<T: prost::Message + Default> Deserializer<Option<T>> for ProtobufDeserializer<T> {
+    fn deserialize(
+        &self,
+        data: Option<&[u8]>,
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<Option<T>, Error> {
+        data.map(|data| self.decode(data, ctx)).transpose()
+    }
+}
+
+/// Decodes any Protobuf frame to a [`DynamicMessage`] (or to canonical proto3 JSON, as a
+/// [`serde_json::Value`]) from the writer schema alone: the schema named by the frame is fetched
+/// from the registry once (with its references), parsed once, and cached by id; the message is
+/// the one the frame's indexes name. For generic consumers and the CLI.
+#[derive(Clone)]
+pub struct ProtobufDynamicDeserializer {
+    inner: Arc<DynamicInner>,
+}
+
+struct DynamicInner {
+    registry: Arc<dyn SchemaRegistry>,
+    schemas: RwLock<HashMap<SchemaId, Arc<ProtobufSchema>>>,
+    json: SerializeOptions,
+}
+
+impl std::fmt::Debug for ProtobufDynamicDeserializer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cached = self.inner.schemas.read().map_or(0, |s| s.len());
+        f.debug_struct("ProtobufDynamicDeserializer")
+            .field("cached_schemas", &cached)
+            .finish()
+    }
+}
+
+impl ProtobufDynamicDeserializer {
+    /// A deserializer that fetches writer schemas from `registry`. JSON output is canonical
+    /// proto3 JSON (camelCase names, 64-bit integers as strings, default values left out).
+    pub fn new(registry: Arc<dyn SchemaRegistry>) -> Self {
+        Self::with_json_options(registry, SerializeOptions::new())
+    }
+
+    /// Like [`new`](Self::new), with other options for the JSON output.
+    pub fn with_json_options(registry: Arc<dyn SchemaRegistry>, json: SerializeOptions) -> Self {
+        ProtobufDynamicDeserializer {
+            inner: Arc::new(DynamicInner {
+                registry,
+                schemas: RwLock::new(HashMap::new()),
+                json,
+            }),
+        }
+    }
+
+    /// Adds a writer schema to the cache, as if fetched for `id` (for tests and offline tools).
+    pub fn insert_schema(&self, id: SchemaId, schema: ProtobufSchema) {
+        self.inner
+            .schemas
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, Arc::new(schema));
+    }
+
+    /// The message a frame names, and its payload; or what must be fetched first.
+    fn locate<'a>(
+        &self,
+        data: &'a [u8],
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<(MessageDescriptor, &'a [u8]), Error> {
+        let framed = wire::read(data, ctx.headers(), ctx.target(), true)?;
+        let schema = self
+            .inner
+            .schemas
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&framed.schema_id)
+            .cloned();
+        let Some(schema) = schema else {
+            return Err(Error::Unresolved(Unresolved::Schema(framed.schema_id)));
+        };
+        let indexes = framed.message_indexes.as_deref().unwrap_or(&[0]);
+        Ok((schema.message_at(indexes)?, framed.payload))
+    }
+
+    fn decode(&self, data: &[u8], ctx: &DeserializeContext<'_>) -> Result<DynamicMessage, Error> {
+        let (message, payload) = self.locate(data, ctx)?;
+        let name = message.full_name().to_owned();
+        DynamicMessage::decode(message, payload).map_err(|source| {
+            ProtobufError::Decode {
+                message: name,
+                source,
+            }
+            .into()
+        })
+    }
+
+    fn to_json(&self, message: &DynamicMessage) -> Result<serde_json::Value, Error> {
+        let err = |source| {
+            Error::from(ProtobufError::Json {
+                message: message.descriptor().full_name().to_owned(),
+                source,
+            })
+        };
+        // Through text: `serde_json::Value` widens an f32 to f64 (`0.1f32` would read
+        // 0.10000000149011612); written as text it keeps its shortest form, as proto3 JSON wants.
+        let mut text = Vec::new();
+        message
+            .serialize_with_options(
+                &mut serde_json::Serializer::new(&mut text),
+                &self.inner.json,
+            )
+            .map_err(err)?;
+        serde_json::from_slice(&text).map_err(err)
+    }
+
+    async fn resolve(&self, need: &Unresolved) -> Result<(), Error> {
+        let Unresolved::Schema(id) = need else {
+            return Err(Error::CannotResolve(need.clone()));
+        };
+        let registry = &*self.inner.registry;
+        let schema = match id {
+            SchemaId::Id(n) => registry.schema_by_id(*n).await?,
+            SchemaId::Guid(guid) => registry.schema_by_guid(*guid).await?,
+        };
+        if schema.schema_type != SchemaType::Protobuf {
+            return Err(ProtobufError::NotProtobuf {
+                id: *id,
+                schema_type: schema.schema_type,
+            }
+            .into());
+        }
+        let references = fetch_references(registry, &schema).await?;
+        let parsed = ProtobufSchema::parse(&schema.schema, &references)?;
+        self.insert_schema(*id, parsed);
+        Ok(())
+    }
+}
+
+/// Fetches `schema`'s references, transitively, keyed by reference name (import path).
+pub async fn fetch_references(
+    registry: &dyn SchemaRegistry,
+    schema: &Schema,
+) -> Result<BTreeMap<String, Schema>, Error> {
+    let mut found: BTreeMap<String, Schema> = BTreeMap::new();
+    let mut pending: Vec<(kcodec_registry::SchemaReference, usize)> =
+        schema.references.iter().map(|r| (r.clone(), 1)).collect();
+    while let Some((reference, depth)) = pending.pop() {
+        if found.contains_key(&reference.name) {
+            continue;
+        }
+        if depth > MAX_REFERENCE_DEPTH {
+            return Err(ProtobufError::ReferenceDepth(MAX_REFERENCE_DEPTH).into());
+        }
+        let registered = registry
+            .version(
+                &reference.subject,
+                Version::Number(reference.version),
+                false,
+            )
+            .await?;
+        pending.extend(
+            registered
+                .schema
+                .references
+                .iter()
+                .map(|r| (r.clone(), depth + 1)),
+        );
+        found.insert(reference.name, registered.schema);
+    }
+    Ok(found)
+}
+
+impl Deserializer<DynamicMessage> for ProtobufDynamicDeserializer {
+    fn deserialize(
+        &self,
+        data: Option<&[u8]>,
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<DynamicMessage, Error> {
+        match data {
+            Some(data) => self.decode(data, ctx),
+            None => Err(Error::UnexpectedNull {
+                deserializer: "Protobuf",
+                target: ctx.target(),
+            }),
+        }
+    }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        Box::pin(ProtobufDynamicDeserializer::resolve(self, need))
+    }
+}
+
+impl Deserializer<Option<DynamicMessage>> for ProtobufDynamicDeserializer {
+    fn deserialize(
+        &self,
+        data: Option<&[u8]>,
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<Option<DynamicMessage>, Error> {
+        data.map(|data| self.decode(data, ctx)).transpose()
+    }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        Box::pin(ProtobufDynamicDeserializer::resolve(self, need))
+    }
+}
+
+/// Canonical proto3 JSON; a null record is JSON `null`.
+impl Deserializer<serde_json::Value> for ProtobufDynamicDeserializer {
+    fn deserialize(
+        &self,
+        data: Option<&[u8]>,
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<serde_json::Value, Error> {
+        match data {
+            Some(data) => self.to_json(&self.decode(data, ctx)?),
+            None => Ok(serde_json::Value::Null),
+        }
+    }
+
+    fn deserialize_bytes(
+        &self,
+        data: Option<&Bytes>,
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<serde_json::Value, Error> {
+        Deserializer::<serde_json::Value>::deserialize(self, data.map(|b| &b[..]), ctx)
+    }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        Box::pin(ProtobufDynamicDeserializer::resolve(self, need))
+    }
+}

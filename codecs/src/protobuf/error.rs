@@ -1,0 +1,79 @@
+//! The Protobuf codec's errors.
+
+/// Why a Protobuf value, frame or schema could not be handled.
+///
+/// Wrapped errors keep their source ([`std::error::Error::source`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtobufError {
+    /// The payload after the prefix and message indexes is not a valid encoding of the message.
+    #[error("protobuf payload does not decode as message '{message}'")]
+    Decode {
+        /// The message's full name.
+        message: String,
+        /// What prost reported.
+        #[source]
+        source: prost::DecodeError,
+    },
+    /// The frame's message indexes name no message of the writer schema.
+    #[error("message indexes {indexes:?} point at no message in schema file '{file}'")]
+    NoMessageAtIndexes {
+        /// The indexes read from the frame.
+        indexes: Vec<i32>,
+        /// The writer schema's file name.
+        file: String,
+    },
+    /// Serializer settings that exclude each other.
+    #[error("invalid protobuf serializer config: {0}")]
+    Config(&'static str),
+    /// Header mode needs the schema's GUID, and the registry answered none.
+    #[error("the registry gave no GUID for schema id {0}, which the schema-id header needs")]
+    NoGuid(u32),
+    /// A schema's references nest deeper than the limit, or loop.
+    #[error("protobuf schema references nest deeper than {0} levels (or form a cycle)")]
+    ReferenceDepth(usize),
+    /// A `.proto` schema (or one it imports) does not parse or does not link.
+    #[error("protobuf schema '{file}' does not compile")]
+    Compile {
+        /// The file being compiled.
+        file: String,
+        /// What protox reported.
+        #[source]
+        source: Box<protox::Error>,
+    },
+    /// A schema string looked like a base64 `FileDescriptorProto` but does not decode as one.
+    #[error("protobuf schema '{file}' is not a valid serialized FileDescriptorProto")]
+    BadDescriptor {
+        /// The reference name or file, as far as known.
+        file: String,
+        /// What prost reported.
+        #[source]
+        source: prost::DecodeError,
+    },
+    /// Descriptors that do not form a valid pool.
+    #[error("protobuf descriptors are invalid")]
+    Descriptor(#[source] Box<prost_reflect::DescriptorError>),
+    /// The writer schema named by a frame is not a Protobuf schema.
+    #[error("{id} is a {schema_type} schema, not PROTOBUF")]
+    NotProtobuf {
+        /// The frame's schema id.
+        id: crate::wire::SchemaId,
+        /// Its type.
+        schema_type: kcodec_registry::SchemaType,
+    },
+    /// A decoded message could not be written as proto3 JSON.
+    #[error("protobuf message '{message}' could not be written as JSON")]
+    Json {
+        /// The message's full name.
+        message: String,
+        /// What serde_json reported.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl From<ProtobufError> for crate::Error {
+    fn from(e: ProtobufError) -> Self {
+        crate::Error::Protobuf(Box::new(e))
+    }
+}
