@@ -13,7 +13,7 @@
 //! id it has not fetched, returns [`Error::Unresolved`](crate::Error::Unresolved) naming what it
 //! lacks. The async layer (the typed producer and consumer, or [`crate::resolve::serialize`] /
 //! [`crate::resolve::deserialize`]) awaits the codec's `resolve` for it — which talks to the
-//! [`SchemaRegistry`] once, parses the schema once, and caches it — and calls the codec again.
+//! [`SchemaRegistry`](kcodec_registry::SchemaRegistry) once, parses the schema once, and caches it — and calls the codec again.
 //! Every later record with that schema takes the synchronous path. Nothing ever blocks a
 //! runtime thread: caches are behind `std` locks held only for a map lookup or insert, never
 //! across an `.await`. Two tasks meeting the same unseen id at once may both fetch it; the
