@@ -120,6 +120,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let options = ServerOptions {
         body_limit: args.body_limit,
         basic_auth,
+        protobuf_format: Arc::new(kcodec_codecs::protobuf::ProtobufServerFormat),
         ..ServerOptions::default()
     };
     let server = DevServer::start(args.listen, Arc::new(registry), options)

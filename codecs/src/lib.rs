@@ -43,12 +43,12 @@ mod context;
 mod error;
 #[cfg(feature = "json")]
 pub mod json;
-#[cfg(feature = "avro")]
-pub mod record;
 #[cfg(feature = "json-schema")]
 pub mod json_schema;
 #[cfg(feature = "protobuf")]
 pub mod protobuf;
+#[cfg(feature = "avro")]
+pub mod record;
 pub mod resolve;
 #[cfg(any(feature = "protobuf", feature = "json-schema"))]
 pub mod subject;
