@@ -121,7 +121,6 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         body_limit: args.body_limit,
         basic_auth,
         protobuf_format: Arc::new(kcodec_codecs::protobuf::ProtobufServerFormat),
-        ..ServerOptions::default()
     };
     let server = DevServer::start(args.listen, Arc::new(registry), options)
         .await

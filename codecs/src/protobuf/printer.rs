@@ -31,7 +31,6 @@ const MAX_FIELD_END: i32 = 536_870_912;
 /// assert!(text.contains("map<string, int64> totals = 2;"));
 /// let again = ProtobufSchema::parse_text("a.proto", &text).unwrap();
 /// assert_eq!(again.to_base64(), schema.to_base64()); // the same descriptor
-
 /// ```
 pub fn file_to_proto_text(file: &FileDescriptorProto) -> String {
     let mut p = Printer {
