@@ -32,7 +32,7 @@
 
 pub use kcodec_codecs::{
     Bytes, BytesMut, DeserializeContext, Deserializer, Error, Header, Headers, SerializeContext,
-    Serialized, Serializer, Target, builtin, testing, wire,
+    Serialized, Serializer, Target, Unresolved, builtin, resolve, testing, wire,
 };
 
 #[cfg(feature = "json")]
