@@ -1,19 +1,29 @@
-//! `kcodec`: the kcodec command line.
+//! `kcodec`: Kafka's console tools with codecs.
 //!
-//! `kcodec registry serve` runs a Confluent-compatible schema registry (the kcodec dev server) so
-//! a developer can work with schemas and Confluent's serializers without Java.
+//! * `kcodec dev`: librdkafka's mock cluster and the dev schema registry in one process.
+//! * `kcodec topics|produce|consume|groups`: kafka-topics, kafka-console-producer,
+//!   kafka-console-consumer and kafka-consumer-groups, with key/value formats (string, JSON,
+//!   Avro, Protobuf, JSON Schema, Java's numbers, bytes) against any Kafka.
+//! * `kcodec encode|decode`: the codecs offline, for scripts and debugging.
+//! * `kcodec registry serve`: a Confluent-compatible schema registry.
 
-use clap::{Args, Parser, Subcommand};
-use kcodec_registry::InMemoryRegistry;
-use kcodec_registry::server::{DEFAULT_BODY_LIMIT, DevServer, ServerOptions, open_registry};
-use std::io::Write;
-use std::net::SocketAddr;
-use std::path::PathBuf;
+mod codec_cmd;
+mod consume;
+mod dev;
+mod error;
+mod format;
+mod groups;
+mod produce;
+mod registry_cmd;
+mod topics;
+
+use clap::{Parser, Subcommand};
+use error::{CliError, describe};
 use std::process::ExitCode;
-use std::sync::Arc;
 
-/// Typed Kafka keys and values: Java-identical serdes, JSON, Avro and Protobuf with Confluent's
-/// wire format.
+/// Typed Kafka keys and values: Kafka's console tools with codecs (Java-identical serdes, JSON,
+/// Avro, Protobuf and JSON Schema with Confluent's wire format), a dev environment and a schema
+/// registry.
 #[derive(Debug, Parser)]
 #[command(name = "kcodec", version, about, long_about = None)]
 struct Cli {
@@ -23,6 +33,22 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a development environment: librdkafka's mock Kafka cluster and the schema registry.
+    Dev(dev::DevArgs),
+    /// Create, list and describe topics (kafka-topics).
+    #[command(subcommand)]
+    Topics(topics::TopicsCommand),
+    /// Produce records from lines on stdin (kafka-console-producer).
+    Produce(produce::ProduceArgs),
+    /// Consume records and print them (kafka-console-consumer).
+    Consume(consume::ConsumeArgs),
+    /// List and describe consumer groups with their lag (kafka-consumer-groups).
+    #[command(subcommand)]
+    Groups(groups::GroupsCommand),
+    /// Encode JSON documents (one per line) into framed key/value bytes, offline.
+    Encode(codec_cmd::EncodeArgs),
+    /// Decode framed key/value bytes into JSON documents, offline.
+    Decode(codec_cmd::DecodeArgs),
     /// Schema registry tools.
     #[command(subcommand)]
     Registry(RegistryCommand),
@@ -33,32 +59,7 @@ enum RegistryCommand {
     /// Run a Confluent-compatible schema registry (REST API over an in-memory store, optionally
     /// journaled to disk). Confluent's clients and serializers can use it as their
     /// `schema.registry.url`.
-    Serve(ServeArgs),
-}
-
-#[derive(Debug, Args)]
-struct ServeArgs {
-    /// Address to listen on. Port 0 picks a free port (the URL printed on start names it).
-    #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR")]
-    listen: SocketAddr,
-
-    /// Keep the registry in DIR: an append-only journal, fsynced per write and replayed on start,
-    /// so ids and versions survive restarts. Without it the registry lives in memory only.
-    #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-
-    /// Require HTTP basic auth with USER:PASS on every request.
-    #[arg(
-        long,
-        value_name = "USER:PASS",
-        env = "KCODEC_REGISTRY_BASIC_AUTH",
-        hide_env_values = true
-    )]
-    basic_auth: Option<String>,
-
-    /// Largest request body accepted, in bytes.
-    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT, value_name = "BYTES")]
-    body_limit: usize,
+    Serve(registry_cmd::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,99 +74,25 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
+    let result: Result<(), CliError> = runtime.block_on(async {
         match cli.command {
-            Command::Registry(RegistryCommand::Serve(args)) => serve(args).await,
+            Command::Dev(args) => dev::run(args).await,
+            Command::Topics(command) => topics::run(command).await,
+            Command::Produce(args) => produce::run(args).await,
+            Command::Consume(args) => consume::run(args).await,
+            Command::Groups(command) => groups::run(command).await,
+            Command::Encode(args) => codec_cmd::encode(args).await,
+            Command::Decode(args) => codec_cmd::decode(args).await,
+            Command::Registry(RegistryCommand::Serve(args)) => {
+                registry_cmd::serve(args).await.map_err(CliError::Usage)
+            }
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(error) => {
+            eprintln!("error: {}", describe(&error));
             ExitCode::FAILURE
         }
-    }
-}
-
-/// The error and its sources, one after the other.
-fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-async fn serve(args: ServeArgs) -> Result<(), String> {
-    let basic_auth = match args.basic_auth.as_deref() {
-        None => None,
-        Some(text) => match text.split_once(':') {
-            Some((user, pass)) if !user.is_empty() => Some((user.to_owned(), pass.to_owned())),
-            _ => return Err("--basic-auth must be USER:PASS".to_owned()),
-        },
-    };
-    let registry = match &args.data_dir {
-        Some(dir) => open_registry(dir).map_err(|e| describe(&e))?,
-        None => InMemoryRegistry::new(),
-    };
-    if !args.listen.ip().is_loopback() && basic_auth.is_none() {
-        eprintln!(
-            "warning: listening on {} without --basic-auth: anyone who can reach it can change schemas",
-            args.listen
-        );
-    }
-    let options = ServerOptions {
-        body_limit: args.body_limit,
-        basic_auth,
-        protobuf_format: Arc::new(kcodec_codecs::protobuf::ProtobufServerFormat),
-    };
-    let server = DevServer::start(args.listen, Arc::new(registry), options)
-        .await
-        .map_err(|e| describe(&e))?;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "Schema registry listening on {}", server.url());
-    match &args.data_dir {
-        Some(dir) => {
-            let _ = writeln!(out, "Data directory: {}", dir.display());
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "In memory only: schemas are lost on exit (use --data-dir DIR to keep them)"
-            );
-        }
-    }
-    let _ = out.flush();
-    drop(out);
-    server
-        .run_until(async {
-            stop_signal().await;
-            eprintln!("Shutting down");
-        })
-        .await
-        .map_err(|e| describe(&e))
-}
-
-/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-                return;
-            }
-            Err(e) => eprintln!("warning: cannot watch SIGTERM ({e})"),
-        }
-    }
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("warning: cannot wait for Ctrl-C ({e}); stopping");
     }
 }
