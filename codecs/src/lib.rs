@@ -50,7 +50,7 @@ pub mod protobuf;
 #[cfg(feature = "avro")]
 pub mod record;
 pub mod resolve;
-#[cfg(any(feature = "protobuf", feature = "json-schema"))]
+#[cfg(any(feature = "avro", feature = "protobuf", feature = "json-schema"))]
 pub mod subject;
 pub mod testing;
 pub mod wire;

@@ -278,6 +278,52 @@ mod codec {
     }
 
     #[test]
+    fn dynamic_messages_encode_like_generated_ones_and_other_types_are_refused() {
+        let registry = Arc::new(InMemoryRegistry::new());
+        let typed = ProtobufSerializer::<second::mid::Deep>::new(registry.clone());
+        let descriptor = second::mid::Deep::default().descriptor();
+        let dynamic = ProtobufSerializer::<DynamicMessage>::for_descriptor(
+            registry.clone(),
+            descriptor.clone(),
+            ProtobufSerializerConfig::new(),
+        )
+        .unwrap();
+        assert_eq!(dynamic.message_indexes(), typed.message_indexes());
+        let value = second::mid::Deep { note: "n".into() };
+        let mut as_dynamic = DynamicMessage::new(descriptor);
+        as_dynamic.transcode_from(&value).unwrap();
+        rt().block_on(async {
+            let mut headers = Headers::new();
+            let mut ctx = SerializeContext::new("dyn", Target::Value, &mut headers);
+            let mut from_typed = BytesMut::new();
+            let written = resolve::serialize(&typed, &value, &mut ctx, &mut from_typed)
+                .await
+                .unwrap();
+            assert_eq!(written, Serialized::Data);
+            let mut from_dynamic = BytesMut::new();
+            let written = resolve::serialize(&dynamic, &as_dynamic, &mut ctx, &mut from_dynamic)
+                .await
+                .unwrap();
+            assert_eq!(written, Serialized::Data);
+            assert_eq!(
+                from_dynamic, from_typed,
+                "same schema id, indexes and payload"
+            );
+            let other = DynamicMessage::new(Order::default().descriptor());
+            let err = dynamic
+                .serialize(&other, &mut ctx, &mut from_dynamic)
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("expected a")
+                    && err
+                        .to_string()
+                        .contains(Order::default().descriptor().full_name()),
+                "{err}"
+            );
+        });
+    }
+
+    #[test]
     fn record_strategy_uses_the_message_full_name_and_header_mode_puts_guid_and_indexes() {
         let registry = Arc::new(InMemoryRegistry::new());
         let ser = ProtobufSerializer::<scalars::Inner>::with_config(
@@ -328,7 +374,7 @@ mod codec {
         assert!(
             ProtobufSerializerConfig::new()
                 .use_latest_version(true)
-                .validate()
+                .check()
                 .is_err()
         );
     }

@@ -218,6 +218,9 @@ pub enum AvroError {
     /// Two serializer settings exclude each other (as in Confluent's clients).
     #[error("invalid Avro serializer configuration: {0}")]
     Config(&'static str),
+    /// Serializer settings that exclude each other (as in Confluent's clients).
+    #[error(transparent)]
+    Settings(#[from] crate::subject::ConfigError),
     /// Header mode needs the schema's GUID and the registry did not give one.
     #[error(
         "the registry returned no GUID for schema id {0}, needed to write the schema id header"

@@ -113,14 +113,12 @@ mod schema;
 mod ser;
 mod validate;
 
+pub use crate::subject::{SchemaIdFormat, SubjectNameStrategy};
 pub use apache_avro;
 pub use apache_avro::types::Value;
 pub use de::{AvroDeserializer, GenericAvroDeserializer};
 pub use error::AvroError;
 pub use json::{value_from_json, value_to_json};
 pub use schema::{MAX_ALLOCATION_BYTES, ParsedSchema};
-pub use ser::{
-    AvroSerializer, AvroSerializerConfig, GenericAvroSerializer, SchemaIdFormat,
-    SubjectNameStrategy,
-};
+pub use ser::{AvroSerializer, AvroSerializerConfig, GenericAvroSerializer};
 pub use validate::MAX_ZERO_WIDTH_ITEMS;

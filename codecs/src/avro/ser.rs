@@ -3,61 +3,17 @@
 
 use super::{AvroError, ParsedSchema, Value};
 use crate::resolve::ResolveFuture;
+use crate::subject::{self, Origin, SchemaIdFormat, SerializerConfig, WriterCache};
 use crate::wire::{self, SchemaId};
 use crate::{Error, SerializeContext, Serialized, Serializer, Target, Unresolved};
 use bytes::{BufMut, Bytes, BytesMut};
-use kcodec_registry::{RegisteredSchema, SchemaRegistry, SchemaType};
+use kcodec_registry::{SchemaRegistry, SchemaType};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-/// How the subject a schema is registered under is named (Confluent's `subject.name.strategy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum SubjectNameStrategy {
-    /// `<topic>-key` or `<topic>-value` (the default).
-    #[default]
-    Topic,
-    /// The record's full name, `<namespace>.<Name>`.
-    Record,
-    /// `<topic>-<namespace>.<Name>`.
-    TopicRecord,
-}
-
-impl SubjectNameStrategy {
-    /// The subject for `topic`'s key or value whose schema has full name `record_name`
-    /// (for a primitive schema, its type name).
-    ///
-    /// ```
-    /// use kcodec_codecs::avro::SubjectNameStrategy;
-    /// assert_eq!(SubjectNameStrategy::Topic.subject("orders", false, "shop.Order"), "orders-value");
-    /// assert_eq!(SubjectNameStrategy::Record.subject("orders", true, "shop.Order"), "shop.Order");
-    /// assert_eq!(SubjectNameStrategy::TopicRecord.subject("orders", false, "shop.Order"), "orders-shop.Order");
-    /// ```
-    pub fn subject(self, topic: &str, is_key: bool, record_name: &str) -> String {
-        match self {
-            SubjectNameStrategy::Topic => {
-                format!("{topic}-{}", if is_key { "key" } else { "value" })
-            }
-            SubjectNameStrategy::Record => record_name.to_owned(),
-            SubjectNameStrategy::TopicRecord => format!("{topic}-{record_name}"),
-        }
-    }
-}
-
-/// Where the writer schema's id goes (Confluent's `schema.id.serializer`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SchemaIdFormat {
-    /// `0x00` + the 4-byte big-endian id before the payload (Confluent's default).
-    #[default]
-    Prefix,
-    /// A `__key_schema_id`/`__value_schema_id` header holding `0x01` + the schema's GUID; the
-    /// payload has no prefix (Confluent's header serializer).
-    Header,
-}
-
-/// How an Avro serializer picks and frames its writer schema. Built in the builder style; every
-/// setting names Confluent's config key.
+/// How an Avro serializer picks and frames its writer schema: the settings every schema
+/// serializer shares ([`SerializerConfig`](crate::subject::SerializerConfig)), none of its own.
 ///
 /// ```
 /// use kcodec_codecs::avro::{AvroSerializerConfig, SchemaIdFormat, SubjectNameStrategy};
@@ -67,90 +23,11 @@ pub enum SchemaIdFormat {
 ///     .use_latest_version(true)
 ///     .subject_name_strategy(SubjectNameStrategy::Record)
 ///     .schema_id_format(SchemaIdFormat::Header);
-/// assert!(config.validate().is_ok());
+/// assert!(config.check().is_ok());
 /// // Confluent refuses use.latest.version together with auto.register.schemas:
-/// assert!(AvroSerializerConfig::new().use_latest_version(true).validate().is_err());
+/// assert!(AvroSerializerConfig::new().use_latest_version(true).check().is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AvroSerializerConfig {
-    auto_register_schemas: bool,
-    use_latest_version: bool,
-    use_schema_id: Option<u32>,
-    normalize_schemas: bool,
-    subject_name_strategy: SubjectNameStrategy,
-    schema_id_format: SchemaIdFormat,
-}
-
-impl Default for AvroSerializerConfig {
-    fn default() -> Self {
-        AvroSerializerConfig {
-            auto_register_schemas: true,
-            use_latest_version: false,
-            use_schema_id: None,
-            normalize_schemas: false,
-            subject_name_strategy: SubjectNameStrategy::default(),
-            schema_id_format: SchemaIdFormat::Prefix,
-        }
-    }
-}
-
-impl AvroSerializerConfig {
-    /// Confluent's defaults: auto-register, Topic strategy, id as prefix.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// `auto.register.schemas` (default `true`): register the writer schema under its subject;
-    /// when `false`, look it up and fail if it is not registered.
-    pub fn auto_register_schemas(mut self, on: bool) -> Self {
-        self.auto_register_schemas = on;
-        self
-    }
-
-    /// `use.latest.version` (default `false`): encode with the subject's latest registered
-    /// version. Needs `auto_register_schemas(false)`.
-    pub fn use_latest_version(mut self, on: bool) -> Self {
-        self.use_latest_version = on;
-        self
-    }
-
-    /// `use.schema.id`: encode with the registered schema of this id (looked up under the
-    /// subject). Takes precedence over the other choices.
-    pub fn use_schema_id(mut self, id: Option<u32>) -> Self {
-        self.use_schema_id = id;
-        self
-    }
-
-    /// `normalize.schemas` (default `false`): ask the registry to normalize the schema before
-    /// registering or looking it up.
-    pub fn normalize_schemas(mut self, on: bool) -> Self {
-        self.normalize_schemas = on;
-        self
-    }
-
-    /// `subject.name.strategy` (default Topic: `<topic>-key|value`).
-    pub fn subject_name_strategy(mut self, strategy: SubjectNameStrategy) -> Self {
-        self.subject_name_strategy = strategy;
-        self
-    }
-
-    /// `schema.id.serializer`: the id as prefix (default) or in a header.
-    pub fn schema_id_format(mut self, format: SchemaIdFormat) -> Self {
-        self.schema_id_format = format;
-        self
-    }
-
-    /// Refuses `use.latest.version` together with `auto.register.schemas`, as Confluent's Python
-    /// client does.
-    pub fn validate(&self) -> Result<(), AvroError> {
-        if self.use_latest_version && self.auto_register_schemas {
-            return Err(AvroError::Config(
-                "cannot enable both use.latest.version and auto.register.schemas",
-            ));
-        }
-        Ok(())
-    }
-}
+pub type AvroSerializerConfig = SerializerConfig;
 
 /// The writer schema resolved for one topic's key or value.
 struct WriterEntry {
@@ -166,12 +43,7 @@ struct Core {
     registry: Arc<dyn SchemaRegistry>,
     schema: ParsedSchema,
     config: AvroSerializerConfig,
-    /// Index 0: keys, 1: values; then by topic.
-    cache: [RwLock<HashMap<String, Arc<WriterEntry>>>; 2],
-}
-
-fn slot(target: Target) -> usize {
-    usize::from(!target.is_key())
+    cache: WriterCache<WriterEntry>,
 }
 
 impl Core {
@@ -180,32 +52,31 @@ impl Core {
         schema: ParsedSchema,
         config: AvroSerializerConfig,
     ) -> Result<Self, AvroError> {
-        config.validate()?;
+        config.check()?;
         Ok(Core {
             registry,
             schema,
             config,
-            cache: Default::default(),
+            cache: WriterCache::default(),
         })
     }
 
-    fn subject(&self, topic: &str, target: Target) -> String {
-        self.config
-            .subject_name_strategy
-            .subject(topic, target.is_key(), self.schema.name())
+    fn subject(&self, topic: &str, target: Target) -> Result<String, Error> {
+        Ok(self.config.subject_name_strategy.subject(
+            topic,
+            subject::kind(target),
+            Some(self.schema.name()),
+        )?)
     }
 
     /// The cached writer for this topic, or what must be resolved first.
     fn entry(&self, ctx: &SerializeContext<'_>) -> Result<Arc<WriterEntry>, Error> {
-        let cache = self.cache[slot(ctx.target())]
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        match cache.get(ctx.topic()) {
-            Some(entry) => Ok(entry.clone()),
+        match self.cache.get(ctx.topic(), ctx.target()) {
+            Some(entry) => Ok(entry),
             None => Err(Error::Unresolved(Unresolved::WriterSchema {
                 topic: ctx.topic().to_owned(),
                 target: ctx.target(),
-                subject: Some(self.subject(ctx.topic(), ctx.target())),
+                subject: Some(self.subject(ctx.topic(), ctx.target())?),
             })),
         }
     }
@@ -243,15 +114,12 @@ impl Core {
             (SchemaIdFormat::Header, SchemaId::Guid(_)) => Some(wire::header_value(id, None)),
             (SchemaIdFormat::Header, SchemaId::Id(n)) => return Err(AvroError::NoGuid(n)),
         };
-        let entry = Arc::new(WriterEntry {
+        let entry = WriterEntry {
             schema: self.schema.clone(),
             id,
             header,
-        });
-        self.cache[slot(target)]
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(topic.to_owned(), entry);
+        };
+        self.cache.insert(topic.to_owned(), target, entry);
         Ok(())
     }
 
@@ -259,44 +127,28 @@ impl Core {
         let Unresolved::WriterSchema { topic, target, .. } = need else {
             return Err(Error::CannotResolve(need.clone()));
         };
-        let subject = self.subject(topic, *target);
+        let subject = self.subject(topic, *target)?;
         let registry = &*self.registry;
-        let normalize = self.config.normalize_schemas;
-        let (registered, schema): (RegisteredSchema, ParsedSchema) = if let Some(id) =
-            self.config.use_schema_id
-        {
-            let text = registry.schema_by_id(id).await?;
-            let registered = registry.lookup(&subject, &text, false, true).await?;
-            let parsed = parse_registered(registry, SchemaId::Id(id), &registered.schema).await?;
-            (registered, parsed)
-        } else if self.config.use_latest_version {
-            let registered = registry.latest(&subject).await?;
-            let parsed =
-                parse_registered(registry, SchemaId::Id(registered.id), &registered.schema).await?;
-            (registered, parsed)
-        } else {
-            let local = kcodec_registry::Schema::avro(self.schema.text())
-                .with_references(self.schema.references().to_vec());
-            let registered = if self.config.auto_register_schemas {
-                registry.register(&subject, &local, normalize).await?
-            } else {
-                registry.lookup(&subject, &local, normalize, false).await?
-            };
-            (registered, self.schema.clone())
+        let local = async || {
+            Ok(kcodec_registry::Schema::avro(self.schema.text())
+                .with_references(self.schema.references().to_vec()))
         };
-        let (id, header) = match self.config.schema_id_format {
-            SchemaIdFormat::Prefix => (SchemaId::Id(registered.id), None),
-            SchemaIdFormat::Header => {
-                let guid = registered.guid.ok_or(AvroError::NoGuid(registered.id))?;
-                let id = SchemaId::Guid(guid);
-                (id, Some(wire::header_value(id, None)))
+        let (registered, origin) =
+            subject::select_writer(registry, &subject, &self.config, local).await?;
+        let schema = match origin {
+            Origin::Local => self.schema.clone(),
+            Origin::Registry => {
+                parse_registered(registry, SchemaId::Id(registered.id), &registered.schema).await?
             }
         };
-        let entry = Arc::new(WriterEntry { schema, id, header });
-        self.cache[slot(*target)]
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(topic.clone(), entry);
+        let header = subject::id_header(self.config.schema_id_format, &registered, None)
+            .map_err(AvroError::NoGuid)?;
+        let id = match (&header, registered.guid) {
+            (Some(_), Some(guid)) => SchemaId::Guid(guid),
+            _ => SchemaId::Id(registered.id),
+        };
+        let entry = WriterEntry { schema, id, header };
+        self.cache.insert(topic.clone(), *target, entry);
         Ok(())
     }
 }

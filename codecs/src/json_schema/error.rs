@@ -40,6 +40,9 @@ pub enum JsonSchemaError {
     /// Serializer settings that exclude each other.
     #[error("invalid JSON Schema serializer config: {0}")]
     Config(&'static str),
+    /// Serializer settings that exclude each other (as in Confluent's clients).
+    #[error(transparent)]
+    Settings(#[from] crate::subject::ConfigError),
     /// Header mode needs the schema's GUID, and the registry answered none.
     #[error("the registry gave no GUID for schema id {0}, which the schema-id header needs")]
     NoGuid(u32),

@@ -18,4 +18,4 @@ pub use crate::subject::{SchemaIdFormat, SubjectNameStrategy};
 pub use de::JsonSchemaDeserializer;
 pub use error::JsonSchemaError;
 pub use schema::JsonSchema;
-pub use ser::{JsonSchemaSerializer, JsonSchemaSerializerConfig};
+pub use ser::{JsonSchemaOptions, JsonSchemaSerializer, JsonSchemaSerializerConfig};

@@ -2,18 +2,17 @@
 
 use super::{JsonSchema, JsonSchemaError};
 use crate::resolve::ResolveFuture;
-use crate::subject::{SchemaIdFormat, SubjectNameStrategy};
+use crate::subject::{self, Origin, SerializerConfig, SubjectNameStrategy, WriterCache};
 use crate::wire::{self, SchemaId};
 use crate::{Error, SerializeContext, Serialized, Serializer, Target, Unresolved};
 use bytes::{BufMut, Bytes, BytesMut};
-use kcodec_registry::{RegisteredSchema, SchemaRegistry};
+use kcodec_registry::SchemaRegistry;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-/// How a JSON Schema serializer picks and frames its writer schema. Every setting names
-/// Confluent's config key.
+/// How a JSON Schema serializer picks and frames its writer schema: the settings every schema
+/// serializer shares ([`SerializerConfig`]) plus [`JsonSchemaOptions`].
 ///
 /// ```
 /// use kcodec_codecs::json_schema::{JsonSchemaSerializerConfig, SubjectNameStrategy};
@@ -24,88 +23,26 @@ use std::sync::{Arc, RwLock};
 /// assert!(config.check().is_ok());
 /// assert!(JsonSchemaSerializerConfig::new().use_latest_version(true).check().is_err());
 /// ```
+pub type JsonSchemaSerializerConfig = SerializerConfig<JsonSchemaOptions>;
+
+/// The JSON Schema serializer's own settings (see [`JsonSchemaSerializerConfig`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonSchemaSerializerConfig {
-    auto_register_schemas: bool,
-    use_latest_version: bool,
-    use_schema_id: Option<u32>,
-    normalize_schemas: bool,
+pub struct JsonSchemaOptions {
     validate: bool,
-    subject_name_strategy: SubjectNameStrategy,
-    schema_id_format: SchemaIdFormat,
 }
 
-impl Default for JsonSchemaSerializerConfig {
+impl Default for JsonSchemaOptions {
     fn default() -> Self {
-        JsonSchemaSerializerConfig {
-            auto_register_schemas: true,
-            use_latest_version: false,
-            use_schema_id: None,
-            normalize_schemas: false,
-            validate: true,
-            subject_name_strategy: SubjectNameStrategy::Topic,
-            schema_id_format: SchemaIdFormat::Prefix,
-        }
+        JsonSchemaOptions { validate: true }
     }
 }
 
-impl JsonSchemaSerializerConfig {
-    /// Confluent's defaults: auto-register, validate, Topic strategy, id as prefix.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// `auto.register.schemas` (default `true`).
-    pub fn auto_register_schemas(mut self, on: bool) -> Self {
-        self.auto_register_schemas = on;
-        self
-    }
-
-    /// `use.latest.version` (default `false`): frame with the subject's latest version's id
-    /// (and validate against that schema). Needs `auto_register_schemas(false)`.
-    pub fn use_latest_version(mut self, on: bool) -> Self {
-        self.use_latest_version = on;
-        self
-    }
-
-    /// `use.schema.id`: frame with this schema id.
-    pub fn use_schema_id(mut self, id: Option<u32>) -> Self {
-        self.use_schema_id = id;
-        self
-    }
-
-    /// `normalize.schemas` (default `false`).
-    pub fn normalize_schemas(mut self, on: bool) -> Self {
-        self.normalize_schemas = on;
-        self
-    }
-
-    /// `validate` (default `true`): check every value against the schema before writing it.
+impl SerializerConfig<JsonSchemaOptions> {
+    /// `json.fail.invalid.schema` / validation (default `true`): check every value against the
+    /// schema before writing it.
     pub fn validate(mut self, on: bool) -> Self {
-        self.validate = on;
+        self.options.validate = on;
         self
-    }
-
-    /// `subject.name.strategy` (default Topic). Record uses the schema's `title`.
-    pub fn subject_name_strategy(mut self, strategy: SubjectNameStrategy) -> Self {
-        self.subject_name_strategy = strategy;
-        self
-    }
-
-    /// `schema.id.serializer`: the id as prefix (default) or, as a GUID, in a header.
-    pub fn schema_id_format(mut self, format: SchemaIdFormat) -> Self {
-        self.schema_id_format = format;
-        self
-    }
-
-    /// Refuses `use.latest.version` together with `auto.register.schemas`.
-    pub fn check(&self) -> Result<(), JsonSchemaError> {
-        if self.use_latest_version && self.auto_register_schemas {
-            return Err(JsonSchemaError::Config(
-                "cannot enable both use.latest.version and auto.register.schemas",
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -123,11 +60,7 @@ struct Core {
     registry: Arc<dyn SchemaRegistry>,
     schema: Arc<JsonSchema>,
     config: JsonSchemaSerializerConfig,
-    cache: [RwLock<HashMap<String, Arc<WriterEntry>>>; 2],
-}
-
-fn slot(target: Target) -> usize {
-    usize::from(!target.is_key())
+    cache: WriterCache<WriterEntry>,
 }
 
 /// Serializes any serde type as compact JSON framed with the Confluent wire format, validating
@@ -183,7 +116,7 @@ impl<T: ?Sized> JsonSchemaSerializer<T> {
                 registry,
                 schema: Arc::new(schema),
                 config,
-                cache: Default::default(),
+                cache: WriterCache::default(),
             }),
             _type: PhantomData,
         })
@@ -205,11 +138,8 @@ impl Core {
     }
 
     fn entry(&self, ctx: &SerializeContext<'_>) -> Result<Arc<WriterEntry>, Error> {
-        let cache = self.cache[slot(ctx.target())]
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        match cache.get(ctx.topic()) {
-            Some(entry) => Ok(entry.clone()),
+        match self.cache.get(ctx.topic(), ctx.target()) {
+            Some(entry) => Ok(entry),
             None => Err(Error::Unresolved(Unresolved::WriterSchema {
                 topic: ctx.topic().to_owned(),
                 target: ctx.target(),
@@ -224,54 +154,30 @@ impl Core {
         };
         let subject = self.subject(topic, *target)?;
         let registry = &*self.registry;
-        let normalize = self.config.normalize_schemas;
-        let (registered, schema): (RegisteredSchema, Arc<JsonSchema>) = if let Some(id) =
-            self.config.use_schema_id
-        {
-            let schema = registry.schema_by_id(id).await?;
-            let registered = registry.lookup(&subject, &schema, false, true).await?;
-            let parsed = super::de::parse_registered(registry, SchemaId::Id(id), &schema).await?;
-            (registered, Arc::new(parsed))
-        } else if self.config.use_latest_version {
-            let registered = registry.latest(&subject).await?;
-            let parsed = super::de::parse_registered(
-                registry,
-                SchemaId::Id(registered.id),
-                &registered.schema,
-            )
-            .await?;
-            (registered, Arc::new(parsed))
-        } else {
-            let local = self.schema.to_registry_schema();
-            let registered = if self.config.auto_register_schemas {
-                registry.register(&subject, &local, normalize).await?
-            } else {
-                registry.lookup(&subject, &local, normalize, false).await?
-            };
-            (registered, self.schema.clone())
+        let local = async || Ok(self.schema.to_registry_schema());
+        let (registered, origin) =
+            subject::select_writer(registry, &subject, &self.config, local).await?;
+        let schema = match origin {
+            Origin::Local => self.schema.clone(),
+            Origin::Registry => Arc::new(
+                super::de::parse_registered(
+                    registry,
+                    SchemaId::Id(registered.id),
+                    &registered.schema,
+                )
+                .await?,
+            ),
         };
         let mut head = [0u8; 5];
         head[1..].copy_from_slice(&registered.id.to_be_bytes());
-        let header = match self.config.schema_id_format {
-            SchemaIdFormat::Prefix => None,
-            SchemaIdFormat::Header => {
-                let guid = registered
-                    .guid
-                    .ok_or(JsonSchemaError::NoGuid(registered.id))?;
-                Some(wire::header_value(SchemaId::Guid(guid), None))
-            }
+        let header = subject::id_header(self.config.schema_id_format, &registered, None)
+            .map_err(JsonSchemaError::NoGuid)?;
+        let entry = WriterEntry {
+            schema,
+            head,
+            header,
         };
-        self.cache[slot(*target)]
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(
-                topic.clone(),
-                Arc::new(WriterEntry {
-                    schema,
-                    head,
-                    header,
-                }),
-            );
+        self.cache.insert(topic.clone(), *target, entry);
         Ok(())
     }
 }
@@ -285,7 +191,7 @@ impl<T: Serialize + ?Sized> Serializer<T> for JsonSchemaSerializer<T> {
     ) -> Result<Serialized, Error> {
         let core = &self.core;
         let entry = core.entry(ctx)?;
-        if core.config.validate {
+        if core.config.options.validate {
             let json = serde_json::to_value(value).map_err(JsonSchemaError::Json)?;
             if json.is_null() {
                 return Ok(Serialized::Null);

@@ -23,9 +23,17 @@ pub enum ProtobufError {
         /// The writer schema's file name.
         file: String,
     },
-    /// Serializer settings that exclude each other.
-    #[error("invalid protobuf serializer config: {0}")]
-    Config(&'static str),
+    /// A dynamic message of another type than the serializer's.
+    #[error("expected a {expected} message, got a {found}")]
+    WrongMessage {
+        /// The serializer's message.
+        expected: String,
+        /// The value's message.
+        found: String,
+    },
+    /// Serializer settings that exclude each other (as in Confluent's clients).
+    #[error(transparent)]
+    Settings(#[from] crate::subject::ConfigError),
     /// Header mode needs the schema's GUID, and the registry answered none.
     #[error("the registry gave no GUID for schema id {0}, which the schema-id header needs")]
     NoGuid(u32),

@@ -21,7 +21,9 @@ pub use crate::subject::{SchemaIdFormat, SubjectNameStrategy};
 pub use de::{
     MAX_REFERENCE_DEPTH, ProtobufDeserializer, ProtobufDynamicDeserializer, fetch_references,
 };
-pub use ser::{ProtobufSerializer, ProtobufSerializerConfig, ReferenceSubjectNameStrategy};
+pub use ser::{
+    ProtobufOptions, ProtobufSerializer, ProtobufSerializerConfig, ReferenceSubjectNameStrategy,
+};
 #[cfg(feature = "protobuf-server")]
 pub use server::ProtobufServerFormat;
 

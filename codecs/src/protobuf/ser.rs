@@ -3,15 +3,15 @@
 use super::ProtobufError;
 use super::schema::{file_to_base64, is_known_type, message_indexes};
 use crate::resolve::ResolveFuture;
-use crate::subject::{SchemaIdFormat, SubjectNameStrategy};
+use crate::subject::{self, SerializerConfig, WriterCache};
 use crate::wire::{self, MessageIndexes, SchemaId};
 use crate::{Error, SerializeContext, Serialized, Serializer, Target, Unresolved};
 use bytes::{BufMut, Bytes, BytesMut};
-use kcodec_registry::{RegisteredSchema, Schema, SchemaReference, SchemaRegistry};
+use kcodec_registry::{Schema, SchemaReference, SchemaRegistry};
 use prost_reflect::{FileDescriptor, MessageDescriptor, ReflectMessage};
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// Names the subject an imported file is registered under (Confluent's
 /// `reference.subject.name.strategy`); the default is the import path itself.
@@ -21,8 +21,8 @@ fn import_path_subject(import: &str) -> String {
     import.to_owned()
 }
 
-/// How a Protobuf serializer picks and frames its writer schema. Every setting names Confluent's
-/// config key.
+/// How a Protobuf serializer picks and frames its writer schema: the settings every schema
+/// serializer shares ([`SerializerConfig`]) plus [`ProtobufOptions`].
 ///
 /// ```
 /// use kcodec_codecs::protobuf::ProtobufSerializerConfig;
@@ -31,80 +31,35 @@ fn import_path_subject(import: &str) -> String {
 /// let config = ProtobufSerializerConfig::new()
 ///     .auto_register_schemas(false)
 ///     .use_latest_version(true)
+///     .skip_known_types(false)
 ///     .subject_name_strategy(SubjectNameStrategy::Record)
 ///     .schema_id_format(SchemaIdFormat::Header);
-/// assert!(config.validate().is_ok());
-/// assert!(ProtobufSerializerConfig::new().use_latest_version(true).validate().is_err());
+/// assert!(config.check().is_ok());
+/// assert!(ProtobufSerializerConfig::new().use_latest_version(true).check().is_err());
 /// ```
+pub type ProtobufSerializerConfig = SerializerConfig<ProtobufOptions>;
+
+/// The Protobuf serializer's own settings (see [`ProtobufSerializerConfig`]).
 #[derive(Debug, Clone)]
-pub struct ProtobufSerializerConfig {
-    auto_register_schemas: bool,
-    use_latest_version: bool,
-    use_schema_id: Option<u32>,
-    normalize_schemas: bool,
+pub struct ProtobufOptions {
     skip_known_types: bool,
-    subject_name_strategy: SubjectNameStrategy,
     reference_subject_name_strategy: ReferenceSubjectNameStrategy,
-    schema_id_format: SchemaIdFormat,
 }
 
-impl Default for ProtobufSerializerConfig {
+impl Default for ProtobufOptions {
     fn default() -> Self {
-        ProtobufSerializerConfig {
-            auto_register_schemas: true,
-            use_latest_version: false,
-            use_schema_id: None,
-            normalize_schemas: false,
+        ProtobufOptions {
             skip_known_types: true,
-            subject_name_strategy: SubjectNameStrategy::Topic,
             reference_subject_name_strategy: import_path_subject,
-            schema_id_format: SchemaIdFormat::Prefix,
         }
     }
 }
 
-impl ProtobufSerializerConfig {
-    /// Confluent's defaults: auto-register, skip known types, Topic strategy, id as prefix.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// `auto.register.schemas` (default `true`): register the message's file (and its imports)
-    /// under their subjects; when `false`, look them up and fail if they are not registered.
-    pub fn auto_register_schemas(mut self, on: bool) -> Self {
-        self.auto_register_schemas = on;
-        self
-    }
-
-    /// `use.latest.version` (default `false`): frame with the subject's latest version's id.
-    /// Needs `auto_register_schemas(false)`.
-    pub fn use_latest_version(mut self, on: bool) -> Self {
-        self.use_latest_version = on;
-        self
-    }
-
-    /// `use.schema.id`: frame with this schema id. Takes precedence over the other choices.
-    pub fn use_schema_id(mut self, id: Option<u32>) -> Self {
-        self.use_schema_id = id;
-        self
-    }
-
-    /// `normalize.schemas` (default `false`).
-    pub fn normalize_schemas(mut self, on: bool) -> Self {
-        self.normalize_schemas = on;
-        self
-    }
-
+impl SerializerConfig<ProtobufOptions> {
     /// `skip.known.types` (default `true`): do not register Google's and Confluent's built-in
     /// files (see [`is_known_type`](super::is_known_type)) as references.
     pub fn skip_known_types(mut self, on: bool) -> Self {
-        self.skip_known_types = on;
-        self
-    }
-
-    /// `subject.name.strategy` (default Topic). Record names the message's `package.Message`.
-    pub fn subject_name_strategy(mut self, strategy: SubjectNameStrategy) -> Self {
-        self.subject_name_strategy = strategy;
+        self.options.skip_known_types = on;
         self
     }
 
@@ -113,26 +68,8 @@ impl ProtobufSerializerConfig {
         mut self,
         strategy: ReferenceSubjectNameStrategy,
     ) -> Self {
-        self.reference_subject_name_strategy = strategy;
+        self.options.reference_subject_name_strategy = strategy;
         self
-    }
-
-    /// `schema.id.serializer`: the id as prefix (default) or, with the GUID and message indexes,
-    /// in a header.
-    pub fn schema_id_format(mut self, format: SchemaIdFormat) -> Self {
-        self.schema_id_format = format;
-        self
-    }
-
-    /// Refuses `use.latest.version` together with `auto.register.schemas`, as Confluent's
-    /// clients do.
-    pub fn validate(&self) -> Result<(), ProtobufError> {
-        if self.use_latest_version && self.auto_register_schemas {
-            return Err(ProtobufError::Config(
-                "cannot enable both use.latest.version and auto.register.schemas",
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -143,10 +80,6 @@ struct WriterEntry {
     head: Bytes,
     /// Header mode: the header value (`0x01`, GUID, message indexes).
     header: Option<Bytes>,
-}
-
-fn slot(target: Target) -> usize {
-    usize::from(!target.is_key())
 }
 
 /// Serializes a generated prost message (one that also implements
@@ -166,8 +99,9 @@ struct Core {
     config: ProtobufSerializerConfig,
     message: MessageDescriptor,
     indexes: MessageIndexes,
-    /// Index 0: keys, 1: values; then by topic.
-    cache: [RwLock<HashMap<String, Arc<WriterEntry>>>; 2],
+    /// Built from a descriptor rather than `T`: check each value's descriptor.
+    check_descriptor: bool,
+    cache: WriterCache<WriterEntry>,
 }
 
 impl<T> Clone for ProtobufSerializer<T> {
@@ -201,22 +135,44 @@ impl<T: ReflectMessage + Default> ProtobufSerializer<T> {
         registry: Arc<dyn SchemaRegistry>,
         config: ProtobufSerializerConfig,
     ) -> Result<Self, ProtobufError> {
-        config.validate()?;
-        let message = T::default().descriptor();
+        Self::build(registry, T::default().descriptor(), config, false)
+    }
+}
+
+impl ProtobufSerializer<prost_reflect::DynamicMessage> {
+    /// A serializer of dynamic messages of type `message` (a descriptor from a runtime-compiled
+    /// schema, e.g. [`ProtobufSchema::parse_text`](super::ProtobufSchema::parse_text)). A value
+    /// of another message type is refused with [`ProtobufError::WrongMessage`].
+    pub fn for_descriptor(
+        registry: Arc<dyn SchemaRegistry>,
+        message: MessageDescriptor,
+        config: ProtobufSerializerConfig,
+    ) -> Result<Self, ProtobufError> {
+        Self::build(registry, message, config, true)
+    }
+}
+
+impl<T> ProtobufSerializer<T> {
+    fn build(
+        registry: Arc<dyn SchemaRegistry>,
+        message: MessageDescriptor,
+        config: ProtobufSerializerConfig,
+        check_descriptor: bool,
+    ) -> Result<Self, ProtobufError> {
+        config.check()?;
         Ok(ProtobufSerializer {
             core: Arc::new(Core {
                 registry,
                 config,
                 indexes: message_indexes(&message),
                 message,
-                cache: Default::default(),
+                check_descriptor,
+                cache: WriterCache::default(),
             }),
             _type: PhantomData,
         })
     }
-}
 
-impl<T> ProtobufSerializer<T> {
     /// The message's descriptor.
     pub fn message(&self) -> &MessageDescriptor {
         &self.core.message
@@ -237,17 +193,28 @@ impl Core {
         )?)
     }
 
-    fn entry(&self, ctx: &SerializeContext<'_>) -> Result<Arc<WriterEntry>, Error> {
-        let cache = self.cache[slot(ctx.target())]
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        match cache.get(ctx.topic()) {
-            Some(entry) => Ok(entry.clone()),
-            None => Err(Error::Unresolved(Unresolved::WriterSchema {
+    /// For serializers built from a descriptor: refuses a value of another message type.
+    fn check<T: ReflectMessage>(&self, value: &T) -> Result<(), ProtobufError> {
+        if self.check_descriptor {
+            let found = value.descriptor();
+            if found != self.message {
+                return Err(ProtobufError::WrongMessage {
+                    expected: self.message.full_name().to_owned(),
+                    found: found.full_name().to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn unresolved(&self, ctx: &SerializeContext<'_>) -> Error {
+        match self.subject(ctx.topic(), ctx.target()) {
+            Ok(subject) => Error::Unresolved(Unresolved::WriterSchema {
                 topic: ctx.topic().to_owned(),
                 target: ctx.target(),
-                subject: Some(self.subject(ctx.topic(), ctx.target())?),
-            })),
+                subject: Some(subject),
+            }),
+            Err(e) => e,
         }
     }
 
@@ -258,18 +225,10 @@ impl Core {
         out: &mut BytesMut,
     ) -> Result<Serialized, Error> {
         // The hot path: one uncontended read lock and a map lookup, no allocation, no refcount.
-        let cache = self.cache[slot(ctx.target())]
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let cache = self.cache.read(ctx.target());
         let Some(entry) = cache.get(ctx.topic()) else {
             drop(cache);
-            return Err(self.entry(ctx).err().unwrap_or_else(|| {
-                Error::Unresolved(Unresolved::WriterSchema {
-                    topic: ctx.topic().to_owned(),
-                    target: ctx.target(),
-                    subject: None,
-                })
-            }));
+            return Err(self.unresolved(ctx));
         };
         match &entry.header {
             None => out.put_slice(&entry.head),
@@ -292,7 +251,7 @@ impl Core {
         while let Some((current, expanded)) = stack.pop() {
             let deps: Vec<FileDescriptor> = current
                 .dependencies()
-                .filter(|d| !(self.config.skip_known_types && is_known_type(d.name())))
+                .filter(|d| !(self.config.options.skip_known_types && is_known_type(d.name())))
                 .collect();
             if !expanded {
                 stack.push((current.clone(), true));
@@ -316,7 +275,7 @@ impl Core {
                 .iter()
                 .filter_map(|d| done.get(d.name()).cloned())
                 .collect();
-            let subject = (self.config.reference_subject_name_strategy)(current.name());
+            let subject = (self.config.options.reference_subject_name_strategy)(current.name());
             let schema = Schema::protobuf(schema_string(&current)).with_references(refs);
             let registry = &*self.registry;
             let normalize = self.config.normalize_schemas;
@@ -342,50 +301,29 @@ impl Core {
             return Err(Error::CannotResolve(need.clone()));
         };
         let subject = self.subject(topic, *target)?;
-        let registry = &*self.registry;
-        let normalize = self.config.normalize_schemas;
-        let registered: RegisteredSchema = if let Some(id) = self.config.use_schema_id {
-            let schema = registry.schema_by_id(id).await?;
-            registry.lookup(&subject, &schema, false, true).await?
-        } else if self.config.use_latest_version {
-            registry.latest(&subject).await?
-        } else {
+        let local = async || {
             let file = self.message.parent_file();
             let references = self.references(&file).await?;
-            let schema = Schema::protobuf(schema_string(&file)).with_references(references);
-            if self.config.auto_register_schemas {
-                registry.register(&subject, &schema, normalize).await?
-            } else {
-                registry.lookup(&subject, &schema, normalize, false).await?
-            }
+            Ok(Schema::protobuf(schema_string(&file)).with_references(references))
         };
-        let entry = match self.config.schema_id_format {
-            SchemaIdFormat::Prefix => {
-                let mut head = BytesMut::with_capacity(6 + self.indexes.len() * 5);
-                wire::write_prefix(&mut head, SchemaId::Id(registered.id));
-                wire::write_message_indexes(&mut head, &self.indexes);
-                WriterEntry {
-                    head: head.freeze(),
-                    header: None,
-                }
-            }
-            SchemaIdFormat::Header => {
-                let guid = registered
-                    .guid
-                    .ok_or(ProtobufError::NoGuid(registered.id))?;
-                WriterEntry {
-                    head: Bytes::new(),
-                    header: Some(wire::header_value(
-                        SchemaId::Guid(guid),
-                        Some(&self.indexes),
-                    )),
-                }
-            }
+        let (registered, _) =
+            subject::select_writer(&*self.registry, &subject, &self.config, local).await?;
+        let header = subject::id_header(
+            self.config.schema_id_format,
+            &registered,
+            Some(&self.indexes),
+        )
+        .map_err(ProtobufError::NoGuid)?;
+        let head = if header.is_none() {
+            let mut head = BytesMut::with_capacity(6 + self.indexes.len() * 5);
+            wire::write_prefix(&mut head, SchemaId::Id(registered.id));
+            wire::write_message_indexes(&mut head, &self.indexes);
+            head.freeze()
+        } else {
+            Bytes::new()
         };
-        self.cache[slot(*target)]
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(topic.clone(), Arc::new(entry));
+        let entry = WriterEntry { head, header };
+        self.cache.insert(topic.clone(), *target, entry);
         Ok(())
     }
 }
@@ -412,13 +350,14 @@ impl<T: prost::Message> EncodeInto for T {
     }
 }
 
-impl<T: prost::Message + ReflectMessage + Default> Serializer<T> for ProtobufSerializer<T> {
+impl<T: prost::Message + ReflectMessage> Serializer<T> for ProtobufSerializer<T> {
     fn serialize(
         &self,
         value: &T,
         ctx: &mut SerializeContext<'_>,
         out: &mut BytesMut,
     ) -> Result<Serialized, Error> {
+        self.core.check(value)?;
         self.core.serialize(value, ctx, out)
     }
 
@@ -427,7 +366,7 @@ impl<T: prost::Message + ReflectMessage + Default> Serializer<T> for ProtobufSer
     }
 }
 
-impl<T: prost::Message + ReflectMessage + Default> Serializer<Option<T>> for ProtobufSerializer<T> {
+impl<T: prost::Message + ReflectMessage> Serializer<Option<T>> for ProtobufSerializer<T> {
     fn serialize(
         &self,
         value: &Option<T>,
@@ -435,7 +374,10 @@ impl<T: prost::Message + ReflectMessage + Default> Serializer<Option<T>> for Pro
         out: &mut BytesMut,
     ) -> Result<Serialized, Error> {
         match value {
-            Some(value) => self.core.serialize(value, ctx, out),
+            Some(value) => {
+                self.core.check(value)?;
+                self.core.serialize(value, ctx, out)
+            }
             None => Ok(Serialized::Null),
         }
     }
