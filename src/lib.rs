@@ -41,6 +41,10 @@ pub use kcodec_codecs::json;
 pub use kcodec_codecs::json_schema;
 #[cfg(feature = "protobuf")]
 pub use kcodec_codecs::protobuf;
+/// Subject naming, schema-id placement and the settings the schema serializers share (see
+/// [`kcodec_codecs::subject`]).
+#[cfg(any(feature = "avro", feature = "protobuf", feature = "json-schema"))]
+pub use kcodec_codecs::subject;
 
 /// Avro with the Confluent wire format (see [`kcodec_codecs::avro`], which also re-exports
 /// `apache_avro` and its generic `Value`).
