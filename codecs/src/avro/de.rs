@@ -1,7 +1,7 @@
 //! Avro deserializers: writer schema lookup by id or GUID, resolution against the reader schema,
 //! and the direct path when the two match.
 
-use super::schema::schema_label;
+use super::label::schema_label;
 use super::ser::parse_registered;
 use super::validate::validate;
 use super::{AvroError, ParsedSchema, Value};
@@ -127,7 +127,7 @@ impl Core {
                     .resolved_writer_schemata(w.resolved().clone())
                     .reader_schema(r.schema())
                     .resolved_reader_schemata(r.resolved().clone())
-                    .human_readable(super::schema::HUMAN_READABLE)
+                    .human_readable(super::label::HUMAN_READABLE)
                     .build()
             },
         }

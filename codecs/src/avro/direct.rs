@@ -487,7 +487,7 @@ impl<'de> de::Deserializer<'de> for De<'_, 'de, '_> {
     }
 
     fn is_human_readable(&self) -> bool {
-        super::schema::HUMAN_READABLE
+        super::label::HUMAN_READABLE
     }
 
     serde::forward_to_deserialize_any! {

@@ -3,7 +3,7 @@
 //! (apache-avro's own encoder follows its `HashMap`'s iteration order, which varies).
 
 use super::AvroError;
-use super::schema::schema_label;
+use super::label::schema_label;
 use apache_avro::Schema;
 use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, NamesRef, UuidSchema};
 use apache_avro::types::Value;

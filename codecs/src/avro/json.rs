@@ -2,7 +2,7 @@
 //! against a schema.
 
 use super::AvroError;
-use super::schema::schema_label;
+use super::label::schema_label;
 use apache_avro::schema::{
     DecimalSchema, InnerDecimalSchema, NamesRef, ResolvedSchema, UnionSchema, UuidSchema,
 };

@@ -109,6 +109,7 @@ mod direct;
 mod encode;
 mod error;
 mod json;
+mod label;
 mod schema;
 mod ser;
 mod validate;

@@ -72,10 +72,6 @@ impl Eq for ParsedSchema {}
 /// the decoder allocate much more than its own size.
 pub const MAX_ALLOCATION_BYTES: usize = 64 * 1024 * 1024;
 
-/// What serde's `is_human_readable` answers: `true`, so that `uuid::Uuid` writes and reads the
-/// string form the Avro `uuid` logical type (on `string`) holds.
-pub(crate) const HUMAN_READABLE: bool = true;
-
 pub(crate) fn init_limits() {
     apache_avro::util::max_allocation_bytes(MAX_ALLOCATION_BYTES);
 }
@@ -125,7 +121,7 @@ impl ParsedSchema {
     ) -> Result<Self, AvroError> {
         init_limits();
         let canonical = schema.canonical_form();
-        let name = schema_label(&schema);
+        let name = super::label::schema_label(&schema);
         let compiled = CompiledTryBuilder {
             schema,
             deps,
@@ -135,13 +131,13 @@ impl ParsedSchema {
             writer_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
                 GenericDatumWriter::builder(s)
                     .resolved_schemata(r.clone())
-                    .human_readable(HUMAN_READABLE)
+                    .human_readable(super::label::HUMAN_READABLE)
                     .build()
             },
             reader_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
                 GenericDatumReader::builder(s)
                     .resolved_writer_schemata(r.clone())
-                    .human_readable(HUMAN_READABLE)
+                    .human_readable(super::label::HUMAN_READABLE)
                     .build()
             },
         }
@@ -257,32 +253,6 @@ impl ParsedSchema {
         AvroError::Decode {
             schema: self.inner.name.clone(),
             source,
-        }
-    }
-}
-
-/// A schema's full name, or its type for unnamed schemas.
-pub(crate) fn schema_label(schema: &Schema) -> String {
-    match schema {
-        Schema::Record(r) => r.name.fullname(None),
-        Schema::Enum(e) => e.name.fullname(None),
-        Schema::Fixed(f) => f.name.fullname(None),
-        Schema::Ref { name } => name.fullname(None),
-        other => {
-            let json = serde_json::to_value(other).unwrap_or_default();
-            match json {
-                serde_json::Value::String(s) => s,
-                serde_json::Value::Object(map) => match map.get("logicalType") {
-                    Some(serde_json::Value::String(l)) => l.clone(),
-                    _ => map
-                        .get("type")
-                        .and_then(|t| t.as_str())
-                        .unwrap_or("schema")
-                        .to_owned(),
-                },
-                serde_json::Value::Array(_) => "union".to_owned(),
-                _ => "schema".to_owned(),
-            }
         }
     }
 }
