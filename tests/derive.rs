@@ -313,6 +313,8 @@ struct Blob {
     #[record(schema = r#""bytes""#)]
     #[serde(with = "avro_bytes")]
     payload: Vec<u8>,
+    /// serde's own form of a `Vec<u8>` (a sequence of ints), kept with an explicit schema.
+    #[record(schema = r#"{"type":"array","items":"int"}"#)]
     raw_ints: Vec<u8>,
 }
 
@@ -322,7 +324,8 @@ fn explicit_schemas_and_uuid_keys() {
         r#"{"type":"record","name":"Blob","fields":[
             {"name":"id","type":{"type":"string","logicalType":"uuid"}},
             {"name":"payload","type":"bytes"},
-            {"name":"raw_ints","type":{"type":"array","items":"int"}}]}"#,
+            {"name":"raw_ints","type":{"type":"array","items":"int"},
+             "doc":"serde's own form of a `Vec<u8>` (a sequence of ints), kept with an explicit schema."}]}"#,
     );
     let id = uuid::Uuid::from_u128(42);
     let blob = Blob {
@@ -429,6 +432,8 @@ fn derived_schemas_are_compatible_with_themselves() {
     check::<Reading>();
     check::<Documented>();
     check::<Pascal>();
+    check::<Attachment>();
+    check::<WithSerdeBytes>();
 }
 
 /// Derived records round-trip through kcodec's own Avro codec (Confluent framing, the in-memory
@@ -555,5 +560,183 @@ async fn derived_records_round_trip_through_the_avro_codec() {
     assert!(
         subjects.contains(&"shop-v1-Order-value".to_owned()),
         "{subjects:?}"
+    );
+}
+
+/// Serializes `value` with kcodec's Avro serializer (the derived schema, registered in a fresh
+/// in-memory registry), checks the Confluent frame, reads it back with kcodec's Avro
+/// deserializer and returns the Avro payload (the bytes after the 5-byte prefix).
+async fn through_the_codec<T>(value: &T) -> Vec<u8>
+where
+    T: Record + Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    use kcodec::avro::{AvroDeserializer, AvroSerializer};
+    use kcodec::registry::{InMemoryRegistry, SchemaRegistry};
+    use kcodec::{DeserializeContext, Headers, SerializeContext, Target, resolve};
+    use std::sync::Arc;
+
+    let registry: Arc<dyn SchemaRegistry> = Arc::new(InMemoryRegistry::new());
+    let ser = AvroSerializer::<T>::for_record(registry.clone()).unwrap();
+    let de = AvroDeserializer::<T>::for_record(registry).unwrap();
+    let mut headers = Headers::new();
+    let mut buf = kcodec::BytesMut::new();
+    let mut ctx = SerializeContext::new("t", Target::Value, &mut headers);
+    let written = resolve::serialize(&ser, value, &mut ctx, &mut buf)
+        .await
+        .unwrap();
+    assert_eq!(written, kcodec::Serialized::Data);
+    assert_eq!(&buf[..5], [0, 0, 0, 0, 1], "magic byte and schema id 1");
+    let frame = buf.freeze();
+    let ctx = DeserializeContext::new("t", Target::Value, &headers);
+    let back: T = resolve::deserialize(&de, Some(&frame), &ctx).await.unwrap();
+    assert_eq!(&back, value);
+    frame[5..].to_vec()
+}
+
+/// What apache-avro's generic writer (an independent encoder) writes for `fields` with `T`'s
+/// derived schema: the reference the codec's bytes are compared with.
+fn reference_datum<T: Record>(fields: Vec<(&str, apache_avro::types::Value)>) -> Vec<u8> {
+    let record = apache_avro::types::Value::Record(
+        fields.into_iter().map(|(n, v)| (n.to_owned(), v)).collect(),
+    );
+    apache_avro::to_avro_datum(T::avro_schema().schema(), record).unwrap()
+}
+
+/// A file attached to a message.
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[record(namespace = "files.v1")]
+struct Attachment {
+    #[serde(with = "kcodec::record::avro_bytes")]
+    content: Vec<u8>,
+    /// Named `files.v1.AttachmentSha256` by default (record name + field name).
+    #[serde(with = "kcodec::record::avro_bytes")]
+    sha256: [u8; 32],
+    #[serde(with = "kcodec::record::avro_bytes")]
+    #[record(fixed_name = "Md5")]
+    md5: Option<[u8; 16]>,
+    #[serde(with = "kcodec::record::avro_bytes")]
+    thumbnail: Option<Vec<u8>>,
+    #[serde(with = "kcodec::record::avro_bytes", default)]
+    extra: Box<[u8]>,
+    #[serde(with = "kcodec::record::avro_bytes")]
+    shared: kcodec::Bytes,
+}
+
+#[test]
+fn byte_buffers_are_bytes_and_byte_arrays_are_fixed() {
+    assert_schema::<Attachment>(
+        r#"{"type":"record","name":"Attachment","namespace":"files.v1","doc":"A file attached to a message.","fields":[
+            {"name":"content","type":"bytes"},
+            {"name":"sha256","type":{"type":"fixed","name":"AttachmentSha256","size":32},
+             "doc":"Named `files.v1.AttachmentSha256` by default (record name + field name)."},
+            {"name":"md5","type":["null",{"type":"fixed","name":"Md5","size":16}],"default":null},
+            {"name":"thumbnail","type":["null","bytes"],"default":null},
+            {"name":"extra","type":"bytes","default":""},
+            {"name":"shared","type":"bytes"}]}"#,
+    );
+    assert_eq!(
+        fixed_names::<Attachment>(),
+        ["files.v1.AttachmentSha256", "files.v1.Md5"]
+    );
+}
+
+/// The full names of the fixed types of `T`'s fields (direct or in a union).
+fn fixed_names<T: Record>() -> Vec<String> {
+    let apache_avro::Schema::Record(r) = T::avro_schema().schema() else {
+        panic!("a record")
+    };
+    r.fields
+        .iter()
+        .filter_map(|f| match &f.schema {
+            apache_avro::Schema::Fixed(x) => Some(x.name.fullname(None)),
+            apache_avro::Schema::Union(u) => u.variants().iter().find_map(|v| match v {
+                apache_avro::Schema::Fixed(x) => Some(x.name.fullname(None)),
+                _ => None,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn bytes_and_fixed_round_trip_through_the_avro_codec_byte_for_byte() {
+    use apache_avro::types::Value as V;
+    let v = Attachment {
+        content: vec![1, 2, 3],
+        sha256: [0xab; 32],
+        md5: Some([7; 16]),
+        thumbnail: None,
+        extra: Box::new([]),
+        shared: kcodec::Bytes::from_static(b"hi"),
+    };
+    let payload = through_the_codec(&v).await;
+    // bytes: zigzag length, then the bytes; fixed: the N bytes, no length; union: zigzag index.
+    let mut expected = vec![0x06, 1, 2, 3];
+    expected.extend([0xab; 32]);
+    expected.push(0x02);
+    expected.extend([7; 16]);
+    expected.extend([0x00, 0x00, 0x04, b'h', b'i']);
+    assert_eq!(payload, expected);
+    assert_eq!(
+        payload,
+        reference_datum::<Attachment>(vec![
+            ("content", V::Bytes(vec![1, 2, 3])),
+            ("sha256", V::Fixed(32, vec![0xab; 32])),
+            ("md5", V::Union(1, Box::new(V::Fixed(16, vec![7; 16])))),
+            ("thumbnail", V::Union(0, Box::new(V::Null))),
+            ("extra", V::Bytes(vec![])),
+            ("shared", V::Bytes(b"hi".to_vec())),
+        ])
+    );
+    let other = Attachment {
+        content: vec![],
+        sha256: [0; 32],
+        md5: None,
+        thumbnail: Some(vec![0xff; 200]),
+        extra: Box::new([9]),
+        shared: kcodec::Bytes::new(),
+    };
+    let payload = through_the_codec(&other).await;
+    assert_eq!(
+        payload,
+        reference_datum::<Attachment>(vec![
+            ("content", V::Bytes(vec![])),
+            ("sha256", V::Fixed(32, vec![0; 32])),
+            ("md5", V::Union(0, Box::new(V::Null))),
+            (
+                "thumbnail",
+                V::Union(1, Box::new(V::Bytes(vec![0xff; 200])))
+            ),
+            ("extra", V::Bytes(vec![9])),
+            ("shared", V::Bytes(vec![])),
+        ])
+    );
+    // 200 bytes: the length 200 is zigzag 400 = 0x90 0x03.
+    assert_eq!(&payload[34..37], [0x02, 0x90, 0x03]);
+}
+
+// The serde_bytes crate's `with` module writes the same and is recognised too.
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+struct WithSerdeBytes {
+    #[serde(with = "serde_bytes")]
+    data: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    id: [u8; 4],
+}
+
+#[tokio::test]
+async fn serde_bytes_is_recognised() {
+    assert_schema::<WithSerdeBytes>(
+        r#"{"type":"record","name":"WithSerdeBytes","fields":[
+            {"name":"data","type":"bytes"},
+            {"name":"id","type":{"type":"fixed","name":"WithSerdeBytesId","size":4}}]}"#,
+    );
+    let v = WithSerdeBytes {
+        data: vec![5],
+        id: *b"abcd",
+    };
+    assert_eq!(
+        through_the_codec(&v).await,
+        [0x02, 5, b'a', b'b', b'c', b'd']
     );
 }

@@ -15,16 +15,25 @@
 //! | `Vec<T>`, `[T]` | `{"type": "array", "items": T}` |
 //! | `HashMap<String, T>`, `BTreeMap<String, T>` | `{"type": "map", "values": T}` |
 //! | `uuid::Uuid` | `{"type": "string", "logicalType": "uuid"}` |
+//! | `bytes::Bytes` (serde writes it as bytes) | `"bytes"` |
 //! | a `#[derive(Record)]` struct | its record (defined once, then named) |
 //! | a `#[derive(Record)]` enum of unit variants | an Avro enum |
+//! | a `#[derive(Record)]` enum of newtype (and at most one unit) variants | an Avro union |
 //!
-//! `Vec<u8>` is an Avro array of ints, as serde writes it; for Avro `bytes` or `fixed` give the
-//! field an explicit schema with `#[record(schema = "\"bytes\"")]` and the matching serde `with`.
+//! Fields of type `Vec<u8>` / `[u8; N]` (or `Option` of them) with
+//! `#[serde(with = "kcodec::record::avro_bytes")]` are Avro `bytes` / `fixed` ([`avro_bytes`]);
+//! date and time fields with `#[serde(with = "kcodec::record::avro_time::…")]` are Avro logical
+//! types ([`avro_time`]). The derive reads those attributes; through this trait alone (a
+//! `Vec<u8>` nested in another collection, say) a `Vec<u8>` is an Avro array of ints, as serde
+//! writes it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
+
+pub mod avro_bytes;
+// TEMP pub mod avro_time;
 
 /// A type with a named Avro schema.
 pub trait Record: AvroType {
@@ -127,7 +136,8 @@ impl Names {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no Avro schema",
     label = "kcodec can't map this field's type to Avro",
-    note = "derive Record for it, or give the field an explicit schema: #[record(schema = \"...\")]"
+    note = "derive Record for it, or give the field an explicit schema: #[record(schema = \"...\")]",
+    note = "dates and times need #[serde(with = \"kcodec::record::avro_time::...\")] (kcodec features `chrono`, `time`)"
 )]
 pub trait AvroType {
     /// The schema of this type; named types already in `names` are referred to by name.
@@ -215,5 +225,11 @@ impl<T: AvroType> AvroType for BTreeMap<String, T> {
 impl AvroType for uuid::Uuid {
     fn avro_schema_in(_: &mut Names) -> Value {
         json!({"type": "string", "logicalType": "uuid"})
+    }
+}
+
+impl AvroType for bytes::Bytes {
+    fn avro_schema_in(_: &mut Names) -> Value {
+        Value::String("bytes".to_owned())
     }
 }

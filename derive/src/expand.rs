@@ -150,33 +150,111 @@ fn record_body(
             ));
         }
         let ty = &field.ty;
-        let schema = match (&f.schema_json, f.custom_with) {
-            (Some((json, span)), _) => quote_spanned! {*span=>
+        let special = match (&f.schema_json, &f.with_path) {
+            (None, Some(path)) => {
+                special_with(path, f.custom_with.unwrap_or_else(Span::call_site))?
+            }
+            _ => None,
+        };
+        if let (Some((_, span)), false) = (
+            &f.fixed_name,
+            matches!(special, Some(Special::Bytes)) && byte_array_len(ty).is_some(),
+        ) {
+            return Err(syn::Error::new(
+                *span,
+                "#[record(fixed_name)] names the Avro fixed of a [u8; N] field with #[serde(with = \"kcodec::record::avro_bytes\")]",
+            ));
+        }
+        let schema = match (&f.schema_json, &special, f.custom_with) {
+            (Some((json, span)), _, _) => quote_spanned! {*span=>
                 serde_json::from_str::<serde_json::Value>(#json).expect("checked at compile time")
             },
-            (None, Some(span)) => {
+            (None, Some(special), _) => {
+                let inner = match special {
+                    Special::Bytes => match byte_array_len(ty) {
+                        Some(len) => {
+                            let fixed_name = match &f.fixed_name {
+                                Some((n, _)) => n.clone(),
+                                None => format!("{}{}", pascal(name), pascal(&field_name)),
+                            };
+                            quote! {
+                                serde_json::json!({"type": "fixed", "name": #fixed_name, "size": (#len) as u64})
+                            }
+                        }
+                        None => quote!(serde_json::Value::from("bytes")),
+                    },
+                    Special::Time { avro, logical } => quote! {
+                        serde_json::json!({"type": #avro, "logicalType": #logical})
+                    },
+                };
+                if is_option(ty) {
+                    quote!(serde_json::Value::Array(
+                        ::std::vec![serde_json::Value::from("null"), #inner]
+                    ))
+                } else {
+                    inner
+                }
+            }
+            (None, None, Some(span)) => {
                 return Err(syn::Error::new(
                     span,
-                    "a field with serde `with`/`serialize_with` needs an explicit Avro schema: #[record(schema = \"...\")]",
+                    "a field with serde `with`/`serialize_with` needs an explicit Avro schema: #[record(schema = \"...\")] \
+                     (kcodec::record::avro_bytes, serde_bytes, kcodec::record::avro_time::* and chrono::serde::ts_milli/microseconds are recognised)",
                 ));
             }
-            (None, None) => quote_spanned! {ty.span()=>
-                <#ty as #krate::record::AvroType>::avro_schema_in(names)
-            },
+            (None, None, None) => {
+                check_plain_type(ty)?;
+                quote_spanned! {ty.span()=>
+                    <#ty as #krate::record::AvroType>::avro_schema_in(names)
+                }
+            }
         };
-        let default = match (&f.default_json, &f.serde_default) {
-            (Some((json, _)), _) => Some(quote! {
+        let default = match (&f.default_json, &f.serde_default, &special) {
+            (Some((json, _)), _, _) => Some(quote! {
                 serde_json::from_str::<serde_json::Value>(#json).expect("checked at compile time")
             }),
-            (None, Some(None)) => Some(quote_spanned! {ty.span()=>
+            (None, Some(None), Some(_)) if is_option(ty) => Some(quote!(serde_json::Value::Null)),
+            (None, Some(Some(path)), Some(_)) if is_option(ty) => {
+                return Err(syn::Error::new(
+                    path.span(),
+                    "the Avro default of an optional field is null: give it with #[record(default = \"null\")] and #[serde(default)]",
+                ));
+            }
+            (None, Some(d), Some(special)) => {
+                let value = match d {
+                    None => {
+                        quote_spanned! {ty.span()=> <#ty as ::core::default::Default>::default() }
+                    }
+                    Some(path) => quote!(#path()),
+                };
+                Some(match special {
+                    // Avro's JSON form of bytes and fixed: one char per byte (U+0000..U+00FF).
+                    Special::Bytes => quote! {{
+                        let value: #ty = #value;
+                        serde_json::Value::String(
+                            ::core::convert::AsRef::<[u8]>::as_ref(&value).iter().map(|&b| char::from(b)).collect(),
+                        )
+                    }},
+                    Special::Time { .. } => {
+                        let with: syn::Path =
+                            syn::parse_str(f.with_path.as_deref().unwrap_or_default())?;
+                        quote! {{
+                            let value: #ty = #value;
+                            #with::serialize(&value, serde_json::value::Serializer)
+                                .expect("a field's default value serializes to JSON")
+                        }}
+                    }
+                })
+            }
+            (None, Some(None), None) => Some(quote_spanned! {ty.span()=>
                 serde_json::to_value(<#ty as ::core::default::Default>::default())
                     .expect("a field's default value serializes to JSON")
             }),
-            (None, Some(Some(path))) => Some(quote! {
+            (None, Some(Some(path)), None) => Some(quote! {
                 serde_json::to_value(#path()).expect("a field's default value serializes to JSON")
             }),
-            (None, None) if is_option(ty) => Some(quote!(serde_json::Value::Null)),
-            (None, None) => None,
+            (None, None, _) if is_option(ty) => Some(quote!(serde_json::Value::Null)),
+            (None, None, _) => None,
         };
         let default = default.map(|d| quote!(field.insert("default".to_owned(), #d);));
         let doc = f
@@ -274,4 +352,179 @@ fn is_option(ty: &Type) -> bool {
         Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Option"),
         _ => false,
     }
+}
+
+/// A field whose serde `with` module the derive knows: its Avro schema follows from it.
+enum Special {
+    /// `avro_bytes` or `serde_bytes`: `"bytes"`, or a `fixed` for `[u8; N]`.
+    Bytes,
+    /// A date/time module: the Avro type and its logical type.
+    Time {
+        avro: &'static str,
+        logical: &'static str,
+    },
+}
+
+/// The `avro_time` modules and the schemas they write.
+const AVRO_TIME: &[(&str, &str, &str)] = &[
+    ("timestamp_millis", "long", "timestamp-millis"),
+    ("timestamp_micros", "long", "timestamp-micros"),
+    ("local_timestamp_millis", "long", "local-timestamp-millis"),
+    ("local_timestamp_micros", "long", "local-timestamp-micros"),
+    ("date", "int", "date"),
+    ("time_millis", "int", "time-millis"),
+    ("time_micros", "long", "time-micros"),
+];
+
+/// Recognises `with = "..."` paths whose Avro form is known.
+fn special_with(path: &str, span: Span) -> syn::Result<Option<Special>> {
+    let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+    let Some(&last) = segments.last() else {
+        return Ok(None);
+    };
+    let parent = segments.len().checked_sub(2).map(|i| segments[i]);
+    if last == "avro_bytes" || last == "serde_bytes" {
+        return Ok(Some(Special::Bytes));
+    }
+    if parent == Some("avro_time") {
+        return match AVRO_TIME.iter().find(|(m, _, _)| *m == last) {
+            Some(&(_, avro, logical)) => Ok(Some(Special::Time { avro, logical })),
+            None => Err(syn::Error::new(
+                span,
+                format!(
+                    "unknown avro_time module `{last}` (expected one of {})",
+                    AVRO_TIME
+                        .iter()
+                        .map(|(m, _, _)| *m)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        };
+    }
+    if parent == Some("serde") {
+        // chrono's own modules write the same numbers.
+        let logical = match last.strip_suffix("_option").unwrap_or(last) {
+            "ts_milliseconds" => "timestamp-millis",
+            "ts_microseconds" => "timestamp-micros",
+            _ => return Ok(None),
+        };
+        return Ok(Some(Special::Time {
+            avro: "long",
+            logical,
+        }));
+    }
+    Ok(None)
+}
+
+/// Refuses field types whose serde form is not what their Avro type would be.
+fn check_plain_type(ty: &Type) -> syn::Result<()> {
+    let base = option_inner(ty).unwrap_or(ty);
+    if byte_array_len(ty).is_some() {
+        return Err(syn::Error::new(
+            base.span(),
+            "serde writes [u8; N] as a tuple of N ints, which no Avro fixed holds: add \
+             #[serde(with = \"kcodec::record::avro_bytes\")] to write it as Avro fixed (size N), \
+             or give the schema with #[record(schema = \"...\")]",
+        ));
+    }
+    if is_byte_buf(base) {
+        return Err(syn::Error::new(
+            base.span(),
+            "serde writes Vec<u8> as a sequence of ints, not Avro bytes: add \
+             #[serde(with = \"kcodec::record::avro_bytes\")] to write it as Avro bytes, or keep the \
+             array of ints with #[record(schema = \"{\\\"type\\\":\\\"array\\\",\\\"items\\\":\\\"int\\\"}\")]",
+        ));
+    }
+    if let Some(name) = time_type(base) {
+        return Err(syn::Error::new(
+            base.span(),
+            format!(
+                "serde's default form of {name} is not an Avro date/time number: add \
+                 #[serde(with = \"kcodec::record::avro_time::<kind>\")] with <kind> one of {} \
+                 (kcodec features `chrono` / `time`), or give the schema with #[record(schema = \"...\")]",
+                AVRO_TIME
+                    .iter()
+                    .map(|(m, _, _)| *m)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `T` of `Option<T>`.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+fn is_u8(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident("u8"))
+}
+
+/// `N` of a `[u8; N]` field (or `Option<[u8; N]>`).
+fn byte_array_len(ty: &Type) -> Option<&syn::Expr> {
+    match option_inner(ty).unwrap_or(ty) {
+        Type::Array(a) if is_u8(&a.elem) => Some(&a.len),
+        _ => None,
+    }
+}
+
+/// `Vec<u8>` or `Box<[u8]>`.
+fn is_byte_buf(ty: &Type) -> bool {
+    let Type::Path(p) = ty else { return false };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+        return false;
+    };
+    let Some(syn::GenericArgument::Type(arg)) = a.args.first() else {
+        return false;
+    };
+    (last.ident == "Vec" && is_u8(arg))
+        || (last.ident == "Box" && matches!(arg, Type::Slice(s) if is_u8(&s.elem)))
+}
+
+/// The name of a well-known date/time type (chrono, time, std), whose serde form is a string.
+fn time_type(ty: &Type) -> Option<String> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?.ident.to_string();
+    let first = p.path.segments.first()?.ident.to_string();
+    let always = [
+        "DateTime",
+        "NaiveDate",
+        "NaiveTime",
+        "NaiveDateTime",
+        "OffsetDateTime",
+        "PrimitiveDateTime",
+        "UtcDateTime",
+        "SystemTime",
+    ];
+    let qualified = (first == "chrono" || first == "time") && (last == "Date" || last == "Time");
+    (always.contains(&last.as_str()) || qualified).then_some(last)
+}
+
+/// `snake_case` or `camelCase` to `PascalCase`.
+fn pascal(name: &str) -> String {
+    name.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }
