@@ -715,6 +715,75 @@ async fn bytes_and_fixed_round_trip_through_the_avro_codec_byte_for_byte() {
     assert_eq!(&payload[34..37], [0x02, 0x90, 0x03]);
 }
 
+/// The first version of a record with bytes and fixed fields.
+mod doc_v1 {
+    #[derive(serde::Serialize, kcodec::Record)]
+    #[record(name = "Doc", namespace = "files.v2")]
+    pub struct Doc {
+        #[serde(with = "kcodec::record::avro_bytes")]
+        pub content: Vec<u8>,
+        #[serde(with = "kcodec::record::avro_bytes")]
+        pub digest: [u8; 4],
+    }
+}
+
+/// The second version: two added fields with defaults. The fixed keeps its derived name
+/// (`files.v2.DocDigest`: record name + field name), so the two versions resolve.
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[record(name = "Doc", namespace = "files.v2")]
+struct DocV2 {
+    #[serde(with = "kcodec::record::avro_bytes")]
+    content: Vec<u8>,
+    #[serde(with = "kcodec::record::avro_bytes")]
+    digest: [u8; 4],
+    #[serde(with = "kcodec::record::avro_bytes", default)]
+    extra: Vec<u8>,
+    #[serde(with = "kcodec::record::avro_bytes")]
+    thumbnail: Option<Vec<u8>>,
+}
+
+/// Values written with the old schema are resolved into the new one (apache-avro's resolution,
+/// then serde through `avro_bytes`).
+#[tokio::test]
+async fn bytes_and_fixed_fields_evolve() {
+    use kcodec::avro::{AvroDeserializer, AvroSerializer};
+    use kcodec::registry::{CompatibilityLevel, InMemoryRegistry, Schema as Registered, compat};
+    use kcodec::{DeserializeContext, Headers, SerializeContext, Target, resolve};
+    use std::sync::Arc;
+
+    let old = Registered::avro(doc_v1::Doc::avro_schema().json());
+    let new = Registered::avro(DocV2::avro_schema().json());
+    compat::assert_compatible(&new, &old, CompatibilityLevel::Backward);
+
+    let registry = Arc::new(InMemoryRegistry::new());
+    let ser = AvroSerializer::<doc_v1::Doc>::for_record(registry.clone()).unwrap();
+    let de = AvroDeserializer::<DocV2>::for_record(registry).unwrap();
+    let mut headers = Headers::new();
+    let mut buf = kcodec::BytesMut::new();
+    let mut ctx = SerializeContext::new("docs", Target::Value, &mut headers);
+    let old_value = doc_v1::Doc {
+        content: b"pdf".to_vec(),
+        digest: [1, 2, 3, 4],
+    };
+    let written = resolve::serialize(&ser, &old_value, &mut ctx, &mut buf)
+        .await
+        .unwrap();
+    assert_eq!(written, kcodec::Serialized::Data);
+    assert_eq!(&buf[5..], [0x06, b'p', b'd', b'f', 1, 2, 3, 4]);
+    let frame = buf.freeze();
+    let ctx = DeserializeContext::new("docs", Target::Value, &headers);
+    let read: DocV2 = resolve::deserialize(&de, Some(&frame), &ctx).await.unwrap();
+    assert_eq!(
+        read,
+        DocV2 {
+            content: b"pdf".to_vec(),
+            digest: [1, 2, 3, 4],
+            extra: vec![],
+            thumbnail: None,
+        }
+    );
+}
+
 // The serde_bytes crate's `with` module writes the same and is recognised too.
 #[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
 struct WithSerdeBytes {
@@ -739,4 +808,157 @@ async fn serde_bytes_is_recognised() {
         through_the_codec(&v).await,
         [0x02, 5, b'a', b'b', b'c', b'd']
     );
+}
+
+/// Dates and times with the `avro_time` modules (features `chrono` and `time`).
+#[cfg(all(feature = "chrono", feature = "time"))]
+mod dates_and_times {
+    use super::*;
+    use apache_avro::types::Value as V;
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+    use kcodec::record::avro_time;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+    #[record(namespace = "cal")]
+    struct ChronoTimes {
+        #[serde(with = "avro_time::timestamp_millis")]
+        created: DateTime<Utc>,
+        #[serde(with = "kcodec::record::avro_time::timestamp_micros")]
+        updated: Option<DateTime<Utc>>,
+        #[serde(with = "avro_time::local_timestamp_millis")]
+        local: NaiveDateTime,
+        #[serde(with = "avro_time::date")]
+        day: NaiveDate,
+        #[serde(with = "avro_time::time_millis")]
+        opens: NaiveTime,
+        #[serde(with = "avro_time::time_micros")]
+        closes: NaiveTime,
+        /// chrono's own module writes the same number.
+        #[serde(with = "chrono::serde::ts_milliseconds")]
+        legacy: DateTime<Utc>,
+        #[serde(with = "avro_time::date", default)]
+        since: NaiveDate,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+    #[record(namespace = "cal")]
+    struct TimeCrateTimes {
+        #[serde(with = "avro_time::timestamp_micros")]
+        at: time::OffsetDateTime,
+        #[serde(with = "avro_time::local_timestamp_micros")]
+        wall: time::PrimitiveDateTime,
+        #[serde(with = "avro_time::date")]
+        day: Option<time::Date>,
+        #[serde(with = "avro_time::time_micros")]
+        clock: time::Time,
+        #[serde(with = "avro_time::timestamp_millis")]
+        system: std::time::SystemTime,
+    }
+
+    #[test]
+    fn logical_types_in_the_schema() {
+        assert_schema::<ChronoTimes>(
+            r#"{"type":"record","name":"ChronoTimes","namespace":"cal","fields":[
+                {"name":"created","type":{"type":"long","logicalType":"timestamp-millis"}},
+                {"name":"updated","type":["null",{"type":"long","logicalType":"timestamp-micros"}],"default":null},
+                {"name":"local","type":{"type":"long","logicalType":"local-timestamp-millis"}},
+                {"name":"day","type":{"type":"int","logicalType":"date"}},
+                {"name":"opens","type":{"type":"int","logicalType":"time-millis"}},
+                {"name":"closes","type":{"type":"long","logicalType":"time-micros"}},
+                {"name":"legacy","type":{"type":"long","logicalType":"timestamp-millis"},
+                 "doc":"chrono's own module writes the same number."},
+                {"name":"since","type":{"type":"int","logicalType":"date"},"default":0}]}"#,
+        );
+        assert_schema::<TimeCrateTimes>(
+            r#"{"type":"record","name":"TimeCrateTimes","namespace":"cal","fields":[
+                {"name":"at","type":{"type":"long","logicalType":"timestamp-micros"}},
+                {"name":"wall","type":{"type":"long","logicalType":"local-timestamp-micros"}},
+                {"name":"day","type":["null",{"type":"int","logicalType":"date"}],"default":null},
+                {"name":"clock","type":{"type":"long","logicalType":"time-micros"}},
+                {"name":"system","type":{"type":"long","logicalType":"timestamp-millis"}}]}"#,
+        );
+        use kcodec_registry::{CompatibilityLevel, Schema as Registered, compat};
+        for json in [
+            ChronoTimes::avro_schema().json(),
+            TimeCrateTimes::avro_schema().json(),
+        ] {
+            let s = Registered::avro(json);
+            compat::assert_compatible(&s, &s, CompatibilityLevel::FullTransitive);
+        }
+    }
+
+    #[tokio::test]
+    async fn chrono_values_round_trip_as_avro_numbers() {
+        // 2023-11-14T22:13:20.123456Z
+        let created = DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap();
+        let millis = created.timestamp_millis();
+        let at_millis = DateTime::from_timestamp_millis(millis).unwrap();
+        let v = ChronoTimes {
+            created: at_millis,
+            updated: Some(created),
+            local: at_millis.naive_utc(),
+            day: NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
+            opens: NaiveTime::from_hms_milli_opt(8, 30, 0, 250).unwrap(),
+            closes: NaiveTime::from_hms_micro_opt(17, 0, 0, 1).unwrap(),
+            legacy: at_millis,
+            since: NaiveDate::from_ymd_opt(1969, 12, 31).unwrap(),
+        };
+        let payload = through_the_codec(&v).await;
+        let day = 19_782; // 2024-02-29
+        let opens = (8 * 3600 + 30 * 60) * 1000 + 250;
+        let closes = 17 * 3600 * 1_000_000_i64 + 1;
+        assert_eq!(
+            payload,
+            reference_datum::<ChronoTimes>(vec![
+                ("created", V::TimestampMillis(1_700_000_000_123)),
+                (
+                    "updated",
+                    V::Union(1, Box::new(V::TimestampMicros(1_700_000_000_123_456)))
+                ),
+                ("local", V::LocalTimestampMillis(1_700_000_000_123)),
+                ("day", V::Date(day)),
+                ("opens", V::TimeMillis(opens)),
+                ("closes", V::TimeMicros(closes)),
+                ("legacy", V::TimestampMillis(1_700_000_000_123)),
+                ("since", V::Date(-1)),
+            ])
+        );
+        // 1_700_000_000_123 zigzagged: 3_400_000_000_246 as a 6-byte varint.
+        assert_eq!(&payload[..6], [0xf6, 0xa1, 0xab, 0xfe, 0xf9, 0x62]);
+        // -1 (1969-12-31) is zigzag 1.
+        assert_eq!(payload.last(), Some(&0x01));
+        // Writing truncates to the unit, as Java's Instant.toEpochMilli() does.
+        let written =
+            avro_time::timestamp_millis::serialize(&created, serde_json::value::Serializer)
+                .unwrap();
+        assert_eq!(written, 1_700_000_000_123_i64);
+        let none = ChronoTimes { updated: None, ..v };
+        let payload = through_the_codec(&none).await;
+        assert_eq!(payload[6], 0x00, "`updated` is the null branch");
+    }
+
+    #[tokio::test]
+    async fn time_crate_values_round_trip_as_avro_numbers() {
+        use time::macros::{date, datetime, time};
+        let v = TimeCrateTimes {
+            at: datetime!(2023-11-14 22:13:20.123456 UTC),
+            wall: datetime!(1969-12-31 23:59:59.999999),
+            day: Some(date!(2000 - 01 - 01)),
+            clock: time!(00:00:00.000001),
+            system: std::time::UNIX_EPOCH + std::time::Duration::from_millis(42),
+        };
+        let payload = through_the_codec(&v).await;
+        assert_eq!(
+            payload,
+            reference_datum::<TimeCrateTimes>(vec![
+                ("at", V::TimestampMicros(1_700_000_000_123_456)),
+                ("wall", V::LocalTimestampMicros(-1)),
+                ("day", V::Union(1, Box::new(V::Date(10_957)))),
+                ("clock", V::TimeMicros(1)),
+                ("system", V::TimestampMillis(42)),
+            ])
+        );
+        let none = TimeCrateTimes { day: None, ..v };
+        through_the_codec(&none).await;
+    }
 }

@@ -33,7 +33,7 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 pub mod avro_bytes;
-// TEMP pub mod avro_time;
+pub mod avro_time;
 
 /// A type with a named Avro schema.
 pub trait Record: AvroType {
