@@ -434,6 +434,7 @@ fn derived_schemas_are_compatible_with_themselves() {
     check::<Pascal>();
     check::<Attachment>();
     check::<WithSerdeBytes>();
+    check::<DocV2>();
 }
 
 /// Derived records round-trip through kcodec's own Avro codec (Confluent framing, the in-memory
@@ -753,7 +754,7 @@ async fn bytes_and_fixed_fields_evolve() {
 
     let old = Registered::avro(doc_v1::Doc::avro_schema().json());
     let new = Registered::avro(DocV2::avro_schema().json());
-    compat::assert_compatible(&new, &old, CompatibilityLevel::Backward);
+    compat::assert_compatible(&old, &new, CompatibilityLevel::Backward);
 
     let registry = Arc::new(InMemoryRegistry::new());
     let ser = AvroSerializer::<doc_v1::Doc>::for_record(registry.clone()).unwrap();
@@ -960,5 +961,171 @@ mod dates_and_times {
         );
         let none = TimeCrateTimes { day: None, ..v };
         through_the_codec(&none).await;
+    }
+}
+
+/// An order was created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[record(namespace = "shop.events")]
+struct Created {
+    id: String,
+    amount_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[record(namespace = "shop.events")]
+struct Cancelled {
+    id: String,
+    reason: Option<String>,
+}
+
+/// Several event types on one topic: an Avro union of records (and null), one branch per
+/// variant, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[record(namespace = "shop.events", topic = "order-events")]
+enum OrderEvent {
+    Created(Created),
+    Cancelled(Cancelled),
+    Note(String),
+    Heartbeat,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[record(namespace = "shop.events")]
+struct Envelope {
+    seq: i64,
+    event: OrderEvent,
+    /// The second use of the union: its records are referred to by name.
+    previous: Vec<OrderEvent>,
+}
+
+#[test]
+fn enums_with_newtype_variants_are_unions() {
+    let created = r#"{"type":"record","name":"Created","namespace":"shop.events","doc":"An order was created.","fields":[
+        {"name":"id","type":"string"},{"name":"amount_cents","type":"long"}]}"#;
+    let cancelled = r#"{"type":"record","name":"Cancelled","namespace":"shop.events","fields":[
+        {"name":"id","type":"string"},{"name":"reason","type":["null","string"],"default":null}]}"#;
+    assert_schema::<OrderEvent>(&format!(r#"[{created},{cancelled},"string","null"]"#));
+    assert_eq!(OrderEvent::FULL_NAME, "shop.events.OrderEvent");
+    assert_eq!(OrderEvent::TOPIC, Some("order-events"));
+    assert_schema::<Envelope>(&format!(
+        r#"{{"type":"record","name":"Envelope","namespace":"shop.events","fields":[
+            {{"name":"seq","type":"long"}},
+            {{"name":"event","type":[{created},{cancelled},"string","null"]}},
+            {{"name":"previous","type":{{"type":"array","items":["shop.events.Created","shop.events.Cancelled","string","null"]}},
+              "doc":"The second use of the union: its records are referred to by name."}}]}}"#
+    ));
+    use kcodec_registry::{CompatibilityLevel, Schema as Registered, compat};
+    for json in [
+        OrderEvent::avro_schema().json(),
+        Envelope::avro_schema().json(),
+    ] {
+        let s = Registered::avro(json);
+        compat::assert_compatible(&s, &s, CompatibilityLevel::FullTransitive);
+    }
+}
+
+#[tokio::test]
+async fn union_values_round_trip_through_the_avro_codec_byte_for_byte() {
+    use apache_avro::types::Value as V;
+    let schema = OrderEvent::avro_schema().schema();
+    let created = OrderEvent::Created(Created {
+        id: "o-1".into(),
+        amount_cents: 1250,
+    });
+    // Branch 0 (zigzag 0), then the record: "o-1", 1250 (zigzag 2500 = 0xc4 0x13).
+    let payload = through_the_codec(&created).await;
+    assert_eq!(payload, [0x00, 0x06, b'o', b'-', b'1', 0xc4, 0x13]);
+    assert_eq!(
+        payload,
+        apache_avro::to_avro_datum(
+            schema,
+            V::Union(
+                0,
+                Box::new(V::Record(vec![
+                    ("id".into(), V::String("o-1".into())),
+                    ("amount_cents".into(), V::Long(1250)),
+                ]))
+            )
+        )
+        .unwrap()
+    );
+    let cancelled = OrderEvent::Cancelled(Cancelled {
+        id: "o-2".into(),
+        reason: Some("late".into()),
+    });
+    assert_eq!(
+        through_the_codec(&cancelled).await,
+        [
+            0x02, 0x06, b'o', b'-', b'2', 0x02, 0x08, b'l', b'a', b't', b'e'
+        ]
+    );
+    assert_eq!(
+        through_the_codec(&OrderEvent::Note("hi".into())).await,
+        [0x04, 0x04, b'h', b'i']
+    );
+    assert_eq!(through_the_codec(&OrderEvent::Heartbeat).await, [0x06]);
+    let envelope = Envelope {
+        seq: 1,
+        event: cancelled,
+        previous: vec![created, OrderEvent::Heartbeat],
+    };
+    let payload = through_the_codec(&envelope).await;
+    // seq 1; the event; an array block of 2 (branch 0 record, branch 3), end of array.
+    assert_eq!(payload[0], 0x02);
+    assert_eq!(
+        &payload[12..],
+        [0x04, 0x00, 0x06, b'o', b'-', b'1', 0xc4, 0x13, 0x06, 0x00]
+    );
+}
+
+mod events_v1 {
+    /// The first version of the event union: two branches.
+    #[derive(serde::Serialize, kcodec::Record)]
+    #[record(namespace = "shop.events")]
+    pub enum OrderEvent {
+        Created(super::Created),
+        Heartbeat,
+    }
+}
+
+/// Values of an older union are resolved into the newer one by branch (Avro's rules), and serde
+/// picks the variant by the reader's branch index.
+#[tokio::test]
+async fn unions_evolve_by_adding_branches() {
+    use kcodec::avro::{AvroDeserializer, AvroSerializer};
+    use kcodec::registry::{CompatibilityLevel, InMemoryRegistry, Schema as Registered, compat};
+    use kcodec::{DeserializeContext, Headers, SerializeContext, Target, resolve};
+    use std::sync::Arc;
+
+    let old = Registered::avro(events_v1::OrderEvent::avro_schema().json());
+    let new = Registered::avro(OrderEvent::avro_schema().json());
+    compat::assert_compatible(&old, &new, CompatibilityLevel::Backward);
+
+    let registry = Arc::new(InMemoryRegistry::new());
+    let ser = AvroSerializer::<events_v1::OrderEvent>::for_record(registry.clone()).unwrap();
+    let de = AvroDeserializer::<OrderEvent>::for_record(registry).unwrap();
+    let created = Created {
+        id: "o-9".into(),
+        amount_cents: 5,
+    };
+    for (old_value, expected) in [
+        (
+            events_v1::OrderEvent::Created(created.clone()),
+            OrderEvent::Created(created),
+        ),
+        (events_v1::OrderEvent::Heartbeat, OrderEvent::Heartbeat),
+    ] {
+        let mut headers = Headers::new();
+        let mut buf = kcodec::BytesMut::new();
+        let mut ctx = SerializeContext::new("order-events", Target::Value, &mut headers);
+        let written = resolve::serialize(&ser, &old_value, &mut ctx, &mut buf)
+            .await
+            .unwrap();
+        assert_eq!(written, kcodec::Serialized::Data);
+        let frame = buf.freeze();
+        let ctx = DeserializeContext::new("order-events", Target::Value, &headers);
+        let read: OrderEvent = resolve::deserialize(&de, Some(&frame), &ctx).await.unwrap();
+        assert_eq!(read, expected);
     }
 }

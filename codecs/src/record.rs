@@ -123,12 +123,32 @@ impl RecordSchema {
 #[derive(Debug, Default)]
 pub struct Names {
     defined: HashSet<&'static str>,
+    unions: HashSet<&'static str>,
 }
 
 impl Names {
     /// Marks `full_name` as defined; `true` if it was not yet.
     pub fn define(&mut self, full_name: &'static str) -> bool {
         self.defined.insert(full_name)
+    }
+
+    /// Starts writing the union of the Rust enum `name` (unions have no Avro name, so they are
+    /// written out at each use).
+    ///
+    /// # Panics
+    /// If that union is already being written: it contains itself with no named record in
+    /// between, which no Avro schema can express (the derive refuses the direct case at compile
+    /// time; this catches the indirect one instead of recursing without end).
+    pub fn begin_union(&mut self, name: &'static str) {
+        assert!(
+            self.unions.insert(name),
+            "the Avro union of `{name}` contains itself with no named record in between"
+        );
+    }
+
+    /// Ends [`begin_union`](Self::begin_union).
+    pub fn end_union(&mut self, name: &'static str) {
+        self.unions.remove(name);
     }
 }
 

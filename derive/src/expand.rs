@@ -53,6 +53,9 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 ));
             }
         },
+        Data::Enum(e) if e.variants.iter().any(|v| !matches!(v.fields, Fields::Unit)) => {
+            (union_body(&krate, &input.ident, &full_name, e)?, None)
+        }
         Data::Enum(e) => (enum_body(&c, &name, e)?, None),
         Data::Union(u) => {
             return Err(syn::Error::new(
@@ -62,6 +65,11 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         }
     };
     let ident = &input.ident;
+    // An Avro union has no name: it is written out at each use.
+    let named = match &input.data {
+        Data::Enum(e) => e.variants.iter().all(|v| matches!(v.fields, Fields::Unit)),
+        _ => true,
+    };
     let topic = match &c.topic {
         Some(t) => quote!(::core::option::Option::Some(#t)),
         None => quote!(::core::option::Option::None),
@@ -85,7 +93,7 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
 
             impl #krate::record::AvroType for #ident {
                 fn avro_schema_in(names: &mut #krate::record::Names) -> serde_json::Value {
-                    if !names.define(#full_name) {
+                    if #named && !names.define(#full_name) {
                         return serde_json::Value::String(#full_name.to_owned());
                     }
                     #body
@@ -306,6 +314,100 @@ fn header(c: &Container, name: &str, kind: &str) -> TokenStream {
         #doc
         m
     }}
+}
+
+/// An enum with newtype variants (and at most one unit variant): an Avro union whose branches
+/// are the variants' types (`"null"` for the unit variant), in declaration order, so that serde's
+/// variant index is the union's branch index.
+fn union_body(
+    krate: &syn::Path,
+    ident: &syn::Ident,
+    full_name: &str,
+    e: &syn::DataEnum,
+) -> syn::Result<TokenStream> {
+    let mut branches = Vec::new();
+    let mut unit: Option<&syn::Ident> = None;
+    let mut seen: Vec<(String, &syn::Ident)> = Vec::new();
+    for v in &e.variants {
+        let f = attrs::field(&v.attrs)?;
+        if f.skip || f.custom_with.is_some() || f.schema_json.is_some() || f.key.is_some() {
+            return Err(syn::Error::new(
+                v.ident.span(),
+                "#[derive(Record)] maps every variant of an enum with data to one Avro union branch: \
+                 skipped variants, `with` and #[record] attributes on variants are not supported",
+            ));
+        }
+        match &v.fields {
+            Fields::Unit => {
+                if let Some(first) = unit {
+                    return Err(syn::Error::new(
+                        v.ident.span(),
+                        format!(
+                            "an Avro union holds one \"null\": `{first}` is already the unit variant of this enum"
+                        ),
+                    ));
+                }
+                unit = Some(&v.ident);
+                branches.push(quote!(serde_json::Value::from("null")));
+            }
+            Fields::Unnamed(u) if u.unnamed.len() == 1 => {
+                let field = &u.unnamed[0];
+                attrs::field(&field.attrs)?;
+                let ty = &field.ty;
+                if is_option(ty) {
+                    return Err(syn::Error::new(
+                        ty.span(),
+                        "an Avro union can't hold an Option (a union in a union): add a unit variant for null instead",
+                    ));
+                }
+                if mentions(ty, ident) {
+                    return Err(syn::Error::new(
+                        ty.span(),
+                        "an Avro union can't contain itself: recursion in Avro goes through a named record",
+                    ));
+                }
+                let key = quote!(#ty).to_string();
+                if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+                    return Err(syn::Error::new(
+                        ty.span(),
+                        format!(
+                            "`{first}` already holds this type: an Avro union has one branch per type"
+                        ),
+                    ));
+                }
+                seen.push((key, &v.ident));
+                branches.push(quote_spanned! {ty.span()=>
+                    <#ty as #krate::record::AvroType>::avro_schema_in(names)
+                });
+            }
+            _ => {
+                return Err(syn::Error::new(
+                    v.ident.span(),
+                    "#[derive(Record)] maps an enum with data to an Avro union of its newtype variants' types \
+                     (and \"null\" for one unit variant); a struct or tuple variant has no Avro form: \
+                     make it a newtype variant around a #[derive(Record)] struct",
+                ));
+            }
+        }
+    }
+    Ok(quote! {
+        names.begin_union(#full_name);
+        let branches = ::std::vec![#(#branches),*];
+        names.end_union(#full_name);
+        serde_json::Value::Array(branches)
+    })
+}
+
+/// Whether `ty` names `ident` or `Self` anywhere.
+fn mentions(ty: &Type, ident: &syn::Ident) -> bool {
+    fn walk(tokens: TokenStream, ident: &syn::Ident) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == *ident || i == "Self",
+            proc_macro2::TokenTree::Group(g) => walk(g.stream(), ident),
+            _ => false,
+        })
+    }
+    walk(quote!(#ty), ident)
 }
 
 fn enum_body(c: &Container, name: &str, e: &syn::DataEnum) -> syn::Result<TokenStream> {
