@@ -613,7 +613,7 @@ struct Attachment {
     #[serde(with = "kcodec::record::avro_bytes")]
     sha256: [u8; 32],
     #[serde(with = "kcodec::record::avro_bytes")]
-    #[record(fixed_name = "Md5")]
+    #[record(fixed_name = "files.hash.Md5")]
     md5: Option<[u8; 16]>,
     #[serde(with = "kcodec::record::avro_bytes")]
     thumbnail: Option<Vec<u8>>,
@@ -630,14 +630,14 @@ fn byte_buffers_are_bytes_and_byte_arrays_are_fixed() {
             {"name":"content","type":"bytes"},
             {"name":"sha256","type":{"type":"fixed","name":"AttachmentSha256","size":32},
              "doc":"Named `files.v1.AttachmentSha256` by default (record name + field name)."},
-            {"name":"md5","type":["null",{"type":"fixed","name":"Md5","size":16}],"default":null},
+            {"name":"md5","type":["null",{"type":"fixed","name":"Md5","namespace":"files.hash","size":16}],"default":null},
             {"name":"thumbnail","type":["null","bytes"],"default":null},
             {"name":"extra","type":"bytes","default":""},
             {"name":"shared","type":"bytes"}]}"#,
     );
     assert_eq!(
         fixed_names::<Attachment>(),
-        ["files.v1.AttachmentSha256", "files.v1.Md5"]
+        ["files.v1.AttachmentSha256", "files.hash.Md5"]
     );
 }
 

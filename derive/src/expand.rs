@@ -355,21 +355,21 @@ fn union_body(
                 attrs::field(&field.attrs)?;
                 let ty = &field.ty;
                 if is_option(ty) {
-                    return Err(syn::Error::new(
-                        ty.span(),
+                    return Err(syn::Error::new_spanned(
+                        ty,
                         "an Avro union can't hold an Option (a union in a union): add a unit variant for null instead",
                     ));
                 }
                 if mentions(ty, ident) {
-                    return Err(syn::Error::new(
-                        ty.span(),
+                    return Err(syn::Error::new_spanned(
+                        ty,
                         "an Avro union can't contain itself: recursion in Avro goes through a named record",
                     ));
                 }
                 let key = quote!(#ty).to_string();
                 if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
-                    return Err(syn::Error::new(
-                        ty.span(),
+                    return Err(syn::Error::new_spanned(
+                        ty,
                         format!(
                             "`{first}` already holds this type: an Avro union has one branch per type"
                         ),
@@ -523,24 +523,24 @@ fn special_with(path: &str, span: Span) -> syn::Result<Option<Special>> {
 fn check_plain_type(ty: &Type) -> syn::Result<()> {
     let base = option_inner(ty).unwrap_or(ty);
     if byte_array_len(ty).is_some() {
-        return Err(syn::Error::new(
-            base.span(),
+        return Err(syn::Error::new_spanned(
+            base,
             "serde writes [u8; N] as a tuple of N ints, which no Avro fixed holds: add \
              #[serde(with = \"kcodec::record::avro_bytes\")] to write it as Avro fixed (size N), \
              or give the schema with #[record(schema = \"...\")]",
         ));
     }
     if is_byte_buf(base) {
-        return Err(syn::Error::new(
-            base.span(),
+        return Err(syn::Error::new_spanned(
+            base,
             "serde writes Vec<u8> as a sequence of ints, not Avro bytes: add \
              #[serde(with = \"kcodec::record::avro_bytes\")] to write it as Avro bytes, or keep the \
              array of ints with #[record(schema = \"{\\\"type\\\":\\\"array\\\",\\\"items\\\":\\\"int\\\"}\")]",
         ));
     }
     if let Some(name) = time_type(base) {
-        return Err(syn::Error::new(
-            base.span(),
+        return Err(syn::Error::new_spanned(
+            base,
             format!(
                 "serde's default form of {name} is not an Avro date/time number: add \
                  #[serde(with = \"kcodec::record::avro_time::<kind>\")] with <kind> one of {} \
