@@ -630,3 +630,120 @@ fn pascal(name: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    //! The derive's refusals, message by message (the trybuild UI tests in the facade check a few
+    //! of them with their spans, through rustc).
+
+    fn error(input: syn::DeriveInput) -> String {
+        match super::expand(&input) {
+            Ok(_) => panic!("expected a compile error"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn assert_error(input: syn::DeriveInput, expected: &str) {
+        let message = error(input);
+        assert!(message.contains(expected), "{message}");
+    }
+
+    #[test]
+    fn byte_vectors_and_arrays_need_a_bytes_module() {
+        assert_error(
+            syn::parse_quote! { struct A { b: Vec<u8> } },
+            "serde writes Vec<u8> as a sequence of ints",
+        );
+        assert_error(
+            syn::parse_quote! { struct A { b: Option<Box<[u8]>> } },
+            "serde writes Vec<u8> as a sequence of ints",
+        );
+        assert_error(
+            syn::parse_quote! { struct A { b: [u8; 16] } },
+            "serde writes [u8; N] as a tuple of N ints",
+        );
+        // With the module, or an explicit schema, they are accepted.
+        for input in [
+            syn::parse_quote! { struct A { #[serde(with = "kcodec::record::avro_bytes")] b: Vec<u8> } },
+            syn::parse_quote! { struct A { #[serde(with = "serde_bytes")] b: [u8; 4] } },
+            syn::parse_quote! { struct A { #[record(schema = "\"bytes\"")] #[serde(with = "x")] b: Vec<u8> } },
+        ] {
+            assert!(super::expand(&input).is_ok());
+        }
+    }
+
+    #[test]
+    fn fixed_name_only_on_a_fixed_field() {
+        assert_error(
+            syn::parse_quote! {
+                struct A { #[serde(with = "avro_bytes")] #[record(fixed_name = "F")] b: Vec<u8> }
+            },
+            "#[record(fixed_name)] names the Avro fixed of a [u8; N] field",
+        );
+        assert_error(
+            syn::parse_quote! {
+                struct A { #[serde(with = "avro_bytes")] #[record(fixed_name = "1F")] b: [u8; 2] }
+            },
+            "\"1F\" is not a valid Avro name or full name",
+        );
+    }
+
+    #[test]
+    fn dates_and_times_need_an_avro_time_module() {
+        for ty in [
+            quote::quote!(chrono::DateTime<chrono::Utc>),
+            quote::quote!(NaiveDate),
+            quote::quote!(Option<time::OffsetDateTime>),
+            quote::quote!(time::Date),
+            quote::quote!(std::time::SystemTime),
+        ] {
+            assert_error(
+                syn::parse_quote! { struct A { t: #ty } },
+                "is not an Avro date/time number",
+            );
+        }
+        assert_error(
+            syn::parse_quote! {
+                struct A { #[serde(with = "kcodec::record::avro_time::timestamp_nanos")] t: X }
+            },
+            "unknown avro_time module `timestamp_nanos`",
+        );
+        // Other `with` modules still need an explicit schema.
+        assert_error(
+            syn::parse_quote! { struct A { #[serde(with = "chrono::serde::ts_seconds")] t: X } },
+            "needs an explicit Avro schema",
+        );
+    }
+
+    #[test]
+    fn unions_refuse_what_avro_cannot_express() {
+        assert_error(
+            syn::parse_quote! { enum E { A(String), B { x: i32 } } },
+            "a struct or tuple variant has no Avro form",
+        );
+        assert_error(
+            syn::parse_quote! { enum E { A(String, i32) } },
+            "a struct or tuple variant has no Avro form",
+        );
+        assert_error(
+            syn::parse_quote! { enum E { A(String), N, M } },
+            "`N` is already the unit variant",
+        );
+        assert_error(
+            syn::parse_quote! { enum E { A(String), B(String) } },
+            "`A` already holds this type",
+        );
+        assert_error(
+            syn::parse_quote! { enum E { A(Option<String>) } },
+            "a union in a union",
+        );
+        assert_error(
+            syn::parse_quote! { enum E { A(String), B(Box<E>) } },
+            "an Avro union can't contain itself",
+        );
+        assert_error(
+            syn::parse_quote! { enum E { A(String), #[serde(skip)] B(i32) } },
+            "skipped variants",
+        );
+    }
+}
