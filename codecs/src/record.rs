@@ -15,16 +15,25 @@
 //! | `Vec<T>`, `[T]` | `{"type": "array", "items": T}` |
 //! | `HashMap<String, T>`, `BTreeMap<String, T>` | `{"type": "map", "values": T}` |
 //! | `uuid::Uuid` | `{"type": "string", "logicalType": "uuid"}` |
+//! | `bytes::Bytes` (serde writes it as bytes) | `"bytes"` |
 //! | a `#[derive(Record)]` struct | its record (defined once, then named) |
 //! | a `#[derive(Record)]` enum of unit variants | an Avro enum |
+//! | a `#[derive(Record)]` enum of newtype (and at most one unit) variants | an Avro union |
 //!
-//! `Vec<u8>` is an Avro array of ints, as serde writes it; for Avro `bytes` or `fixed` give the
-//! field an explicit schema with `#[record(schema = "\"bytes\"")]` and the matching serde `with`.
+//! Fields of type `Vec<u8>` / `[u8; N]` (or `Option` of them) with
+//! `#[serde(with = "kcodec::record::avro_bytes")]` are Avro `bytes` / `fixed` ([`avro_bytes`]);
+//! date and time fields with `#[serde(with = "kcodec::record::avro_time::…")]` are Avro logical
+//! types ([`avro_time`]). The derive reads those attributes; through this trait alone (a
+//! `Vec<u8>` nested in another collection, say) a `Vec<u8>` is an Avro array of ints, as serde
+//! writes it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
+
+pub mod avro_bytes;
+pub mod avro_time;
 
 /// A type with a named Avro schema.
 pub trait Record: AvroType {
@@ -114,6 +123,7 @@ impl RecordSchema {
 #[derive(Debug, Default)]
 pub struct Names {
     defined: HashSet<&'static str>,
+    unions: HashSet<&'static str>,
 }
 
 impl Names {
@@ -121,13 +131,33 @@ impl Names {
     pub fn define(&mut self, full_name: &'static str) -> bool {
         self.defined.insert(full_name)
     }
+
+    /// Starts writing the union of the Rust enum `name` (unions have no Avro name, so they are
+    /// written out at each use).
+    ///
+    /// # Panics
+    /// If that union is already being written: it contains itself with no named record in
+    /// between, which no Avro schema can express (the derive refuses the direct case at compile
+    /// time; this catches the indirect one instead of recursing without end).
+    pub fn begin_union(&mut self, name: &'static str) {
+        assert!(
+            self.unions.insert(name),
+            "the Avro union of `{name}` contains itself with no named record in between"
+        );
+    }
+
+    /// Ends [`begin_union`](Self::begin_union).
+    pub fn end_union(&mut self, name: &'static str) {
+        self.unions.remove(name);
+    }
 }
 
 /// A Rust type's Avro schema, as JSON.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no Avro schema",
     label = "kcodec can't map this field's type to Avro",
-    note = "derive Record for it, or give the field an explicit schema: #[record(schema = \"...\")]"
+    note = "derive Record for it, or give the field an explicit schema: #[record(schema = \"...\")]",
+    note = "dates and times need #[serde(with = \"kcodec::record::avro_time::...\")] (kcodec features `chrono`, `time`)"
 )]
 pub trait AvroType {
     /// The schema of this type; named types already in `names` are referred to by name.
@@ -215,5 +245,11 @@ impl<T: AvroType> AvroType for BTreeMap<String, T> {
 impl AvroType for uuid::Uuid {
     fn avro_schema_in(_: &mut Names) -> Value {
         json!({"type": "string", "logicalType": "uuid"})
+    }
+}
+
+impl AvroType for bytes::Bytes {
+    fn avro_schema_in(_: &mut Names) -> Value {
+        Value::String("bytes".to_owned())
     }
 }

@@ -29,6 +29,10 @@ pub struct Field {
     pub serde_default: Option<Option<syn::ExprPath>>,
     /// `with`, `serialize_with` or `deserialize_with`: a custom representation.
     pub custom_with: Option<proc_macro2::Span>,
+    /// The module path of `#[serde(with = "...")]`, as written (spaces removed).
+    pub with_path: Option<String>,
+    /// `#[record(fixed_name = "...")]`: the Avro name of a `[u8; N]` field's fixed type.
+    pub fixed_name: Option<(String, proc_macro2::Span)>,
     pub doc: Option<String>,
 }
 
@@ -221,9 +225,20 @@ pub fn field(attrs: &[Attribute]) -> syn::Result<Field> {
                         check_json(&s, "schema")?;
                         f.schema_json = Some((s.value(), s.span()));
                     }
+                    "fixed_name" => {
+                        let s: LitStr = m.value()?.parse()?;
+                        let name = s.value();
+                        if name.is_empty() || !name.split('.').all(valid_avro_name) {
+                            return Err(syn::Error::new(
+                                s.span(),
+                                format!("\"{name}\" is not a valid Avro name or full name"),
+                            ));
+                        }
+                        f.fixed_name = Some((name, s.span()));
+                    }
                     _ => {
                         return Err(m.error(
-                            "unknown #[record] attribute on a field (expected key, default or schema)",
+                            "unknown #[record] attribute on a field (expected key, default, schema or fixed_name)",
                         ));
                     }
                 }
@@ -249,7 +264,13 @@ pub fn field(attrs: &[Attribute]) -> syn::Result<Field> {
                             f.serde_default = Some(None);
                         }
                     }
-                    "with" | "serialize_with" | "deserialize_with" => {
+                    "with" => {
+                        f.custom_with = Some(m.path.span());
+                        let s: LitStr = m.value()?.parse()?;
+                        f.with_path =
+                            Some(s.value().chars().filter(|c| !c.is_whitespace()).collect());
+                    }
+                    "serialize_with" | "deserialize_with" => {
                         f.custom_with = Some(m.path.span());
                         skip_value(&m)?;
                     }

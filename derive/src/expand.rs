@@ -53,6 +53,9 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 ));
             }
         },
+        Data::Enum(e) if e.variants.iter().any(|v| !matches!(v.fields, Fields::Unit)) => {
+            (union_body(&krate, &input.ident, &full_name, e)?, None)
+        }
         Data::Enum(e) => (enum_body(&c, &name, e)?, None),
         Data::Union(u) => {
             return Err(syn::Error::new(
@@ -62,6 +65,11 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         }
     };
     let ident = &input.ident;
+    // An Avro union has no name: it is written out at each use.
+    let named = match &input.data {
+        Data::Enum(e) => e.variants.iter().all(|v| matches!(v.fields, Fields::Unit)),
+        _ => true,
+    };
     let topic = match &c.topic {
         Some(t) => quote!(::core::option::Option::Some(#t)),
         None => quote!(::core::option::Option::None),
@@ -85,7 +93,7 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
 
             impl #krate::record::AvroType for #ident {
                 fn avro_schema_in(names: &mut #krate::record::Names) -> serde_json::Value {
-                    if !names.define(#full_name) {
+                    if #named && !names.define(#full_name) {
                         return serde_json::Value::String(#full_name.to_owned());
                     }
                     #body
@@ -150,33 +158,111 @@ fn record_body(
             ));
         }
         let ty = &field.ty;
-        let schema = match (&f.schema_json, f.custom_with) {
-            (Some((json, span)), _) => quote_spanned! {*span=>
+        let special = match (&f.schema_json, &f.with_path) {
+            (None, Some(path)) => {
+                special_with(path, f.custom_with.unwrap_or_else(Span::call_site))?
+            }
+            _ => None,
+        };
+        if let (Some((_, span)), false) = (
+            &f.fixed_name,
+            matches!(special, Some(Special::Bytes)) && byte_array_len(ty).is_some(),
+        ) {
+            return Err(syn::Error::new(
+                *span,
+                "#[record(fixed_name)] names the Avro fixed of a [u8; N] field with #[serde(with = \"kcodec::record::avro_bytes\")]",
+            ));
+        }
+        let schema = match (&f.schema_json, &special, f.custom_with) {
+            (Some((json, span)), _, _) => quote_spanned! {*span=>
                 serde_json::from_str::<serde_json::Value>(#json).expect("checked at compile time")
             },
-            (None, Some(span)) => {
+            (None, Some(special), _) => {
+                let inner = match special {
+                    Special::Bytes => match byte_array_len(ty) {
+                        Some(len) => {
+                            let fixed_name = match &f.fixed_name {
+                                Some((n, _)) => n.clone(),
+                                None => format!("{}{}", pascal(name), pascal(&field_name)),
+                            };
+                            quote! {
+                                serde_json::json!({"type": "fixed", "name": #fixed_name, "size": (#len) as u64})
+                            }
+                        }
+                        None => quote!(serde_json::Value::from("bytes")),
+                    },
+                    Special::Time { avro, logical } => quote! {
+                        serde_json::json!({"type": #avro, "logicalType": #logical})
+                    },
+                };
+                if is_option(ty) {
+                    quote!(serde_json::Value::Array(
+                        ::std::vec![serde_json::Value::from("null"), #inner]
+                    ))
+                } else {
+                    inner
+                }
+            }
+            (None, None, Some(span)) => {
                 return Err(syn::Error::new(
                     span,
-                    "a field with serde `with`/`serialize_with` needs an explicit Avro schema: #[record(schema = \"...\")]",
+                    "a field with serde `with`/`serialize_with` needs an explicit Avro schema: #[record(schema = \"...\")] \
+                     (kcodec::record::avro_bytes, serde_bytes, kcodec::record::avro_time::* and chrono::serde::ts_milli/microseconds are recognised)",
                 ));
             }
-            (None, None) => quote_spanned! {ty.span()=>
-                <#ty as #krate::record::AvroType>::avro_schema_in(names)
-            },
+            (None, None, None) => {
+                check_plain_type(ty)?;
+                quote_spanned! {ty.span()=>
+                    <#ty as #krate::record::AvroType>::avro_schema_in(names)
+                }
+            }
         };
-        let default = match (&f.default_json, &f.serde_default) {
-            (Some((json, _)), _) => Some(quote! {
+        let default = match (&f.default_json, &f.serde_default, &special) {
+            (Some((json, _)), _, _) => Some(quote! {
                 serde_json::from_str::<serde_json::Value>(#json).expect("checked at compile time")
             }),
-            (None, Some(None)) => Some(quote_spanned! {ty.span()=>
+            (None, Some(None), Some(_)) if is_option(ty) => Some(quote!(serde_json::Value::Null)),
+            (None, Some(Some(path)), Some(_)) if is_option(ty) => {
+                return Err(syn::Error::new(
+                    path.span(),
+                    "the Avro default of an optional field is null: give it with #[record(default = \"null\")] and #[serde(default)]",
+                ));
+            }
+            (None, Some(d), Some(special)) => {
+                let value = match d {
+                    None => {
+                        quote_spanned! {ty.span()=> <#ty as ::core::default::Default>::default() }
+                    }
+                    Some(path) => quote!(#path()),
+                };
+                Some(match special {
+                    // Avro's JSON form of bytes and fixed: one char per byte (U+0000..U+00FF).
+                    Special::Bytes => quote! {{
+                        let value: #ty = #value;
+                        serde_json::Value::String(
+                            ::core::convert::AsRef::<[u8]>::as_ref(&value).iter().map(|&b| char::from(b)).collect(),
+                        )
+                    }},
+                    Special::Time { .. } => {
+                        let with: syn::Path =
+                            syn::parse_str(f.with_path.as_deref().unwrap_or_default())?;
+                        quote! {{
+                            let value: #ty = #value;
+                            #with::serialize(&value, serde_json::value::Serializer)
+                                .expect("a field's default value serializes to JSON")
+                        }}
+                    }
+                })
+            }
+            (None, Some(None), None) => Some(quote_spanned! {ty.span()=>
                 serde_json::to_value(<#ty as ::core::default::Default>::default())
                     .expect("a field's default value serializes to JSON")
             }),
-            (None, Some(Some(path))) => Some(quote! {
+            (None, Some(Some(path)), None) => Some(quote! {
                 serde_json::to_value(#path()).expect("a field's default value serializes to JSON")
             }),
-            (None, None) if is_option(ty) => Some(quote!(serde_json::Value::Null)),
-            (None, None) => None,
+            (None, None, _) if is_option(ty) => Some(quote!(serde_json::Value::Null)),
+            (None, None, _) => None,
         };
         let default = default.map(|d| quote!(field.insert("default".to_owned(), #d);));
         let doc = f
@@ -230,6 +316,100 @@ fn header(c: &Container, name: &str, kind: &str) -> TokenStream {
     }}
 }
 
+/// An enum with newtype variants (and at most one unit variant): an Avro union whose branches
+/// are the variants' types (`"null"` for the unit variant), in declaration order, so that serde's
+/// variant index is the union's branch index.
+fn union_body(
+    krate: &syn::Path,
+    ident: &syn::Ident,
+    full_name: &str,
+    e: &syn::DataEnum,
+) -> syn::Result<TokenStream> {
+    let mut branches = Vec::new();
+    let mut unit: Option<&syn::Ident> = None;
+    let mut seen: Vec<(String, &syn::Ident)> = Vec::new();
+    for v in &e.variants {
+        let f = attrs::field(&v.attrs)?;
+        if f.skip || f.custom_with.is_some() || f.schema_json.is_some() || f.key.is_some() {
+            return Err(syn::Error::new(
+                v.ident.span(),
+                "#[derive(Record)] maps every variant of an enum with data to one Avro union branch: \
+                 skipped variants, `with` and #[record] attributes on variants are not supported",
+            ));
+        }
+        match &v.fields {
+            Fields::Unit => {
+                if let Some(first) = unit {
+                    return Err(syn::Error::new(
+                        v.ident.span(),
+                        format!(
+                            "an Avro union holds one \"null\": `{first}` is already the unit variant of this enum"
+                        ),
+                    ));
+                }
+                unit = Some(&v.ident);
+                branches.push(quote!(serde_json::Value::from("null")));
+            }
+            Fields::Unnamed(u) if u.unnamed.len() == 1 => {
+                let field = &u.unnamed[0];
+                attrs::field(&field.attrs)?;
+                let ty = &field.ty;
+                if is_option(ty) {
+                    return Err(syn::Error::new_spanned(
+                        ty,
+                        "an Avro union can't hold an Option (a union in a union): add a unit variant for null instead",
+                    ));
+                }
+                if mentions(ty, ident) {
+                    return Err(syn::Error::new_spanned(
+                        ty,
+                        "an Avro union can't contain itself: recursion in Avro goes through a named record",
+                    ));
+                }
+                let key = quote!(#ty).to_string();
+                if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+                    return Err(syn::Error::new_spanned(
+                        ty,
+                        format!(
+                            "`{first}` already holds this type: an Avro union has one branch per type"
+                        ),
+                    ));
+                }
+                seen.push((key, &v.ident));
+                branches.push(quote_spanned! {ty.span()=>
+                    <#ty as #krate::record::AvroType>::avro_schema_in(names)
+                });
+            }
+            _ => {
+                return Err(syn::Error::new(
+                    v.ident.span(),
+                    "#[derive(Record)] maps an enum with data to an Avro union of its newtype variants' types \
+                     (and \"null\" for one unit variant); a struct or tuple variant has no Avro form: \
+                     make it a newtype variant around a #[derive(Record)] struct",
+                ));
+            }
+        }
+    }
+    Ok(quote! {
+        names.begin_union(#full_name);
+        let branches = ::std::vec![#(#branches),*];
+        names.end_union(#full_name);
+        serde_json::Value::Array(branches)
+    })
+}
+
+/// Whether `ty` names `ident` or `Self` anywhere.
+fn mentions(ty: &Type, ident: &syn::Ident) -> bool {
+    fn walk(tokens: TokenStream, ident: &syn::Ident) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == *ident || i == "Self",
+            proc_macro2::TokenTree::Group(g) => walk(g.stream(), ident),
+            _ => false,
+        })
+    }
+    walk(quote!(#ty), ident)
+}
+
 fn enum_body(c: &Container, name: &str, e: &syn::DataEnum) -> syn::Result<TokenStream> {
     let mut symbols = Vec::new();
     for v in &e.variants {
@@ -273,5 +453,297 @@ fn is_option(ty: &Type) -> bool {
     match ty {
         Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Option"),
         _ => false,
+    }
+}
+
+/// A field whose serde `with` module the derive knows: its Avro schema follows from it.
+enum Special {
+    /// `avro_bytes` or `serde_bytes`: `"bytes"`, or a `fixed` for `[u8; N]`.
+    Bytes,
+    /// A date/time module: the Avro type and its logical type.
+    Time {
+        avro: &'static str,
+        logical: &'static str,
+    },
+}
+
+/// The `avro_time` modules and the schemas they write.
+const AVRO_TIME: &[(&str, &str, &str)] = &[
+    ("timestamp_millis", "long", "timestamp-millis"),
+    ("timestamp_micros", "long", "timestamp-micros"),
+    ("local_timestamp_millis", "long", "local-timestamp-millis"),
+    ("local_timestamp_micros", "long", "local-timestamp-micros"),
+    ("date", "int", "date"),
+    ("time_millis", "int", "time-millis"),
+    ("time_micros", "long", "time-micros"),
+];
+
+/// Recognises `with = "..."` paths whose Avro form is known.
+fn special_with(path: &str, span: Span) -> syn::Result<Option<Special>> {
+    let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+    let Some(&last) = segments.last() else {
+        return Ok(None);
+    };
+    let parent = segments.len().checked_sub(2).map(|i| segments[i]);
+    if last == "avro_bytes" || last == "serde_bytes" {
+        return Ok(Some(Special::Bytes));
+    }
+    if parent == Some("avro_time") {
+        return match AVRO_TIME.iter().find(|(m, _, _)| *m == last) {
+            Some(&(_, avro, logical)) => Ok(Some(Special::Time { avro, logical })),
+            None => Err(syn::Error::new(
+                span,
+                format!(
+                    "unknown avro_time module `{last}` (expected one of {})",
+                    AVRO_TIME
+                        .iter()
+                        .map(|(m, _, _)| *m)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        };
+    }
+    if parent == Some("serde") {
+        // chrono's own modules write the same numbers.
+        let logical = match last.strip_suffix("_option").unwrap_or(last) {
+            "ts_milliseconds" => "timestamp-millis",
+            "ts_microseconds" => "timestamp-micros",
+            _ => return Ok(None),
+        };
+        return Ok(Some(Special::Time {
+            avro: "long",
+            logical,
+        }));
+    }
+    Ok(None)
+}
+
+/// Refuses field types whose serde form is not what their Avro type would be.
+fn check_plain_type(ty: &Type) -> syn::Result<()> {
+    let base = option_inner(ty).unwrap_or(ty);
+    if byte_array_len(ty).is_some() {
+        return Err(syn::Error::new_spanned(
+            base,
+            "serde writes [u8; N] as a tuple of N ints, which no Avro fixed holds: add \
+             #[serde(with = \"kcodec::record::avro_bytes\")] to write it as Avro fixed (size N), \
+             or give the schema with #[record(schema = \"...\")]",
+        ));
+    }
+    if is_byte_buf(base) {
+        return Err(syn::Error::new_spanned(
+            base,
+            "serde writes Vec<u8> as a sequence of ints, not Avro bytes: add \
+             #[serde(with = \"kcodec::record::avro_bytes\")] to write it as Avro bytes, or keep the \
+             array of ints with #[record(schema = \"{\\\"type\\\":\\\"array\\\",\\\"items\\\":\\\"int\\\"}\")]",
+        ));
+    }
+    if let Some(name) = time_type(base) {
+        return Err(syn::Error::new_spanned(
+            base,
+            format!(
+                "serde's default form of {name} is not an Avro date/time number: add \
+                 #[serde(with = \"kcodec::record::avro_time::<kind>\")] with <kind> one of {} \
+                 (kcodec features `chrono` / `time`), or give the schema with #[record(schema = \"...\")]",
+                AVRO_TIME
+                    .iter()
+                    .map(|(m, _, _)| *m)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `T` of `Option<T>`.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+fn is_u8(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident("u8"))
+}
+
+/// `N` of a `[u8; N]` field (or `Option<[u8; N]>`).
+fn byte_array_len(ty: &Type) -> Option<&syn::Expr> {
+    match option_inner(ty).unwrap_or(ty) {
+        Type::Array(a) if is_u8(&a.elem) => Some(&a.len),
+        _ => None,
+    }
+}
+
+/// `Vec<u8>` or `Box<[u8]>`.
+fn is_byte_buf(ty: &Type) -> bool {
+    let Type::Path(p) = ty else { return false };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+        return false;
+    };
+    let Some(syn::GenericArgument::Type(arg)) = a.args.first() else {
+        return false;
+    };
+    (last.ident == "Vec" && is_u8(arg))
+        || (last.ident == "Box" && matches!(arg, Type::Slice(s) if is_u8(&s.elem)))
+}
+
+/// The name of a well-known date/time type (chrono, time, std), whose serde form is a string.
+fn time_type(ty: &Type) -> Option<String> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?.ident.to_string();
+    let first = p.path.segments.first()?.ident.to_string();
+    let always = [
+        "DateTime",
+        "NaiveDate",
+        "NaiveTime",
+        "NaiveDateTime",
+        "OffsetDateTime",
+        "PrimitiveDateTime",
+        "UtcDateTime",
+        "SystemTime",
+    ];
+    let qualified = (first == "chrono" || first == "time") && (last == "Date" || last == "Time");
+    (always.contains(&last.as_str()) || qualified).then_some(last)
+}
+
+/// `snake_case` or `camelCase` to `PascalCase`.
+fn pascal(name: &str) -> String {
+    name.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    //! The derive's refusals, message by message (the trybuild UI tests in the facade check a few
+    //! of them with their spans, through rustc).
+
+    fn error(input: syn::DeriveInput) -> String {
+        match super::expand(&input) {
+            Ok(_) => panic!("expected a compile error"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn assert_error(input: syn::DeriveInput, expected: &str) {
+        let message = error(input);
+        assert!(message.contains(expected), "{message}");
+    }
+
+    #[test]
+    fn byte_vectors_and_arrays_need_a_bytes_module() {
+        assert_error(
+            syn::parse_quote! { struct A { b: Vec<u8> } },
+            "serde writes Vec<u8> as a sequence of ints",
+        );
+        assert_error(
+            syn::parse_quote! { struct A { b: Option<Box<[u8]>> } },
+            "serde writes Vec<u8> as a sequence of ints",
+        );
+        assert_error(
+            syn::parse_quote! { struct A { b: [u8; 16] } },
+            "serde writes [u8; N] as a tuple of N ints",
+        );
+        // With the module, or an explicit schema, they are accepted.
+        for input in [
+            syn::parse_quote! { struct A { #[serde(with = "kcodec::record::avro_bytes")] b: Vec<u8> } },
+            syn::parse_quote! { struct A { #[serde(with = "serde_bytes")] b: [u8; 4] } },
+            syn::parse_quote! { struct A { #[record(schema = "\"bytes\"")] #[serde(with = "x")] b: Vec<u8> } },
+        ] {
+            assert!(super::expand(&input).is_ok());
+        }
+    }
+
+    #[test]
+    fn fixed_name_only_on_a_fixed_field() {
+        assert_error(
+            syn::parse_quote! {
+                struct A { #[serde(with = "avro_bytes")] #[record(fixed_name = "F")] b: Vec<u8> }
+            },
+            "#[record(fixed_name)] names the Avro fixed of a [u8; N] field",
+        );
+        assert_error(
+            syn::parse_quote! {
+                struct A { #[serde(with = "avro_bytes")] #[record(fixed_name = "1F")] b: [u8; 2] }
+            },
+            "\"1F\" is not a valid Avro name or full name",
+        );
+    }
+
+    #[test]
+    fn dates_and_times_need_an_avro_time_module() {
+        for ty in [
+            quote::quote!(chrono::DateTime<chrono::Utc>),
+            quote::quote!(NaiveDate),
+            quote::quote!(Option<time::OffsetDateTime>),
+            quote::quote!(time::Date),
+            quote::quote!(std::time::SystemTime),
+        ] {
+            assert_error(
+                syn::parse_quote! { struct A { t: #ty } },
+                "is not an Avro date/time number",
+            );
+        }
+        assert_error(
+            syn::parse_quote! {
+                struct A { #[serde(with = "kcodec::record::avro_time::timestamp_nanos")] t: X }
+            },
+            "unknown avro_time module `timestamp_nanos`",
+        );
+        // Other `with` modules still need an explicit schema.
+        assert_error(
+            syn::parse_quote! { struct A { #[serde(with = "chrono::serde::ts_seconds")] t: X } },
+            "needs an explicit Avro schema",
+        );
+    }
+
+    #[test]
+    fn unions_refuse_what_avro_cannot_express() {
+        assert_error(
+            syn::parse_quote! { enum E { A(String), B { x: i32 } } },
+            "a struct or tuple variant has no Avro form",
+        );
+        assert_error(
+            syn::parse_quote! { enum E { A(String, i32) } },
+            "a struct or tuple variant has no Avro form",
+        );
+        assert_error(
+            syn::parse_quote! { enum E { A(String), N, M } },
+            "`N` is already the unit variant",
+        );
+        assert_error(
+            syn::parse_quote! { enum E { A(String), B(String) } },
+            "`A` already holds this type",
+        );
+        assert_error(
+            syn::parse_quote! { enum E { A(Option<String>) } },
+            "a union in a union",
+        );
+        assert_error(
+            syn::parse_quote! { enum E { A(String), B(Box<E>) } },
+            "an Avro union can't contain itself",
+        );
+        assert_error(
+            syn::parse_quote! { enum E { A(String), #[serde(skip)] B(i32) } },
+            "skipped variants",
+        );
     }
 }

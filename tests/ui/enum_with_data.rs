@@ -1,6 +1,0 @@
-#[derive(kcodec::Record)]
-enum Event {
-    Created { id: String },
-}
-
-fn main() {}
