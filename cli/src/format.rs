@@ -206,7 +206,7 @@ pub enum FormatError {
         source: RegistryError,
     },
     /// A registered schema is not of the format asked for.
-    #[error("{id} is a {found} schema, not {expected}")]
+    #[error("{id} has schema type {found}, not {expected}")]
     WrongSchemaType {
         /// The id or GUID.
         id: SchemaId,
@@ -444,9 +444,11 @@ async fn parse_json_schema(
     } else {
         fetch_references(registry, schema).await?
     };
-    Ok(JsonSchema::parse_with_references(&schema.schema, &references)
-        .map_err(kcodec_codecs::Error::from)?
-        .with_references(schema.references.clone()))
+    Ok(
+        JsonSchema::parse_with_references(&schema.schema, &references)
+            .map_err(kcodec_codecs::Error::from)?
+            .with_references(schema.references.clone()),
+    )
 }
 
 async fn parse_protobuf(
@@ -477,11 +479,14 @@ fn pick_message(
         names
     };
     match name {
-        None => file.messages().next().ok_or_else(|| FormatError::NoMessage {
-            name: "(first message)".to_owned(),
-            file: file.name().to_owned(),
-            available: String::new(),
-        }),
+        None => file
+            .messages()
+            .next()
+            .ok_or_else(|| FormatError::NoMessage {
+                name: "(first message)".to_owned(),
+                file: file.name().to_owned(),
+                available: String::new(),
+            }),
         Some(name) => {
             let name = name.trim_start_matches('.');
             let pool = file.parent_pool();
@@ -562,12 +567,11 @@ impl Encoder {
                 ));
             }
             if let Some(path) = &spec.schema_file {
-                let text = std::fs::read_to_string(path).map_err(|source| {
-                    FormatError::SchemaFile {
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| FormatError::SchemaFile {
                         path: path.clone(),
                         source,
-                    }
-                })?;
+                    })?;
                 let name = path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
@@ -820,8 +824,9 @@ impl Encoder {
                 } else {
                     AvroIdFormat::Prefix
                 });
-                let ser = GenericAvroSerializer::with_config(registry.clone(), parsed.clone(), config)
-                    .map_err(kcodec_codecs::Error::from)?;
+                let ser =
+                    GenericAvroSerializer::with_config(registry.clone(), parsed.clone(), config)
+                        .map_err(kcodec_codecs::Error::from)?;
                 ser.preload(
                     topic,
                     self.spec.target,
@@ -933,6 +938,8 @@ struct SchemaDecoders {
 enum Offline {
     Avro(ParsedSchema),
     Protobuf(ProtobufSchema),
+    /// The JSON Schema deserializer holds the schema itself.
+    JsonSchema,
 }
 
 /// Turns key or value bytes into text.
@@ -955,11 +962,10 @@ impl Decoder {
         let mut offline = None;
         let mut json_given = None;
         if let Some(path) = &spec.schema_file {
-            let text =
-                std::fs::read_to_string(path).map_err(|source| FormatError::SchemaFile {
-                    path: path.clone(),
-                    source,
-                })?;
+            let text = std::fs::read_to_string(path).map_err(|source| FormatError::SchemaFile {
+                path: path.clone(),
+                source,
+            })?;
             match spec.format {
                 Format::Avro => {
                     offline = Some(Offline::Avro(
@@ -977,7 +983,9 @@ impl Decoder {
                     ))
                 }
                 Format::JsonSchema => {
-                    json_given = Some(JsonSchema::parse(&text).map_err(kcodec_codecs::Error::from)?)
+                    json_given =
+                        Some(JsonSchema::parse(&text).map_err(kcodec_codecs::Error::from)?);
+                    offline = Some(Offline::JsonSchema);
                 }
                 _ => {
                     return Err(FormatError::Unsupported(
@@ -1079,19 +1087,35 @@ impl Decoder {
         ctx: &DeserializeContext<'_>,
     ) -> Result<serde_json::Value, FormatError> {
         // The writer's id: from the header, else the prefix (bad magic, truncation: errors here).
-        let framed = wire::read(data, ctx.headers(), ctx.target(), false)
-            .map_err(kcodec_codecs::Error::from)?;
+        // Protobuf's header value also holds message indexes; `auto` tries both forms.
+        let read = |indexes| wire::read(data, ctx.headers(), ctx.target(), indexes);
+        let framed = match self.spec.format {
+            Format::Protobuf => read(true),
+            Format::Auto => read(false).or_else(|e| read(true).map_err(|_| e)),
+            _ => read(false),
+        }
+        .map_err(kcodec_codecs::Error::from)?;
         let id = framed.schema_id;
-        let format = match self.spec.format {
-            Format::Auto => {
+        let format = match (self.spec.format, &d.offline) {
+            // Offline: the schema file is the writer schema, whatever the id.
+            (f, Some(_)) => f,
+            (f, None) => {
+                // Fetched once (the client caches it): an unknown id is named as such.
                 let schema = fetch_schema(&*d.registry, id).await?;
-                match schema.schema_type {
+                let found = match schema.schema_type {
                     SchemaType::Avro => Format::Avro,
                     SchemaType::Protobuf => Format::Protobuf,
                     SchemaType::Json => Format::JsonSchema,
+                };
+                if f != Format::Auto && f != found {
+                    return Err(FormatError::WrongSchemaType {
+                        id,
+                        expected: f.schema_type().unwrap_or(schema.schema_type),
+                        found: schema.schema_type,
+                    });
                 }
+                found
             }
-            f => f,
         };
         if let Some(offline) = &d.offline {
             let mut done = d.preloaded.lock().unwrap_or_else(|e| e.into_inner());
@@ -1102,6 +1126,7 @@ impl Decoder {
                         .preload(id, s.clone())
                         .map_err(kcodec_codecs::Error::from)?,
                     Offline::Protobuf(s) => d.protobuf.insert_schema(id, s.clone()),
+                    Offline::JsonSchema => {}
                 }
             }
         }
@@ -1118,11 +1143,9 @@ impl Decoder {
                 Ok(kcodec_codecs::avro::value_to_json(&schema, &value)
                     .map_err(kcodec_codecs::Error::from)?)
             }
-            Format::Protobuf => {
-                kcodec_codecs::resolve::deserialize(&d.protobuf, Some(&bytes), ctx)
-                    .await
-                    .map_err(|e| codec_error(Some(id), e))
-            }
+            Format::Protobuf => kcodec_codecs::resolve::deserialize(&d.protobuf, Some(&bytes), ctx)
+                .await
+                .map_err(|e| codec_error(Some(id), e)),
             _ => kcodec_codecs::resolve::deserialize(&d.json, Some(&bytes), ctx)
                 .await
                 .map_err(|e| codec_error(Some(id), e)),
@@ -1138,7 +1161,10 @@ mod tests {
     fn userinfo_is_taken_out_of_the_url() {
         assert_eq!(
             split_userinfo("http://u:p%40ss@host:8081/path"),
-            ("http://host:8081/path".to_owned(), Some("u:p@ss".to_owned()))
+            (
+                "http://host:8081/path".to_owned(),
+                Some("u:p@ss".to_owned())
+            )
         );
         assert_eq!(
             split_userinfo("https://host/a@b"),
