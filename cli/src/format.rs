@@ -658,7 +658,6 @@ impl Encoder {
             }
             Format::Avro | Format::Protobuf | Format::JsonSchema => {
                 let json: serde_json::Value = serde_json::from_str(text)?;
-                drop(ctx);
                 let writer = self.writer(topic).await?;
                 return self
                     .encode_schema(&writer, topic, text, &json, headers)
