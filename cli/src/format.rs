@@ -20,13 +20,17 @@
 //! encoding, validation and framing; this layer only picks schemas and converts to and from text.
 
 use bytes::{BufMut, Bytes, BytesMut};
+use kcodec_codecs::avro::apache_avro::Schema as AvroSchema;
+use kcodec_codecs::avro::apache_avro::schema::{NamesRef, ResolvedSchema};
 use kcodec_codecs::avro::{
     AvroSerializerConfig, GenericAvroDeserializer, GenericAvroSerializer, ParsedSchema,
     SchemaIdFormat as AvroIdFormat,
 };
 use kcodec_codecs::json_schema::{JsonSchema, JsonSchemaDeserializer};
 use kcodec_codecs::protobuf::prost::Message as _;
-use kcodec_codecs::protobuf::prost_reflect::{DynamicMessage, MessageDescriptor};
+use kcodec_codecs::protobuf::prost_reflect::{
+    DynamicMessage, MessageDescriptor, ReflectMessage as _, SerializeOptions,
+};
 use kcodec_codecs::protobuf::{ProtobufDynamicDeserializer, ProtobufSchema, fetch_references};
 use kcodec_codecs::wire::{self, SchemaId};
 use kcodec_codecs::{DeserializeContext, Deserializer, Headers, SerializeContext, Target, builtin};
@@ -620,8 +624,9 @@ impl Encoder {
             Format::String => builtin::StringSerde.serialize(text, &mut ctx, &mut out)?,
             Format::Bytes => builtin::BytesSerde.serialize(text.as_bytes(), &mut ctx, &mut out)?,
             Format::Json => {
-                let value: serde_json::Value = serde_json::from_str(text)?;
-                out.extend_from_slice(&serde_json::to_vec(&value)?);
+                // Checked, then written compact as given (key order and number text kept).
+                let _: serde::de::IgnoredAny = serde_json::from_str(text)?;
+                write_compact(text, &mut out);
                 kcodec_codecs::Serialized::Data
             }
             Format::Short => {
@@ -1035,8 +1040,11 @@ impl Decoder {
             }
             Format::Bytes => data.to_vec(),
             Format::Json => {
-                let value: serde_json::Value = serde_json::from_slice(data)?;
-                serde_json::to_vec(&value)?
+                let text = std::str::from_utf8(data).map_err(kcodec_codecs::Error::Utf8)?;
+                let _: serde::de::IgnoredAny = serde_json::from_str(text)?;
+                let mut out = BytesMut::with_capacity(text.len());
+                write_compact(text, &mut out);
+                out.to_vec()
             }
             Format::Short => {
                 let n: i16 = builtin::I16Serde.deserialize(Some(data), &ctx)?;
@@ -1072,8 +1080,7 @@ impl Decoder {
                         format: self.spec.format.name(),
                     });
                 };
-                let json = self.decode_schema(decoders, data, &ctx).await?;
-                serde_json::to_vec(&json)?
+                self.decode_schema(decoders, data, &ctx).await?
             }
         };
         Ok(text)
@@ -1084,7 +1091,7 @@ impl Decoder {
         d: &SchemaDecoders,
         data: &[u8],
         ctx: &DeserializeContext<'_>,
-    ) -> Result<serde_json::Value, FormatError> {
+    ) -> Result<Vec<u8>, FormatError> {
         // The writer's id: from the header, else the prefix (bad magic, truncation: errors here).
         // Protobuf's header value also holds message indexes; `auto` tries both forms.
         let read = |indexes| wire::read(data, ctx.headers(), ctx.target(), indexes);
@@ -1139,16 +1146,165 @@ impl Decoder {
                 let schema = d.avro.writer_schema(id).ok_or_else(|| {
                     FormatError::Unsupported(format!("{id}: writer schema not loaded"))
                 })?;
-                Ok(kcodec_codecs::avro::value_to_json(&schema, &value)
-                    .map_err(kcodec_codecs::Error::from)?)
+                let json = kcodec_codecs::avro::value_to_json(&schema, &value)
+                    .map_err(kcodec_codecs::Error::from)?;
+                Ok(avro_json_in_schema_order(&schema, &json))
             }
-            Format::Protobuf => kcodec_codecs::resolve::deserialize(&d.protobuf, Some(&bytes), ctx)
-                .await
-                .map_err(|e| codec_error(Some(id), e)),
-            _ => kcodec_codecs::resolve::deserialize(&d.json, Some(&bytes), ctx)
-                .await
-                .map_err(|e| codec_error(Some(id), e)),
+            Format::Protobuf => {
+                let message: DynamicMessage =
+                    kcodec_codecs::resolve::deserialize(&d.protobuf, Some(&bytes), ctx)
+                        .await
+                        .map_err(|e| codec_error(Some(id), e))?;
+                // Canonical proto3 JSON straight to text: fields in field-number order, as
+                // prost-reflect writes them.
+                let mut out = Vec::new();
+                message
+                    .serialize_with_options(
+                        &mut serde_json::Serializer::new(&mut out),
+                        &SerializeOptions::new(),
+                    )
+                    .map_err(|source| FormatError::ProtobufJson {
+                        message: message.descriptor().full_name().to_owned(),
+                        source,
+                    })?;
+                Ok(out)
+            }
+            _ => {
+                // The codec checks the frame and validates the document against the schema…
+                let _: serde_json::Value =
+                    kcodec_codecs::resolve::deserialize(&d.json, Some(&bytes), ctx)
+                        .await
+                        .map_err(|e| codec_error(Some(id), e))?;
+                // …and the document is printed as written (key order kept), made compact.
+                let mut out = BytesMut::with_capacity(framed.payload.len());
+                match std::str::from_utf8(framed.payload) {
+                    Ok(text) => write_compact(text, &mut out),
+                    Err(_) => out.extend_from_slice(framed.payload),
+                }
+                Ok(out.to_vec())
+            }
         }
+    }
+}
+
+/// Writes Avro's JSON encoding of a value with record fields in the schema's order
+/// (`serde_json`'s maps sort their keys), as Confluent's console consumer prints them.
+fn avro_json_in_schema_order(schema: &AvroSchema, json: &serde_json::Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    match ResolvedSchema::try_from(schema) {
+        Ok(resolved) => write_avro_json(schema, resolved.get_names(), json, &mut out, 0),
+        Err(_) => out = serde_json::to_vec(json).unwrap_or_default(),
+    }
+    out
+}
+
+/// How deep [`write_avro_json`] follows the schema before writing the rest as it is (the
+/// codec's decoder already refuses data nested deeper than 128 levels).
+const MAX_ORDER_DEPTH: usize = 256;
+
+fn write_avro_json(
+    schema: &AvroSchema,
+    names: &NamesRef<'_>,
+    json: &serde_json::Value,
+    out: &mut Vec<u8>,
+    depth: usize,
+) {
+    use serde_json::Value as J;
+    let plain = |out: &mut Vec<u8>| {
+        // Writing a `Value` to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, json);
+    };
+    if depth > MAX_ORDER_DEPTH {
+        return plain(out);
+    }
+    let schema = match schema {
+        AvroSchema::Ref { name } => match names.get(name) {
+            Some(s) => *s,
+            None => return plain(out),
+        },
+        other => other,
+    };
+    match (schema, json) {
+        (AvroSchema::Record(record), J::Object(map)) => {
+            out.push(b'{');
+            let mut first = true;
+            let mut field =
+                |name: &str, schema: Option<&AvroSchema>, value: &J, out: &mut Vec<u8>| {
+                    if !first {
+                        out.push(b',');
+                    }
+                    first = false;
+                    let _ = serde_json::to_writer(&mut *out, name);
+                    out.push(b':');
+                    match schema {
+                        Some(s) => write_avro_json(s, names, value, out, depth + 1),
+                        None => {
+                            let _ = serde_json::to_writer(&mut *out, value);
+                        }
+                    }
+                };
+            for f in &record.fields {
+                if let Some(value) = map.get(&f.name) {
+                    field(&f.name, Some(&f.schema), value, out);
+                }
+            }
+            for (name, value) in map {
+                if !record.fields.iter().any(|f| &f.name == name) {
+                    field(name, None, value, out);
+                }
+            }
+            out.push(b'}');
+        }
+        (AvroSchema::Union(union), J::Object(map)) if map.len() == 1 => {
+            let Some((branch, value)) = map.iter().next() else {
+                return plain(out);
+            };
+            let found = union.variants().iter().find(|v| {
+                let v = match v {
+                    AvroSchema::Ref { name } => names.get(name).copied().unwrap_or(v),
+                    other => other,
+                };
+                match v {
+                    AvroSchema::Record(r) => r.name.fullname(None) == *branch,
+                    AvroSchema::Array(_) => branch == "array",
+                    AvroSchema::Map(_) => branch == "map",
+                    _ => false,
+                }
+            });
+            match found {
+                Some(variant) => {
+                    out.push(b'{');
+                    let _ = serde_json::to_writer(&mut *out, branch);
+                    out.push(b':');
+                    write_avro_json(variant, names, value, out, depth + 1);
+                    out.push(b'}');
+                }
+                None => plain(out),
+            }
+        }
+        (AvroSchema::Array(array), J::Array(items)) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_avro_json(&array.items, names, item, out, depth + 1);
+            }
+            out.push(b']');
+        }
+        (AvroSchema::Map(m), J::Object(map)) => {
+            out.push(b'{');
+            for (i, (key, value)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let _ = serde_json::to_writer(&mut *out, key);
+                out.push(b':');
+                write_avro_json(&m.types, names, value, out, depth + 1);
+            }
+            out.push(b'}');
+        }
+        _ => plain(out),
     }
 }
 
