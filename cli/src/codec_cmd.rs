@@ -30,6 +30,38 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// The input and output forms, after `kcodec encode --help`.
+const ENCODE_HELP: &str = "\
+Input: one value per line on stdin: a JSON document for json, avro (Avro's JSON encoding: a
+union value is {\"<branch>\": value} or null), protobuf (proto3 JSON) and json-schema; the
+text itself for string, bytes, the numbers, boolean and uuid. Blank lines are skipped except
+for string and bytes.
+
+Output: one message per line in hex (default) or base64. Headers the codec adds (with
+--schema-id-in-header) follow on the same line as TAB NAME=VALUE, VALUE in the same encoding:
+  <hex value><TAB>__value_schema_id=<hex: 01 + schema GUID (+ message indexes for protobuf)>
+--output raw writes the bytes of exactly one message, and its headers to stderr as NAME=<hex>.
+
+Errors name the line (`line 3: ...`); --ignore-error skips bad lines, counts them on stderr and
+exits 0.
+
+Example:
+  echo '{\"name\":\"ada\"}' | kcodec encode --format avro --schema-file user.avsc \\
+      --registry http://localhost:8081 --topic users";
+
+/// The input and output forms, after `kcodec decode --help`.
+const DECODE_HELP: &str = "\
+Input: what `kcodec encode` writes: one message per line in hex (default) or base64, optionally
+followed by TAB NAME=VALUE headers in the same encoding; --input raw reads all of stdin as one
+message. --header NAME=HEX adds a header to every message.
+
+Output: one value per line, in the forms `kcodec encode` reads (Avro JSON encoding with fields
+in schema order, proto3 JSON, JSON as written).
+
+--format auto takes the schema type (Avro, Protobuf, JSON Schema) from the registry by each
+message's schema id. --schema-file decodes avro, protobuf or json-schema offline: the file is
+the writer schema of every message, whatever its id, and no registry is asked.";
+
 /// How messages are written (encode) or read (decode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Encoding {
@@ -68,6 +100,7 @@ pub struct CommonArgs {
 
 /// Arguments of `kcodec encode`.
 #[derive(Debug, Args)]
+#[command(after_help = ENCODE_HELP)]
 pub struct EncodeArgs {
     #[command(flatten)]
     common: CommonArgs,
@@ -104,6 +137,7 @@ pub struct EncodeArgs {
 
 /// Arguments of `kcodec decode`.
 #[derive(Debug, Args)]
+#[command(after_help = DECODE_HELP)]
 pub struct DecodeArgs {
     #[command(flatten)]
     common: CommonArgs,

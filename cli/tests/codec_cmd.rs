@@ -930,3 +930,69 @@ fn help_documents_the_flags() {
         }
     }
 }
+
+#[test]
+fn registry_from_env_and_basic_auth_from_url_or_env() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kcodec"))
+        .args([
+            "registry",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--basic-auth",
+            "dev:p@ss",
+        ])
+        .env_remove("KCODEC_REGISTRY_BASIC_AUTH")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let server = Serve {
+        child,
+        url: line["Schema registry listening on ".len()..]
+            .trim()
+            .to_owned(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let schema = write_file(dir.path(), "s.avsc", r#""string""#);
+    let run = |url: &str, auth_env: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kcodec"));
+        cmd.args(["encode", "--format", "avro", "--schema-file"])
+            .arg(&schema)
+            .env("KCODEC_REGISTRY_URL", url)
+            .env_remove("KCODEC_REGISTRY_BASIC_AUTH")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(auth) = auth_env {
+            cmd.env("KCODEC_REGISTRY_BASIC_AUTH", auth);
+        }
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(b"\"x\"\n").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // No credentials: the registry refuses (HTTP 401), and the error says so.
+    let out = run(&server.url, None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("401"), "{err}");
+    // user:pass@ in the URL (percent-encoded '@'), or the environment variable.
+    let with_userinfo = server.url.replacen("http://", "http://dev:p%40ss@", 1);
+    let out = run(&with_userinfo, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "00000000010278\n");
+    let out = run(&server.url, Some("dev:p@ss"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
