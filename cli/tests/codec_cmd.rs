@@ -120,6 +120,15 @@ fn client(url: &str) -> kcodec_registry::http::HttpRegistry {
         .unwrap()
 }
 
+/// The latest schema id of `subject`.
+fn client_sync_latest(url: &str, subject: &str) -> u32 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(client(url).latest(subject)).unwrap().id
+}
+
 fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
@@ -684,6 +693,54 @@ fn schema_id_in_header_for_every_schema_format() {
             );
         }
     }
+    // --schema-id and --use-latest find the GUID too (Protobuf: the file registered for h1).
+    let c = client_sync_latest(&server.url, "h1-value");
+    let by_id = kcodec(
+        &with_registry(
+            &[
+                "encode",
+                "--format",
+                "protobuf",
+                "--topic",
+                "other",
+                "--schema-id",
+                &c.to_string(),
+                "--message",
+                "Refund",
+                "--schema-id-in-header",
+            ],
+            &server.url,
+        ),
+        b"{\"orderId\":\"z\"}\n",
+    );
+    let latest = kcodec(
+        &with_registry(
+            &[
+                "encode",
+                "--format",
+                "protobuf",
+                "--topic",
+                "h1",
+                "--use-latest",
+                "--message",
+                "Refund",
+                "--schema-id-in-header",
+            ],
+            &server.url,
+        ),
+        b"{\"orderId\":\"z\"}\n",
+    );
+    assert_eq!(by_id.ok_lines(), latest.ok_lines());
+    assert!(by_id.ok_lines()[0].ends_with("0202"), "{:?}", by_id.lines());
+    let dec = kcodec(
+        &with_registry(
+            &["decode", "--format", "auto", "--topic", "other"],
+            &server.url,
+        ),
+        by_id.stdout.as_slice(),
+    );
+    assert_eq!(dec.ok_lines(), vec![r#"{"orderId":"z"}"#]);
+
     // Base64 output puts the header value in base64 too, and decode reads it back.
     let enc = kcodec(
         &with_registry(
