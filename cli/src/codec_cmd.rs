@@ -261,6 +261,22 @@ pub async fn encode(args: EncodeArgs) -> Result<(), CliError> {
     spec.use_latest = args.use_latest;
     spec.message = args.message.clone();
     spec.schema_id_in_header = args.schema_id_in_header;
+    let schema_options = args.schema_file.is_some()
+        || args.schema_id.is_some()
+        || args.subject.is_some()
+        || args.use_latest
+        || args.schema_id_in_header;
+    if schema_options && !common.format.needs_registry() {
+        return Err(CliError::Usage(format!(
+            "--format {} has no schema: --schema-file, --schema-id, --subject, --use-latest and --schema-id-in-header are for avro, protobuf and json-schema",
+            common.format.name()
+        )));
+    }
+    if args.message.is_some() && common.format != Format::Protobuf {
+        return Err(CliError::Usage(
+            "--message names a Protobuf message: use it with --format protobuf".to_owned(),
+        ));
+    }
     let registry = registry(common, common.format.needs_registry())?;
     let encoder = Encoder::new(spec, registry).await?;
 

@@ -901,6 +901,28 @@ fn errors_name_the_line_and_the_problem() {
         "{}",
         out.stderr
     );
+    // An unknown --schema-id; schema options on a format without schemas.
+    let out = kcodec(
+        &with_registry(
+            &["encode", "--format", "avro", "--schema-id", "4242"],
+            &server.url,
+        ),
+        b"1\n",
+    );
+    assert!(
+        out.err().contains("line 1: unknown schema id 4242"),
+        "{}",
+        out.stderr
+    );
+    let out = kcodec(
+        &["encode", "--format", "int", "--schema-file", avsc],
+        b"1\n",
+    );
+    assert!(
+        out.err().contains("--format int has no schema"),
+        "{}",
+        out.stderr
+    );
     // Raw output of two messages.
     let out = kcodec(&["encode", "--format", "int", "--output", "raw"], b"1\n2\n");
     assert!(
