@@ -102,6 +102,7 @@ pub struct CommonArgs {
 #[derive(Debug, Args)]
 #[command(after_help = ENCODE_HELP)]
 pub struct EncodeArgs {
+    /// Format, registry, topic, key, --ignore-error.
     #[command(flatten)]
     common: CommonArgs,
 
@@ -139,6 +140,7 @@ pub struct EncodeArgs {
 #[derive(Debug, Args)]
 #[command(after_help = DECODE_HELP)]
 pub struct DecodeArgs {
+    /// Format, registry, topic, key, --ignore-error.
     #[command(flatten)]
     common: CommonArgs,
 
@@ -157,10 +159,12 @@ pub struct DecodeArgs {
     schema_file: Option<PathBuf>,
 }
 
+/// Key or value, from `--key`.
 fn target(key: bool) -> Target {
     if key { Target::Key } else { Target::Value }
 }
 
+/// The registry client, when the format needs one and a URL is given.
 fn registry(
     common: &CommonArgs,
     needed: bool,
@@ -171,6 +175,7 @@ fn registry(
     }
 }
 
+/// All of stdin.
 fn read_stdin() -> Result<Vec<u8>, CliError> {
     let mut input = Vec::new();
     std::io::stdin()
@@ -195,12 +200,16 @@ fn lines(input: &[u8]) -> Vec<(usize, &[u8])> {
 
 /// Counts failures under `--ignore-error`, or stops at the first.
 struct Failures {
+    /// `--ignore-error`.
     ignore: bool,
+    /// Lines that failed.
     count: usize,
+    /// Lines seen.
     total: usize,
 }
 
 impl Failures {
+    /// Passes `result` on, or (with `--ignore-error`) reports and counts a failure.
     fn handle(&mut self, line: usize, result: Result<(), CliError>) -> Result<(), CliError> {
         self.total += 1;
         match result {
@@ -221,6 +230,7 @@ impl Failures {
         }
     }
 
+    /// Prints the count of skipped lines on stderr.
     fn summary(&self) {
         if self.ignore && self.count > 0 {
             eprintln!(
@@ -231,6 +241,7 @@ impl Failures {
     }
 }
 
+/// `data` as hex or base64.
 fn encode_bytes(encoding: Encoding, data: &[u8]) -> String {
     match encoding {
         Encoding::Base64 => base64::engine::general_purpose::STANDARD.encode(data),
@@ -238,6 +249,7 @@ fn encode_bytes(encoding: Encoding, data: &[u8]) -> String {
     }
 }
 
+/// Hex or base64 text back to bytes.
 fn decode_bytes(encoding: Encoding, text: &str) -> Result<Vec<u8>, CliError> {
     let text = text.trim();
     match encoding {
@@ -246,6 +258,7 @@ fn decode_bytes(encoding: Encoding, text: &str) -> Result<Vec<u8>, CliError> {
     }
 }
 
+/// Writes to stdout, naming the failure.
 fn write_out(out: &mut impl Write, data: &[u8]) -> Result<(), CliError> {
     out.write_all(data)
         .map_err(|e| CliError::io("writing stdout", e))

@@ -265,6 +265,7 @@ pub enum FormatError {
 }
 
 impl FormatError {
+    /// A registry error with what was being done.
     fn registry(context: impl Into<String>, source: RegistryError) -> Self {
         FormatError::Registry {
             context: context.into(),
@@ -329,6 +330,7 @@ fn split_userinfo(url: &str) -> (String, Option<String>) {
     }
 }
 
+/// Decodes `%XX` escapes (as in a URL's user info); anything else is kept.
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -348,6 +350,7 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Splits `USER:PASS`; the user must not be empty.
 fn parse_user_pass(text: &str) -> Result<(String, String), FormatError> {
     match text.split_once(':') {
         Some((user, pass)) if !user.is_empty() => Ok((user.to_owned(), pass.to_owned())),
@@ -377,6 +380,7 @@ fn codec_error(id: Option<SchemaId>, error: kcodec_codecs::Error) -> FormatError
     }
 }
 
+/// The schema with this id or GUID, or [`FormatError::UnknownSchemaId`].
 async fn fetch_schema(
     registry: &dyn SchemaRegistry,
     id: SchemaId,
@@ -455,6 +459,7 @@ async fn parse_json_schema(
     )
 }
 
+/// Parses a registered Protobuf schema with its references.
 async fn parse_protobuf(
     registry: &dyn SchemaRegistry,
     schema: &Schema,
@@ -514,24 +519,33 @@ fn pick_message(
 
 /// The writer schema chosen for one topic.
 enum Writer {
+    /// The codec's serializer, preloaded with the schema's id, and the schema for JSON input.
     Avro(GenericAvroSerializer, ParsedSchema),
+    /// Protobuf: JSON is parsed into the message, then framed here.
     Protobuf {
+        /// The message encoded.
         message: MessageDescriptor,
         /// Prefix + message indexes (prefix mode) or empty.
         head: Bytes,
         /// The header value (header mode).
         header: Option<Bytes>,
     },
+    /// JSON Schema: validated by the codec's schema, then framed here.
     JsonSchema {
+        /// The writer schema.
         schema: JsonSchema,
+        /// The 5-byte prefix (prefix mode) or empty.
         head: Bytes,
+        /// The header value (header mode).
         header: Option<Bytes>,
     },
 }
 
 /// Turns text into key or value bytes.
 pub struct Encoder {
+    /// What to encode and how.
     spec: CodecSpec,
+    /// Where schemas are registered and looked up.
     registry: Option<Arc<dyn SchemaRegistry>>,
     /// The schema file's text, read once.
     schema_text: Option<(String, String)>,
@@ -678,6 +692,7 @@ impl Encoder {
         Ok(Some(out.freeze()))
     }
 
+    /// Encodes a schema format's JSON `text` (parsed as `json`) with the topic's writer.
     async fn encode_schema(
         &self,
         writer: &Writer,
@@ -754,6 +769,8 @@ impl Encoder {
         Ok(writer)
     }
 
+    /// Chooses the writer schema for `topic` (registers, or looks up by id or latest version)
+    /// and prepares its codec and framing.
     async fn resolve(&self, topic: &str) -> Result<Writer, FormatError> {
         let Some(registry) = self.registry.clone() else {
             return Err(FormatError::NoRegistry {
@@ -929,9 +946,13 @@ fn write_compact(json: &str, out: &mut BytesMut) {
 
 /// The schema-format deserializers of a decoder.
 struct SchemaDecoders {
+    /// Avro frames.
     avro: GenericAvroDeserializer,
+    /// Protobuf frames.
     protobuf: ProtobufDynamicDeserializer,
+    /// JSON Schema frames.
     json: JsonSchemaDeserializer<serde_json::Value>,
+    /// Where writer schemas come from (an empty in-memory one when decoding offline).
     registry: Arc<dyn SchemaRegistry>,
     /// From `--schema-file`: the writer schema of every record (offline decoding).
     offline: Option<Offline>,
@@ -939,8 +960,11 @@ struct SchemaDecoders {
     preloaded: Mutex<std::collections::HashSet<SchemaId>>,
 }
 
+/// A `--schema-file` given to a decoder: the writer schema of every record.
 enum Offline {
+    /// An Avro schema.
     Avro(ParsedSchema),
+    /// A `.proto` file.
     Protobuf(ProtobufSchema),
     /// The JSON Schema deserializer holds the schema itself.
     JsonSchema,
@@ -948,7 +972,9 @@ enum Offline {
 
 /// Turns key or value bytes into text.
 pub struct Decoder {
+    /// What to decode and how.
     spec: CodecSpec,
+    /// The schema formats' deserializers (`None` for the simple formats).
     schema: Option<SchemaDecoders>,
 }
 
@@ -1086,6 +1112,7 @@ impl Decoder {
         Ok(text)
     }
 
+    /// Decodes a schema format's frame to its text form.
     async fn decode_schema(
         &self,
         d: &SchemaDecoders,
@@ -1202,6 +1229,8 @@ fn avro_json_in_schema_order(schema: &AvroSchema, json: &serde_json::Value) -> V
 /// codec's decoder already refuses data nested deeper than 128 levels).
 const MAX_ORDER_DEPTH: usize = 256;
 
+/// Writes `json` (Avro's JSON encoding of a value of `schema`) with record fields in schema
+/// order; parts it cannot match to the schema are written as they are.
 fn write_avro_json(
     schema: &AvroSchema,
     names: &NamesRef<'_>,
