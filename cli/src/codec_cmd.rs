@@ -292,6 +292,7 @@ pub async fn encode(args: EncodeArgs) -> Result<(), CliError> {
     }
     let registry = registry(common, common.format.needs_registry())?;
     let encoder = Encoder::new(spec, registry).await?;
+    encoder.prepare(&common.topic).await?;
 
     let input = read_stdin()?;
     let skip_blank = !matches!(common.format, Format::String | Format::Bytes);

@@ -620,6 +620,17 @@ impl Encoder {
         })
     }
 
+    /// Chooses the writer schema for `topic` now (registers the schema file, or fetches the
+    /// schema by id or latest version), so that schema and registry errors show before any
+    /// input is read. [`encode`](Self::encode) does it on first use otherwise. Nothing to do for
+    /// formats without schemas.
+    pub async fn prepare(&self, topic: &str) -> Result<(), FormatError> {
+        if self.spec.format.schema_type().is_some() {
+            self.writer(topic).await?;
+        }
+        Ok(())
+    }
+
     /// Encodes `text` for `topic`; may add headers (schema id in headers). `Ok(None)` is a null.
     pub async fn encode(
         &self,
