@@ -5,8 +5,8 @@ schema registry over HTTP (kcodec's `registry serve` in the Rust test cli/tests/
 Two operations; both print one JSON object on stdout:
 
     cli_interop.py produce URL DIR
-        Writes the schema files into DIR (user.avsc, key.avsc, order.proto, order.json,
-        key.json), then serializes every case with the library's AvroSerializer,
+        Writes the schema files into DIR (user.avsc, key.avsc, order.proto, event.proto,
+        order.json, key.json), then serializes every case with the library's AvroSerializer,
         ProtobufSerializer and JSONSerializer (auto-register, prefix and header schema ids) to
         topic "py-<case>-<mode>". Prints {"cases": [{"name", "format", "topic", "is_key",
         "header", "schema_file", "message", "value", "hex", "headers"}]}: "format" is kcodec's
@@ -68,6 +68,19 @@ message Refund {
   map<string, int32> counts = 4;
 }
 """,
+    "event.proto": """syntax = "proto3";
+package ex.events;
+
+import "google/protobuf/timestamp.proto";
+
+message Event {
+  string id = 1;
+  google.protobuf.Timestamp at = 2;
+  enum Kind { KIND_UNSPECIFIED = 0; CREATED = 1; }
+  Kind kind = 3;
+  oneof body { string text = 4; int32 code = 5; }
+}
+""",
     "order.json": json.dumps({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "Order",
@@ -98,6 +111,9 @@ CASES = [
      {"orderId": "o-7", "line": {"sku": "s-1", "price": 9.5}, "full": True, "counts": {"a": 1}}),
     ("protobuf_key", "protobuf", True, "order.proto", "ex.shop.Order",
      {"id": "o-8", "quantity": "9007199254740993", "line": {"sku": "s-2"}, "notes": ["x"]}),
+    # A well-known import (google/protobuf/timestamp.proto), an enum and a oneof.
+    ("protobuf_event", "protobuf", False, "event.proto", "ex.events.Event",
+     {"id": "e-1", "at": "2024-01-02T03:04:05.500Z", "kind": "CREATED", "code": 7}),
     ("json_value", "json-schema", False, "order.json", None,
      {"id": "o-9", "amount": 12, "items": [{"sku": "a"}], "note": None}),
     ("json_key", "json-schema", True, "key.json", None, "key-0002"),
@@ -111,7 +127,7 @@ def ctx(topic, is_key, headers):
 
 
 def pb_class(outdir, message):
-    return L.pb_message_class(outdir, message, ["order.proto"])
+    return L.pb_message_class(outdir, message, ["order.proto", "event.proto"])
 
 
 def avro_to_text(registry, schema):
