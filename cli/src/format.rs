@@ -36,10 +36,11 @@ use kcodec_codecs::wire::{self, SchemaId};
 use kcodec_codecs::{DeserializeContext, Deserializer, Headers, SerializeContext, Target, builtin};
 use kcodec_registry::http::HttpRegistryConfig;
 use kcodec_registry::{
-    InMemoryRegistry, RegisteredSchema, RegistryError, Schema, SchemaRegistry, SchemaType,
+    InMemoryRegistry, RegisteredSchema, RegistryError, Schema, SchemaReference, SchemaRegistry,
+    SchemaType,
 };
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
@@ -240,6 +241,15 @@ pub enum FormatError {
     /// The registry URL or its credentials are malformed.
     #[error("bad schema registry URL or credentials: {0}")]
     RegistryUrl(String),
+    /// A `.proto` schema file does not compile (or an import is missing).
+    #[error("cannot compile {}", path.display())]
+    ProtoFile {
+        /// The file.
+        path: PathBuf,
+        /// protox's error (file, line and column).
+        #[source]
+        source: Box<protox::Error>,
+    },
     /// The JSON document does not fit the Protobuf message.
     #[error("JSON does not match Protobuf message {message}")]
     ProtobufJson {
@@ -459,6 +469,97 @@ async fn parse_json_schema(
     )
 }
 
+/// Compiles a `.proto` schema file; its imports are looked up relative to its directory (and
+/// Google's well-known types are built in).
+fn load_proto_file(path: &Path) -> Result<ProtobufSchema, FormatError> {
+    let err = |source| FormatError::ProtoFile {
+        path: path.to_owned(),
+        source: Box::new(source),
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut compiler = protox::Compiler::new([dir]).map_err(err)?;
+    compiler.open_file(&name).map_err(err)?;
+    let pool = compiler.descriptor_pool();
+    let file = pool
+        .files()
+        .find(|f| f.name() == name || Path::new(f.name()).file_name() == Some(name.as_ref()))
+        .ok_or_else(|| err(protox::Error::file_not_found(&name)))?;
+    Ok(ProtobufSchema::from_file(file))
+}
+
+/// Registers the files `file` imports (not Google's well-known types), depth first, each under
+/// its import path as subject with its own imports as references; returns the references for
+/// `file`'s direct imports.
+async fn register_proto_imports(
+    registry: &dyn SchemaRegistry,
+    schema: &ProtobufSchema,
+) -> Result<Vec<SchemaReference>, FormatError> {
+    use kcodec_codecs::protobuf::prost_reflect::FileDescriptor;
+    let root = schema.file().clone();
+    let imports = |f: &FileDescriptor| -> Vec<FileDescriptor> {
+        f.dependencies()
+            .filter(|d| !kcodec_codecs::protobuf::is_known_type(d.name()))
+            .collect()
+    };
+    let mut done: HashMap<String, SchemaReference> = HashMap::new();
+    // An explicit stack (file, its imports are done) instead of recursion.
+    let mut stack = vec![(root.clone(), false)];
+    while let Some((current, expanded)) = stack.pop() {
+        if done.contains_key(current.name()) {
+            continue;
+        }
+        if done.len() > MAX_REFERENCES {
+            return Err(FormatError::Unsupported(format!(
+                "{} imports more than {MAX_REFERENCES} files",
+                root.name()
+            )));
+        }
+        let deps = imports(&current);
+        if !expanded {
+            stack.push((current.clone(), true));
+            stack.extend(
+                deps.into_iter()
+                    .filter(|d| !done.contains_key(d.name()))
+                    .map(|d| (d, false)),
+            );
+            continue;
+        }
+        let references: Vec<SchemaReference> = deps
+            .iter()
+            .filter_map(|d| done.get(d.name()).cloned())
+            .collect();
+        if current.name() == root.name() {
+            return Ok(references);
+        }
+        let subject = current.name().to_owned();
+        let text = kcodec_codecs::protobuf::file_to_base64(&current);
+        let registered = registry
+            .register(
+                &subject,
+                &Schema::protobuf(text).with_references(references),
+                false,
+            )
+            .await
+            .map_err(|e| FormatError::registry(format!("registering import '{subject}'"), e))?;
+        done.insert(
+            subject.clone(),
+            SchemaReference {
+                name: subject.clone(),
+                subject,
+                version: registered.version,
+            },
+        );
+    }
+    Ok(Vec::new())
+}
+
 /// Parses a registered Protobuf schema with its references.
 async fn parse_protobuf(
     registry: &dyn SchemaRegistry,
@@ -549,6 +650,8 @@ pub struct Encoder {
     registry: Option<Arc<dyn SchemaRegistry>>,
     /// The schema file's text, read once.
     schema_text: Option<(String, String)>,
+    /// The `.proto` schema file, compiled with its imports.
+    proto_file: Option<ProtobufSchema>,
     /// Resolved writers by topic.
     writers: Mutex<HashMap<String, Arc<Writer>>>,
 }
@@ -565,6 +668,7 @@ impl Encoder {
             ));
         }
         let mut schema_text = None;
+        let mut proto_file = None;
         if spec.format.needs_registry() {
             if registry.is_none() {
                 return Err(FormatError::NoRegistry {
@@ -600,9 +704,9 @@ impl Encoder {
                         ParsedSchema::parse(&text).map_err(kcodec_codecs::Error::from)?;
                     }
                     Format::Protobuf => {
-                        let parsed = ProtobufSchema::parse_text(&name, &text)
-                            .map_err(kcodec_codecs::Error::from)?;
+                        let parsed = load_proto_file(path)?;
                         pick_message(&parsed, spec.message.as_deref())?;
+                        proto_file = Some(parsed);
                     }
                     Format::JsonSchema => {
                         JsonSchema::parse(&text).map_err(kcodec_codecs::Error::from)?;
@@ -616,6 +720,7 @@ impl Encoder {
             spec,
             registry,
             schema_text,
+            proto_file,
             writers: Mutex::new(HashMap::new()),
         })
     }
@@ -819,7 +924,13 @@ impl Encoder {
                         format: self.spec.format.name(),
                     })?
                     .clone();
-                let local = Schema::new(schema_type, text);
+                // A .proto file's imports are registered first, each under its import path
+                // (Confluent's default reference subject), and referenced.
+                let references = match &self.proto_file {
+                    Some(file) => register_proto_imports(&*registry, file).await?,
+                    None => Vec::new(),
+                };
+                let local = Schema::new(schema_type, text).with_references(references);
                 let registered = registry
                     .register(&subject, &local, false)
                     .await
@@ -868,9 +979,8 @@ impl Encoder {
                 Writer::Avro(ser, parsed)
             }
             Format::Protobuf => {
-                let parsed = match (&self.schema_text, self.spec.schema_id, self.spec.use_latest) {
-                    (Some((name, text)), None, false) => ProtobufSchema::parse_text(name, text)
-                        .map_err(kcodec_codecs::Error::from)?,
+                let parsed = match (&self.proto_file, self.spec.schema_id, self.spec.use_latest) {
+                    (Some(file), None, false) => file.clone(),
                     _ => parse_protobuf(&*registry, &schema).await?,
                 };
                 let message = pick_message(&parsed, self.spec.message.as_deref())?;
@@ -1013,16 +1123,7 @@ impl Decoder {
                         ParsedSchema::parse(&text).map_err(kcodec_codecs::Error::from)?,
                     ))
                 }
-                Format::Protobuf => {
-                    let name = path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| "schema.proto".to_owned());
-                    offline = Some(Offline::Protobuf(
-                        ProtobufSchema::parse_text(&name, &text)
-                            .map_err(kcodec_codecs::Error::from)?,
-                    ))
-                }
+                Format::Protobuf => offline = Some(Offline::Protobuf(load_proto_file(path)?)),
                 Format::JsonSchema => {
                     json_given =
                         Some(JsonSchema::parse(&text).map_err(kcodec_codecs::Error::from)?);

@@ -1076,3 +1076,98 @@ fn registry_from_env_and_basic_auth_from_url_or_env() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protobuf_imports_are_registered_as_references() {
+    let server = serve();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("common")).unwrap();
+    write_file(
+        dir.path(),
+        "common/money.proto",
+        "syntax = \"proto3\";\npackage ex.common;\nmessage Money { string currency = 1; int64 units = 2; }\n",
+    );
+    let shop = write_file(
+        dir.path(),
+        "shop.proto",
+        "syntax = \"proto3\";\npackage ex.shop;\nimport \"common/money.proto\";\n\
+         import \"google/protobuf/timestamp.proto\";\n\
+         message Sale { string id = 1; ex.common.Money price = 2; google.protobuf.Timestamp at = 3; }\n",
+    );
+    let doc = r#"{"id":"s-1","price":{"currency":"EUR","units":"12"},"at":"2024-05-06T07:08:09Z"}"#;
+    let enc = kcodec(
+        &with_registry(
+            &[
+                "encode",
+                "--format",
+                "protobuf",
+                "--topic",
+                "sales",
+                "--schema-file",
+                shop.to_str().unwrap(),
+            ],
+            &server.url,
+        ),
+        format!("{doc}\n").as_bytes(),
+    );
+    let frame = unhex(&enc.ok_lines()[0]);
+    let c = client(&server.url);
+    // The import under its own subject (its path), referenced by the root schema.
+    let money = c.latest("common/money.proto").await.unwrap();
+    let sale = c.latest("sales-value").await.unwrap();
+    assert_eq!(
+        sale.schema.references.len(),
+        1,
+        "{:?}",
+        sale.schema.references
+    );
+    assert_eq!(sale.schema.references[0].name, "common/money.proto");
+    assert_eq!(sale.schema.references[0].subject, "common/money.proto");
+    assert_eq!(sale.schema.references[0].version, money.version);
+    assert_eq!(&frame[1..5], sale.id.to_be_bytes());
+
+    let dec = kcodec(
+        &with_registry(
+            &["decode", "--format", "auto", "--topic", "sales"],
+            &server.url,
+        ),
+        enc.stdout.as_slice(),
+    );
+    assert_eq!(dec.ok_lines(), vec![doc.to_owned()]);
+    let offline = kcodec(
+        &[
+            "decode",
+            "--format",
+            "protobuf",
+            "--schema-file",
+            shop.to_str().unwrap(),
+        ],
+        enc.stdout.as_slice(),
+    );
+    assert_eq!(offline.ok_lines(), vec![doc.to_owned()]);
+    // A missing import is a compile error naming the file.
+    let broken = write_file(
+        dir.path(),
+        "broken.proto",
+        "syntax = \"proto3\";\nimport \"nope/missing.proto\";\nmessage B { int32 x = 1; }\n",
+    );
+    let out = kcodec(
+        &with_registry(
+            &[
+                "encode",
+                "--format",
+                "protobuf",
+                "--schema-file",
+                broken.to_str().unwrap(),
+            ],
+            &server.url,
+        ),
+        b"{}\n",
+    );
+    let err = out.err();
+    assert!(
+        err.contains("cannot compile") && err.contains("broken.proto"),
+        "{err}"
+    );
+    assert!(err.contains("nope/missing.proto"), "{err}");
+}
