@@ -134,7 +134,7 @@ fn python_serializers_and_kcodec_read_each_other() {
     let dir = tempfile::tempdir().unwrap();
     let produced = interop(&python, "produce", &server.url, dir.path(), b"");
     let cases = produced["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 16, "{produced}");
+    assert_eq!(cases.len(), 18, "{produced}");
 
     // Python → kcodec: `kcodec decode` (named format and auto) prints the value Python wrote.
     for case in cases {

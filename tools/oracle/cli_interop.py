@@ -6,7 +6,7 @@ Two operations; both print one JSON object on stdout:
 
     cli_interop.py produce URL DIR
         Writes the schema files into DIR (user.avsc, key.avsc, order.proto, event.proto,
-        order.json, key.json), then serializes every case with the library's AvroSerializer,
+        common/money.proto, sale.proto, order.json, key.json), then serializes every case with the library's AvroSerializer,
         ProtobufSerializer and JSONSerializer (auto-register, prefix and header schema ids) to
         topic "py-<case>-<mode>". Prints {"cases": [{"name", "format", "topic", "is_key",
         "header", "schema_file", "message", "value", "hex", "headers"}]}: "format" is kcodec's
@@ -81,6 +81,18 @@ message Event {
   oneof body { string text = 4; int32 code = 5; }
 }
 """,
+    "common/money.proto": """syntax = "proto3";
+package ex.common;
+
+message Money { string currency = 1; int64 units = 2; }
+""",
+    "sale.proto": """syntax = "proto3";
+package ex.sales;
+
+import "common/money.proto";
+
+message Sale { string id = 1; ex.common.Money price = 2; }
+""",
     "order.json": json.dumps({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "Order",
@@ -114,6 +126,9 @@ CASES = [
     # A well-known import (google/protobuf/timestamp.proto), an enum and a oneof.
     ("protobuf_event", "protobuf", False, "event.proto", "ex.events.Event",
      {"id": "e-1", "at": "2024-01-02T03:04:05.500Z", "kind": "CREATED", "code": 7}),
+    # An import of another file: registered as a reference under its own subject.
+    ("protobuf_reference", "protobuf", False, "sale.proto", "ex.sales.Sale",
+     {"id": "s-1", "price": {"currency": "EUR", "units": "12"}}),
     ("json_value", "json-schema", False, "order.json", None,
      {"id": "o-9", "amount": 12, "items": [{"sku": "a"}], "note": None}),
     ("json_key", "json-schema", True, "key.json", None, "key-0002"),
@@ -127,7 +142,7 @@ def ctx(topic, is_key, headers):
 
 
 def pb_class(outdir, message):
-    return L.pb_message_class(outdir, message, ["order.proto", "event.proto"])
+    return L.pb_message_class(outdir, message, ["order.proto", "event.proto", "common/money.proto", "sale.proto"])
 
 
 def avro_to_text(registry, schema):
@@ -138,6 +153,7 @@ def avro_to_text(registry, schema):
 def produce(url, outdir):
     os.makedirs(outdir, exist_ok=True)
     for name, text in SCHEMAS.items():
+        os.makedirs(os.path.dirname(os.path.join(outdir, name)), exist_ok=True)
         with open(os.path.join(outdir, name), "w") as f:
             f.write(text)
     registry = SchemaRegistryClient({"url": url})
