@@ -106,7 +106,9 @@ pub struct EncodeArgs {
     #[command(flatten)]
     common: CommonArgs,
 
-    /// Schema file (.avsc, .proto, JSON Schema), registered under the subject.
+    /// Schema file (.avsc, .proto, JSON Schema), registered under the subject. A .proto file's
+    /// imports are read relative to its directory and registered first, each under its import
+    /// path, as references (Google's well-known types are built in).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["schema_id", "use_latest"])]
     schema_file: Option<PathBuf>,
 

@@ -16,7 +16,9 @@
 //!
 //! Schema formats choose the writer schema as Confluent's console producers do: a schema file
 //! registered under the subject (`<topic>-key`/`<topic>-value`, or the one given), a registered
-//! schema id, or the subject's latest version. The codecs themselves (`kcodec_codecs`) do the
+//! schema id, or the subject's latest version. A `.proto` file's imports are compiled from its
+//! directory and registered as references under their import paths, as Confluent's serializers
+//! do. The codecs themselves (`kcodec_codecs`) do the
 //! encoding, validation and framing; this layer only picks schemas and converts to and from text.
 
 use bytes::{BufMut, Bytes, BytesMut};
