@@ -38,6 +38,24 @@ pub enum CliError {
         #[source]
         source: kcodec_registry::RegistryError,
     },
+    /// One input line (or message) failed; `line` counts from 1.
+    #[error("line {line}")]
+    Line {
+        /// The line number.
+        line: usize,
+        /// Why it failed.
+        #[source]
+        source: Box<CliError>,
+    },
+    /// Input text is not UTF-8.
+    #[error("input is not valid UTF-8")]
+    Utf8(#[source] std::str::Utf8Error),
+    /// Input that should be hex is not.
+    #[error("invalid hex")]
+    Hex(#[from] hex::FromHexError),
+    /// Input that should be base64 is not.
+    #[error("invalid base64")]
+    Base64(#[from] base64::DecodeError),
 }
 
 impl CliError {
