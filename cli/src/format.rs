@@ -38,8 +38,7 @@ use kcodec_codecs::wire::{self, SchemaId};
 use kcodec_codecs::{DeserializeContext, Deserializer, Headers, SerializeContext, Target, builtin};
 use kcodec_registry::http::HttpRegistryConfig;
 use kcodec_registry::{
-    InMemoryRegistry, RegisteredSchema, RegistryError, Schema, SchemaReference, SchemaRegistry,
-    SchemaType,
+    InMemoryRegistry, RegisteredSchema, RegistryError, Schema, SchemaRegistry, SchemaType,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -496,72 +495,6 @@ fn load_proto_file(path: &Path) -> Result<ProtobufSchema, FormatError> {
     Ok(ProtobufSchema::from_file(file))
 }
 
-/// Registers the files `file` imports (not Google's well-known types), depth first, each under
-/// its import path as subject with its own imports as references; returns the references for
-/// `file`'s direct imports.
-async fn register_proto_imports(
-    registry: &dyn SchemaRegistry,
-    schema: &ProtobufSchema,
-) -> Result<Vec<SchemaReference>, FormatError> {
-    use kcodec_codecs::protobuf::prost_reflect::FileDescriptor;
-    let root = schema.file().clone();
-    let imports = |f: &FileDescriptor| -> Vec<FileDescriptor> {
-        f.dependencies()
-            .filter(|d| !kcodec_codecs::protobuf::is_known_type(d.name()))
-            .collect()
-    };
-    let mut done: HashMap<String, SchemaReference> = HashMap::new();
-    // An explicit stack (file, its imports are done) instead of recursion.
-    let mut stack = vec![(root.clone(), false)];
-    while let Some((current, expanded)) = stack.pop() {
-        if done.contains_key(current.name()) {
-            continue;
-        }
-        if done.len() > MAX_REFERENCES {
-            return Err(FormatError::Unsupported(format!(
-                "{} imports more than {MAX_REFERENCES} files",
-                root.name()
-            )));
-        }
-        let deps = imports(&current);
-        if !expanded {
-            stack.push((current.clone(), true));
-            stack.extend(
-                deps.into_iter()
-                    .filter(|d| !done.contains_key(d.name()))
-                    .map(|d| (d, false)),
-            );
-            continue;
-        }
-        let references: Vec<SchemaReference> = deps
-            .iter()
-            .filter_map(|d| done.get(d.name()).cloned())
-            .collect();
-        if current.name() == root.name() {
-            return Ok(references);
-        }
-        let subject = current.name().to_owned();
-        let text = kcodec_codecs::protobuf::file_to_base64(&current);
-        let registered = registry
-            .register(
-                &subject,
-                &Schema::protobuf(text).with_references(references),
-                false,
-            )
-            .await
-            .map_err(|e| FormatError::registry(format!("registering import '{subject}'"), e))?;
-        done.insert(
-            subject.clone(),
-            SchemaReference {
-                name: subject.clone(),
-                subject,
-                version: registered.version,
-            },
-        );
-    }
-    Ok(Vec::new())
-}
-
 /// Parses a registered Protobuf schema with its references.
 async fn parse_protobuf(
     registry: &dyn SchemaRegistry,
@@ -929,7 +862,14 @@ impl Encoder {
                 // A .proto file's imports are registered first, each under its import path
                 // (Confluent's default reference subject), and referenced.
                 let references = match &self.proto_file {
-                    Some(file) => register_proto_imports(&*registry, file).await?,
+                    Some(file) => {
+                        kcodec_codecs::protobuf::register_references(
+                            &*registry,
+                            file.file(),
+                            &kcodec_codecs::protobuf::ProtobufSerializerConfig::new(),
+                        )
+                        .await?
+                    }
                     None => Vec::new(),
                 };
                 let local = Schema::new(schema_type, text).with_references(references);

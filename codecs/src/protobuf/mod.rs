@@ -23,6 +23,7 @@ pub use de::{
 };
 pub use ser::{
     ProtobufOptions, ProtobufSerializer, ProtobufSerializerConfig, ReferenceSubjectNameStrategy,
+    register_references,
 };
 #[cfg(feature = "protobuf-server")]
 pub use server::ProtobufServerFormat;

@@ -242,60 +242,6 @@ impl Core {
         Ok(Serialized::Data)
     }
 
-    /// Registers (or looks up) `file`'s imports under their own subjects, depth first, and
-    /// answers the references to them.
-    async fn references(&self, file: &FileDescriptor) -> Result<Vec<SchemaReference>, Error> {
-        // An explicit stack instead of recursion in an async fn; each file is handled once.
-        let mut done: HashMap<String, SchemaReference> = HashMap::new();
-        let mut stack: Vec<(FileDescriptor, bool)> = vec![(file.clone(), false)];
-        while let Some((current, expanded)) = stack.pop() {
-            let deps: Vec<FileDescriptor> = current
-                .dependencies()
-                .filter(|d| !(self.config.options.skip_known_types && is_known_type(d.name())))
-                .collect();
-            if !expanded {
-                stack.push((current.clone(), true));
-                for dep in deps {
-                    if !done.contains_key(dep.name()) {
-                        stack.push((dep, false));
-                    }
-                }
-                continue;
-            }
-            if current.name() == file.name() {
-                return Ok(deps
-                    .iter()
-                    .filter_map(|d| done.get(d.name()).cloned())
-                    .collect());
-            }
-            if done.contains_key(current.name()) {
-                continue;
-            }
-            let refs: Vec<SchemaReference> = deps
-                .iter()
-                .filter_map(|d| done.get(d.name()).cloned())
-                .collect();
-            let subject = (self.config.options.reference_subject_name_strategy)(current.name());
-            let schema = Schema::protobuf(schema_string(&current)).with_references(refs);
-            let registry = &*self.registry;
-            let normalize = self.config.normalize_schemas;
-            let found = if self.config.auto_register_schemas {
-                registry.register(&subject, &schema, normalize).await?
-            } else {
-                registry.lookup(&subject, &schema, normalize, false).await?
-            };
-            done.insert(
-                current.name().to_owned(),
-                SchemaReference {
-                    name: current.name().to_owned(),
-                    subject,
-                    version: found.version,
-                },
-            );
-        }
-        Ok(Vec::new())
-    }
-
     async fn resolve(&self, need: &Unresolved) -> Result<(), Error> {
         let Unresolved::WriterSchema { topic, target, .. } = need else {
             return Err(Error::CannotResolve(need.clone()));
@@ -303,7 +249,7 @@ impl Core {
         let subject = self.subject(topic, *target)?;
         let local = async || {
             let file = self.message.parent_file();
-            let references = self.references(&file).await?;
+            let references = register_references(&*self.registry, &file, &self.config).await?;
             Ok(Schema::protobuf(schema_string(&file)).with_references(references))
         };
         let (registered, _) =
@@ -326,6 +272,65 @@ impl Core {
         self.cache.insert(topic.clone(), *target, entry);
         Ok(())
     }
+}
+
+/// Registers (or, without `auto.register.schemas`, looks up) the files `file` imports under
+/// their own subjects (the config's reference subject strategy; Google's and Confluent's
+/// known types skipped unless configured otherwise), depth first, and answers `file`'s
+/// references to them — what Confluent's serializers do before registering `file` itself.
+pub async fn register_references(
+    registry: &dyn SchemaRegistry,
+    file: &FileDescriptor,
+    config: &ProtobufSerializerConfig,
+) -> Result<Vec<SchemaReference>, Error> {
+    // An explicit stack instead of recursion in an async fn; each file is handled once.
+    let mut done: HashMap<String, SchemaReference> = HashMap::new();
+    let mut stack: Vec<(FileDescriptor, bool)> = vec![(file.clone(), false)];
+    while let Some((current, expanded)) = stack.pop() {
+        let deps: Vec<FileDescriptor> = current
+            .dependencies()
+            .filter(|d| !(config.options.skip_known_types && is_known_type(d.name())))
+            .collect();
+        if !expanded {
+            stack.push((current.clone(), true));
+            for dep in deps {
+                if !done.contains_key(dep.name()) {
+                    stack.push((dep, false));
+                }
+            }
+            continue;
+        }
+        if current.name() == file.name() {
+            return Ok(deps
+                .iter()
+                .filter_map(|d| done.get(d.name()).cloned())
+                .collect());
+        }
+        if done.contains_key(current.name()) {
+            continue;
+        }
+        let refs: Vec<SchemaReference> = deps
+            .iter()
+            .filter_map(|d| done.get(d.name()).cloned())
+            .collect();
+        let subject = (config.options.reference_subject_name_strategy)(current.name());
+        let schema = Schema::protobuf(schema_string(&current)).with_references(refs);
+        let normalize = config.normalize_schemas;
+        let found = if config.auto_register_schemas {
+            registry.register(&subject, &schema, normalize).await?
+        } else {
+            registry.lookup(&subject, &schema, normalize, false).await?
+        };
+        done.insert(
+            current.name().to_owned(),
+            SchemaReference {
+                name: current.name().to_owned(),
+                subject,
+                version: found.version,
+            },
+        );
+    }
+    Ok(Vec::new())
 }
 
 /// The schema string registered for `file`: a known type by its name alone (as the Python
