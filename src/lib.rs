@@ -14,6 +14,7 @@
 //! | `rdkafka` | the clients' rdkafka transport (`clients::kafka`; builds librdkafka) |
 //! | `protobuf` | `protobuf`: prost messages with the Confluent wire format (message indexes, references) |
 //! | `json-schema` | `json_schema`: serde types as JSON Schema-validated JSON with the Confluent wire format |
+//! | `chrono`, `time` | dates and times of those crates in derived records, as Avro logical types (`record::avro_time`) |
 //!
 //! Always present: the codec traits ([`Serializer`], [`Deserializer`]), the Java-identical
 //! built-in serdes ([`builtin`]) and the Confluent wire format ([`wire`]).
