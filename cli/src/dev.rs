@@ -203,7 +203,10 @@ pub async fn run(args: DevArgs) -> Result<(), CliError> {
         )
         .await
         .map_err(|source| CliError::Registry {
-            context: format!("starting the schema registry on {}", args.registry_listen),
+            context: format!(
+                "starting the schema registry on {} (--registry-listen 127.0.0.1:0 picks a free port; --no-registry runs none)",
+                args.registry_listen
+            ),
             source,
         })?;
         Some(server)
