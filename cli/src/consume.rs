@@ -431,7 +431,16 @@ impl Run<'_> {
                     // as Kafka's console consumer does.
                     if !self.warned {
                         self.progress.clear();
-                        eprintln!("warning: {e}");
+                        if e.rdkafka_error_code()
+                            == Some(rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition)
+                        {
+                            eprintln!(
+                                "warning: topic '{}' does not exist (yet); waiting for it",
+                                self.topic
+                            );
+                        } else {
+                            eprintln!("warning: {e}");
+                        }
                         self.warned = true;
                     }
                     continue;

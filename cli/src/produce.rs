@@ -409,13 +409,37 @@ pub async fn run(args: ProduceArgs) -> Result<(), CliError> {
         .create_with_context(DeliveryContext::default())
         .map_err(|e| CliError::kafka("creating the producer", e))?;
     {
-        let topic = args.topic.clone();
+        // A missing topic is created as Kafka's `auto.create.topics.enable` does, with
+        // `num.partitions=1`; librdkafka's mock would make 4 partitions, so a kcodec dev gets
+        // the topic through its control endpoint first.
         let p = producer.clone();
         let bootstrap = cluster.bootstrap.clone();
+        let topic = args.topic.clone();
+        let exists = tokio::task::spawn_blocking(move || {
+            p.client().fetch_metadata(None, timeout).map(|m| {
+                m.topics()
+                    .iter()
+                    .any(|t| t.name() == topic && t.error().is_none())
+            })
+        })
+        .await
+        .map_err(|e| CliError::Failed(format!("metadata task: {e}")))?
+        .map_err(|e| CliError::kafka(format!("reading the metadata of {bootstrap}"), e))?;
+        if !exists && let Some(dev) = &cluster.dev {
+            match crate::connect::dev_create_topic(dev, &args.topic, 1, 1, timeout).await {
+                Ok(_) => {}
+                Err(CliError::Failed(e)) if e.ends_with("already exists.") => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let topic = args.topic.clone();
+        let p = producer.clone();
         tokio::task::spawn_blocking(move || p.client().fetch_metadata(Some(&topic), timeout))
             .await
             .map_err(|e| CliError::Failed(format!("metadata task: {e}")))?
-            .map_err(|e| CliError::kafka(format!("reading the metadata of {bootstrap}"), e))?;
+            .map_err(|e| {
+                CliError::kafka(format!("reading the metadata of {}", cluster.bootstrap), e)
+            })?;
     }
 
     let topic = args.topic.as_str();

@@ -220,6 +220,15 @@ fn topics_create_list_describe_with_kafkas_messages() {
     assert_eq!(lines.len(), 4);
     let e = dev.fails(&["topics", "describe", "--topic", "nope"], "");
     assert!(e.contains("Topic 'nope' does not exist"), "{e}");
+
+    // Producing to a missing topic creates it as Kafka's auto.create.topics.enable would
+    // (num.partitions=1), not with the mock's 4 partitions.
+    dev.ok(&["produce", "--topic", "fresh"], "x\n");
+    let described = dev.ok(&["topics", "describe", "--topic", "fresh"], "");
+    assert!(
+        described.starts_with("Topic: fresh\tPartitionCount: 1\tReplicationFactor: 1\t"),
+        "{described}"
+    );
 }
 
 #[test]
