@@ -65,8 +65,8 @@ pub struct ConsumeArgs {
     #[arg(long = "consumer-property", value_name = "KEY=VALUE", value_parser = parse_property)]
     consumer_properties: Vec<(String, String)>,
     /// Skip records that cannot be decoded (counted and reported at the end) instead of
-    /// failing on the first.
-    #[arg(long)]
+    /// failing on the first (Kafka's `--skip-message-on-error`).
+    #[arg(long, visible_alias = "skip-message-on-error")]
     ignore_error: bool,
     #[command(flatten)]
     registry: RegistryArgs,
