@@ -742,3 +742,105 @@ fn external_kafka_uses_the_admin_api() {
         "{table}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Confluent's Python client (confluent-kafka) against kcodec dev
+
+/// The venv's python, per the project's rule: `KCODEC_PYTHON`, else `<root>/.venv/bin/python`.
+/// `None` (after saying so) when neither exists, unless `KCODEC_REQUIRE_PYTHON=1`.
+fn python() -> Option<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let candidate = std::env::var_os("KCODEC_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv/bin/python"));
+    if candidate.exists() {
+        return Some(candidate);
+    }
+    if std::env::var("KCODEC_REQUIRE_PYTHON").as_deref() == Ok("1") {
+        panic!(
+            "no python venv at {} (run tools/python-env.sh)",
+            candidate.display()
+        );
+    }
+    println!("skipped: no python venv (run tools/python-env.sh)");
+    None
+}
+
+/// Produces two keyed records with headers (argv: bootstrap, topic), then consumes every
+/// record of the topic in a group and prints `key<TAB>value` lines (argv[3]: how many).
+const PYTHON_CLIENT: &str = r#"
+import sys
+from confluent_kafka import Producer, Consumer
+bootstrap, topic, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+if mode == "produce":
+    p = Producer({"bootstrap.servers": bootstrap})
+    p.produce(topic, key=b"py-1", value=b"from python", headers=[("origin", b"py"), ("n", None)])
+    p.produce(topic, key=None, value=b"keyless")
+    assert p.flush(10) == 0
+else:
+    want = int(mode)
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "py-group",
+                  "auto.offset.reset": "earliest", "session.timeout.ms": 6000})
+    c.subscribe([topic])
+    got = []
+    while len(got) < want:
+        m = c.poll(10)
+        assert m is not None, f"timed out after {got}"
+        if m.error():
+            continue
+        key = m.key().decode() if m.key() is not None else "null"
+        got.append((m.partition(), m.offset(), f"{key}\t{m.value().decode()}"))
+    c.close()
+    for _, _, line in sorted(got):
+        print(line)
+"#;
+
+#[test]
+fn confluent_kafka_python_client_interoperates() {
+    let Some(python) = python() else {
+        return;
+    };
+    let dev = dev(&["--topic", "py:1"]);
+    let script = |mode: &str| {
+        let out = Command::new(&python)
+            .args(["-c", PYTHON_CLIENT, &dev.bootstrap, "py", mode])
+            .output()
+            .expect("run python");
+        assert!(
+            out.status.success(),
+            "python {mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // Python writes, kcodec reads.
+    script("produce");
+    let out = dev.ok(
+        &[
+            "consume",
+            "--topic",
+            "py",
+            "--from-beginning",
+            "--max-messages",
+            "2",
+            "--property",
+            "print.key=true",
+            "--property",
+            "print.headers=true",
+        ],
+        "",
+    );
+    assert_eq!(
+        out,
+        "origin:py,n:null\tpy-1\tfrom python\nNO_HEADERS\tnull\tkeyless\n"
+    );
+    // kcodec writes, Python reads.
+    dev.ok(
+        &["produce", "--topic", "py", "--property", "parse.key=true"],
+        "k\tfrom kcodec\n",
+    );
+    assert_eq!(
+        script("3"),
+        "py-1\tfrom python\nnull\tkeyless\nk\tfrom kcodec\n"
+    );
+}
