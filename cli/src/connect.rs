@@ -147,6 +147,59 @@ pub fn parse_property(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Reads a Java-style properties file of librdkafka settings: `key=value` (or `key: value`)
+/// lines; blank lines and lines starting with `#` or `!` are skipped.
+pub fn read_properties_file(path: &std::path::Path) -> Result<Vec<(String, String)>, CliError> {
+    const LIMIT: u64 = 1 << 20;
+    let size = std::fs::metadata(path)
+        .map_err(|e| CliError::io(format!("reading {}", path.display()), e))?
+        .len();
+    if size > LIMIT {
+        return Err(CliError::Usage(format!(
+            "{} is larger than {LIMIT} bytes: not a client configuration",
+            path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::io(format!("reading {}", path.display()), e))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+            continue;
+        }
+        let split = line.find(['=', ':']).ok_or_else(|| {
+            CliError::Usage(format!(
+                "{} line {}: expected KEY=VALUE, got {line:?}",
+                path.display(),
+                n + 1
+            ))
+        })?;
+        out.push((
+            line[..split].trim().to_owned(),
+            line[split + 1..].trim().to_owned(),
+        ));
+    }
+    Ok(out)
+}
+
+/// Applies a properties file (if given), then `KEY=VALUE` properties, to a client config.
+pub fn apply_config(
+    config: &mut rdkafka::ClientConfig,
+    file: Option<&std::path::Path>,
+    properties: &[(String, String)],
+) -> Result<(), CliError> {
+    if let Some(file) = file {
+        for (k, v) in read_properties_file(file)? {
+            config.set(k, v);
+        }
+    }
+    for (k, v) in properties {
+        config.set(k, v);
+    }
+    Ok(())
+}
+
 /// Kafka's boolean property reading: `true` (any case, trimmed) is true, anything else false.
 pub fn bool_property(value: &str) -> bool {
     value.trim().eq_ignore_ascii_case("true")
@@ -229,5 +282,26 @@ mod tests {
         assert!(parse_property("novalue").is_err());
         assert!(bool_property(" TRUE "));
         assert!(!bool_property("yes"));
+    }
+
+    #[test]
+    fn properties_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("client.properties");
+        std::fs::write(
+            &path,
+            "# comment\n\nacks = all\n! other\nclient.id: cli\nx=a=b\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_properties_file(&path).unwrap(),
+            [
+                ("acks".to_owned(), "all".to_owned()),
+                ("client.id".to_owned(), "cli".to_owned()),
+                ("x".to_owned(), "a=b".to_owned())
+            ]
+        );
+        std::fs::write(&path, "novalue\n").unwrap();
+        assert!(read_properties_file(&path).is_err());
     }
 }

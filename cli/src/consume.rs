@@ -64,6 +64,9 @@ pub struct ConsumeArgs {
     /// A librdkafka consumer property, KEY=VALUE (repeatable).
     #[arg(long = "consumer-property", value_name = "KEY=VALUE", value_parser = parse_property)]
     consumer_properties: Vec<(String, String)>,
+    /// A properties file of librdkafka consumer settings (applied before --consumer-property).
+    #[arg(long = "consumer.config", value_name = "FILE")]
+    consumer_config: Option<std::path::PathBuf>,
     /// Skip records that cannot be decoded (counted and reported at the end) instead of
     /// failing on the first (Kafka's `--skip-message-on-error`).
     #[arg(long, visible_alias = "skip-message-on-error")]
@@ -277,9 +280,11 @@ pub async fn run(args: ConsumeArgs) -> Result<(), CliError> {
             .set("session.timeout.ms", "3000")
             .set("heartbeat.interval.ms", "500");
     }
-    for (k, v) in &args.consumer_properties {
-        config.set(k, v);
-    }
+    crate::connect::apply_config(
+        &mut config,
+        args.consumer_config.as_deref(),
+        &args.consumer_properties,
+    )?;
     let consumer: StreamConsumer = config
         .create()
         .map_err(|e| CliError::kafka("creating the consumer", e))?;

@@ -37,6 +37,9 @@ pub struct CommonArgs {
     /// A librdkafka client property, KEY=VALUE (repeatable), e.g. security.protocol=SSL.
     #[arg(long = "command-property", value_name = "KEY=VALUE", value_parser = parse_property)]
     command_properties: Vec<(String, String)>,
+    /// A properties file of librdkafka client settings (applied before --command-property).
+    #[arg(long, value_name = "FILE")]
+    command_config: Option<std::path::PathBuf>,
 }
 
 /// Arguments of `kcodec groups list`.
@@ -69,9 +72,11 @@ impl CommonArgs {
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("allow.auto.create.topics", "false");
-        for (k, v) in &self.command_properties {
-            c.set(k, v);
-        }
+        crate::connect::apply_config(
+            &mut c,
+            self.command_config.as_deref(),
+            &self.command_properties,
+        )?;
         c.create()
             .map_err(|e| CliError::kafka("creating a Kafka client", e))
     }

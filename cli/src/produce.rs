@@ -54,6 +54,9 @@ pub struct ProduceArgs {
     /// A librdkafka producer property, KEY=VALUE (repeatable), e.g. acks=1 or linger.ms=50.
     #[arg(long = "producer-property", value_name = "KEY=VALUE", value_parser = parse_property)]
     producer_properties: Vec<(String, String)>,
+    /// A properties file of librdkafka producer settings (applied before --producer-property).
+    #[arg(long = "producer.config", value_name = "FILE")]
+    producer_config: Option<std::path::PathBuf>,
     /// Go on past lines that cannot be parsed or encoded (as `--property ignore.error=true`):
     /// a line without its key separator is sent with a null key, as Kafka does; a line that
     /// cannot be encoded is skipped. Both are counted and reported at the end, and the exit
@@ -398,9 +401,11 @@ pub async fn run(args: ProduceArgs) -> Result<(), CliError> {
 
     let mut config = kcodec_clients::kafka::producer_config(&cluster.bootstrap);
     config.set("message.timeout.ms", "30000");
-    for (k, v) in &args.producer_properties {
-        config.set(k, v);
-    }
+    crate::connect::apply_config(
+        &mut config,
+        args.producer_config.as_deref(),
+        &args.producer_properties,
+    )?;
     let message_timeout: u64 = config
         .get("message.timeout.ms")
         .and_then(|v| v.parse().ok())

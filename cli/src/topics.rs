@@ -42,6 +42,9 @@ pub struct CommonArgs {
     /// security.protocol=SASL_SSL.
     #[arg(long = "command-property", value_name = "KEY=VALUE", value_parser = parse_property)]
     command_properties: Vec<(String, String)>,
+    /// A properties file of librdkafka client settings (applied before --command-property).
+    #[arg(long, value_name = "FILE")]
+    command_config: Option<std::path::PathBuf>,
 }
 
 impl CommonArgs {
@@ -49,13 +52,15 @@ impl CommonArgs {
         Duration::from_millis(self.timeout_ms)
     }
 
-    fn config(&self, cluster: &Cluster) -> ClientConfig {
+    fn config(&self, cluster: &Cluster) -> Result<ClientConfig, CliError> {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &cluster.bootstrap);
-        for (k, v) in &self.command_properties {
-            c.set(k, v);
-        }
-        c
+        crate::connect::apply_config(
+            &mut c,
+            self.command_config.as_deref(),
+            &self.command_properties,
+        )?;
+        Ok(c)
     }
 
     async fn connect(&self) -> Result<Cluster, CliError> {
@@ -158,7 +163,7 @@ async fn admin_create(args: &CreateArgs, cluster: &Cluster) -> Result<String, Cl
     let name = args.topic.as_str();
     crate::dev::validate_topic_name(name).map_err(CliError::Failed)?;
     let admin: AdminClient<DefaultClientContext> = common
-        .config(cluster)
+        .config(cluster)?
         .create()
         .map_err(|e| CliError::kafka("creating the admin client", e))?;
     // librdkafka's mock cluster names itself `mockCluster…` and has no CreateTopics: say so at
@@ -242,7 +247,7 @@ async fn broker_count(common: &CommonArgs, cluster: &Cluster) -> Result<i32, Cli
 
 /// Cluster metadata for every topic (read by a consumer handle, which never auto-creates).
 async fn metadata(common: &CommonArgs, cluster: &Cluster) -> Result<Metadata, CliError> {
-    let mut config = common.config(cluster);
+    let mut config = common.config(cluster)?;
     config.set("allow.auto.create.topics", "false");
     let timeout = common.timeout();
     let bootstrap = cluster.bootstrap.clone();
