@@ -242,7 +242,12 @@ fn parse_offset(text: Option<&str>, from_beginning: bool) -> Result<Offset, CliE
 }
 
 /// Runs `kcodec consume`.
-pub async fn run(args: ConsumeArgs) -> Result<(), CliError> {
+pub async fn run(mut args: ConsumeArgs) -> Result<(), CliError> {
+    let _inline = crate::codec_args::take_confluent_properties(
+        &mut args.properties,
+        &mut args.codecs,
+        &mut args.registry,
+    )?;
     let formatter = Formatter::from_properties(&args.properties).map_err(CliError::Usage)?;
     let cluster = args.connect.cluster()?;
     let registry = args

@@ -383,7 +383,12 @@ fn to_kafka_headers(headers: &Headers) -> Option<OwnedHeaders> {
 }
 
 /// Runs `kcodec produce`.
-pub async fn run(args: ProduceArgs) -> Result<(), CliError> {
+pub async fn run(mut args: ProduceArgs) -> Result<(), CliError> {
+    let _inline = crate::codec_args::take_confluent_properties(
+        &mut args.properties,
+        &mut args.codecs,
+        &mut args.registry,
+    )?;
     let reader = LineReader::from_properties(&args.properties, args.ignore_error)
         .map_err(CliError::Usage)?;
     let cluster = args.connect.cluster()?;
