@@ -1,13 +1,370 @@
-//! `kcodec dev` (to be written).
+//! `kcodec dev`: librdkafka's mock Kafka cluster and the dev schema registry in one process.
+//!
+//! The mock cluster speaks the Kafka protocol (produce, fetch, consumer groups, offset commits,
+//! metadata, list offsets) but has no admin API (no CreateTopics, ListGroups, DescribeGroups). So
+//! `kcodec dev` also serves a small control endpoint on 127.0.0.1 (one JSON object per line over
+//! TCP) through which `kcodec topics create` creates topics, and writes a discovery file (see
+//! [`crate::discovery`]) so the other commands find that endpoint and the registry.
+//!
+//! Control requests: `{"op":"create_topic","topic":T,"partitions":P,"replication_factor":R}`,
+//! answered by `{"ok":"Created topic T."}` or `{"error":"..."}` with kafka-topics' wording.
 
-use crate::error::CliError;
+use crate::discovery::{DevInfo, DiscoveryFile};
+use crate::error::{CliError, describe};
 use clap::Args;
+use kcodec_registry::InMemoryRegistry;
+use kcodec_registry::server::{DevServer, ServerOptions};
+use rdkafka::ClientConfig;
+use rdkafka::producer::{BaseProducer, Producer};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
 
 /// Arguments of `kcodec dev`.
 #[derive(Debug, Args)]
-pub struct DevArgs {}
+pub struct DevArgs {
+    /// Number of brokers of the mock cluster (replication factors up to this are accepted).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=64))]
+    pub brokers: i32,
 
-/// Runs `kcodec dev`.
-pub async fn run(_args: DevArgs) -> Result<(), CliError> {
-    Err(CliError::Usage("not implemented yet".to_owned()))
+    /// Create this topic on start: NAME:PARTITIONS[:REPLICATION-FACTOR] (repeatable).
+    #[arg(long = "topic", value_name = "NAME:PARTITIONS[:RF]")]
+    pub topics: Vec<TopicSpec>,
+
+    /// Address of the schema registry. Port 0 picks a free port (the URL printed on start
+    /// names it).
+    #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR")]
+    pub registry_listen: SocketAddr,
+
+    /// Do not run a schema registry.
+    #[arg(long, conflicts_with = "registry_listen")]
+    pub no_registry: bool,
+
+    /// Address of the control endpoint (topic creation for `kcodec topics create`).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub control_listen: SocketAddr,
+
+    /// The mock's initial rebalance delay: how long the first member of a group waits for
+    /// others before the group forms. Kafka's broker default is 3000; 0 lets a console consumer
+    /// start at once.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub rebalance_delay_ms: i32,
+}
+
+/// A topic to create on start: `NAME:PARTITIONS[:RF]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSpec {
+    /// The topic's name.
+    pub name: String,
+    /// Its partition count.
+    pub partitions: i32,
+    /// Its replication factor (default 1).
+    pub replication_factor: i32,
+}
+
+impl FromStr for TopicSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("expected NAME:PARTITIONS[:REPLICATION-FACTOR], got {s:?}");
+        let mut parts = s.rsplitn(3, ':').collect::<Vec<_>>();
+        parts.reverse();
+        // NAME may not contain ':' (Kafka forbids it), so a split from the right is exact.
+        let (name, partitions, rf) = match parts.as_slice() {
+            [name, p] => (*name, *p, "1"),
+            [name, p, rf] => (*name, *p, *rf),
+            _ => return Err(bad()),
+        };
+        Ok(TopicSpec {
+            name: name.to_owned(),
+            partitions: partitions.parse().map_err(|_| bad())?,
+            replication_factor: rf.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+/// Kafka's topic name rules (`Topic.validate`), with its messages.
+pub fn validate_topic_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("Topic name is illegal, it can't be empty".to_owned());
+    }
+    if name == "." || name == ".." {
+        return Err("Topic name cannot be \".\" or \"..\"".to_owned());
+    }
+    if name.len() > 249 {
+        return Err(format!(
+            "Topic name is illegal, it can't be longer than 249 characters, topic name: {name}"
+        ));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(format!(
+            "Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+        ));
+    }
+    Ok(())
+}
+
+/// The checks a Kafka controller makes before creating a topic, with kafka-topics' messages.
+pub fn validate_create(
+    name: &str,
+    partitions: i32,
+    replication_factor: i32,
+    brokers: i32,
+) -> Result<(), String> {
+    validate_topic_name(name)?;
+    if partitions < 1 {
+        return Err("Number of partitions must be larger than 0.".to_owned());
+    }
+    if replication_factor < 1 {
+        return Err("Replication factor must be larger than 0.".to_owned());
+    }
+    if replication_factor > brokers {
+        return Err(format!(
+            "Unable to replicate the partition {replication_factor} time(s): The target replication factor of {replication_factor} cannot be reached because only {brokers} broker(s) are registered."
+        ));
+    }
+    Ok(())
+}
+
+/// The mock cluster, owned by a producer handle (which is `Send + Sync`; the mock's own calls
+/// post operations to its thread, so any thread may make them).
+struct Mock {
+    owner: BaseProducer,
+    brokers: i32,
+}
+
+impl Mock {
+    fn start(brokers: i32, rebalance_delay_ms: i32) -> Result<Mock, CliError> {
+        let owner: BaseProducer = ClientConfig::new()
+            .set("test.mock.num.brokers", brokers.to_string())
+            .create()
+            .map_err(|e| CliError::kafka("starting librdkafka's mock cluster", e))?;
+        // SAFETY: the handle is alive for this call; a null mock cluster is checked.
+        let raw = unsafe { rdkafka_sys::rd_kafka_handle_mock_cluster(owner.client().native_ptr()) };
+        if raw.is_null() {
+            return Err(CliError::Failed(
+                "librdkafka did not start a mock cluster".to_owned(),
+            ));
+        }
+        // SAFETY: `raw` is the live mock cluster of `owner`; the call posts an op to it.
+        unsafe {
+            rdkafka_sys::rd_kafka_mock_group_initial_rebalance_delay_ms(raw, rebalance_delay_ms)
+        };
+        Ok(Mock { owner, brokers })
+    }
+
+    fn bootstrap(&self) -> String {
+        self.owner
+            .client()
+            .mock_cluster()
+            .map(|m| m.bootstrap_servers())
+            .unwrap_or_default()
+    }
+
+    /// Creates a topic; `Ok` is kafka-topics' success line.
+    fn create_topic(&self, name: &str, partitions: i32, rf: i32) -> Result<String, String> {
+        validate_create(name, partitions, rf, self.brokers)?;
+        let Some(mock) = self.owner.client().mock_cluster() else {
+            return Err("the mock cluster is gone".to_owned());
+        };
+        match mock.create_topic(name, partitions, rf) {
+            Ok(()) => Ok(format!("Created topic {name}.")),
+            Err(rdkafka::error::KafkaError::MockCluster(
+                rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists,
+            )) => Err(format!("Topic '{name}' already exists.")),
+            Err(e) => Err(format!("cannot create topic {name}: {e}")),
+        }
+    }
+}
+
+/// Runs `kcodec dev` until Ctrl-C or SIGTERM.
+pub async fn run(args: DevArgs) -> Result<(), CliError> {
+    let mock = Arc::new(Mock::start(args.brokers, args.rebalance_delay_ms)?);
+    let bootstrap = mock.bootstrap();
+
+    let registry = if args.no_registry {
+        None
+    } else {
+        let options = ServerOptions {
+            protobuf_format: Arc::new(kcodec_codecs::protobuf::ProtobufServerFormat),
+            ..ServerOptions::default()
+        };
+        let server = DevServer::start(
+            args.registry_listen,
+            Arc::new(InMemoryRegistry::new()),
+            options,
+        )
+        .await
+        .map_err(|source| CliError::Registry {
+            context: format!(
+                "starting the schema registry on {} (--registry-listen 127.0.0.1:0 picks a free port; --no-registry runs none)",
+                args.registry_listen
+            ),
+            source,
+        })?;
+        Some(server)
+    };
+    let control = TcpListener::bind(args.control_listen)
+        .await
+        .map_err(|e| CliError::io(format!("binding {}", args.control_listen), e))?;
+    let control_addr = control
+        .local_addr()
+        .map_err(|e| CliError::io("reading the control address", e))?;
+
+    let mut created = Vec::new();
+    for t in &args.topics {
+        created.push(
+            mock.create_topic(&t.name, t.partitions, t.replication_factor)
+                .map_err(CliError::Failed)?,
+        );
+    }
+
+    let info = DevInfo {
+        bootstrap: bootstrap.clone(),
+        registry: registry.as_ref().map(DevServer::url),
+        control: control_addr.to_string(),
+        brokers: args.brokers,
+        pid: std::process::id(),
+    };
+    let file = DiscoveryFile::write(&info)?;
+
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "Bootstrap servers: {bootstrap}");
+        match &info.registry {
+            Some(url) => {
+                let _ = writeln!(out, "Schema registry: {url}");
+            }
+            None => {
+                let _ = writeln!(out, "Schema registry: none (--no-registry)");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "Brokers: {} (librdkafka mock cluster; initial rebalance delay {} ms)",
+            args.brokers, args.rebalance_delay_ms
+        );
+        let _ = writeln!(out, "Control endpoint: {control_addr}");
+        let _ = writeln!(out, "Discovery file: {}", file.path().display());
+        for line in &created {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(out, "Ready; Ctrl-C stops.");
+        let _ = out.flush();
+    }
+
+    let control_task = tokio::spawn(serve_control(control, mock.clone()));
+    let result = match registry {
+        Some(server) => server
+            .run_until(crate::registry_cmd::stop_signal())
+            .await
+            .map_err(|e| CliError::Failed(describe(&e))),
+        None => {
+            crate::registry_cmd::stop_signal().await;
+            Ok(())
+        }
+    };
+    control_task.abort();
+    drop(file);
+    eprintln!("Shutting down");
+    result
+}
+
+/// Accepts control connections; each carries JSON requests, one per line.
+async fn serve_control(listener: TcpListener, mock: Arc<Mock>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let mock = mock.clone();
+        tokio::spawn(async move {
+            let (read, mut write) = stream.into_split();
+            // A request is a short JSON line; more than 64 KiB is not one.
+            let mut lines = BufReader::new(read.take(64 * 1024)).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mock = mock.clone();
+                let answer = tokio::task::spawn_blocking(move || handle(&mock, &line))
+                    .await
+                    .unwrap_or_else(|e| json!({ "error": e.to_string() }));
+                let mut text = answer.to_string();
+                text.push('\n');
+                if write.write_all(text.as_bytes()).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+}
+
+fn handle(mock: &Mock, line: &str) -> Value {
+    let Ok(request) = serde_json::from_str::<Value>(line) else {
+        return json!({ "error": "not a JSON request" });
+    };
+    match request.get("op").and_then(Value::as_str) {
+        Some("create_topic") => {
+            let topic = request.get("topic").and_then(Value::as_str);
+            let int = |k: &str| {
+                request
+                    .get(k)
+                    .and_then(Value::as_i64)
+                    .and_then(|n| i32::try_from(n).ok())
+            };
+            match (topic, int("partitions"), int("replication_factor")) {
+                (Some(topic), Some(p), Some(rf)) => match mock.create_topic(topic, p, rf) {
+                    Ok(ok) => json!({ "ok": ok }),
+                    Err(e) => json!({ "error": e }),
+                },
+                _ => {
+                    json!({ "error": "create_topic needs topic, partitions and replication_factor" })
+                }
+            }
+        }
+        Some("info") => json!({ "brokers": mock.brokers, "bootstrap": mock.bootstrap() }),
+        _ => json!({ "error": "unknown op" }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_specs() {
+        assert_eq!(
+            "orders:3".parse::<TopicSpec>().unwrap(),
+            TopicSpec {
+                name: "orders".into(),
+                partitions: 3,
+                replication_factor: 1
+            }
+        );
+        assert_eq!(
+            "a.b:6:3".parse::<TopicSpec>().unwrap().replication_factor,
+            3
+        );
+        assert!("orders".parse::<TopicSpec>().is_err());
+        assert!("orders:x".parse::<TopicSpec>().is_err());
+    }
+
+    #[test]
+    fn kafka_checks() {
+        assert_eq!(
+            validate_create("t", 3, 3, 1).unwrap_err(),
+            "Unable to replicate the partition 3 time(s): The target replication factor of 3 cannot be reached because only 1 broker(s) are registered."
+        );
+        assert!(validate_create("t", 0, 1, 1).is_err());
+        assert!(
+            validate_create("a b", 1, 1, 1)
+                .unwrap_err()
+                .contains("illegal")
+        );
+        assert!(validate_create("t", 3, 3, 3).is_ok());
+    }
 }

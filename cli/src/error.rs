@@ -17,6 +17,10 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// A command failed for a reason it explains in one line (a broker refusing a request, a
+    /// record that cannot be parsed, an unreachable cluster).
+    #[error("{0}")]
+    Failed(String),
     /// Turning text into key/value bytes or back failed.
     #[error(transparent)]
     Format(#[from] crate::format::FormatError),

@@ -7,13 +7,17 @@
 //! * `kcodec encode|decode`: the codecs offline, for scripts and debugging.
 //! * `kcodec registry serve`: a Confluent-compatible schema registry.
 
+mod codec_args;
 mod codec_cmd;
+mod connect;
 mod consume;
 mod dev;
+mod discovery;
 mod error;
 mod format;
 mod groups;
 mod produce;
+mod progress;
 mod registry_cmd;
 mod topics;
 

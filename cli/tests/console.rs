@@ -1,0 +1,846 @@
+//! The console tools as processes against `kcodec dev`: topics, the console producer and
+//! consumer with Kafka's properties, consumer group lag, formats, discovery and failures.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `kcodec dev` with its own discovery directory; killed when dropped.
+struct Dev {
+    child: Child,
+    bootstrap: String,
+    registry: String,
+    runtime: tempfile::TempDir,
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn kcodec_command(runtime: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kcodec"));
+    c.env("KCODEC_RUNTIME_DIR", runtime)
+        .env_remove("KCODEC_BOOTSTRAP_SERVER")
+        .env_remove("KCODEC_REGISTRY_URL");
+    c
+}
+
+fn dev(extra: &[&str]) -> Dev {
+    let runtime = tempfile::tempdir().unwrap();
+    let mut child = kcodec_command(runtime.path())
+        .args(["dev", "--registry-listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start kcodec dev");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut field = |prefix: &str| {
+        let line = lines.next().expect("a line").unwrap();
+        line.strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("expected {prefix:?}, got {line:?}"))
+            .to_owned()
+    };
+    let bootstrap = field("Bootstrap servers: ");
+    let registry = field("Schema registry: ");
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("Ready") {
+            break;
+        }
+    }
+    // Keep draining stdout so the dev never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Dev {
+        child,
+        bootstrap,
+        registry,
+        runtime,
+    }
+}
+
+impl Dev {
+    /// Runs `kcodec ARGS --bootstrap-server <dev>` with `stdin`.
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--bootstrap-server", &self.bootstrap]);
+        run_with(self.runtime.path(), &all, stdin)
+    }
+
+    /// Like [`Dev::run`], asserting success; stdout as text.
+    fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
+        assert!(
+            out.status.success(),
+            "kcodec {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Like [`Dev::run`], asserting failure; stderr as text.
+    fn fails(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
+        assert!(
+            !out.status.success(),
+            "kcodec {args:?} succeeded: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn create(&self, topic: &str, partitions: &str) {
+        assert_eq!(
+            self.ok(
+                &[
+                    "topics",
+                    "create",
+                    "--topic",
+                    topic,
+                    "--partitions",
+                    partitions
+                ],
+                ""
+            ),
+            format!("Created topic {topic}.\n")
+        );
+    }
+}
+
+fn run_with(runtime: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = kcodec_command(runtime)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kcodec");
+    let mut input = child.stdin.take().unwrap();
+    let text = stdin.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(text.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// The `groups describe` table: (partition → (current, log-end, lag)) for `topic`.
+fn lag(dev: &Dev, group: &str, topic: &str) -> BTreeMap<i32, (String, String, String)> {
+    let out = dev.ok(&["groups", "describe", "--group", group], "");
+    let mut lines = out.lines().skip_while(|l| l.is_empty());
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        [
+            "GROUP",
+            "TOPIC",
+            "PARTITION",
+            "CURRENT-OFFSET",
+            "LOG-END-OFFSET",
+            "LAG",
+            "CONSUMER-ID",
+            "HOST",
+            "CLIENT-ID"
+        ]
+    );
+    lines
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|cols| cols[1] == topic)
+        .map(|cols| {
+            assert_eq!(cols[0], group);
+            assert_eq!(&cols[6..], ["-", "-", "-"]);
+            (
+                cols[2].parse().unwrap(),
+                (cols[3].to_owned(), cols[4].to_owned(), cols[5].to_owned()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn topics_create_list_describe_with_kafkas_messages() {
+    let dev = dev(&[]);
+    dev.create("orders", "3");
+    let e = dev.fails(
+        &[
+            "topics",
+            "create",
+            "--topic",
+            "wide",
+            "--partitions",
+            "3",
+            "--replication-factor",
+            "3",
+        ],
+        "",
+    );
+    assert_eq!(
+        e,
+        "error: Unable to replicate the partition 3 time(s): The target replication factor of 3 cannot be reached because only 1 broker(s) are registered.\n"
+    );
+    let e = dev.fails(
+        &["topics", "create", "--topic", "orders", "--partitions", "1"],
+        "",
+    );
+    assert_eq!(e, "error: Topic 'orders' already exists.\n");
+    dev.ok(
+        &[
+            "topics",
+            "create",
+            "--topic",
+            "orders",
+            "--partitions",
+            "1",
+            "--if-not-exists",
+        ],
+        "",
+    );
+    let e = dev.fails(&["topics", "create", "--topic", "a b"], "");
+    assert!(e.contains("is illegal"), "{e}");
+    dev.create("audit", "1");
+
+    assert_eq!(dev.ok(&["topics", "list"], ""), "audit\norders\n");
+    let described = dev.ok(&["topics", "describe", "--topic", "orders"], "");
+    let lines: Vec<&str> = described.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Topic: orders\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: "
+    );
+    for p in 0..3 {
+        assert_eq!(
+            lines[1 + p],
+            format!("\tTopic: orders\tPartition: {p}\tLeader: 1\tReplicas: 1\tIsr: 1")
+        );
+    }
+    assert_eq!(lines.len(), 4);
+    let e = dev.fails(&["topics", "describe", "--topic", "nope"], "");
+    assert!(e.contains("Topic 'nope' does not exist"), "{e}");
+
+    // Producing to a missing topic creates it as Kafka's auto.create.topics.enable would
+    // (num.partitions=1), not with the mock's 4 partitions.
+    dev.ok(&["produce", "--topic", "fresh"], "x\n");
+    let described = dev.ok(&["topics", "describe", "--topic", "fresh"], "");
+    assert!(
+        described.starts_with("Topic: fresh\tPartitionCount: 1\tReplicationFactor: 1\t"),
+        "{described}"
+    );
+}
+
+#[test]
+fn three_brokers_take_replication_factor_three() {
+    let dev = dev(&["--brokers", "3", "--topic", "pre:2:3"]);
+    assert_eq!(
+        dev.ok(
+            &[
+                "topics",
+                "create",
+                "--topic",
+                "orders",
+                "--partitions",
+                "3",
+                "--replication-factor",
+                "3"
+            ],
+            ""
+        ),
+        "Created topic orders.\n"
+    );
+    let described = dev.ok(&["topics", "describe"], "");
+    let header: Vec<&str> = described
+        .lines()
+        .filter(|l| l.starts_with("Topic:"))
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "Topic: orders\tPartitionCount: 3\tReplicationFactor: 3\tConfigs: ",
+            "Topic: pre\tPartitionCount: 2\tReplicationFactor: 3\tConfigs: "
+        ]
+    );
+    for line in described.lines().filter(|l| l.starts_with('\t')) {
+        let replicas = line
+            .split('\t')
+            .find(|f| f.starts_with("Replicas: "))
+            .unwrap();
+        let mut ids: Vec<&str> = replicas["Replicas: ".len()..].split(',').collect();
+        ids.sort_unstable();
+        assert_eq!(ids, ["1", "2", "3"], "{line}");
+    }
+}
+
+#[test]
+fn keyed_records_keep_their_partition_and_order_and_lag_follows_commits() {
+    let dev = dev(&[]);
+    dev.create("orders", "3");
+    let keys = ["alice", "bob", "carol", "dave", "erin", "frank"];
+    let mut input = String::new();
+    for i in 0..30 {
+        input.push_str(&format!("{}:{i}\n", keys[i % keys.len()]));
+    }
+    let keyed = [
+        "--property",
+        "parse.key=true",
+        "--property",
+        "key.separator=:",
+    ];
+    let mut args = vec!["produce", "--topic", "orders"];
+    args.extend(keyed);
+    dev.ok(&args, &input);
+
+    let consume = |max: &str| {
+        dev.ok(
+            &[
+                "consume",
+                "--topic",
+                "orders",
+                "--group",
+                "G",
+                "--from-beginning",
+                "--max-messages",
+                max,
+                "--property",
+                "print.key=true",
+                "--property",
+                "print.partition=true",
+                "--timeout-ms",
+                "10000",
+            ],
+            "",
+        )
+    };
+    let out = consume("30");
+    let mut partition_of: BTreeMap<String, String> = BTreeMap::new();
+    let mut values_of: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for line in out.lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols.len(), 3, "{line}");
+        let partition = cols[0].strip_prefix("Partition:").unwrap().to_owned();
+        let key = cols[1].to_owned();
+        // Java's partitioner: murmur2(key) mod partitions.
+        let java = kcodec_broker::partitioner::partition_for_key(key.as_bytes(), 3);
+        assert_eq!(partition, java.to_string(), "{key}");
+        assert_eq!(
+            partition_of.entry(key.clone()).or_insert(partition.clone()),
+            &partition
+        );
+        values_of
+            .entry(key)
+            .or_default()
+            .push(cols[2].parse().unwrap());
+    }
+    assert_eq!(out.lines().count(), 30);
+    for (key, values) in &values_of {
+        assert!(values.is_sorted(), "{key}: {values:?}");
+        assert_eq!(values.len(), 5);
+    }
+
+    // Everything consumed and committed: no lag.
+    let before = lag(&dev, "G", "orders");
+    assert!(!before.is_empty());
+    let mut per_partition = BTreeMap::new();
+    for (p, (current, end, lag)) in &before {
+        assert_eq!(current, end, "partition {p}");
+        assert_eq!(lag, "0");
+        per_partition.insert(*p, end.parse::<i64>().unwrap());
+    }
+    assert_eq!(per_partition.values().sum::<i64>(), 30);
+
+    // Five more records for alice: her partition lags by 5.
+    let more: String = (30..35).map(|i| format!("alice:{i}\n")).collect();
+    dev.ok(&args, &more);
+    let alice = kcodec_broker::partitioner::partition_for_key(b"alice", 3);
+    let after = lag(&dev, "G", "orders");
+    for (p, (current, end, lag)) in &after {
+        let expected_lag = if *p == alice { 5 } else { 0 };
+        assert_eq!(lag, &expected_lag.to_string(), "partition {p}");
+        assert_eq!(
+            end.parse::<i64>().unwrap() - current.parse::<i64>().unwrap(),
+            expected_lag
+        );
+    }
+    // The group resumes where it committed.
+    let rest = consume("5");
+    let values: Vec<&str> = rest
+        .lines()
+        .map(|l| l.rsplit('\t').next().unwrap())
+        .collect();
+    assert_eq!(values, ["30", "31", "32", "33", "34"]);
+    assert!(
+        lag(&dev, "G", "orders")
+            .values()
+            .all(|(_, _, lag)| lag == "0")
+    );
+}
+
+#[test]
+fn lines_without_a_key_separator() {
+    let dev = dev(&["--topic", "t:1"]);
+    let base = [
+        "produce",
+        "--topic",
+        "t",
+        "--property",
+        "parse.key=true",
+        "--property",
+        "key.separator=:",
+    ];
+    let e = dev.fails(&base, "a:1\nbad line\nc:3\n");
+    assert_eq!(
+        e,
+        "error: No key separator found on line number 2: 'bad line'\n"
+    );
+    let mut ignoring = base.to_vec();
+    ignoring.push("--ignore-error");
+    let out = dev.run(&ignoring, "d:4\nworse line\ne:5\n");
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("No key separator found on line number 2: 'worse line'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 line(s) had errors"), "{stderr}");
+    let mut property = base.to_vec();
+    property.extend(["--property", "ignore.error=true"]);
+    dev.ok(&property, "third\n");
+
+    let out = dev.run(
+        &[
+            "consume",
+            "--topic",
+            "t",
+            "--from-beginning",
+            "--max-messages",
+            "5",
+            "--property",
+            "print.key=true",
+            "--timeout-ms",
+            "10000",
+        ],
+        "",
+    );
+    assert!(out.status.success());
+    // Kafka's reader: the failing run sent the line before the bad one; ignore.error sends a
+    // line without separator with a null key.
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "a\t1\nd\t4\nnull\tworse line\ne\t5\nnull\tthird\n"
+    );
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "Processed a total of 5 messages\n"
+    );
+}
+
+#[test]
+fn null_marker_and_headers() {
+    let dev = dev(&["--topic", "h:1"]);
+    dev.ok(
+        &[
+            "produce",
+            "--topic",
+            "h",
+            "--property",
+            "parse.headers=true",
+            "--property",
+            "parse.key=true",
+            "--property",
+            "null.marker=NULL",
+        ],
+        "trace:abc,empty:NULL\tk1\tv1\nNULL\tNULL\tv2\nx:1\tk3\tNULL\n",
+    );
+    let out = dev.ok(
+        &[
+            "consume",
+            "--topic",
+            "h",
+            "--from-beginning",
+            "--max-messages",
+            "3",
+            "--property",
+            "print.key=true",
+            "--property",
+            "print.headers=true",
+            "--property",
+            "print.offset=true",
+            "--property",
+            "null.literal=<null>",
+            "--property",
+            "key.separator= | ",
+        ],
+        "",
+    );
+    assert_eq!(
+        out,
+        "Offset:0 | trace:abc,empty:<null> | k1 | v1\n\
+         Offset:1 | NO_HEADERS | <null> | v2\n\
+         Offset:2 | x:1 | k3 | <null>\n"
+    );
+    let e = dev.fails(
+        &[
+            "produce",
+            "--topic",
+            "h",
+            "--property",
+            "null.marker=:",
+            "--property",
+            "key.separator=:",
+        ],
+        "",
+    );
+    assert_eq!(e, "error: null.marker and key.separator may not be equal\n");
+}
+
+#[test]
+fn int_and_long_formats_and_decode_errors() {
+    let dev = dev(&["--topic", "n:1"]);
+    dev.ok(
+        &[
+            "produce",
+            "--topic",
+            "n",
+            "--key-format",
+            "int",
+            "--value-format",
+            "long",
+            "--property",
+            "parse.key=true",
+            "--property",
+            "key.separator==",
+        ],
+        "1=10\n-2=9000000000\n",
+    );
+    let formats = ["--key-format", "int", "--value-format", "long"];
+    let mut args = vec![
+        "consume",
+        "--topic",
+        "n",
+        "--from-beginning",
+        "--max-messages",
+        "2",
+        "--property",
+        "print.key=true",
+    ];
+    args.extend(formats);
+    assert_eq!(dev.ok(&args, ""), "1\t10\n-2\t9000000000\n");
+
+    // The same bytes read as ints: the 8-byte values do not decode.
+    let wrong = [
+        "consume",
+        "--topic",
+        "n",
+        "--from-beginning",
+        "--max-messages",
+        "2",
+        "--value-format",
+        "int",
+        "--timeout-ms",
+        "3000",
+    ];
+    let e = dev.fails(&wrong, "");
+    assert!(e.contains("cannot decode the value of n/0@0"), "{e}");
+    let mut skipping = wrong.to_vec();
+    skipping.push("--ignore-error");
+    let out = dev.run(&skipping, "");
+    assert!(out.status.success());
+    assert_eq!(out.stdout, b"");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("Skipped 2 record(s)"), "{stderr}");
+
+    let e = dev.fails(
+        &["produce", "--topic", "n", "--value-format", "int"],
+        "12\nnot a number\n",
+    );
+    assert!(
+        e.starts_with("error: line 2: cannot encode the value"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unreachable_cluster_fails_fast_in_one_line() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let bootstrap = format!("127.0.0.1:{port}");
+    let runtime = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["topics", "list"],
+        vec!["topics", "create", "--topic", "t"],
+        vec!["produce", "--topic", "t"],
+        vec!["consume", "--topic", "t"],
+        vec!["groups", "describe", "--group", "g"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--bootstrap-server", &bootstrap]);
+        let start = Instant::now();
+        let out = run_with(runtime.path(), &all, "x\n");
+        assert!(start.elapsed() < Duration::from_secs(10), "{args:?}");
+        assert!(!out.status.success(), "{args:?}");
+        let e = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(e.lines().count(), 1, "{args:?}: {e}");
+        assert!(
+            e.starts_with(&format!("error: cannot connect to Kafka at {bootstrap}")),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn discovery_and_brokers_without_admin_apis() {
+    let dev = dev(&["--topic", "d:1"]);
+    // No --bootstrap-server: the one running kcodec dev of this discovery directory.
+    let out = run_with(dev.runtime.path(), &["topics", "list"], "");
+    assert!(out.status.success());
+    assert_eq!(out.stdout, b"d\n");
+    // The registry of that dev is known too.
+    let info: Vec<_> = std::fs::read_dir(dev.runtime.path())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(info.len(), 1);
+    assert!(info[0].contains(&dev.registry), "{}", info[0]);
+
+    // Nothing running and nothing given: one clear line.
+    let empty = tempfile::tempdir().unwrap();
+    let out = run_with(empty.path(), &["topics", "list"], "");
+    assert!(!out.status.success());
+    let e = String::from_utf8(out.stderr).unwrap();
+    assert!(e.contains("pass --bootstrap-server"), "{e}");
+    assert_eq!(e.lines().count(), 1);
+
+    // The same mock cluster, not known as a kcodec dev: no admin API, said in one line.
+    let bare = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--bootstrap-server", &dev.bootstrap, "--timeout-ms", "5000"]);
+        let start = Instant::now();
+        let out = run_with(empty.path(), &all, "");
+        assert!(start.elapsed() < Duration::from_secs(7));
+        assert!(!out.status.success());
+        let e = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(e.lines().count(), 1, "{e}");
+        e
+    };
+    let e = bare(&["topics", "create", "--topic", "x", "--partitions", "2"]);
+    assert!(e.contains("does not support CreateTopics"), "{e}");
+    let e = bare(&["groups", "list"]);
+    assert!(e.contains("does not support ListGroups"), "{e}");
+
+    // Killed: its discovery file names a dead process and is ignored.
+    let runtime = dev.runtime.path().to_owned();
+    let mut dev = dev;
+    let _ = dev.child.kill();
+    let _ = dev.child.wait();
+    let out = run_with(&runtime, &["topics", "list"], "");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --bootstrap-server"));
+}
+
+/// Against a real Kafka-protocol broker at `KAFKA_BOOTSTRAP` (tansu in CI), when set: the admin
+/// path (CreateTopics, ListGroups, DescribeGroups) instead of the dev control endpoint.
+#[test]
+fn external_kafka_uses_the_admin_api() {
+    let Some(bootstrap) = std::env::var("KAFKA_BOOTSTRAP")
+        .ok()
+        .filter(|b| !b.is_empty())
+    else {
+        println!("skipped: KAFKA_BOOTSTRAP is not set");
+        return;
+    };
+    let runtime = tempfile::tempdir().unwrap();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let topic = format!("kcodec-console-{nanos}");
+    let group = format!("{topic}-g");
+    let run = |args: &[&str], stdin: &str| {
+        let mut all = args.to_vec();
+        all.extend(["--bootstrap-server", &bootstrap]);
+        run_with(runtime.path(), &all, stdin)
+    };
+    let out = run(
+        &["topics", "create", "--topic", &topic, "--partitions", "2"],
+        "",
+    );
+    assert_eq!(out.stdout, format!("Created topic {topic}.\n").as_bytes());
+    let out = run(&["topics", "create", "--topic", &topic], "");
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!("error: Topic '{topic}' already exists.\n")
+    );
+    let out = run(&["topics", "describe", "--topic", &topic], "");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!("Topic: {topic}\tPartitionCount: 2\t")),
+        "{text}"
+    );
+    let out = run(
+        &[
+            "produce",
+            "--topic",
+            &topic,
+            "--property",
+            "parse.key=true",
+            "--property",
+            "key.separator=:",
+        ],
+        "a:1\nb:2\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(
+        &[
+            "consume",
+            "--topic",
+            &topic,
+            "--group",
+            &group,
+            "--from-beginning",
+            "--max-messages",
+            "2",
+            "--property",
+            "print.key=true",
+            "--consumer-property",
+            "session.timeout.ms=6000",
+            "--timeout-ms",
+            "20000",
+        ],
+        "",
+    );
+    let mut lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    assert_eq!(lines, ["a\t1", "b\t2"]);
+    let out = run(&["groups", "list"], "");
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .any(|l| l == group),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["groups", "describe", "--group", &group], "");
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    // Committed offsets: one row per partition that had a record (watermarks are not checked:
+    // tansu reports wrong ones after multi-record batches).
+    assert!(
+        table.lines().filter(|l| l.contains(&topic)).count() >= 1,
+        "{table}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Confluent's Python client (confluent-kafka) against kcodec dev
+
+/// The venv's python, per the project's rule: `KCODEC_PYTHON`, else `<root>/.venv/bin/python`.
+/// `None` (after saying so) when neither exists, unless `KCODEC_REQUIRE_PYTHON=1`.
+fn python() -> Option<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let candidate = std::env::var_os("KCODEC_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv/bin/python"));
+    if candidate.exists() {
+        return Some(candidate);
+    }
+    if std::env::var("KCODEC_REQUIRE_PYTHON").as_deref() == Ok("1") {
+        panic!(
+            "no python venv at {} (run tools/python-env.sh)",
+            candidate.display()
+        );
+    }
+    println!("skipped: no python venv (run tools/python-env.sh)");
+    None
+}
+
+/// Produces two keyed records with headers (argv: bootstrap, topic), then consumes every
+/// record of the topic in a group and prints `key<TAB>value` lines (argv[3]: how many).
+const PYTHON_CLIENT: &str = r#"
+import sys
+from confluent_kafka import Producer, Consumer
+bootstrap, topic, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+if mode == "produce":
+    p = Producer({"bootstrap.servers": bootstrap})
+    p.produce(topic, key=b"py-1", value=b"from python", headers=[("origin", b"py"), ("n", None)])
+    p.produce(topic, key=None, value=b"keyless")
+    assert p.flush(10) == 0
+else:
+    want = int(mode)
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "py-group",
+                  "auto.offset.reset": "earliest", "session.timeout.ms": 6000})
+    c.subscribe([topic])
+    got = []
+    while len(got) < want:
+        m = c.poll(10)
+        assert m is not None, f"timed out after {got}"
+        if m.error():
+            continue
+        key = m.key().decode() if m.key() is not None else "null"
+        got.append((m.partition(), m.offset(), f"{key}\t{m.value().decode()}"))
+    c.close()
+    for _, _, line in sorted(got):
+        print(line)
+"#;
+
+#[test]
+fn confluent_kafka_python_client_interoperates() {
+    let Some(python) = python() else {
+        return;
+    };
+    let dev = dev(&["--topic", "py:1"]);
+    let script = |mode: &str| {
+        let out = Command::new(&python)
+            .args(["-c", PYTHON_CLIENT, &dev.bootstrap, "py", mode])
+            .output()
+            .expect("run python");
+        assert!(
+            out.status.success(),
+            "python {mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // Python writes, kcodec reads.
+    script("produce");
+    let out = dev.ok(
+        &[
+            "consume",
+            "--topic",
+            "py",
+            "--from-beginning",
+            "--max-messages",
+            "2",
+            "--property",
+            "print.key=true",
+            "--property",
+            "print.headers=true",
+        ],
+        "",
+    );
+    assert_eq!(
+        out,
+        "origin:py,n:null\tpy-1\tfrom python\nNO_HEADERS\tnull\tkeyless\n"
+    );
+    // kcodec writes, Python reads.
+    dev.ok(
+        &["produce", "--topic", "py", "--property", "parse.key=true"],
+        "k\tfrom kcodec\n",
+    );
+    assert_eq!(
+        script("3"),
+        "py-1\tfrom python\nnull\tkeyless\nk\tfrom kcodec\n"
+    );
+}
