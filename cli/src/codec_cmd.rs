@@ -80,7 +80,8 @@ pub struct CommonArgs {
     #[arg(long, value_enum)]
     pub format: Format,
 
-    /// Schema registry URL (one, or several separated by commas). Basic auth from `user:pass@`
+    /// Schema registry URL (one, or several separated by commas); default: the registry of the
+    /// running `kcodec dev`, if one runs. Basic auth from `user:pass@`
     /// in the URL or KCODEC_REGISTRY_BASIC_AUTH=USER:PASS.
     #[arg(long, env = "KCODEC_REGISTRY_URL", value_name = "URL")]
     pub registry: Option<String>,
@@ -166,13 +167,26 @@ fn target(key: bool) -> Target {
     if key { Target::Key } else { Target::Value }
 }
 
-/// The registry client, when the format needs one and a URL is given.
+/// The registry URL: `--registry` (or `KCODEC_REGISTRY_URL`), else the registry of the one
+/// running `kcodec dev`, if exactly one runs.
+fn registry_url(common: &CommonArgs) -> Option<String> {
+    match &common.registry {
+        Some(url) if !url.trim().is_empty() => Some(url.clone()),
+        Some(_) => None,
+        None => match crate::discovery::running().as_slice() {
+            [dev] => dev.registry.clone(),
+            _ => None,
+        },
+    }
+}
+
+/// The registry client, when the format needs one and a URL is known.
 fn registry(
     common: &CommonArgs,
     needed: bool,
 ) -> Result<Option<Arc<dyn SchemaRegistry>>, CliError> {
-    match &common.registry {
-        Some(url) if needed && !url.trim().is_empty() => Ok(Some(registry_client(url)?)),
+    match registry_url(common) {
+        Some(url) if needed => Ok(Some(registry_client(&url)?)),
         _ => Ok(None),
     }
 }
@@ -378,10 +392,7 @@ pub async fn decode(args: DecodeArgs) -> Result<(), CliError> {
     let mut spec = CodecSpec::new(common.format, target(common.key));
     spec.schema_file = args.schema_file.clone();
     let needed = common.format.needs_registry();
-    let no_registry = common
-        .registry
-        .as_deref()
-        .is_none_or(|u| u.trim().is_empty());
+    let no_registry = registry_url(common).is_none();
     if common.format == Format::Auto && no_registry && args.schema_file.is_none() {
         return Err(CliError::Usage(
             "--format auto reads the schema type from the registry: pass --registry URL or set KCODEC_REGISTRY_URL".to_owned(),

@@ -75,6 +75,8 @@ impl Out {
 fn kcodec(args: &[&str], stdin: &[u8]) -> Out {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kcodec"))
         .args(args)
+        // No `kcodec dev` to fall back on: an empty discovery directory.
+        .env("KCODEC_RUNTIME_DIR", env!("CARGO_TARGET_TMPDIR"))
         .env_remove("KCODEC_REGISTRY_URL")
         .env_remove("KCODEC_REGISTRY_BASIC_AUTH")
         .stdin(Stdio::piped())

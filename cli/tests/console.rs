@@ -924,6 +924,38 @@ fn schema_formats_through_produce_and_consume() {
     let auto = consume("orders", "auto", "3", &[]);
     assert_eq!(auto.lines().count(), 3);
 
+    // Offline encode/decode find the running dev's registry too (no --registry).
+    let encoded = run_with(
+        dev.runtime.path(),
+        &[
+            "encode",
+            "--format",
+            "avro",
+            "--topic",
+            "orders",
+            "--schema-file",
+            avro_path,
+        ],
+        "{\"id\":\"o-4\",\"amount_cents\":1,\"note\":null}\n",
+    );
+    assert!(
+        encoded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&encoded.stderr)
+    );
+    let hex = String::from_utf8(encoded.stdout).unwrap();
+    assert!(hex.starts_with("00"), "Confluent framing: {hex}");
+    let decoded = run_with(dev.runtime.path(), &["decode", "--format", "auto"], &hex);
+    assert!(
+        decoded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&decoded.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(decoded.stdout).unwrap(),
+        "{\"id\":\"o-4\",\"amount_cents\":1,\"note\":null}\n"
+    );
+
     let proto = dir.path().join("event.proto");
     std::fs::write(
         &proto,
