@@ -2,42 +2,14 @@
 //! write, hex/base64/raw, key and value subjects, schema ids in headers, `--format auto`, offline
 //! decoding with a schema file, and the error messages.
 
+mod support;
+use support::{Serve, serve};
+
 use kcodec_registry::SchemaRegistry;
 use kcodec_registry::http::HttpRegistryConfig;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-
-/// A running `kcodec registry serve`, killed when dropped.
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve() -> Serve {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kcodec"))
-        .args(["registry", "serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start kcodec");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let prefix = "Schema registry listening on ";
-    assert!(line.starts_with(prefix), "unexpected first line: {line:?}");
-    Serve {
-        child,
-        url: line[prefix.len()..].trim().to_owned(),
-    }
-}
+use std::process::{Command, Stdio};
 
 struct Out {
     ok: bool,
@@ -270,7 +242,7 @@ const ORDER_JSON_SCHEMA: &str = r#"{
 
 #[test]
 fn avro_round_trip_with_unions_and_nested_records() {
-    let server = serve();
+    let server = serve(&[]);
     let dir = tempfile::tempdir().unwrap();
     let avsc = write_file(dir.path(), "user.avsc", USER_AVSC);
     let avsc = avsc.to_str().unwrap();
@@ -332,7 +304,7 @@ fn avro_round_trip_with_unions_and_nested_records() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_and_value_use_their_own_subjects() {
-    let server = serve();
+    let server = serve(&[]);
     let dir = tempfile::tempdir().unwrap();
     let string_schema = write_file(dir.path(), "k.avsc", r#""string""#);
     let long_schema = write_file(dir.path(), "v.avsc", r#""long""#);
@@ -447,7 +419,7 @@ async fn key_and_value_use_their_own_subjects() {
 
 #[test]
 fn protobuf_nested_and_second_message() {
-    let server = serve();
+    let server = serve(&[]);
     let dir = tempfile::tempdir().unwrap();
     let proto = write_file(dir.path(), "order.proto", ORDER_PROTO);
     let proto = proto.to_str().unwrap();
@@ -554,7 +526,7 @@ fn protobuf_nested_and_second_message() {
 
 #[test]
 fn json_schema_round_trip_keeps_key_order_in_the_payload() {
-    let server = serve();
+    let server = serve(&[]);
     let dir = tempfile::tempdir().unwrap();
     let schema = write_file(dir.path(), "order.json", ORDER_JSON_SCHEMA);
     let schema = schema.to_str().unwrap();
@@ -615,7 +587,7 @@ fn json_schema_round_trip_keeps_key_order_in_the_payload() {
 
 #[test]
 fn schema_id_in_header_for_every_schema_format() {
-    let server = serve();
+    let server = serve(&[]);
     let dir = tempfile::tempdir().unwrap();
     let avsc = write_file(dir.path(), "user.avsc", USER_AVSC);
     let proto = write_file(dir.path(), "order.proto", ORDER_PROTO);
@@ -789,7 +761,7 @@ fn schema_id_in_header_for_every_schema_format() {
 
 #[test]
 fn errors_name_the_line_and_the_problem() {
-    let server = serve();
+    let server = serve(&[]);
     let dir = tempfile::tempdir().unwrap();
     let avsc = write_file(dir.path(), "user.avsc", USER_AVSC);
     let avsc = avsc.to_str().unwrap();
@@ -1081,7 +1053,7 @@ fn registry_from_env_and_basic_auth_from_url_or_env() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protobuf_imports_are_registered_as_references() {
-    let server = serve();
+    let server = serve(&[]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("common")).unwrap();
     write_file(

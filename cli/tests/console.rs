@@ -1,6 +1,9 @@
 //! The console tools as processes against `kcodec dev`: topics, the console producer and
 //! consumer with Kafka's properties, consumer group lag, formats, discovery and failures.
 
+mod support;
+use support::python;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -745,26 +748,6 @@ fn external_kafka_uses_the_admin_api() {
 
 // ---------------------------------------------------------------------------------------------
 // Confluent's Python client (confluent-kafka) against kcodec dev
-
-/// The venv's python, per the project's rule: `KCODEC_PYTHON`, else `<root>/.venv/bin/python`.
-/// `None` (after saying so) when neither exists, unless `KCODEC_REQUIRE_PYTHON=1`.
-fn python() -> Option<std::path::PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let candidate = std::env::var_os("KCODEC_PYTHON")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root.join(".venv/bin/python"));
-    if candidate.exists() {
-        return Some(candidate);
-    }
-    if std::env::var("KCODEC_REQUIRE_PYTHON").as_deref() == Ok("1") {
-        panic!(
-            "no python venv at {} (run tools/python-env.sh)",
-            candidate.display()
-        );
-    }
-    println!("skipped: no python venv (run tools/python-env.sh)");
-    None
-}
 
 /// Produces two keyed records with headers (argv: bootstrap, topic), then consumes every
 /// record of the topic in a group and prints `key<TAB>value` lines (argv[3]: how many).

@@ -3,67 +3,13 @@
 //! and JSON Schema, keys and values, schema ids in the prefix and in headers.
 //! The Python side is tools/oracle/cli_interop.py.
 
+mod support;
+use support::{python, serve, workspace_root};
+
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-
-/// A running `kcodec registry serve`, killed when dropped.
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve() -> Serve {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kcodec"))
-        .args(["registry", "serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start kcodec");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let prefix = "Schema registry listening on ";
-    assert!(line.starts_with(prefix), "unexpected first line: {line:?}");
-    Serve {
-        child,
-        url: line[prefix.len()..].trim().to_owned(),
-    }
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-/// The venv's python, per the project's rule: `KCODEC_PYTHON`, else `<root>/.venv/bin/python`.
-/// `None` (after saying so) when neither exists, unless `KCODEC_REQUIRE_PYTHON=1`.
-fn python() -> Option<PathBuf> {
-    let candidate = std::env::var_os("KCODEC_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join(".venv/bin/python"));
-    if candidate.exists() {
-        return Some(candidate);
-    }
-    if std::env::var("KCODEC_REQUIRE_PYTHON").as_deref() == Ok("1") {
-        panic!(
-            "no python venv at {} (run tools/python-env.sh)",
-            candidate.display()
-        );
-    }
-    println!("skipped: no python venv (run tools/python-env.sh)");
-    None
-}
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 /// Runs cli_interop.py `op url dir` with `stdin`; returns its JSON answer.
 fn interop(python: &Path, op: &str, url: &str, dir: &Path, stdin: &[u8]) -> Value {
@@ -130,7 +76,7 @@ fn python_serializers_and_kcodec_read_each_other() {
     let Some(python) = python() else {
         return;
     };
-    let server = serve();
+    let server = serve(&[]);
     let dir = tempfile::tempdir().unwrap();
     let produced = interop(&python, "produce", &server.url, dir.path(), b"");
     let cases = produced["cases"].as_array().unwrap();
