@@ -15,6 +15,56 @@ use tokio::net::TcpStream;
 /// The default timeout of one network step.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 
+/// Options of the admin-style commands (`topics`, `groups`): the cluster, the timeout of each
+/// network step, and librdkafka client settings.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Timeout of each network step, in milliseconds.
+    #[arg(long, default_value_t = DEFAULT_TIMEOUT_MS, value_name = "MS")]
+    pub timeout_ms: u64,
+    /// A librdkafka client property, KEY=VALUE (repeatable), e.g. security.protocol=SASL_SSL.
+    #[arg(long = "command-property", value_name = "KEY=VALUE", value_parser = parse_property)]
+    pub command_properties: Vec<(String, String)>,
+    /// A properties file of librdkafka client settings (applied before --command-property).
+    #[arg(long, value_name = "FILE")]
+    pub command_config: Option<std::path::PathBuf>,
+}
+
+impl AdminArgs {
+    /// The timeout of one network step.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+
+    /// A client config for `cluster`: `defaults`, then the user's properties over them.
+    pub fn config(
+        &self,
+        cluster: &Cluster,
+        defaults: &[(&str, &str)],
+    ) -> Result<rdkafka::ClientConfig, CliError> {
+        let mut c = rdkafka::ClientConfig::new();
+        c.set("bootstrap.servers", &cluster.bootstrap);
+        for (k, v) in defaults {
+            c.set(*k, *v);
+        }
+        apply_config(
+            &mut c,
+            self.command_config.as_deref(),
+            &self.command_properties,
+        )?;
+        Ok(c)
+    }
+
+    /// The cluster, checked reachable within the timeout.
+    pub async fn connect(&self) -> Result<Cluster, CliError> {
+        let cluster = self.connect.cluster()?;
+        cluster.check_reachable(self.timeout()).await?;
+        Ok(cluster)
+    }
+}
+
 /// `--bootstrap-server`, shared by every command that talks to Kafka.
 #[derive(Debug, Clone, Args)]
 pub struct ConnectArgs {

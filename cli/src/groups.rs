@@ -6,11 +6,10 @@
 //! ListGroups or DescribeGroups: there `list` fails in one line and `describe` shows `-` for the
 //! members.
 
-use crate::connect::{Cluster, ConnectArgs, DEFAULT_TIMEOUT_MS, parse_property};
+use crate::connect::{AdminArgs, Cluster};
 use crate::error::CliError;
 use clap::{Args, Subcommand};
 use kcodec_broker::lag::{LagRow, format_lag_table};
-use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use std::collections::BTreeMap;
@@ -26,60 +25,35 @@ pub enum GroupsCommand {
     Describe(DescribeArgs),
 }
 
-/// Options every `groups` subcommand has.
-#[derive(Debug, Args)]
-pub struct CommonArgs {
-    #[command(flatten)]
-    connect: ConnectArgs,
-    /// Timeout of each network step, in milliseconds.
-    #[arg(long, default_value_t = DEFAULT_TIMEOUT_MS, value_name = "MS")]
-    timeout_ms: u64,
-    /// A librdkafka client property, KEY=VALUE (repeatable), e.g. security.protocol=SSL.
-    #[arg(long = "command-property", value_name = "KEY=VALUE", value_parser = parse_property)]
-    command_properties: Vec<(String, String)>,
-    /// A properties file of librdkafka client settings (applied before --command-property).
-    #[arg(long, value_name = "FILE")]
-    command_config: Option<std::path::PathBuf>,
-}
-
 /// Arguments of `kcodec groups list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
     #[command(flatten)]
-    common: CommonArgs,
+    common: AdminArgs,
 }
 
 /// Arguments of `kcodec groups describe`.
 #[derive(Debug, Args)]
 pub struct DescribeArgs {
     #[command(flatten)]
-    common: CommonArgs,
+    common: AdminArgs,
     /// The group to describe.
     #[arg(long)]
     group: String,
 }
 
-impl CommonArgs {
-    fn timeout(&self) -> Duration {
-        Duration::from_millis(self.timeout_ms)
-    }
-
-    /// A consumer handle in `group` that never joins it (for OffsetFetch, ListOffsets and
-    /// metadata).
-    fn consumer(&self, cluster: &Cluster, group: &str) -> Result<BaseConsumer, CliError> {
-        let mut c = ClientConfig::new();
-        c.set("bootstrap.servers", &cluster.bootstrap)
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
-            .set("allow.auto.create.topics", "false");
-        crate::connect::apply_config(
-            &mut c,
-            self.command_config.as_deref(),
-            &self.command_properties,
-        )?;
-        c.create()
-            .map_err(|e| CliError::kafka("creating a Kafka client", e))
-    }
+/// A consumer handle in `group` that never joins it (for OffsetFetch, ListOffsets and
+/// metadata).
+fn consumer(common: &AdminArgs, cluster: &Cluster, group: &str) -> Result<BaseConsumer, CliError> {
+    let defaults = [
+        ("group.id", group),
+        ("enable.auto.commit", "false"),
+        ("allow.auto.create.topics", "false"),
+    ];
+    common
+        .config(cluster, &defaults)?
+        .create()
+        .map_err(|e| CliError::kafka("creating a Kafka client", e))
 }
 
 /// Runs `kcodec groups`.
@@ -103,7 +77,7 @@ async fn list(args: ListArgs) -> Result<(), CliError> {
     if cluster.dev.is_some() {
         return Err(no_group_api(&cluster, "ListGroups"));
     }
-    let consumer = args.common.consumer(&cluster, "kcodec-groups")?;
+    let consumer = consumer(&args.common, &cluster, "kcodec-groups")?;
     let timeout = args.common.timeout();
     let names = tokio::task::spawn_blocking(move || {
         consumer.fetch_group_list(None, timeout).map(|list| {
@@ -197,7 +171,7 @@ async fn describe(args: DescribeArgs) -> Result<(), CliError> {
     let cluster = common.connect.cluster()?;
     let timeout = common.timeout();
     cluster.check_reachable(timeout).await?;
-    let consumer = common.consumer(&cluster, &args.group)?;
+    let consumer = consumer(common, &cluster, &args.group)?;
     let group = args.group.clone();
     let is_dev = cluster.dev.is_some();
     let bootstrap = cluster.bootstrap.clone();

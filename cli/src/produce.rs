@@ -23,7 +23,6 @@ use kcodec_codecs::{Header, Headers};
 use parking_lot_free::Failures;
 use rdkafka::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header as KHeader, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -368,20 +367,6 @@ async fn read_line(
     }
 }
 
-fn to_kafka_headers(headers: &Headers) -> Option<OwnedHeaders> {
-    if headers.is_empty() {
-        return None;
-    }
-    let mut out = OwnedHeaders::new_with_capacity(headers.len());
-    for h in headers.iter() {
-        out = out.insert(KHeader {
-            key: h.key.as_str(),
-            value: h.value.as_deref(),
-        });
-    }
-    Some(out)
-}
-
 /// Runs `kcodec produce`.
 pub async fn run(mut args: ProduceArgs) -> Result<(), CliError> {
     let _inline = crate::codec_args::take_confluent_properties(
@@ -520,7 +505,7 @@ pub async fn run(mut args: ProduceArgs) -> Result<(), CliError> {
                     )));
                 }
             };
-            let kafka_headers = to_kafka_headers(&headers);
+            let kafka_headers = kcodec_clients::kafka::to_kafka_headers(&headers);
             let mut record: BaseRecord<'_, [u8], [u8], Box<u64>> =
                 BaseRecord::with_opaque_to(topic, Box::new(number));
             if let Some(k) = key.as_deref() {

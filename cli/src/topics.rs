@@ -4,11 +4,10 @@
 //! `kcodec dev`, its control endpoint (librdkafka's mock cluster has no admin API). `list` and
 //! `describe` read cluster metadata, which every Kafka (and the mock) serves.
 
-use crate::connect::{Cluster, ConnectArgs, DEFAULT_TIMEOUT_MS, dev_create_topic, parse_property};
+use crate::connect::{AdminArgs, Cluster, dev_create_topic, parse_property};
 use crate::dev::validate_create;
 use crate::error::CliError;
 use clap::{Args, Subcommand};
-use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -16,7 +15,6 @@ use rdkafka::error::KafkaError;
 use rdkafka::metadata::Metadata;
 use rdkafka::types::RDKafkaErrorCode;
 use std::io::Write;
-use std::time::Duration;
 
 /// Subcommands of `kcodec topics`.
 #[derive(Debug, Subcommand)]
@@ -30,51 +28,11 @@ pub enum TopicsCommand {
     Describe(DescribeArgs),
 }
 
-/// Options every `topics` subcommand has.
-#[derive(Debug, Args)]
-pub struct CommonArgs {
-    #[command(flatten)]
-    connect: ConnectArgs,
-    /// Timeout of each network step, in milliseconds.
-    #[arg(long, default_value_t = DEFAULT_TIMEOUT_MS, value_name = "MS")]
-    timeout_ms: u64,
-    /// A librdkafka client property for the admin client, KEY=VALUE (repeatable), e.g.
-    /// security.protocol=SASL_SSL.
-    #[arg(long = "command-property", value_name = "KEY=VALUE", value_parser = parse_property)]
-    command_properties: Vec<(String, String)>,
-    /// A properties file of librdkafka client settings (applied before --command-property).
-    #[arg(long, value_name = "FILE")]
-    command_config: Option<std::path::PathBuf>,
-}
-
-impl CommonArgs {
-    fn timeout(&self) -> Duration {
-        Duration::from_millis(self.timeout_ms)
-    }
-
-    fn config(&self, cluster: &Cluster) -> Result<ClientConfig, CliError> {
-        let mut c = ClientConfig::new();
-        c.set("bootstrap.servers", &cluster.bootstrap);
-        crate::connect::apply_config(
-            &mut c,
-            self.command_config.as_deref(),
-            &self.command_properties,
-        )?;
-        Ok(c)
-    }
-
-    async fn connect(&self) -> Result<Cluster, CliError> {
-        let cluster = self.connect.cluster()?;
-        cluster.check_reachable(self.timeout()).await?;
-        Ok(cluster)
-    }
-}
-
 /// Arguments of `kcodec topics create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     #[command(flatten)]
-    common: CommonArgs,
+    common: AdminArgs,
     /// The topic to create.
     #[arg(long)]
     topic: String,
@@ -97,7 +55,7 @@ pub struct CreateArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     #[command(flatten)]
-    common: CommonArgs,
+    common: AdminArgs,
     /// Leave out internal topics (names starting with `__`).
     #[arg(long)]
     exclude_internal: bool,
@@ -107,7 +65,7 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct DescribeArgs {
     #[command(flatten)]
-    common: CommonArgs,
+    common: AdminArgs,
     /// The topic to describe (default: every topic).
     #[arg(long)]
     topic: Option<String>,
@@ -163,7 +121,7 @@ async fn admin_create(args: &CreateArgs, cluster: &Cluster) -> Result<String, Cl
     let name = args.topic.as_str();
     crate::dev::validate_topic_name(name).map_err(CliError::Failed)?;
     let admin: AdminClient<DefaultClientContext> = common
-        .config(cluster)?
+        .config(cluster, &[])?
         .create()
         .map_err(|e| CliError::kafka("creating the admin client", e))?;
     // librdkafka's mock cluster names itself `mockCluster…` and has no CreateTopics: say so at
@@ -240,14 +198,14 @@ fn unsupported_or(e: KafkaError, api: &str, cluster: &Cluster, topic: &str) -> C
     }
 }
 
-async fn broker_count(common: &CommonArgs, cluster: &Cluster) -> Result<i32, CliError> {
+async fn broker_count(common: &AdminArgs, cluster: &Cluster) -> Result<i32, CliError> {
     let metadata = metadata(common, cluster).await?;
     Ok(i32::try_from(metadata.brokers().len()).unwrap_or(i32::MAX))
 }
 
 /// Cluster metadata for every topic (read by a consumer handle, which never auto-creates).
-async fn metadata(common: &CommonArgs, cluster: &Cluster) -> Result<Metadata, CliError> {
-    let mut config = common.config(cluster)?;
+async fn metadata(common: &AdminArgs, cluster: &Cluster) -> Result<Metadata, CliError> {
+    let mut config = common.config(cluster, &[])?;
     config.set("allow.auto.create.topics", "false");
     let timeout = common.timeout();
     let bootstrap = cluster.bootstrap.clone();

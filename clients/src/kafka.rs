@@ -80,7 +80,9 @@ impl KafkaProducer {
     }
 }
 
-fn to_kafka_headers(headers: &Headers) -> Option<OwnedHeaders> {
+/// kcodec [`Headers`] as rdkafka's (in order, repeated keys kept; `None` when there are none,
+/// so that no empty header block is sent).
+pub fn to_kafka_headers(headers: &Headers) -> Option<OwnedHeaders> {
     if headers.is_empty() {
         return None;
     }
