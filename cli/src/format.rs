@@ -22,24 +22,30 @@
 //! encoding, validation and framing; this layer only picks schemas and converts to and from text.
 
 use bytes::{BufMut, Bytes, BytesMut};
+use kcodec_codecs::Serializer as _;
 use kcodec_codecs::avro::apache_avro::Schema as AvroSchema;
 use kcodec_codecs::avro::apache_avro::schema::{NamesRef, ResolvedSchema};
 use kcodec_codecs::avro::{
     AvroSerializerConfig, GenericAvroDeserializer, GenericAvroSerializer, ParsedSchema,
-    SchemaIdFormat as AvroIdFormat,
 };
-use kcodec_codecs::json_schema::{JsonSchema, JsonSchemaDeserializer};
-use kcodec_codecs::protobuf::prost::Message as _;
+use kcodec_codecs::json_schema::{
+    JsonSchema, JsonSchemaDeserializer, JsonSchemaSerializer, JsonSchemaSerializerConfig,
+};
 use kcodec_codecs::protobuf::prost_reflect::{
     DynamicMessage, MessageDescriptor, ReflectMessage as _, SerializeOptions,
 };
-use kcodec_codecs::protobuf::{ProtobufDynamicDeserializer, ProtobufSchema, fetch_references};
+use kcodec_codecs::protobuf::{
+    ProtobufDynamicDeserializer, ProtobufSchema, ProtobufSerializer, ProtobufSerializerConfig,
+    fetch_references,
+};
+use kcodec_codecs::subject::SchemaIdFormat;
 use kcodec_codecs::wire::{self, SchemaId};
 use kcodec_codecs::{DeserializeContext, Deserializer, Headers, SerializeContext, Target, builtin};
 use kcodec_registry::http::HttpRegistryConfig;
 use kcodec_registry::{
     InMemoryRegistry, RegisteredSchema, RegistryError, Schema, SchemaRegistry, SchemaType,
 };
+use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -555,26 +561,9 @@ fn pick_message(
 
 /// The writer schema chosen for one topic.
 enum Writer {
-    /// The codec's serializer, preloaded with the schema's id, and the schema for JSON input.
     Avro(GenericAvroSerializer, ParsedSchema),
-    /// Protobuf: JSON is parsed into the message, then framed here.
-    Protobuf {
-        /// The message encoded.
-        message: MessageDescriptor,
-        /// Prefix + message indexes (prefix mode) or empty.
-        head: Bytes,
-        /// The header value (header mode).
-        header: Option<Bytes>,
-    },
-    /// JSON Schema: validated by the codec's schema, then framed here.
-    JsonSchema {
-        /// The writer schema.
-        schema: JsonSchema,
-        /// The 5-byte prefix (prefix mode) or empty.
-        head: Bytes,
-        /// The header value (header mode).
-        header: Option<Bytes>,
-    },
+    Protobuf(ProtobufSerializer<DynamicMessage>),
+    JsonSchema(JsonSchemaSerializer<RawValue>),
 }
 
 /// Turns text into key or value bytes.
@@ -752,7 +741,6 @@ impl Encoder {
         json: &serde_json::Value,
         headers: &mut Headers,
     ) -> Result<Bytes, FormatError> {
-        let header_name = wire::schema_id_header(self.spec.target);
         match writer {
             Writer::Avro(ser, schema) => {
                 let value = schema
@@ -763,11 +751,8 @@ impl Encoder {
                 let _ = kcodec_codecs::resolve::serialize(ser, &value, &mut ctx, &mut out).await?;
                 Ok(out.freeze())
             }
-            Writer::Protobuf {
-                message,
-                head,
-                header,
-            } => {
+            Writer::Protobuf(ser) => {
+                let message = ser.message();
                 let mut de = serde_json::Deserializer::from_str(text);
                 let err = |source| FormatError::ProtobufJson {
                     message: message.full_name().to_owned(),
@@ -775,28 +760,20 @@ impl Encoder {
                 };
                 let msg = DynamicMessage::deserialize(message.clone(), &mut de).map_err(err)?;
                 de.end().map_err(err)?;
-                let mut out = BytesMut::with_capacity(head.len() + msg.encoded_len());
-                out.put_slice(head);
-                msg.encode_raw(&mut out);
-                if let Some(h) = header {
-                    headers.set(header_name, h.clone());
-                }
+                let mut out = BytesMut::new();
+                let mut ctx = SerializeContext::new(topic, self.spec.target, headers);
+                let _ = ser.serialize(&msg, &mut ctx, &mut out)?;
                 Ok(out.freeze())
             }
-            Writer::JsonSchema {
-                schema,
-                head,
-                header,
-            } => {
-                schema.validate(json).map_err(kcodec_codecs::Error::from)?;
-                let mut out = BytesMut::new();
-                out.put_slice(head);
+            Writer::JsonSchema(ser) => {
                 // The document as given (already parsed: valid JSON), compact, its key order
                 // kept (serde_json's Value would sort the keys).
-                write_compact(text, &mut out);
-                if let Some(h) = header {
-                    headers.set(header_name, h.clone());
-                }
+                let mut compact = BytesMut::new();
+                write_compact(text, &mut compact);
+                let raw = RawValue::from_string(String::from_utf8_lossy(&compact).into_owned())?;
+                let mut out = BytesMut::new();
+                let mut ctx = SerializeContext::new(topic, self.spec.target, headers);
+                let _ = ser.serialize(&*raw, &mut ctx, &mut out)?;
                 Ok(out.freeze())
             }
         }
@@ -891,10 +868,12 @@ impl Encoder {
                 found: schema.schema_type,
             });
         }
-        let header_id = if header_mode {
-            Some(SchemaId::Guid(guid.ok_or(FormatError::NoGuid(id))?))
+        // The schema codecs frame with the id (prefix) or the GUID (header) they are preloaded with.
+        let (id_format, writer_id) = if header_mode {
+            let guid = guid.ok_or(FormatError::NoGuid(id))?;
+            (SchemaIdFormat::Header, SchemaId::Guid(guid))
         } else {
-            None
+            (SchemaIdFormat::Prefix, SchemaId::Id(id))
         };
         Ok(match self.spec.format {
             Format::Avro => {
@@ -904,20 +883,12 @@ impl Encoder {
                     }
                     _ => parse_avro(&*registry, &schema).await?,
                 };
-                let config = AvroSerializerConfig::new().schema_id_format(if header_mode {
-                    AvroIdFormat::Header
-                } else {
-                    AvroIdFormat::Prefix
-                });
+                let config = AvroSerializerConfig::new().schema_id_format(id_format);
                 let ser =
                     GenericAvroSerializer::with_config(registry.clone(), parsed.clone(), config)
                         .map_err(kcodec_codecs::Error::from)?;
-                ser.preload(
-                    topic,
-                    self.spec.target,
-                    header_id.unwrap_or(SchemaId::Id(id)),
-                )
-                .map_err(kcodec_codecs::Error::from)?;
+                ser.preload(topic, self.spec.target, writer_id)
+                    .map_err(kcodec_codecs::Error::from)?;
                 Writer::Avro(ser, parsed)
             }
             Format::Protobuf => {
@@ -926,37 +897,21 @@ impl Encoder {
                     _ => parse_protobuf(&*registry, &schema).await?,
                 };
                 let message = pick_message(&parsed, self.spec.message.as_deref())?;
-                let indexes = kcodec_codecs::protobuf::message_indexes(&message);
-                let (head, header) = match header_id {
-                    Some(h) => (Bytes::new(), Some(wire::header_value(h, Some(&indexes)))),
-                    None => {
-                        let mut head = BytesMut::new();
-                        wire::write_prefix(&mut head, SchemaId::Id(id));
-                        wire::write_message_indexes(&mut head, &indexes);
-                        (head.freeze(), None)
-                    }
-                };
-                Writer::Protobuf {
-                    message,
-                    head,
-                    header,
-                }
+                let config = ProtobufSerializerConfig::new().schema_id_format(id_format);
+                let ser = ProtobufSerializer::for_descriptor(registry.clone(), message, config)
+                    .map_err(kcodec_codecs::Error::from)?;
+                ser.preload(topic, self.spec.target, writer_id)
+                    .map_err(kcodec_codecs::Error::from)?;
+                Writer::Protobuf(ser)
             }
             _ => {
                 let parsed = parse_json_schema(&*registry, &schema).await?;
-                let (head, header) = match header_id {
-                    Some(h) => (Bytes::new(), Some(wire::header_value(h, None))),
-                    None => {
-                        let mut head = BytesMut::new();
-                        wire::write_prefix(&mut head, SchemaId::Id(id));
-                        (head.freeze(), None)
-                    }
-                };
-                Writer::JsonSchema {
-                    schema: parsed,
-                    head,
-                    header,
-                }
+                let config = JsonSchemaSerializerConfig::new().schema_id_format(id_format);
+                let ser = JsonSchemaSerializer::with_config(registry.clone(), parsed, config)
+                    .map_err(kcodec_codecs::Error::from)?;
+                ser.preload(topic, self.spec.target, writer_id)
+                    .map_err(kcodec_codecs::Error::from)?;
+                Writer::JsonSchema(ser)
             }
         })
     }

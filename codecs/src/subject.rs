@@ -198,6 +198,20 @@ pub(crate) fn id_header(
     }
 }
 
+/// The schema-id header value for a writer preloaded under `id` (header mode needs a GUID);
+/// `Err(id)` when header mode is given a numeric id.
+pub(crate) fn preloaded_header(
+    format: SchemaIdFormat,
+    id: SchemaId,
+    indexes: Option<&[i32]>,
+) -> Result<Option<Bytes>, u32> {
+    match (format, id) {
+        (SchemaIdFormat::Prefix, _) => Ok(None),
+        (SchemaIdFormat::Header, SchemaId::Guid(_)) => Ok(Some(wire::header_value(id, indexes))),
+        (SchemaIdFormat::Header, SchemaId::Id(n)) => Err(n),
+    }
+}
+
 /// Resolved writers per (key/value, topic): filled by the async `resolve`, read on every record.
 pub(crate) struct WriterCache<E> {
     /// Index 0: keys, 1: values.

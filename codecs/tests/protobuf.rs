@@ -324,6 +324,37 @@ mod codec {
     }
 
     #[test]
+    fn preloaded_ids_frame_without_the_registry() {
+        let registry = Arc::new(InMemoryRegistry::new());
+        let ser = ProtobufSerializer::<second::mid::Deep>::new(registry.clone());
+        ser.preload(testing::TOPIC, Target::Value, SchemaId::Id(7))
+            .unwrap();
+        let value = second::mid::Deep { note: "n".into() };
+        let out = testing::encode(&ser, &value).unwrap().unwrap();
+        let mut want = b"\x00\x00\x00\x00\x07\x06\x02\x00\x00".to_vec();
+        want.extend(value.encode_to_vec());
+        assert_eq!(
+            &out[..],
+            &want[..],
+            "the preloaded id, then the indexes [1, 0, 0]"
+        );
+        assert!(registry_is_empty(&registry));
+        let header = ProtobufSerializer::<second::mid::Deep>::with_config(
+            registry.clone(),
+            ProtobufSerializerConfig::new().schema_id_format(SchemaIdFormat::Header),
+        )
+        .unwrap();
+        let err = header
+            .preload("t", Target::Value, SchemaId::Id(7))
+            .unwrap_err();
+        assert!(matches!(err, ProtobufError::NoGuid(7)), "{err:?}");
+    }
+
+    fn registry_is_empty(registry: &InMemoryRegistry) -> bool {
+        rt().block_on(registry.subjects(false)).unwrap().is_empty()
+    }
+
+    #[test]
     fn record_strategy_uses_the_message_full_name_and_header_mode_puts_guid_and_indexes() {
         let registry = Arc::new(InMemoryRegistry::new());
         let ser = ProtobufSerializer::<scalars::Inner>::with_config(

@@ -3,7 +3,7 @@
 
 use super::{AvroError, ParsedSchema, Value};
 use crate::resolve::ResolveFuture;
-use crate::subject::{self, Origin, SchemaIdFormat, SerializerConfig, WriterCache};
+use crate::subject::{self, Origin, SerializerConfig, WriterCache};
 use crate::wire::{self, SchemaId};
 use crate::{Error, SerializeContext, Serialized, Serializer, Target, Unresolved};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -109,11 +109,8 @@ impl Core {
     }
 
     fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), AvroError> {
-        let header = match (self.config.schema_id_format, id) {
-            (SchemaIdFormat::Prefix, _) => None,
-            (SchemaIdFormat::Header, SchemaId::Guid(_)) => Some(wire::header_value(id, None)),
-            (SchemaIdFormat::Header, SchemaId::Id(n)) => return Err(AvroError::NoGuid(n)),
-        };
+        let header = subject::preloaded_header(self.config.schema_id_format, id, None)
+            .map_err(AvroError::NoGuid)?;
         let entry = WriterEntry {
             schema: self.schema.clone(),
             id,

@@ -122,6 +122,31 @@ impl<T: ?Sized> JsonSchemaSerializer<T> {
         })
     }
 
+    /// Frames `topic`'s key or value with schema `id` and validates against the local schema,
+    /// without asking the registry (the id must be the schema's registered id; in header
+    /// mode, its GUID).
+    pub fn preload(
+        &self,
+        topic: &str,
+        target: Target,
+        id: SchemaId,
+    ) -> Result<(), JsonSchemaError> {
+        let core = &self.core;
+        let header = subject::preloaded_header(core.config.schema_id_format, id, None)
+            .map_err(JsonSchemaError::NoGuid)?;
+        let mut head = [0u8; 5];
+        if let SchemaId::Id(n) = id {
+            head[1..].copy_from_slice(&n.to_be_bytes());
+        }
+        let entry = WriterEntry {
+            schema: core.schema.clone(),
+            head,
+            header,
+        };
+        core.cache.insert(topic.to_owned(), target, entry);
+        Ok(())
+    }
+
     /// The local schema.
     pub fn schema(&self) -> &JsonSchema {
         &self.core.schema

@@ -178,6 +178,12 @@ impl<T> ProtobufSerializer<T> {
         &self.core.message
     }
 
+    /// Frames `topic`'s key or value with schema `id` without asking the registry (the id must
+    /// be the registered id of the message's file; in header mode, its GUID).
+    pub fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), ProtobufError> {
+        self.core.preload(topic, target, id)
+    }
+
     /// The message's indexes in its file.
     pub fn message_indexes(&self) -> &[i32] {
         &self.core.indexes
@@ -242,6 +248,29 @@ impl Core {
         Ok(Serialized::Data)
     }
 
+    /// The framing for schema `id`: in prefix mode written before every payload, in header
+    /// mode the `header` value.
+    fn writer_entry(&self, id: SchemaId, header: Option<Bytes>) -> WriterEntry {
+        let head = if header.is_none() {
+            let mut head = BytesMut::with_capacity(6 + self.indexes.len() * 5);
+            wire::write_prefix(&mut head, id);
+            wire::write_message_indexes(&mut head, &self.indexes);
+            head.freeze()
+        } else {
+            Bytes::new()
+        };
+        WriterEntry { head, header }
+    }
+
+    fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), ProtobufError> {
+        let header =
+            subject::preloaded_header(self.config.schema_id_format, id, Some(&self.indexes))
+                .map_err(ProtobufError::NoGuid)?;
+        let entry = self.writer_entry(id, header);
+        self.cache.insert(topic.to_owned(), target, entry);
+        Ok(())
+    }
+
     async fn resolve(&self, need: &Unresolved) -> Result<(), Error> {
         let Unresolved::WriterSchema { topic, target, .. } = need else {
             return Err(Error::CannotResolve(need.clone()));
@@ -260,15 +289,7 @@ impl Core {
             Some(&self.indexes),
         )
         .map_err(ProtobufError::NoGuid)?;
-        let head = if header.is_none() {
-            let mut head = BytesMut::with_capacity(6 + self.indexes.len() * 5);
-            wire::write_prefix(&mut head, SchemaId::Id(registered.id));
-            wire::write_message_indexes(&mut head, &self.indexes);
-            head.freeze()
-        } else {
-            Bytes::new()
-        };
-        let entry = WriterEntry { head, header };
+        let entry = self.writer_entry(SchemaId::Id(registered.id), header);
         self.cache.insert(topic.clone(), *target, entry);
         Ok(())
     }
