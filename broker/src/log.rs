@@ -6,14 +6,35 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Notify;
 
-/// Records per segment. Segments never move once allocated, so appends never copy old records.
-const SEGMENT: usize = 4096;
+/// Records per segment (88 KiB of slots: below glibc's default mmap threshold, so segments are
+/// recycled heap memory rather than fresh mappings). Full segments never move, so appends
+/// never copy old records.
+const SEGMENT: usize = 1024;
 
 #[derive(Default)]
 struct LogInner {
     segments: Vec<Vec<StoredRecord>>,
     len: usize,
     waiters: Vec<Arc<Notify>>,
+}
+
+impl LogInner {
+    /// The segment the next records go to and how many of `want` fit in it, opening a segment
+    /// when the last is full. The first segment grows on demand (doubling, up to a whole
+    /// segment), so a partition holding few records stays small; later ones are allocated whole.
+    fn tail(&mut self, want: usize) -> (&mut Vec<StoredRecord>, usize) {
+        if self.len.is_multiple_of(SEGMENT) {
+            let capacity = if self.segments.is_empty() { 0 } else { SEGMENT };
+            self.segments.push(Vec::with_capacity(capacity));
+        }
+        let seg = self.segments.last_mut().expect("a segment");
+        let n = want.min(SEGMENT - seg.len());
+        if seg.capacity() - seg.len() < n {
+            let capacity = (seg.capacity() * 2).max(seg.len() + n).clamp(8, SEGMENT);
+            seg.reserve_exact(capacity - seg.len());
+        }
+        (seg, n)
+    }
 }
 
 /// One partition's log: a lock held only for the push (or a read's copy of `Bytes` handles),
@@ -25,6 +46,13 @@ pub(crate) struct PartitionLog {
     pub(crate) timestamp_type: TimestampType,
     pub(crate) deleted: Arc<AtomicBool>,
     inner: Mutex<LogInner>,
+}
+
+/// Wakes consumers that waited for an append (called after the log's lock is released).
+fn wake(waiters: Vec<Arc<Notify>>) {
+    for w in &waiters {
+        w.notify_one();
+    }
 }
 
 /// What one read found.
@@ -59,23 +87,40 @@ impl PartitionLog {
 
     /// Appends and returns the offset; wakes waiting consumers.
     pub(crate) fn append(&self, rec: StoredRecord) -> i64 {
-        let waiters = {
+        let (off, waiters) = {
             let mut g = self.inner.lock();
             let off = g.len;
-            if off.is_multiple_of(SEGMENT) {
-                g.segments.push(Vec::with_capacity(SEGMENT));
-            }
-            g.segments.last_mut().expect("segment").push(rec);
+            g.tail(1).0.push(rec);
             g.len += 1;
             if g.waiters.is_empty() {
                 return off as i64;
             }
-            (std::mem::take(&mut g.waiters), off as i64)
+            (off as i64, std::mem::take(&mut g.waiters))
         };
-        for w in &waiters.0 {
-            w.notify_one();
-        }
-        waiters.1
+        wake(waiters);
+        off
+    }
+
+    /// Appends all of `recs` in order under one lock (leaving `recs` empty) and returns the
+    /// first one's offset; wakes waiting consumers once.
+    pub(crate) fn append_all(&self, recs: &mut Vec<StoredRecord>) -> i64 {
+        let (base, waiters) = {
+            let mut guard = self.inner.lock();
+            let g = &mut *guard;
+            let base = g.len as i64;
+            let mut rest = recs.drain(..);
+            while rest.len() > 0 {
+                let (seg, n) = g.tail(rest.len());
+                seg.extend(rest.by_ref().take(n));
+                g.len += n;
+            }
+            if g.waiters.is_empty() {
+                return base;
+            }
+            (base, std::mem::take(&mut g.waiters))
+        };
+        wake(waiters);
+        base
     }
 
     /// Wakes every waiter (topic deleted).

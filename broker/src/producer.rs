@@ -73,31 +73,148 @@ impl ProducerConfig {
     }
 }
 
+/// No pending batch for a partition (see [`TopicState::pending`]).
+const NO_BATCH: u32 = u32::MAX;
+
+/// [`Producer::send_all`] appends a partition's buffered records once this many records are
+/// buffered over all partitions (and at the end of the call), bounding the call's extra memory.
+const SEND_ALL_FLUSH: usize = 4096;
+
 struct TopicState {
     topic: Arc<Topic>,
+    /// The topic's partition logs; reloaded when the topic's partition count changes, so a
+    /// send takes no lock but the partition log's.
+    parts: Vec<Arc<PartitionLog>>,
     keyless: KeylessPartitioner,
+    /// `send_all` scratch: per partition, the index of its batch in [`Batches::open`], or
+    /// [`NO_BATCH`]. All [`NO_BATCH`] between calls.
+    pending: Vec<u32>,
 }
 
-/// Per-topic state, with a fast path for the topic used last (no hashing on repeated sends).
+impl TopicState {
+    fn new(topic: Arc<Topic>, keyless: KeylessPartitioner) -> Self {
+        let mut st = TopicState {
+            topic,
+            parts: Vec::new(),
+            keyless,
+            pending: Vec::new(),
+        };
+        st.reload_partitions();
+        st
+    }
+
+    fn reload_partitions(&mut self) {
+        self.parts = self.topic.partitions.read().clone();
+        self.pending.resize(self.parts.len(), NO_BATCH);
+    }
+}
+
+/// Per-topic state, with a fast path for the topic used last (no hashing on repeated sends,
+/// and not even a string comparison when records share the name's `Arc`).
 #[derive(Default)]
 struct State {
     topics: Vec<TopicState>,
-    index: HashMap<String, usize>,
+    index: HashMap<Arc<str>, usize>,
     last: usize,
+    /// The name the topic at `last` was last looked up by (kept alive, so comparing pointers
+    /// is sound).
+    last_name: Option<Arc<str>>,
 }
 
 impl State {
-    fn find(&mut self, topic: &str) -> Option<usize> {
+    fn find(&mut self, name: &Arc<str>) -> Option<usize> {
         if self
-            .topics
-            .get(self.last)
-            .is_some_and(|t| &*t.topic.name == topic)
+            .last_name
+            .as_ref()
+            .is_some_and(|l| Arc::ptr_eq(l, name))
+            || self
+                .topics
+                .get(self.last)
+                .is_some_and(|t| *t.topic.name == **name)
         {
             return Some(self.last);
         }
-        let i = *self.index.get(topic)?;
+        let i = *self.index.get(&**name)?;
         self.last = i;
+        self.last_name = Some(name.clone());
         Some(i)
+    }
+}
+
+/// One partition's records buffered by [`Producer::send_all`].
+struct Batch {
+    log: Arc<PartitionLog>,
+    /// Where the partition's slot is in [`State::topics`] (to reset [`TopicState::pending`]).
+    topic: usize,
+    partition: usize,
+    records: Vec<StoredRecord>,
+    /// For each buffered record, its index in the call's results.
+    results: Vec<usize>,
+}
+
+/// The batches of one [`Producer::send_all`] call, in the order they were opened.
+#[derive(Default)]
+struct Batches {
+    open: Vec<Batch>,
+    buffered: usize,
+    /// Emptied buffers of flushed batches, reused by later ones.
+    spare: Vec<(Vec<StoredRecord>, Vec<usize>)>,
+}
+
+impl Batches {
+    fn push(
+        &mut self,
+        st: &mut TopicState,
+        topic: usize,
+        partition: usize,
+        rec: StoredRecord,
+        result: usize,
+    ) {
+        let mut b = st.pending[partition];
+        // (a slot left over by a call that panicked mid-way is ignored, not trusted)
+        let stale = self
+            .open
+            .get(b as usize)
+            .is_none_or(|o| o.topic != topic || o.partition != partition);
+        if stale {
+            b = self.open.len() as u32;
+            st.pending[partition] = b;
+            let (records, results) = self.spare.pop().unwrap_or_default();
+            self.open.push(Batch {
+                log: st.parts[partition].clone(),
+                topic,
+                partition,
+                records,
+                results,
+            });
+        }
+        let batch = &mut self.open[b as usize];
+        batch.records.push(rec);
+        batch.results.push(result);
+        self.buffered += 1;
+    }
+
+    /// Appends every open batch (one lock per partition, records in input order) and fills in
+    /// the offsets of their results.
+    fn flush(&mut self, state: &mut State, results: &mut [Result<RecordMetadata>]) {
+        for mut batch in self.open.drain(..) {
+            let base = batch.log.append_all(&mut batch.records);
+            for (i, &r) in batch.results.iter().enumerate() {
+                if let Ok(md) = &mut results[r] {
+                    md.offset = base + i as i64;
+                }
+            }
+            if let Some(slot) = state
+                .topics
+                .get_mut(batch.topic)
+                .and_then(|t| t.pending.get_mut(batch.partition))
+            {
+                *slot = NO_BATCH;
+            }
+            batch.results.clear();
+            self.spare.push((batch.records, batch.results));
+        }
+        self.buffered = 0;
     }
 }
 
@@ -141,43 +258,23 @@ impl Producer {
         &self.config
     }
 
-    /// Chooses the partition log for a record (explicit > key hash > keyless partitioner),
-    /// loading the topic into the producer's state on first use.
+    /// Chooses the partition for a record (explicit > key hash > keyless partitioner) and
+    /// returns `(topic slot in the state, partition)`, loading the topic into the producer's
+    /// state on first use (and again after it was deleted or gained partitions).
     fn route(
         &self,
         state: &mut MutexGuard<'_, State>,
         record: &ProducerRecord,
-    ) -> Result<Arc<PartitionLog>> {
-        let inner = &self.cluster.inner;
+    ) -> Result<(usize, usize)> {
         let idx = match state.find(&record.topic) {
             Some(i) if !state.topics[i].topic.is_deleted() => i,
-            _ => {
-                let topic = MutexGuard::unlocked(state, || inner.topic_for_produce(&record.topic))?;
-                let keyless = KeylessPartitioner::new(
-                    self.config.partitioner,
-                    self.config.batch_size,
-                    self.seed ^ (topic.name.len() as u64).wrapping_mul(0x9e37_79b9),
-                );
-                let ts = TopicState { topic, keyless };
-                let i = match state.index.get(&record.topic) {
-                    Some(&i) => {
-                        state.topics[i] = ts;
-                        i
-                    }
-                    None => {
-                        state.topics.push(ts);
-                        let i = state.topics.len() - 1;
-                        state.index.insert(record.topic.clone(), i);
-                        i
-                    }
-                };
-                state.last = i;
-                i
-            }
+            _ => self.load_topic(state, &record.topic)?,
         };
         let st = &mut state.topics[idx];
-        let parts = st.topic.partitions.read();
-        let n = parts.len() as i32;
+        if st.topic.partition_count() != st.parts.len() {
+            st.reload_partitions();
+        }
+        let n = st.parts.len() as i32;
         let p = match (record.partition, &record.key) {
             (Some(p), _) => {
                 if p < 0 || p >= n {
@@ -195,58 +292,113 @@ impl Producer {
                 st.keyless.partition(n, size)
             }
         };
-        Ok(parts[p as usize].clone())
+        Ok((idx, p as usize))
     }
 
+    /// Resolves a topic not (or no longer) in the producer's state and stores it there.
+    #[cold]
+    fn load_topic(&self, state: &mut MutexGuard<'_, State>, name: &Arc<str>) -> Result<usize> {
+        let inner = &self.cluster.inner;
+        let topic = MutexGuard::unlocked(state, || inner.topic_for_produce(name))?;
+        let keyless = KeylessPartitioner::new(
+            self.config.partitioner,
+            self.config.batch_size,
+            self.seed ^ (topic.name.len() as u64).wrapping_mul(0x9e37_79b9),
+        );
+        let ts = TopicState::new(topic, keyless);
+        let i = match state.index.get(&**name) {
+            Some(&i) => {
+                state.topics[i] = ts;
+                i
+            }
+            None => {
+                state.topics.push(ts);
+                let i = state.topics.len() - 1;
+                state.index.insert(name.clone(), i);
+                i
+            }
+        };
+        state.last = i;
+        state.last_name = Some(name.clone());
+        Ok(i)
+    }
+
+    /// Splits a record into its topic name and the record as stored, with its timestamp:
+    /// the producer's (or `now`) for `CreateTime` topics, `now` for `LogAppendTime` ones.
+    /// `now` is read from the clock only if needed and then kept for the caller's next records.
     fn stored(
-        log: &PartitionLog,
+        timestamp_type: TimestampType,
         record: ProducerRecord,
         now: &mut Option<i64>,
         clock: &crate::Clock,
-    ) -> StoredRecord {
+    ) -> (Arc<str>, StoredRecord) {
         let mut now_ms = || *now.get_or_insert_with(|| clock.now_ms());
-        let timestamp = match log.timestamp_type {
+        let timestamp = match timestamp_type {
             TimestampType::LogAppendTime => now_ms(),
             TimestampType::CreateTime => match record.timestamp {
                 Some(ts) => ts,
                 None => now_ms(),
             },
         };
-        StoredRecord {
+        let rec = StoredRecord {
             timestamp,
             key: record.key,
             value: record.value,
             headers: Headers::from_vec(record.headers),
-        }
+        };
+        (record.topic, rec)
     }
 
     /// Sends one record: chooses the partition (explicit > key hash > keyless partitioner),
     /// stamps the timestamp and appends. Errors: an injected error, an unknown topic (unless
     /// auto-creation is on) or an out-of-range explicit partition.
+    ///
+    /// A record without a timestamp gets the producer's clock at this call, like Kafka's
+    /// `send`. The returned metadata's `topic` is the record's own topic name.
     pub fn send(&self, record: ProducerRecord) -> Result<RecordMetadata> {
         let inner = &self.cluster.inner;
         if let Some(e) = inner.take_fault() {
             return Err(e);
         }
-        let log = {
-            let mut state = self.state.lock();
-            self.route(&mut state, &record)?
-        };
-        let rec = Self::stored(&log, record, &mut None, &inner.clock);
+        // read outside the lock; LogAppendTime topics read it at append if still unread
+        let mut now = record.timestamp.is_none().then(|| inner.clock.now_ms());
+        let mut state = self.state.lock();
+        let (t, p) = self.route(&mut state, &record)?;
+        let log = &state.topics[t].parts[p];
+        let (topic, rec) = Self::stored(log.timestamp_type, record, &mut now, &inner.clock);
         let timestamp = rec.timestamp;
         let offset = log.append(rec);
+        drop(state);
         Ok(RecordMetadata {
-            topic: log.topic.clone(),
-            partition: log.partition,
+            topic,
+            partition: p as i32,
             offset,
             timestamp,
         })
     }
 
-    /// Sends many records in one call, like a batch leaving Kafka's record accumulator: the
-    /// producer's state is locked once and the clock read once (records without a timestamp
-    /// share it). Records are partitioned exactly as [`Producer::send`] would and appended in
-    /// input order; the result for record *i* is at index *i*. Injected errors apply per record.
+    /// Sends many records in one call, like batches leaving Kafka's record accumulator: the
+    /// producer's state is locked once, the clock read once (records without a timestamp share
+    /// it, as do `LogAppendTime` stamps) and each partition's log locked once per batch of up
+    /// to a few thousand records. Records are partitioned exactly as [`Producer::send`] would
+    /// partition them, in input order, and each partition receives its records in input order
+    /// (there is no order between partitions, as in Kafka). The result for record *i* is at
+    /// index *i*. Injected errors apply per record.
+    ///
+    /// ```
+    /// use kcodec_broker::{Cluster, NewTopic, ProducerConfig, ProducerRecord};
+    /// use std::sync::Arc;
+    /// let cluster = Cluster::new();
+    /// cluster.create_topic(NewTopic::new("orders", 2, 1)).unwrap();
+    /// let producer = cluster.producer(ProducerConfig::default());
+    /// let topic: Arc<str> = Arc::from("orders");
+    /// let results = producer.send_all(
+    ///     (0..4).map(|i| ProducerRecord::new(topic.clone(), format!("v{i}")).partition(i % 2)),
+    /// );
+    /// let offsets: Vec<(i32, i64)> =
+    ///     results.iter().map(|r| r.as_ref().map(|m| (m.partition, m.offset)).unwrap()).collect();
+    /// assert_eq!(offsets, [(0, 0), (1, 0), (0, 1), (1, 1)]);
+    /// ```
     pub fn send_all(
         &self,
         records: impl IntoIterator<Item = ProducerRecord>,
@@ -255,29 +407,35 @@ impl Producer {
         let mut now = None;
         let records = records.into_iter();
         let mut results = Vec::with_capacity(records.size_hint().0);
+        let mut batches = Batches::default();
         let mut state = self.state.lock();
         for record in records {
             if let Some(e) = inner.take_fault() {
                 results.push(Err(e));
                 continue;
             }
-            let log = match self.route(&mut state, &record) {
-                Ok(log) => log,
+            let (t, p) = match self.route(&mut state, &record) {
+                Ok(tp) => tp,
                 Err(e) => {
                     results.push(Err(e));
                     continue;
                 }
             };
-            let rec = Self::stored(&log, record, &mut now, &inner.clock);
-            let timestamp = rec.timestamp;
-            let offset = log.append(rec);
+            let st = &mut state.topics[t];
+            let (topic, rec) =
+                Self::stored(st.parts[p].timestamp_type, record, &mut now, &inner.clock);
             results.push(Ok(RecordMetadata {
-                topic: log.topic.clone(),
-                partition: log.partition,
-                offset,
-                timestamp,
+                topic,
+                partition: p as i32,
+                offset: -1, // set when the batch is appended
+                timestamp: rec.timestamp,
             }));
+            batches.push(st, t, p, rec, results.len() - 1);
+            if batches.buffered >= SEND_ALL_FLUSH {
+                batches.flush(&mut state, &mut results);
+            }
         }
+        batches.flush(&mut state, &mut results);
         results
     }
 
