@@ -68,7 +68,7 @@ pub use cluster::{
     MAX_TOPIC_NAME_LENGTH, NewTopic, PartitionDescription, TopicDescription, validate_topic_name,
 };
 pub use consumer::{Consumer, ConsumerConfig, OffsetReset, RebalanceContext, RebalanceListener};
-pub use error::{BrokerError, Result};
+pub use error::{BrokerError, InvalidValue, ProtocolMismatch, Result};
 pub use group::{GroupDescription, GroupListing, GroupState, MemberDescription, OffsetAndMetadata};
 pub use lag::{LagRow, format_lag_table};
 pub use partitioner::PartitionerKind;

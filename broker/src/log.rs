@@ -1,7 +1,7 @@
 //! Per-partition append-only logs.
 
 use crate::record::{ConsumerRecord, StoredRecord, TimestampType};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Notify;
@@ -19,25 +19,25 @@ struct LogInner {
 }
 
 impl LogInner {
-    /// The segment the next records go to and how many of `want` fit in it, opening a segment
-    /// when the last is full. The first segment grows on demand (doubling, up to a whole
-    /// segment), so a partition holding few records stays small; later ones are allocated whole.
-    fn tail(&mut self, want: usize) -> (&mut Vec<StoredRecord>, usize) {
+    /// The segment the next record goes to, opening one when the last is full. The first
+    /// segment grows on demand (doubling, up to a whole segment), so a partition holding few
+    /// records stays small; later ones are allocated whole.
+    #[inline]
+    fn tail(&mut self) -> &mut Vec<StoredRecord> {
         if self.len.is_multiple_of(SEGMENT) {
             let capacity = if self.segments.is_empty() { 0 } else { SEGMENT };
             self.segments.push(Vec::with_capacity(capacity));
         }
         let seg = self.segments.last_mut().expect("a segment");
-        let n = want.min(SEGMENT - seg.len());
-        if seg.capacity() - seg.len() < n {
-            let capacity = (seg.capacity() * 2).max(seg.len() + n).clamp(8, SEGMENT);
+        if seg.len() == seg.capacity() {
+            let capacity = (seg.capacity() * 2).clamp(8, SEGMENT);
             seg.reserve_exact(capacity - seg.len());
         }
-        (seg, n)
+        seg
     }
 }
 
-/// One partition's log: a lock held only for the push (or a read's copy of `Bytes` handles),
+/// One partition's log: a lock held only for appends (or a read's copy of `Bytes` handles),
 /// and the consumers waiting for new records.
 pub(crate) struct PartitionLog {
     pub(crate) topic: Arc<str>,
@@ -48,10 +48,38 @@ pub(crate) struct PartitionLog {
     inner: Mutex<LogInner>,
 }
 
-/// Wakes consumers that waited for an append (called after the log's lock is released).
-fn wake(waiters: Vec<Arc<Notify>>) {
-    for w in &waiters {
-        w.notify_one();
+/// A partition log locked for appends. Dropping it releases the lock, then wakes the
+/// consumers that waited for records.
+pub(crate) struct Appender<'a> {
+    /// Always `Some` until dropped.
+    guard: Option<MutexGuard<'a, LogInner>>,
+}
+
+impl Appender<'_> {
+    /// Appends one record and returns its offset.
+    #[inline]
+    pub(crate) fn push(&mut self, rec: StoredRecord) -> i64 {
+        let g = self.guard.as_mut().expect("held until dropped");
+        let off = g.len;
+        g.tail().push(rec);
+        g.len += 1;
+        off as i64
+    }
+}
+
+impl Drop for Appender<'_> {
+    fn drop(&mut self) {
+        let Some(mut g) = self.guard.take() else {
+            return;
+        };
+        if g.waiters.is_empty() {
+            return;
+        }
+        let waiters = std::mem::take(&mut g.waiters);
+        drop(g);
+        for w in waiters {
+            w.notify_one();
+        }
     }
 }
 
@@ -89,38 +117,31 @@ impl PartitionLog {
     pub(crate) fn append(&self, rec: StoredRecord) -> i64 {
         let (off, waiters) = {
             let mut g = self.inner.lock();
-            let off = g.len;
-            g.tail(1).0.push(rec);
+            let off = g.len as i64;
+            g.tail().push(rec);
             g.len += 1;
             if g.waiters.is_empty() {
-                return off as i64;
+                return off;
             }
-            (off as i64, std::mem::take(&mut g.waiters))
+            (off, std::mem::take(&mut g.waiters))
         };
-        wake(waiters);
+        for w in waiters {
+            w.notify_one();
+        }
         off
     }
 
-    /// Appends all of `recs` in order under one lock (leaving `recs` empty) and returns the
-    /// first one's offset; wakes waiting consumers once.
-    pub(crate) fn append_all(&self, recs: &mut Vec<StoredRecord>) -> i64 {
-        let (base, waiters) = {
-            let mut guard = self.inner.lock();
-            let g = &mut *guard;
-            let base = g.len as i64;
-            let mut rest = recs.drain(..);
-            while rest.len() > 0 {
-                let (seg, n) = g.tail(rest.len());
-                seg.extend(rest.by_ref().take(n));
-                g.len += n;
-            }
-            if g.waiters.is_empty() {
-                return base;
-            }
-            (base, std::mem::take(&mut g.waiters))
-        };
-        wake(waiters);
-        base
+    /// Locks the log for a run of appends.
+    pub(crate) fn appender(&self) -> Appender<'_> {
+        Appender {
+            guard: Some(self.inner.lock()),
+        }
+    }
+
+    /// Locks the log for a run of appends if nobody else holds it.
+    pub(crate) fn try_appender(&self) -> Option<Appender<'_>> {
+        let guard = self.inner.try_lock()?;
+        Some(Appender { guard: Some(guard) })
     }
 
     /// Wakes every waiter (topic deleted).

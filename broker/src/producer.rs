@@ -2,7 +2,7 @@
 
 use crate::cluster::{Cluster, Topic};
 use crate::error::{BrokerError, Result};
-use crate::log::PartitionLog;
+use crate::log::{Appender, PartitionLog};
 use crate::partitioner::{
     DEFAULT_BATCH_SIZE, KeylessPartitioner, PartitionerKind, estimated_record_size,
     partition_for_key,
@@ -73,39 +73,21 @@ impl ProducerConfig {
     }
 }
 
-/// No pending batch for a partition (see [`TopicState::pending`]).
-const NO_BATCH: u32 = u32::MAX;
-
-/// [`Producer::send_all`] appends a partition's buffered records once this many records are
-/// buffered over all partitions (and at the end of the call), bounding the call's extra memory.
-const SEND_ALL_FLUSH: usize = 4096;
+/// [`Producer::send_all`] releases the partition locks it holds after this many records, so
+/// consumers of those partitions wait at most that long.
+const SEND_ALL_RUN: usize = 4096;
 
 struct TopicState {
     topic: Arc<Topic>,
     /// The topic's partition logs; reloaded when the topic's partition count changes, so a
     /// send takes no lock but the partition log's.
-    parts: Vec<Arc<PartitionLog>>,
+    parts: Arc<[Arc<PartitionLog>]>,
     keyless: KeylessPartitioner,
-    /// `send_all` scratch: per partition, the index of its batch in [`Batches::open`], or
-    /// [`NO_BATCH`]. All [`NO_BATCH`] between calls.
-    pending: Vec<u32>,
 }
 
 impl TopicState {
-    fn new(topic: Arc<Topic>, keyless: KeylessPartitioner) -> Self {
-        let mut st = TopicState {
-            topic,
-            parts: Vec::new(),
-            keyless,
-            pending: Vec::new(),
-        };
-        st.reload_partitions();
-        st
-    }
-
     fn reload_partitions(&mut self) {
-        self.parts = self.topic.partitions.read().clone();
-        self.pending.resize(self.parts.len(), NO_BATCH);
+        self.parts = self.topic.partitions.read().iter().cloned().collect();
     }
 }
 
@@ -122,6 +104,7 @@ struct State {
 }
 
 impl State {
+    #[inline]
     fn find(&mut self, name: &Arc<str>) -> Option<usize> {
         if self
             .last_name
@@ -138,83 +121,6 @@ impl State {
         self.last = i;
         self.last_name = Some(name.clone());
         Some(i)
-    }
-}
-
-/// One partition's records buffered by [`Producer::send_all`].
-struct Batch {
-    log: Arc<PartitionLog>,
-    /// Where the partition's slot is in [`State::topics`] (to reset [`TopicState::pending`]).
-    topic: usize,
-    partition: usize,
-    records: Vec<StoredRecord>,
-    /// For each buffered record, its index in the call's results.
-    results: Vec<usize>,
-}
-
-/// The batches of one [`Producer::send_all`] call, in the order they were opened.
-#[derive(Default)]
-struct Batches {
-    open: Vec<Batch>,
-    buffered: usize,
-    /// Emptied buffers of flushed batches, reused by later ones.
-    spare: Vec<(Vec<StoredRecord>, Vec<usize>)>,
-}
-
-impl Batches {
-    fn push(
-        &mut self,
-        st: &mut TopicState,
-        topic: usize,
-        partition: usize,
-        rec: StoredRecord,
-        result: usize,
-    ) {
-        let mut b = st.pending[partition];
-        // (a slot left over by a call that panicked mid-way is ignored, not trusted)
-        let stale = self
-            .open
-            .get(b as usize)
-            .is_none_or(|o| o.topic != topic || o.partition != partition);
-        if stale {
-            b = self.open.len() as u32;
-            st.pending[partition] = b;
-            let (records, results) = self.spare.pop().unwrap_or_default();
-            self.open.push(Batch {
-                log: st.parts[partition].clone(),
-                topic,
-                partition,
-                records,
-                results,
-            });
-        }
-        let batch = &mut self.open[b as usize];
-        batch.records.push(rec);
-        batch.results.push(result);
-        self.buffered += 1;
-    }
-
-    /// Appends every open batch (one lock per partition, records in input order) and fills in
-    /// the offsets of their results.
-    fn flush(&mut self, state: &mut State, results: &mut [Result<RecordMetadata>]) {
-        for mut batch in self.open.drain(..) {
-            let base = batch.log.append_all(&mut batch.records);
-            for (i, &r) in batch.results.iter().enumerate() {
-                if let Ok(md) = &mut results[r] {
-                    md.offset = base + i as i64;
-                }
-            }
-            if let Some(slot) = state
-                .topics
-                .get_mut(batch.topic)
-                .and_then(|t| t.pending.get_mut(batch.partition))
-            {
-                *slot = NO_BATCH;
-            }
-            batch.results.clear();
-            self.spare.push((batch.records, batch.results));
-        }
-        self.buffered = 0;
     }
 }
 
@@ -261,6 +167,7 @@ impl Producer {
     /// Chooses the partition for a record (explicit > key hash > keyless partitioner) and
     /// returns `(topic slot in the state, partition)`, loading the topic into the producer's
     /// state on first use (and again after it was deleted or gained partitions).
+    #[inline]
     fn route(
         &self,
         state: &mut MutexGuard<'_, State>,
@@ -274,6 +181,13 @@ impl Producer {
         if st.topic.partition_count() != st.parts.len() {
             st.reload_partitions();
         }
+        let p = self.choose_partition(st, record)?;
+        Ok((idx, p))
+    }
+
+    /// The partition for a record of a loaded topic: explicit > key hash > keyless partitioner.
+    #[inline]
+    fn choose_partition(&self, st: &mut TopicState, record: &ProducerRecord) -> Result<usize> {
         let n = st.parts.len() as i32;
         let p = match (record.partition, &record.key) {
             (Some(p), _) => {
@@ -292,7 +206,7 @@ impl Producer {
                 st.keyless.partition(n, size)
             }
         };
-        Ok((idx, p as usize))
+        Ok(p as usize)
     }
 
     /// Resolves a topic not (or no longer) in the producer's state and stores it there.
@@ -305,7 +219,12 @@ impl Producer {
             self.config.batch_size,
             self.seed ^ (topic.name.len() as u64).wrapping_mul(0x9e37_79b9),
         );
-        let ts = TopicState::new(topic, keyless);
+        let parts = topic.partitions.read().iter().cloned().collect();
+        let ts = TopicState {
+            topic,
+            parts,
+            keyless,
+        };
         let i = match state.index.get(&**name) {
             Some(&i) => {
                 state.topics[i] = ts;
@@ -326,6 +245,7 @@ impl Producer {
     /// Splits a record into its topic name and the record as stored, with its timestamp:
     /// the producer's (or `now`) for `CreateTime` topics, `now` for `LogAppendTime` ones.
     /// `now` is read from the clock only if needed and then kept for the caller's next records.
+    #[inline(always)]
     fn stored(
         timestamp_type: TimestampType,
         record: ProducerRecord,
@@ -379,11 +299,10 @@ impl Producer {
 
     /// Sends many records in one call, like batches leaving Kafka's record accumulator: the
     /// producer's state is locked once, the clock read once (records without a timestamp share
-    /// it, as do `LogAppendTime` stamps) and each partition's log locked once per batch of up
-    /// to a few thousand records. Records are partitioned exactly as [`Producer::send`] would
-    /// partition them, in input order, and each partition receives its records in input order
-    /// (there is no order between partitions, as in Kafka). The result for record *i* is at
-    /// index *i*. Injected errors apply per record.
+    /// it, as do `LogAppendTime` stamps), and each partition's log is locked once for a run of
+    /// up to a few thousand records instead of once per record. Records are partitioned exactly
+    /// as [`Producer::send`] would partition them and appended in input order. The result for
+    /// record *i* is at index *i*. Injected errors apply per record.
     ///
     /// ```
     /// use kcodec_broker::{Cluster, NewTopic, ProducerConfig, ProducerRecord};
@@ -403,40 +322,114 @@ impl Producer {
         &self,
         records: impl IntoIterator<Item = ProducerRecord>,
     ) -> Vec<Result<RecordMetadata>> {
-        let inner = &self.cluster.inner;
-        let mut now = None;
-        let records = records.into_iter();
+        let mut records = records.into_iter().fuse();
         let mut results = Vec::with_capacity(records.size_hint().0);
-        let mut batches = Batches::default();
+        let mut now = None;
         let mut state = self.state.lock();
-        for record in records {
-            if let Some(e) = inner.take_fault() {
-                results.push(Err(e));
-                continue;
-            }
-            let (t, p) = match self.route(&mut state, &record) {
-                Ok(tp) => tp,
-                Err(e) => {
-                    results.push(Err(e));
-                    continue;
+        let mut next = None;
+        loop {
+            let routed = match next.take() {
+                Some(routed) => routed,
+                None => match records.next() {
+                    Some(record) => match self.route_checked(&mut state, &record) {
+                        Ok((t, p)) => (record, t, p),
+                        Err(e) => {
+                            results.push(Err(e));
+                            continue;
+                        }
+                    },
+                    None => break,
+                },
+            };
+            next = self.send_run(&mut state, routed, &mut records, &mut results, &mut now);
+        }
+        results
+    }
+
+    /// [`Producer::route`] after the injected-error check.
+    #[inline]
+    fn route_checked(
+        &self,
+        state: &mut MutexGuard<'_, State>,
+        record: &ProducerRecord,
+    ) -> Result<(usize, usize)> {
+        if let Some(e) = self.cluster.inner.take_fault() {
+            return Err(e);
+        }
+        self.route(state, record)
+    }
+
+    /// Appends `first` (already routed to topic slot `t`, partition `p`) and the records after
+    /// it while they go to the same topic (for at most [`SEND_ALL_RUN`] records), keeping each
+    /// partition's log locked until the run ends. Returns the routed record that ended the run,
+    /// if any.
+    ///
+    /// A run is one produce request: the topic's metadata (partition list, deletion) is
+    /// checked once at its start, as a Kafka producer works from cached metadata.
+    /// Deadlock-free: while holding logs, a run only `try_lock`s more; when that fails it
+    /// releases all of them before blocking on the one it needs.
+    fn send_run(
+        &self,
+        state: &mut MutexGuard<'_, State>,
+        first: (ProducerRecord, usize, usize),
+        records: &mut impl Iterator<Item = ProducerRecord>,
+        results: &mut Vec<Result<RecordMetadata>>,
+        now: &mut Option<i64>,
+    ) -> Option<(ProducerRecord, usize, usize)> {
+        let inner = &*self.cluster.inner;
+        let (mut record, t, mut p) = first;
+        let parts = state.topics[t].parts.clone();
+        let name = record.topic.clone();
+        let timestamp_type = parts[p].timestamp_type; // a topic's, the same for all partitions
+        let mut held: Vec<Option<Appender<'_>>> = Vec::new();
+        held.resize_with(parts.len(), || None);
+        for _ in 0..SEND_ALL_RUN {
+            let log = &parts[p];
+            let (topic, rec) = Self::stored(timestamp_type, record, now, &inner.clock);
+            let timestamp = rec.timestamp;
+            let appender = match held[p] {
+                Some(ref mut a) => a,
+                None => {
+                    let a = log.try_appender().unwrap_or_else(|| {
+                        held.iter_mut().for_each(|h| *h = None);
+                        log.appender()
+                    });
+                    held[p].insert(a)
                 }
             };
-            let st = &mut state.topics[t];
-            let (topic, rec) =
-                Self::stored(st.parts[p].timestamp_type, record, &mut now, &inner.clock);
+            let offset = appender.push(rec);
             results.push(Ok(RecordMetadata {
                 topic,
                 partition: p as i32,
-                offset: -1, // set when the batch is appended
-                timestamp: rec.timestamp,
+                offset,
+                timestamp,
             }));
-            batches.push(st, t, p, rec, results.len() - 1);
-            if batches.buffered >= SEND_ALL_FLUSH {
-                batches.flush(&mut state, &mut results);
+            // the next record of this run's topic
+            loop {
+                record = records.next()?;
+                if let Some(e) = inner.take_fault() {
+                    results.push(Err(e));
+                    continue;
+                }
+                if !(Arc::ptr_eq(&record.topic, &name) || *record.topic == *name) {
+                    match self.route(state, &record) {
+                        Ok((t, p)) => return Some((record, t, p)),
+                        Err(e) => {
+                            results.push(Err(e));
+                            continue;
+                        }
+                    }
+                }
+                match self.choose_partition(&mut state.topics[t], &record) {
+                    Ok(next) => {
+                        p = next;
+                        break;
+                    }
+                    Err(e) => results.push(Err(e)),
+                }
             }
         }
-        batches.flush(&mut state, &mut results);
-        results
+        Some((record, t, p))
     }
 
     /// The partition a record would go to right now, without sending it or touching the
