@@ -17,9 +17,10 @@
 //! * **Test controls**: a [`ManualClock`], injected produce errors, forced rebalances and
 //!   record inspection.
 //!
-//! Concurrency: each partition's log has its own lock, held only for a push or a copy of
-//! `Bytes` handles (payloads are shared, never copied, on poll); the group coordinator sits
-//! behind one mutex off the record path.
+//! Concurrency: each partition's log has its own lock, held only for a push (a run of at most
+//! a few thousand pushes for [`Producer::send_all`]) or a copy of `Bytes` handles (payloads are
+//! shared, never copied, on poll); the group coordinator sits behind one mutex off the record
+//! path.
 //!
 //! ```
 //! use kcodec_broker::{Cluster, ConsumerConfig, NewTopic, OffsetReset, ProducerConfig, ProducerRecord};
