@@ -332,21 +332,21 @@ impl Producer {
         let mut now = None;
         let mut state = self.state.lock();
         let mut next = None;
-        loop {
-            let routed = match next.take() {
-                Some(routed) => routed,
-                None => match records.next() {
-                    Some(record) => match self.route_checked(&mut state, &record) {
-                        Ok((t, p)) => (record, t, p),
-                        Err(e) => {
-                            results.push(Err(e));
-                            continue;
-                        }
-                    },
-                    None => break,
-                },
-            };
-            next = self.send_run(&mut state, routed, &mut records, &mut results, &mut now);
+        // Records are routed here, with no partition log locked (loading a topic may create
+        // it and take cluster locks); a run routes only records of its own, loaded topic.
+        while let Some(record) = next.take().or_else(|| records.next()) {
+            match self.route_checked(&mut state, &record) {
+                Ok((t, p)) => {
+                    next = self.send_run(
+                        &mut state,
+                        (record, t, p),
+                        &mut records,
+                        &mut results,
+                        &mut now,
+                    );
+                }
+                Err(e) => results.push(Err(e)),
+            }
         }
         results
     }
@@ -365,14 +365,15 @@ impl Producer {
     }
 
     /// Appends `first` (already routed to topic slot `t`, partition `p`) and the records after
-    /// it while they go to the same topic (for at most [`SEND_ALL_RUN`] records), keeping each
-    /// partition's log locked until the run ends. Returns the routed record that ended the run,
-    /// if any.
+    /// it while they go to the same topic (at most [`SEND_ALL_RUN`] records), keeping each
+    /// partition's log locked until the run ends. Returns the (unrouted) record of another
+    /// topic that ended the run, if any.
     ///
     /// A run is one produce request: the topic's metadata (partition list, deletion) is
     /// checked once at its start, as a Kafka producer works from cached metadata.
-    /// Deadlock-free: while holding logs, a run only `try_lock`s more; when that fails it
-    /// releases all of them before blocking on the one it needs.
+    /// Deadlock-free: while holding logs, a run only `try_lock`s more logs and takes no other
+    /// lock; when a `try_lock` fails it releases all its logs before blocking on the one it
+    /// needs.
     fn send_run(
         &self,
         state: &mut MutexGuard<'_, State>,
@@ -380,7 +381,7 @@ impl Producer {
         records: &mut impl Iterator<Item = ProducerRecord>,
         results: &mut Vec<Result<RecordMetadata>>,
         now: &mut Option<i64>,
-    ) -> Option<(ProducerRecord, usize, usize)> {
+    ) -> Option<ProducerRecord> {
         let inner = &*self.cluster.inner;
         let (mut record, t, mut p) = first;
         let parts = state.topics[t].parts.clone();
@@ -388,7 +389,7 @@ impl Producer {
         let timestamp_type = parts[p].timestamp_type; // a topic's, the same for all partitions
         let mut held: Vec<Option<Appender<'_>>> = Vec::new();
         held.resize_with(parts.len(), || None);
-        for _ in 0..SEND_ALL_RUN {
+        for n in 1..=SEND_ALL_RUN {
             let log = &parts[p];
             let (topic, rec) = Self::stored(timestamp_type, record, now, &inner.clock);
             let timestamp = rec.timestamp;
@@ -409,21 +410,18 @@ impl Producer {
                 offset,
                 timestamp,
             }));
+            if n == SEND_ALL_RUN {
+                break;
+            }
             // the next record of this run's topic
             loop {
                 record = records.next()?;
+                if !(Arc::ptr_eq(&record.topic, &name) || *record.topic == *name) {
+                    return Some(record);
+                }
                 if let Some(e) = inner.take_fault() {
                     results.push(Err(e));
                     continue;
-                }
-                if !(Arc::ptr_eq(&record.topic, &name) || *record.topic == *name) {
-                    match self.route(state, &record) {
-                        Ok((t, p)) => return Some((record, t, p)),
-                        Err(e) => {
-                            results.push(Err(e));
-                            continue;
-                        }
-                    }
                 }
                 match self.choose_partition(&mut state.topics[t], &record) {
                     Ok(next) => {
@@ -434,7 +432,7 @@ impl Producer {
                 }
             }
         }
-        Some((record, t, p))
+        None
     }
 
     /// The partition a record would go to right now, without sending it or touching the

@@ -257,3 +257,36 @@ async fn send_all_wakes_a_waiting_consumer() {
     );
     assert!(sender.await.unwrap().iter().all(Result::is_ok));
 }
+
+#[test]
+fn send_all_auto_creates_topics_between_runs() {
+    let c = Cluster::builder()
+        .auto_create_topics(true)
+        .default_partitions(3)
+        .build();
+    c.create_topic(NewTopic::new("a", 2, 1)).unwrap();
+    let p = c.producer(ProducerConfig::default());
+    let res = p.send_all((0..6).map(|i| {
+        let topic = if i % 2 == 0 { "a" } else { "fresh" };
+        ProducerRecord::new(topic, "v").partition(i % 2)
+    }));
+    let got: Vec<(String, i32, i64)> = res
+        .into_iter()
+        .map(|r| {
+            r.map(|m| (m.topic.to_string(), m.partition, m.offset))
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a".into(), 0, 0),
+            ("fresh".into(), 1, 0),
+            ("a".into(), 0, 1),
+            ("fresh".into(), 1, 1),
+            ("a".into(), 0, 2),
+            ("fresh".into(), 1, 2),
+        ]
+    );
+    assert_eq!(c.partition_count("fresh").unwrap(), 3);
+}
