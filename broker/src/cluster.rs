@@ -89,12 +89,20 @@ pub(crate) struct Topic {
     replication_factor: i16,
     timestamp_type: TimestampType,
     pub(crate) partitions: RwLock<Vec<Arc<PartitionLog>>>,
+    /// `partitions.len()`, readable without the lock: producers cache the partition list and
+    /// reload it only when this grows (`create_partitions`).
+    partition_count: AtomicUsize,
     pub(crate) deleted: Arc<AtomicBool>,
 }
 
 impl Topic {
     pub(crate) fn is_deleted(&self) -> bool {
         self.deleted.load(Ordering::Acquire)
+    }
+
+    /// The partition count, without taking the partition list's lock.
+    pub(crate) fn partition_count(&self) -> usize {
+        self.partition_count.load(Ordering::Acquire)
     }
 }
 
@@ -212,7 +220,7 @@ impl Inner {
             }
             let name: Arc<str> = Arc::from(t.name.as_str());
             let deleted = Arc::new(AtomicBool::new(false));
-            let parts = (0..t.num_partitions)
+            let parts: Vec<_> = (0..t.num_partitions)
                 .map(|p| {
                     Arc::new(PartitionLog::new(
                         name.clone(),
@@ -230,6 +238,7 @@ impl Inner {
                     id: self.next_seq(),
                     replication_factor: t.replication_factor,
                     timestamp_type: t.timestamp_type,
+                    partition_count: AtomicUsize::new(parts.len()),
                     partitions: RwLock::new(parts),
                     deleted,
                 }),
@@ -495,6 +504,7 @@ impl Cluster {
                     t.deleted.clone(),
                 )));
             }
+            t.partition_count.store(parts.len(), Ordering::Release);
         }
         let now = self.inner.clock.now_ms();
         self.inner.coordinator.lock().metadata_changed(name, now);

@@ -2,7 +2,7 @@
 
 use crate::assignor::Assignor;
 use crate::cluster::Cluster;
-use crate::error::{BrokerError, Result};
+use crate::error::{BrokerError, InvalidValue, Result};
 use crate::group::{JoinInfo, OffsetAndMetadata, Status};
 use crate::log::{PartitionLog, Read};
 use crate::record::{ConsumerRecord, TopicPartition};
@@ -506,18 +506,18 @@ impl std::fmt::Debug for Consumer {
 impl Consumer {
     pub(crate) fn new(cluster: Cluster, config: ConsumerConfig) -> Result<Self> {
         if config.max_poll_records == 0 {
-            return Err(BrokerError::InvalidConfig {
+            return Err(BrokerError::InvalidConfig(Box::new(InvalidValue {
                 name: "max.poll.records",
                 value: "0".into(),
                 reason: "Value must be at least 1",
-            });
+            })));
         }
         if config.session_timeout.is_zero() {
-            return Err(BrokerError::InvalidConfig {
+            return Err(BrokerError::InvalidConfig(Box::new(InvalidValue {
                 name: "session.timeout.ms",
                 value: "0".into(),
                 reason: "Value must be at least 1",
-            });
+            })));
         }
         let client_id = config.client_id.clone().unwrap_or_else(|| {
             let n = cluster.inner.next_seq();

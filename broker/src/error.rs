@@ -102,16 +102,10 @@ pub enum BrokerError {
     UnknownMemberId(String),
     /// `InconsistentGroupProtocolException`.
     #[error(
-        "The group member's supported protocols are incompatible with those of existing members: group '{group}' uses '{group_protocol}', member asked for '{member_protocol}'."
+        "The group member's supported protocols are incompatible with those of existing members: group '{}' uses '{}', member asked for '{}'.",
+        .0.group, .0.group_protocol, .0.member_protocol
     )]
-    InconsistentGroupProtocol {
-        /// The group.
-        group: String,
-        /// The assignor the group's members use.
-        group_protocol: String,
-        /// The assignor the joining member asked for.
-        member_protocol: String,
-    },
+    InconsistentGroupProtocol(Box<ProtocolMismatch>),
     /// `CommitFailedException`: the member's generation is stale or it is no longer in the group.
     #[error(
         "Commit cannot be completed since the group has already rebalanced and assigned the partitions to another member. This means that the time between subsequent calls to poll() was longer than the configured max.poll.interval.ms, which typically implies that the poll loop is spending too much time message processing. (group '{0}')"
@@ -121,15 +115,34 @@ pub enum BrokerError {
     #[error("{0}")]
     IllegalState(String),
     /// A configuration value is out of range (`ConfigException`).
-    #[error("Invalid value {value} for configuration {name}: {reason}")]
-    InvalidConfig {
-        /// Configuration name, Kafka-style (`max.poll.records`).
-        name: &'static str,
-        /// The value given.
-        value: String,
-        /// Why it is refused.
-        reason: &'static str,
-    },
+    #[error("Invalid value {} for configuration {}: {}", .0.value, .0.name, .0.reason)]
+    InvalidConfig(Box<InvalidValue>),
+}
+
+// Large payloads are boxed so that `Result<RecordMetadata>` (one per record from
+// `Producer::send_all`) stays at 40 bytes.
+const _: () = assert!(std::mem::size_of::<BrokerError>() <= 32);
+
+/// The details of [`BrokerError::InconsistentGroupProtocol`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolMismatch {
+    /// The group.
+    pub group: String,
+    /// The assignor the group's members use.
+    pub group_protocol: String,
+    /// The assignor the joining member asked for.
+    pub member_protocol: String,
+}
+
+/// The details of [`BrokerError::InvalidConfig`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidValue {
+    /// Configuration name, Kafka-style (`max.poll.records`).
+    pub name: &'static str,
+    /// The value given.
+    pub value: String,
+    /// Why it is refused.
+    pub reason: &'static str,
 }
 
 impl BrokerError {

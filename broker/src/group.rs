@@ -27,7 +27,7 @@
 //! [`crate::Cluster::tick`]), so a manual clock gives deterministic results.
 
 use crate::assignor::{Assignor, MemberSubscription};
-use crate::error::{BrokerError, Result};
+use crate::error::{BrokerError, ProtocolMismatch, Result};
 use crate::record::TopicPartition;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -415,11 +415,13 @@ impl Coordinator {
         if let Some(p) = g.protocol {
             let others = g.members.keys().any(|k| Some(k.as_str()) != member_id);
             if others && p != info.assignor {
-                return Err(BrokerError::InconsistentGroupProtocol {
-                    group: group_id.to_string(),
-                    group_protocol: p.name().to_string(),
-                    member_protocol: info.assignor.name().to_string(),
-                });
+                return Err(BrokerError::InconsistentGroupProtocol(Box::new(
+                    ProtocolMismatch {
+                        group: group_id.to_string(),
+                        group_protocol: p.name().to_string(),
+                        member_protocol: info.assignor.name().to_string(),
+                    },
+                )));
             }
         }
         let id = match member_id {

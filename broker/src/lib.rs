@@ -17,9 +17,10 @@
 //! * **Test controls**: a [`ManualClock`], injected produce errors, forced rebalances and
 //!   record inspection.
 //!
-//! Concurrency: each partition's log has its own lock, held only for a push or a copy of
-//! `Bytes` handles (payloads are shared, never copied, on poll); the group coordinator sits
-//! behind one mutex off the record path.
+//! Concurrency: each partition's log has its own lock, held only for a push (a run of at most
+//! a few thousand pushes for [`Producer::send_all`]) or a copy of `Bytes` handles (payloads are
+//! shared, never copied, on poll); the group coordinator sits behind one mutex off the record
+//! path.
 //!
 //! ```
 //! use kcodec_broker::{Cluster, ConsumerConfig, NewTopic, OffsetReset, ProducerConfig, ProducerRecord};
@@ -68,7 +69,7 @@ pub use cluster::{
     MAX_TOPIC_NAME_LENGTH, NewTopic, PartitionDescription, TopicDescription, validate_topic_name,
 };
 pub use consumer::{Consumer, ConsumerConfig, OffsetReset, RebalanceContext, RebalanceListener};
-pub use error::{BrokerError, Result};
+pub use error::{BrokerError, InvalidValue, ProtocolMismatch, Result};
 pub use group::{GroupDescription, GroupListing, GroupState, MemberDescription, OffsetAndMetadata};
 pub use lag::{LagRow, format_lag_table};
 pub use partitioner::PartitionerKind;

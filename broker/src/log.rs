@@ -1,13 +1,15 @@
 //! Per-partition append-only logs.
 
 use crate::record::{ConsumerRecord, StoredRecord, TimestampType};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Notify;
 
-/// Records per segment. Segments never move once allocated, so appends never copy old records.
-const SEGMENT: usize = 4096;
+/// Records per segment (88 KiB of slots: below glibc's default mmap threshold, so segments are
+/// recycled heap memory rather than fresh mappings). Full segments never move, so appends
+/// never copy old records.
+const SEGMENT: usize = 1024;
 
 #[derive(Default)]
 struct LogInner {
@@ -16,7 +18,26 @@ struct LogInner {
     waiters: Vec<Arc<Notify>>,
 }
 
-/// One partition's log: a lock held only for the push (or a read's copy of `Bytes` handles),
+impl LogInner {
+    /// The segment the next record goes to, opening one when the last is full. The first
+    /// segment grows on demand (doubling, up to a whole segment), so a partition holding few
+    /// records stays small; later ones are allocated whole.
+    #[inline]
+    fn tail(&mut self) -> &mut Vec<StoredRecord> {
+        if self.len.is_multiple_of(SEGMENT) {
+            let capacity = if self.segments.is_empty() { 0 } else { SEGMENT };
+            self.segments.push(Vec::with_capacity(capacity));
+        }
+        let seg = self.segments.last_mut().expect("a segment");
+        if seg.len() == seg.capacity() {
+            let capacity = (seg.capacity() * 2).clamp(8, SEGMENT);
+            seg.reserve_exact(capacity - seg.len());
+        }
+        seg
+    }
+}
+
+/// One partition's log: a lock held only for appends (or a read's copy of `Bytes` handles),
 /// and the consumers waiting for new records.
 pub(crate) struct PartitionLog {
     pub(crate) topic: Arc<str>,
@@ -25,6 +46,41 @@ pub(crate) struct PartitionLog {
     pub(crate) timestamp_type: TimestampType,
     pub(crate) deleted: Arc<AtomicBool>,
     inner: Mutex<LogInner>,
+}
+
+/// A partition log locked for appends. Dropping it releases the lock, then wakes the
+/// consumers that waited for records.
+pub(crate) struct Appender<'a> {
+    /// Always `Some` until dropped.
+    guard: Option<MutexGuard<'a, LogInner>>,
+}
+
+impl Appender<'_> {
+    /// Appends one record and returns its offset.
+    #[inline]
+    pub(crate) fn push(&mut self, rec: StoredRecord) -> i64 {
+        let g = self.guard.as_mut().expect("held until dropped");
+        let off = g.len;
+        g.tail().push(rec);
+        g.len += 1;
+        off as i64
+    }
+}
+
+impl Drop for Appender<'_> {
+    fn drop(&mut self) {
+        let Some(mut g) = self.guard.take() else {
+            return;
+        };
+        if g.waiters.is_empty() {
+            return;
+        }
+        let waiters = std::mem::take(&mut g.waiters);
+        drop(g);
+        for w in waiters {
+            w.notify_one();
+        }
+    }
 }
 
 /// What one read found.
@@ -59,23 +115,33 @@ impl PartitionLog {
 
     /// Appends and returns the offset; wakes waiting consumers.
     pub(crate) fn append(&self, rec: StoredRecord) -> i64 {
-        let waiters = {
+        let (off, waiters) = {
             let mut g = self.inner.lock();
-            let off = g.len;
-            if off.is_multiple_of(SEGMENT) {
-                g.segments.push(Vec::with_capacity(SEGMENT));
-            }
-            g.segments.last_mut().expect("segment").push(rec);
+            let off = g.len as i64;
+            g.tail().push(rec);
             g.len += 1;
             if g.waiters.is_empty() {
-                return off as i64;
+                return off;
             }
-            (std::mem::take(&mut g.waiters), off as i64)
+            (off, std::mem::take(&mut g.waiters))
         };
-        for w in &waiters.0 {
+        for w in waiters {
             w.notify_one();
         }
-        waiters.1
+        off
+    }
+
+    /// Locks the log for a run of appends.
+    pub(crate) fn appender(&self) -> Appender<'_> {
+        Appender {
+            guard: Some(self.inner.lock()),
+        }
+    }
+
+    /// Locks the log for a run of appends if nobody else holds it.
+    pub(crate) fn try_appender(&self) -> Option<Appender<'_>> {
+        let guard = self.inner.try_lock()?;
+        Some(Appender { guard: Some(guard) })
     }
 
     /// Wakes every waiter (topic deleted).

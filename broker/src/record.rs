@@ -70,18 +70,29 @@ impl fmt::Display for TimestampType {
 
 /// A record to send (`ProducerRecord`).
 ///
+/// The topic is an `Arc<str>`, like the topic of [`RecordMetadata`] and [`ConsumerRecord`]:
+/// records built from one shared name (`topic.clone()`) carry no per-record allocation, and
+/// [`crate::Producer::send`] hands the record's name back in the metadata without copying it.
+/// `&str` and `String` convert too (allocating one name per record).
+///
 /// ```
 /// use kcodec_broker::{Header, ProducerRecord};
+/// use std::sync::Arc;
 /// let r = ProducerRecord::new("orders", "v")
 ///     .key("k")
 ///     .header(Header::new("trace", Some("1".into())))
 ///     .timestamp(1_700_000_000_000);
 /// assert_eq!(r.key.as_deref(), Some(&b"k"[..]));
+///
+/// // many records, one topic name
+/// let orders: Arc<str> = Arc::from("orders");
+/// let batch: Vec<_> = (0..3).map(|i| ProducerRecord::new(orders.clone(), format!("v{i}"))).collect();
+/// assert!(batch.iter().all(|r| Arc::ptr_eq(&r.topic, &orders)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProducerRecord {
     /// Destination topic.
-    pub topic: String,
+    pub topic: Arc<str>,
     /// Explicit partition; wins over the key and the partitioner.
     pub partition: Option<i32>,
     /// Key bytes; `None` is a null key (sticky/round-robin partitioning), empty is a real key.
@@ -96,7 +107,7 @@ pub struct ProducerRecord {
 
 impl ProducerRecord {
     /// A keyless record with a value.
-    pub fn new(topic: impl Into<String>, value: impl Into<Bytes>) -> Self {
+    pub fn new(topic: impl Into<Arc<str>>, value: impl Into<Bytes>) -> Self {
         ProducerRecord {
             topic: topic.into(),
             partition: None,
@@ -108,7 +119,7 @@ impl ProducerRecord {
     }
 
     /// A record with a null value (tombstone) and no key yet.
-    pub fn tombstone(topic: impl Into<String>) -> Self {
+    pub fn tombstone(topic: impl Into<Arc<str>>) -> Self {
         ProducerRecord {
             topic: topic.into(),
             partition: None,
@@ -147,7 +158,7 @@ impl ProducerRecord {
 /// Where a record landed (`RecordMetadata`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordMetadata {
-    /// Topic (shared with the broker's topic name).
+    /// Topic: the sent record's own name, handed back without a copy.
     pub topic: Arc<str>,
     /// Partition.
     pub partition: i32,

@@ -41,7 +41,7 @@ impl MemoryProducer {
 impl ProducerTransport for MemoryProducer {
     fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
         let rec = kcodec_broker::ProducerRecord {
-            topic: record.topic.to_owned(),
+            topic: record.topic.into(),
             partition: record.partition,
             key: record.key,
             value: record.value,
