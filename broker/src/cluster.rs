@@ -1,12 +1,10 @@
 //! The cluster handle: topics, admin operations, test controls and group administration.
 
 use crate::clock::Clock;
-use crate::consumer::{Consumer, ConsumerConfig};
 use crate::error::{BrokerError, Result};
 use crate::group::{Coordinator, GroupDescription, GroupListing, OffsetAndMetadata};
 use crate::lag::LagRow;
 use crate::log::PartitionLog;
-use crate::producer::{Producer, ProducerConfig};
 use crate::record::{ConsumerRecord, TimestampType, TopicPartition};
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, VecDeque};
@@ -549,16 +547,6 @@ impl Cluster {
         let end = log.end_offset();
         log.read(0, end as usize, &mut out, None);
         Ok(out)
-    }
-
-    /// A producer (`KafkaProducer`).
-    pub fn producer(&self, config: ProducerConfig) -> Producer {
-        Producer::new(self.clone(), config)
-    }
-
-    /// A consumer (`KafkaConsumer`).
-    pub fn consumer(&self, config: ConsumerConfig) -> Result<Consumer> {
-        Consumer::new(self.clone(), config)
     }
 
     /// Makes the next `n` produce calls fail with `error` (like `MockProducer.errorNext`),

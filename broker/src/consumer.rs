@@ -503,6 +503,13 @@ impl std::fmt::Debug for Consumer {
     }
 }
 
+impl Cluster {
+    /// A consumer (`KafkaConsumer`).
+    pub fn consumer(&self, config: ConsumerConfig) -> Result<Consumer> {
+        Consumer::new(self.clone(), config)
+    }
+}
+
 impl Consumer {
     pub(crate) fn new(cluster: Cluster, config: ConsumerConfig) -> Result<Self> {
         if config.max_poll_records == 0 {

@@ -150,6 +150,13 @@ impl std::fmt::Debug for Producer {
     }
 }
 
+impl Cluster {
+    /// A producer (`KafkaProducer`).
+    pub fn producer(&self, config: ProducerConfig) -> Producer {
+        Producer::new(self.clone(), config)
+    }
+}
+
 impl Producer {
     pub(crate) fn new(cluster: Cluster, config: ProducerConfig) -> Self {
         let seed = config.seed.unwrap_or_else(|| {
