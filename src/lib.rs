@@ -67,7 +67,7 @@ pub use kcodec_registry as registry;
 /// Typed producers and consumers over the in-memory broker or rdkafka (see [`kcodec_clients`]).
 #[cfg(feature = "clients")]
 pub use kcodec_clients as clients;
-/// The in-memory Kafka-like broker (see [`kcodec_broker`]).
+/// The in-memory Kafka-like broker (the `kcodec-broker` crate).
 #[cfg(feature = "clients")]
 pub use kcodec_clients::memory::broker;
 

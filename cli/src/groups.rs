@@ -127,7 +127,7 @@ struct Described {
     members: Vec<Member>,
 }
 
-/// Parses Kafka's ConsumerProtocolAssignment (version, [topic, [partition]], user data);
+/// Parses Kafka's ConsumerProtocolAssignment (version, \[topic, \[partition\]\], user data);
 /// `None` if the bytes are not one.
 pub fn parse_assignment(bytes: &[u8]) -> Option<Vec<(String, i32)>> {
     struct R<'a>(&'a [u8]);

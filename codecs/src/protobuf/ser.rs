@@ -57,7 +57,7 @@ impl Default for ProtobufOptions {
 
 impl SerializerConfig<ProtobufOptions> {
     /// `skip.known.types` (default `true`): do not register Google's and Confluent's built-in
-    /// files (see [`is_known_type`](super::is_known_type)) as references.
+    /// files (see [`is_known_type`]) as references.
     pub fn skip_known_types(mut self, on: bool) -> Self {
         self.options.skip_known_types = on;
         self
