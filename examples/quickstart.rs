@@ -314,7 +314,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     );
 
     println!(
-        "\nDone. Next: `cargo run --example rdkafka_producer --features rdkafka -- --bootstrap-server localhost:9092 --topic orders`"
+        "\nDone. Next: the same walk with Kafka's console tools, `cargo run -p kcodec-cli -- dev --brokers 3` \
+         (README, \"Console tools\"), or against a real Kafka: \
+         `cargo run --example rdkafka_producer --features rdkafka -- --bootstrap-server localhost:9092 --topic orders`"
     );
     Ok(())
 }
