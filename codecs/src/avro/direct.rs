@@ -7,6 +7,7 @@
 //! name, and it panics when given a reader schema; this one matches records by field names only.
 
 use super::AvroError;
+use super::cursor::Cursor;
 use super::validate::MAX_ZERO_WIDTH_ITEMS;
 use apache_avro::Schema;
 use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, NamesRef, UuidSchema};
@@ -46,8 +47,7 @@ pub(crate) fn from_slice<'de, 's, T: de::Deserialize<'de>>(
     data: &'de [u8],
 ) -> Result<T, AvroError> {
     let mut reader = Reader {
-        data,
-        pos: 0,
+        bytes: Cursor::new(data),
         names,
         depth: 0,
         zero_items: 0,
@@ -58,16 +58,16 @@ pub(crate) fn from_slice<'de, 's, T: de::Deserialize<'de>>(
         schema,
     });
     match result {
-        Ok(v) if reader.pos == data.len() => Ok(v),
+        Ok(v) if reader.bytes.pos == data.len() => Ok(v),
         Ok(_) => Err(AvroError::TrailingBytes {
-            at: reader.pos,
-            count: data.len() - reader.pos,
+            at: reader.bytes.pos,
+            count: data.len() - reader.bytes.pos,
         }),
         Err(DeError(AvroError::Mismatch {
             at: usize::MAX,
             message,
         })) => Err(AvroError::Mismatch {
-            at: reader.pos,
+            at: reader.bytes.pos,
             message,
         }),
         Err(DeError(e)) => Err(e),
@@ -75,8 +75,7 @@ pub(crate) fn from_slice<'de, 's, T: de::Deserialize<'de>>(
 }
 
 struct Reader<'de, 's> {
-    data: &'de [u8],
-    pos: usize,
+    bytes: Cursor<'de>,
     names: &'s NamesRef<'s>,
     depth: usize,
     zero_items: u64,
@@ -85,104 +84,16 @@ struct Reader<'de, 's> {
 
 impl<'de, 's> Reader<'de, 's> {
     #[inline]
-    fn remaining(&self) -> usize {
-        self.data.len() - self.pos
-    }
-
-    #[inline]
-    fn take(&mut self, what: &'static str, n: usize) -> Result<&'de [u8], AvroError> {
-        if self.remaining() < n {
-            return Err(AvroError::Truncated {
-                what,
-                at: self.pos,
-                needed: n,
-                available: self.remaining(),
-            });
-        }
-        let data: &'de [u8] = self.data;
-        let slice = &data[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(slice)
-    }
-
-    #[inline]
-    fn long(&mut self, what: &'static str) -> Result<i64, AvroError> {
-        let start = self.pos;
-        // Fast path: one byte.
-        if let Some(&b) = self.data.get(start)
-            && b & 0x80 == 0
-        {
-            self.pos = start + 1;
-            let v = u64::from(b);
-            return Ok(((v >> 1) as i64) ^ -((v & 1) as i64));
-        }
-        let mut value: u64 = 0;
-        for i in 0..10 {
-            let Some(&byte) = self.data.get(start + i) else {
-                return Err(AvroError::Truncated {
-                    what,
-                    at: start,
-                    needed: i + 1,
-                    available: i,
-                });
-            };
-            if i == 9 && byte > 0x01 {
-                return Err(AvroError::Varint {
-                    what: "long",
-                    at: start,
-                });
-            }
-            value |= u64::from(byte & 0x7f) << (7 * i);
-            if byte & 0x80 == 0 {
-                self.pos = start + i + 1;
-                return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
-            }
-        }
-        Err(AvroError::Varint {
-            what: "long",
-            at: start,
-        })
-    }
-
-    #[inline]
-    fn int(&mut self, what: &'static str) -> Result<i32, AvroError> {
-        let start = self.pos;
-        let v = self.long(what)?;
-        i32::try_from(v).map_err(|_| AvroError::Varint {
-            what: "int",
-            at: start,
-        })
-    }
-
-    #[inline]
-    fn len(&mut self, what: &'static str) -> Result<usize, AvroError> {
-        let at = self.pos;
-        let length = self.long(what)?;
-        if length < 0 {
-            return Err(AvroError::NegativeLength { what, at, length });
-        }
-        if length as u64 > self.remaining() as u64 {
-            return Err(AvroError::LengthTooLarge {
-                what,
-                at,
-                length,
-                remaining: self.remaining(),
-            });
-        }
-        Ok(length as usize)
-    }
-
-    #[inline]
     fn bytes(&mut self) -> Result<&'de [u8], AvroError> {
-        let n = self.len("bytes")?;
-        self.take("bytes", n)
+        let n = self.bytes.len("bytes")?;
+        self.bytes.take("bytes", n)
     }
 
     #[inline]
     fn str(&mut self) -> Result<&'de str, AvroError> {
-        let n = self.len("string")?;
-        let at = self.pos;
-        let raw = self.take("string", n)?;
+        let n = self.bytes.len("string")?;
+        let at = self.bytes.pos;
+        let raw = self.bytes.take("string", n)?;
         std::str::from_utf8(raw).map_err(|source| AvroError::Utf8 { at, source })
     }
 
@@ -201,7 +112,7 @@ impl<'de, 's> Reader<'de, 's> {
         self.depth += 1;
         if self.depth > super::validate::MAX_DEPTH {
             return Err(AvroError::TooDeep {
-                at: self.pos,
+                at: self.bytes.pos,
                 limit: super::validate::MAX_DEPTH,
             });
         }
@@ -211,13 +122,13 @@ impl<'de, 's> Reader<'de, 's> {
     /// Reads a block count (and the byte size after a negative one); `zero_width` items take no
     /// bytes, so their count is bounded by the input-size limit instead.
     fn block(&mut self, what: &'static str, zero_width: bool) -> Result<usize, AvroError> {
-        let at = self.pos;
-        let mut count = self.long("block count")?;
+        let at = self.bytes.pos;
+        let mut count = self.bytes.long("block count")?;
         if count < 0 {
             count = count
                 .checked_neg()
                 .ok_or(AvroError::Varint { what: "long", at })?;
-            self.len("block")?;
+            self.bytes.len("block")?;
         }
         if zero_width {
             self.zero_items = self.zero_items.saturating_add(count as u64);
@@ -228,12 +139,12 @@ impl<'de, 's> Reader<'de, 's> {
                     limit: self.zero_limit,
                 });
             }
-        } else if count as u64 > self.remaining() as u64 {
+        } else if count as u64 > self.bytes.remaining() as u64 {
             return Err(AvroError::ItemCount {
                 what,
                 at,
                 count,
-                remaining: self.remaining(),
+                remaining: self.bytes.remaining(),
             });
         }
         Ok(count as usize)
@@ -255,8 +166,8 @@ impl<'r, 'de, 's> De<'r, 'de, 's> {
         &mut self,
         union: &'s apache_avro::schema::UnionSchema,
     ) -> Result<&'s Schema, AvroError> {
-        let at = self.r.pos;
-        let index = self.r.long("union index")?;
+        let at = self.r.bytes.pos;
+        let index = self.r.bytes.long("union index")?;
         let variants = union.variants();
         if index < 0 || index as usize >= variants.len() {
             return Err(AvroError::UnionIndex {
@@ -273,15 +184,15 @@ impl<'r, 'de, 's> De<'r, 'de, 's> {
         match schema {
             Schema::Null => visitor.visit_unit(),
             Schema::Boolean => {
-                let at = self.r.pos;
-                match self.r.take("boolean", 1)?[0] {
+                let at = self.r.bytes.pos;
+                match self.r.bytes.take("boolean", 1)?[0] {
                     0 => visitor.visit_bool(false),
                     1 => visitor.visit_bool(true),
                     byte => Err(AvroError::Boolean { at, byte }.into()),
                 }
             }
             Schema::Int | Schema::Date | Schema::TimeMillis => {
-                visitor.visit_i32(self.r.int("int")?)
+                visitor.visit_i32(self.r.bytes.int("int")?)
             }
             Schema::Long
             | Schema::TimeMicros
@@ -290,13 +201,13 @@ impl<'r, 'de, 's> De<'r, 'de, 's> {
             | Schema::TimestampNanos
             | Schema::LocalTimestampMillis
             | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos => visitor.visit_i64(self.r.long("long")?),
+            | Schema::LocalTimestampNanos => visitor.visit_i64(self.r.bytes.long("long")?),
             Schema::Float => {
-                let b = self.r.take("float", 4)?;
+                let b = self.r.bytes.take("float", 4)?;
                 visitor.visit_f32(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             }
             Schema::Double => {
-                let b = self.r.take("double", 8)?;
+                let b = self.r.bytes.take("double", 8)?;
                 let mut a = [0u8; 8];
                 a.copy_from_slice(b);
                 visitor.visit_f64(f64::from_le_bytes(a))
@@ -317,7 +228,7 @@ impl<'r, 'de, 's> De<'r, 'de, 's> {
             | Schema::Decimal(DecimalSchema {
                 inner: InnerDecimalSchema::Fixed(f),
                 ..
-            }) => visitor.visit_borrowed_bytes(self.r.take("fixed", f.size)?),
+            }) => visitor.visit_borrowed_bytes(self.r.bytes.take("fixed", f.size)?),
             Schema::Enum(e) => {
                 let symbol = enum_symbol(self.r, e)?;
                 visitor.visit_str(symbol)
@@ -375,8 +286,8 @@ fn enum_symbol<'s>(
     r: &mut Reader<'_, 's>,
     e: &'s apache_avro::schema::EnumSchema,
 ) -> Result<&'s str, AvroError> {
-    let at = r.pos;
-    let index = r.long("enum index")?;
+    let at = r.bytes.pos;
+    let index = r.bytes.long("enum index")?;
     e.symbols
         .get(usize::try_from(index).unwrap_or(usize::MAX))
         .map(String::as_str)
@@ -431,7 +342,7 @@ impl<'de> de::Deserializer<'de> for De<'_, 'de, '_> {
             Schema::Fixed(f) | Schema::Duration(f) | Schema::Uuid(UuidSchema::Fixed(f))
                 if f.size == len =>
             {
-                let bytes = self.r.take("fixed", f.size)?;
+                let bytes = self.r.bytes.take("fixed", f.size)?;
                 visitor
                     .visit_seq(de::value::SeqDeserializer::new(bytes.iter().copied()))
                     .map_err(|e: de::value::Error| {
@@ -462,8 +373,8 @@ impl<'de> de::Deserializer<'de> for De<'_, 'de, '_> {
             }
             Schema::Union(u) => {
                 // A Rust enum over a union: the variant index is the branch index.
-                let at = self.r.pos;
-                let index = self.r.long("union index")?;
+                let at = self.r.bytes.pos;
+                let index = self.r.bytes.long("union index")?;
                 let variants = u.variants();
                 if index < 0 || index as usize >= variants.len() {
                     return Err(AvroError::UnionIndex {
@@ -532,7 +443,7 @@ impl<'de> de::SeqAccess<'de> for Seq<'_, 'de, '_> {
 
     fn size_hint(&self) -> Option<usize> {
         // Bounded by the input (zero-width items excepted), so a pre-allocation stays small.
-        Some(self.left.min(self.r.remaining()))
+        Some(self.left.min(self.r.bytes.remaining()))
     }
 }
 
@@ -575,7 +486,7 @@ impl<'de> de::MapAccess<'de> for Map<'_, 'de, '_> {
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.left.min(self.r.remaining()))
+        Some(self.left.min(self.r.bytes.remaining()))
     }
 }
 

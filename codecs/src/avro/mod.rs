@@ -104,6 +104,7 @@
 //! # }).unwrap();
 //! ```
 
+mod cursor;
 mod de;
 mod direct;
 mod encode;

@@ -4,6 +4,7 @@
 //! trailing bytes) and keeps the decoder's allocations proportional to the input.
 
 use super::AvroError;
+use super::cursor::Cursor;
 use apache_avro::Schema;
 use apache_avro::schema::{InnerDecimalSchema, NamesRef, UuidSchema};
 
@@ -22,109 +23,30 @@ pub(crate) fn validate(
     names: &NamesRef<'_>,
     data: &[u8],
 ) -> Result<(), AvroError> {
-    let mut cursor = Cursor {
-        data,
-        pos: 0,
+    let mut cursor = Walker {
+        bytes: Cursor::new(data),
         zero_items: 0,
         zero_limit: MAX_ZERO_WIDTH_ITEMS,
         names,
     };
     cursor.skip(schema, 0)?;
-    if cursor.pos != data.len() {
+    if cursor.bytes.pos != data.len() {
         return Err(AvroError::TrailingBytes {
-            at: cursor.pos,
-            count: data.len() - cursor.pos,
+            at: cursor.bytes.pos,
+            count: data.len() - cursor.bytes.pos,
         });
     }
     Ok(())
 }
 
-struct Cursor<'d, 'n, 's> {
-    data: &'d [u8],
-    pos: usize,
+struct Walker<'d, 'n, 's> {
+    bytes: Cursor<'d>,
     zero_items: u64,
     zero_limit: u64,
     names: &'n NamesRef<'s>,
 }
 
-impl<'s> Cursor<'_, '_, 's> {
-    fn remaining(&self) -> usize {
-        self.data.len() - self.pos
-    }
-
-    fn take(&mut self, what: &'static str, n: usize) -> Result<&[u8], AvroError> {
-        if self.remaining() < n {
-            return Err(AvroError::Truncated {
-                what,
-                at: self.pos,
-                needed: n,
-                available: self.remaining(),
-            });
-        }
-        let slice = &self.data[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(slice)
-    }
-
-    fn long(&mut self, what: &'static str) -> Result<i64, AvroError> {
-        let start = self.pos;
-        let mut value: u64 = 0;
-        for i in 0..10 {
-            let Some(&byte) = self.data.get(start + i) else {
-                return Err(AvroError::Truncated {
-                    what,
-                    at: start,
-                    needed: i + 1,
-                    available: i,
-                });
-            };
-            if i == 9 && byte > 0x01 {
-                return Err(AvroError::Varint {
-                    what: "long",
-                    at: start,
-                });
-            }
-            value |= u64::from(byte & 0x7f) << (7 * i);
-            if byte & 0x80 == 0 {
-                self.pos = start + i + 1;
-                return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
-            }
-        }
-        Err(AvroError::Varint {
-            what: "long",
-            at: start,
-        })
-    }
-
-    fn int(&mut self, what: &'static str) -> Result<i64, AvroError> {
-        let start = self.pos;
-        let v = self.long(what)?;
-        if i32::try_from(v).is_err() {
-            return Err(AvroError::Varint {
-                what: "int",
-                at: start,
-            });
-        }
-        Ok(v)
-    }
-
-    fn length(&mut self, what: &'static str) -> Result<usize, AvroError> {
-        let at = self.pos;
-        let length = self.long(what)?;
-        if length < 0 {
-            return Err(AvroError::NegativeLength { what, at, length });
-        }
-        if length as u64 > self.remaining() as u64 {
-            return Err(AvroError::LengthTooLarge {
-                what,
-                at,
-                length,
-                remaining: self.remaining(),
-            });
-        }
-        Ok(length as usize)
-    }
-
+impl<'s> Walker<'_, '_, 's> {
     fn resolve<'x>(&self, schema: &'x Schema) -> Result<&'x Schema, AvroError>
     where
         's: 'x,
@@ -142,7 +64,7 @@ impl<'s> Cursor<'_, '_, 's> {
     fn skip(&mut self, schema: &Schema, depth: usize) -> Result<(), AvroError> {
         if depth > MAX_DEPTH {
             return Err(AvroError::TooDeep {
-                at: self.pos,
+                at: self.bytes.pos,
                 limit: MAX_DEPTH,
             });
         }
@@ -150,14 +72,14 @@ impl<'s> Cursor<'_, '_, 's> {
         match schema {
             Schema::Null => {}
             Schema::Boolean => {
-                let at = self.pos;
-                let byte = self.take("boolean", 1)?[0];
+                let at = self.bytes.pos;
+                let byte = self.bytes.take("boolean", 1)?[0];
                 if byte > 1 {
                     return Err(AvroError::Boolean { at, byte });
                 }
             }
             Schema::Int | Schema::Date | Schema::TimeMillis => {
-                self.int("int")?;
+                self.bytes.int("int")?;
             }
             Schema::Long
             | Schema::TimeMicros
@@ -167,13 +89,13 @@ impl<'s> Cursor<'_, '_, 's> {
             | Schema::LocalTimestampMillis
             | Schema::LocalTimestampMicros
             | Schema::LocalTimestampNanos => {
-                self.long("long")?;
+                self.bytes.long("long")?;
             }
             Schema::Float => {
-                self.take("float", 4)?;
+                self.bytes.take("float", 4)?;
             }
             Schema::Double => {
-                self.take("double", 8)?;
+                self.bytes.take("double", 8)?;
             }
             Schema::Bytes
             | Schema::BigDecimal
@@ -182,12 +104,12 @@ impl<'s> Cursor<'_, '_, 's> {
                 inner: InnerDecimalSchema::Bytes,
                 ..
             }) => {
-                let n = self.length("bytes")?;
-                self.pos += n;
+                let n = self.bytes.len("bytes")?;
+                self.bytes.pos += n;
             }
             Schema::String | Schema::Uuid(UuidSchema::String) => {
-                let n = self.length("string")?;
-                self.pos += n;
+                let n = self.bytes.len("string")?;
+                self.bytes.pos += n;
             }
             Schema::Fixed(f)
             | Schema::Duration(f)
@@ -196,11 +118,11 @@ impl<'s> Cursor<'_, '_, 's> {
                 inner: InnerDecimalSchema::Fixed(f),
                 ..
             }) => {
-                self.take("fixed", f.size)?;
+                self.bytes.take("fixed", f.size)?;
             }
             Schema::Enum(e) => {
-                let at = self.pos;
-                let index = self.int("enum index")?;
+                let at = self.bytes.pos;
+                let index = i64::from(self.bytes.int("enum index")?);
                 if index < 0 || index as usize >= e.symbols.len() {
                     return Err(AvroError::EnumIndex {
                         at,
@@ -211,8 +133,8 @@ impl<'s> Cursor<'_, '_, 's> {
                 }
             }
             Schema::Union(u) => {
-                let at = self.pos;
-                let index = self.long("union index")?;
+                let at = self.bytes.pos;
+                let index = self.bytes.long("union index")?;
                 let branches = u.variants();
                 if index < 0 || index as usize >= branches.len() {
                     return Err(AvroError::UnionIndex {
@@ -234,8 +156,8 @@ impl<'s> Cursor<'_, '_, 's> {
             Schema::Map(m) => self.blocks(
                 "map",
                 |c| {
-                    let n = c.length("string")?;
-                    c.pos += n;
+                    let n = c.bytes.len("string")?;
+                    c.bytes.pos += n;
                     c.skip(&m.types, depth + 1)
                 },
                 &Schema::String,
@@ -256,8 +178,8 @@ impl<'s> Cursor<'_, '_, 's> {
     ) -> Result<(), AvroError> {
         let zero_width = min_width(item, self.names, 0) == 0;
         loop {
-            let at = self.pos;
-            let mut count = self.long("block count")?;
+            let at = self.bytes.pos;
+            let mut count = self.bytes.long("block count")?;
             if count == 0 {
                 return Ok(());
             }
@@ -266,7 +188,7 @@ impl<'s> Cursor<'_, '_, 's> {
                     .checked_neg()
                     .ok_or(AvroError::Varint { what: "long", at })?;
                 // The block's size in bytes follows a negative count.
-                self.length("block")?;
+                self.bytes.len("block")?;
             }
             if zero_width {
                 self.zero_items = self.zero_items.saturating_add(count as u64);
@@ -280,12 +202,12 @@ impl<'s> Cursor<'_, '_, 's> {
                 // Zero-width items occupy no bytes: nothing to skip.
                 continue;
             }
-            if count as u64 > self.remaining() as u64 {
+            if count as u64 > self.bytes.remaining() as u64 {
                 return Err(AvroError::ItemCount {
                     what,
                     at,
                     count,
-                    remaining: self.remaining(),
+                    remaining: self.bytes.remaining(),
                 });
             }
             for _ in 0..count {
