@@ -119,8 +119,8 @@ pub enum BrokerError {
     InvalidConfig(Box<InvalidValue>),
 }
 
-// Large payloads are boxed so that `Result<RecordMetadata>` (one per record from
-// `Producer::send_all`) stays at 40 bytes.
+// Large payloads are boxed so that `Result<RecordMetadata>` (one per record from `send`)
+// stays at 40 bytes.
 const _: () = assert!(std::mem::size_of::<BrokerError>() <= 32);
 
 /// The details of [`BrokerError::InconsistentGroupProtocol`].

@@ -61,6 +61,7 @@ mod log;
 pub mod partitioner;
 mod producer;
 mod record;
+mod sent;
 
 pub use assignor::Assignor;
 pub use clock::{Clock, ManualClock};
@@ -77,3 +78,4 @@ pub use producer::{Producer, ProducerConfig};
 pub use record::{
     ConsumerRecord, Header, Headers, ProducerRecord, RecordMetadata, TimestampType, TopicPartition,
 };
+pub use sent::{SendResults, SendResultsIter};

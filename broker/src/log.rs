@@ -22,7 +22,8 @@ impl LogInner {
     /// The segment the next record goes to, opening one when the last is full. The first
     /// segment grows on demand (doubling, up to a whole segment), so a partition holding few
     /// records stays small; later ones are allocated whole.
-    #[inline]
+    #[cold]
+    #[inline(never)]
     fn tail(&mut self) -> &mut Vec<StoredRecord> {
         if self.len.is_multiple_of(SEGMENT) {
             let capacity = if self.segments.is_empty() { 0 } else { SEGMENT };
@@ -34,6 +35,19 @@ impl LogInner {
             seg.reserve_exact(capacity - seg.len());
         }
         seg
+    }
+
+    /// Appends one record and returns its offset.
+    #[inline(always)]
+    fn push(&mut self, rec: StoredRecord) -> i64 {
+        let off = self.len;
+        match self.segments.last_mut() {
+            // the common case: room in the open segment
+            Some(seg) if seg.len() < seg.capacity().min(SEGMENT) => seg.push(rec),
+            _ => self.tail().push(rec),
+        }
+        self.len += 1;
+        off as i64
     }
 }
 
@@ -48,36 +62,23 @@ pub(crate) struct PartitionLog {
     inner: Mutex<LogInner>,
 }
 
-/// A partition log locked for appends. Dropping it releases the lock, then wakes the
-/// consumers that waited for records.
+/// A partition log locked for appends. Dropping it wakes the consumers that waited for
+/// records, then releases the lock.
 pub(crate) struct Appender<'a> {
-    /// Always `Some` until dropped.
-    guard: Option<MutexGuard<'a, LogInner>>,
+    guard: MutexGuard<'a, LogInner>,
 }
 
 impl Appender<'_> {
     /// Appends one record and returns its offset.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, rec: StoredRecord) -> i64 {
-        let g = self.guard.as_mut().expect("held until dropped");
-        let off = g.len;
-        g.tail().push(rec);
-        g.len += 1;
-        off as i64
+        self.guard.push(rec)
     }
 }
 
 impl Drop for Appender<'_> {
     fn drop(&mut self) {
-        let Some(mut g) = self.guard.take() else {
-            return;
-        };
-        if g.waiters.is_empty() {
-            return;
-        }
-        let waiters = std::mem::take(&mut g.waiters);
-        drop(g);
-        for w in waiters {
+        for w in std::mem::take(&mut self.guard.waiters) {
             w.notify_one();
         }
     }
@@ -117,9 +118,7 @@ impl PartitionLog {
     pub(crate) fn append(&self, rec: StoredRecord) -> i64 {
         let (off, waiters) = {
             let mut g = self.inner.lock();
-            let off = g.len as i64;
-            g.tail().push(rec);
-            g.len += 1;
+            let off = g.push(rec);
             if g.waiters.is_empty() {
                 return off;
             }
@@ -134,14 +133,14 @@ impl PartitionLog {
     /// Locks the log for a run of appends.
     pub(crate) fn appender(&self) -> Appender<'_> {
         Appender {
-            guard: Some(self.inner.lock()),
+            guard: self.inner.lock(),
         }
     }
 
     /// Locks the log for a run of appends if nobody else holds it.
     pub(crate) fn try_appender(&self) -> Option<Appender<'_>> {
         let guard = self.inner.try_lock()?;
-        Some(Appender { guard: Some(guard) })
+        Some(Appender { guard })
     }
 
     /// Wakes every waiter (topic deleted).

@@ -8,6 +8,7 @@ use crate::partitioner::{
     partition_for_key,
 };
 use crate::record::{Headers, ProducerRecord, RecordMetadata, StoredRecord, TimestampType};
+use crate::sent::SendResults;
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -313,8 +314,9 @@ impl Producer {
     /// producer's state is locked once, the clock read once (records without a timestamp share
     /// it, as do `LogAppendTime` stamps), and each partition's log is locked once for a run of
     /// up to a few thousand records instead of once per record. Records are partitioned exactly
-    /// as [`Producer::send`] would partition them and appended in input order. The result for
-    /// record *i* is at index *i*. Injected errors apply per record.
+    /// as [`Producer::send`] would partition them and appended in input order. The outcome of
+    /// record *i* is [`SendResults::get`]`(i)` (compact: the metadata is built when asked
+    /// for). Injected errors apply per record.
     ///
     /// ```
     /// use kcodec_broker::{Cluster, NewTopic, ProducerConfig, ProducerRecord};
@@ -327,15 +329,12 @@ impl Producer {
     ///     (0..4).map(|i| ProducerRecord::new(topic.clone(), format!("v{i}")).partition(i % 2)),
     /// );
     /// let offsets: Vec<(i32, i64)> =
-    ///     results.iter().map(|r| r.as_ref().map(|m| (m.partition, m.offset)).unwrap()).collect();
+    ///     results.iter().map(|r| r.map(|m| (m.partition, m.offset)).unwrap()).collect();
     /// assert_eq!(offsets, [(0, 0), (1, 0), (0, 1), (1, 1)]);
     /// ```
-    pub fn send_all(
-        &self,
-        records: impl IntoIterator<Item = ProducerRecord>,
-    ) -> Vec<Result<RecordMetadata>> {
+    pub fn send_all(&self, records: impl IntoIterator<Item = ProducerRecord>) -> SendResults {
         let mut records = records.into_iter().fuse();
-        let mut results = Vec::with_capacity(records.size_hint().0);
+        let mut results = SendResults::with_capacity(records.size_hint().0);
         let mut now = None;
         let mut state = self.state.lock();
         let mut next = None;
@@ -352,7 +351,7 @@ impl Producer {
                         &mut now,
                     );
                 }
-                Err(e) => results.push(Err(e)),
+                Err(e) => results.push_err(e),
             }
         }
         results
@@ -386,23 +385,35 @@ impl Producer {
         state: &mut MutexGuard<'_, State>,
         first: (ProducerRecord, usize, usize),
         records: &mut impl Iterator<Item = ProducerRecord>,
-        results: &mut Vec<Result<RecordMetadata>>,
+        results: &mut SendResults,
         now: &mut Option<i64>,
     ) -> Option<ProducerRecord> {
         let inner = &*self.cluster.inner;
         let (mut record, t, mut p) = first;
         let parts = state.topics[t].parts.clone();
         let name = record.topic.clone();
+        results.start_run(name.clone());
         let timestamp_type = parts[p].timestamp_type; // a topic's, the same for all partitions
         let mut held: Vec<Option<Appender<'_>>> = Vec::new();
         held.resize_with(parts.len(), || None);
         for n in 1..=SEND_ALL_RUN {
-            let log = &parts[p];
-            let (topic, rec) = Self::stored(timestamp_type, record, now, &inner.clock);
-            let timestamp = rec.timestamp;
+            // the record's fields are moved one by one into the slot and the metadata, with
+            // no intermediate copy of the whole record
+            let ProducerRecord {
+                key,
+                value,
+                headers,
+                timestamp,
+                ..
+            } = record;
+            let timestamp = match (timestamp_type, timestamp) {
+                (TimestampType::CreateTime, Some(ts)) => ts,
+                _ => *now.get_or_insert_with(|| inner.clock.now_ms()),
+            };
             let appender = match held[p] {
                 Some(ref mut a) => a,
                 None => {
+                    let log = &parts[p];
                     let a = log.try_appender().unwrap_or_else(|| {
                         held.iter_mut().for_each(|h| *h = None);
                         log.appender()
@@ -410,13 +421,13 @@ impl Producer {
                     held[p].insert(a)
                 }
             };
-            let offset = appender.push(rec);
-            results.push(Ok(RecordMetadata {
-                topic,
-                partition: p as i32,
-                offset,
+            let offset = appender.push(StoredRecord {
                 timestamp,
-            }));
+                key,
+                value,
+                headers: Headers::from_vec(headers),
+            });
+            results.push_sent(p as i32, offset, timestamp);
             if n == SEND_ALL_RUN {
                 break;
             }
@@ -427,7 +438,7 @@ impl Producer {
                     return Some(record);
                 }
                 if let Some(e) = inner.take_fault() {
-                    results.push(Err(e));
+                    results.push_err(e);
                     continue;
                 }
                 match self.choose_partition(&mut state.topics[t], &record) {
@@ -435,7 +446,7 @@ impl Producer {
                         p = next;
                         break;
                     }
-                    Err(e) => results.push(Err(e)),
+                    Err(e) => results.push_err(e),
                 }
             }
         }

@@ -282,12 +282,14 @@ fn send_all_partitions_like_send_and_reports_per_record() {
         assert_eq!(a, b);
     }
     all.inject_produce_errors(1, BrokerError::RequestTimedOut);
-    let res = p2.send_all([
-        ProducerRecord::new("t", "a").partition(0),
-        ProducerRecord::new("nope", "b"),
-        ProducerRecord::new("t", "c").partition(9),
-        ProducerRecord::new("t", "d").partition(0),
-    ]);
+    let res = p2
+        .send_all([
+            ProducerRecord::new("t", "a").partition(0),
+            ProducerRecord::new("nope", "b"),
+            ProducerRecord::new("t", "c").partition(9),
+            ProducerRecord::new("t", "d").partition(0),
+        ])
+        .into_vec();
     assert_eq!(res[0], Err(BrokerError::RequestTimedOut));
     assert!(matches!(
         res[1],

@@ -93,13 +93,15 @@ fn long_multi_topic_send_all_matches_one_by_one_sends() {
 fn send_all_reports_errors_per_record_mid_run() {
     let c = cluster(&[("a", 2)]);
     let p = c.producer(ProducerConfig::default());
-    let res = p.send_all([
-        ProducerRecord::new("a", "0").partition(0),
-        ProducerRecord::new("a", "1").partition(7),
-        ProducerRecord::new("missing", "2"),
-        ProducerRecord::new("a", "3").partition(0),
-        ProducerRecord::new("a", "4").partition(1),
-    ]);
+    let res = p
+        .send_all([
+            ProducerRecord::new("a", "0").partition(0),
+            ProducerRecord::new("a", "1").partition(7),
+            ProducerRecord::new("missing", "2"),
+            ProducerRecord::new("a", "3").partition(0),
+            ProducerRecord::new("a", "4").partition(1),
+        ])
+        .into_vec();
     let got: Vec<_> = res
         .iter()
         .map(|r| r.as_ref().map(|m| (m.partition, m.offset)))
@@ -120,7 +122,9 @@ fn send_all_reports_errors_per_record_mid_run() {
     assert_eq!(got[4], Ok((1, 0)));
 
     c.inject_produce_errors(2, BrokerError::NotEnoughReplicas);
-    let res = p.send_all((0..4).map(|i| ProducerRecord::new("a", "x").partition(i % 2)));
+    let res = p
+        .send_all((0..4).map(|i| ProducerRecord::new("a", "x").partition(i % 2)))
+        .into_vec();
     assert_eq!(res[0], Err(BrokerError::NotEnoughReplicas));
     assert_eq!(res[1], Err(BrokerError::NotEnoughReplicas));
     assert_eq!(res[2].as_ref().map(|m| (m.partition, m.offset)), Ok((0, 2)));
@@ -145,7 +149,7 @@ fn concurrent_send_all_on_shared_partitions_neither_deadlocks_nor_reorders() {
                         // the partition cycles, so the runs of all threads contend for all logs
                         ProducerRecord::new(topic.clone(), v).partition((seq % 4) as i32)
                     });
-                    assert!(p.send_all(recs).iter().all(Result::is_ok));
+                    assert!(p.send_all(recs).all_ok());
                 }
             })
         })
@@ -204,7 +208,9 @@ fn producer_sees_added_partitions_and_returns_the_records_topic_name() {
         kcodec_broker::partitioner::partition_for_key(key, 6),
         "keys hash over the new partition count"
     );
-    let res = p.send_all([ProducerRecord::new(topic.clone(), "w").partition(5)]);
+    let res = p
+        .send_all([ProducerRecord::new(topic.clone(), "w").partition(5)])
+        .into_vec();
     assert_eq!(res[0].as_ref().map(|m| (m.partition, m.offset)), Ok((5, 0)));
 }
 
@@ -217,12 +223,14 @@ fn send_all_stamps_one_clock_reading_and_log_append_time() {
         .unwrap();
     let p = c.producer(ProducerConfig::default());
     clock.set_ms(5_000);
-    let res = p.send_all([
-        ProducerRecord::new("create", "a"),
-        ProducerRecord::new("create", "b").timestamp(42),
-        ProducerRecord::new("append", "c").timestamp(42),
-        ProducerRecord::new("append", "d"),
-    ]);
+    let res = p
+        .send_all([
+            ProducerRecord::new("create", "a"),
+            ProducerRecord::new("create", "b").timestamp(42),
+            ProducerRecord::new("append", "c").timestamp(42),
+            ProducerRecord::new("append", "d"),
+        ])
+        .into_vec();
     let ts: Vec<i64> = res.iter().map(|r| r.as_ref().unwrap().timestamp).collect();
     assert_eq!(ts, [5_000, 42, 5_000, 5_000]);
     clock.set_ms(6_000);
@@ -255,7 +263,7 @@ async fn send_all_wakes_a_waiting_consumer() {
         start.elapsed() < Duration::from_secs(10),
         "woken, not timed out"
     );
-    assert!(sender.await.unwrap().iter().all(Result::is_ok));
+    assert!(sender.await.unwrap().all_ok());
 }
 
 #[test]
@@ -266,10 +274,12 @@ fn send_all_auto_creates_topics_between_runs() {
         .build();
     c.create_topic(NewTopic::new("a", 2, 1)).unwrap();
     let p = c.producer(ProducerConfig::default());
-    let res = p.send_all((0..6).map(|i| {
-        let topic = if i % 2 == 0 { "a" } else { "fresh" };
-        ProducerRecord::new(topic, "v").partition(i % 2)
-    }));
+    let res = p
+        .send_all((0..6).map(|i| {
+            let topic = if i % 2 == 0 { "a" } else { "fresh" };
+            ProducerRecord::new(topic, "v").partition(i % 2)
+        }))
+        .into_vec();
     let got: Vec<(String, i32, i64)> = res
         .into_iter()
         .map(|r| {
