@@ -158,6 +158,8 @@ impl Inner {
         if let Some(t) = self.topic(name) {
             return Ok(t);
         }
+        // a name no topic can have (Kafka's metadata answer: INVALID_TOPIC_EXCEPTION)
+        validate_topic_name(name)?;
         if self.auto_create {
             match self.create_topic(NewTopic::new(
                 name,

@@ -48,6 +48,10 @@ pub enum BrokerError {
     /// `InvalidTopicException`: illegal name, `.`/`..`, too long, or colliding with another topic.
     #[error("{0}")]
     InvalidTopic(String),
+    /// A negative offset to commit (the Java client's `OffsetAndMetadata` refuses it with an
+    /// `IllegalArgumentException`).
+    #[error("Invalid negative offset {0} for {1}")]
+    NegativeOffset(i64, String),
     /// `UnknownTopicOrPartitionException`.
     #[error("This server does not host this topic-partition: {0}")]
     UnknownTopicOrPartition(String),

@@ -524,6 +524,16 @@ impl Coordinator {
         now: i64,
         counts: &dyn Fn(&str) -> Option<i32>,
     ) -> Result<()> {
+        // the whole commit is refused if one offset is (Kafka answers per partition; the
+        // Java client's commitSync throws on the first error)
+        for (tp, off, _) in offsets {
+            if *off < 0 {
+                return Err(BrokerError::NegativeOffset(*off, tp.to_string()));
+            }
+            if !counts(&tp.topic).is_some_and(|n| tp.partition >= 0 && tp.partition < n) {
+                return Err(BrokerError::UnknownTopicOrPartition(tp.to_string()));
+            }
+        }
         self.expire_group(group_id, now, counts);
         let g = self
             .groups

@@ -564,6 +564,34 @@ async fn standalone_commits_expire_per_offset_and_conflict_with_members() {
     drop(c);
 }
 
+#[test]
+fn commits_of_negative_offsets_or_unknown_partitions_are_refused_whole() {
+    let cluster = Cluster::new();
+    cluster.create_topic(NewTopic::new("t", 2, 1)).unwrap();
+    let mut c = cluster
+        .consumer(ConsumerConfig::new("g").enable_auto_commit(false))
+        .unwrap();
+    c.assign([tp("t", 0), tp("t", 1)]).unwrap();
+    let err = c
+        .commit_offsets(&[(tp("t", 0), 3), (tp("t", 1), -7)])
+        .unwrap_err();
+    assert_eq!(err, BrokerError::NegativeOffset(-7, "t-1".into()));
+    assert_eq!(err.to_string(), "Invalid negative offset -7 for t-1");
+    for bad in [tp("ghost", 0), tp("t", 2), tp("t", -1)] {
+        let err = c
+            .commit_offsets(&[(tp("t", 0), 3), (bad.clone(), 1)])
+            .unwrap_err();
+        assert_eq!(err, BrokerError::UnknownTopicOrPartition(bad.to_string()));
+    }
+    // nothing of a refused commit was stored, so no lag row names a topic that does not exist
+    assert!(cluster.group_offsets("g").unwrap_or_default().is_empty());
+    c.commit_offsets(&[(tp("t", 0), 3)]).unwrap();
+    // Kafka does not check a committed offset against the log end: lag can be negative
+    let rows = cluster.describe_group_offsets("g").unwrap();
+    let row = rows.iter().find(|r| r.partition == Some(0)).unwrap();
+    assert_eq!((row.current_offset, row.lag), (Some(3), Some(-3)));
+}
+
 #[tokio::test]
 async fn stale_generation_commit_fails_and_max_poll_interval_expels() {
     let clock = ManualClock::default();

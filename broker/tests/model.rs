@@ -58,7 +58,7 @@ fn op() -> impl Strategy<Value = Op> {
             }),
         (0u8..3, 0i32..3).prop_map(|(topic, extra)| Op::AddPartitions { topic, extra }),
         (0u8..3).prop_map(|topic| Op::Delete { topic }),
-        (0u8..3, 0i32..4, 0i64..10).prop_map(|(topic, partition, offset)| Op::Commit {
+        (0u8..3, 0i32..4, -2i64..10).prop_map(|(topic, partition, offset)| Op::Commit {
             topic,
             partition,
             offset
@@ -179,11 +179,22 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 offset,
             } => {
                 let tp = TopicPartition::new(name(topic), partition);
-                committer.commit_offsets(&[(tp.clone(), offset)]).unwrap();
-                committed.insert(tp, offset);
+                let got = committer.commit_offsets(&[(tp.clone(), offset)]);
+                let exists = model
+                    .get(&name(topic))
+                    .is_some_and(|t| (partition as usize) < t.partitions.len());
+                match got {
+                    Ok(()) => {
+                        prop_assert!(exists && offset >= 0);
+                        committed.insert(tp, offset);
+                    }
+                    Err(BrokerError::NegativeOffset(..)) => prop_assert!(offset < 0),
+                    Err(BrokerError::UnknownTopicOrPartition(_)) => prop_assert!(!exists),
+                    Err(e) => prop_assert!(false, "unexpected {e}"),
+                }
                 let stored: BTreeMap<TopicPartition, i64> = cluster
                     .group_offsets("model")
-                    .unwrap()
+                    .unwrap_or_default()
                     .into_iter()
                     .map(|(k, v)| (k, v.offset))
                     .collect();

@@ -462,3 +462,19 @@ async fn extreme_inputs_are_refused_or_handled_without_panics() {
         "a clock jump back expels nobody"
     );
 }
+
+#[test]
+fn producing_to_an_illegal_topic_name_is_an_invalid_topic_error() {
+    for auto_create in [false, true] {
+        let c = Cluster::builder().auto_create_topics(auto_create).build();
+        let p = c.producer(ProducerConfig::default());
+        for name in ["bad topic!", "", ".."] {
+            let err = p.send(ProducerRecord::new(name, "v")).unwrap_err();
+            assert!(
+                matches!(err, BrokerError::InvalidTopic(_)),
+                "{name:?} (auto-create {auto_create}): {err}"
+            );
+        }
+        assert!(c.list_topics().is_empty());
+    }
+}
