@@ -354,6 +354,9 @@ impl Producer {
                 Err(e) => results.push_err(e),
             }
         }
+        if let Some(now) = now {
+            results.set_now(now);
+        }
         results
     }
 
@@ -406,9 +409,9 @@ impl Producer {
                 timestamp,
                 ..
             } = record;
-            let timestamp = match (timestamp_type, timestamp) {
-                (TimestampType::CreateTime, Some(ts)) => ts,
-                _ => *now.get_or_insert_with(|| inner.clock.now_ms()),
+            let (timestamp, own) = match (timestamp_type, timestamp) {
+                (TimestampType::CreateTime, Some(ts)) => (ts, true),
+                _ => (*now.get_or_insert_with(|| inner.clock.now_ms()), false),
             };
             let appender = match held[p] {
                 Some(ref mut a) => a,
@@ -427,7 +430,11 @@ impl Producer {
                 value,
                 headers: Headers::from_vec(headers),
             });
-            results.push_sent(p as i32, offset, timestamp);
+            if own {
+                results.push_sent_at(p as i32, offset, timestamp);
+            } else {
+                results.push_sent_now(p as i32, offset);
+            }
             if n == SEND_ALL_RUN {
                 break;
             }

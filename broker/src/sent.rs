@@ -5,25 +5,33 @@ use crate::record::RecordMetadata;
 use std::fmt;
 use std::sync::Arc;
 
-/// One record's outcome, without its topic (kept once per run of records to one topic).
+/// One record's outcome, without its topic (kept once per run of records to one topic) and
+/// without its timestamp when that is the call's clock reading (the common case).
 #[derive(Debug, Clone, Copy)]
-enum Entry {
-    Sent {
-        partition: i32,
-        offset: i64,
-        timestamp: i64,
-    },
-    /// Index into `SendResults::errors`.
-    Failed(u32),
+struct Entry {
+    /// The offset, or for a refused record the index of its error.
+    offset: i64,
+    partition: i32,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Stamped with the call's clock reading (`SendResults::now`).
+    SentNow,
+    /// Stamped with the record's own timestamp, kept in `SendResults::stamps`.
+    SentAt,
+    Failed,
 }
 
 /// The outcome of every record of one [`crate::Producer::send_all`] call, in input order.
 ///
 /// Like the response to a Kafka produce request (and the Java client's `FutureRecordMetadata`,
-/// which computes each record's metadata from its batch), the results are stored compactly: 24
-/// bytes per record, with each topic name stored once per run of records sent to it. A
-/// record's [`RecordMetadata`] is built when asked for ([`SendResults::get`],
-/// [`SendResults::iter`]); errors are cloned out of the results.
+/// which computes each record's metadata from its batch's result), the results are stored
+/// compactly: 16 bytes per record (partition and offset), each topic name once per run of
+/// records sent to it, the call's one clock reading once, and only the timestamps records
+/// brought themselves. A record's [`RecordMetadata`] is built when asked for
+/// ([`SendResults::get`], [`SendResults::iter`]); errors are cloned out.
 ///
 /// ```
 /// use kcodec_broker::{BrokerError, Cluster, NewTopic, ProducerConfig, ProducerRecord};
@@ -33,11 +41,13 @@ enum Entry {
 /// let results = producer.send_all([
 ///     ProducerRecord::new("orders", "a").partition(1),
 ///     ProducerRecord::new("orders", "b").partition(7), // no such partition
+///     ProducerRecord::new("orders", "c").partition(1).timestamp(42),
 /// ]);
-/// assert_eq!(results.len(), 2);
+/// assert_eq!(results.len(), 3);
 /// let first = results.get(0).unwrap().unwrap();
 /// assert_eq!((&*first.topic, first.partition, first.offset), ("orders", 1, 0));
 /// assert!(matches!(results.get(1), Some(Err(BrokerError::InvalidPartition { .. }))));
+/// assert_eq!(results.get(2).unwrap().unwrap().timestamp, 42);
 /// assert_eq!(results.errors().map(|(i, _)| i).collect::<Vec<_>>(), [1]);
 /// assert!(!results.all_ok());
 /// ```
@@ -47,6 +57,10 @@ pub struct SendResults {
     /// `(index of the run's first entry, topic)`, in entry order: a sent entry belongs to the
     /// last run starting at or before it.
     runs: Vec<(usize, Arc<str>)>,
+    /// `(entry index, timestamp)` of records sent with their own timestamp, in entry order.
+    stamps: Vec<(usize, i64)>,
+    /// The clock reading records without a timestamp (and `LogAppendTime` topics) got.
+    now: i64,
     errors: Vec<BrokerError>,
 }
 
@@ -54,8 +68,7 @@ impl SendResults {
     pub(crate) fn with_capacity(records: usize) -> Self {
         SendResults {
             entries: Vec::with_capacity(records),
-            runs: Vec::new(),
-            errors: Vec::new(),
+            ..SendResults::default()
         }
     }
 
@@ -64,19 +77,38 @@ impl SendResults {
         self.runs.push((self.entries.len(), topic));
     }
 
+    /// Sets the clock reading `SentNow` entries were stamped with.
+    pub(crate) fn set_now(&mut self, now: i64) {
+        self.now = now;
+    }
+
+    /// A record stamped with the call's clock reading.
     #[inline(always)]
-    pub(crate) fn push_sent(&mut self, partition: i32, offset: i64, timestamp: i64) {
-        self.entries.push(Entry::Sent {
-            partition,
+    pub(crate) fn push_sent_now(&mut self, partition: i32, offset: i64) {
+        self.entries.push(Entry {
             offset,
-            timestamp,
+            partition,
+            kind: Kind::SentNow,
+        });
+    }
+
+    /// A record that kept its own timestamp.
+    pub(crate) fn push_sent_at(&mut self, partition: i32, offset: i64, timestamp: i64) {
+        self.stamps.push((self.entries.len(), timestamp));
+        self.entries.push(Entry {
+            offset,
+            partition,
+            kind: Kind::SentAt,
         });
     }
 
     pub(crate) fn push_err(&mut self, e: BrokerError) {
-        let i = u32::try_from(self.errors.len()).expect("fewer than 2^32 records per call");
+        self.entries.push(Entry {
+            offset: self.errors.len() as i64,
+            partition: -1,
+            kind: Kind::Failed,
+        });
         self.errors.push(e);
-        self.entries.push(Entry::Failed(i));
     }
 
     /// How many records were given (sent or refused).
@@ -98,26 +130,28 @@ impl SendResults {
     pub fn get(&self, i: usize) -> Option<Result<RecordMetadata>> {
         let entry = *self.entries.get(i)?;
         let run = self.runs.partition_point(|(start, _)| *start <= i);
-        Some(self.resolve(entry, run.checked_sub(1)))
+        Some(self.resolve(i, entry, run.checked_sub(1)))
     }
 
-    fn resolve(&self, entry: Entry, run: Option<usize>) -> Result<RecordMetadata> {
-        match entry {
-            Entry::Sent {
-                partition,
-                offset,
-                timestamp,
-            } => {
-                let run = run.expect("a sent record follows the start of its run");
-                Ok(RecordMetadata {
-                    topic: self.runs[run].1.clone(),
-                    partition,
-                    offset,
-                    timestamp,
-                })
+    fn resolve(&self, i: usize, entry: Entry, run: Option<usize>) -> Result<RecordMetadata> {
+        let timestamp = match entry.kind {
+            Kind::Failed => return Err(self.errors[entry.offset as usize].clone()),
+            Kind::SentNow => self.now,
+            Kind::SentAt => {
+                let k = self
+                    .stamps
+                    .binary_search_by_key(&i, |(at, _)| *at)
+                    .expect("a record sent at its own timestamp has a stamp");
+                self.stamps[k].1
             }
-            Entry::Failed(e) => Err(self.errors[e as usize].clone()),
-        }
+        };
+        let run = run.expect("a sent record follows the start of its run");
+        Ok(RecordMetadata {
+            topic: self.runs[run].1.clone(),
+            partition: entry.partition,
+            offset: entry.offset,
+            timestamp,
+        })
     }
 
     /// Every record's outcome, in input order.
@@ -134,10 +168,8 @@ impl SendResults {
         self.entries
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| match e {
-                Entry::Failed(k) => Some((i, &self.errors[*k as usize])),
-                Entry::Sent { .. } => None,
-            })
+            .filter(|(_, e)| e.kind == Kind::Failed)
+            .map(|(i, e)| (i, &self.errors[e.offset as usize]))
     }
 
     /// The outcomes as a `Vec`, one per record in input order.
@@ -195,8 +227,9 @@ impl Iterator for SendResultsIter<'_> {
             self.run = Some(run);
             run += 1;
         }
+        let i = self.next;
         self.next += 1;
-        Some(r.resolve(entry, self.run))
+        Some(r.resolve(i, entry, self.run))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -213,37 +246,41 @@ mod tests {
 
     #[test]
     fn entries_stay_small() {
-        assert_eq!(std::mem::size_of::<Entry>(), 24);
+        assert_eq!(std::mem::size_of::<Entry>(), 16);
     }
 
     #[test]
-    fn runs_give_topics_and_errors_keep_their_place() {
-        let mut r = SendResults::with_capacity(5);
+    fn runs_give_topics_stamps_and_errors_keep_their_place() {
+        let mut r = SendResults::with_capacity(6);
         r.push_err(BrokerError::RequestTimedOut); // before any run
         r.start_run(Arc::from("a"));
-        r.push_sent(0, 0, 10);
+        r.push_sent_now(0, 0);
         r.push_err(BrokerError::NotEnoughReplicas);
-        r.push_sent(1, 0, 11);
+        r.push_sent_at(1, 0, 11);
         r.start_run(Arc::from("b"));
-        r.push_sent(0, 5, 12);
+        r.push_sent_now(0, 5);
+        r.push_sent_at(0, 6, 7);
+        r.set_now(100);
         let v = r.clone().into_vec();
-        assert_eq!(v.len(), 5);
+        assert_eq!(v.len(), 6);
         assert_eq!(v[0], Err(BrokerError::RequestTimedOut));
         let md = |i: usize| v[i].clone().unwrap();
-        assert_eq!(
-            (&*md(1).topic, md(1).partition, md(1).timestamp),
-            ("a", 0, 10)
-        );
+        let row = |i: usize| {
+            let m = md(i);
+            (m.topic.to_string(), m.partition, m.offset, m.timestamp)
+        };
+        assert_eq!(row(1), ("a".into(), 0, 0, 100));
         assert_eq!(v[2], Err(BrokerError::NotEnoughReplicas));
-        assert_eq!((&*md(3).topic, md(3).partition), ("a", 1));
-        assert_eq!((&*md(4).topic, md(4).offset, md(4).timestamp), ("b", 5, 12));
+        assert_eq!(row(3), ("a".into(), 1, 0, 11));
+        assert_eq!(row(4), ("b".into(), 0, 5, 100));
+        assert_eq!(row(5), ("b".into(), 0, 6, 7));
         for (i, expected) in v.iter().enumerate() {
             assert_eq!(r.get(i).as_ref(), Some(expected));
         }
-        assert_eq!(r.get(5), None);
+        assert_eq!(r.get(6), None);
         let errs: Vec<usize> = r.errors().map(|(i, _)| i).collect();
         assert_eq!(errs, [0, 2]);
         assert!(!r.all_ok());
-        assert_eq!(r.iter().len(), 5);
+        assert_eq!(r.iter().len(), 6);
     }
 }
