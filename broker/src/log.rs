@@ -20,8 +20,8 @@ struct LogInner {
 
 impl LogInner {
     /// The segment the next record goes to, opening one when the last is full. The first
-    /// segment grows on demand (doubling, up to a whole segment), so a partition holding few
-    /// records stays small; later ones are allocated whole.
+    /// segment grows on demand (8, 128, then all 1024 records: few copies, and a partition
+    /// holding few records stays small); later ones are allocated whole.
     #[cold]
     #[inline(never)]
     fn tail(&mut self) -> &mut Vec<StoredRecord> {
@@ -31,7 +31,7 @@ impl LogInner {
         }
         let seg = self.segments.last_mut().expect("a segment");
         if seg.len() == seg.capacity() {
-            let capacity = (seg.capacity() * 2).clamp(8, SEGMENT);
+            let capacity = (seg.capacity() * 16).clamp(8, SEGMENT);
             seg.reserve_exact(capacity - seg.len());
         }
         seg

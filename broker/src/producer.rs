@@ -351,7 +351,7 @@ impl Producer {
                         &mut now,
                     );
                 }
-                Err(e) => results.push_err(e),
+                Err(e) => results.push_err(record.topic, e),
             }
         }
         if let Some(now) = now {
@@ -395,7 +395,6 @@ impl Producer {
         let (mut record, t, mut p) = first;
         let parts = state.topics[t].parts.clone();
         let name = record.topic.clone();
-        results.start_run(name.clone());
         let timestamp_type = parts[p].timestamp_type; // a topic's, the same for all partitions
         let mut held: Vec<Option<Appender<'_>>> = Vec::new();
         held.resize_with(parts.len(), || None);
@@ -403,6 +402,7 @@ impl Producer {
             // the record's fields are moved one by one into the slot and the metadata, with
             // no intermediate copy of the whole record
             let ProducerRecord {
+                topic,
                 key,
                 value,
                 headers,
@@ -431,9 +431,9 @@ impl Producer {
                 headers: Headers::from_vec(headers),
             });
             if own {
-                results.push_sent_at(p as i32, offset, timestamp);
+                results.push_sent_at(topic, p as i32, offset, timestamp);
             } else {
-                results.push_sent_now(p as i32, offset);
+                results.push_sent_now(topic, p as i32, offset);
             }
             if n == SEND_ALL_RUN {
                 break;
@@ -445,7 +445,7 @@ impl Producer {
                     return Some(record);
                 }
                 if let Some(e) = inner.take_fault() {
-                    results.push_err(e);
+                    results.push_err(record.topic, e);
                     continue;
                 }
                 match self.choose_partition(&mut state.topics[t], &record) {
@@ -453,7 +453,7 @@ impl Producer {
                         p = next;
                         break;
                     }
-                    Err(e) => results.push_err(e),
+                    Err(e) => results.push_err(record.topic, e),
                 }
             }
         }

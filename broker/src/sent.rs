@@ -5,8 +5,8 @@ use crate::record::RecordMetadata;
 use std::fmt;
 use std::sync::Arc;
 
-/// One record's outcome, without its topic (kept once per run of records to one topic) and
-/// without its timestamp when that is the call's clock reading (the common case).
+/// One record's outcome, without its topic and without its timestamp when that is the call's
+/// clock reading (the common case).
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     /// The offset, or for a refused record the index of its error.
@@ -28,8 +28,8 @@ enum Kind {
 ///
 /// Like the response to a Kafka produce request (and the Java client's `FutureRecordMetadata`,
 /// which computes each record's metadata from its batch's result), the results are stored
-/// compactly: 16 bytes per record (partition and offset), each topic name once per run of
-/// records sent to it, the call's one clock reading once, and only the timestamps records
+/// compactly: partition and offset (16 bytes per record), the topic name each record came with
+/// (moved, not copied), the call's one clock reading once, and only the timestamps records
 /// brought themselves. A record's [`RecordMetadata`] is built when asked for
 /// ([`SendResults::get`], [`SendResults::iter`]); errors are cloned out.
 ///
@@ -54,9 +54,8 @@ enum Kind {
 #[derive(Clone, Default)]
 pub struct SendResults {
     entries: Vec<Entry>,
-    /// `(index of the run's first entry, topic)`, in entry order: a sent entry belongs to the
-    /// last run starting at or before it.
-    runs: Vec<(usize, Arc<str>)>,
+    /// Each record's topic, by input index: the record's own name, moved.
+    topics: Vec<Arc<str>>,
     /// `(entry index, timestamp)` of records sent with their own timestamp, in entry order.
     stamps: Vec<(usize, i64)>,
     /// The clock reading records without a timestamp (and `LogAppendTime` topics) got.
@@ -68,13 +67,9 @@ impl SendResults {
     pub(crate) fn with_capacity(records: usize) -> Self {
         SendResults {
             entries: Vec::with_capacity(records),
+            topics: Vec::with_capacity(records),
             ..SendResults::default()
         }
-    }
-
-    /// Records the next records' topic (a run starts at the next entry).
-    pub(crate) fn start_run(&mut self, topic: Arc<str>) {
-        self.runs.push((self.entries.len(), topic));
     }
 
     /// Sets the clock reading `SentNow` entries were stamped with.
@@ -84,7 +79,8 @@ impl SendResults {
 
     /// A record stamped with the call's clock reading.
     #[inline(always)]
-    pub(crate) fn push_sent_now(&mut self, partition: i32, offset: i64) {
+    pub(crate) fn push_sent_now(&mut self, topic: Arc<str>, partition: i32, offset: i64) {
+        self.topics.push(topic);
         self.entries.push(Entry {
             offset,
             partition,
@@ -93,7 +89,14 @@ impl SendResults {
     }
 
     /// A record that kept its own timestamp.
-    pub(crate) fn push_sent_at(&mut self, partition: i32, offset: i64, timestamp: i64) {
+    pub(crate) fn push_sent_at(
+        &mut self,
+        topic: Arc<str>,
+        partition: i32,
+        offset: i64,
+        timestamp: i64,
+    ) {
+        self.topics.push(topic);
         self.stamps.push((self.entries.len(), timestamp));
         self.entries.push(Entry {
             offset,
@@ -102,7 +105,8 @@ impl SendResults {
         });
     }
 
-    pub(crate) fn push_err(&mut self, e: BrokerError) {
+    pub(crate) fn push_err(&mut self, topic: Arc<str>, e: BrokerError) {
+        self.topics.push(topic);
         self.entries.push(Entry {
             offset: self.errors.len() as i64,
             partition: -1,
@@ -129,13 +133,8 @@ impl SendResults {
     /// Record `i`'s metadata, or the error that refused it; `None` past the end.
     pub fn get(&self, i: usize) -> Option<Result<RecordMetadata>> {
         let entry = *self.entries.get(i)?;
-        let run = self.runs.partition_point(|(start, _)| *start <= i);
-        Some(self.resolve(i, entry, run.checked_sub(1)))
-    }
-
-    fn resolve(&self, i: usize, entry: Entry, run: Option<usize>) -> Result<RecordMetadata> {
         let timestamp = match entry.kind {
-            Kind::Failed => return Err(self.errors[entry.offset as usize].clone()),
+            Kind::Failed => return Some(Err(self.errors[entry.offset as usize].clone())),
             Kind::SentNow => self.now,
             Kind::SentAt => {
                 let k = self
@@ -145,13 +144,12 @@ impl SendResults {
                 self.stamps[k].1
             }
         };
-        let run = run.expect("a sent record follows the start of its run");
-        Ok(RecordMetadata {
-            topic: self.runs[run].1.clone(),
+        Some(Ok(RecordMetadata {
+            topic: self.topics[i].clone(),
             partition: entry.partition,
             offset: entry.offset,
             timestamp,
-        })
+        }))
     }
 
     /// Every record's outcome, in input order.
@@ -159,7 +157,6 @@ impl SendResults {
         SendResultsIter {
             results: self,
             next: 0,
-            run: None,
         }
     }
 
@@ -211,25 +208,15 @@ impl From<SendResults> for Vec<Result<RecordMetadata>> {
 pub struct SendResultsIter<'a> {
     results: &'a SendResults,
     next: usize,
-    /// The run the last entry belonged to.
-    run: Option<usize>,
 }
 
 impl Iterator for SendResultsIter<'_> {
     type Item = Result<RecordMetadata>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let r = self.results;
-        let entry = *r.entries.get(self.next)?;
-        // advance to the last run starting at or before this entry
-        let mut run = self.run.map_or(0, |x| x + 1);
-        while run < r.runs.len() && r.runs[run].0 <= self.next {
-            self.run = Some(run);
-            run += 1;
-        }
-        let i = self.next;
+        let r = self.results.get(self.next)?;
         self.next += 1;
-        Some(r.resolve(i, entry, self.run))
+        Some(r)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -250,23 +237,21 @@ mod tests {
     }
 
     #[test]
-    fn runs_give_topics_stamps_and_errors_keep_their_place() {
+    fn topics_stamps_and_errors_keep_their_place() {
+        let t = |name: &str| Arc::<str>::from(name);
         let mut r = SendResults::with_capacity(6);
-        r.push_err(BrokerError::RequestTimedOut); // before any run
-        r.start_run(Arc::from("a"));
-        r.push_sent_now(0, 0);
-        r.push_err(BrokerError::NotEnoughReplicas);
-        r.push_sent_at(1, 0, 11);
-        r.start_run(Arc::from("b"));
-        r.push_sent_now(0, 5);
-        r.push_sent_at(0, 6, 7);
+        r.push_err(t("a"), BrokerError::RequestTimedOut);
+        r.push_sent_now(t("a"), 0, 0);
+        r.push_err(t("a"), BrokerError::NotEnoughReplicas);
+        r.push_sent_at(t("a"), 1, 0, 11);
+        r.push_sent_now(t("b"), 0, 5);
+        r.push_sent_at(t("b"), 0, 6, 7);
         r.set_now(100);
         let v = r.clone().into_vec();
         assert_eq!(v.len(), 6);
         assert_eq!(v[0], Err(BrokerError::RequestTimedOut));
-        let md = |i: usize| v[i].clone().unwrap();
         let row = |i: usize| {
-            let m = md(i);
+            let m = v[i].clone().unwrap();
             (m.topic.to_string(), m.partition, m.offset, m.timestamp)
         };
         assert_eq!(row(1), ("a".into(), 0, 0, 100));
