@@ -234,6 +234,41 @@ fn topics_create_list_describe_with_kafkas_messages() {
     );
 }
 
+/// Kafka's tools (joptsimple) take any unique prefix of a long option; so does kcodec.
+#[test]
+fn unique_prefixes_of_long_options_like_kafkas_tools() {
+    let dev = dev(&[]);
+    let out = dev.ok(
+        &[
+            "topics",
+            "create",
+            "--topic",
+            "t",
+            "--partition",
+            "3",
+            "--replication-factor",
+            "1",
+        ],
+        "",
+    );
+    assert_eq!(out, "Created topic t.\n");
+    let described = dev.ok(&["topics", "describe", "--top", "t"], "");
+    assert!(
+        described.starts_with("Topic: t\tPartitionCount: 3\tReplicationFactor: 1\t"),
+        "{described}"
+    );
+    let out = dev.run(&["topics", "create", "--topic", "u", "--com", "x=y"], "");
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        e.starts_with(
+            "error: option '--com' is ambiguous: it could be --command-config, --command-property\n"
+        ),
+        "{e}"
+    );
+    assert_eq!(dev.ok(&["topics", "list"], ""), "t\n");
+}
+
 #[test]
 fn three_brokers_take_replication_factor_three() {
     let dev = dev(&["--brokers", "3", "--topic", "pre:2:3"]);
