@@ -45,7 +45,7 @@ struct Cli {
 enum Command {
     /// Run a development environment: librdkafka's mock Kafka cluster and the schema registry.
     Dev(dev::DevArgs),
-    /// Create, list and describe topics (kafka-topics).
+    /// Create, delete, alter, list and describe topics (kafka-topics).
     #[command(subcommand)]
     Topics(topics::TopicsCommand),
     /// Produce records from lines on stdin (kafka-console-producer).

@@ -269,6 +269,88 @@ fn unique_prefixes_of_long_options_like_kafkas_tools() {
     assert_eq!(dev.ok(&["topics", "list"], ""), "t\n");
 }
 
+/// `topics delete` and `topics alter --partitions` on a `kcodec dev`: Kafka's checks and
+/// messages, then a one-line refusal (librdkafka's mock cluster can neither delete a topic nor
+/// add partitions), and nothing changed.
+#[test]
+fn topics_delete_and_alter_check_like_kafka_and_the_mock_refuses_in_one_line() {
+    let dev = dev(&["--topic", "orders:3"]);
+    let one_line = |e: &str| assert_eq!(e.lines().count(), 1, "{e}");
+
+    assert_eq!(
+        dev.fails(&["topics", "delete", "--topic", "nope"], ""),
+        "error: Topic 'nope' does not exist as expected\n"
+    );
+    assert_eq!(
+        dev.ok(&["topics", "delete", "--topic", "nope", "--if-exists"], ""),
+        ""
+    );
+    let e = dev.fails(&["topics", "delete", "--topic", "orders"], "");
+    one_line(&e);
+    assert!(
+        e.starts_with("error: kcodec dev cannot delete topic orders: librdkafka's mock cluster"),
+        "{e}"
+    );
+
+    assert_eq!(
+        dev.fails(
+            &["topics", "alter", "--topic", "nope", "--partitions", "4"],
+            ""
+        ),
+        "error: Topic 'nope' does not exist as expected\n"
+    );
+    assert_eq!(
+        dev.ok(
+            &[
+                "topics",
+                "alter",
+                "--topic",
+                "nope",
+                "--partitions",
+                "4",
+                "--if-exists"
+            ],
+            ""
+        ),
+        ""
+    );
+    assert_eq!(
+        dev.fails(
+            &["topics", "alter", "--topic", "orders", "--partitions", "2"],
+            ""
+        ),
+        "error: The topic orders currently has 3 partition(s); 2 would not be an increase.\n"
+    );
+    assert_eq!(
+        dev.fails(
+            &["topics", "alter", "--topic", "orders", "--partitions", "3"],
+            ""
+        ),
+        "error: Topic already has 3 partition(s).\n"
+    );
+    // Kafka's own spelling, abbreviated: `--partition 5`.
+    let e = dev.fails(
+        &["topics", "alter", "--topic", "orders", "--partition", "5"],
+        "",
+    );
+    one_line(&e);
+    assert!(
+        e.starts_with(
+            "error: kcodec dev cannot add partitions to topic orders: librdkafka's mock cluster"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("--topic orders:5"), "{e}");
+
+    // Nothing was faked: the topic is there with its 3 partitions.
+    assert_eq!(dev.ok(&["topics", "list"], ""), "orders\n");
+    let described = dev.ok(&["topics", "describe", "--topic", "orders"], "");
+    assert!(
+        described.starts_with("Topic: orders\tPartitionCount: 3\t"),
+        "{described}"
+    );
+}
+
 #[test]
 fn three_brokers_take_replication_factor_three() {
     let dev = dev(&["--brokers", "3", "--topic", "pre:2:3"]);
@@ -668,6 +750,10 @@ fn discovery_and_brokers_without_admin_apis() {
     assert!(e.contains("does not support CreateTopics"), "{e}");
     let e = bare(&["groups", "list"]);
     assert!(e.contains("does not support ListGroups"), "{e}");
+    let e = bare(&["topics", "delete", "--topic", "d"]);
+    assert!(e.contains("does not support DeleteTopics"), "{e}");
+    let e = bare(&["topics", "alter", "--topic", "d", "--partitions", "2"]);
+    assert!(e.contains("does not support CreatePartitions"), "{e}");
 
     // Killed: its discovery file names a dead process and is ignored.
     let runtime = dev.runtime.path().to_owned();
@@ -718,6 +804,44 @@ fn external_kafka_uses_the_admin_api() {
         text.starts_with(&format!("Topic: {topic}\tPartitionCount: 2\t")),
         "{text}"
     );
+    let out = run(
+        &["topics", "alter", "--topic", &topic, "--partitions", "1"],
+        "",
+    );
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "error: The topic {topic} currently has 2 partition(s); 1 would not be an increase.\n"
+        )
+    );
+    // DeleteTopics on a scratch topic: gone from the list, or (a broker without the API) one
+    // line saying so.
+    let doomed = format!("{topic}-deleted");
+    let out = run(&["topics", "create", "--topic", &doomed], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["topics", "delete", "--topic", &doomed], "");
+    if out.status.success() {
+        assert!(out.stdout.is_empty());
+        let gone = (0..20).any(|_| {
+            let list = run(&["topics", "list"], "");
+            let listed = String::from_utf8(list.stdout)
+                .unwrap()
+                .lines()
+                .any(|l| l == doomed);
+            if listed {
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            !listed
+        });
+        assert!(gone, "{doomed} still listed after delete");
+    } else {
+        let e = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
     let out = run(
         &[
             "produce",
