@@ -52,7 +52,7 @@ enum Command {
     Produce(produce::ProduceArgs),
     /// Consume records and print them (kafka-console-consumer).
     Consume(consume::ConsumeArgs),
-    /// List and describe consumer groups with their lag (kafka-consumer-groups).
+    /// List consumer groups and describe their lag (kafka-consumer-groups).
     #[command(subcommand)]
     Groups(groups::GroupsCommand),
     /// Encode JSON documents (one per line) into framed key/value bytes, offline.

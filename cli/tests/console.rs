@@ -497,6 +497,98 @@ fn keyed_records_keep_their_partition_and_order_and_lag_follows_commits() {
     );
 }
 
+/// `groups describe` with `--group` repeated: one table per group, a blank line before each (as
+/// kafka-consumer-groups `--describe --all-groups`); `--all-groups` needs ListGroups.
+#[test]
+fn groups_describe_several_groups_one_table_each() {
+    let dev = dev(&["--topic", "t:1"]);
+    dev.ok(&["produce", "--topic", "t"], "1\n2\n3\n");
+    for (group, max) in [("a", "3"), ("b", "2")] {
+        let out = dev.ok(
+            &[
+                "consume",
+                "--topic",
+                "t",
+                "--group",
+                group,
+                "--from-beginning",
+                "--max-messages",
+                max,
+                "--timeout-ms",
+                "10000",
+            ],
+            "",
+        );
+        assert_eq!(out.lines().count(), max.parse::<usize>().unwrap());
+    }
+    let out = dev.run(&["groups", "describe", "--group", "b", "--gro", "a"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let blocks: Vec<Vec<Vec<&str>>> = text
+        .strip_prefix('\n')
+        .unwrap_or_else(|| panic!("no leading blank line: {text:?}"))
+        .split("\n\n")
+        .map(|block| {
+            block
+                .lines()
+                .map(|l| l.split_whitespace().collect())
+                .collect()
+        })
+        .collect();
+    assert_eq!(blocks.len(), 2, "{text}");
+    for (block, (group, current, lag)) in blocks.iter().zip([("b", "2", "1"), ("a", "3", "0")]) {
+        assert_eq!(block.len(), 2, "{text}");
+        assert_eq!(block[0][0], "GROUP");
+        assert_eq!(
+            block[1],
+            [group, "t", "0", current, "3", lag, "-", "-", "-"],
+            "{text}"
+        );
+    }
+    // The note about the mock's missing DescribeGroups comes once, not per group.
+    let e = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(e.matches("cannot describe group members").count(), 1, "{e}");
+
+    // A missing group among several: the others are still described, then the command fails.
+    let out = dev.run(
+        &["groups", "describe", "--group", "a", "--group", "nope"],
+        "",
+    );
+    assert!(!out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("a ")).count(),
+        1,
+        "{text}"
+    );
+    let e = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        e.contains("error: Consumer group 'nope' does not exist.\n"),
+        "{e}"
+    );
+    assert!(
+        e.ends_with("error: 1 of 2 groups could not be described: nope\n"),
+        "{e}"
+    );
+
+    // --all-groups needs ListGroups, which the mock cluster lacks: one line.
+    let e = dev.fails(&["groups", "describe", "--all-groups"], "");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("does not support ListGroups"), "{e}");
+    // One of --group and --all-groups, not both.
+    for args in [
+        &["groups", "describe"][..],
+        &["groups", "describe", "--all-groups", "--group", "a"][..],
+    ] {
+        let out = dev.run(args, "");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
 #[test]
 fn lines_without_a_key_separator() {
     let dev = dev(&["--topic", "t:1"]);
@@ -902,6 +994,15 @@ fn external_kafka_uses_the_admin_api() {
     assert!(
         table.lines().filter(|l| l.contains(&topic)).count() >= 1,
         "{table}"
+    );
+    // --all-groups: this group's table is among them (other groups may come and go).
+    let out = run(&["groups", "describe", "--all-groups"], "");
+    let all = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with(&format!("{group} ")) && l.contains(&topic)),
+        "{all}{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
