@@ -188,7 +188,7 @@ async fn admin_create(args: &CreateArgs, cluster: &Cluster) -> Result<String, Cl
                 "Number of partitions must be larger than 0.".to_owned()
             }
             RDKafkaErrorCode::UnsupportedVersion | RDKafkaErrorCode::InvalidRequest => {
-                return Err(unsupported(cluster, "CreateTopics", name));
+                return Err(unsupported(cluster, "CreateTopics", name, false));
             }
             other => format!("cannot create topic {name}: {other}"),
         })),
@@ -198,15 +198,21 @@ async fn admin_create(args: &CreateArgs, cluster: &Cluster) -> Result<String, Cl
     }
 }
 
-/// The one-line error for a broker without an admin API.
-fn unsupported(cluster: &Cluster, api: &str, topic: &str) -> CliError {
-    let hint = if api == "CreateTopics" {
+/// The one-line error for a broker without an admin API (`mock`: it is librdkafka's mock
+/// cluster, which has none).
+fn unsupported(cluster: &Cluster, api: &str, topic: &str, mock: bool) -> CliError {
+    let why = if mock {
+        " (librdkafka's mock cluster has no admin API)"
+    } else {
+        ""
+    };
+    let hint = if mock && api == "CreateTopics" {
         format!("; start it with kcodec dev --topic {topic}:PARTITIONS")
     } else {
         String::new()
     };
     CliError::Failed(format!(
-        "the broker at {} does not support {api} (librdkafka's mock cluster has no admin API){hint}",
+        "the broker at {} does not support {api}{why}{hint}",
         cluster.bootstrap
     ))
 }
@@ -227,7 +233,7 @@ fn admin_client(
     let cluster_id =
         tokio::task::block_in_place(|| admin.inner().fetch_cluster_id(common.timeout()));
     if cluster_id.is_some_and(|id| id.starts_with("mockCluster")) {
-        return Err(unsupported(cluster, api, topic));
+        return Err(unsupported(cluster, api, topic, true));
     }
     Ok(admin)
 }
@@ -282,7 +288,7 @@ async fn delete(args: DeleteArgs) -> Result<(), CliError> {
                 CliError::Failed("Topic deletion is disabled.".to_owned())
             }
             RDKafkaErrorCode::UnsupportedVersion | RDKafkaErrorCode::InvalidRequest => {
-                unsupported(&cluster, "DeleteTopics", name)
+                unsupported(&cluster, "DeleteTopics", name, false)
             }
             other => CliError::Failed(format!("cannot delete topic {name}: {other}")),
         }),
@@ -320,22 +326,17 @@ async fn alter(args: AlterArgs) -> Result<(), CliError> {
             RDKafkaErrorCode::UnknownTopicOrPartition => CliError::Failed(no_such_topic(name)),
             // The count changed since the metadata was read: say so with the new one.
             RDKafkaErrorCode::InvalidPartitions => {
-                match partition_count(common, &cluster, name).await {
-                    Ok(Some(now)) => validate_partition_increase(name, now, args.partitions)
-                        .err()
-                        .map_or_else(
-                            || {
-                                CliError::Failed(format!(
-                                    "cannot add partitions to topic {name}: {code}"
-                                ))
-                            },
-                            CliError::Failed,
-                        ),
-                    _ => CliError::Failed(format!("cannot add partitions to topic {name}: {code}")),
-                }
+                let now = partition_count(common, &cluster, name).await.ok().flatten();
+                let message = now
+                    .and_then(|now| validate_partition_increase(name, now, args.partitions).err());
+                CliError::Failed(
+                    message.unwrap_or_else(|| {
+                        format!("cannot add partitions to topic {name}: {code}")
+                    }),
+                )
             }
             RDKafkaErrorCode::UnsupportedVersion | RDKafkaErrorCode::InvalidRequest => {
-                unsupported(&cluster, "CreatePartitions", name)
+                unsupported(&cluster, "CreatePartitions", name, false)
             }
             other => CliError::Failed(format!("cannot add partitions to topic {name}: {other}")),
         }),
@@ -352,11 +353,16 @@ fn unsupported_or(e: KafkaError, api: &str, cluster: &Cluster, topic: &str) -> C
     };
     match code {
         Some(RDKafkaErrorCode::UnsupportedFeature) | Some(RDKafkaErrorCode::UnsupportedVersion) => {
-            unsupported(cluster, api, topic)
+            unsupported(cluster, api, topic, false)
         }
         Some(RDKafkaErrorCode::OperationTimedOut) | Some(RDKafkaErrorCode::RequestTimedOut) => {
+            let hint = if api == "CreateTopics" {
+                ": use kcodec dev"
+            } else {
+                ""
+            };
             CliError::Failed(format!(
-                "{api} for topic {topic} got no answer from {} in time (does the broker support it? librdkafka's mock cluster does not: use kcodec dev)",
+                "{api} for topic {topic} got no answer from {} in time (does the broker support it? librdkafka's mock cluster does not{hint})",
                 cluster.bootstrap
             ))
         }

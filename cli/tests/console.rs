@@ -787,6 +787,9 @@ fn an_unreachable_cluster_fails_fast_in_one_line() {
         vec!["produce", "--topic", "t"],
         vec!["consume", "--topic", "t"],
         vec!["groups", "describe", "--group", "g"],
+        vec!["topics", "delete", "--topic", "t"],
+        vec!["topics", "alter", "--topic", "t", "--partitions", "2"],
+        vec!["groups", "describe", "--all-groups"],
     ] {
         let mut all = args.clone();
         all.extend(["--bootstrap-server", &bootstrap]);
@@ -906,6 +909,25 @@ fn external_kafka_uses_the_admin_api() {
             "error: The topic {topic} currently has 2 partition(s); 1 would not be an increase.\n"
         )
     );
+    // CreatePartitions: 3 partitions after it, or (tansu) one line saying the broker lacks it.
+    let out = run(
+        &["topics", "alter", "--topic", &topic, "--partitions", "3"],
+        "",
+    );
+    if out.status.success() {
+        assert!(out.stdout.is_empty());
+        let out = run(&["topics", "describe", "--topic", &topic], "");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.starts_with(&format!("Topic: {topic}\tPartitionCount: 3\t")),
+            "{text}"
+        );
+    } else {
+        assert_eq!(
+            String::from_utf8(out.stderr).unwrap(),
+            format!("error: the broker at {bootstrap} does not support CreatePartitions\n")
+        );
+    }
     // DeleteTopics on a scratch topic: gone from the list, or (a broker without the API) one
     // line saying so.
     let doomed = format!("{topic}-deleted");
