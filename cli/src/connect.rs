@@ -269,7 +269,39 @@ pub async fn dev_create_topic(
         "partitions": partitions,
         "replication_factor": replication_factor,
     });
-    let reply = control_request(dev, &request, timeout).await?;
+    dev_op(dev, &request, timeout).await
+}
+
+/// Asks a `kcodec dev` to delete a topic (it checks the topic exists, then refuses: the mock
+/// cluster cannot delete one).
+pub async fn dev_delete_topic(
+    dev: &DevInfo,
+    topic: &str,
+    timeout: Duration,
+) -> Result<String, CliError> {
+    let request = serde_json::json!({ "op": "delete_topic", "topic": topic });
+    dev_op(dev, &request, timeout).await
+}
+
+/// Asks a `kcodec dev` to raise a topic's partition count (it checks the topic and the count,
+/// then refuses: the mock cluster cannot add partitions).
+pub async fn dev_create_partitions(
+    dev: &DevInfo,
+    topic: &str,
+    partitions: i32,
+    timeout: Duration,
+) -> Result<String, CliError> {
+    let request = serde_json::json!({
+        "op": "create_partitions",
+        "topic": topic,
+        "partitions": partitions,
+    });
+    dev_op(dev, &request, timeout).await
+}
+
+/// One control request whose answer is `{"ok": MESSAGE}` or `{"error": MESSAGE}`.
+async fn dev_op(dev: &DevInfo, request: &Value, timeout: Duration) -> Result<String, CliError> {
+    let reply = control_request(dev, request, timeout).await?;
     match (reply.get("ok"), reply.get("error")) {
         (Some(Value::String(ok)), _) => Ok(ok.clone()),
         (_, Some(Value::String(e))) => Err(CliError::Failed(e.clone())),

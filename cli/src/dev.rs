@@ -6,8 +6,16 @@
 //! TCP) through which `kcodec topics create` creates topics, and writes a discovery file (see
 //! [`crate::discovery`]) so the other commands find that endpoint and the registry.
 //!
-//! Control requests: `{"op":"create_topic","topic":T,"partitions":P,"replication_factor":R}`,
-//! answered by `{"ok":"Created topic T."}` or `{"error":"..."}` with kafka-topics' wording.
+//! Control requests, one JSON object per line, each answered by `{"ok":MESSAGE}` or
+//! `{"error":MESSAGE}` with kafka-topics' wording:
+//!
+//! * `{"op":"create_topic","topic":T,"partitions":P,"replication_factor":R}` →
+//!   `{"ok":"Created topic T."}`.
+//! * `{"op":"delete_topic","topic":T}` and `{"op":"create_partitions","topic":T,"partitions":P}`:
+//!   the topic and the count are checked as Kafka checks them (`Topic 'T' does not exist as
+//!   expected`, `... would not be an increase.`), then the request is refused: librdkafka's mock
+//!   cluster can neither remove a topic nor add partitions to one (its API has no call for either).
+//! * `{"op":"info"}` → the broker count and the bootstrap servers.
 
 use crate::discovery::{DevInfo, DiscoveryFile};
 use crate::error::{CliError, describe};
@@ -133,6 +141,24 @@ pub fn validate_create(
     Ok(())
 }
 
+/// The check a Kafka (KRaft) controller makes before adding partitions, with its messages.
+pub fn validate_partition_increase(name: &str, current: i32, requested: i32) -> Result<(), String> {
+    if requested < current {
+        return Err(format!(
+            "The topic {name} currently has {current} partition(s); {requested} would not be an increase."
+        ));
+    }
+    if requested == current {
+        return Err(format!("Topic already has {current} partition(s)."));
+    }
+    Ok(())
+}
+
+/// kafka-topics' error for a `--topic` that names no topic (`--delete`, `--alter`).
+pub fn no_such_topic(name: &str) -> String {
+    format!("Topic '{name}' does not exist as expected")
+}
+
 /// The mock cluster, owned by a producer handle (which is `Send + Sync`; the mock's own calls
 /// post operations to its thread, so any thread may make them).
 struct Mock {
@@ -181,6 +207,43 @@ impl Mock {
             )) => Err(format!("Topic '{name}' already exists.")),
             Err(e) => Err(format!("cannot create topic {name}: {e}")),
         }
+    }
+
+    /// The partition count of `name`, `None` when the mock has no such topic (read from its
+    /// metadata for every topic, which never creates one).
+    fn partition_count(&self, name: &str) -> Result<Option<i32>, String> {
+        let metadata = self
+            .owner
+            .client()
+            .fetch_metadata(None, std::time::Duration::from_secs(5))
+            .map_err(|e| format!("reading the mock cluster's metadata: {e}"))?;
+        Ok(metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == name && t.error().is_none())
+            .map(|t| i32::try_from(t.partitions().len()).unwrap_or(i32::MAX)))
+    }
+
+    /// Checks the topic exists, then refuses: the mock cannot delete a topic.
+    fn delete_topic(&self, name: &str) -> Result<String, String> {
+        if self.partition_count(name)?.is_none() {
+            return Err(no_such_topic(name));
+        }
+        Err(format!(
+            "kcodec dev cannot delete topic {name}: librdkafka's mock cluster has no way to remove a topic (restart kcodec dev for an empty cluster)"
+        ))
+    }
+
+    /// Checks the topic exists and the count is an increase, then refuses: the mock cannot add
+    /// partitions.
+    fn create_partitions(&self, name: &str, partitions: i32) -> Result<String, String> {
+        let current = self
+            .partition_count(name)?
+            .ok_or_else(|| no_such_topic(name))?;
+        validate_partition_increase(name, current, partitions)?;
+        Err(format!(
+            "kcodec dev cannot add partitions to topic {name}: librdkafka's mock cluster cannot change a topic's partition count (start kcodec dev with --topic {name}:{partitions})"
+        ))
     }
 }
 
@@ -303,6 +366,13 @@ async fn serve_control(listener: TcpListener, mock: Arc<Mock>) {
     }
 }
 
+fn answer(result: Result<String, String>) -> Value {
+    match result {
+        Ok(ok) => json!({ "ok": ok }),
+        Err(e) => json!({ "error": e }),
+    }
+}
+
 fn handle(mock: &Mock, line: &str) -> Value {
     let Ok(request) = serde_json::from_str::<Value>(line) else {
         return json!({ "error": "not a JSON request" });
@@ -317,13 +387,25 @@ fn handle(mock: &Mock, line: &str) -> Value {
                     .and_then(|n| i32::try_from(n).ok())
             };
             match (topic, int("partitions"), int("replication_factor")) {
-                (Some(topic), Some(p), Some(rf)) => match mock.create_topic(topic, p, rf) {
-                    Ok(ok) => json!({ "ok": ok }),
-                    Err(e) => json!({ "error": e }),
-                },
+                (Some(topic), Some(p), Some(rf)) => answer(mock.create_topic(topic, p, rf)),
                 _ => {
                     json!({ "error": "create_topic needs topic, partitions and replication_factor" })
                 }
+            }
+        }
+        Some("delete_topic") => match request.get("topic").and_then(Value::as_str) {
+            Some(topic) => answer(mock.delete_topic(topic)),
+            None => json!({ "error": "delete_topic needs topic" }),
+        },
+        Some("create_partitions") => {
+            let topic = request.get("topic").and_then(Value::as_str);
+            let partitions = request
+                .get("partitions")
+                .and_then(Value::as_i64)
+                .and_then(|n| i32::try_from(n).ok());
+            match (topic, partitions) {
+                (Some(topic), Some(p)) => answer(mock.create_partitions(topic, p)),
+                _ => json!({ "error": "create_partitions needs topic and partitions" }),
             }
         }
         Some("info") => json!({ "brokers": mock.brokers, "bootstrap": mock.bootstrap() }),
@@ -366,5 +448,18 @@ mod tests {
                 .contains("illegal")
         );
         assert!(validate_create("t", 3, 3, 3).is_ok());
+    }
+
+    #[test]
+    fn partition_increases() {
+        assert_eq!(
+            validate_partition_increase("orders", 3, 2).unwrap_err(),
+            "The topic orders currently has 3 partition(s); 2 would not be an increase."
+        );
+        assert_eq!(
+            validate_partition_increase("orders", 3, 3).unwrap_err(),
+            "Topic already has 3 partition(s)."
+        );
+        assert!(validate_partition_increase("orders", 3, 4).is_ok());
     }
 }

@@ -2,9 +2,10 @@
 //!
 //! `describe` prints kafka-consumer-groups' table: committed offsets (OffsetFetch), log-end
 //! offsets (ListOffsets) and LAG = LOG-END-OFFSET − CURRENT-OFFSET, with each partition's member
-//! from DescribeGroups where the broker has it. librdkafka's mock cluster (`kcodec dev`) has no
-//! ListGroups or DescribeGroups: there `list` fails in one line and `describe` shows `-` for the
-//! members.
+//! from DescribeGroups where the broker has it; one table per group (`--group` repeated, or
+//! `--all-groups` from ListGroups), each after a blank line. librdkafka's mock cluster
+//! (`kcodec dev`) has no ListGroups or DescribeGroups: there `list` and `--all-groups` fail in
+//! one line and `describe` shows `-` for the members.
 
 use crate::connect::{AdminArgs, Cluster};
 use crate::error::CliError;
@@ -21,7 +22,8 @@ use std::time::Duration;
 pub enum GroupsCommand {
     /// List consumer groups, one per line (needs ListGroups; `kcodec dev` has none).
     List(ListArgs),
-    /// Describe a group: committed offset, log-end offset and lag per partition.
+    /// Describe groups: committed offset, log-end offset and lag per partition, one table per
+    /// group.
     Describe(DescribeArgs),
 }
 
@@ -37,9 +39,16 @@ pub struct ListArgs {
 pub struct DescribeArgs {
     #[command(flatten)]
     common: AdminArgs,
-    /// The group to describe.
+    /// A group to describe (repeatable).
+    #[arg(
+        long,
+        required_unless_present = "all_groups",
+        conflicts_with = "all_groups"
+    )]
+    group: Vec<String>,
+    /// Describe every consumer group (needs ListGroups; `kcodec dev` has none).
     #[arg(long)]
-    group: String,
+    all_groups: bool,
 }
 
 /// A consumer handle in `group` that never joins it (for OffsetFetch, ListOffsets and
@@ -74,11 +83,21 @@ fn no_group_api(cluster: &Cluster, api: &str) -> CliError {
 async fn list(args: ListArgs) -> Result<(), CliError> {
     let cluster = args.common.connect.cluster()?;
     cluster.check_reachable(args.common.timeout()).await?;
-    if cluster.dev.is_some() {
-        return Err(no_group_api(&cluster, "ListGroups"));
+    let names = group_names(&args.common, &cluster).await?;
+    let mut out = std::io::stdout().lock();
+    for n in names {
+        writeln!(out, "{n}").map_err(|e| CliError::io("writing the group list", e))?;
     }
-    let consumer = consumer(&args.common, &cluster, "kcodec-groups")?;
-    let timeout = args.common.timeout();
+    Ok(())
+}
+
+/// The consumer groups of the cluster (ListGroups), sorted.
+async fn group_names(common: &AdminArgs, cluster: &Cluster) -> Result<Vec<String>, CliError> {
+    if cluster.dev.is_some() {
+        return Err(no_group_api(cluster, "ListGroups"));
+    }
+    let consumer = consumer(common, cluster, "kcodec-groups")?;
+    let timeout = common.timeout();
     let names = tokio::task::spawn_blocking(move || {
         consumer.fetch_group_list(None, timeout).map(|list| {
             list.groups()
@@ -92,14 +111,10 @@ async fn list(args: ListArgs) -> Result<(), CliError> {
     .map_err(|e| CliError::Failed(format!("group list task: {e}")))?;
     let mut names = match names {
         Ok(names) => names,
-        Err(e) => return Err(group_api_error(&cluster, "ListGroups", e)),
+        Err(e) => return Err(group_api_error(cluster, "ListGroups", e)),
     };
     names.sort();
-    let mut out = std::io::stdout().lock();
-    for n in names {
-        writeln!(out, "{n}").map_err(|e| CliError::io("writing the group list", e))?;
-    }
-    Ok(())
+    Ok(names)
 }
 
 fn group_api_error(cluster: &Cluster, api: &str, e: rdkafka::error::KafkaError) -> CliError {
@@ -169,13 +184,63 @@ pub fn parse_assignment(bytes: &[u8]) -> Option<Vec<(String, i32)>> {
 async fn describe(args: DescribeArgs) -> Result<(), CliError> {
     let common = &args.common;
     let cluster = common.connect.cluster()?;
+    cluster.check_reachable(common.timeout()).await?;
+    let groups = if args.all_groups {
+        group_names(common, &cluster).await?
+    } else {
+        let mut groups = Vec::with_capacity(args.group.len());
+        for g in &args.group {
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+        groups
+    };
+    let mut failed = Vec::new();
+    let mut note_shown = false;
+    for group in &groups {
+        match describe_group(common, &cluster, group, &mut note_shown).await {
+            Ok(table) => {
+                let mut out = std::io::stdout().lock();
+                write!(out, "\n{table}")
+                    .and_then(|()| out.flush())
+                    .map_err(|e| CliError::io("writing the table", e))?;
+            }
+            // One group: its error is the command's.
+            Err(e) if groups.len() == 1 => return Err(e),
+            Err(e) => {
+                eprintln!("\nerror: {}", crate::error::describe(&e));
+                failed.push(group.as_str());
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Failed(format!(
+            "{} of {} groups could not be described: {}",
+            failed.len(),
+            groups.len(),
+            failed.join(", ")
+        )))
+    }
+}
+
+/// One group's table; its notes (no active members, rebalancing, no DescribeGroups) go to
+/// stderr, the last one only once per command (`note_shown`).
+async fn describe_group(
+    common: &AdminArgs,
+    cluster: &Cluster,
+    group: &str,
+    note_shown: &mut bool,
+) -> Result<String, CliError> {
     let timeout = common.timeout();
-    cluster.check_reachable(timeout).await?;
-    let consumer = consumer(common, &cluster, &args.group)?;
-    let group = args.group.clone();
+    let consumer = consumer(common, cluster, group)?;
     let is_dev = cluster.dev.is_some();
     let bootstrap = cluster.bootstrap.clone();
+    let owned = group.to_owned();
     let (described, rows) = tokio::task::spawn_blocking(move || {
+        let group = owned;
         let described = if is_dev {
             None
         } else {
@@ -210,7 +275,6 @@ async fn describe(args: DescribeArgs) -> Result<(), CliError> {
     .await
     .map_err(|e| CliError::Failed(format!("describe task: {e}")))??;
 
-    let group = &args.group;
     let no_members = described.as_ref().is_some_and(|d| d.members.is_empty());
     if rows.is_empty()
         && described
@@ -228,14 +292,14 @@ async fn describe(args: DescribeArgs) -> Result<(), CliError> {
         .is_some_and(|d| d.state.contains("Rebalance"))
     {
         eprintln!("\nWarning: Consumer group '{group}' is rebalancing.");
-    } else if described.is_none() {
+    } else if described.is_none() && !*note_shown {
+        *note_shown = true;
         eprintln!(
             "\nNote: the broker at {} cannot describe group members (no DescribeGroups): CONSUMER-ID, HOST and CLIENT-ID show '-'.",
             cluster.bootstrap
         );
     }
-    let mut out = std::io::stdout().lock();
-    write!(out, "\n{}", format_lag_table(&rows)).map_err(|e| CliError::io("writing the table", e))
+    Ok(format_lag_table(&rows))
 }
 
 /// Committed offsets of every partition of every topic (and the members' assignments), with

@@ -1,14 +1,19 @@
-//! `kcodec topics create|list|describe`: kafka-topics.
+//! `kcodec topics create|delete|alter|list|describe`: kafka-topics.
 //!
-//! `create` uses Kafka's CreateTopics admin request (rdkafka's `AdminClient`), or, against a
-//! `kcodec dev`, its control endpoint (librdkafka's mock cluster has no admin API). `list` and
+//! `create`, `delete` and `alter` use Kafka's CreateTopics, DeleteTopics and CreatePartitions
+//! admin requests (rdkafka's `AdminClient`), or, against a `kcodec dev`, its control endpoint
+//! (librdkafka's mock cluster has no admin API; it cannot delete a topic or add partitions at
+//! all, so a `kcodec dev` checks those requests as Kafka would and then refuses them). `delete`
+//! and `alter` first look the topic up in the metadata, as kafka-topics does. `list` and
 //! `describe` read cluster metadata, which every Kafka (and the mock) serves.
 
-use crate::connect::{AdminArgs, Cluster, dev_create_topic, parse_property};
-use crate::dev::validate_create;
+use crate::connect::{
+    AdminArgs, Cluster, dev_create_partitions, dev_create_topic, dev_delete_topic, parse_property,
+};
+use crate::dev::{no_such_topic, validate_create, validate_partition_increase};
 use crate::error::CliError;
 use clap::{Args, Subcommand};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
@@ -21,6 +26,10 @@ use std::io::Write;
 pub enum TopicsCommand {
     /// Create a topic (`Created topic T.`).
     Create(CreateArgs),
+    /// Delete a topic (prints nothing on success, as kafka-topics).
+    Delete(DeleteArgs),
+    /// Raise a topic's partition count (`--partitions N`; Kafka never lowers it).
+    Alter(AlterArgs),
     /// List topic names, one per line, sorted.
     List(ListArgs),
     /// Describe topics: partition count, replication factor, and each partition's leader,
@@ -51,6 +60,35 @@ pub struct CreateArgs {
     if_not_exists: bool,
 }
 
+/// Arguments of `kcodec topics delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    common: AdminArgs,
+    /// The topic to delete.
+    #[arg(long)]
+    topic: String,
+    /// Succeed without doing anything when the topic does not exist.
+    #[arg(long)]
+    if_exists: bool,
+}
+
+/// Arguments of `kcodec topics alter`.
+#[derive(Debug, Args)]
+pub struct AlterArgs {
+    #[command(flatten)]
+    common: AdminArgs,
+    /// The topic to alter.
+    #[arg(long)]
+    topic: String,
+    /// The new partition count (more than the current one).
+    #[arg(long)]
+    partitions: i32,
+    /// Succeed without doing anything when the topic does not exist.
+    #[arg(long)]
+    if_exists: bool,
+}
+
 /// Arguments of `kcodec topics list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -75,6 +113,8 @@ pub struct DescribeArgs {
 pub async fn run(command: TopicsCommand) -> Result<(), CliError> {
     match command {
         TopicsCommand::Create(args) => create(args).await,
+        TopicsCommand::Delete(args) => delete(args).await,
+        TopicsCommand::Alter(args) => alter(args).await,
         TopicsCommand::List(args) => list(args).await,
         TopicsCommand::Describe(args) => describe(args).await,
     }
@@ -120,17 +160,7 @@ async fn admin_create(args: &CreateArgs, cluster: &Cluster) -> Result<String, Cl
     let common = &args.common;
     let name = args.topic.as_str();
     crate::dev::validate_topic_name(name).map_err(CliError::Failed)?;
-    let admin: AdminClient<DefaultClientContext> = common
-        .config(cluster, &[])?
-        .create()
-        .map_err(|e| CliError::kafka("creating the admin client", e))?;
-    // librdkafka's mock cluster names itself `mockCluster…` and has no CreateTopics: say so at
-    // once rather than after the request times out.
-    let cluster_id =
-        tokio::task::block_in_place(|| admin.inner().fetch_cluster_id(common.timeout()));
-    if cluster_id.is_some_and(|id| id.starts_with("mockCluster")) {
-        return Err(unsupported(cluster, "CreateTopics", name));
-    }
+    let admin = admin_client(common, cluster, "CreateTopics", name)?;
     let mut topic = NewTopic::new(
         name,
         args.partitions.unwrap_or(-1),
@@ -139,10 +169,7 @@ async fn admin_create(args: &CreateArgs, cluster: &Cluster) -> Result<String, Cl
     for (k, v) in &args.configs {
         topic = topic.set(k, v);
     }
-    let options = AdminOptions::new()
-        .request_timeout(Some(common.timeout()))
-        .operation_timeout(Some(common.timeout()));
-    let results = match admin.create_topics([&topic], &options).await {
+    let results = match admin.create_topics([&topic], &admin_options(common)).await {
         Ok(results) => results,
         Err(e) => return Err(unsupported_or(e, "CreateTopics", cluster, name)),
     };
@@ -161,7 +188,7 @@ async fn admin_create(args: &CreateArgs, cluster: &Cluster) -> Result<String, Cl
                 "Number of partitions must be larger than 0.".to_owned()
             }
             RDKafkaErrorCode::UnsupportedVersion | RDKafkaErrorCode::InvalidRequest => {
-                return Err(unsupported(cluster, "CreateTopics", name));
+                return Err(unsupported(cluster, "CreateTopics", name, false));
             }
             other => format!("cannot create topic {name}: {other}"),
         })),
@@ -171,12 +198,152 @@ async fn admin_create(args: &CreateArgs, cluster: &Cluster) -> Result<String, Cl
     }
 }
 
-/// The one-line error for a broker without an admin API.
-fn unsupported(cluster: &Cluster, api: &str, topic: &str) -> CliError {
+/// The one-line error for a broker without an admin API (`mock`: it is librdkafka's mock
+/// cluster, which has none).
+fn unsupported(cluster: &Cluster, api: &str, topic: &str, mock: bool) -> CliError {
+    let why = if mock {
+        " (librdkafka's mock cluster has no admin API)"
+    } else {
+        ""
+    };
+    let hint = if mock && api == "CreateTopics" {
+        format!("; start it with kcodec dev --topic {topic}:PARTITIONS")
+    } else {
+        String::new()
+    };
     CliError::Failed(format!(
-        "the broker at {} does not support {api} (librdkafka's mock cluster has no admin API); start it with kcodec dev --topic {topic}:PARTITIONS",
+        "the broker at {} does not support {api}{why}{hint}",
         cluster.bootstrap
     ))
+}
+
+/// An admin client for a cluster that is not a `kcodec dev`; librdkafka's mock cluster (which
+/// names itself `mockCluster…` and answers no admin request) is refused at once, in one line,
+/// rather than after the request times out.
+fn admin_client(
+    common: &AdminArgs,
+    cluster: &Cluster,
+    api: &str,
+    topic: &str,
+) -> Result<AdminClient<DefaultClientContext>, CliError> {
+    let admin: AdminClient<DefaultClientContext> = common
+        .config(cluster, &[])?
+        .create()
+        .map_err(|e| CliError::kafka("creating the admin client", e))?;
+    let cluster_id =
+        tokio::task::block_in_place(|| admin.inner().fetch_cluster_id(common.timeout()));
+    if cluster_id.is_some_and(|id| id.starts_with("mockCluster")) {
+        return Err(unsupported(cluster, api, topic, true));
+    }
+    Ok(admin)
+}
+
+fn admin_options(common: &AdminArgs) -> AdminOptions {
+    AdminOptions::new()
+        .request_timeout(Some(common.timeout()))
+        .operation_timeout(Some(common.timeout()))
+}
+
+/// The partition count of `name` from the metadata, `None` when there is no such topic.
+async fn partition_count(
+    common: &AdminArgs,
+    cluster: &Cluster,
+    name: &str,
+) -> Result<Option<i32>, CliError> {
+    let metadata = metadata(common, cluster).await?;
+    Ok(metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == name && t.error().is_none())
+        .map(|t| i32::try_from(t.partitions().len()).unwrap_or(i32::MAX)))
+}
+
+async fn delete(args: DeleteArgs) -> Result<(), CliError> {
+    let common = &args.common;
+    let name = args.topic.as_str();
+    let cluster = common.connect().await?;
+    // kafka-topics looks the topic up first: a missing one is an error unless --if-exists.
+    if partition_count(common, &cluster, name).await?.is_none() {
+        return if args.if_exists {
+            Ok(())
+        } else {
+            Err(CliError::Failed(no_such_topic(name)))
+        };
+    }
+    if let Some(dev) = &cluster.dev {
+        dev_delete_topic(dev, name, common.timeout()).await?;
+        return Ok(());
+    }
+    let admin = admin_client(common, &cluster, "DeleteTopics", name)?;
+    let results = admin
+        .delete_topics(&[name], &admin_options(common))
+        .await
+        .map_err(|e| unsupported_or(e, "DeleteTopics", &cluster, name))?;
+    match results.into_iter().next() {
+        Some(Ok(_)) => Ok(()),
+        Some(Err((_, code))) => Err(match code {
+            RDKafkaErrorCode::UnknownTopicOrPartition if args.if_exists => return Ok(()),
+            RDKafkaErrorCode::UnknownTopicOrPartition => CliError::Failed(no_such_topic(name)),
+            RDKafkaErrorCode::TopicDeletionDisabled => {
+                CliError::Failed("Topic deletion is disabled.".to_owned())
+            }
+            RDKafkaErrorCode::UnsupportedVersion | RDKafkaErrorCode::InvalidRequest => {
+                unsupported(&cluster, "DeleteTopics", name, false)
+            }
+            other => CliError::Failed(format!("cannot delete topic {name}: {other}")),
+        }),
+        None => Err(CliError::Failed(format!(
+            "cannot delete topic {name}: the broker sent no result"
+        ))),
+    }
+}
+
+async fn alter(args: AlterArgs) -> Result<(), CliError> {
+    let common = &args.common;
+    let name = args.topic.as_str();
+    let cluster = common.connect().await?;
+    let Some(current) = partition_count(common, &cluster, name).await? else {
+        return if args.if_exists {
+            Ok(())
+        } else {
+            Err(CliError::Failed(no_such_topic(name)))
+        };
+    };
+    validate_partition_increase(name, current, args.partitions).map_err(CliError::Failed)?;
+    if let Some(dev) = &cluster.dev {
+        dev_create_partitions(dev, name, args.partitions, common.timeout()).await?;
+        return Ok(());
+    }
+    let admin = admin_client(common, &cluster, "CreatePartitions", name)?;
+    let increase = NewPartitions::new(name, usize::try_from(args.partitions).unwrap_or(0));
+    let results = admin
+        .create_partitions([&increase], &admin_options(common))
+        .await
+        .map_err(|e| unsupported_or(e, "CreatePartitions", &cluster, name))?;
+    match results.into_iter().next() {
+        Some(Ok(_)) => Ok(()),
+        Some(Err((_, code))) => Err(match code {
+            RDKafkaErrorCode::UnknownTopicOrPartition => CliError::Failed(no_such_topic(name)),
+            // The count changed since the metadata was read: say so with the new one.
+            RDKafkaErrorCode::InvalidPartitions => {
+                let now = partition_count(common, &cluster, name).await.ok().flatten();
+                let message = now
+                    .and_then(|now| validate_partition_increase(name, now, args.partitions).err());
+                CliError::Failed(
+                    message.unwrap_or_else(|| {
+                        format!("cannot add partitions to topic {name}: {code}")
+                    }),
+                )
+            }
+            RDKafkaErrorCode::UnsupportedVersion | RDKafkaErrorCode::InvalidRequest => {
+                unsupported(&cluster, "CreatePartitions", name, false)
+            }
+            other => CliError::Failed(format!("cannot add partitions to topic {name}: {other}")),
+        }),
+        None => Err(CliError::Failed(format!(
+            "cannot add partitions to topic {name}: the broker sent no result"
+        ))),
+    }
 }
 
 fn unsupported_or(e: KafkaError, api: &str, cluster: &Cluster, topic: &str) -> CliError {
@@ -186,11 +353,16 @@ fn unsupported_or(e: KafkaError, api: &str, cluster: &Cluster, topic: &str) -> C
     };
     match code {
         Some(RDKafkaErrorCode::UnsupportedFeature) | Some(RDKafkaErrorCode::UnsupportedVersion) => {
-            unsupported(cluster, api, topic)
+            unsupported(cluster, api, topic, false)
         }
         Some(RDKafkaErrorCode::OperationTimedOut) | Some(RDKafkaErrorCode::RequestTimedOut) => {
+            let hint = if api == "CreateTopics" {
+                ": use kcodec dev"
+            } else {
+                ""
+            };
             CliError::Failed(format!(
-                "{api} for topic {topic} got no answer from {} in time (does the broker support it? librdkafka's mock cluster does not: use kcodec dev)",
+                "{api} for topic {topic} got no answer from {} in time (does the broker support it? librdkafka's mock cluster does not{hint})",
                 cluster.bootstrap
             ))
         }

@@ -234,6 +234,123 @@ fn topics_create_list_describe_with_kafkas_messages() {
     );
 }
 
+/// Kafka's tools (joptsimple) take any unique prefix of a long option; so does kcodec.
+#[test]
+fn unique_prefixes_of_long_options_like_kafkas_tools() {
+    let dev = dev(&[]);
+    let out = dev.ok(
+        &[
+            "topics",
+            "create",
+            "--topic",
+            "t",
+            "--partition",
+            "3",
+            "--replication-factor",
+            "1",
+        ],
+        "",
+    );
+    assert_eq!(out, "Created topic t.\n");
+    let described = dev.ok(&["topics", "describe", "--top", "t"], "");
+    assert!(
+        described.starts_with("Topic: t\tPartitionCount: 3\tReplicationFactor: 1\t"),
+        "{described}"
+    );
+    let out = dev.run(&["topics", "create", "--topic", "u", "--com", "x=y"], "");
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        e.starts_with(
+            "error: option '--com' is ambiguous: it could be --command-config, --command-property\n"
+        ),
+        "{e}"
+    );
+    assert_eq!(dev.ok(&["topics", "list"], ""), "t\n");
+}
+
+/// `topics delete` and `topics alter --partitions` on a `kcodec dev`: Kafka's checks and
+/// messages, then a one-line refusal (librdkafka's mock cluster can neither delete a topic nor
+/// add partitions), and nothing changed.
+#[test]
+fn topics_delete_and_alter_check_like_kafka_and_the_mock_refuses_in_one_line() {
+    let dev = dev(&["--topic", "orders:3"]);
+    let one_line = |e: &str| assert_eq!(e.lines().count(), 1, "{e}");
+
+    assert_eq!(
+        dev.fails(&["topics", "delete", "--topic", "nope"], ""),
+        "error: Topic 'nope' does not exist as expected\n"
+    );
+    assert_eq!(
+        dev.ok(&["topics", "delete", "--topic", "nope", "--if-exists"], ""),
+        ""
+    );
+    let e = dev.fails(&["topics", "delete", "--topic", "orders"], "");
+    one_line(&e);
+    assert!(
+        e.starts_with("error: kcodec dev cannot delete topic orders: librdkafka's mock cluster"),
+        "{e}"
+    );
+
+    assert_eq!(
+        dev.fails(
+            &["topics", "alter", "--topic", "nope", "--partitions", "4"],
+            ""
+        ),
+        "error: Topic 'nope' does not exist as expected\n"
+    );
+    assert_eq!(
+        dev.ok(
+            &[
+                "topics",
+                "alter",
+                "--topic",
+                "nope",
+                "--partitions",
+                "4",
+                "--if-exists"
+            ],
+            ""
+        ),
+        ""
+    );
+    assert_eq!(
+        dev.fails(
+            &["topics", "alter", "--topic", "orders", "--partitions", "2"],
+            ""
+        ),
+        "error: The topic orders currently has 3 partition(s); 2 would not be an increase.\n"
+    );
+    assert_eq!(
+        dev.fails(
+            &["topics", "alter", "--topic", "orders", "--partitions", "3"],
+            ""
+        ),
+        "error: Topic already has 3 partition(s).\n"
+    );
+    // Kafka's own spelling, abbreviated: `--partition 5`.
+    let e = dev.fails(
+        &["topics", "alter", "--topic", "orders", "--partition", "5"],
+        "",
+    );
+    one_line(&e);
+    assert!(
+        e.starts_with(
+            "error: kcodec dev cannot add partitions to topic orders: librdkafka's mock cluster"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("--topic orders:5"), "{e}");
+
+    // Nothing was faked: the topic is there with its 3 partitions.
+    assert_eq!(dev.ok(&["topics", "list"], ""), "orders\n");
+    let described = dev.ok(&["topics", "describe", "--topic", "orders"], "");
+    assert!(
+        described.starts_with("Topic: orders\tPartitionCount: 3\t"),
+        "{described}"
+    );
+}
+
 #[test]
 fn three_brokers_take_replication_factor_three() {
     let dev = dev(&["--brokers", "3", "--topic", "pre:2:3"]);
@@ -378,6 +495,98 @@ fn keyed_records_keep_their_partition_and_order_and_lag_follows_commits() {
             .values()
             .all(|(_, _, lag)| lag == "0")
     );
+}
+
+/// `groups describe` with `--group` repeated: one table per group, a blank line before each (as
+/// kafka-consumer-groups `--describe --all-groups`); `--all-groups` needs ListGroups.
+#[test]
+fn groups_describe_several_groups_one_table_each() {
+    let dev = dev(&["--topic", "t:1"]);
+    dev.ok(&["produce", "--topic", "t"], "1\n2\n3\n");
+    for (group, max) in [("a", "3"), ("b", "2")] {
+        let out = dev.ok(
+            &[
+                "consume",
+                "--topic",
+                "t",
+                "--group",
+                group,
+                "--from-beginning",
+                "--max-messages",
+                max,
+                "--timeout-ms",
+                "10000",
+            ],
+            "",
+        );
+        assert_eq!(out.lines().count(), max.parse::<usize>().unwrap());
+    }
+    let out = dev.run(&["groups", "describe", "--group", "b", "--gro", "a"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let blocks: Vec<Vec<Vec<&str>>> = text
+        .strip_prefix('\n')
+        .unwrap_or_else(|| panic!("no leading blank line: {text:?}"))
+        .split("\n\n")
+        .map(|block| {
+            block
+                .lines()
+                .map(|l| l.split_whitespace().collect())
+                .collect()
+        })
+        .collect();
+    assert_eq!(blocks.len(), 2, "{text}");
+    for (block, (group, current, lag)) in blocks.iter().zip([("b", "2", "1"), ("a", "3", "0")]) {
+        assert_eq!(block.len(), 2, "{text}");
+        assert_eq!(block[0][0], "GROUP");
+        assert_eq!(
+            block[1],
+            [group, "t", "0", current, "3", lag, "-", "-", "-"],
+            "{text}"
+        );
+    }
+    // The note about the mock's missing DescribeGroups comes once, not per group.
+    let e = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(e.matches("cannot describe group members").count(), 1, "{e}");
+
+    // A missing group among several: the others are still described, then the command fails.
+    let out = dev.run(
+        &["groups", "describe", "--group", "a", "--group", "nope"],
+        "",
+    );
+    assert!(!out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("a ")).count(),
+        1,
+        "{text}"
+    );
+    let e = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        e.contains("error: Consumer group 'nope' does not exist.\n"),
+        "{e}"
+    );
+    assert!(
+        e.ends_with("error: 1 of 2 groups could not be described: nope\n"),
+        "{e}"
+    );
+
+    // --all-groups needs ListGroups, which the mock cluster lacks: one line.
+    let e = dev.fails(&["groups", "describe", "--all-groups"], "");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("does not support ListGroups"), "{e}");
+    // One of --group and --all-groups, not both.
+    for args in [
+        &["groups", "describe"][..],
+        &["groups", "describe", "--all-groups", "--group", "a"][..],
+    ] {
+        let out = dev.run(args, "");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
 }
 
 #[test]
@@ -578,6 +787,9 @@ fn an_unreachable_cluster_fails_fast_in_one_line() {
         vec!["produce", "--topic", "t"],
         vec!["consume", "--topic", "t"],
         vec!["groups", "describe", "--group", "g"],
+        vec!["topics", "delete", "--topic", "t"],
+        vec!["topics", "alter", "--topic", "t", "--partitions", "2"],
+        vec!["groups", "describe", "--all-groups"],
     ] {
         let mut all = args.clone();
         all.extend(["--bootstrap-server", &bootstrap]);
@@ -633,6 +845,10 @@ fn discovery_and_brokers_without_admin_apis() {
     assert!(e.contains("does not support CreateTopics"), "{e}");
     let e = bare(&["groups", "list"]);
     assert!(e.contains("does not support ListGroups"), "{e}");
+    let e = bare(&["topics", "delete", "--topic", "d"]);
+    assert!(e.contains("does not support DeleteTopics"), "{e}");
+    let e = bare(&["topics", "alter", "--topic", "d", "--partitions", "2"]);
+    assert!(e.contains("does not support CreatePartitions"), "{e}");
 
     // Killed: its discovery file names a dead process and is ignored.
     let runtime = dev.runtime.path().to_owned();
@@ -683,6 +899,63 @@ fn external_kafka_uses_the_admin_api() {
         text.starts_with(&format!("Topic: {topic}\tPartitionCount: 2\t")),
         "{text}"
     );
+    let out = run(
+        &["topics", "alter", "--topic", &topic, "--partitions", "1"],
+        "",
+    );
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "error: The topic {topic} currently has 2 partition(s); 1 would not be an increase.\n"
+        )
+    );
+    // CreatePartitions: 3 partitions after it, or (tansu) one line saying the broker lacks it.
+    let out = run(
+        &["topics", "alter", "--topic", &topic, "--partitions", "3"],
+        "",
+    );
+    if out.status.success() {
+        assert!(out.stdout.is_empty());
+        let out = run(&["topics", "describe", "--topic", &topic], "");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.starts_with(&format!("Topic: {topic}\tPartitionCount: 3\t")),
+            "{text}"
+        );
+    } else {
+        assert_eq!(
+            String::from_utf8(out.stderr).unwrap(),
+            format!("error: the broker at {bootstrap} does not support CreatePartitions\n")
+        );
+    }
+    // DeleteTopics on a scratch topic: gone from the list, or (a broker without the API) one
+    // line saying so.
+    let doomed = format!("{topic}-deleted");
+    let out = run(&["topics", "create", "--topic", &doomed], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["topics", "delete", "--topic", &doomed], "");
+    if out.status.success() {
+        assert!(out.stdout.is_empty());
+        let gone = (0..20).any(|_| {
+            let list = run(&["topics", "list"], "");
+            let listed = String::from_utf8(list.stdout)
+                .unwrap()
+                .lines()
+                .any(|l| l == doomed);
+            if listed {
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            !listed
+        });
+        assert!(gone, "{doomed} still listed after delete");
+    } else {
+        let e = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
     let out = run(
         &[
             "produce",
@@ -743,6 +1016,15 @@ fn external_kafka_uses_the_admin_api() {
     assert!(
         table.lines().filter(|l| l.contains(&topic)).count() >= 1,
         "{table}"
+    );
+    // --all-groups: this group's table is among them (other groups may come and go).
+    let out = run(&["groups", "describe", "--all-groups"], "");
+    let all = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with(&format!("{group} ")) && l.contains(&topic)),
+        "{all}{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
