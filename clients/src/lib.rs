@@ -48,10 +48,11 @@ pub mod transport;
 
 pub use consumer::{
     Consumer, ConsumerBuilder, ConsumerRecord, DeadLetterQueue, OnDeserializeError,
+    RebalanceContext,
 };
 pub use error::{ClientError, DeserializationError, SendError};
 pub use producer::{Producer, ProducerRecord, RecordMetadata};
 pub use transport::{
     ConsumerTransport, Delivered, IncomingRecord, OutgoingRecord, ProducerTransport,
-    RebalanceEvent, TopicPartition,
+    RebalanceCommitter, RebalanceEvent, TopicPartition,
 };
