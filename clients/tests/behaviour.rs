@@ -744,6 +744,51 @@ async fn revoke_callback_commits<H: Harness>(h: &H) {
     assert_eq!(stored, before);
 }
 
+/// `position`, `pause`/`resume` (records fetched before the pause are not lost),
+/// `seek_to_end`/`seek_to_beginning`, and `stream().next()` without pinning.
+async fn pause_resume_position_and_seeks<H: Harness>(h: &H) {
+    let topic = h.topic("pause", 1).await;
+    let producer = Producer::new(h.producer(), StringSerde, JsonSerde);
+    for i in 0..6u32 {
+        producer
+            .send(ProducerRecord::<String, _>::new(topic.as_str(), i))
+            .await
+            .unwrap();
+    }
+    let tp = TopicPartition::new(topic.as_str(), 0);
+    let mut c: Consumer<Option<String>, u32, _> =
+        Consumer::new(h.consumer(&unique("pause")), StringSerde, JsonSerde);
+    c.assign(std::slice::from_ref(&tp)).unwrap();
+    let got = drain(&mut c, 2, WAIT).await;
+    assert_eq!(got.iter().map(|r| r.offset).collect::<Vec<_>>(), [0, 1]);
+    assert_eq!(c.position(&tp).unwrap(), Some(2));
+
+    c.pause(std::slice::from_ref(&tp)).unwrap();
+    assert!(c.poll(Duration::from_millis(300)).await.unwrap().is_none());
+    c.resume(std::slice::from_ref(&tp)).unwrap();
+    let next = tokio::time::timeout(WAIT, c.stream().next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        next.offset, 2,
+        "no record fetched before the pause was lost"
+    );
+
+    c.seek_to_end(std::slice::from_ref(&tp)).unwrap();
+    assert!(c.poll(Duration::from_millis(300)).await.unwrap().is_none());
+    producer
+        .send(ProducerRecord::<String, _>::new(topic.as_str(), 6u32))
+        .await
+        .unwrap();
+    assert_eq!(drain(&mut c, 1, WAIT).await[0].offset, 6);
+
+    c.seek_to_beginning(std::slice::from_ref(&tp)).unwrap();
+    assert_eq!(drain(&mut c, 1, WAIT).await[0].offset, 0);
+    assert_eq!(c.consumed_positions(), [(tp, 1)]);
+}
+
 macro_rules! suite {
     ($name:ident, $make:expr) => {
         mod $name {
@@ -752,7 +797,8 @@ macro_rules! suite {
                 deserialize_error_fails, deserialize_error_skips, deserialize_error_dead_letters,
                 headers_round_trip, assign_and_seek, serialization_error_sends_nothing,
                 auto_commit_commits_returned_records_only, deserialize_error_stays_until_skipped,
-                negative_partition_is_refused, revoke_callback_commits);
+                negative_partition_is_refused, revoke_callback_commits,
+                pause_resume_position_and_seeks);
         }
     };
     (@tests $make:expr; $($t:ident),*) => {

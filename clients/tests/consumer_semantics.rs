@@ -181,3 +181,40 @@ async fn expelled_member_drops_buffered_records() {
     assert!(c.consumed_positions().is_empty());
     c.commit().unwrap();
 }
+
+/// Auto-commit runs every `auto.commit.interval.ms` of the broker clock inside `poll`, and
+/// commits the records returned so far, not the records buffered ahead of them.
+#[tokio::test]
+async fn periodic_auto_commit_commits_returned_records() {
+    let clock = ManualClock::new(1_000_000);
+    let cluster = Cluster::builder().brokers(1).clock(clock.clone()).build();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
+    for i in 0..10i64 {
+        producer
+            .send(ProducerRecord::new("t", i).key("k".to_string()))
+            .await
+            .unwrap();
+    }
+    let config = ConsumerConfig::new("g")
+        .auto_offset_reset(OffsetReset::Earliest)
+        .auto_commit_interval(Duration::from_secs(5));
+    let mut c: Consumer<String, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    c.subscribe(&["t"]).unwrap();
+    let tp = [TopicPartition::new("t", 0)];
+    for want in 0..3 {
+        assert_eq!(c.recv().await.unwrap().offset, want);
+    }
+    assert_eq!(c.committed(&tp).unwrap()[0].1, None, "not yet due");
+    clock.advance(Duration::from_secs(5));
+    assert_eq!(c.recv().await.unwrap().offset, 3);
+    assert_eq!(
+        c.committed(&tp).unwrap()[0].1,
+        Some(3),
+        "the 3 records returned before the auto-commit, none of the 7 buffered"
+    );
+}
