@@ -99,6 +99,7 @@ pub enum OnDeserializeError {
     /// Skip it (marked consumed; counted in [`Consumer::skipped`]).
     Skip,
     /// Forward it to a dead-letter topic, then go on (marked consumed once delivered). If the
+    /// forwarding fails, `poll` returns that error and the next `poll` tries again; if the
     /// `poll` is cancelled while the dead letter is in flight, the next `poll` forwards the
     /// record again: dead letters are written at least once.
     DeadLetter(DeadLetterQueue),

@@ -119,7 +119,10 @@ pub type DeliveryFuture =
 /// Sends serialized records.
 pub trait ProducerTransport: Send + Sync + 'static {
     /// Hands a record to the transport. An error here means it was not accepted; the returned
-    /// future resolves once the broker stored it (or gave up).
+    /// future resolves once the broker stored it (or gave up). A transport whose queue is full
+    /// may wait for room inside that future (the rdkafka transport does, up to its
+    /// `max.block.ms`). A record with a negative explicit partition is refused with
+    /// [`ClientError::InvalidPartition`].
     fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError>;
 
     /// Waits until every accepted record is delivered or failed.
