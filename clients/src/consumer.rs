@@ -385,6 +385,13 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
     ) -> Result<Option<ConsumerRecord<K, V>>, ClientError> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
+            if self.pending.as_ref().is_some_and(|p| p.failed) {
+                // Staying at a failed record: keep the group membership alive, and let a
+                // rebalance that takes the partition away release it.
+                let r = self.transport.coordinate();
+                self.apply_rebalances();
+                r?;
+            }
             if self.pending.is_none() {
                 let left = deadline.saturating_duration_since(tokio::time::Instant::now());
                 let raw = self.transport.poll(left).await;

@@ -417,17 +417,12 @@ impl ConsumerTransport for MemoryConsumer {
     }
 
     async fn poll(&mut self, timeout: Duration) -> Result<Option<IncomingRecord>, ClientError> {
-        self.maybe_auto_commit();
         if !self.buffered.is_empty() {
             // Kafka's consumer runs the group protocol on every poll: learn of revoked or lost
             // partitions before handing out more of their buffered records.
-            let now = self.cluster.clock().now_ms();
-            if now != self.last_group_poll {
-                self.last_group_poll = now;
-                let r = self.consumer.poll_group();
-                self.apply_revocations();
-                r?;
-            }
+            self.coordinate()?;
+        } else {
+            self.maybe_auto_commit();
         }
         if self.buffered.is_empty() {
             // Cancel-safe: the broker's poll fetches only after its last await.
@@ -437,6 +432,19 @@ impl ConsumerTransport for MemoryConsumer {
             self.last_group_poll = self.cluster.clock().now_ms();
         }
         Ok(self.buffered.pop_front().map(incoming))
+    }
+
+    /// Auto-commit and the broker's group protocol, at most once per broker-clock millisecond.
+    fn coordinate(&mut self) -> Result<(), ClientError> {
+        self.maybe_auto_commit();
+        let now = self.cluster.clock().now_ms();
+        if now == self.last_group_poll {
+            return Ok(());
+        }
+        self.last_group_poll = now;
+        let r = self.consumer.poll_group();
+        self.apply_revocations();
+        Ok(r?)
     }
 
     fn store_offset(&mut self, topic: &Arc<str>, partition: i32, next_offset: i64) {

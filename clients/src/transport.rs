@@ -153,6 +153,15 @@ pub trait ConsumerTransport: Send + 'static {
         timeout: Duration,
     ) -> impl Future<Output = Result<Option<IncomingRecord>, ClientError>> + Send;
 
+    /// Runs group coordination (heartbeat, rebalances and their callbacks, auto-commit)
+    /// without fetching. The typed consumer calls it while it stays at a record that failed to
+    /// deserialize, so that the member keeps its place in the group as a Kafka consumer that
+    /// keeps polling does. The default does nothing (for transports that heartbeat by
+    /// themselves).
+    fn coordinate(&mut self) -> Result<(), ClientError> {
+        Ok(())
+    }
+
     /// Records that the application has consumed `partition` of `topic` up to `next_offset`
     /// (the offset after the last record returned): what auto-commit, the commit before
     /// partitions are revoked and `close` commit. A partition no longer assigned is ignored.

@@ -218,3 +218,43 @@ async fn periodic_auto_commit_commits_returned_records() {
         "the 3 records returned before the auto-commit, none of the 7 buffered"
     );
 }
+
+/// A consumer that stays at a record failing to deserialize keeps its place in the group while
+/// it keeps polling (as a Kafka consumer that keeps calling `poll` does), although no record
+/// comes back for far longer than its `max.poll.interval.ms`.
+#[tokio::test]
+async fn staying_at_a_failed_record_keeps_the_membership() {
+    let clock = ManualClock::new(1_000_000);
+    let cluster = Cluster::builder().brokers(1).clock(clock.clone()).build();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, StringSerde);
+    producer
+        .send(ProducerRecord::new("t", "not eight bytes".to_string()).key("k".to_string()))
+        .await
+        .unwrap();
+    let config = ConsumerConfig::new("g")
+        .auto_offset_reset(OffsetReset::Earliest)
+        .session_timeout(Duration::from_secs(30))
+        .max_poll_interval(Duration::from_secs(60));
+    let mut c: Consumer<String, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    c.subscribe(&["t"]).unwrap();
+    for _ in 0..12 {
+        let err = c.poll(Duration::from_millis(100)).await.unwrap_err();
+        assert!(
+            matches!(&err, ClientError::Deserialization(e) if e.offset == 0),
+            "{err:?}"
+        );
+        clock.advance(Duration::from_secs(10));
+        cluster.tick();
+    }
+    assert_eq!(
+        cluster.describe_group("g").members.len(),
+        1,
+        "still a member after 120 s"
+    );
+    assert_eq!(c.assignment().unwrap(), [TopicPartition::new("t", 0)]);
+}
