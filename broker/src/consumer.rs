@@ -892,6 +892,19 @@ impl Consumer {
         }
     }
 
+    /// Runs what [`poll`](Self::poll) runs before it fetches (auto-commit and the group
+    /// protocol, rebalance listeners included) without fetching or waiting. A layer that
+    /// buffers fetched records calls it between polls to learn at once that partitions were
+    /// revoked or lost (as Kafka's consumer does on every `poll`). Does nothing when neither
+    /// subscribed nor assigned.
+    pub fn poll_group(&mut self) -> Result<()> {
+        if matches!(self.core.mode, Mode::None) {
+            return Ok(());
+        }
+        self.core.maybe_auto_commit();
+        self.coordinate()
+    }
+
     fn leave_group(&mut self, run_listener: bool) {
         if let (Some(id), Some(group)) = (
             self.core.member_id.clone(),

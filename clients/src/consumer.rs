@@ -1,14 +1,14 @@
 //! The typed consumer.
 
 use crate::transport::{
-    ConsumerTransport, DeliveryFuture, IncomingRecord, OutgoingRecord, ProducerTransport,
-    RebalanceCallback, RebalanceEvent, TopicPartition,
+    ConsumerTransport, DeliveryFuture, IncomingRecord, OutgoingRecord, Positions,
+    ProducerTransport, RebalanceCommitter, RebalanceEvent, TopicPartition,
 };
 use crate::{ClientError, DeserializationError};
 use bytes::Bytes;
 use kcodec_codecs::{DeserializeContext, Deserializer, Headers, Target, resolve};
 use parking_lot::Mutex;
-use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -86,30 +86,121 @@ impl DeadLetterQueue {
 /// What the consumer does with a record that fails to deserialize.
 #[derive(Debug, Clone, Default)]
 pub enum OnDeserializeError {
-    /// Return [`ClientError::Deserialization`] from `recv`; the record is not marked consumed,
-    /// so [`Consumer::commit`] does not pass it (the default). The fetch position has moved
-    /// past it: the next `recv` returns the record after it; `seek` to its offset to re-read it.
+    /// Return [`ClientError::Deserialization`] from `poll`/`recv` and stay at the record, as
+    /// Kafka's Java consumer does with its `RecordDeserializationException` (the default).
+    ///
+    /// The record is not marked consumed, so no commit (explicit, automatic or on close) passes
+    /// it, and every later `poll`/`recv` tries it again and fails again (unless the cause was
+    /// transient, such as an unreachable registry): no record after it, of any partition, is
+    /// returned. To go on, skip it with [`Consumer::skip_failed_record`] (marks it consumed) or
+    /// [`Consumer::seek`] its partition elsewhere.
     #[default]
     Fail,
     /// Skip it (marked consumed; counted in [`Consumer::skipped`]).
     Skip,
-    /// Forward it to a dead-letter topic, then go on (marked consumed once delivered).
+    /// Forward it to a dead-letter topic, then go on (marked consumed once delivered). If the
+    /// forwarding fails, `poll` returns that error and the next `poll` tries again; if the
+    /// `poll` is cancelled while the dead letter is in flight, the next `poll` forwards the
+    /// record again: dead letters are written at least once.
     DeadLetter(DeadLetterQueue),
 }
 
-type BoxDe<T> = Box<dyn Deserializer<T> + Send + Sync>;
+type BoxDe<T> = Arc<dyn Deserializer<T> + Send + Sync>;
+
+/// A decode that had to await its codec's `resolve` (a registry lookup), kept across
+/// cancelled polls so that its progress is not lost.
+type DecodeFuture<K, V> = std::pin::Pin<
+    Box<dyn Future<Output = Result<ConsumerRecord<K, V>, (Target, kcodec_codecs::Error)>> + Send>,
+>;
+
+/// A rebalance callback that may commit (see [`ConsumerBuilder::on_rebalance_with`]).
+type ContextCallback = Box<dyn FnMut(&mut RebalanceContext<'_>) + Send>;
+
+/// What a rebalance callback installed with [`ConsumerBuilder::on_rebalance_with`] sees and may
+/// do: the event, the positions the application reached on the revoked partitions, and a
+/// synchronous commit while the partitions are still owned (Kafka's `commitSync` in
+/// `onPartitionsRevoked`).
+pub struct RebalanceContext<'a> {
+    event: &'a RebalanceEvent,
+    committer: &'a mut dyn RebalanceCommitter,
+    consumed: Vec<(TopicPartition, i64)>,
+}
+
+impl std::fmt::Debug for RebalanceContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RebalanceContext")
+            .field("event", self.event)
+            .field("lost", &self.committer.lost())
+            .field("consumed", &self.consumed)
+            .finish()
+    }
+}
+
+impl RebalanceContext<'_> {
+    /// The event.
+    pub fn event(&self) -> &RebalanceEvent {
+        self.event
+    }
+
+    /// Whether revoked partitions were lost (the member was expelled from its group): commits
+    /// fail then, since another member may own the partitions already.
+    pub fn is_lost(&self) -> bool {
+        self.committer.lost()
+    }
+
+    /// For a revocation: the next offset after the last record returned (or skipped) from each
+    /// revoked partition that returned any; empty for an assignment.
+    pub fn consumed_positions(&self) -> &[(TopicPartition, i64)] {
+        &self.consumed
+    }
+
+    /// Commits [`consumed_positions`](Self::consumed_positions) synchronously (nothing to do
+    /// when it is empty).
+    pub fn commit(&mut self) -> Result<(), ClientError> {
+        if self.consumed.is_empty() {
+            return Ok(());
+        }
+        self.committer.commit(&self.consumed)
+    }
+
+    /// Commits explicit offsets (each the next offset to read) synchronously.
+    pub fn commit_offsets(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
+        self.committer.commit(offsets)
+    }
+}
+
+/// State the typed consumer shares with its rebalance callback.
+#[derive(Default)]
+struct Shared {
+    consumed: Positions,
+    revoked: Vec<TopicPartition>,
+}
+
+/// A fetched record not yet handed to the application.
+struct Pending<K, V> {
+    raw: IncomingRecord,
+    /// The decode in flight, when it had to wait for its codec.
+    decoding: Option<DecodeFuture<K, V>>,
+    /// It failed to deserialize under [`OnDeserializeError::Fail`].
+    failed: bool,
+}
 
 /// A typed consumer: fetches with its transport, deserializes keys and values.
 ///
 /// `K`/`V` are the key and value types; a nullable key or value is an `Option<_>` with a
 /// deserializer that maps null to `None` (the built-ins do).
+///
+/// Offsets follow Kafka's Java consumer: [`commit`](Self::commit), auto-commit, the commit
+/// before partitions are revoked and [`close`](Self::close) commit the offset after the last
+/// record `poll`/`recv` *returned* (or skipped) per partition, never past a record fetched but
+/// not yet returned.
 pub struct Consumer<K, V, T> {
     transport: T,
     key_de: BoxDe<K>,
     value_de: BoxDe<V>,
     policy: OnDeserializeError,
-    consumed: HashMap<TopicPartition, i64>,
-    events: Arc<Mutex<Vec<RebalanceEvent>>>,
+    shared: Arc<Mutex<Shared>>,
+    pending: Option<Pending<K, V>>,
     skipped: u64,
     dead_lettered: u64,
 }
@@ -129,18 +220,55 @@ pub struct ConsumerBuilder<K, V, T> {
     key_de: BoxDe<K>,
     value_de: BoxDe<V>,
     policy: OnDeserializeError,
-    callback: Option<RebalanceCallback>,
+    callback: Option<ContextCallback>,
 }
 
-impl<K, V, T: ConsumerTransport> ConsumerBuilder<K, V, T> {
+impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> ConsumerBuilder<K, V, T> {
     /// The policy for records that fail to deserialize (default: fail).
     pub fn on_deserialize_error(mut self, policy: OnDeserializeError) -> Self {
         self.policy = policy;
         self
     }
 
-    /// A callback for partitions assigned and revoked in group rebalances.
-    pub fn on_rebalance(mut self, callback: impl FnMut(&RebalanceEvent) + Send + 'static) -> Self {
+    /// A callback for partitions assigned and revoked in group rebalances (replaces one set
+    /// with [`on_rebalance_with`](Self::on_rebalance_with)).
+    pub fn on_rebalance(
+        mut self,
+        mut callback: impl FnMut(&RebalanceEvent) + Send + 'static,
+    ) -> Self {
+        self.callback = Some(Box::new(move |ctx: &mut RebalanceContext<'_>| {
+            callback(ctx.event())
+        }));
+        self
+    }
+
+    /// A rebalance callback with a [`RebalanceContext`]: it may commit what was consumed from
+    /// the revoked partitions before they go (Kafka's `onPartitionsRevoked` → `commitSync`).
+    /// Replaces one set with [`on_rebalance`](Self::on_rebalance).
+    ///
+    /// ```
+    /// # #[cfg(feature = "memory")] {
+    /// use kcodec_clients::memory::{MemoryConsumer, broker::{Cluster, ConsumerConfig}};
+    /// use kcodec_clients::{Consumer, RebalanceEvent};
+    /// use kcodec_codecs::builtin::StringSerde;
+    ///
+    /// let cluster = Cluster::builder().build();
+    /// let config = ConsumerConfig::new("billing").enable_auto_commit(false);
+    /// let consumer: Consumer<String, String, _> =
+    ///     Consumer::builder(MemoryConsumer::new(&cluster, config).unwrap(), StringSerde, StringSerde)
+    ///         .on_rebalance_with(|ctx| {
+    ///             if matches!(ctx.event(), RebalanceEvent::Revoked(_)) && !ctx.is_lost() {
+    ///                 ctx.commit().expect("commit before the partitions go");
+    ///             }
+    ///         })
+    ///         .build();
+    /// # drop(consumer);
+    /// # }
+    /// ```
+    pub fn on_rebalance_with(
+        mut self,
+        callback: impl FnMut(&mut RebalanceContext<'_>) + Send + 'static,
+    ) -> Self {
         self.callback = Some(Box::new(callback));
         self
     }
@@ -148,29 +276,50 @@ impl<K, V, T: ConsumerTransport> ConsumerBuilder<K, V, T> {
     /// Builds the consumer (not yet subscribed or assigned).
     pub fn build(self) -> Consumer<K, V, T> {
         let mut transport = self.transport;
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let sink = events.clone();
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let sink = shared.clone();
         let mut user = self.callback;
-        transport.set_rebalance_callback(Box::new(move |e: &RebalanceEvent| {
-            sink.lock().push(e.clone());
-            if let Some(cb) = user.as_mut() {
-                cb(e);
-            }
-        }));
+        transport.set_rebalance_callback(Box::new(
+            move |event: &RebalanceEvent, committer: &mut dyn RebalanceCommitter| {
+                let consumed = match event {
+                    RebalanceEvent::Revoked(tps) => {
+                        let s = sink.lock();
+                        tps.iter()
+                            .filter_map(|tp| s.consumed.get(tp).map(|o| (tp.clone(), o)))
+                            .collect()
+                    }
+                    RebalanceEvent::Assigned(_) => Vec::new(),
+                };
+                if let Some(cb) = user.as_mut() {
+                    cb(&mut RebalanceContext {
+                        event,
+                        committer,
+                        consumed,
+                    });
+                }
+                if let RebalanceEvent::Revoked(tps) = event {
+                    let mut s = sink.lock();
+                    for tp in tps {
+                        s.consumed.remove(tp);
+                    }
+                    s.revoked.extend(tps.iter().cloned());
+                }
+            },
+        ));
         Consumer {
             transport,
             key_de: self.key_de,
             value_de: self.value_de,
             policy: self.policy,
-            consumed: HashMap::new(),
-            events,
+            shared,
+            pending: None,
             skipped: 0,
             dead_lettered: 0,
         }
     }
 }
 
-impl<K, V, T: ConsumerTransport> Consumer<K, V, T> {
+impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, T> {
     /// A builder over `transport` with a key and a value deserializer.
     pub fn builder(
         transport: T,
@@ -179,8 +328,8 @@ impl<K, V, T: ConsumerTransport> Consumer<K, V, T> {
     ) -> ConsumerBuilder<K, V, T> {
         ConsumerBuilder {
             transport,
-            key_de: Box::new(key_deserializer),
-            value_de: Box::new(value_deserializer),
+            key_de: Arc::new(key_deserializer),
+            value_de: Arc::new(value_deserializer),
             policy: OnDeserializeError::Fail,
             callback: None,
         }
@@ -202,11 +351,15 @@ impl<K, V, T: ConsumerTransport> Consumer<K, V, T> {
 
     /// Reads `partitions` without a group subscription.
     pub fn assign(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
-        self.consumed.clear();
+        self.pending = None;
+        self.shared.lock().consumed.clear();
         self.transport.assign(partitions)
     }
 
     /// The next record, waiting as long as it takes.
+    ///
+    /// Cancel-safe, like [`poll`](Self::poll): dropping the future (in `select!` or a
+    /// timeout) loses no record.
     pub async fn recv(&mut self) -> Result<ConsumerRecord<K, V>, ClientError> {
         loop {
             if let Some(r) = self.poll(Duration::from_secs(1)).await? {
@@ -216,19 +369,66 @@ impl<K, V, T: ConsumerTransport> Consumer<K, V, T> {
     }
 
     /// The next record, or `None` when none came within `timeout`.
+    ///
+    /// Cancel-safe: a record is handed over (and marked consumed) only when this future
+    /// completes with it. When the future is dropped earlier (in `select!` or a timeout, e.g.
+    /// while a schema is being looked up in the registry), the record is kept and the next
+    /// call returns it; a decode waiting for the registry is kept too and goes on where it
+    /// was, so a poll that is cancelled again and again still makes progress.
+    ///
+    /// A record that fails to deserialize is handled by the [`OnDeserializeError`] policy;
+    /// with [`OnDeserializeError::Fail`] every call returns the same error until the record
+    /// is skipped or its partition sought elsewhere.
     pub async fn poll(
         &mut self,
         timeout: Duration,
     ) -> Result<Option<ConsumerRecord<K, V>>, ClientError> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let raw = self.transport.poll(left).await;
-            self.apply_rebalances();
-            let Some(raw) = raw? else { return Ok(None) };
-            match self.decode(&raw).await {
+            if self.pending.as_ref().is_some_and(|p| p.failed) {
+                // Staying at a failed record: keep the group membership alive, and let a
+                // rebalance that takes the partition away release it.
+                let r = self.transport.coordinate();
+                self.apply_rebalances();
+                r?;
+            }
+            if self.pending.is_none() {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                let raw = self.transport.poll(left).await;
+                self.apply_rebalances();
+                let Some(raw) = raw? else { return Ok(None) };
+                self.pending = Some(Pending {
+                    raw,
+                    decoding: None,
+                    failed: false,
+                });
+            }
+            let Some(pending) = self.pending.as_mut() else {
+                continue;
+            };
+            let result = match pending.decoding.as_mut() {
+                // A decode that a cancelled poll left waiting for its codec goes on.
+                Some(fut) => fut.as_mut().await,
+                None => match decode_now(&*self.key_de, &*self.value_de, &pending.raw) {
+                    Some(done) => done,
+                    None => {
+                        let fut = pending.decoding.insert(Box::pin(decode(
+                            self.key_de.clone(),
+                            self.value_de.clone(),
+                            pending.raw.clone(),
+                        )));
+                        fut.as_mut().await
+                    }
+                },
+            };
+            let Some(pending) = self.pending.as_mut() else {
+                continue;
+            };
+            pending.decoding = None;
+            let raw = &pending.raw;
+            match result {
                 Ok(rec) => {
-                    self.mark(&raw);
+                    self.consume_pending();
                     return Ok(Some(rec));
                 }
                 Err((target, source)) => {
@@ -244,17 +444,19 @@ impl<K, V, T: ConsumerTransport> Consumer<K, V, T> {
                     };
                     match &self.policy {
                         OnDeserializeError::Fail => {
+                            if let Some(p) = self.pending.as_mut() {
+                                p.failed = true;
+                            }
                             return Err(ClientError::Deserialization(Box::new(err)));
                         }
                         OnDeserializeError::Skip => {
                             self.skipped += 1;
-                            self.mark(&raw);
+                            self.consume_pending();
                         }
                         OnDeserializeError::DeadLetter(dlq) => {
-                            let dlq = dlq.clone();
-                            dead_letter(&dlq, &raw, &err).await?;
+                            dead_letter(dlq, raw, &err).await?;
                             self.dead_lettered += 1;
-                            self.mark(&raw);
+                            self.consume_pending();
                         }
                     }
                 }
@@ -265,67 +467,79 @@ impl<K, V, T: ConsumerTransport> Consumer<K, V, T> {
         }
     }
 
-    /// The records as a `Stream` (each item as [`recv`](Self::recv) returns it).
+    /// The records as a `Stream` (each item as [`recv`](Self::recv) returns it; the stream
+    /// never ends). The stream is `Unpin` (boxed once per call), so `stream().next()` works
+    /// without pinning; dropping a pending `next()` loses no record.
     pub fn stream(
         &mut self,
-    ) -> impl futures_util::Stream<Item = Result<ConsumerRecord<K, V>, ClientError>> + '_ {
-        futures_util::stream::unfold(self, |c| async move {
+    ) -> futures_util::stream::BoxStream<'_, Result<ConsumerRecord<K, V>, ClientError>>
+    where
+        K: Send,
+        V: Send,
+    {
+        Box::pin(futures_util::stream::unfold(self, |c| async move {
             let r = c.recv().await;
             Some((r, c))
-        })
+        }))
     }
 
-    async fn decode(
-        &self,
-        raw: &IncomingRecord,
-    ) -> Result<ConsumerRecord<K, V>, (Target, kcodec_codecs::Error)> {
-        let ctx = DeserializeContext::new(&raw.topic, Target::Key, &raw.headers);
-        let key = resolve::deserialize(&*self.key_de, raw.key.as_ref(), &ctx)
-            .await
-            .map_err(|e| (Target::Key, e))?;
-        let ctx = DeserializeContext::new(&raw.topic, Target::Value, &raw.headers);
-        let value = resolve::deserialize(&*self.value_de, raw.value.as_ref(), &ctx)
-            .await
-            .map_err(|e| (Target::Value, e))?;
-        Ok(ConsumerRecord {
-            topic: raw.topic.clone(),
-            partition: raw.partition,
-            offset: raw.offset,
-            timestamp: raw.timestamp,
-            key,
-            value,
-            headers: raw.headers.clone(),
-        })
+    /// Skips the record that failed to deserialize under [`OnDeserializeError::Fail`]: marks
+    /// it consumed (commits pass it; counted in [`skipped`](Self::skipped)) so that the next
+    /// `poll` goes on after it. Returns its partition and offset, or `None` when no failed
+    /// record is pending.
+    pub fn skip_failed_record(&mut self) -> Option<(TopicPartition, i64)> {
+        if !self.pending.as_ref().is_some_and(|p| p.failed) {
+            return None;
+        }
+        let p = self.consume_pending()?;
+        self.skipped += 1;
+        Some((TopicPartition::new(&*p.topic, p.partition), p.offset))
     }
 
-    fn mark(&mut self, raw: &IncomingRecord) {
-        let tp = TopicPartition::new(&*raw.topic, raw.partition);
-        self.consumed.insert(tp, raw.offset + 1);
+    /// Marks the pending record consumed and returns it.
+    fn consume_pending(&mut self) -> Option<IncomingRecord> {
+        let raw = self.pending.take()?.raw;
+        self.shared
+            .lock()
+            .consumed
+            .set(&raw.topic, raw.partition, raw.offset + 1);
+        self.transport
+            .store_offset(&raw.topic, raw.partition, raw.offset + 1);
+        Some(raw)
     }
 
+    /// Drops the pending record when its partition was revoked or lost.
     fn apply_rebalances(&mut self) {
-        let events = std::mem::take(&mut *self.events.lock());
-        for e in events {
-            if let RebalanceEvent::Revoked(tps) = e {
-                for tp in tps {
-                    self.consumed.remove(&tp);
-                }
-            }
+        let revoked = std::mem::take(&mut self.shared.lock().revoked);
+        if let Some(p) = &self.pending
+            && revoked
+                .iter()
+                .any(|tp| *tp.topic == *p.raw.topic && tp.partition == p.raw.partition)
+        {
+            self.pending = None;
         }
     }
 
-    /// Commits, for each partition, the offset after the last record `recv` returned (or
-    /// skipped / dead-lettered) from it.
+    fn drop_pending_of(&mut self, tps: &[TopicPartition]) -> Option<IncomingRecord> {
+        let p = self.pending.as_ref()?;
+        if tps
+            .iter()
+            .any(|tp| *tp.topic == *p.raw.topic && tp.partition == p.raw.partition)
+        {
+            self.pending.take().map(|p| p.raw)
+        } else {
+            None
+        }
+    }
+
+    /// Commits, for each partition, the offset after the last record `poll`/`recv` returned
+    /// (or skipped / dead-lettered) from it, or the offset it was sought to since.
     pub fn commit(&mut self) -> Result<(), ClientError> {
         self.apply_rebalances();
-        if self.consumed.is_empty() {
+        let offsets = self.shared.lock().consumed.to_vec();
+        if offsets.is_empty() {
             return Ok(());
         }
-        let offsets: Vec<_> = self
-            .consumed
-            .iter()
-            .map(|(tp, o)| (tp.clone(), *o))
-            .collect();
         self.transport.commit(&offsets)
     }
 
@@ -342,32 +556,106 @@ impl<K, V, T: ConsumerTransport> Consumer<K, V, T> {
 
     /// The group's committed offsets.
     pub fn committed(
-        &mut self,
+        &self,
         partitions: &[TopicPartition],
     ) -> Result<Vec<(TopicPartition, Option<i64>)>, ClientError> {
         self.transport.committed(partitions)
     }
 
-    /// The next offset `recv` would return per partition it has returned records from.
+    /// What [`commit`](Self::commit) would commit: the next offset per partition that returned
+    /// records (or was sought), sorted.
     pub fn consumed_positions(&self) -> Vec<(TopicPartition, i64)> {
-        let mut v: Vec<_> = self.consumed.iter().map(|(t, o)| (t.clone(), *o)).collect();
-        v.sort();
-        v
+        self.shared.lock().consumed.to_vec()
     }
 
-    /// Moves a partition's position.
+    /// Moves a partition's position: the next record returned from it is at `offset`, and
+    /// commits of this partition commit `offset` until a record of it is returned (as Kafka's
+    /// `commitSync()` commits the position). Also how to go past a record that failed under
+    /// [`OnDeserializeError::Fail`].
     pub fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ClientError> {
-        self.transport.seek(tp, offset)
+        self.transport.seek(tp, offset)?;
+        self.drop_pending_of(std::slice::from_ref(tp));
+        self.shared.lock().consumed.set_tp(tp, offset);
+        let topic: Arc<str> = Arc::from(tp.topic.as_str());
+        self.transport.store_offset(&topic, tp.partition, offset);
+        Ok(())
     }
 
-    /// The current assignment.
-    pub fn assignment(&mut self) -> Result<Vec<TopicPartition>, ClientError> {
+    /// Moves partitions to their first offset. Commits leave these partitions alone until a
+    /// record of them is returned.
+    pub fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        self.transport.seek_to_beginning(partitions)?;
+        self.forget(partitions);
+        Ok(())
+    }
+
+    /// Moves partitions to their end. Commits leave these partitions alone until a record of
+    /// them is returned.
+    pub fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        self.transport.seek_to_end(partitions)?;
+        self.forget(partitions);
+        Ok(())
+    }
+
+    fn forget(&mut self, partitions: &[TopicPartition]) {
+        self.drop_pending_of(partitions);
+        let mut s = self.shared.lock();
+        for tp in partitions {
+            s.consumed.remove(tp);
+        }
+    }
+
+    /// The offset of the next record `poll` returns from an assigned partition (a record
+    /// fetched but not yet returned counts as not consumed); `None` while unknown.
+    pub fn position(&mut self, tp: &TopicPartition) -> Result<Option<i64>, ClientError> {
+        if let Some(p) = &self.pending
+            && *p.raw.topic == *tp.topic
+            && p.raw.partition == tp.partition
+        {
+            return Ok(Some(p.raw.offset));
+        }
+        self.transport.position(tp)
+    }
+
+    /// Stops returning records of `partitions` until [`resume`](Self::resume) (Kafka's
+    /// `pause`); the group membership is kept.
+    pub fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        if let Some(p) = self.pending.as_ref()
+            && partitions
+                .iter()
+                .any(|tp| *tp.topic == *p.raw.topic && tp.partition == p.raw.partition)
+        {
+            // Give the record back: it is fetched again after the resume.
+            let tp = TopicPartition::new(&*p.raw.topic, p.raw.partition);
+            let offset = p.raw.offset;
+            self.transport.seek(&tp, offset)?;
+            self.pending = None;
+        }
+        self.transport.pause(partitions)
+    }
+
+    /// Resumes paused partitions.
+    pub fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        self.transport.resume(partitions)
+    }
+
+    /// The current assignment, sorted.
+    pub fn assignment(&self) -> Result<Vec<TopicPartition>, ClientError> {
         let mut v = self.transport.assignment()?;
         v.sort();
         Ok(v)
     }
 
-    /// How many records the `Skip` policy skipped.
+    /// Closes the consumer (Kafka's `close`): with auto-commit on, commits what was returned;
+    /// runs the revocation callback; leaves the group at once so that its partitions move
+    /// without waiting for a session timeout. Dropping the consumer does the same without
+    /// reporting errors.
+    pub fn close(self) -> Result<(), ClientError> {
+        self.transport.close()
+    }
+
+    /// How many records were skipped (the `Skip` policy and
+    /// [`skip_failed_record`](Self::skip_failed_record)).
     pub fn skipped(&self) -> u64 {
         self.skipped
     }
@@ -391,6 +679,58 @@ impl<K, V, T: ConsumerTransport> Consumer<K, V, T> {
     pub fn into_transport(self) -> T {
         self.transport
     }
+}
+
+fn record<K, V>(raw: &IncomingRecord, key: K, value: V) -> ConsumerRecord<K, V> {
+    ConsumerRecord {
+        topic: raw.topic.clone(),
+        partition: raw.partition,
+        offset: raw.offset,
+        timestamp: raw.timestamp,
+        key,
+        value,
+        headers: raw.headers.clone(),
+    }
+}
+
+/// Decodes on the synchronous path; `None` when a codec must first resolve something (await
+/// [`decode`] then).
+#[allow(clippy::type_complexity)]
+fn decode_now<K, V>(
+    key_de: &(dyn Deserializer<K> + Send + Sync),
+    value_de: &(dyn Deserializer<V> + Send + Sync),
+    raw: &IncomingRecord,
+) -> Option<Result<ConsumerRecord<K, V>, (Target, kcodec_codecs::Error)>> {
+    let ctx = DeserializeContext::new(&raw.topic, Target::Key, &raw.headers);
+    let key = match key_de.deserialize_bytes(raw.key.as_ref(), &ctx) {
+        Ok(k) => k,
+        Err(kcodec_codecs::Error::Unresolved(_)) => return None,
+        Err(e) => return Some(Err((Target::Key, e))),
+    };
+    let ctx = DeserializeContext::new(&raw.topic, Target::Value, &raw.headers);
+    let value = match value_de.deserialize_bytes(raw.value.as_ref(), &ctx) {
+        Ok(v) => v,
+        Err(kcodec_codecs::Error::Unresolved(_)) => return None,
+        Err(e) => return Some(Err((Target::Value, e))),
+    };
+    Some(Ok(record(raw, key, value)))
+}
+
+/// Decodes, awaiting what the codecs must resolve (registry lookups).
+async fn decode<K, V>(
+    key_de: BoxDe<K>,
+    value_de: BoxDe<V>,
+    raw: IncomingRecord,
+) -> Result<ConsumerRecord<K, V>, (Target, kcodec_codecs::Error)> {
+    let ctx = DeserializeContext::new(&raw.topic, Target::Key, &raw.headers);
+    let key = resolve::deserialize(&*key_de, raw.key.as_ref(), &ctx)
+        .await
+        .map_err(|e| (Target::Key, e))?;
+    let ctx = DeserializeContext::new(&raw.topic, Target::Value, &raw.headers);
+    let value = resolve::deserialize(&*value_de, raw.value.as_ref(), &ctx)
+        .await
+        .map_err(|e| (Target::Value, e))?;
+    Ok(record(&raw, key, value))
 }
 
 async fn dead_letter(

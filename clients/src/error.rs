@@ -33,6 +33,15 @@ pub enum ClientError {
     /// The transport gave up on a record without a broker error (its delivery channel closed).
     #[error("delivery was cancelled: {0}")]
     Cancelled(&'static str),
+    /// A record named a negative partition (Kafka's `Invalid partition given with record`);
+    /// nothing was serialized or sent. Leave the partition unset to let the partitioner choose.
+    #[error("invalid partition {partition} for topic '{topic}': a partition is 0 or more")]
+    InvalidPartition {
+        /// The record's topic.
+        topic: String,
+        /// The partition it named.
+        partition: i32,
+    },
     /// An operation was used in a state that does not allow it.
     #[error("illegal state: {0}")]
     IllegalState(String),

@@ -7,6 +7,17 @@
 //! `murmur2(key) % partitions` as with the Java client (and the in-memory broker), and keyless
 //! records are spread randomly. Set `partitioner` yourself to override it.
 //!
+//! Producers block like Java's `max.block.ms`: when librdkafka's queue is full
+//! (`queue.buffering.max.messages` / `queue.buffering.max.kbytes`), a send waits for room, up to
+//! [`DEFAULT_MAX_BLOCK`] or the `max.block.ms` given in the config (a kcodec setting, taken out
+//! of the config before librdkafka sees it), and only then fails with `QueueFull`.
+//!
+//! Consumers commit what the typed consumer returned, never what librdkafka merely fetched:
+//! [`KafkaConsumer`] always runs with `enable.auto.offset.store=false` and stores the offset
+//! of each record as it is handed to the application, so librdkafka's auto-commit (on by
+//! default, as in Kafka), its commit when partitions are revoked and its commit on close all
+//! use those offsets.
+//!
 //! A consumer never outlives a `TopicPartitionList` taken from it here: every list is built and
 //! dropped inside one call, since destroying a consumer while such a list is alive hangs
 //! librdkafka.
@@ -14,7 +25,8 @@
 use crate::ClientError;
 use crate::transport::{
     ConsumerTransport, Delivered, DeliveryFuture, IncomingRecord, OutgoingRecord,
-    ProducerTransport, RebalanceCallback, RebalanceEvent, TopicPartition,
+    ProducerTransport, RebalanceCallback, RebalanceCommitter, RebalanceEvent, TopicPartition,
+    check_partition,
 };
 use kcodec_codecs::{Header, Headers};
 use parking_lot::Mutex;
@@ -23,8 +35,12 @@ use rdkafka::Offset;
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance, StreamConsumer,
 };
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KHeader, Headers as _, Message, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
+use rdkafka::producer::{
+    DeliveryFuture as DeliveryFutureRd, FutureProducer, FutureRecord, Producer as _,
+};
+use rdkafka::types::RDKafkaConfRes;
 use rdkafka::{ClientContext, TopicPartitionList};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,20 +56,26 @@ pub fn producer_config(bootstrap_servers: &str) -> ClientConfig {
     c
 }
 
-/// A consumer config for `bootstrap_servers` and `group.id`, with auto-commit off (the typed
-/// consumer commits what it returned) and `auto.offset.reset=earliest`.
+/// A consumer config for `bootstrap_servers` and `group.id` with Kafka's defaults, spelled out:
+/// `enable.auto.commit=true` (commits the offsets of records the typed consumer returned, see
+/// the [module documentation](self)) and `auto.offset.reset=latest`, the same defaults as the
+/// in-memory transport's `ConsumerConfig::new`. Set either to change it.
 pub fn consumer_config(bootstrap_servers: &str, group_id: &str) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", bootstrap_servers)
         .set("group.id", group_id)
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest");
+        .set("enable.auto.commit", "true")
+        .set("auto.offset.reset", "latest");
     c
 }
+
+/// How long a send waits for room in a full producer queue by default (Java's `max.block.ms`).
+pub const DEFAULT_MAX_BLOCK: Duration = Duration::from_secs(60);
 
 /// A [`ProducerTransport`] over rdkafka's `FutureProducer`.
 pub struct KafkaProducer {
     producer: FutureProducer,
+    max_block: Duration,
 }
 
 impl std::fmt::Debug for KafkaProducer {
@@ -63,15 +85,40 @@ impl std::fmt::Debug for KafkaProducer {
 }
 
 impl KafkaProducer {
-    /// Creates the producer; `partitioner` defaults to `murmur2_random`.
+    /// Creates the producer; `partitioner` defaults to `murmur2_random`. A `max.block.ms`
+    /// entry (milliseconds) sets [`max_block`](Self::max_block) and is removed before
+    /// librdkafka, which has no such setting, sees the config.
     pub fn new(config: &ClientConfig) -> Result<Self, ClientError> {
         let mut config = config.clone();
         if config.get("partitioner").is_none() {
             config.set("partitioner", "murmur2_random");
         }
+        let max_block = match config.get("max.block.ms") {
+            None => DEFAULT_MAX_BLOCK,
+            Some(ms) => {
+                let ms: u64 = ms.trim().parse().map_err(|_| {
+                    ClientError::Kafka(KafkaError::ClientConfig(
+                        RDKafkaConfRes::RD_KAFKA_CONF_INVALID,
+                        format!("max.block.ms must be a number of milliseconds, not '{ms}'"),
+                        "max.block.ms".into(),
+                        ms.into(),
+                    ))
+                })?;
+                Duration::from_millis(ms)
+            }
+        };
+        config.remove("max.block.ms");
         Ok(KafkaProducer {
             producer: config.create()?,
+            max_block,
         })
+    }
+
+    /// How long a send waits for room when librdkafka's queue is full before it fails with
+    /// `QueueFull` (Java's `max.block.ms`; default [`DEFAULT_MAX_BLOCK`]; zero fails at once).
+    pub fn max_block(mut self, max_block: Duration) -> Self {
+        self.max_block = max_block;
+        self
     }
 
     /// rdkafka's producer underneath.
@@ -96,35 +143,109 @@ pub fn to_kafka_headers(headers: &Headers) -> Option<OwnedHeaders> {
     Some(out)
 }
 
+fn future_record<'a>(
+    topic: &'a str,
+    partition: Option<i32>,
+    key: Option<&'a [u8]>,
+    value: Option<&'a [u8]>,
+    timestamp: Option<i64>,
+    headers: Option<OwnedHeaders>,
+) -> FutureRecord<'a, [u8], [u8]> {
+    let mut fr: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic);
+    if let Some(k) = key {
+        fr = fr.key(k);
+    }
+    if let Some(v) = value {
+        fr = fr.payload(v);
+    }
+    if let Some(p) = partition {
+        fr = fr.partition(p);
+    }
+    if let Some(ts) = timestamp {
+        fr = fr.timestamp(ts);
+    }
+    if let Some(h) = headers {
+        fr = fr.headers(h);
+    }
+    fr
+}
+
+fn is_queue_full(e: &KafkaError) -> bool {
+    matches!(
+        e,
+        KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)
+    )
+}
+
+async fn delivered(fut: DeliveryFutureRd) -> Result<Delivered, ClientError> {
+    match fut.await {
+        Ok(Ok(d)) => Ok(Delivered {
+            partition: d.partition,
+            offset: d.offset,
+            timestamp: d.timestamp.to_millis(),
+        }),
+        Ok(Err((e, _))) => Err(ClientError::Kafka(e)),
+        Err(_) => Err(ClientError::Cancelled("the producer was dropped")),
+    }
+}
+
 impl ProducerTransport for KafkaProducer {
+    /// Hands the record to librdkafka (which copies key and value). When its queue is full,
+    /// the returned future waits for room (retrying with a short backoff while librdkafka's
+    /// background thread delivers) for up to [`max_block`](KafkaProducer::max_block), then
+    /// fails with `QueueFull`. A record that had to wait may be enqueued after records sent
+    /// later by other tasks.
     fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
-        let mut fr: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(record.topic);
-        if let Some(k) = record.key.as_deref() {
-            fr = fr.key(k);
-        }
-        if let Some(v) = record.value.as_deref() {
-            fr = fr.payload(v);
-        }
-        if let Some(p) = record.partition {
-            fr = fr.partition(p);
-        }
-        if let Some(ts) = record.timestamp {
-            fr = fr.timestamp(ts);
-        }
-        if let Some(h) = to_kafka_headers(record.headers) {
-            fr = fr.headers(h);
-        }
-        // librdkafka copies key and value here.
-        let fut = self.producer.send_result(fr).map_err(|(e, _)| e)?;
+        check_partition(record.topic, record.partition)?;
+        let OutgoingRecord {
+            topic,
+            partition,
+            key,
+            value,
+            headers,
+            timestamp,
+        } = record;
+        let fr = future_record(
+            topic,
+            partition,
+            key.as_deref(),
+            value.as_deref(),
+            timestamp,
+            to_kafka_headers(headers),
+        );
+        let headers = match self.producer.send_result(fr) {
+            Ok(fut) => return Ok(Box::pin(delivered(fut))),
+            Err((e, rec)) if is_queue_full(&e) && !self.max_block.is_zero() => rec.headers,
+            Err((e, _)) => return Err(e.into()),
+        };
+        let producer = self.producer.clone();
+        let topic = topic.to_owned();
+        let deadline = tokio::time::Instant::now() + self.max_block;
         Ok(Box::pin(async move {
-            match fut.await {
-                Ok(Ok(d)) => Ok(Delivered {
-                    partition: d.partition,
-                    offset: d.offset,
-                    timestamp: d.timestamp.to_millis(),
-                }),
-                Ok(Err((e, _))) => Err(ClientError::Kafka(e)),
-                Err(_) => Err(ClientError::Cancelled("the producer was dropped")),
+            let mut backoff = Duration::from_millis(1);
+            let mut headers = headers;
+            loop {
+                let now = tokio::time::Instant::now();
+                if now >= deadline {
+                    return Err(ClientError::Kafka(KafkaError::MessageProduction(
+                        RDKafkaErrorCode::QueueFull,
+                    )));
+                }
+                tokio::time::sleep(backoff.min(deadline - now)).await;
+                backoff = (backoff * 2).min(Duration::from_millis(50));
+                let fr = future_record(
+                    &topic,
+                    partition,
+                    key.as_deref(),
+                    value.as_deref(),
+                    timestamp,
+                    headers.take(),
+                );
+                match producer.send_result(fr) {
+                    Ok(fut) => return delivered(fut).await,
+                    Err((e, rec)) if is_queue_full(&e) => headers = rec.headers,
+                    Err((e, _)) => return Err(ClientError::Kafka(e)),
+                }
             }
         }))
     }
@@ -148,20 +269,60 @@ fn tpl_to_vec(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
         .collect()
 }
 
+fn commit_tpl(offsets: &[(TopicPartition, i64)]) -> Result<TopicPartitionList, ClientError> {
+    let mut tpl = TopicPartitionList::with_capacity(offsets.len());
+    for (tp, o) in offsets {
+        tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*o))?;
+    }
+    Ok(tpl)
+}
+
+/// librdkafka's consumer inside a rebalance callback as a [`RebalanceCommitter`].
+struct Committer<'a> {
+    consumer: &'a BaseConsumer<KcodecContext>,
+    lost: bool,
+}
+
+impl RebalanceCommitter for Committer<'_> {
+    fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
+        if self.lost {
+            return Err(ClientError::IllegalState(
+                "cannot commit: the partitions were lost (the member left its group)".into(),
+            ));
+        }
+        let tpl = commit_tpl(offsets)?;
+        Ok(self.consumer.commit(&tpl, CommitMode::Sync)?)
+    }
+
+    fn lost(&self) -> bool {
+        self.lost
+    }
+}
+
+impl KcodecContext {
+    fn call(&self, consumer: &BaseConsumer<Self>, event: RebalanceEvent, lost: bool) {
+        let cb = self.callback.lock().take();
+        if let Some(mut cb) = cb {
+            cb(&event, &mut Committer { consumer, lost });
+            let mut slot = self.callback.lock();
+            if slot.is_none() {
+                *slot = Some(cb);
+            }
+        }
+    }
+}
+
 impl ConsumerContext for KcodecContext {
-    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(tpl) = rebalance
-            && let Some(cb) = self.callback.lock().as_mut()
-        {
-            cb(&RebalanceEvent::Revoked(tpl_to_vec(tpl)));
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            let lost = consumer.assignment_lost();
+            self.call(consumer, RebalanceEvent::Revoked(tpl_to_vec(tpl)), lost);
         }
     }
 
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Assign(tpl) = rebalance
-            && let Some(cb) = self.callback.lock().as_mut()
-        {
-            cb(&RebalanceEvent::Assigned(tpl_to_vec(tpl)));
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(tpl) = rebalance {
+            self.call(consumer, RebalanceEvent::Assigned(tpl_to_vec(tpl)), false);
         }
     }
 }
@@ -180,8 +341,12 @@ impl std::fmt::Debug for KafkaConsumer {
 
 impl KafkaConsumer {
     /// Creates the consumer from a config (see [`consumer_config`]).
+    /// `enable.auto.offset.store` is always set to `false`: offsets are stored as the typed
+    /// consumer returns records (see the [module documentation](self)).
     pub fn new(config: &ClientConfig) -> Result<Self, ClientError> {
         let callback = Arc::new(Mutex::new(None));
+        let mut config = config.clone();
+        config.set("enable.auto.offset.store", "false");
         let consumer = config.create_with_context(KcodecContext {
             callback: callback.clone(),
         })?;
@@ -216,6 +381,7 @@ impl ConsumerTransport for KafkaConsumer {
         Ok(self.consumer.assign(&tpl)?)
     }
 
+    /// Cancel-safe: rdkafka's `StreamConsumer::recv` is.
     async fn poll(&mut self, timeout: Duration) -> Result<Option<IncomingRecord>, ClientError> {
         let msg = match tokio::time::timeout(timeout, self.consumer.recv()).await {
             Err(_) => return Ok(None),
@@ -241,16 +407,25 @@ impl ConsumerTransport for KafkaConsumer {
         }))
     }
 
-    fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
-        let mut tpl = TopicPartitionList::with_capacity(offsets.len());
-        for (tp, o) in offsets {
-            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*o))?;
+    /// Stores the offset in librdkafka's offset store (`rd_kafka_offsets_store`); a
+    /// partition no longer assigned is refused by librdkafka and ignored here.
+    fn store_offset(&mut self, topic: &Arc<str>, partition: i32, next_offset: i64) {
+        let mut tpl = TopicPartitionList::with_capacity(1);
+        if tpl
+            .add_partition_offset(topic, partition, Offset::Offset(next_offset))
+            .is_ok()
+        {
+            let _ = self.consumer.store_offsets(&tpl);
         }
+    }
+
+    fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
+        let tpl = commit_tpl(offsets)?;
         Ok(self.consumer.commit(&tpl, CommitMode::Sync)?)
     }
 
     fn committed(
-        &mut self,
+        &self,
         partitions: &[TopicPartition],
     ) -> Result<Vec<(TopicPartition, Option<i64>)>, ClientError> {
         let tpl = tpl_of(partitions, Offset::Invalid)?;
@@ -277,12 +452,55 @@ impl ConsumerTransport for KafkaConsumer {
         )?)
     }
 
-    fn assignment(&mut self) -> Result<Vec<TopicPartition>, ClientError> {
+    fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        for tp in partitions {
+            self.consumer
+                .seek(&tp.topic, tp.partition, Offset::Beginning, REQUEST_TIMEOUT)?;
+        }
+        Ok(())
+    }
+
+    fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        for tp in partitions {
+            self.consumer
+                .seek(&tp.topic, tp.partition, Offset::End, REQUEST_TIMEOUT)?;
+        }
+        Ok(())
+    }
+
+    fn position(&mut self, tp: &TopicPartition) -> Result<Option<i64>, ClientError> {
+        let tpl = self.consumer.position()?;
+        Ok(tpl
+            .find_partition(&tp.topic, tp.partition)
+            .and_then(|e| match e.offset() {
+                Offset::Offset(o) => Some(o),
+                _ => None,
+            }))
+    }
+
+    fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        let tpl = tpl_of(partitions, Offset::Invalid)?;
+        Ok(self.consumer.pause(&tpl)?)
+    }
+
+    fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        let tpl = tpl_of(partitions, Offset::Invalid)?;
+        Ok(self.consumer.resume(&tpl)?)
+    }
+
+    fn assignment(&self) -> Result<Vec<TopicPartition>, ClientError> {
         let tpl = self.consumer.assignment()?;
         Ok(tpl_to_vec(&tpl))
     }
 
     fn set_rebalance_callback(&mut self, callback: RebalanceCallback) {
         *self.callback.lock() = Some(callback);
+    }
+
+    /// Dropping rdkafka's consumer closes it: librdkafka commits the stored offsets (with
+    /// auto-commit on), runs the revocation callback and leaves the group.
+    fn close(self) -> Result<(), ClientError> {
+        drop(self);
+        Ok(())
     }
 }

@@ -7,6 +7,13 @@
 //!   deserialize is never dropped silently: [`OnDeserializeError`] fails (default), skips it, or
 //!   forwards it to a dead-letter topic, and [`DeserializationError`] carries its topic,
 //!   partition, offset and raw bytes.
+//! * Offsets follow Kafka's Java consumer on both transports: explicit commits, auto-commit
+//!   (on by default, as `enable.auto.commit=true` in Kafka), the commit before partitions are
+//!   revoked and [`Consumer::close`] commit the offset after the last record `poll`/`recv`
+//!   returned per partition, never past a record fetched ahead but not yet returned. A rebalance
+//!   callback set with [`ConsumerBuilder::on_rebalance_with`] can commit in a [`RebalanceContext`].
+//! * [`Consumer::poll`] and [`Consumer::recv`] are cancel-safe: dropping them in `select!` or a
+//!   timeout loses no record.
 //! * Transports: [`memory`] (feature `memory`, default: the in-memory broker, no Kafka, no C
 //!   toolchain) and `kafka` (feature `rdkafka`: librdkafka's `FutureProducer` and
 //!   `StreamConsumer`, configured with rdkafka's `ClientConfig`, Java-compatible partitioning).
@@ -48,10 +55,11 @@ pub mod transport;
 
 pub use consumer::{
     Consumer, ConsumerBuilder, ConsumerRecord, DeadLetterQueue, OnDeserializeError,
+    RebalanceContext,
 };
 pub use error::{ClientError, DeserializationError, SendError};
 pub use producer::{Producer, ProducerRecord, RecordMetadata};
 pub use transport::{
     ConsumerTransport, Delivered, IncomingRecord, OutgoingRecord, ProducerTransport,
-    RebalanceEvent, TopicPartition,
+    RebalanceCommitter, RebalanceEvent, TopicPartition,
 };

@@ -7,8 +7,9 @@
 
 use crate::ClientError;
 use crate::transport::{
-    ConsumerTransport, Delivered, DeliveryFuture, IncomingRecord, OutgoingRecord,
-    ProducerTransport, RebalanceCallback, RebalanceEvent, TopicPartition,
+    ConsumerTransport, Delivered, DeliveryFuture, IncomingRecord, OutgoingRecord, Positions,
+    ProducerTransport, RebalanceCallback, RebalanceCommitter, RebalanceEvent, TopicPartition,
+    check_partition,
 };
 pub use kcodec_broker as broker;
 use kcodec_broker::{Cluster, ConsumerConfig, ProducerConfig, RebalanceContext, RebalanceListener};
@@ -40,6 +41,7 @@ impl MemoryProducer {
 
 impl ProducerTransport for MemoryProducer {
     fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
+        check_partition(record.topic, record.partition)?;
         let rec = kcodec_broker::ProducerRecord {
             topic: record.topic.into(),
             partition: record.partition,
@@ -70,9 +72,21 @@ impl ProducerTransport for MemoryProducer {
     }
 }
 
-type SharedCallback = Arc<Mutex<Option<RebalanceCallback>>>;
+/// State the transport shares with the broker's rebalance listener.
+struct Shared {
+    callback: Option<RebalanceCallback>,
+    /// Offsets of records handed to the application (see [`ConsumerTransport::store_offset`]).
+    stored: Positions,
+    /// What auto-commit last committed, so that unchanged offsets are not committed again.
+    auto_committed: Positions,
+    /// Partitions revoked or lost since the transport last looked: their buffered records go.
+    revoked: Vec<TopicPartition>,
+}
 
-struct Listener(SharedCallback);
+struct Listener {
+    shared: Arc<Mutex<Shared>>,
+    auto_commit: bool,
+}
 
 fn tps(partitions: &[kcodec_broker::TopicPartition]) -> Vec<TopicPartition> {
     partitions
@@ -81,33 +95,128 @@ fn tps(partitions: &[kcodec_broker::TopicPartition]) -> Vec<TopicPartition> {
         .collect()
 }
 
+fn broker_tp(tp: &TopicPartition) -> kcodec_broker::TopicPartition {
+    kcodec_broker::TopicPartition::new(tp.topic.as_str(), tp.partition)
+}
+
+/// The broker's rebalance context as a [`RebalanceCommitter`].
+struct Committer<'a, 'b> {
+    ctx: &'a mut RebalanceContext<'b>,
+    lost: bool,
+}
+
+impl RebalanceCommitter for Committer<'_, '_> {
+    fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
+        if self.lost {
+            return Err(ClientError::IllegalState(
+                "cannot commit: the partitions were lost (the member left its group)".into(),
+            ));
+        }
+        let offsets: Vec<_> = offsets.iter().map(|(tp, o)| (broker_tp(tp), *o)).collect();
+        Ok(self.ctx.commit_offsets(&offsets)?)
+    }
+
+    fn lost(&self) -> bool {
+        self.lost
+    }
+}
+
+impl Listener {
+    fn call(&self, ctx: &mut RebalanceContext<'_>, event: RebalanceEvent, lost: bool) {
+        // The callback runs without the lock held.
+        let cb = self.shared.lock().callback.take();
+        if let Some(mut cb) = cb {
+            cb(&event, &mut Committer { ctx, lost });
+            let mut s = self.shared.lock();
+            if s.callback.is_none() {
+                s.callback = Some(cb);
+            }
+        }
+    }
+
+    fn revoke(
+        &mut self,
+        ctx: &mut RebalanceContext<'_>,
+        partitions: &[kcodec_broker::TopicPartition],
+        lost: bool,
+    ) {
+        let revoked = tps(partitions);
+        if self.auto_commit && !lost {
+            // Kafka's consumer auto-commits before `onPartitionsRevoked`; a failure is logged
+            // there and ignored.
+            let offsets: Vec<_> = {
+                let s = self.shared.lock();
+                revoked
+                    .iter()
+                    .filter_map(|tp| s.stored.get(tp).map(|o| (broker_tp(tp), o)))
+                    .filter(|(tp, o)| {
+                        s.auto_committed
+                            .get(&TopicPartition::new(tp.topic.as_str(), tp.partition))
+                            != Some(*o)
+                    })
+                    .collect()
+            };
+            if !offsets.is_empty() {
+                let _ = ctx.commit_offsets(&offsets);
+            }
+        }
+        self.call(ctx, RebalanceEvent::Revoked(revoked.clone()), lost);
+        let mut s = self.shared.lock();
+        for tp in &revoked {
+            s.stored.remove(tp);
+            s.auto_committed.remove(tp);
+        }
+        s.revoked.extend(revoked);
+    }
+}
+
 impl RebalanceListener for Listener {
     fn on_partitions_revoked(
         &mut self,
-        _ctx: &mut RebalanceContext<'_>,
+        ctx: &mut RebalanceContext<'_>,
         partitions: &[kcodec_broker::TopicPartition],
     ) {
-        if let Some(cb) = self.0.lock().as_mut() {
-            cb(&RebalanceEvent::Revoked(tps(partitions)));
-        }
+        self.revoke(ctx, partitions, false);
     }
 
     fn on_partitions_assigned(
         &mut self,
-        _ctx: &mut RebalanceContext<'_>,
+        ctx: &mut RebalanceContext<'_>,
         partitions: &[kcodec_broker::TopicPartition],
     ) {
-        if let Some(cb) = self.0.lock().as_mut() {
-            cb(&RebalanceEvent::Assigned(tps(partitions)));
-        }
+        self.call(ctx, RebalanceEvent::Assigned(tps(partitions)), false);
+    }
+
+    fn on_partitions_lost(
+        &mut self,
+        ctx: &mut RebalanceContext<'_>,
+        partitions: &[kcodec_broker::TopicPartition],
+    ) {
+        self.revoke(ctx, partitions, true);
     }
 }
 
 /// A [`ConsumerTransport`] over the in-memory broker.
+///
+/// The broker's `poll` returns up to `max.poll.records` records; this transport buffers them
+/// and hands them out one by one. Offsets therefore follow the records handed out, not the
+/// broker's fetch position: the broker consumer underneath runs with auto-commit off, and this
+/// transport auto-commits itself (every `auto.commit.interval.ms` of the broker clock, before
+/// partitions are revoked, and on close or drop) the offsets stored for records returned to
+/// the application, as Kafka's Java consumer does. While records are buffered it still runs
+/// the group protocol (at most once per broker-clock millisecond), so a partition revoked or
+/// lost meanwhile (the member expelled after a session timeout) has its buffered records
+/// dropped at once instead of handed out.
 pub struct MemoryConsumer {
     consumer: kcodec_broker::Consumer,
+    cluster: Cluster,
     buffered: VecDeque<kcodec_broker::ConsumerRecord>,
-    callback: SharedCallback,
+    shared: Arc<Mutex<Shared>>,
+    /// `auto.commit.interval.ms` in ms when `enable.auto.commit` is on.
+    auto_commit: Option<i64>,
+    last_auto_commit: i64,
+    last_group_poll: i64,
+    closed: bool,
 }
 
 impl std::fmt::Debug for MemoryConsumer {
@@ -120,68 +229,226 @@ impl std::fmt::Debug for MemoryConsumer {
 }
 
 impl MemoryConsumer {
-    /// A consumer with a broker consumer config (`ConsumerConfig::new(group)` for a group).
+    /// A consumer with a broker consumer config (`ConsumerConfig::new(group)` for a group;
+    /// Kafka's defaults: auto-commit on, `auto.offset.reset=latest`).
+    ///
+    /// `enable.auto.commit` and `auto.commit.interval.ms` are honoured by this transport (see
+    /// the type's documentation); the broker consumer underneath runs with auto-commit off.
     pub fn new(cluster: &Cluster, config: ConsumerConfig) -> Result<Self, ClientError> {
+        let auto_commit = (config.enable_auto_commit && config.group_id.is_some())
+            .then(|| i64::try_from(config.auto_commit_interval.as_millis()).unwrap_or(i64::MAX));
+        let now = cluster.clock().now_ms();
         Ok(MemoryConsumer {
-            consumer: cluster.consumer(config)?,
+            consumer: cluster.consumer(config.enable_auto_commit(false))?,
+            cluster: cluster.clone(),
             buffered: VecDeque::new(),
-            callback: Arc::new(Mutex::new(None)),
+            shared: Arc::new(Mutex::new(Shared {
+                callback: None,
+                stored: Positions::default(),
+                auto_committed: Positions::default(),
+                revoked: Vec::new(),
+            })),
+            auto_commit,
+            last_auto_commit: now,
+            last_group_poll: now,
+            closed: false,
         })
     }
 
-    /// The broker's consumer underneath.
+    /// The broker's consumer underneath (its config shows auto-commit off: this transport
+    /// auto-commits).
     pub fn inner(&self) -> &kcodec_broker::Consumer {
         &self.consumer
     }
 
-    /// Closes the consumer: it leaves its group (revoking its partitions) at once.
-    pub fn close(self) {
-        self.consumer.close();
+    /// Closes the consumer: with auto-commit on, commits the offsets of records returned to
+    /// the application; then leaves its group (revoking its partitions) at once. The error is
+    /// the auto-commit's, if it failed (the consumer has left all the same).
+    pub fn close(mut self) -> Result<(), ClientError> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<(), ClientError> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        let committed = if self.auto_commit.is_some() {
+            self.commit_stored()
+        } else {
+            Ok(())
+        };
+        self.buffered.clear();
+        // Leaves the group: the listener commits (nothing new) and runs the callback.
+        self.consumer.unsubscribe();
+        committed
+    }
+
+    /// Commits the stored offsets that changed since the last auto-commit.
+    fn commit_stored(&mut self) -> Result<(), ClientError> {
+        let offsets: Vec<_> = {
+            let s = self.shared.lock();
+            s.stored
+                .to_vec()
+                .into_iter()
+                .filter(|(tp, o)| s.auto_committed.get(tp) != Some(*o))
+                .collect()
+        };
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let broker: Vec<_> = offsets.iter().map(|(tp, o)| (broker_tp(tp), *o)).collect();
+        self.consumer.commit_offsets(&broker)?;
+        let mut s = self.shared.lock();
+        for (tp, o) in &offsets {
+            s.auto_committed.set_tp(tp, *o);
+        }
+        Ok(())
+    }
+
+    fn maybe_auto_commit(&mut self) {
+        if let Some(interval) = self.auto_commit {
+            let now = self.cluster.clock().now_ms();
+            if now.saturating_sub(self.last_auto_commit) >= interval {
+                self.last_auto_commit = now;
+                // As Kafka's consumer, a failed auto-commit is not an error of `poll`.
+                let _ = self.commit_stored();
+            }
+        }
+    }
+
+    /// Drops buffered records of partitions revoked or lost in the last broker call.
+    fn apply_revocations(&mut self) {
+        let revoked = std::mem::take(&mut self.shared.lock().revoked);
+        if !revoked.is_empty() && !self.buffered.is_empty() {
+            self.buffered.retain(|r| {
+                !revoked
+                    .iter()
+                    .any(|tp| *tp.topic == *r.topic && tp.partition == r.partition)
+            });
+        }
+    }
+
+    /// Takes the buffered records of `partitions` out; with `rewind`, seeks each partition
+    /// back to its first such record so that they are fetched again.
+    fn unbuffer(&mut self, partitions: &[TopicPartition], rewind: bool) -> Result<(), ClientError> {
+        for tp in partitions {
+            let first = self
+                .buffered
+                .iter()
+                .find(|r| *tp.topic == *r.topic && tp.partition == r.partition)
+                .map(|r| r.offset);
+            if let Some(first) = first {
+                self.buffered
+                    .retain(|r| !(*tp.topic == *r.topic && tp.partition == r.partition));
+                if rewind {
+                    self.consumer.seek(&broker_tp(tp), first)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn buffered_partitions(&self) -> Vec<TopicPartition> {
+        let mut v: Vec<_> = self
+            .buffered
+            .iter()
+            .map(|r| TopicPartition::new(&*r.topic, r.partition))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
     }
 }
 
-fn broker_tp(tp: &TopicPartition) -> kcodec_broker::TopicPartition {
-    kcodec_broker::TopicPartition::new(tp.topic.as_str(), tp.partition)
+impl Drop for MemoryConsumer {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+fn incoming(r: kcodec_broker::ConsumerRecord) -> IncomingRecord {
+    let mut headers = Headers::new();
+    for h in r.headers.iter() {
+        headers.push(Header {
+            key: h.key.clone(),
+            value: h.value.clone(),
+        });
+    }
+    IncomingRecord {
+        topic: r.topic,
+        partition: r.partition,
+        offset: r.offset,
+        timestamp: Some(r.timestamp),
+        key: r.key,
+        value: r.value,
+        headers,
+    }
 }
 
 impl ConsumerTransport for MemoryConsumer {
     fn subscribe(&mut self, topics: &[&str]) -> Result<(), ClientError> {
-        self.buffered.clear();
-        let listener = Listener(self.callback.clone());
+        // Records fetched but not returned are fetched again (the subscription may keep
+        // their partitions).
+        let buffered = self.buffered_partitions();
+        self.unbuffer(&buffered, true)?;
+        let listener = Listener {
+            shared: self.shared.clone(),
+            auto_commit: self.auto_commit.is_some(),
+        };
         Ok(self
             .consumer
             .subscribe_with_listener(topics.iter().copied(), Box::new(listener))?)
     }
 
     fn assign(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
-        self.buffered.clear();
+        let buffered = self.buffered_partitions();
+        self.unbuffer(&buffered, true)?;
+        if self.auto_commit.is_some() {
+            // Kafka's `assign` auto-commits before it changes the assignment.
+            let _ = self.commit_stored();
+        }
+        {
+            let mut s = self.shared.lock();
+            s.stored.retain(|tp| partitions.contains(tp));
+            s.auto_committed.retain(|tp| partitions.contains(tp));
+        }
         Ok(self.consumer.assign(partitions.iter().map(broker_tp))?)
     }
 
     async fn poll(&mut self, timeout: Duration) -> Result<Option<IncomingRecord>, ClientError> {
-        // Group coordination only runs in the broker's poll, so the buffer is drained before
-        // polling again: no record of a partition revoked meanwhile is ever returned.
-        if self.buffered.is_empty() {
-            self.buffered.extend(self.consumer.poll(timeout).await?);
+        if !self.buffered.is_empty() {
+            // Kafka's consumer runs the group protocol on every poll: learn of revoked or lost
+            // partitions before handing out more of their buffered records.
+            self.coordinate()?;
+        } else {
+            self.maybe_auto_commit();
         }
-        Ok(self.buffered.pop_front().map(|r| {
-            let mut headers = Headers::new();
-            for h in r.headers.iter() {
-                headers.push(Header {
-                    key: h.key.clone(),
-                    value: h.value.clone(),
-                });
-            }
-            IncomingRecord {
-                topic: r.topic,
-                partition: r.partition,
-                offset: r.offset,
-                timestamp: Some(r.timestamp),
-                key: r.key,
-                value: r.value,
-                headers,
-            }
-        }))
+        if self.buffered.is_empty() {
+            // Cancel-safe: the broker's poll fetches only after its last await.
+            let got = self.consumer.poll(timeout).await;
+            self.apply_revocations();
+            self.buffered.extend(got?);
+            self.last_group_poll = self.cluster.clock().now_ms();
+        }
+        Ok(self.buffered.pop_front().map(incoming))
+    }
+
+    /// Auto-commit and the broker's group protocol, at most once per broker-clock millisecond.
+    fn coordinate(&mut self) -> Result<(), ClientError> {
+        self.maybe_auto_commit();
+        let now = self.cluster.clock().now_ms();
+        if now == self.last_group_poll {
+            return Ok(());
+        }
+        self.last_group_poll = now;
+        let r = self.consumer.poll_group();
+        self.apply_revocations();
+        Ok(r?)
+    }
+
+    fn store_offset(&mut self, topic: &Arc<str>, partition: i32, next_offset: i64) {
+        self.shared.lock().stored.set(topic, partition, next_offset);
     }
 
     fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
@@ -190,7 +457,7 @@ impl ConsumerTransport for MemoryConsumer {
     }
 
     fn committed(
-        &mut self,
+        &self,
         partitions: &[TopicPartition],
     ) -> Result<Vec<(TopicPartition, Option<i64>)>, ClientError> {
         partitions
@@ -203,17 +470,53 @@ impl ConsumerTransport for MemoryConsumer {
     }
 
     fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ClientError> {
-        let btp = broker_tp(tp);
-        self.buffered
-            .retain(|r| !(*r.topic == *tp.topic && r.partition == tp.partition));
-        Ok(self.consumer.seek(&btp, offset)?)
+        self.consumer.seek(&broker_tp(tp), offset)?;
+        self.unbuffer(std::slice::from_ref(tp), false)
     }
 
-    fn assignment(&mut self) -> Result<Vec<TopicPartition>, ClientError> {
+    fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        let btps: Vec<_> = partitions.iter().map(broker_tp).collect();
+        self.consumer.seek_to_beginning(&btps)?;
+        self.unbuffer(partitions, false)
+    }
+
+    fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        let btps: Vec<_> = partitions.iter().map(broker_tp).collect();
+        self.consumer.seek_to_end(&btps)?;
+        self.unbuffer(partitions, false)
+    }
+
+    fn position(&mut self, tp: &TopicPartition) -> Result<Option<i64>, ClientError> {
+        if let Some(r) = self
+            .buffered
+            .iter()
+            .find(|r| *tp.topic == *r.topic && tp.partition == r.partition)
+        {
+            return Ok(Some(r.offset));
+        }
+        Ok(Some(self.consumer.position(&broker_tp(tp))?))
+    }
+
+    fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        let btps: Vec<_> = partitions.iter().map(broker_tp).collect();
+        self.consumer.pause(&btps)?;
+        self.unbuffer(partitions, true)
+    }
+
+    fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        let btps: Vec<_> = partitions.iter().map(broker_tp).collect();
+        Ok(self.consumer.resume(&btps)?)
+    }
+
+    fn assignment(&self) -> Result<Vec<TopicPartition>, ClientError> {
         Ok(tps(&self.consumer.assignment()))
     }
 
     fn set_rebalance_callback(&mut self, callback: RebalanceCallback) {
-        *self.callback.lock() = Some(callback);
+        self.shared.lock().callback = Some(callback);
+    }
+
+    fn close(self) -> Result<(), ClientError> {
+        MemoryConsumer::close(self)
     }
 }

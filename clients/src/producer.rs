@@ -1,9 +1,11 @@
 //! The typed producer.
 
-use crate::transport::{OutgoingRecord, ProducerTransport};
+use crate::transport::{OutgoingRecord, ProducerTransport, check_partition};
 use crate::{ClientError, SendError};
 use bytes::{Bytes, BytesMut};
 use kcodec_codecs::{Headers, SerializeContext, Serialized, Serializer, Target, resolve};
+use parking_lot::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A record to send: topic, optional key and partition, value, headers and timestamp.
@@ -28,6 +30,16 @@ pub struct ProducerRecord<K, V> {
 
 impl<K, V> ProducerRecord<K, V> {
     /// A keyless record.
+    ///
+    /// Nothing in a keyless record names the key type `K`, and Rust does not infer it from the
+    /// producer's key serializer when that serializer handles several types (the built-ins
+    /// do): name it, e.g. `ProducerRecord::<String, _>::new("t", v)`, or annotate the binding.
+    ///
+    /// ```
+    /// use kcodec_clients::ProducerRecord;
+    /// let record = ProducerRecord::<String, _>::new("greetings", "hello".to_string());
+    /// assert!(record.key.is_none());
+    /// ```
     pub fn new(topic: impl Into<String>, value: V) -> Self {
         ProducerRecord {
             topic: topic.into(),
@@ -57,7 +69,8 @@ impl<K, V> ProducerRecord<K, V> {
         self
     }
 
-    /// Sets an explicit partition.
+    /// Sets an explicit partition. A negative one is refused by `send` with
+    /// [`ClientError::InvalidPartition`] on every transport, before anything is serialized.
     pub fn partition(mut self, partition: i32) -> Self {
         self.partition = Some(partition);
         self
@@ -96,6 +109,11 @@ pub struct RecordMetadata {
 /// codec's first record of a schema awaits its registration (the async resolve protocol of
 /// [`kcodec_codecs::resolve`]), later ones stay on the synchronous path.
 ///
+/// `send` takes `&self` and holds no lock across an await: concurrent sends (from tasks
+/// holding clones, or joined futures) run independently, so one waiting for a slow registry
+/// does not hold up the others. `Producer` is cheap to clone (an `Arc` inside); clones share
+/// the transport and the serializers with their schema caches.
+///
 /// ```
 /// # #[cfg(feature = "memory")] {
 /// use kcodec_clients::{Producer, ProducerRecord, memory::{MemoryProducer, broker::{Cluster, NewTopic}}};
@@ -114,16 +132,32 @@ pub struct RecordMetadata {
 /// # }
 /// ```
 pub struct Producer<T, KS, VS> {
+    inner: Arc<Inner<T, KS, VS>>,
+}
+
+struct Inner<T, KS, VS> {
     transport: T,
     key_serializer: KS,
     value_serializer: VS,
-    buf: tokio::sync::Mutex<BytesMut>,
+    /// The reusable encode buffer. A send takes it out for the whole encode (no lock is held
+    /// across an await) and puts it back; a send that finds it taken encodes into a fresh one.
+    buf: Mutex<BytesMut>,
+}
+
+/// A clone shares the transport, the serializers (and their schema caches) and the buffer:
+/// hand one to each task that sends.
+impl<T, KS, VS> Clone for Producer<T, KS, VS> {
+    fn clone(&self) -> Self {
+        Producer {
+            inner: self.inner.clone(),
+        }
+    }
 }
 
 impl<T: std::fmt::Debug, KS, VS> std::fmt::Debug for Producer<T, KS, VS> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Producer")
-            .field("transport", &self.transport)
+            .field("transport", &self.inner.transport)
             .finish_non_exhaustive()
     }
 }
@@ -132,26 +166,44 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
     /// A producer over `transport` with a key and a value serializer.
     pub fn new(transport: T, key_serializer: KS, value_serializer: VS) -> Self {
         Producer {
-            transport,
-            key_serializer,
-            value_serializer,
-            buf: tokio::sync::Mutex::new(BytesMut::with_capacity(1024)),
+            inner: Arc::new(Inner {
+                transport,
+                key_serializer,
+                value_serializer,
+                buf: Mutex::new(BytesMut::with_capacity(1024)),
+            }),
+        }
+    }
+
+    /// Takes the shared encode buffer (or a fresh one while another send holds it).
+    fn take_buf(&self) -> BytesMut {
+        std::mem::take(&mut *self.inner.buf.lock())
+    }
+
+    /// Puts an encode buffer back, keeping the larger one.
+    fn put_buf(&self, mut buf: BytesMut) {
+        // The transport copied or kept its `Bytes`; when it copied, the buffer's space is
+        // reclaimed here.
+        buf.reserve(256);
+        let mut slot = self.inner.buf.lock();
+        if slot.capacity() < buf.capacity() {
+            *slot = buf;
         }
     }
 
     /// The transport.
     pub fn transport(&self) -> &T {
-        &self.transport
+        &self.inner.transport
     }
 
     /// The key serializer.
     pub fn key_serializer(&self) -> &KS {
-        &self.key_serializer
+        &self.inner.key_serializer
     }
 
     /// The value serializer.
     pub fn value_serializer(&self) -> &VS {
-        &self.value_serializer
+        &self.inner.value_serializer
     }
 
     /// Serializes and sends `record`; resolves to its partition, offset and timestamp.
@@ -193,7 +245,24 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
         KS: Serializer<K> + Sync,
         VS: Serializer<V> + Sync,
     {
-        let mut buf = self.buf.lock().await;
+        check_partition(&record.topic, record.partition)?;
+        let mut buf = self.take_buf();
+        let result = self.encode_and_enqueue(record, &mut buf).await;
+        self.put_buf(buf);
+        result
+    }
+
+    async fn encode_and_enqueue<K, V>(
+        &self,
+        record: &mut ProducerRecord<K, V>,
+        buf: &mut BytesMut,
+    ) -> Result<crate::transport::DeliveryFuture, ClientError>
+    where
+        K: Sync,
+        V: Sync,
+        KS: Serializer<K> + Sync,
+        VS: Serializer<V> + Sync,
+    {
         let ProducerRecord {
             topic,
             partition,
@@ -205,12 +274,12 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
         let key = match key {
             Some(k) => {
                 encode(
-                    &self.key_serializer,
+                    &self.inner.key_serializer,
                     k,
                     topic,
                     Target::Key,
                     headers,
-                    &mut buf,
+                    buf,
                 )
                 .await?
             }
@@ -219,12 +288,12 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
         let value = match value {
             Some(v) => {
                 encode(
-                    &self.value_serializer,
+                    &self.inner.value_serializer,
                     v,
                     topic,
                     Target::Value,
                     headers,
-                    &mut buf,
+                    buf,
                 )
                 .await?
             }
@@ -238,16 +307,12 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
             headers,
             timestamp: *timestamp,
         };
-        let delivery = self.transport.enqueue(out);
-        // The transport copied or kept its `Bytes`; when it copied, the buffer's space is
-        // reclaimed on the next reserve.
-        buf.reserve(256);
-        delivery
+        self.inner.transport.enqueue(out)
     }
 
     /// Waits until every record handed to the transport is delivered or failed.
     pub fn flush(&self, timeout: Duration) -> Result<(), ClientError> {
-        self.transport.flush(timeout)
+        self.inner.transport.flush(timeout)
     }
 }
 
@@ -348,16 +413,33 @@ mod records {
             KS: Serializer<K> + Sync,
             VS: Serializer<V> + Sync,
         {
-            let mut buf = self.buf.lock().await;
+            check_partition(&record.topic, record.partition)?;
+            let mut buf = self.take_buf();
+            let result = self.encode_refs(record, &mut buf).await;
+            self.put_buf(buf);
+            result
+        }
+
+        async fn encode_refs<K, V>(
+            &self,
+            record: &mut ProducerRecord<&K, &V>,
+            buf: &mut BytesMut,
+        ) -> Result<crate::transport::DeliveryFuture, ClientError>
+        where
+            K: Sync + ?Sized,
+            V: Sync + ?Sized,
+            KS: Serializer<K> + Sync,
+            VS: Serializer<V> + Sync,
+        {
             let key = match record.key {
                 Some(k) => {
                     encode(
-                        &self.key_serializer,
+                        &self.inner.key_serializer,
                         k,
                         &record.topic,
                         Target::Key,
                         &mut record.headers,
-                        &mut buf,
+                        buf,
                     )
                     .await?
                 }
@@ -366,27 +448,25 @@ mod records {
             let value = match record.value {
                 Some(v) => {
                     encode(
-                        &self.value_serializer,
+                        &self.inner.value_serializer,
                         v,
                         &record.topic,
                         Target::Value,
                         &mut record.headers,
-                        &mut buf,
+                        buf,
                     )
                     .await?
                 }
                 None => None,
             };
-            let delivery = self.transport.enqueue(OutgoingRecord {
+            self.inner.transport.enqueue(OutgoingRecord {
                 topic: &record.topic,
                 partition: record.partition,
                 key,
                 value,
                 headers: &record.headers,
                 timestamp: record.timestamp,
-            });
-            buf.reserve(256);
-            delivery
+            })
         }
     }
 }

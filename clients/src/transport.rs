@@ -88,14 +88,29 @@ pub struct IncomingRecord {
 /// A change of a group member's assignment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RebalanceEvent {
-    /// Partitions are being taken away (commit what was processed before they go).
+    /// Partitions are being taken away (commit what was processed before they go). Partitions
+    /// *lost* (the member was expelled from its group, e.g. after its session timed out) are
+    /// reported as revoked too, as Kafka's `onPartitionsLost` defaults to
+    /// `onPartitionsRevoked`; [`RebalanceCommitter::lost`] tells them apart.
     Revoked(Vec<TopicPartition>),
     /// Partitions were assigned.
     Assigned(Vec<TopicPartition>),
 }
 
-/// A rebalance callback: called on the thread that drives the consumer.
-pub type RebalanceCallback = Box<dyn FnMut(&RebalanceEvent) + Send>;
+/// What a transport lends its rebalance callback: a synchronous commit while the revoked
+/// partitions are still owned (Kafka's `commitSync` inside `onPartitionsRevoked`).
+pub trait RebalanceCommitter {
+    /// Commits offsets (each the next offset to read). Fails when the partitions were lost.
+    fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError>;
+
+    /// Whether the revoked partitions were lost: the member is no longer in the group, another
+    /// member may own them already, and commits fail.
+    fn lost(&self) -> bool;
+}
+
+/// A rebalance callback: called on the task that drives the consumer (inside
+/// [`ConsumerTransport::poll`] or `close`), with a way to commit before partitions go.
+pub type RebalanceCallback = Box<dyn FnMut(&RebalanceEvent, &mut dyn RebalanceCommitter) + Send>;
 
 /// The future a [`ProducerTransport`] returns for a record it accepted.
 pub type DeliveryFuture =
@@ -104,7 +119,10 @@ pub type DeliveryFuture =
 /// Sends serialized records.
 pub trait ProducerTransport: Send + Sync + 'static {
     /// Hands a record to the transport. An error here means it was not accepted; the returned
-    /// future resolves once the broker stored it (or gave up).
+    /// future resolves once the broker stored it (or gave up). A transport whose queue is full
+    /// may wait for room inside that future (the rdkafka transport does, up to its
+    /// `max.block.ms`). A record with a negative explicit partition is refused with
+    /// [`ClientError::InvalidPartition`].
     fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError>;
 
     /// Waits until every accepted record is delivered or failed.
@@ -112,6 +130,11 @@ pub trait ProducerTransport: Send + Sync + 'static {
 }
 
 /// Fetches serialized records, in a group or from assigned partitions.
+///
+/// The typed [`Consumer`](crate::Consumer) calls [`store_offset`](Self::store_offset) for every
+/// record it hands to the application; commits made by the transport itself (auto-commit,
+/// commits before partitions are revoked, on close) use those stored offsets, never the fetch
+/// position, so a record fetched but not yet returned is never committed past.
 pub trait ConsumerTransport: Send + 'static {
     /// Joins the consumer's group with a subscription to `topics`.
     fn subscribe(&mut self, topics: &[&str]) -> Result<(), ClientError>;
@@ -122,26 +145,158 @@ pub trait ConsumerTransport: Send + 'static {
 
     /// The next record, waiting up to `timeout`; `None` when none came. Runs group
     /// coordination (rebalance callbacks included).
+    ///
+    /// Must be cancel-safe: when the future is dropped before it completes, no record is lost
+    /// (the next call returns it).
     fn poll(
         &mut self,
         timeout: Duration,
     ) -> impl Future<Output = Result<Option<IncomingRecord>, ClientError>> + Send;
+
+    /// Runs group coordination (heartbeat, rebalances and their callbacks, auto-commit)
+    /// without fetching. The typed consumer calls it while it stays at a record that failed to
+    /// deserialize, so that the member keeps its place in the group as a Kafka consumer that
+    /// keeps polling does. The default does nothing (for transports that heartbeat by
+    /// themselves).
+    fn coordinate(&mut self) -> Result<(), ClientError> {
+        Ok(())
+    }
+
+    /// Records that the application has consumed `partition` of `topic` up to `next_offset`
+    /// (the offset after the last record returned): what auto-commit, the commit before
+    /// partitions are revoked and `close` commit. A partition no longer assigned is ignored.
+    fn store_offset(&mut self, topic: &Arc<str>, partition: i32, next_offset: i64);
 
     /// Commits offsets (the next offset to read) synchronously.
     fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError>;
 
     /// The group's committed offsets for `partitions` (`None`: nothing committed).
     fn committed(
-        &mut self,
+        &self,
         partitions: &[TopicPartition],
     ) -> Result<Vec<(TopicPartition, Option<i64>)>, ClientError>;
 
-    /// Moves an assigned partition's position.
+    /// Moves an assigned partition's position; records fetched from it but not yet returned
+    /// are dropped.
     fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ClientError>;
 
+    /// Moves assigned partitions to their first offset.
+    fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError>;
+
+    /// Moves assigned partitions to their end (the next record produced).
+    fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError>;
+
+    /// The offset of the next record [`poll`](Self::poll) returns from an assigned partition;
+    /// `None` while it is not known yet (nothing fetched and no committed offset resolved).
+    fn position(&mut self, tp: &TopicPartition) -> Result<Option<i64>, ClientError>;
+
+    /// Stops returning records of assigned partitions until [`resume`](Self::resume); records
+    /// fetched from them but not yet returned are fetched again after the resume.
+    fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError>;
+
+    /// Resumes paused partitions.
+    fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError>;
+
     /// The current assignment.
-    fn assignment(&mut self) -> Result<Vec<TopicPartition>, ClientError>;
+    fn assignment(&self) -> Result<Vec<TopicPartition>, ClientError>;
 
     /// Installs the rebalance callback; call before [`subscribe`](Self::subscribe).
     fn set_rebalance_callback(&mut self, callback: RebalanceCallback);
+
+    /// Closes the consumer: commits the stored offsets when auto-commit is on, runs the
+    /// revocation callback and leaves the group. Dropping the transport does the same, without
+    /// reporting errors.
+    fn close(self) -> Result<(), ClientError>
+    where
+        Self: Sized,
+    {
+        drop(self);
+        Ok(())
+    }
+}
+
+/// Next offsets per partition, updated per record without allocating.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Positions {
+    map: std::collections::HashMap<Arc<str>, std::collections::HashMap<i32, i64>>,
+}
+
+impl Positions {
+    pub(crate) fn set(&mut self, topic: &Arc<str>, partition: i32, offset: i64) {
+        match self.map.get_mut(&**topic) {
+            Some(m) => {
+                m.insert(partition, offset);
+            }
+            None => {
+                self.map
+                    .insert(topic.clone(), [(partition, offset)].into_iter().collect());
+            }
+        }
+    }
+
+    pub(crate) fn set_tp(&mut self, tp: &TopicPartition, offset: i64) {
+        match self.map.get_mut(tp.topic.as_str()) {
+            Some(m) => {
+                m.insert(tp.partition, offset);
+            }
+            None => {
+                self.map.insert(
+                    Arc::from(tp.topic.as_str()),
+                    [(tp.partition, offset)].into_iter().collect(),
+                );
+            }
+        }
+    }
+
+    pub(crate) fn get(&self, tp: &TopicPartition) -> Option<i64> {
+        self.map
+            .get(tp.topic.as_str())
+            .and_then(|m| m.get(&tp.partition).copied())
+    }
+
+    pub(crate) fn remove(&mut self, tp: &TopicPartition) {
+        if let Some(m) = self.map.get_mut(tp.topic.as_str()) {
+            m.remove(&tp.partition);
+            if m.is_empty() {
+                self.map.remove(tp.topic.as_str());
+            }
+        }
+    }
+
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&TopicPartition) -> bool) {
+        for (t, m) in self.map.iter_mut() {
+            m.retain(|p, _| keep(&TopicPartition::new(&**t, *p)));
+        }
+        self.map.retain(|_, m| !m.is_empty());
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.map.clear();
+    }
+
+    /// Sorted by topic and partition.
+    pub(crate) fn to_vec(&self) -> Vec<(TopicPartition, i64)> {
+        let mut v: Vec<_> = self
+            .map
+            .iter()
+            .flat_map(|(t, m)| {
+                m.iter()
+                    .map(move |(p, o)| (TopicPartition::new(&**t, *p), *o))
+            })
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// Kafka refuses an explicit negative partition; both transports and the typed producer check
+/// it the same way.
+pub(crate) fn check_partition(topic: &str, partition: Option<i32>) -> Result<(), ClientError> {
+    match partition {
+        Some(p) if p < 0 => Err(ClientError::InvalidPartition {
+            topic: topic.to_owned(),
+            partition: p,
+        }),
+        _ => Ok(()),
+    }
 }

@@ -29,6 +29,8 @@ trait Harness: Send + Sync {
     fn producer(&self) -> Self::P;
     /// A consumer in `group` reading from the earliest offset, auto-commit off.
     fn consumer(&self, group: &str) -> Self::C;
+    /// A consumer in `group` reading from the earliest offset, auto-commit on (the default).
+    fn auto_consumer(&self, group: &str) -> Self::C;
 }
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
@@ -85,6 +87,12 @@ mod memory_harness {
                 .session_timeout(Duration::from_secs(6));
             MemoryConsumer::new(&self.cluster, config).unwrap()
         }
+        fn auto_consumer(&self, group: &str) -> MemoryConsumer {
+            let config = ConsumerConfig::new(group)
+                .auto_offset_reset(OffsetReset::Earliest)
+                .session_timeout(Duration::from_secs(6));
+            MemoryConsumer::new(&self.cluster, config).unwrap()
+        }
     }
 }
 
@@ -98,7 +106,18 @@ mod kafka_harness {
 
     fn rd_consumer_config(bootstrap: &str, group: &str) -> ClientConfig {
         let mut c = consumer_config(bootstrap, group);
-        c.set("session.timeout.ms", "6000")
+        c.set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "false")
+            .set("session.timeout.ms", "6000")
+            .set("heartbeat.interval.ms", "500")
+            .set("topic.metadata.refresh.interval.ms", "1000");
+        c
+    }
+
+    fn rd_auto_consumer_config(bootstrap: &str, group: &str) -> ClientConfig {
+        let mut c = consumer_config(bootstrap, group);
+        c.set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", "6000")
             .set("heartbeat.interval.ms", "500")
             .set("topic.metadata.refresh.interval.ms", "1000");
         c
@@ -149,6 +168,9 @@ mod kafka_harness {
         }
         fn consumer(&self, group: &str) -> KafkaConsumer {
             KafkaConsumer::new(&rd_consumer_config(&self.bootstrap, group)).unwrap()
+        }
+        fn auto_consumer(&self, group: &str) -> KafkaConsumer {
+            KafkaConsumer::new(&rd_auto_consumer_config(&self.bootstrap, group)).unwrap()
         }
     }
 
@@ -205,13 +227,16 @@ mod kafka_harness {
         fn consumer(&self, group: &str) -> KafkaConsumer {
             KafkaConsumer::new(&rd_consumer_config(&self.bootstrap, group)).unwrap()
         }
+        fn auto_consumer(&self, group: &str) -> KafkaConsumer {
+            KafkaConsumer::new(&rd_auto_consumer_config(&self.bootstrap, group)).unwrap()
+        }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-async fn drain<K, V, T: ConsumerTransport>(
+async fn drain<K: Send + 'static, V: Send + 'static, T: ConsumerTransport>(
     consumer: &mut Consumer<K, V, T>,
     n: usize,
     within: Duration,
@@ -553,13 +578,227 @@ async fn serialization_error_sends_nothing<H: Harness>(h: &H) {
     assert_eq!(md.offset, 0, "the failed record was never sent");
 }
 
+/// Auto-commit (the default) commits the records the application was handed, not what the
+/// transport fetched ahead: a member that read 2 of 10 and is dropped leaves the group at 2; one
+/// that reads 2 more and closes leaves it at 4.
+async fn auto_commit_commits_returned_records_only<H: Harness>(h: &H) {
+    let topic = h.topic("auto-commit", 1).await;
+    let group = unique("auto-commit");
+    let producer = Producer::new(h.producer(), StringSerde, JsonSerde);
+    for i in 0..10u32 {
+        producer
+            .send(ProducerRecord::new(topic.as_str(), i).key("k".to_string()))
+            .await
+            .unwrap();
+    }
+    let tp = TopicPartition::new(topic.as_str(), 0);
+    {
+        let mut a: Consumer<String, u32, _> =
+            Consumer::new(h.auto_consumer(&group), StringSerde, JsonSerde);
+        a.subscribe(&[topic.as_str()]).unwrap();
+        let got = drain(&mut a, 2, WAIT).await;
+        assert_eq!(got.iter().map(|r| r.offset).collect::<Vec<_>>(), [0, 1]);
+        // Dropped here: closes with an auto-commit.
+    }
+    let mut b: Consumer<String, u32, _> =
+        Consumer::new(h.auto_consumer(&group), StringSerde, JsonSerde);
+    assert_eq!(
+        b.committed(std::slice::from_ref(&tp)).unwrap()[0].1,
+        Some(2)
+    );
+    b.subscribe(&[topic.as_str()]).unwrap();
+    let got = drain(&mut b, 2, WAIT).await;
+    assert_eq!(
+        got.iter().map(|r| r.offset).collect::<Vec<_>>(),
+        [2, 3],
+        "the next member resumes after the records returned, no record lost"
+    );
+    b.close().unwrap();
+    let c: Consumer<String, u32, _> = Consumer::new(h.consumer(&group), StringSerde, JsonSerde);
+    assert_eq!(
+        c.committed(std::slice::from_ref(&tp)).unwrap()[0].1,
+        Some(4)
+    );
+}
+
+/// Policy `Fail` stays at the bad record as Kafka's consumer does: every poll fails on it, no
+/// later record is returned, no commit (explicit, auto or on close) passes it; skipping it goes
+/// on after it and commits past it.
+async fn deserialize_error_stays_until_skipped<H: Harness>(h: &H) {
+    let topic = h.topic("poison-stay", 1).await;
+    let group = unique("poison-stay");
+    send_json_and_garbage(h, &topic).await;
+    let tp = TopicPartition::new(topic.as_str(), 0);
+    let next_error = async |c: &mut Consumer<String, i64, H::C>| loop {
+        match c.poll(Duration::from_millis(500)).await {
+            Ok(None) => continue,
+            Ok(Some(r)) => panic!("a record after the bad one came back: {r:?}"),
+            Err(ClientError::Deserialization(e)) => break e.offset,
+            Err(e) => panic!("{e:?}"),
+        }
+    };
+    {
+        let mut c: Consumer<String, i64, _> =
+            Consumer::new(h.auto_consumer(&group), StringSerde, JsonSerde);
+        c.subscribe(&[topic.as_str()]).unwrap();
+        assert_eq!(drain(&mut c, 1, WAIT).await[0].value, 1);
+        for _ in 0..3 {
+            assert_eq!(next_error(&mut c).await, 1);
+        }
+        assert_eq!(c.position(&tp).unwrap(), Some(1));
+        c.commit().unwrap();
+        assert_eq!(
+            c.committed(std::slice::from_ref(&tp)).unwrap()[0].1,
+            Some(1)
+        );
+        c.close().unwrap();
+    }
+    let mut c: Consumer<String, i64, _> =
+        Consumer::new(h.auto_consumer(&group), StringSerde, JsonSerde);
+    assert_eq!(
+        c.committed(std::slice::from_ref(&tp)).unwrap()[0].1,
+        Some(1),
+        "closing with auto-commit did not pass the bad record"
+    );
+    c.subscribe(&[topic.as_str()]).unwrap();
+    assert_eq!(next_error(&mut c).await, 1);
+    assert_eq!(c.skip_failed_record(), Some((tp.clone(), 1)));
+    assert_eq!(c.skip_failed_record(), None);
+    let rest = drain(&mut c, 1, WAIT).await;
+    assert_eq!((rest[0].offset, rest[0].value), (2, 3));
+    assert_eq!(c.skipped(), 1);
+    c.commit().unwrap();
+    assert_eq!(
+        c.committed(std::slice::from_ref(&tp)).unwrap()[0].1,
+        Some(3)
+    );
+}
+
+/// A negative explicit partition is refused before anything is sent, the same way on every
+/// transport.
+async fn negative_partition_is_refused<H: Harness>(h: &H) {
+    let topic = h.topic("negative", 2).await;
+    let producer = Producer::new(h.producer(), StringSerde, JsonSerde);
+    let err = producer
+        .send(ProducerRecord::<String, _>::new(topic.as_str(), 1u32).partition(-1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err.error, ClientError::InvalidPartition { partition: -1, topic: t } if *t == topic),
+        "{:?}",
+        err.error
+    );
+    let md = producer
+        .send(ProducerRecord::<String, _>::new(topic.as_str(), 2u32).partition(1))
+        .await
+        .unwrap();
+    assert_eq!((md.partition, md.offset), (1, 0));
+}
+
+/// A rebalance callback commits what was returned from the partitions being revoked
+/// (`onPartitionsRevoked` → `commitSync`), here on close, with auto-commit off.
+async fn revoke_callback_commits<H: Harness>(h: &H) {
+    let topic = h.topic("revoke-commit", 2).await;
+    let group = unique("revoke-commit");
+    let producer = Producer::new(h.producer(), StringSerde, JsonSerde);
+    for i in 0..8u32 {
+        producer
+            .send(ProducerRecord::<String, _>::new(topic.as_str(), i).partition((i % 2) as i32))
+            .await
+            .unwrap();
+    }
+    let commits = Arc::new(Mutex::new(Vec::new()));
+    let sink = commits.clone();
+    let mut a: Consumer<Option<String>, u32, _> =
+        Consumer::builder(h.consumer(&group), StringSerde, JsonSerde)
+            .on_rebalance_with(move |ctx| {
+                if let RebalanceEvent::Revoked(_) = ctx.event() {
+                    assert!(!ctx.is_lost());
+                    ctx.commit().unwrap();
+                    sink.lock().extend(ctx.consumed_positions().to_vec());
+                }
+            })
+            .build();
+    a.subscribe(&[topic.as_str()]).unwrap();
+    let got = drain(&mut a, 3, WAIT).await;
+    assert_eq!(got.len(), 3);
+    let before = a.consumed_positions();
+    // `committed` and `assignment` borrow the consumer immutably.
+    assert!(
+        a.committed(&a.assignment().unwrap())
+            .unwrap()
+            .iter()
+            .all(|(_, o)| o.is_none())
+    );
+    a.close().unwrap();
+    assert_eq!(*commits.lock(), before);
+    let b: Consumer<Option<String>, u32, _> =
+        Consumer::new(h.consumer(&group), StringSerde, JsonSerde);
+    let tps: Vec<_> = before.iter().map(|(tp, _)| tp.clone()).collect();
+    let stored: Vec<_> = b
+        .committed(&tps)
+        .unwrap()
+        .into_iter()
+        .map(|(tp, o)| (tp, o.unwrap()))
+        .collect();
+    assert_eq!(stored, before);
+}
+
+/// `position`, `pause`/`resume` (records fetched before the pause are not lost),
+/// `seek_to_end`/`seek_to_beginning`, and `stream().next()` without pinning.
+async fn pause_resume_position_and_seeks<H: Harness>(h: &H) {
+    let topic = h.topic("pause", 1).await;
+    let producer = Producer::new(h.producer(), StringSerde, JsonSerde);
+    for i in 0..6u32 {
+        producer
+            .send(ProducerRecord::<String, _>::new(topic.as_str(), i))
+            .await
+            .unwrap();
+    }
+    let tp = TopicPartition::new(topic.as_str(), 0);
+    let mut c: Consumer<Option<String>, u32, _> =
+        Consumer::new(h.consumer(&unique("pause")), StringSerde, JsonSerde);
+    c.assign(std::slice::from_ref(&tp)).unwrap();
+    let got = drain(&mut c, 2, WAIT).await;
+    assert_eq!(got.iter().map(|r| r.offset).collect::<Vec<_>>(), [0, 1]);
+    assert_eq!(c.position(&tp).unwrap(), Some(2));
+
+    c.pause(std::slice::from_ref(&tp)).unwrap();
+    assert!(c.poll(Duration::from_millis(300)).await.unwrap().is_none());
+    c.resume(std::slice::from_ref(&tp)).unwrap();
+    let next = tokio::time::timeout(WAIT, c.stream().next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        next.offset, 2,
+        "no record fetched before the pause was lost"
+    );
+
+    c.seek_to_end(std::slice::from_ref(&tp)).unwrap();
+    assert!(c.poll(Duration::from_millis(300)).await.unwrap().is_none());
+    producer
+        .send(ProducerRecord::<String, _>::new(topic.as_str(), 6u32))
+        .await
+        .unwrap();
+    assert_eq!(drain(&mut c, 1, WAIT).await[0].offset, 6);
+
+    c.seek_to_beginning(std::slice::from_ref(&tp)).unwrap();
+    assert_eq!(drain(&mut c, 1, WAIT).await[0].offset, 0);
+    assert_eq!(c.consumed_positions(), [(tp, 1)]);
+}
+
 macro_rules! suite {
     ($name:ident, $make:expr) => {
         mod $name {
             use super::*;
             suite!(@tests $make; keyed_ordering, group_commit_and_resume, rebalance_on_second_member,
                 deserialize_error_fails, deserialize_error_skips, deserialize_error_dead_letters,
-                headers_round_trip, assign_and_seek, serialization_error_sends_nothing);
+                headers_round_trip, assign_and_seek, serialization_error_sends_nothing,
+                auto_commit_commits_returned_records_only, deserialize_error_stays_until_skipped,
+                negative_partition_is_refused, revoke_callback_commits,
+                pause_resume_position_and_seeks);
         }
     };
     (@tests $make:expr; $($t:ident),*) => {

@@ -1,0 +1,260 @@
+//! Consumer semantics on the in-memory broker that need its manual clock or a codec that waits:
+//! cancel safety of `poll`, and a member expelled from its group with records still buffered.
+
+use kcodec_broker::{Cluster, ConsumerConfig, ManualClock, NewTopic, OffsetReset};
+use kcodec_clients::memory::{MemoryConsumer, MemoryProducer};
+use kcodec_clients::{
+    ClientError, Consumer, Producer, ProducerRecord, RebalanceEvent, TopicPartition,
+};
+use kcodec_codecs::builtin::{I64Serde, StringSerde};
+use kcodec_codecs::resolve::{ResolveFuture, Unresolved};
+use kcodec_codecs::{DeserializeContext, Deserializer, Error, Target};
+use parking_lot::Mutex;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// A value codec that, like a schema codec on its first record, must first resolve something
+/// slow (a registry lookup of `delay`).
+struct SlowToResolve {
+    resolved: AtomicBool,
+    resolves_started: AtomicUsize,
+    delay: Duration,
+}
+
+impl Deserializer<i64> for SlowToResolve {
+    fn deserialize(&self, data: Option<&[u8]>, ctx: &DeserializeContext<'_>) -> Result<i64, Error> {
+        if !self.resolved.load(Ordering::SeqCst) {
+            return Err(Error::Unresolved(Unresolved::WriterSchema {
+                topic: ctx.topic().to_string(),
+                target: Target::Value,
+                subject: None,
+            }));
+        }
+        I64Serde.deserialize(data, ctx)
+    }
+
+    fn resolve<'a>(&'a self, _need: &'a Unresolved) -> ResolveFuture<'a> {
+        self.resolves_started.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            self.resolved.store(true, Ordering::SeqCst);
+            Ok(())
+        })
+    }
+}
+
+/// `poll` raced against a shorter tick in `select!` (the losing future is dropped): no record
+/// is lost, and the registry lookup in flight survives the cancellations, so the loop makes
+/// progress although every single poll is shorter than the lookup.
+#[tokio::test]
+async fn poll_is_cancel_safe_and_keeps_its_lookup() {
+    let cluster = Cluster::builder().brokers(1).build();
+    cluster.create_topic(NewTopic::new("p", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
+    for n in 0..3i64 {
+        producer
+            .send(ProducerRecord::new("p", n).key("a".to_string()))
+            .await
+            .unwrap();
+    }
+    let codec = Arc::new(SlowToResolve {
+        resolved: AtomicBool::new(false),
+        resolves_started: AtomicUsize::new(0),
+        delay: Duration::from_millis(200),
+    });
+    struct Shared(Arc<SlowToResolve>);
+    impl Deserializer<i64> for Shared {
+        fn deserialize(&self, d: Option<&[u8]>, c: &DeserializeContext<'_>) -> Result<i64, Error> {
+            self.0.deserialize(d, c)
+        }
+        fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+            self.0.resolve(need)
+        }
+    }
+    let config = ConsumerConfig::new("g")
+        .auto_offset_reset(OffsetReset::Earliest)
+        .enable_auto_commit(false);
+    let mut c: Consumer<String, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        Shared(codec.clone()),
+    );
+    c.subscribe(&["p"]).unwrap();
+    let mut got = Vec::new();
+    let mut cancelled = 0;
+    for _ in 0..20 {
+        tokio::select! {
+            r = c.poll(Duration::from_secs(1)) => {
+                if let Some(r) = r.unwrap() {
+                    got.push((r.offset, r.value));
+                }
+            }
+            _ = tokio::time::sleep(Duration::from_millis(50)) => cancelled += 1,
+        }
+        if got.len() == 3 {
+            break;
+        }
+    }
+    assert!(
+        cancelled >= 3,
+        "the lookup outlasted several polls ({cancelled})"
+    );
+    assert_eq!(got, [(0, 0), (1, 1), (2, 2)]);
+    assert_eq!(
+        codec.resolves_started.load(Ordering::SeqCst),
+        1,
+        "one lookup, resumed after each cancellation"
+    );
+}
+
+/// A member expelled from its group (its session timed out on the broker clock) while records
+/// were buffered: once another member owns the partition, the expelled one returns none of
+/// them, sees the partitions lost (commits refused) and has nothing left to commit.
+#[tokio::test]
+async fn expelled_member_drops_buffered_records() {
+    let clock = ManualClock::new(1_000_000);
+    let cluster = Cluster::builder().brokers(1).clock(clock.clone()).build();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
+    for i in 0..3i64 {
+        producer
+            .send(ProducerRecord::new("t", i).key("k".to_string()))
+            .await
+            .unwrap();
+    }
+    let config = ConsumerConfig::new("g")
+        .auto_offset_reset(OffsetReset::Earliest)
+        .enable_auto_commit(false);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let mut c: Consumer<String, i64, _> = Consumer::builder(
+        MemoryConsumer::new(&cluster, config.clone()).unwrap(),
+        StringSerde,
+        I64Serde,
+    )
+    .on_rebalance_with(move |ctx| {
+        if let RebalanceEvent::Revoked(_) = ctx.event() {
+            let lost = ctx.is_lost();
+            let commit = ctx.commit_offsets(&[(TopicPartition::new("t", 0), 1)]);
+            sink.lock()
+                .push((ctx.event().clone(), lost, commit.is_ok()));
+        }
+    })
+    .build();
+    c.subscribe(&["t"]).unwrap();
+    assert_eq!(c.recv().await.unwrap().offset, 0);
+
+    clock.advance(Duration::from_secs(400));
+    cluster.tick();
+    let mut other: Consumer<String, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    other.subscribe(&["t"]).unwrap();
+    let o = other.poll(Duration::from_millis(200)).await.unwrap();
+    assert_eq!(
+        o.map(|r| r.offset),
+        Some(0),
+        "the partition moved to the other member"
+    );
+
+    assert!(
+        matches!(c.commit(), Err(ClientError::Broker(_))),
+        "an expelled member cannot commit"
+    );
+    let r = c.poll(Duration::from_millis(100)).await.unwrap();
+    assert!(
+        r.is_none(),
+        "a buffered record of a lost partition came back: {r:?}"
+    );
+    let ev = events.lock().clone();
+    assert!(
+        ev.contains(&(
+            RebalanceEvent::Revoked(vec![TopicPartition::new("t", 0)]),
+            true,
+            false
+        )),
+        "{ev:?}"
+    );
+    assert!(c.consumed_positions().is_empty());
+    c.commit().unwrap();
+}
+
+/// Auto-commit runs every `auto.commit.interval.ms` of the broker clock inside `poll`, and
+/// commits the records returned so far, not the records buffered ahead of them.
+#[tokio::test]
+async fn periodic_auto_commit_commits_returned_records() {
+    let clock = ManualClock::new(1_000_000);
+    let cluster = Cluster::builder().brokers(1).clock(clock.clone()).build();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
+    for i in 0..10i64 {
+        producer
+            .send(ProducerRecord::new("t", i).key("k".to_string()))
+            .await
+            .unwrap();
+    }
+    let config = ConsumerConfig::new("g")
+        .auto_offset_reset(OffsetReset::Earliest)
+        .auto_commit_interval(Duration::from_secs(5));
+    let mut c: Consumer<String, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    c.subscribe(&["t"]).unwrap();
+    let tp = [TopicPartition::new("t", 0)];
+    for want in 0..3 {
+        assert_eq!(c.recv().await.unwrap().offset, want);
+    }
+    assert_eq!(c.committed(&tp).unwrap()[0].1, None, "not yet due");
+    clock.advance(Duration::from_secs(5));
+    assert_eq!(c.recv().await.unwrap().offset, 3);
+    assert_eq!(
+        c.committed(&tp).unwrap()[0].1,
+        Some(3),
+        "the 3 records returned before the auto-commit, none of the 7 buffered"
+    );
+}
+
+/// A consumer that stays at a record failing to deserialize keeps its place in the group while
+/// it keeps polling (as a Kafka consumer that keeps calling `poll` does), although no record
+/// comes back for far longer than its `max.poll.interval.ms`.
+#[tokio::test]
+async fn staying_at_a_failed_record_keeps_the_membership() {
+    let clock = ManualClock::new(1_000_000);
+    let cluster = Cluster::builder().brokers(1).clock(clock.clone()).build();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, StringSerde);
+    producer
+        .send(ProducerRecord::new("t", "not eight bytes".to_string()).key("k".to_string()))
+        .await
+        .unwrap();
+    let config = ConsumerConfig::new("g")
+        .auto_offset_reset(OffsetReset::Earliest)
+        .session_timeout(Duration::from_secs(30))
+        .max_poll_interval(Duration::from_secs(60));
+    let mut c: Consumer<String, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    c.subscribe(&["t"]).unwrap();
+    for _ in 0..12 {
+        let err = c.poll(Duration::from_millis(100)).await.unwrap_err();
+        assert!(
+            matches!(&err, ClientError::Deserialization(e) if e.offset == 0),
+            "{err:?}"
+        );
+        clock.advance(Duration::from_secs(10));
+        cluster.tick();
+    }
+    assert_eq!(
+        cluster.describe_group("g").members.len(),
+        1,
+        "still a member after 120 s"
+    );
+    assert_eq!(c.assignment().unwrap(), [TopicPartition::new("t", 0)]);
+}

@@ -1,0 +1,169 @@
+//! Producer semantics: concurrent sends do not wait for each other's registry lookups, and
+//! (feature `rdkafka`) a full librdkafka queue makes a send wait instead of failing at once.
+
+use kcodec_broker::{Cluster, NewTopic};
+use kcodec_clients::memory::MemoryProducer;
+use kcodec_clients::{Producer, ProducerRecord};
+use kcodec_codecs::builtin::StringSerde;
+use kcodec_codecs::resolve::{ResolveFuture, Unresolved};
+use kcodec_codecs::{BytesMut, Error, SerializeContext, Serialized, Serializer, Target};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// A value serializer whose topic `slow` needs a registration that completes only when the test
+/// opens the gate.
+struct Gated {
+    gate: Arc<Notify>,
+    registering: Arc<Notify>,
+    open: AtomicBool,
+}
+
+impl Serializer<String> for Gated {
+    fn serialize(
+        &self,
+        value: &String,
+        ctx: &mut SerializeContext<'_>,
+        out: &mut BytesMut,
+    ) -> Result<Serialized, Error> {
+        if ctx.topic() == "slow" && !self.open.load(Ordering::SeqCst) {
+            return Err(Error::Unresolved(Unresolved::WriterSchema {
+                topic: ctx.topic().to_string(),
+                target: Target::Value,
+                subject: None,
+            }));
+        }
+        StringSerde.serialize(value, ctx, out)
+    }
+
+    fn resolve<'a>(&'a self, _need: &'a Unresolved) -> ResolveFuture<'a> {
+        Box::pin(async move {
+            self.registering.notify_one();
+            self.gate.notified().await;
+            self.open.store(true, Ordering::SeqCst);
+            Ok(())
+        })
+    }
+}
+
+/// A send waiting for its schema registration does not stall a concurrent send to another topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_registration_does_not_stall_other_sends() {
+    let cluster = Cluster::builder().brokers(1).build();
+    cluster.create_topic(NewTopic::new("slow", 1, 1)).unwrap();
+    cluster.create_topic(NewTopic::new("fast", 1, 1)).unwrap();
+    let gate = Arc::new(Notify::new());
+    let registering = Arc::new(Notify::new());
+    let producer = Producer::new(
+        MemoryProducer::new(&cluster),
+        StringSerde,
+        Gated {
+            gate: gate.clone(),
+            registering: registering.clone(),
+            open: AtomicBool::new(false),
+        },
+    );
+    let slow = {
+        let p = producer.clone();
+        tokio::spawn(async move {
+            p.send(ProducerRecord::<String, _>::new("slow", "s".to_string()))
+                .await
+                .map(|md| md.offset)
+                .map_err(|e| e.error.to_string())
+        })
+    };
+    registering.notified().await;
+    let fast = tokio::time::timeout(
+        Duration::from_secs(5),
+        producer.send(ProducerRecord::<String, _>::new("fast", "f".to_string())),
+    )
+    .await
+    .expect("the send to `fast` waited for the registration of `slow`")
+    .unwrap();
+    assert_eq!(fast.offset, 0);
+    assert!(!slow.is_finished());
+    gate.notify_one();
+    assert_eq!(slow.await.unwrap(), Ok(0));
+}
+
+#[cfg(feature = "rdkafka")]
+mod rdkafka_queue {
+    use super::*;
+    use kcodec_clients::ClientError;
+    use kcodec_clients::kafka::{KafkaProducer, producer_config};
+    use kcodec_codecs::builtin::I64Serde;
+    use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+    use rdkafka::mocking::MockCluster;
+
+    /// Ten concurrent sends into a queue of two: each waits for room (Java's `max.block.ms`)
+    /// and all are delivered, in order of their offsets 0..10.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn full_queue_waits_for_room() {
+        let mock = MockCluster::new(1).unwrap();
+        mock.create_topic("t", 1, 1).unwrap();
+        let mut cfg = producer_config(&mock.bootstrap_servers());
+        cfg.set("queue.buffering.max.messages", "2")
+            .set("linger.ms", "20");
+        let p = Producer::new(KafkaProducer::new(&cfg).unwrap(), StringSerde, I64Serde);
+        let mut tasks = Vec::new();
+        for i in 0..10i64 {
+            let p = p.clone();
+            tasks.push(tokio::spawn(async move {
+                p.send(ProducerRecord::new("t", i).key("k".to_string()))
+                    .await
+                    .map(|m| m.offset)
+                    .map_err(|e| e.error.to_string())
+            }));
+        }
+        let mut offsets = Vec::new();
+        for t in tasks {
+            offsets.push(t.await.unwrap().expect("delivered after waiting for room"));
+        }
+        offsets.sort();
+        assert_eq!(offsets, (0..10).collect::<Vec<_>>());
+    }
+
+    /// With `max.block.ms` short and nothing draining the queue (the broker is down), a send
+    /// fails with `QueueFull` once the time is up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn full_queue_fails_after_max_block() {
+        let mock = MockCluster::new(1).unwrap();
+        mock.create_topic("t", 1, 1).unwrap();
+        mock.broker_down(1).unwrap();
+        let mut cfg = producer_config(&mock.bootstrap_servers());
+        cfg.set("queue.buffering.max.messages", "1")
+            .set("message.timeout.ms", "30000")
+            .set("max.block.ms", "300");
+        let p = Producer::new(KafkaProducer::new(&cfg).unwrap(), StringSerde, I64Serde);
+        let first = {
+            let p = p.clone();
+            tokio::spawn(async move {
+                p.send(ProducerRecord::<String, _>::new("t", 1i64))
+                    .await
+                    .is_ok()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let err = tokio::time::timeout(
+            Duration::from_secs(10),
+            p.send(ProducerRecord::<String, _>::new("t", 2i64)),
+        )
+        .await
+        .expect("gave up within max.block.ms")
+        .unwrap_err();
+        assert!(
+            matches!(
+                err.error,
+                ClientError::Kafka(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull))
+            ),
+            "{:?}",
+            err.error
+        );
+        mock.broker_up(1).unwrap();
+        assert!(
+            first.await.unwrap(),
+            "the queued record is delivered once the broker is up"
+        );
+    }
+}
