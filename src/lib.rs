@@ -103,7 +103,7 @@ pub mod prelude {
     pub use kcodec_codecs::avro::{AvroDeserializer, AvroSerializer};
     pub use kcodec_codecs::builtin::{
         BoolSerde, BytesSerde, F32Serde, F64Serde, I16Serde, I32Serde, I64Serde, ListSerde,
-        StringSerde, UnitSerde, UuidSerde,
+        StrictStringSerde, StringSerde, UnitSerde, UuidSerde,
     };
     #[cfg(feature = "json")]
     pub use kcodec_codecs::json::JsonSerde;

@@ -42,7 +42,8 @@ pub enum Error {
     /// The bool deserializer accepts only `0x00` and `0x01`.
     #[error("unexpected byte 0x{0:02x} received by bool deserializer (expected 0x00 or 0x01)")]
     InvalidBool(u8),
-    /// String data is not UTF-8.
+    /// String data is not UTF-8 ([`StrictStringSerde`](crate::builtin::StrictStringSerde); the
+    /// default `StringSerde` replaces malformed bytes as Java does).
     #[error("string data is not valid UTF-8")]
     Utf8(#[source] std::str::Utf8Error),
     /// UUID data is not a 36-character UUID string.

@@ -132,6 +132,21 @@ fn uuid_error_is_printed_once() {
 }
 
 #[test]
+fn list_entry_error_is_printed_once() {
+    use kcodec_codecs::builtin::{ListSerde, StrictStringSerde};
+    let headers = Headers::new();
+    let ctx = DeserializeContext::new("t", Target::Value, &headers);
+    let data = [1, 0, 0, 0, 1, 0, 0, 0, 1, 0xff];
+    let err = Deserializer::<Vec<String>>::deserialize(
+        &ListSerde::new(StrictStringSerde),
+        Some(&data),
+        &ctx,
+    )
+    .unwrap_err();
+    chain_names_once(&err, "not valid UTF-8");
+}
+
+#[test]
 fn avro_errors_are_printed_once() {
     // Unknown writer id.
     let registry = Arc::new(InMemoryRegistry::new());
