@@ -6,7 +6,7 @@
 //! The same `Producer` and `Consumer` run over rdkafka (feature `rdkafka`); see
 //! `examples/rdkafka_producer.rs` and `examples/rdkafka_consumer.rs`.
 
-use kcodec::avro::{AvroDeserializer, AvroSerializer, ParsedSchema};
+use kcodec::avro::{AvroDeserializer, AvroSerializer};
 use kcodec::broker::{
     Cluster, ConsumerConfig, NewTopic, OffsetReset, ProducerConfig, format_lag_table, partitioner,
 };
@@ -91,7 +91,6 @@ async fn main() -> Result<(), Box<dyn Error>> {
         "Values: Avro in the Confluent wire format, the schema registered once in a registry."
     );
     let registry = Arc::new(InMemoryRegistry::new());
-    let schema = ParsedSchema::parse(Order::avro_schema().json())?;
     println!(
         "\nThe Avro schema derived from `struct Order`:\n  {}",
         Order::avro_schema().json()
@@ -100,7 +99,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         // A fixed seed makes the keyless placement below the same on every run.
         MemoryProducer::with_config(&cluster, ProducerConfig::default().seed(7)),
         StringSerde,
-        AvroSerializer::<Order>::new(registry.clone(), schema),
+        // `for_record`: the writer schema is the one `#[derive(Record)]` made for `Order`.
+        AvroSerializer::<Order>::for_record(registry.clone())?,
     );
 
     let items = [
@@ -170,7 +170,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let mut reader: Consumer<String, Order, _> = Consumer::new(
         MemoryConsumer::new(&cluster, ConsumerConfig::without_group())?,
         StringSerde,
-        AvroDeserializer::<Order>::new(registry.clone()),
+        // `for_record`: values written with another version of the schema are resolved into
+        // `Order`'s (fields added since take their `#[record(default = ...)]`).
+        AvroDeserializer::<Order>::for_record(registry.clone())?,
     );
     for p in 0..3 {
         reader.assign(&[TopicPartition::new("orders", p)])?;
@@ -232,7 +234,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         let mut c = Consumer::builder(
             MemoryConsumer::new(&cluster, config)?,
             StringSerde,
-            AvroDeserializer::<Order>::new(registry.clone()),
+            AvroDeserializer::<Order>::for_record(registry.clone())?,
         )
         .on_rebalance(move |event| match event {
             RebalanceEvent::Assigned(tps) => println!("  [{name}] assigned {}", show(tps)),

@@ -12,8 +12,9 @@
 //! | `derive` (default) | `#[derive(Record)]` and the [`record`] traits: a type's Avro schema, name, key and topic |
 //! | `clients` (default) | [`clients`]: typed producers and consumers; the in-memory [`broker`] |
 //! | `rdkafka` | the clients' rdkafka transport (`clients::kafka`; builds librdkafka) |
-//! | `protobuf` | `protobuf`: prost messages with the Confluent wire format (message indexes, references) |
-//! | `json-schema` | `json_schema`: serde types as JSON Schema-validated JSON with the Confluent wire format |
+//! | `protobuf` | `protobuf`: prost messages with the Confluent wire format (message indexes, references), and the `registry` |
+//! | `json-schema` | `json_schema`: serde types as JSON Schema-validated JSON with the Confluent wire format, and the `registry` |
+//! | `schemars` | `json_schema::JsonSchema::for_type`: a type's JSON Schema generated with schemars (implies `json-schema`) |
 //! | `chrono`, `time` | dates and times of those crates in derived records, as Avro logical types (`record::avro_time`) |
 //!
 //! Always present: the codec traits ([`Serializer`], [`Deserializer`]), the Java-identical
@@ -47,21 +48,29 @@ pub use kcodec_codecs::protobuf;
 #[cfg(any(feature = "avro", feature = "protobuf", feature = "json-schema"))]
 pub use kcodec_codecs::subject;
 
-/// Avro with the Confluent wire format (see [`kcodec_codecs::avro`], which also re-exports
-/// `apache_avro` and its generic `Value`).
 #[cfg(feature = "avro")]
 pub mod avro {
-    // Item by item, without apache_avro's `Value`: re-exporting an enum with a variant named
-    // `String` here makes rustc spell `std::string::String` in users' compile errors (and in
-    // the derive's UI test expectations).
+    //! Avro with the Confluent wire format and schema evolution.
+    //!
+    //! - [`AvroSerializer`] / [`AvroDeserializer`]: serde types. For a type with
+    //!   `#[derive(Record)]`, build them with `for_record`, which resolves every writer schema
+    //!   into the type's own (added fields take their defaults); `AvroDeserializer::new` decodes
+    //!   with each frame's writer schema and no resolution.
+    //! - [`GenericAvroSerializer`] / [`GenericAvroDeserializer`]: apache-avro's generic [`Value`],
+    //!   re-exported here with the [`apache_avro`] crate itself, so the version always matches.
+    //!
+    //! The [`kcodec_codecs::avro`] module documents the wire format, settings and logical types.
+
     pub use kcodec_codecs::avro::{
         AvroDeserializer, AvroError, AvroSerializer, AvroSerializerConfig, GenericAvroDeserializer,
-        GenericAvroSerializer, MAX_ALLOCATION_BYTES, ParsedSchema, SchemaIdFormat,
-        SubjectNameStrategy, value_from_json, value_to_json,
+        GenericAvroSerializer, MAX_ALLOCATION_BYTES, MAX_ZERO_WIDTH_ITEMS, ParsedSchema,
+        SchemaIdFormat, SubjectNameStrategy, Value, apache_avro, value_from_json, value_to_json,
     };
 }
-/// The schema registry: trait, in-memory registry (see [`kcodec_registry`]).
-#[cfg(feature = "avro")]
+/// The schema registry: the `SchemaRegistry` trait the schema codecs take, the in-memory
+/// registry, subject strategies and compatibility checks (see [`kcodec_registry`]). Present with
+/// any schema codec (`avro`, `protobuf`, `json-schema`).
+#[cfg(any(feature = "avro", feature = "protobuf", feature = "json-schema"))]
 pub use kcodec_registry as registry;
 
 /// Typed producers and consumers over the in-memory broker or rdkafka (see [`kcodec_clients`]).
@@ -94,7 +103,7 @@ pub mod prelude {
     pub use kcodec_codecs::avro::{AvroDeserializer, AvroSerializer};
     pub use kcodec_codecs::builtin::{
         BoolSerde, BytesSerde, F32Serde, F64Serde, I16Serde, I32Serde, I64Serde, ListSerde,
-        StringSerde, UnitSerde, UuidSerde,
+        StrictStringSerde, StringSerde, UnitSerde, UuidSerde,
     };
     #[cfg(feature = "json")]
     pub use kcodec_codecs::json::JsonSerde;

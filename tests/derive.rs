@@ -1357,3 +1357,67 @@ mod confluent_oracle {
         .await;
     }
 }
+
+mod user_v1 {
+    /// The first version of a user.
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize, kcodec::Record)]
+    #[record(namespace = "ev", name = "User")]
+    pub struct User {
+        pub name: String,
+    }
+}
+
+/// The second version: a field added with a default.
+#[derive(Debug, PartialEq, Serialize, Deserialize, kcodec::Record)]
+#[record(namespace = "ev", name = "User")]
+struct UserV2 {
+    name: String,
+    #[record(default = "7")]
+    level: i32,
+}
+
+/// A derived record read with `for_record` resolves the writer's schema into its own, so the
+/// added field takes its Avro default (Confluent's specific reader); `new` has no reader schema,
+/// applies no default, and its error says which constructor does.
+#[tokio::test]
+async fn derived_record_evolution_needs_for_record() {
+    use kcodec::avro::{AvroDeserializer, AvroSerializer};
+    use kcodec::registry::InMemoryRegistry;
+    use kcodec::{DeserializeContext, Headers, SerializeContext, Target, resolve};
+    use std::sync::Arc;
+
+    let registry = Arc::new(InMemoryRegistry::new());
+    let ser = AvroSerializer::<user_v1::User>::for_record(registry.clone()).unwrap();
+    let mut headers = Headers::new();
+    let mut buf = kcodec::BytesMut::new();
+    let mut ctx = SerializeContext::new("users", Target::Value, &mut headers);
+    let written = resolve::serialize(
+        &ser,
+        &user_v1::User { name: "ada".into() },
+        &mut ctx,
+        &mut buf,
+    )
+    .await
+    .unwrap();
+    assert_eq!(written, kcodec::Serialized::Data);
+    let frame = buf.freeze();
+    let ctx = DeserializeContext::new("users", Target::Value, &headers);
+
+    let de = AvroDeserializer::<UserV2>::for_record(registry.clone()).unwrap();
+    let read: UserV2 = resolve::deserialize(&de, Some(&frame), &ctx).await.unwrap();
+    assert_eq!(
+        read,
+        UserV2 {
+            name: "ada".into(),
+            level: 7
+        }
+    );
+
+    let plain = AvroDeserializer::<UserV2>::new(registry);
+    let err = resolve::deserialize(&plain, Some(&frame), &ctx)
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("missing field `level`"), "{message}");
+    assert!(message.contains("for_record"), "{message}");
+}

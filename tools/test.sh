@@ -9,4 +9,10 @@ if [ -x tools/python-env.sh ] && [ "${KCODEC_SKIP_PYTHON:-0}" != 1 ]; then
   export KCODEC_REQUIRE_PYTHON=1
 fi
 
+# Feature combinations of the facade stay buildable (cargo check only; about a minute cold).
+# tests/facade_features.rs uses `kcodec::registry` with each schema codec alone.
+for features in "" json json-schema,clients protobuf schemars avro,clients; do
+  cargo check -q -p kcodec --no-default-features --features "$features" --lib --tests
+done
+
 cargo test --workspace --all-features "$@"

@@ -5,7 +5,10 @@ use std::error::Error as StdError;
 /// Why a value could not be encoded or decoded.
 ///
 /// Each variant names the problem; wrapped errors keep their source (see
-/// [`std::error::Error::source`]).
+/// [`std::error::Error::source`]). A message never repeats its source's: variants that only
+/// wrap are transparent (their message and source are the wrapped error's), the others add
+/// their own context and leave the cause to `source()`, so printers that walk the chain show
+/// each cause once.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -39,7 +42,8 @@ pub enum Error {
     /// The bool deserializer accepts only `0x00` and `0x01`.
     #[error("unexpected byte 0x{0:02x} received by bool deserializer (expected 0x00 or 0x01)")]
     InvalidBool(u8),
-    /// String data is not UTF-8.
+    /// String data is not UTF-8 ([`StrictStringSerde`](crate::builtin::StrictStringSerde); the
+    /// default `StringSerde` replaces malformed bytes as Java does).
     #[error("string data is not valid UTF-8")]
     Utf8(#[source] std::str::Utf8Error),
     /// UUID data is not a 36-character UUID string.
@@ -51,9 +55,10 @@ pub enum Error {
     /// The Confluent wire format (magic byte, schema id, message indexes) was malformed.
     #[error(transparent)]
     Wire(#[from] crate::wire::WireError),
-    /// JSON could not be written or read.
+    /// JSON could not be written or read. Displays as serde_json's report (which names the
+    /// line and column).
     #[cfg(feature = "json")]
-    #[error("JSON codec: {0}")]
+    #[error(transparent)]
     Json(#[from] serde_json::Error),
     /// The Avro codec failed (bad data, a schema that doesn't fit or doesn't resolve).
     #[cfg(feature = "avro")]
@@ -69,9 +74,10 @@ pub enum Error {
     #[cfg(feature = "json-schema")]
     #[error(transparent)]
     JsonSchema(Box<crate::json_schema::JsonSchemaError>),
-    /// The schema registry failed (or refused) while resolving a schema.
+    /// The schema registry failed (or refused) while resolving a schema. Displays as the
+    /// registry's error itself (whose messages name the registry, subject or schema).
     #[cfg(any(feature = "avro", feature = "protobuf", feature = "json-schema"))]
-    #[error("schema registry: {0}")]
+    #[error(transparent)]
     Registry(#[from] kcodec_registry::RegistryError),
     /// A schema codec needs registry I/O first: await the codec's `resolve` for this and call it
     /// again (the async clients do; see [`crate::resolve`]).

@@ -243,6 +243,7 @@ impl<E> WriterCache<E> {
     }
 
     /// The writer for `topic`'s key or value, if resolved.
+    #[cfg(any(feature = "avro", feature = "json-schema"))]
     pub(crate) fn get(&self, topic: &str, target: crate::Target) -> Option<Arc<E>> {
         self.read(target).get(topic).cloned()
     }

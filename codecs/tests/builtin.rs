@@ -171,9 +171,10 @@ fn null_into_a_non_option_type_is_an_error_naming_it() {
         Some(&hex("00 00000001 00000000 00000001")),
     )
     .unwrap_err();
+    assert_eq!(err.to_string(), "list entry 0 failed");
     assert_eq!(
-        err.to_string(),
-        "list entry 0: null value received by i32 deserializer (deserialize into Option<_> to accept null)"
+        std::error::Error::source(&err).unwrap().to_string(),
+        "null value received by i32 deserializer (deserialize into Option<_> to accept null)"
     );
 }
 
@@ -224,7 +225,7 @@ fn other_bad_input_errors() {
         err.to_string(),
         "unexpected byte 0x02 received by bool deserializer (expected 0x00 or 0x01)"
     );
-    let err = decode::<String, _>(&StringSerde, Some(&[0xff, 0xfe])).unwrap_err();
+    let err = decode::<String, _>(&StrictStringSerde, Some(&[0xff, 0xfe])).unwrap_err();
     assert!(matches!(err, Error::Utf8(_)));
     assert!(
         std::error::Error::source(&err).is_some(),
@@ -301,10 +302,23 @@ fn malformed_lists_name_the_problem() {
         string_list_err("01 00000001 00000005 6162"),
         "list data truncated at byte 9: needed 5 bytes for the entry, 2 left"
     );
+    let err = decode::<Vec<String>, _>(
+        &ListSerde::new(StrictStringSerde),
+        Some(&hex("01 00000001 00000001 ff")),
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "list entry 0 failed");
     assert_eq!(
-        string_list_err("01 00000001 00000001 ff"),
-        "list entry 0: string data is not valid UTF-8"
+        std::error::Error::source(&err).unwrap().to_string(),
+        "string data is not valid UTF-8"
     );
+    // Java's ListDeserializer with a StringDeserializer reads it as U+FFFD.
+    let lossy: Vec<String> = decode(
+        &ListSerde::new(StringSerde),
+        Some(&hex("01 00000001 00000001 ff")),
+    )
+    .unwrap();
+    assert_eq!(lossy, ["\u{fffd}"]);
 }
 
 #[test]
@@ -341,6 +355,71 @@ fn bytes_from_a_shared_buffer_are_not_copied() {
     assert_eq!(items[1].as_ptr(), list[15..].as_ptr());
 }
 
+// ---- strings that are not UTF-8 ---------------------------------------------------------------
+
+/// The default string deserializer reads malformed UTF-8 as Java's `StringDeserializer` does
+/// (`new String(bytes, UTF_8)`): checked against vectors recorded from OpenJDK 17 and 25.
+#[test]
+fn malformed_utf8_is_replaced_as_java_does() {
+    let fixture = include_str!("fixtures/java_utf8_replacement.txt");
+    let mut cases = 0;
+    for line in fixture.lines().filter(|l| !l.starts_with('#')) {
+        let (input, expected) = line.split_once(' ').unwrap();
+        let input = hex(input);
+        let expected = String::from_utf8(if expected == "-" {
+            vec![]
+        } else {
+            hex(expected)
+        })
+        .unwrap();
+        assert_eq!(
+            decode_utf8_like_java(&input),
+            expected,
+            "input {input:02x?}"
+        );
+        let through_serde: String = decode(&StringSerde, Some(&input)).unwrap();
+        assert_eq!(through_serde, expected, "input {input:02x?}");
+        cases += 1;
+    }
+    assert!(cases > 400, "{cases} cases");
+    // The two rules where Java differs from String::from_utf8_lossy.
+    let surrogate = [b'a', 0xed, 0xa0, 0x80, b'b'];
+    assert_eq!(decode_utf8_like_java(&surrogate), "a\u{fffd}b");
+    assert_eq!(
+        String::from_utf8_lossy(&surrogate),
+        "a\u{fffd}\u{fffd}\u{fffd}b"
+    );
+    let truncated_surrogate = [b'a', 0xed, 0xa0];
+    assert_eq!(decode_utf8_like_java(&truncated_surrogate), "a\u{fffd}");
+}
+
+#[test]
+fn strict_strings_refuse_malformed_utf8_and_the_default_does_not() {
+    let latin1 = b"caf\xe9";
+    let lossy: String = decode(&StringSerde, Some(latin1)).unwrap();
+    assert_eq!(lossy, "caf\u{fffd}");
+    let lossy: Option<String> = decode(&StringSerde, Some(latin1)).unwrap();
+    assert_eq!(lossy.as_deref(), Some("caf\u{fffd}"));
+    let err = decode::<String, _>(&StrictStringSerde, Some(latin1)).unwrap_err();
+    let Error::Utf8(utf8) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(utf8.valid_up_to(), 3);
+    assert_eq!(err.to_string(), "string data is not valid UTF-8");
+    // Both write the same bytes and read valid UTF-8 the same.
+    assert_eq!(
+        bytes_of(&StrictStringSerde, "héllo"),
+        bytes_of(&StringSerde, "héllo")
+    );
+    let strict: String = decode(&StrictStringSerde, Some("héllo".as_bytes())).unwrap();
+    assert_eq!(strict, "héllo");
+    // Null is still null.
+    assert_eq!(
+        decode::<Option<String>, _>(&StrictStringSerde, None).unwrap(),
+        None
+    );
+}
+
 // ---- round trips ------------------------------------------------------------------------------
 
 fn round_trip<T, S>(serde: &S, v: &T) -> T
@@ -354,6 +433,19 @@ where
 proptest! {
     #[test]
     fn strings_round_trip(v in any::<String>()) { prop_assert_eq!(round_trip(&StringSerde, &v), v); }
+    #[test]
+    fn strict_strings_round_trip(v in any::<String>()) { prop_assert_eq!(round_trip(&StrictStringSerde, &v), v); }
+    /// Any bytes decode, never panic, agree with the strict decoder on valid UTF-8, and stay
+    /// within three output bytes per input byte.
+    #[test]
+    fn any_bytes_decode_like_java(v in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let lossy = decode_utf8_like_java(&v);
+        prop_assert!(lossy.len() <= 3 * v.len());
+        match std::str::from_utf8(&v) {
+            Ok(valid) => prop_assert_eq!(lossy.as_str(), valid),
+            Err(_) => prop_assert!(lossy.contains(char::REPLACEMENT_CHARACTER), "{:?}", lossy),
+        }
+    }
     #[test]
     fn bytes_round_trip(v in any::<Vec<u8>>()) { prop_assert_eq!(round_trip(&BytesSerde, &v), v); }
     #[test]

@@ -117,7 +117,11 @@ fn validation_names_the_pointer_and_the_rule_on_both_sides() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "JSON at '/qty' does not match the schema: 'minimum' failed: 0 is less than the minimum of 1"
+        "JSON at '/qty' does not match the schema: 'minimum' failed"
+    );
+    assert_eq!(
+        std::error::Error::source(&err).unwrap().to_string(),
+        "0 is less than the minimum of 1"
     );
     // …and without validation reads it.
     let ok: Order = JsonSchemaDeserializer::without_validation()

@@ -381,6 +381,10 @@ async fn live_python_client_reads_kcodec_and_kcodec_reads_python() {
     let err = de.deserialize(Some(&bad), &ctx).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "JSON at '/age' does not match the schema: 'minimum' failed: -1 is less than the minimum of 0"
+        "JSON at '/age' does not match the schema: 'minimum' failed"
+    );
+    assert_eq!(
+        std::error::Error::source(&err).unwrap().to_string(),
+        "-1 is less than the minimum of 0"
     );
 }

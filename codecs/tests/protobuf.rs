@@ -497,6 +497,70 @@ mod codec {
         });
     }
 
+    /// Opt-in: the typed deserializer refuses a frame whose message indexes are not its type's
+    /// (prefix and header forms); by default it decodes it anyway, as Confluent's clients do.
+    #[test]
+    fn checked_message_indexes_refuse_another_message_type() {
+        let registry = Arc::new(InMemoryRegistry::new());
+        let deep = second::mid::Deep { note: "n".into() };
+        for format in [SchemaIdFormat::Prefix, SchemaIdFormat::Header] {
+            let ser = ProtobufSerializer::<second::mid::Deep>::with_config(
+                registry.clone(),
+                ProtobufSerializerConfig::new().schema_id_format(format),
+            )
+            .unwrap();
+            let (headers, frame) = rt().block_on(async {
+                let mut headers = Headers::new();
+                let mut out = BytesMut::new();
+                let mut ctx = SerializeContext::new("deep", Target::Value, &mut headers);
+                let written = resolve::serialize(&ser, &deep, &mut ctx, &mut out)
+                    .await
+                    .unwrap();
+                assert_eq!(written, Serialized::Data);
+                (headers, out)
+            });
+            let ctx = DeserializeContext::new("deep", Target::Value, &headers);
+            let same: second::mid::Deep = ProtobufDeserializer::new()
+                .check_message_indexes()
+                .deserialize(Some(&frame), &ctx)
+                .unwrap();
+            assert_eq!(same, deep, "{format:?}");
+            let same: Option<second::mid::Deep> = ProtobufDeserializer::new()
+                .check_message_indexes()
+                .deserialize(Some(&frame), &ctx)
+                .unwrap();
+            assert_eq!(same.as_ref(), Some(&deep), "{format:?}");
+
+            // Unchecked, the frame decodes as `Second` (field 1 is a string in both).
+            let wrong: Second = ProtobufDeserializer::new()
+                .deserialize(Some(&frame), &ctx)
+                .unwrap();
+            assert_eq!(wrong.name, "n", "{format:?}");
+            // Checked, it is refused, naming both index paths.
+            let checked = ProtobufDeserializer::<Second>::new().check_message_indexes();
+            let err =
+                Deserializer::<Second>::deserialize(&checked, Some(&frame), &ctx).unwrap_err();
+            let Error::Protobuf(inner) = &err else {
+                panic!("{err:?}")
+            };
+            let ProtobufError::WrongMessageIndexes {
+                message,
+                expected,
+                found,
+            } = &**inner
+            else {
+                panic!("{inner:?}")
+            };
+            assert_eq!(message, "kcodec.oracle.Second");
+            assert_eq!(expected, &[1]);
+            assert_eq!(found, &[1, 0, 0]);
+            assert_eq!(
+                err.to_string(),
+                "message indexes [1, 0, 0] are not those of 'kcodec.oracle.Second' ([1]): the frame holds another message type"
+            );
+        }
+    }
+
     prop_compose! {
         fn arb_second()(name in ".{0,16}", numbers in proptest::collection::vec(any::<i32>(), 0..8)) -> Second {
             Second { name, numbers }

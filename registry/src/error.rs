@@ -226,3 +226,35 @@ impl RegistryError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    /// A message never repeats its source's: error-chain printers show each cause once.
+    #[test]
+    fn messages_do_not_repeat_their_sources() {
+        let io = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused by peer");
+        let errors = [
+            RegistryError::Transport {
+                url: "http://localhost:1".into(),
+                source: Box::new(io()),
+            },
+            RegistryError::InvalidResponse {
+                url: "http://localhost:1/schemas/ids/1".into(),
+                status: 200,
+                source: Box::new(serde_json::from_str::<u32>("{").unwrap_err()),
+            },
+            RegistryError::Storage {
+                context: "appending to the journal".into(),
+                source: io(),
+            },
+        ];
+        for error in &errors {
+            let source = error.source().expect("the cause is the source");
+            let (outer, inner) = (error.to_string(), source.to_string());
+            assert!(!outer.contains(&inner), "'{outer}' repeats '{inner}'");
+        }
+    }
+}

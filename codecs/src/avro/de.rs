@@ -212,9 +212,23 @@ fn null<T: DeserializeOwned>(ctx: &DeserializeContext<'_>) -> Result<T, Error> {
 
 /// Deserializes Confluent-framed Avro into any serde type.
 ///
-/// Without a reader schema, values decode with the writer schema named by the frame. With one,
-/// values written with another schema are resolved into it (schema evolution). See the
-/// [module docs](super).
+/// Which constructor decides whether schema evolution applies:
+///
+/// - [`for_record`](AvroDeserializer::for_record) (types with `#[derive(Record)]`) and
+///   [`with_reader_schema`](AvroDeserializer::with_reader_schema) have a reader schema. A
+///   frame written with another schema is resolved into it by Avro's rules: fields the writer
+///   lacks take the reader schema's defaults, fields the reader lacks are skipped, promotions
+///   and enum defaults apply. This is what Confluent's deserializer does with
+///   `specific.avro.reader=true` (or a configured reader schema). **Use `for_record` for derived
+///   types.**
+/// - [`new`](AvroDeserializer::new) has no reader schema: each value is decoded with the
+///   writer schema its frame names, and its fields are handed to `T`'s serde `Deserialize` by
+///   name. No resolution takes place, so Avro defaults are not applied: a field of `T` the
+///   writer lacks is an error (`missing field`) unless serde itself fills it
+///   (`#[serde(default)]`), and fields `T` lacks are ignored as serde ignores unknown fields.
+///   This is Confluent's generic reading (the writer schema only), mapped onto `T`.
+///
+/// See the [module docs](super).
 pub struct AvroDeserializer<T> {
     core: Arc<Core>,
     _type: PhantomData<fn() -> T>,
@@ -238,7 +252,9 @@ impl<T> std::fmt::Debug for AvroDeserializer<T> {
 }
 
 impl<T> AvroDeserializer<T> {
-    /// Decodes with each frame's writer schema.
+    /// Decodes with each frame's writer schema, with no reader schema and so no schema
+    /// resolution: Avro defaults are not applied (see the [type docs](AvroDeserializer)). For a
+    /// type with `#[derive(Record)]`, use [`for_record`](AvroDeserializer::for_record).
     pub fn new(registry: Arc<dyn SchemaRegistry>) -> Self {
         AvroDeserializer {
             core: Arc::new(Core::new(registry, None)),
@@ -246,7 +262,8 @@ impl<T> AvroDeserializer<T> {
         }
     }
 
-    /// Decodes into `reader`, resolving other writer schemas into it.
+    /// Decodes into `reader`, resolving other writer schemas into it (fields the writer lacks
+    /// take `reader`'s defaults). `reader` should describe `T`.
     pub fn with_reader_schema(registry: Arc<dyn SchemaRegistry>, reader: ParsedSchema) -> Self {
         AvroDeserializer {
             core: Arc::new(Core::new(registry, Some(reader))),
@@ -268,7 +285,9 @@ impl<T> AvroDeserializer<T> {
 
 impl<T: crate::record::Record> AvroDeserializer<T> {
     /// A deserializer that resolves every writer schema into the record's own
-    /// ([`Record::avro_schema`](crate::record::Record::avro_schema)).
+    /// ([`Record::avro_schema`](crate::record::Record::avro_schema)), as Confluent's specific
+    /// reader does: values written with an older or newer version of the record read into
+    /// this one, fields it added taking their `#[record(default = ...)]`.
     pub fn for_record(registry: Arc<dyn SchemaRegistry>) -> Result<Self, AvroError> {
         let schema = ParsedSchema::parse(T::avro_schema().json())?;
         Ok(Self::with_reader_schema(registry, schema))
@@ -281,7 +300,24 @@ impl<T: DeserializeOwned> Deserializer<T> for AvroDeserializer<T> {
             return null(ctx);
         };
         let (id, plan, payload) = self.core.locate(data, ctx)?;
-        Ok(typed(id, &plan, payload)?)
+        typed(id, &plan, payload).map_err(|e| match e {
+            // Without a reader schema, a field the writer lacks can't take a default: say how
+            // to get one.
+            AvroError::Mismatch { at, message }
+                if self.core.reader.is_none() && message.starts_with("missing field") =>
+            {
+                AvroError::Mismatch {
+                    at,
+                    message: format!(
+                        "{message} (the writer schema lacks it; to fill it from a default, build \
+                         the deserializer with a reader schema: `for_record` or \
+                         `with_reader_schema`)"
+                    ),
+                }
+                .into()
+            }
+            e => e.into(),
+        })
     }
 
     fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {

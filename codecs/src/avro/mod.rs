@@ -43,12 +43,15 @@
 //! # Reading (deserializers)
 //!
 //! The writer schema id comes from the header when present, else from the prefix. Without a
-//! reader schema, values decode with the writer schema. With one
+//! reader schema ([`AvroDeserializer::new`]), values decode with the writer schema and reach
+//! serde by field name, with no schema resolution (so no Avro defaults). With one
 //! ([`AvroDeserializer::with_reader_schema`]), a writer schema with the same Parsing Canonical
 //! Form takes the same direct path; a different one is resolved against the reader schema by
 //! Avro's rules (added fields take their defaults, removed fields are skipped, `int`→`long`→
 //! `float`→`double` and `string`↔`bytes` promotions, enum defaults, union branch matching); the
-//! check that the two resolve runs once per writer id and is cached with the plan. A null record
+//! check that the two resolve runs once per writer id and is cached with the plan. Types with
+//! `#[derive(Record)]` get theirs with [`AvroDeserializer::for_record`] (and
+//! [`AvroSerializer::for_record`]): the constructors to use for them. A null record
 //! decodes to `None` for `Option<T>`, and is [`Error::UnexpectedNull`](crate::Error::UnexpectedNull)
 //! otherwise.
 //!

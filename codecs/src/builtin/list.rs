@@ -89,8 +89,8 @@ pub enum ListError {
         /// What the element serde wrote.
         actual: usize,
     },
-    /// The element serde failed on one entry.
-    #[error("list entry {index}: {source}")]
+    /// The element serde failed on one entry (its error is the source).
+    #[error("list entry {index} failed")]
     Entry {
         /// The entry's position.
         index: usize,

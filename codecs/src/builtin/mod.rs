@@ -2,7 +2,7 @@
 //!
 //! | kcodec | Rust types | Java class | bytes |
 //! |---|---|---|---|
-//! | [`StringSerde`] | `str`, `String` | `StringSerializer` | UTF-8 |
+//! | [`StringSerde`] | `str`, `String` | `StringSerializer` | UTF-8 (malformed input read as U+FFFD, as Java does; [`StrictStringSerde`] refuses it) |
 //! | [`BytesSerde`] | `[u8]`, `Vec<u8>`, [`Bytes`] | `ByteArraySerializer`, `BytesSerializer`, `ByteBufferSerializer` | as is |
 //! | [`I16Serde`] | `i16` | `ShortSerializer` | 2 bytes, big-endian |
 //! | [`I32Serde`] | `i32` | `IntegerSerializer` | 4 bytes, big-endian |
@@ -76,7 +76,14 @@ fn non_null<'a>(
     })
 }
 
-/// UTF-8 strings, as Java's `StringSerializer` with its default encoding.
+/// UTF-8 strings, as Java's `StringSerializer` and `StringDeserializer` with their default
+/// encoding.
+///
+/// Decoding behaves like Java's (`new String(bytes, UTF_8)`): valid UTF-8 is checked once and
+/// copied once into the `String`; a malformed sequence becomes U+FFFD `�`, never an error,
+/// with the same number of replacement characters as Java (see [`decode_utf8_like_java`]). So
+/// a consumer reading a topic that some producer filled with bad bytes gets the same strings a
+/// Java consumer gets. To refuse such data instead, use [`StrictStringSerde`].
 ///
 /// ```
 /// use kcodec_codecs::{builtin::StringSerde, testing};
@@ -84,47 +91,184 @@ fn non_null<'a>(
 /// assert_eq!(testing::encode(&StringSerde, "héllo").unwrap().unwrap(), "héllo".as_bytes());
 /// let back: String = testing::decode(&StringSerde, Some("héllo".as_bytes())).unwrap();
 /// assert_eq!(back, "héllo");
+/// // Latin-1 "é" is not UTF-8: replaced, as Java does.
+/// let lossy: String = testing::decode(&StringSerde, Some(b"caf\xe9")).unwrap();
+/// assert_eq!(lossy, "caf\u{fffd}");
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StringSerde;
 
-impl Serializer<str> for StringSerde {
-    fn serialize(
-        &self,
-        value: &str,
-        _: &mut SerializeContext<'_>,
-        out: &mut BytesMut,
-    ) -> Result<Serialized, Error> {
-        out.extend_from_slice(value.as_bytes());
-        Ok(Serialized::Data)
+/// UTF-8 strings, written as [`StringSerde`] writes them, but read strictly: data that is not
+/// valid UTF-8 is [`Error::Utf8`] (with the [`Utf8Error`](std::str::Utf8Error), which names the
+/// offset, as its source) instead of being replaced with U+FFFD.
+///
+/// ```
+/// use kcodec_codecs::{builtin::StrictStringSerde, testing, Error};
+///
+/// let back: String = testing::decode(&StrictStringSerde, Some("héllo".as_bytes())).unwrap();
+/// assert_eq!(back, "héllo");
+/// let err = testing::decode::<String, _>(&StrictStringSerde, Some(b"caf\xe9")).unwrap_err();
+/// assert!(matches!(err, Error::Utf8(_)));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StrictStringSerde;
+
+/// Decodes `data` as Java's `new String(data, StandardCharsets.UTF_8)` does: valid UTF-8 as is
+/// (one check, one copy), and each malformed or truncated sequence replaced with U+FFFD.
+///
+/// The number of replacement characters follows Java's decoder, which differs from
+/// [`String::from_utf8_lossy`] (the Unicode "maximal subpart" practice) in two cases: an
+/// encoded surrogate (`ED A0..BF xx`, or `ED A0..BF` with a bad third byte) is one U+FFFD for
+/// its bytes, not one per byte; and a sequence cut short by the end of the data is one U+FFFD
+/// for everything left. Checked against OpenJDK 17 and 25 on forty thousand byte strings
+/// (the test vectors are in this crate's tests).
+///
+/// ```
+/// use kcodec_codecs::builtin::decode_utf8_like_java;
+///
+/// assert_eq!(decode_utf8_like_java(b"ok"), "ok");
+/// assert_eq!(decode_utf8_like_java(b"a\xffb"), "a\u{fffd}b");
+/// // An encoded surrogate: one replacement in Java (three with from_utf8_lossy).
+/// assert_eq!(decode_utf8_like_java(b"\xed\xa0\x80"), "\u{fffd}");
+/// ```
+pub fn decode_utf8_like_java(data: &[u8]) -> String {
+    if let Ok(valid) = std::str::from_utf8(data) {
+        return valid.to_owned();
+    }
+    let mut out = String::with_capacity(data.len() + 2);
+    let mut rest = data;
+    while let Some(chunk) = rest.utf8_chunks().next() {
+        out.push_str(chunk.valid());
+        let at = chunk.valid().len();
+        if chunk.invalid().is_empty() {
+            break;
+        }
+        let (c, used) = java_utf8_step(&rest[at..]);
+        out.push(c);
+        rest = &rest[at + used..];
+    }
+    out
+}
+
+/// One step of Java's UTF-8 decoder with replacement, at the start of `b` (not empty): the
+/// character it yields and how many bytes it takes. A sequence cut short by the end of the data
+/// takes all that is left (Java stops there).
+fn java_utf8_step(b: &[u8]) -> (char, usize) {
+    const REPLACEMENT: char = char::REPLACEMENT_CHARACTER;
+    let n = b.len();
+    let b1 = b[0];
+    let cont = |i: usize| b.get(i).is_some_and(|x| x & 0xc0 == 0x80);
+    let bits = |i: usize, mask: u8| u32::from(b[i] & mask);
+    match b1 {
+        0x00..=0x7f => (char::from(b1), 1),
+        0xc2..=0xdf => match (n, cont(1)) {
+            (1, _) => (REPLACEMENT, 1),
+            (_, false) => (REPLACEMENT, 1),
+            (_, true) => {
+                let c = (bits(0, 0x1f) << 6) | bits(1, 0x3f);
+                (char::from_u32(c).unwrap_or(REPLACEMENT), 2)
+            }
+        },
+        0xe0..=0xef => {
+            // The second byte can't continue this lead (an overlong E0 80..9F, or no
+            // continuation byte at all): the lead alone is replaced.
+            let bad_second = |x: u8| (b1 == 0xe0 && x & 0xe0 == 0x80) || x & 0xc0 != 0x80;
+            if n >= 3 {
+                if bad_second(b[1]) {
+                    (REPLACEMENT, 1)
+                } else if !cont(2) {
+                    (REPLACEMENT, 2)
+                } else {
+                    let c = (bits(0, 0x0f) << 12) | (bits(1, 0x3f) << 6) | bits(2, 0x3f);
+                    // A surrogate (ED A0..BF xx) is not a char: one replacement for all three.
+                    (char::from_u32(c).unwrap_or(REPLACEMENT), 3)
+                }
+            } else if n == 2 && bad_second(b[1]) {
+                (REPLACEMENT, 1)
+            } else {
+                (REPLACEMENT, n)
+            }
+        }
+        0xf0..=0xf7 => {
+            let bad_second = |x: u8| {
+                b1 > 0xf4
+                    || (b1 == 0xf0 && !(0x90..=0xbf).contains(&x))
+                    || (b1 == 0xf4 && x & 0xf0 != 0x80)
+                    || x & 0xc0 != 0x80
+            };
+            if n >= 4 {
+                let c = (bits(0, 0x07) << 18)
+                    | (bits(1, 0x3f) << 12)
+                    | (bits(2, 0x3f) << 6)
+                    | bits(3, 0x3f);
+                if cont(1) && cont(2) && cont(3) && (0x1_0000..=0x10_ffff).contains(&c) {
+                    (char::from_u32(c).unwrap_or(REPLACEMENT), 4)
+                } else if bad_second(b[1]) {
+                    (REPLACEMENT, 1)
+                } else if !cont(2) {
+                    (REPLACEMENT, 2)
+                } else {
+                    (REPLACEMENT, 3)
+                }
+            } else if b1 > 0xf4 || (n >= 2 && bad_second(b[1])) {
+                (REPLACEMENT, 1)
+            } else if n == 3 && !cont(2) {
+                (REPLACEMENT, 2)
+            } else {
+                (REPLACEMENT, n)
+            }
+        }
+        // Continuation bytes, C0/C1 (always overlong) and F8..FF.
+        _ => (REPLACEMENT, 1),
     }
 }
 
-impl Serializer<String> for StringSerde {
-    fn serialize(
-        &self,
-        value: &String,
-        ctx: &mut SerializeContext<'_>,
-        out: &mut BytesMut,
-    ) -> Result<Serialized, Error> {
-        <Self as Serializer<str>>::serialize(self, value, ctx, out)
-    }
+macro_rules! string_serde {
+    ($($serde:ty => $decode:expr),+) => {$(
+        impl Serializer<str> for $serde {
+            fn serialize(
+                &self,
+                value: &str,
+                _: &mut SerializeContext<'_>,
+                out: &mut BytesMut,
+            ) -> Result<Serialized, Error> {
+                out.extend_from_slice(value.as_bytes());
+                Ok(Serialized::Data)
+            }
+        }
+
+        impl Serializer<String> for $serde {
+            fn serialize(
+                &self,
+                value: &String,
+                ctx: &mut SerializeContext<'_>,
+                out: &mut BytesMut,
+            ) -> Result<Serialized, Error> {
+                <Self as Serializer<str>>::serialize(self, value, ctx, out)
+            }
+        }
+
+        impl Deserializer<String> for $serde {
+            fn deserialize(
+                &self,
+                data: Option<&[u8]>,
+                ctx: &DeserializeContext<'_>,
+            ) -> Result<String, Error> {
+                let decode: fn(&[u8]) -> Result<String, Error> = $decode;
+                decode(non_null(data, "string", ctx)?)
+            }
+        }
+
+        nullable!($serde => String);
+    )+};
 }
 
-impl Deserializer<String> for StringSerde {
-    fn deserialize(
-        &self,
-        data: Option<&[u8]>,
-        ctx: &DeserializeContext<'_>,
-    ) -> Result<String, Error> {
-        let data = non_null(data, "string", ctx)?;
-        std::str::from_utf8(data)
-            .map(str::to_owned)
-            .map_err(Error::Utf8)
-    }
-}
-
-nullable!(StringSerde => String);
+string_serde!(
+    StringSerde => |data| Ok(decode_utf8_like_java(data)),
+    StrictStringSerde => |data| std::str::from_utf8(data)
+        .map(str::to_owned)
+        .map_err(Error::Utf8)
+);
 
 /// Raw bytes, as Java's `ByteArraySerializer`, `BytesSerializer` and `ByteBufferSerializer`:
 /// written and read as they are. Deserializing into [`Bytes`] from a shared buffer does not copy.
@@ -250,6 +394,10 @@ pub trait ListLayout {
 }
 
 impl ListLayout for StringSerde {
+    const FIXED_SIZE: Option<usize> = None;
+}
+
+impl ListLayout for StrictStringSerde {
     const FIXED_SIZE: Option<usize> = None;
 }
 

@@ -2,13 +2,14 @@
 
 /// Why a JSON Schema value or schema could not be handled.
 ///
-/// Wrapped errors keep their source ([`std::error::Error::source`]).
+/// Wrapped errors keep their source ([`std::error::Error::source`]); messages don't repeat it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JsonSchemaError {
     /// A value does not match the schema. Names the failing location in the value (a JSON
-    /// pointer, `""` for the root), the schema keyword that failed, and why.
-    #[error("JSON at '{pointer}' does not match the schema: '{keyword}' failed: {message}")]
+    /// pointer, `""` for the root) and the schema keyword that failed; why (`message`, such as
+    /// `-3 is less than the minimum of 0`) is the source's message.
+    #[error("JSON at '{pointer}' does not match the schema: '{keyword}' failed")]
     Invalid {
         /// JSON pointer of the failing part of the value (RFC 6901; `""` is the whole value).
         pointer: String,
@@ -26,7 +27,7 @@ pub enum JsonSchemaError {
     #[error("JSON schema is not valid JSON")]
     SchemaJson(#[source] serde_json::Error),
     /// The schema is JSON but not a valid JSON Schema (or a `$ref` does not resolve).
-    #[error("invalid JSON schema: {message}")]
+    #[error("invalid JSON schema")]
     Schema {
         /// The validator's message.
         message: String,

@@ -19,3 +19,8 @@ pub use de::JsonSchemaDeserializer;
 pub use error::JsonSchemaError;
 pub use schema::JsonSchema;
 pub use ser::{JsonSchemaOptions, JsonSchemaSerializer, JsonSchemaSerializerConfig};
+
+/// The schemars crate [`JsonSchema::for_type`] takes types from (feature `schemars`), so a
+/// `#[derive(schemars::JsonSchema)]` can use the same version.
+#[cfg(feature = "schemars")]
+pub use schemars;

@@ -17,7 +17,10 @@ use std::collections::{BTreeMap, HashMap};
 /// assert_eq!(schema.title(), Some("shop.Order"));
 /// assert!(schema.validate(&json!({"qty": 2})).is_ok());
 /// let err = schema.validate(&json!({"qty": 0})).unwrap_err();
-/// assert_eq!(err.to_string(), "JSON at '/qty' does not match the schema: 'minimum' failed: 0 is less than the minimum of 1");
+/// assert_eq!(err.to_string(), "JSON at '/qty' does not match the schema: 'minimum' failed");
+/// // Why is the source (printed once by error-chain printers):
+/// let why = std::error::Error::source(&err).unwrap();
+/// assert_eq!(why.to_string(), "0 is less than the minimum of 1");
 /// ```
 #[derive(Debug, Clone)]
 pub struct JsonSchema {

@@ -4,7 +4,7 @@
 use super::ProtobufError;
 use super::schema::ProtobufSchema;
 use crate::resolve::ResolveFuture;
-use crate::wire::{self, SchemaId};
+use crate::wire::{self, MessageIndexes, SchemaId};
 use crate::{DeserializeContext, Deserializer, Error, Unresolved};
 use bytes::Bytes;
 use kcodec_registry::{Schema, SchemaRegistry, SchemaType, Version};
@@ -19,8 +19,48 @@ pub const MAX_REFERENCE_DEPTH: usize = 64;
 /// Deserializes a generated prost message from a Confluent frame (prefix or schema-id header,
 /// then message indexes). It needs no registry: as Confluent's clients do for a specific type, it
 /// skips the framing and decodes the payload as `T`. `Option<T>` accepts null records.
+///
+/// # What it does not check
+///
+/// Like Confluent's deserializers given a message type (Java's `specific.protobuf.value.type`,
+/// Python's `ProtobufDeserializer(message_type)`), it checks neither the frame's schema id nor
+/// its message indexes against `T`. Protobuf's encoding is permissive (unknown fields are kept,
+/// missing ones default), so a frame written for another message type often decodes into a
+/// wrong `T` rather than failing. When a topic may carry several types:
+///
+/// - [`check_message_indexes`](ProtobufDeserializer::check_message_indexes) (opt-in) refuses
+///   frames whose message indexes are not `T`'s own in its `.proto` file
+///   ([`ProtobufError::WrongMessageIndexes`]). It costs a comparison of a few integers, and is
+///   correct when producers write with `T`'s own file (the usual case: the same generated code,
+///   or a schema registered from it). A producer whose writer schema orders the file's messages
+///   differently writes other indexes for the same message, and is refused too.
+/// - [`ProtobufDynamicDeserializer`] resolves the writer schema and the message the indexes name.
+///
+/// ```
+/// use kcodec_codecs::protobuf::{ProtobufDeserializer, ProtobufError};
+/// use kcodec_codecs::{testing, Error};
+/// # use prost_reflect::prost_types::Timestamp;
+/// # fn main() {
+/// // `Timestamp` is the first message of google/protobuf/timestamp.proto: indexes [0].
+/// let unchecked = ProtobufDeserializer::<Timestamp>::new();
+/// let checked = ProtobufDeserializer::<Timestamp>::new().check_message_indexes();
+/// // Magic byte, schema id 1, message indexes [0] (one 0x00 byte), then seconds = 5.
+/// let frame = [0, 0, 0, 0, 1, 0x00, 0x08, 0x05];
+/// let t: Timestamp = testing::decode(&checked, Some(&frame)).unwrap();
+/// assert_eq!(t.seconds, 5);
+/// // The same payload framed as the second message of its file ([1]).
+/// let other = [0, 0, 0, 0, 1, 0x02, 0x02, 0x08, 0x05];
+/// let t: Timestamp = testing::decode(&unchecked, Some(&other)).unwrap(); // decoded anyway
+/// assert_eq!(t.seconds, 5);
+/// let err = testing::decode::<Timestamp, _>(&checked, Some(&other)).unwrap_err();
+/// let Error::Protobuf(e) = &err else { panic!("{err:?}") };
+/// assert!(matches!(**e, ProtobufError::WrongMessageIndexes { .. }), "{e}");
+/// # }
+/// ```
 pub struct ProtobufDeserializer<T> {
     name: &'static str,
+    /// With [`ProtobufDeserializer::check_message_indexes`]: `T`'s full name and indexes.
+    expected: Option<Arc<(String, MessageIndexes)>>,
     _type: PhantomData<fn() -> T>,
 }
 
@@ -28,6 +68,7 @@ impl<T> Clone for ProtobufDeserializer<T> {
     fn clone(&self) -> Self {
         ProtobufDeserializer {
             name: self.name,
+            expected: self.expected.clone(),
             _type: PhantomData,
         }
     }
@@ -37,6 +78,10 @@ impl<T> std::fmt::Debug for ProtobufDeserializer<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProtobufDeserializer")
             .field("type", &self.name)
+            .field(
+                "checked_message_indexes",
+                &self.expected.as_ref().map(|e| &e.1),
+            )
             .finish()
     }
 }
@@ -45,19 +90,33 @@ impl<T> Default for ProtobufDeserializer<T> {
     fn default() -> Self {
         ProtobufDeserializer {
             name: std::any::type_name::<T>(),
+            expected: None,
             _type: PhantomData,
         }
     }
 }
 
 impl<T: prost::Message + Default> ProtobufDeserializer<T> {
-    /// A deserializer of `T`.
+    /// A deserializer of `T` that does not check the frame's message indexes (see the
+    /// [type docs](ProtobufDeserializer)).
     pub fn new() -> Self {
         Self::default()
     }
 
     fn decode(&self, data: &[u8], ctx: &DeserializeContext<'_>) -> Result<T, Error> {
         let framed = wire::read(data, ctx.headers(), ctx.target(), true)?;
+        if let Some(expected) = &self.expected {
+            let (message, indexes) = &**expected;
+            let found = framed.message_indexes.unwrap_or_default();
+            if found != *indexes {
+                return Err(ProtobufError::WrongMessageIndexes {
+                    message: message.clone(),
+                    expected: indexes.to_vec(),
+                    found: found.to_vec(),
+                }
+                .into());
+            }
+        }
         T::decode(framed.payload).map_err(|source| {
             ProtobufError::Decode {
                 message: self.name.to_owned(),
@@ -65,6 +124,18 @@ impl<T: prost::Message + Default> ProtobufDeserializer<T> {
             }
             .into()
         })
+    }
+}
+
+impl<T: prost::Message + ReflectMessage + Default> ProtobufDeserializer<T> {
+    /// Also refuses frames whose message indexes are not `T`'s own in its `.proto` file (from
+    /// `T`'s descriptor), with [`ProtobufError::WrongMessageIndexes`]. Correct when producers
+    /// write with `T`'s own file; see the [type docs](ProtobufDeserializer).
+    pub fn check_message_indexes(mut self) -> Self {
+        let descriptor = T::default().descriptor();
+        let indexes = super::message_indexes(&descriptor);
+        self.expected = Some(Arc::new((descriptor.full_name().to_owned(), indexes)));
+        self
     }
 }
 

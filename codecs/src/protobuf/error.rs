@@ -23,6 +23,19 @@ pub enum ProtobufError {
         /// The writer schema's file name.
         file: String,
     },
+    /// A frame's message indexes are not those of the deserializer's message type (with
+    /// [`ProtobufDeserializer::check_message_indexes`](super::ProtobufDeserializer::check_message_indexes)).
+    #[error(
+        "message indexes {found:?} are not those of '{message}' ({expected:?}): the frame holds another message type"
+    )]
+    WrongMessageIndexes {
+        /// The deserializer's message (full name).
+        message: String,
+        /// Its indexes in its file.
+        expected: Vec<i32>,
+        /// The frame's.
+        found: Vec<i32>,
+    },
     /// A dynamic message of another type than the serializer's.
     #[error("expected a {expected} message, got a {found}")]
     WrongMessage {
