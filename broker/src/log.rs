@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Notify;
 
-/// Records per segment (88 KiB of slots: below glibc's default mmap threshold, so segments are
+/// Records per segment (80 KiB of slots: below glibc's default mmap threshold, so segments are
 /// recycled heap memory rather than fresh mappings). Full segments never move, so appends
 /// never copy old records.
 const SEGMENT: usize = 1024;
