@@ -90,10 +90,13 @@ pub enum OnDeserializeError {
     /// Kafka's Java consumer does with its `RecordDeserializationException` (the default).
     ///
     /// The record is not marked consumed, so no commit (explicit, automatic or on close) passes
-    /// it, and every later `poll`/`recv` tries it again and fails again (unless the cause was
-    /// transient, such as an unreachable registry): no record after it, of any partition, is
-    /// returned. To go on, skip it with [`Consumer::skip_failed_record`] (marks it consumed) or
-    /// [`Consumer::seek`] its partition elsewhere.
+    /// it: its partition is sought back to it, and later `poll`/`recv` calls fetch it again
+    /// through the transport (which keeps serving the group protocol, rebalance callbacks and
+    /// `max.poll.interval.ms` included) and fail again (unless the cause was transient, such as
+    /// an unreachable registry). No record after it in its partition is returned; records of
+    /// other partitions already fetched may be. To go on, skip it with
+    /// [`Consumer::skip_failed_record`] (marks it consumed) or [`Consumer::seek`] its partition
+    /// elsewhere.
     #[default]
     Fail,
     /// Skip it (marked consumed; counted in [`Consumer::skipped`]).
@@ -201,6 +204,9 @@ pub struct Consumer<K, V, T> {
     policy: OnDeserializeError,
     shared: Arc<Mutex<Shared>>,
     pending: Option<Pending<K, V>>,
+    /// The last record that failed under [`OnDeserializeError::Fail`] and was given back to
+    /// the transport (its partition sought back to it).
+    failed_at: Option<(TopicPartition, i64)>,
     skipped: u64,
     dead_lettered: u64,
 }
@@ -313,6 +319,7 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> ConsumerBuilder
             policy: self.policy,
             shared,
             pending: None,
+            failed_at: None,
             skipped: 0,
             dead_lettered: 0,
         }
@@ -349,11 +356,30 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
         self.transport.subscribe(topics)
     }
 
-    /// Reads `partitions` without a group subscription.
+    /// Reads `partitions` without a group subscription. A record fetched but not yet returned
+    /// is fetched again when its partition stays assigned; what was consumed from partitions
+    /// that stay is kept for commits. On error (e.g. while subscribed) nothing changes.
     pub fn assign(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
-        self.pending = None;
-        self.shared.lock().consumed.clear();
-        self.transport.assign(partitions)
+        if let Some(p) = self.pending.as_ref() {
+            // Give the record back first (as `pause` does): a partition that stays assigned
+            // keeps its position, which is past the record.
+            let tp = TopicPartition::new(&*p.raw.topic, p.raw.partition);
+            self.transport.seek(&tp, p.raw.offset)?;
+            self.pending = None;
+        }
+        self.transport.assign(partitions)?;
+        self.shared
+            .lock()
+            .consumed
+            .retain(|tp| partitions.contains(tp));
+        if self
+            .failed_at
+            .as_ref()
+            .is_some_and(|(tp, _)| !partitions.contains(tp))
+        {
+            self.failed_at = None;
+        }
+        Ok(())
     }
 
     /// The next record, waiting as long as it takes.
@@ -383,7 +409,8 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
         &mut self,
         timeout: Duration,
     ) -> Result<Option<ConsumerRecord<K, V>>, ClientError> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        // A timeout too large to represent (`Duration::MAX`) waits without a deadline.
+        let deadline = tokio::time::Instant::now().checked_add(timeout);
         loop {
             if self.pending.as_ref().is_some_and(|p| p.failed) {
                 // Staying at a failed record: keep the group membership alive, and let a
@@ -393,7 +420,9 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
                 r?;
             }
             if self.pending.is_none() {
-                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                let left = deadline.map_or(timeout, |d| {
+                    d.saturating_duration_since(tokio::time::Instant::now())
+                });
                 let raw = self.transport.poll(left).await;
                 self.apply_rebalances();
                 let Some(raw) = raw? else { return Ok(None) };
@@ -444,7 +473,15 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
                     };
                     match &self.policy {
                         OnDeserializeError::Fail => {
-                            if let Some(p) = self.pending.as_mut() {
+                            // Give the record back: the next poll fetches it again through
+                            // the transport (serving the group protocol meanwhile) and fails
+                            // again. Only when the seek fails is it held here.
+                            let tp = TopicPartition::new(&*raw.topic, raw.partition);
+                            let offset = raw.offset;
+                            if self.transport.seek(&tp, offset).is_ok() {
+                                self.pending = None;
+                                self.failed_at = Some((tp, offset));
+                            } else if let Some(p) = self.pending.as_mut() {
                                 p.failed = true;
                             }
                             return Err(ClientError::Deserialization(Box::new(err)));
@@ -461,7 +498,7 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
                     }
                 }
             }
-            if tokio::time::Instant::now() >= deadline {
+            if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                 return Ok(None);
             }
         }
@@ -488,6 +525,20 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
     /// `poll` goes on after it. Returns its partition and offset, or `None` when no failed
     /// record is pending.
     pub fn skip_failed_record(&mut self) -> Option<(TopicPartition, i64)> {
+        self.apply_rebalances();
+        if let Some((tp, offset)) = self.failed_at.take() {
+            if self.transport.seek(&tp, offset + 1).is_err() {
+                self.failed_at = Some((tp, offset));
+                return None;
+            }
+            self.drop_pending_of(std::slice::from_ref(&tp));
+            self.shared.lock().consumed.set_tp(&tp, offset + 1);
+            let topic: Arc<str> = Arc::from(tp.topic.as_str());
+            self.transport
+                .store_offset(&topic, tp.partition, offset + 1);
+            self.skipped += 1;
+            return Some((tp, offset));
+        }
         if !self.pending.as_ref().is_some_and(|p| p.failed) {
             return None;
         }
@@ -499,6 +550,14 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
     /// Marks the pending record consumed and returns it.
     fn consume_pending(&mut self) -> Option<IncomingRecord> {
         let raw = self.pending.take()?.raw;
+        if self
+            .failed_at
+            .as_ref()
+            .is_some_and(|(tp, _)| *tp.topic == *raw.topic && tp.partition == raw.partition)
+        {
+            // The failed record was fetched again and decoded this time (a transient cause).
+            self.failed_at = None;
+        }
         self.shared
             .lock()
             .consumed
@@ -511,6 +570,13 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
     /// Drops the pending record when its partition was revoked or lost.
     fn apply_rebalances(&mut self) {
         let revoked = std::mem::take(&mut self.shared.lock().revoked);
+        if self
+            .failed_at
+            .as_ref()
+            .is_some_and(|(tp, _)| revoked.contains(tp))
+        {
+            self.failed_at = None;
+        }
         if let Some(p) = &self.pending
             && revoked
                 .iter()
@@ -521,6 +587,13 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
     }
 
     fn drop_pending_of(&mut self, tps: &[TopicPartition]) -> Option<IncomingRecord> {
+        if self
+            .failed_at
+            .as_ref()
+            .is_some_and(|(tp, _)| tps.contains(tp))
+        {
+            self.failed_at = None;
+        }
         let p = self.pending.as_ref()?;
         if tps
             .iter()
@@ -581,16 +654,20 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
         Ok(())
     }
 
-    /// Moves partitions to their first offset. Commits leave these partitions alone until a
-    /// record of them is returned.
+    /// Moves partitions to their first offset. [`commit`](Self::commit) leaves these
+    /// partitions alone until a record of them is returned; auto-commit, the commit before
+    /// they are revoked and `close` still commit the offset after the last record returned
+    /// from them before the seek (if any), as the transport stored it.
     pub fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         self.transport.seek_to_beginning(partitions)?;
         self.forget(partitions);
         Ok(())
     }
 
-    /// Moves partitions to their end. Commits leave these partitions alone until a record of
-    /// them is returned.
+    /// Moves partitions to their end. [`commit`](Self::commit) leaves these partitions alone
+    /// until a record of them is returned; auto-commit, the commit before they are revoked and
+    /// `close` still commit the offset after the last record returned from them before the
+    /// seek (if any), as the transport stored it.
     pub fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         self.transport.seek_to_end(partitions)?;
         self.forget(partitions);

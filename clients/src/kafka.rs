@@ -220,19 +220,22 @@ impl ProducerTransport for KafkaProducer {
         };
         let producer = self.producer.clone();
         let topic = topic.to_owned();
-        let deadline = tokio::time::Instant::now() + self.max_block;
+        // `max.block.ms` too large to represent (Java's `Long.MAX_VALUE`, `Duration::MAX`)
+        // waits without a deadline.
+        let deadline = tokio::time::Instant::now().checked_add(self.max_block);
         Ok(Box::pin(async move {
             let mut backoff = Duration::from_millis(1);
             let mut headers = headers;
             loop {
                 let now = tokio::time::Instant::now();
-                if now >= deadline {
-                    return Err(ClientError::Kafka(KafkaError::MessageProduction(
-                        RDKafkaErrorCode::QueueFull,
-                    )));
+                // Past the deadline (also when the future is first polled late), one last try
+                // below before giving up.
+                let last = deadline.is_some_and(|d| now >= d);
+                if !last {
+                    let left = deadline.map_or(backoff, |d| d - now);
+                    tokio::time::sleep(backoff.min(left)).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(50));
                 }
-                tokio::time::sleep(backoff.min(deadline - now)).await;
-                backoff = (backoff * 2).min(Duration::from_millis(50));
                 let fr = future_record(
                     &topic,
                     partition,
@@ -243,6 +246,7 @@ impl ProducerTransport for KafkaProducer {
                 );
                 match producer.send_result(fr) {
                     Ok(fut) => return delivered(fut).await,
+                    Err((e, _)) if last => return Err(ClientError::Kafka(e)),
                     Err((e, rec)) if is_queue_full(&e) => headers = rec.headers,
                     Err((e, _)) => return Err(ClientError::Kafka(e)),
                 }
@@ -250,6 +254,9 @@ impl ProducerTransport for KafkaProducer {
         }))
     }
 
+    /// librdkafka's `flush`: waits for the records in its queue. A record whose future is
+    /// still waiting for room (see [`enqueue`](Self::enqueue)) is not in that queue yet and
+    /// is not waited for.
     fn flush(&self, timeout: Duration) -> Result<(), ClientError> {
         Ok(self.producer.flush(timeout)?)
     }

@@ -235,8 +235,10 @@ impl MemoryConsumer {
     /// `enable.auto.commit` and `auto.commit.interval.ms` are honoured by this transport (see
     /// the type's documentation); the broker consumer underneath runs with auto-commit off.
     pub fn new(cluster: &Cluster, config: ConsumerConfig) -> Result<Self, ClientError> {
-        let auto_commit = (config.enable_auto_commit && config.group_id.is_some())
-            .then(|| i64::try_from(config.auto_commit_interval.as_millis()).unwrap_or(i64::MAX));
+        // An empty group id is no group, as the broker treats it.
+        let auto_commit = (config.enable_auto_commit
+            && config.group_id.as_deref().is_some_and(|g| !g.is_empty()))
+        .then(|| i64::try_from(config.auto_commit_interval.as_millis()).unwrap_or(i64::MAX));
         let now = cluster.clock().now_ms();
         Ok(MemoryConsumer {
             consumer: cluster.consumer(config.enable_auto_commit(false))?,
@@ -286,8 +288,11 @@ impl MemoryConsumer {
 
     /// Commits the stored offsets that changed since the last auto-commit.
     fn commit_stored(&mut self) -> Result<(), ClientError> {
+        let assigned = self.consumer.assignment();
         let offsets: Vec<_> = {
-            let s = self.shared.lock();
+            let mut s = self.shared.lock();
+            // Offsets stored for partitions no longer assigned are ignored.
+            s.stored.retain(|tp| assigned.contains(&broker_tp(tp)));
             s.stored
                 .to_vec()
                 .into_iter()
@@ -349,6 +354,23 @@ impl MemoryConsumer {
         Ok(())
     }
 
+    /// Fails, before anything changes, when one of `partitions` is not assigned (the broker's
+    /// calls over several partitions would apply to those before it).
+    fn check_assigned(&self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        let assigned = self.consumer.assignment();
+        match partitions
+            .iter()
+            .find(|tp| !assigned.contains(&broker_tp(tp)))
+        {
+            Some(tp) => Err(ClientError::Broker(
+                kcodec_broker::BrokerError::IllegalState(format!(
+                    "No current assignment for partition {tp}"
+                )),
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn buffered_partitions(&self) -> Vec<TopicPartition> {
         let mut v: Vec<_> = self
             .buffered
@@ -408,12 +430,11 @@ impl ConsumerTransport for MemoryConsumer {
             // Kafka's `assign` auto-commits before it changes the assignment.
             let _ = self.commit_stored();
         }
-        {
-            let mut s = self.shared.lock();
-            s.stored.retain(|tp| partitions.contains(tp));
-            s.auto_committed.retain(|tp| partitions.contains(tp));
-        }
-        Ok(self.consumer.assign(partitions.iter().map(broker_tp))?)
+        self.consumer.assign(partitions.iter().map(broker_tp))?;
+        let mut s = self.shared.lock();
+        s.stored.retain(|tp| partitions.contains(tp));
+        s.auto_committed.retain(|tp| partitions.contains(tp));
+        Ok(())
     }
 
     async fn poll(&mut self, timeout: Duration) -> Result<Option<IncomingRecord>, ClientError> {
@@ -475,12 +496,14 @@ impl ConsumerTransport for MemoryConsumer {
     }
 
     fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        self.check_assigned(partitions)?;
         let btps: Vec<_> = partitions.iter().map(broker_tp).collect();
         self.consumer.seek_to_beginning(&btps)?;
         self.unbuffer(partitions, false)
     }
 
     fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        self.check_assigned(partitions)?;
         let btps: Vec<_> = partitions.iter().map(broker_tp).collect();
         self.consumer.seek_to_end(&btps)?;
         self.unbuffer(partitions, false)
@@ -498,6 +521,7 @@ impl ConsumerTransport for MemoryConsumer {
     }
 
     fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
+        self.check_assigned(partitions)?;
         let btps: Vec<_> = partitions.iter().map(broker_tp).collect();
         self.consumer.pause(&btps)?;
         self.unbuffer(partitions, true)

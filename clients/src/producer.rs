@@ -310,7 +310,9 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
         self.inner.transport.enqueue(out)
     }
 
-    /// Waits until every record handed to the transport is delivered or failed.
+    /// Waits until every record handed to the transport is delivered or failed. A send still
+    /// waiting for room in a full transport queue (see
+    /// [`ProducerTransport::enqueue`]) is not handed over yet and is not waited for: await it.
     pub fn flush(&self, timeout: Duration) -> Result<(), ClientError> {
         self.inner.transport.flush(timeout)
     }

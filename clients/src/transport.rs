@@ -126,6 +126,10 @@ pub trait ProducerTransport: Send + Sync + 'static {
     fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError>;
 
     /// Waits until every accepted record is delivered or failed.
+    ///
+    /// A record whose [`enqueue`](Self::enqueue) future is still waiting for room in a full
+    /// queue is not accepted yet: `flush` does not wait for it (it makes progress only while
+    /// its future is polled); await that future to know its fate.
     fn flush(&self, timeout: Duration) -> Result<(), ClientError>;
 }
 
@@ -154,10 +158,12 @@ pub trait ConsumerTransport: Send + 'static {
     ) -> impl Future<Output = Result<Option<IncomingRecord>, ClientError>> + Send;
 
     /// Runs group coordination (heartbeat, rebalances and their callbacks, auto-commit)
-    /// without fetching. The typed consumer calls it while it stays at a record that failed to
-    /// deserialize, so that the member keeps its place in the group as a Kafka consumer that
-    /// keeps polling does. The default does nothing (for transports that heartbeat by
-    /// themselves).
+    /// without fetching, where the transport can. The typed consumer does not rely on it: at a
+    /// record that failed to deserialize it seeks back and keeps calling
+    /// [`poll`](Self::poll), which serves the group protocol; it calls this only in the rare
+    /// case where that seek failed and it holds the record itself. The default does nothing;
+    /// the rdkafka transport keeps the default (librdkafka heartbeats on its own threads, but
+    /// runs rebalance callbacks and resets `max.poll.interval.ms` only in `poll`).
     fn coordinate(&mut self) -> Result<(), ClientError> {
         Ok(())
     }
@@ -268,10 +274,6 @@ impl Positions {
             m.retain(|p, _| keep(&TopicPartition::new(&**t, *p)));
         }
         self.map.retain(|_, m| !m.is_empty());
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.map.clear();
     }
 
     /// Sorted by topic and partition.

@@ -258,3 +258,138 @@ async fn staying_at_a_failed_record_keeps_the_membership() {
     );
     assert_eq!(c.assignment().unwrap(), [TopicPartition::new("t", 0)]);
 }
+
+/// Three records 0..3 on `p` (one partition) and a consumer whose value codec first waits
+/// 200 ms for a lookup.
+async fn slow_setup(
+    group: &str,
+    auto_commit: bool,
+) -> (Cluster, Consumer<String, i64, MemoryConsumer>) {
+    let cluster = Cluster::builder().brokers(1).build();
+    cluster.create_topic(NewTopic::new("p", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
+    for n in 0..3i64 {
+        producer
+            .send(ProducerRecord::new("p", n).key("a".to_string()))
+            .await
+            .unwrap();
+    }
+    let config = ConsumerConfig::new(group)
+        .auto_offset_reset(OffsetReset::Earliest)
+        .enable_auto_commit(auto_commit);
+    let c = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        SlowToResolve {
+            resolved: AtomicBool::new(false),
+            resolves_started: AtomicUsize::new(0),
+            delay: Duration::from_millis(200),
+        },
+    );
+    (cluster, c)
+}
+
+/// Polls once, cancelled after 20 ms: the first record is fetched but still decoding.
+async fn cancelled_poll(c: &mut Consumer<String, i64, MemoryConsumer>) {
+    let r = tokio::time::timeout(Duration::from_millis(20), c.poll(Duration::from_secs(1))).await;
+    assert!(r.is_err(), "the poll was cancelled while decoding");
+}
+
+async fn offsets(c: &mut Consumer<String, i64, MemoryConsumer>, n: usize) -> Vec<i64> {
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        if let Some(r) = c.poll(Duration::from_millis(100)).await.unwrap() {
+            got.push(r.offset);
+        }
+        if got.len() == n {
+            break;
+        }
+    }
+    got
+}
+
+/// `assign` of the partitions already assigned, while a record is fetched but not returned
+/// (a cancelled poll): the record is still returned, nothing skipped.
+#[tokio::test]
+async fn assign_keeps_a_record_fetched_but_not_returned() {
+    let (_cluster, mut c) = slow_setup("g", false).await;
+    let tp = TopicPartition::new("p", 0);
+    c.assign(std::slice::from_ref(&tp)).unwrap();
+    cancelled_poll(&mut c).await;
+    c.assign(std::slice::from_ref(&tp)).unwrap();
+    assert_eq!(offsets(&mut c, 3).await, [0, 1, 2]);
+}
+
+/// `assign` while subscribed fails (IllegalState) and changes nothing: the record fetched but
+/// not returned still comes back, and what was consumed is still committed (explicitly and on
+/// close with auto-commit).
+#[tokio::test]
+async fn failed_assign_changes_nothing() {
+    let (cluster, mut c) = slow_setup("g", true).await;
+    c.subscribe(&["p"]).unwrap();
+    cancelled_poll(&mut c).await;
+    let other = [TopicPartition::new("p", 0), TopicPartition::new("q", 0)];
+    assert!(c.assign(&other).is_err(), "assign while subscribed");
+    assert_eq!(offsets(&mut c, 3).await, [0, 1, 2]);
+    assert!(c.assign(&[]).is_err(), "assign while subscribed");
+    let tp = TopicPartition::new("p", 0);
+    assert_eq!(c.consumed_positions(), [(tp.clone(), 3)]);
+    c.close().unwrap();
+    let probe = Consumer::<String, i64, _>::new(
+        MemoryConsumer::new(&cluster, ConsumerConfig::new("g")).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    assert_eq!(
+        probe.committed(std::slice::from_ref(&tp)).unwrap()[0].1,
+        Some(3),
+        "the offsets stored before the failed assign were committed on close"
+    );
+}
+
+/// `seek_to_beginning`, `seek_to_end` and `pause` with one partition not assigned fail before
+/// changing anything: the assigned partition keeps its position and its records.
+#[tokio::test]
+async fn multi_partition_calls_fail_before_any_change() {
+    let (_cluster, mut c) = slow_setup("g", false).await;
+    let tp = TopicPartition::new("p", 0);
+    c.assign(std::slice::from_ref(&tp)).unwrap();
+    assert_eq!(offsets(&mut c, 1).await, [0]);
+    let both = [tp.clone(), TopicPartition::new("p", 7)];
+    assert!(c.seek_to_beginning(&both).is_err());
+    assert!(c.seek_to_end(&both).is_err());
+    assert!(c.pause(&both).is_err());
+    assert_eq!(c.position(&tp).unwrap(), Some(1));
+    assert_eq!(c.consumed_positions(), [(tp.clone(), 1)]);
+    assert_eq!(
+        offsets(&mut c, 2).await,
+        [1, 2],
+        "not moved, not paused, nothing lost"
+    );
+}
+
+/// A poll with `Duration::MAX` (no deadline) returns the record instead of panicking.
+#[tokio::test]
+async fn poll_with_duration_max_waits_without_deadline() {
+    let (_cluster, mut c) = slow_setup("g", false).await;
+    c.assign(&[TopicPartition::new("p", 0)]).unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(10), c.poll(Duration::MAX))
+        .await
+        .expect("a record came")
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.offset, 0);
+}
+
+/// An empty group id is no group (as for the broker): no auto-commit, nothing committed.
+#[tokio::test]
+async fn empty_group_id_is_no_group() {
+    let (cluster, _c) = slow_setup("g", false).await;
+    let c = MemoryConsumer::new(&cluster, ConsumerConfig::new("")).unwrap();
+    let mut c: Consumer<String, i64, _> = Consumer::new(c, StringSerde, I64Serde);
+    c.assign(&[TopicPartition::new("p", 0)]).unwrap();
+    c.seek(&TopicPartition::new("p", 0), 0).unwrap();
+    assert!(c.poll(Duration::from_secs(1)).await.unwrap().is_some());
+    // Closing reports the auto-commit's error: none must be attempted without a group.
+    c.close().unwrap();
+}
