@@ -7,8 +7,8 @@
 //! ```
 //!
 //! Keys and values are read as UTF-8 strings (null shown as `null`). Without `--group` it
-//! joins a fresh group `console-consumer-<pid>`, as Kafka's console consumer does. With a group
-//! it commits after each record.
+//! joins a fresh group `console-consumer-<pid>`, as Kafka's console consumer does, and commits
+//! nothing (auto-commit off). With `--group` it commits after each record.
 
 use kcodec::clients::kafka::{KafkaConsumer, consumer_config};
 use kcodec::prelude::*;
@@ -79,6 +79,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "latest"
         },
     );
+    // Commits are explicit (after each record, with `--group`); the fresh group commits none.
+    config.set("enable.auto.commit", "false");
     let mut consumer: Consumer<Option<String>, Option<String>, _> =
         Consumer::new(KafkaConsumer::new(&config)?, StringSerde, StringSerde);
     consumer.subscribe(&[a.topic.as_str()])?;

@@ -691,6 +691,13 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
         {
             return Ok(Some(p.raw.offset));
         }
+        if let Some((failed, offset)) = &self.failed_at
+            && failed == tp
+        {
+            // Sought back to the failed record (some transports know no position until the
+            // next fetch).
+            return Ok(Some(*offset));
+        }
         self.transport.position(tp)
     }
 

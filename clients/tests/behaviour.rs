@@ -712,10 +712,12 @@ async fn revoke_callback_commits<H: Harness>(h: &H) {
     let mut a: Consumer<Option<String>, u32, _> =
         Consumer::builder(h.consumer(&group), StringSerde, JsonSerde)
             .on_rebalance_with(move |ctx| {
+                // No assert inside librdkafka's callback: record, check afterwards.
                 if let RebalanceEvent::Revoked(_) = ctx.event() {
-                    assert!(!ctx.is_lost());
-                    ctx.commit().unwrap();
-                    sink.lock().extend(ctx.consumed_positions().to_vec());
+                    let lost = ctx.is_lost();
+                    let committed = ctx.commit().map_err(|e| e.to_string());
+                    sink.lock()
+                        .push((lost, committed, ctx.consumed_positions().to_vec()));
                 }
             })
             .build();
@@ -723,15 +725,24 @@ async fn revoke_callback_commits<H: Harness>(h: &H) {
     let got = drain(&mut a, 3, WAIT).await;
     assert_eq!(got.len(), 3);
     let before = a.consumed_positions();
-    // `committed` and `assignment` borrow the consumer immutably.
+    let assignment = a.assignment().unwrap();
+    assert!(!assignment.is_empty(), "the member owns partitions");
     assert!(
-        a.committed(&a.assignment().unwrap())
+        a.committed(&assignment)
             .unwrap()
             .iter()
             .all(|(_, o)| o.is_none())
     );
     a.close().unwrap();
-    assert_eq!(*commits.lock(), before);
+    let revocations = std::mem::take(&mut *commits.lock());
+    assert!(!revocations.is_empty(), "revoked on close");
+    let mut positions = Vec::new();
+    for (lost, committed, consumed) in revocations {
+        assert!(!lost, "revoked, not lost");
+        assert_eq!(committed, Ok(()));
+        positions.extend(consumed);
+    }
+    assert_eq!(positions, before);
     let b: Consumer<Option<String>, u32, _> =
         Consumer::new(h.consumer(&group), StringSerde, JsonSerde);
     let tps: Vec<_> = before.iter().map(|(tp, _)| tp.clone()).collect();

@@ -406,3 +406,74 @@ async fn empty_group_id_is_no_group() {
     // Closing reports the auto-commit's error: none must be attempted without a group.
     c.close().unwrap();
 }
+
+/// On librdkafka's mock cluster: a consumer failing on a bad record keeps polling for longer
+/// than its `max.poll.interval.ms`; it stays in its group (no revocation: the failed record is
+/// fetched again through librdkafka's queue, which serves the group protocol), every poll
+/// fails on the record again, and skipping it goes on to the next record.
+#[cfg(feature = "rdkafka")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rdkafka_failed_record_keeps_the_membership() {
+    use kcodec_clients::kafka::{KafkaConsumer, KafkaProducer, consumer_config, producer_config};
+    use rdkafka::mocking::MockCluster;
+    use std::time::Instant;
+
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 1, 1).unwrap();
+    let producer = Producer::new(
+        KafkaProducer::new(&producer_config(&mock.bootstrap_servers())).unwrap(),
+        StringSerde,
+        StringSerde,
+    );
+    for v in ["not eight bytes", "12345678"] {
+        producer
+            .send(ProducerRecord::new("t", v.to_string()).key("k".to_string()))
+            .await
+            .unwrap();
+    }
+    let mut cfg = consumer_config(&mock.bootstrap_servers(), "g");
+    cfg.set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("session.timeout.ms", "6000")
+        .set("heartbeat.interval.ms", "500")
+        .set("max.poll.interval.ms", "6000");
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let mut c: Consumer<String, i64, _> =
+        Consumer::builder(KafkaConsumer::new(&cfg).unwrap(), StringSerde, I64Serde)
+            .on_rebalance(move |e| sink.lock().push(e.clone()))
+            .build();
+    c.subscribe(&["t"]).unwrap();
+    let start = Instant::now();
+    let mut failures = 0;
+    while start.elapsed() < Duration::from_secs(9) {
+        match c.poll(Duration::from_millis(500)).await {
+            Ok(None) => {}
+            Ok(Some(r)) => panic!("the bad record or one after it came back: {r:?}"),
+            Err(ClientError::Deserialization(e)) => {
+                assert_eq!(e.offset, 0);
+                failures += 1;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert!(failures >= 5, "failed again on every poll ({failures})");
+    let tp = TopicPartition::new("t", 0);
+    assert_eq!(c.skip_failed_record(), Some((tp.clone(), 0)));
+    let next = loop {
+        if let Some(r) = c.poll(Duration::from_secs(1)).await.unwrap() {
+            break r;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no record after the skip"
+        );
+    };
+    assert_eq!((next.offset, next.value), (1, 0x3132333435363738));
+    assert_eq!(
+        *events.lock(),
+        [RebalanceEvent::Assigned(vec![tp.clone()])],
+        "assigned once, never revoked"
+    );
+    assert_eq!(c.assignment().unwrap(), [tp]);
+}

@@ -97,7 +97,8 @@ mod rdkafka_queue {
     use rdkafka::mocking::MockCluster;
 
     /// Ten concurrent sends into a queue of two: each waits for room (Java's `max.block.ms`)
-    /// and all are delivered, in order of their offsets 0..10.
+    /// and all are delivered, each at its own offset of 0..10 (a send that waited may land
+    /// after one made later, so the offsets are compared as a set).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn full_queue_waits_for_room() {
         let mock = MockCluster::new(1).unwrap();
@@ -122,6 +123,40 @@ mod rdkafka_queue {
         }
         offsets.sort();
         assert_eq!(offsets, (0..10).collect::<Vec<_>>());
+    }
+
+    /// Sends into a full queue with `max.block.ms` at Java's "block forever"
+    /// (`Long.MAX_VALUE`) or `Duration::MAX`: no overflow, they wait and are delivered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn max_block_forever_waits_without_overflow() {
+        let mock = MockCluster::new(1).unwrap();
+        mock.create_topic("t", 1, 1).unwrap();
+        let mut cfg = producer_config(&mock.bootstrap_servers());
+        cfg.set("queue.buffering.max.messages", "1")
+            .set("linger.ms", "20")
+            .set("max.block.ms", "9223372036854775807");
+        let by_config = KafkaProducer::new(&cfg).unwrap();
+        cfg.remove("max.block.ms");
+        let by_builder = KafkaProducer::new(&cfg).unwrap().max_block(Duration::MAX);
+        for transport in [by_config, by_builder] {
+            let p = Producer::new(transport, StringSerde, I64Serde);
+            let mut tasks = Vec::new();
+            for i in 0..4i64 {
+                let p = p.clone();
+                tasks.push(tokio::spawn(async move {
+                    p.send(ProducerRecord::new("t", i).key("k".to_string()))
+                        .await
+                        .is_ok()
+                }));
+            }
+            for t in tasks {
+                let delivered = tokio::time::timeout(Duration::from_secs(20), t)
+                    .await
+                    .expect("delivered in time")
+                    .expect("no panic");
+                assert!(delivered);
+            }
+        }
     }
 
     /// With `max.block.ms` short and nothing draining the queue (the broker is down), a send
