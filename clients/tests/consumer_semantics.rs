@@ -470,6 +470,12 @@ async fn rdkafka_failed_record_keeps_the_membership() {
         );
     };
     assert_eq!((next.offset, next.value), (1, 0x3132333435363738));
+    // Serve the queue a little longer: a member expelled meanwhile would now see its
+    // partitions revoked (lost) and assigned again.
+    let settle = Instant::now();
+    while settle.elapsed() < Duration::from_secs(3) {
+        assert!(c.poll(Duration::from_millis(500)).await.unwrap().is_none());
+    }
     assert_eq!(
         *events.lock(),
         [RebalanceEvent::Assigned(vec![tp.clone()])],
