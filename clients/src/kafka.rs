@@ -76,6 +76,56 @@ pub const DEFAULT_MAX_BLOCK: Duration = Duration::from_secs(60);
 pub struct KafkaProducer {
     producer: FutureProducer,
     max_block: Duration,
+    /// Records waiting for room in librdkafka's queue, oldest first.
+    waiting: Arc<Mutex<std::collections::VecDeque<Arc<Mutex<Waiting>>>>>,
+}
+
+/// A record waiting for room in librdkafka's queue: its send future and `flush` both try to
+/// send it.
+struct Waiting {
+    topic: String,
+    partition: Option<i32>,
+    key: Option<bytes::Bytes>,
+    value: Option<bytes::Bytes>,
+    timestamp: Option<i64>,
+    headers: Option<OwnedHeaders>,
+    /// Set once it is sent (or refused for good).
+    sent: Option<Result<DeliveryFutureRd, KafkaError>>,
+}
+
+impl Waiting {
+    /// Tries to send it; `false` while librdkafka's queue is still full.
+    fn try_send(&mut self, producer: &FutureProducer) -> bool {
+        let fr = future_record(
+            &self.topic,
+            self.partition,
+            self.key.as_deref(),
+            self.value.as_deref(),
+            self.timestamp,
+            self.headers.take(),
+        );
+        match producer.send_result(fr) {
+            Ok(fut) => self.sent = Some(Ok(fut)),
+            Err((e, rec)) if is_queue_full(&e) => {
+                self.headers = rec.headers;
+                return false;
+            }
+            Err((e, _)) => self.sent = Some(Err(e)),
+        }
+        true
+    }
+}
+
+/// Takes a waiting record off the list when its future ends or is dropped.
+struct WaitGuard {
+    list: Arc<Mutex<std::collections::VecDeque<Arc<Mutex<Waiting>>>>>,
+    slot: Arc<Mutex<Waiting>>,
+}
+
+impl Drop for WaitGuard {
+    fn drop(&mut self) {
+        self.list.lock().retain(|s| !Arc::ptr_eq(s, &self.slot));
+    }
 }
 
 impl std::fmt::Debug for KafkaProducer {
@@ -111,6 +161,7 @@ impl KafkaProducer {
         Ok(KafkaProducer {
             producer: config.create()?,
             max_block,
+            waiting: Arc::default(),
         })
     }
 
@@ -194,7 +245,9 @@ impl ProducerTransport for KafkaProducer {
     /// the returned future waits for room (retrying with a short backoff while librdkafka's
     /// background thread delivers) for up to [`max_block`](KafkaProducer::max_block), then
     /// fails with `QueueFull`. A record that had to wait may be enqueued after records sent
-    /// later by other tasks.
+    /// later by other tasks. [`flush`](ProducerTransport::flush) sends waiting records too
+    /// (even when their futures are not polled meanwhile); dropping the future before the
+    /// record was sent withdraws it.
     fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
         check_partition(record.topic, record.partition)?;
         let OutgoingRecord {
@@ -218,15 +271,29 @@ impl ProducerTransport for KafkaProducer {
             Err((e, rec)) if is_queue_full(&e) && !self.max_block.is_zero() => rec.headers,
             Err((e, _)) => return Err(e.into()),
         };
+        let slot = Arc::new(Mutex::new(Waiting {
+            topic: topic.to_owned(),
+            partition,
+            key,
+            value,
+            timestamp,
+            headers,
+            sent: None,
+        }));
+        self.waiting.lock().push_back(slot.clone());
         let producer = self.producer.clone();
-        let topic = topic.to_owned();
+        // Takes the record off the waiting list when the future ends or is dropped (a
+        // dropped send is not sent by `flush` either).
+        let guard = WaitGuard {
+            list: self.waiting.clone(),
+            slot,
+        };
         // `max.block.ms` too large to represent (Java's `Long.MAX_VALUE`, `Duration::MAX`)
         // waits without a deadline.
         let deadline = tokio::time::Instant::now().checked_add(self.max_block);
         Ok(Box::pin(async move {
             let mut backoff = Duration::from_millis(1);
-            let mut headers = headers;
-            loop {
+            let sent = loop {
                 let now = tokio::time::Instant::now();
                 // Past the deadline (also when the future is first polled late), one last try
                 // below before giving up.
@@ -236,29 +303,52 @@ impl ProducerTransport for KafkaProducer {
                     tokio::time::sleep(backoff.min(left)).await;
                     backoff = (backoff * 2).min(Duration::from_millis(50));
                 }
-                let fr = future_record(
-                    &topic,
-                    partition,
-                    key.as_deref(),
-                    value.as_deref(),
-                    timestamp,
-                    headers.take(),
-                );
-                match producer.send_result(fr) {
-                    Ok(fut) => return delivered(fut).await,
-                    Err((e, _)) if last => return Err(ClientError::Kafka(e)),
-                    Err((e, rec)) if is_queue_full(&e) => headers = rec.headers,
-                    Err((e, _)) => return Err(ClientError::Kafka(e)),
+                let mut w = guard.slot.lock();
+                // `flush` may have sent it meanwhile.
+                if w.sent.is_none() {
+                    w.try_send(&producer);
                 }
-            }
+                if let Some(sent) = w.sent.take() {
+                    break sent;
+                }
+                if last {
+                    break Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull));
+                }
+            };
+            drop(guard);
+            delivered(sent.map_err(ClientError::Kafka)?).await
         }))
     }
 
-    /// librdkafka's `flush`: waits for the records in its queue. A record whose future is
-    /// still waiting for room (see [`enqueue`](Self::enqueue)) is not in that queue yet and
-    /// is not waited for.
+    /// Sends the records still waiting for room in librdkafka's queue (in the order they
+    /// were enqueued, as room frees up), then waits for librdkafka's queue to drain, all
+    /// within `timeout`. A send whose future was dropped is not waited for.
     fn flush(&self, timeout: Duration) -> Result<(), ClientError> {
-        Ok(self.producer.flush(timeout)?)
+        let deadline = std::time::Instant::now().checked_add(timeout);
+        loop {
+            let waiting: Vec<_> = self.waiting.lock().iter().cloned().collect();
+            let mut all_sent = true;
+            for slot in waiting {
+                let mut w = slot.lock();
+                if w.sent.is_none() && !w.try_send(&self.producer) {
+                    all_sent = false;
+                    break;
+                }
+            }
+            if all_sent {
+                break;
+            }
+            if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                return Err(ClientError::Kafka(KafkaError::Flush(
+                    RDKafkaErrorCode::OperationTimedOut,
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let left = deadline.map_or(timeout, |d| {
+            d.saturating_duration_since(std::time::Instant::now())
+        });
+        Ok(self.producer.flush(left)?)
     }
 }
 

@@ -310,9 +310,9 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
         self.inner.transport.enqueue(out)
     }
 
-    /// Waits until every record handed to the transport is delivered or failed. A send still
-    /// waiting for room in a full transport queue (see
-    /// [`ProducerTransport::enqueue`]) is not handed over yet and is not waited for: await it.
+    /// Waits until every record handed to the transport is delivered or failed, sends still
+    /// waiting for room in a full transport queue included (see
+    /// [`ProducerTransport::flush`]).
     pub fn flush(&self, timeout: Duration) -> Result<(), ClientError> {
         self.inner.transport.flush(timeout)
     }

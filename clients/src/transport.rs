@@ -125,11 +125,10 @@ pub trait ProducerTransport: Send + Sync + 'static {
     /// [`ClientError::InvalidPartition`].
     fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError>;
 
-    /// Waits until every accepted record is delivered or failed.
-    ///
-    /// A record whose [`enqueue`](Self::enqueue) future is still waiting for room in a full
-    /// queue is not accepted yet: `flush` does not wait for it (it makes progress only while
-    /// its future is polled); await that future to know its fate.
+    /// Waits until every accepted record is delivered or failed, records whose
+    /// [`enqueue`](Self::enqueue) future is still waiting for room in a full queue included
+    /// (the rdkafka transport sends those itself as room frees up), all within `timeout`. A
+    /// record whose future was dropped before it was sent is not waited for.
     fn flush(&self, timeout: Duration) -> Result<(), ClientError>;
 }
 

@@ -159,6 +159,58 @@ mod rdkafka_queue {
         }
     }
 
+    /// `flush` covers a send still waiting for room (its future not even polled yet): the
+    /// broker is down while the queue of one is full; once it is up, `flush` sends the waiting
+    /// record itself and returns only when it is delivered (the broker goes down again right
+    /// after, so a record sent later would not be delivered).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn flush_waits_for_sends_waiting_for_room() {
+        use kcodec_clients::{OutgoingRecord, ProducerTransport};
+        use kcodec_codecs::{Bytes, Headers};
+        let mock = MockCluster::new(1).unwrap();
+        mock.create_topic("t", 1, 1).unwrap();
+        mock.broker_down(1).unwrap();
+        let mut cfg = producer_config(&mock.bootstrap_servers());
+        cfg.set("queue.buffering.max.messages", "1")
+            .set("message.timeout.ms", "30000");
+        let p = Arc::new(KafkaProducer::new(&cfg).unwrap());
+        let headers = Headers::new();
+        let record = |v: &'static str| OutgoingRecord {
+            topic: "t",
+            partition: None,
+            key: None,
+            value: Some(Bytes::from_static(v.as_bytes())),
+            headers: &headers,
+            timestamp: None,
+        };
+        let a = p.enqueue(record("a")).unwrap();
+        let b = p.enqueue(record("b")).unwrap();
+        let flusher = {
+            let p = p.clone();
+            std::thread::spawn(move || p.flush(Duration::from_secs(20)))
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !flusher.is_finished(),
+            "flush waits while the broker is down"
+        );
+        mock.broker_up(1).unwrap();
+        let flushed = tokio::task::spawn_blocking(move || flusher.join().unwrap())
+            .await
+            .unwrap();
+        assert!(flushed.is_ok(), "{flushed:?}");
+        mock.broker_down(1).unwrap();
+        let a = tokio::time::timeout(Duration::from_secs(2), a)
+            .await
+            .expect("a delivered before flush returned")
+            .unwrap();
+        let b = tokio::time::timeout(Duration::from_secs(2), b)
+            .await
+            .expect("b sent and delivered by flush")
+            .unwrap();
+        assert_eq!((a.offset, b.offset), (0, 1));
+    }
+
     /// With `max.block.ms` short and nothing draining the queue (the broker is down), a send
     /// fails with `QueueFull` once the time is up.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
