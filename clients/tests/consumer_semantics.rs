@@ -483,3 +483,27 @@ async fn rdkafka_failed_record_keeps_the_membership() {
     );
     assert_eq!(c.assignment().unwrap(), [tp]);
 }
+
+/// An offset stored for a partition not assigned is ignored: auto-commit on close commits
+/// only the assigned partition's.
+#[tokio::test]
+async fn offsets_stored_for_unassigned_partitions_are_ignored() {
+    use kcodec_clients::ConsumerTransport;
+    let (cluster, mut c) = slow_setup("g", true).await;
+    cluster.create_topic(NewTopic::new("q", 1, 1)).unwrap();
+    let p0 = TopicPartition::new("p", 0);
+    let q0 = TopicPartition::new("q", 0);
+    c.assign(std::slice::from_ref(&p0)).unwrap();
+    assert_eq!(offsets(&mut c, 1).await, [0]);
+    c.transport_mut().store_offset(&Arc::from("q"), 0, 7);
+    c.close().unwrap();
+    let probe = MemoryConsumer::new(&cluster, ConsumerConfig::new("g")).unwrap();
+    let probe: Consumer<String, i64, _> = Consumer::new(probe, StringSerde, I64Serde);
+    assert_eq!(
+        probe.committed(&[p0, q0]).unwrap(),
+        [
+            (TopicPartition::new("p", 0), Some(1)),
+            (TopicPartition::new("q", 0), None)
+        ]
+    );
+}
