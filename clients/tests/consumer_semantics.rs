@@ -408,7 +408,8 @@ async fn empty_group_id_is_no_group() {
 }
 
 /// On librdkafka's mock cluster: a consumer failing on a bad record keeps polling for longer
-/// than its `max.poll.interval.ms`; it stays in its group (no revocation: the failed record is
+/// than its `max.poll.interval.ms` (15 s against 6 s: librdkafka checks the interval lazily);
+/// it stays in its group (no revocation: the failed record is
 /// fetched again through librdkafka's queue, which serves the group protocol), every poll
 /// fails on the record again, and skipping it goes on to the next record.
 #[cfg(feature = "rdkafka")]
@@ -446,7 +447,7 @@ async fn rdkafka_failed_record_keeps_the_membership() {
     c.subscribe(&["t"]).unwrap();
     let start = Instant::now();
     let mut failures = 0;
-    while start.elapsed() < Duration::from_secs(9) {
+    while start.elapsed() < Duration::from_secs(15) {
         match c.poll(Duration::from_millis(500)).await {
             Ok(None) => {}
             Ok(Some(r)) => panic!("the bad record or one after it came back: {r:?}"),
