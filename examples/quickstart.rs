@@ -315,6 +315,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         format_lag_table(&cluster.describe_group_offsets("billing")?)
     );
 
+    println!("\nBoth members leave the group (`close`); their partitions are revoked:");
+    two.close()?;
+    one.close()?;
+
     println!(
         "\nDone. Next: the same walk with Kafka's console tools, `cargo run -p kcodec-cli -- dev --brokers 3` \
          (README, \"Console tools\"), or against a real Kafka: \
