@@ -16,3 +16,6 @@ for features in "" json json-schema,clients protobuf schemars avro,clients; do
 done
 
 cargo test --workspace --all-features "$@"
+
+# The README's first command stays true: the quickstart runs to its end.
+cargo run -q --example quickstart > /dev/null
