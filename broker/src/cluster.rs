@@ -427,7 +427,7 @@ impl Cluster {
             p.wake_all();
         }
         let now = self.inner.clock.now_ms();
-        self.inner.coordinator.lock().metadata_changed(name, now);
+        self.inner.coordinator.lock().topic_deleted(name, now);
         Ok(())
     }
 

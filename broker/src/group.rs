@@ -666,6 +666,17 @@ impl Coordinator {
         Ok(())
     }
 
+    /// A topic was deleted: its committed offsets go (Kafka's coordinator drops the offsets of
+    /// deleted partitions), a group left empty with no offsets is gone, and groups subscribed
+    /// to the topic rebalance.
+    pub(crate) fn topic_deleted(&mut self, topic: &str, now: i64) {
+        for g in self.groups.values_mut() {
+            g.offsets.retain(|tp, _| tp.topic != topic);
+        }
+        self.groups.retain(|_, g| !g.is_dead());
+        self.metadata_changed(topic, now);
+    }
+
     /// A subscribed topic was created, grew or was deleted: rebalance the groups that care.
     pub(crate) fn metadata_changed(&mut self, topic: &str, now: i64) {
         for g in self.groups.values_mut() {

@@ -592,6 +592,41 @@ fn commits_of_negative_offsets_or_unknown_partitions_are_refused_whole() {
     assert_eq!((row.current_offset, row.lag), (Some(3), Some(-3)));
 }
 
+#[test]
+fn deleting_a_topic_drops_its_committed_offsets() {
+    let cluster = Cluster::new();
+    cluster.create_topic(NewTopic::new("a", 1, 1)).unwrap();
+    cluster.create_topic(NewTopic::new("b", 1, 1)).unwrap();
+    let mut both = cluster
+        .consumer(ConsumerConfig::new("both").enable_auto_commit(false))
+        .unwrap();
+    both.assign([tp("a", 0), tp("b", 0)]).unwrap();
+    both.commit_offsets(&[(tp("a", 0), 0), (tp("b", 0), 0)])
+        .unwrap();
+    let mut only_a = cluster
+        .consumer(ConsumerConfig::new("only-a").enable_auto_commit(false))
+        .unwrap();
+    only_a.assign([tp("a", 0)]).unwrap();
+    only_a.commit_offsets(&[(tp("a", 0), 0)]).unwrap();
+
+    cluster.delete_topic("a").unwrap();
+    let left: Vec<TopicPartition> = cluster.group_offsets("both").unwrap().into_keys().collect();
+    assert_eq!(left, [tp("b", 0)]);
+    // a group whose only offsets were the deleted topic's is gone (Dead), as in Kafka
+    assert_eq!(
+        cluster.group_offsets("only-a").unwrap_err(),
+        BrokerError::GroupIdNotFound("only-a".into())
+    );
+    // a topic created again under the name starts without the old group's offsets
+    cluster.create_topic(NewTopic::new("a", 1, 1)).unwrap();
+    assert!(
+        !cluster
+            .group_offsets("both")
+            .unwrap()
+            .contains_key(&tp("a", 0))
+    );
+}
+
 #[tokio::test]
 async fn stale_generation_commit_fails_and_max_poll_interval_expels() {
     let clock = ManualClock::default();

@@ -172,6 +172,8 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Delete { topic } => {
                 let got = cluster.delete_topic(&name(topic));
                 prop_assert_eq!(got.is_ok(), model.remove(&name(topic)).is_some());
+                // the deleted topic's committed offsets go with it, as in Kafka
+                committed.retain(|tp, _| tp.topic != name(topic));
             }
             Op::Commit {
                 topic,
