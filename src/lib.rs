@@ -93,6 +93,10 @@ pub use kcodec_codecs::__private;
 /// The names most programs need: `use kcodec::prelude::*;`.
 pub mod prelude {
     #[cfg(feature = "clients")]
+    pub use kcodec_clients::memory::broker::{
+        Cluster, ConsumerConfig, NewTopic, OffsetReset, ProducerConfig,
+    };
+    #[cfg(feature = "clients")]
     pub use kcodec_clients::memory::{MemoryConsumer, MemoryProducer};
     #[cfg(feature = "clients")]
     pub use kcodec_clients::{
