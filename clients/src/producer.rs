@@ -245,24 +245,6 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
         KS: Serializer<K> + Sync,
         VS: Serializer<V> + Sync,
     {
-        check_partition(&record.topic, record.partition)?;
-        let mut buf = self.take_buf();
-        let result = self.encode_and_enqueue(record, &mut buf).await;
-        self.put_buf(buf);
-        result
-    }
-
-    async fn encode_and_enqueue<K, V>(
-        &self,
-        record: &mut ProducerRecord<K, V>,
-        buf: &mut BytesMut,
-    ) -> Result<crate::transport::DeliveryFuture, ClientError>
-    where
-        K: Sync,
-        V: Sync,
-        KS: Serializer<K> + Sync,
-        VS: Serializer<V> + Sync,
-    {
         let ProducerRecord {
             topic,
             partition,
@@ -271,6 +253,56 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
             headers,
             timestamp,
         } = record;
+        let parts = Parts {
+            topic,
+            partition: *partition,
+            headers,
+            timestamp: *timestamp,
+        };
+        self.enqueue_parts(parts, key.as_ref(), value.as_ref())
+            .await
+    }
+
+    /// Checks the partition, serializes key and value into the producer's reused buffer and
+    /// hands the record to the transport. Shared by owned records and records of references.
+    async fn enqueue_parts<K, V>(
+        &self,
+        parts: Parts<'_>,
+        key: Option<&K>,
+        value: Option<&V>,
+    ) -> Result<crate::transport::DeliveryFuture, ClientError>
+    where
+        K: Sync + ?Sized,
+        V: Sync + ?Sized,
+        KS: Serializer<K> + Sync,
+        VS: Serializer<V> + Sync,
+    {
+        check_partition(parts.topic, parts.partition)?;
+        let mut buf = self.take_buf();
+        let result = self.encode_and_enqueue(parts, key, value, &mut buf).await;
+        self.put_buf(buf);
+        result
+    }
+
+    async fn encode_and_enqueue<K, V>(
+        &self,
+        parts: Parts<'_>,
+        key: Option<&K>,
+        value: Option<&V>,
+        buf: &mut BytesMut,
+    ) -> Result<crate::transport::DeliveryFuture, ClientError>
+    where
+        K: Sync + ?Sized,
+        V: Sync + ?Sized,
+        KS: Serializer<K> + Sync,
+        VS: Serializer<V> + Sync,
+    {
+        let Parts {
+            topic,
+            partition,
+            headers,
+            timestamp,
+        } = parts;
         let key = match key {
             Some(k) => {
                 encode(
@@ -299,15 +331,14 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
             }
             None => None,
         };
-        let out = OutgoingRecord {
+        self.inner.transport.enqueue(OutgoingRecord {
             topic,
-            partition: *partition,
+            partition,
             key,
             value,
             headers,
-            timestamp: *timestamp,
-        };
-        self.inner.transport.enqueue(out)
+            timestamp,
+        })
     }
 
     /// Waits until every record handed to the transport is delivered or failed, sends still
@@ -316,6 +347,14 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
     pub fn flush(&self, timeout: Duration) -> Result<(), ClientError> {
         self.inner.transport.flush(timeout)
     }
+}
+
+/// A record's fields other than key and value, borrowed for one send.
+struct Parts<'a> {
+    topic: &'a str,
+    partition: Option<i32>,
+    headers: &'a mut Headers,
+    timestamp: Option<i64>,
 }
 
 async fn encode<S, X>(
@@ -415,60 +454,13 @@ mod records {
             KS: Serializer<K> + Sync,
             VS: Serializer<V> + Sync,
         {
-            check_partition(&record.topic, record.partition)?;
-            let mut buf = self.take_buf();
-            let result = self.encode_refs(record, &mut buf).await;
-            self.put_buf(buf);
-            result
-        }
-
-        async fn encode_refs<K, V>(
-            &self,
-            record: &mut ProducerRecord<&K, &V>,
-            buf: &mut BytesMut,
-        ) -> Result<crate::transport::DeliveryFuture, ClientError>
-        where
-            K: Sync + ?Sized,
-            V: Sync + ?Sized,
-            KS: Serializer<K> + Sync,
-            VS: Serializer<V> + Sync,
-        {
-            let key = match record.key {
-                Some(k) => {
-                    encode(
-                        &self.inner.key_serializer,
-                        k,
-                        &record.topic,
-                        Target::Key,
-                        &mut record.headers,
-                        buf,
-                    )
-                    .await?
-                }
-                None => None,
-            };
-            let value = match record.value {
-                Some(v) => {
-                    encode(
-                        &self.inner.value_serializer,
-                        v,
-                        &record.topic,
-                        Target::Value,
-                        &mut record.headers,
-                        buf,
-                    )
-                    .await?
-                }
-                None => None,
-            };
-            self.inner.transport.enqueue(OutgoingRecord {
+            let parts = Parts {
                 topic: &record.topic,
                 partition: record.partition,
-                key,
-                value,
-                headers: &record.headers,
+                headers: &mut record.headers,
                 timestamp: record.timestamp,
-            })
+            };
+            self.enqueue_parts(parts, record.key, record.value).await
         }
     }
 }
