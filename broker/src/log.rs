@@ -19,35 +19,62 @@ struct LogInner {
 }
 
 impl LogInner {
-    /// The segment the next record goes to, opening one when the last is full. The first
+    /// Makes room for the next record in the last segment, opening one when the last is full. The first
     /// segment grows on demand (8, 128, then all 1024 records: few copies, and a partition
     /// holding few records stays small); later ones are allocated whole.
     #[cold]
     #[inline(never)]
-    fn tail(&mut self) -> &mut Vec<StoredRecord> {
+    fn make_room(&mut self) {
         if self.len.is_multiple_of(SEGMENT) {
             let capacity = if self.segments.is_empty() { 0 } else { SEGMENT };
             self.segments.push(Vec::with_capacity(capacity));
         }
-        let seg = self.segments.last_mut().expect("a segment");
-        if seg.len() == seg.capacity() {
+        if let Some(seg) = self.segments.last_mut()
+            && seg.len() == seg.capacity()
+        {
             let capacity = (seg.capacity() * 16).clamp(8, SEGMENT);
             seg.reserve_exact(capacity - seg.len());
         }
-        seg
     }
 
     /// Appends one record and returns its offset.
+    ///
+    /// The common case, room in the open segment, writes the record straight into its slot:
+    /// no path from the record's construction to that write can panic or call out, so the
+    /// compiler keeps its fields in registers (`Vec::push` would keep a copy on the stack for
+    /// its growth path, and copying that back costs a stall per record).
     #[inline(always)]
     fn push(&mut self, rec: StoredRecord) -> i64 {
         let off = self.len;
         match self.segments.last_mut() {
-            // the common case: room in the open segment
-            Some(seg) if seg.len() < seg.capacity().min(SEGMENT) => seg.push(rec),
-            _ => self.tail().push(rec),
+            Some(seg) if seg.len() < seg.capacity().min(SEGMENT) => {
+                let len = seg.len();
+                match seg.spare_capacity_mut().first_mut() {
+                    Some(slot) => {
+                        slot.write(rec);
+                        // SAFETY: the element at `len` (the first spare slot) was just
+                        // initialized, and `len + 1 <= capacity`.
+                        unsafe { seg.set_len(len + 1) };
+                    }
+                    None => Self::push_slow(seg, rec),
+                }
+            }
+            _ => {
+                self.make_room();
+                if let Some(seg) = self.segments.last_mut() {
+                    Self::push_slow(seg, rec);
+                }
+            }
         }
         self.len += 1;
         off as i64
+    }
+
+    /// `Vec::push`, out of the hot path.
+    #[cold]
+    #[inline(never)]
+    fn push_slow(seg: &mut Vec<StoredRecord>, rec: StoredRecord) {
+        seg.push(rec);
     }
 }
 

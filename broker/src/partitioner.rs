@@ -69,11 +69,15 @@ pub fn to_positive(n: i32) -> i32 {
 /// let p: Vec<i32> = (0..10).map(|k| partition_for_key(k.to_string().as_bytes(), 3)).collect();
 /// assert_eq!(p, [2, 0, 2, 2, 1, 0, 1, 0, 0, 2]);
 /// ```
+#[inline]
 pub fn partition_for_key(key: &[u8], num_partitions: i32) -> i32 {
-    if num_partitions <= 0 {
-        return 0;
+    match num_partitions {
+        // every key of a one-partition topic lands on 0: no need to read it
+        ..=1 => 0,
+        // a power of two: the remainder of a non-negative number is its low bits
+        n if n & (n - 1) == 0 => to_positive(murmur2(key)) & (n - 1),
+        n => to_positive(murmur2(key)) % n,
     }
-    to_positive(murmur2(key)) % num_partitions
 }
 
 /// Which strategy places keyless records (`partitioner.class` / the client version).

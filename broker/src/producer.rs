@@ -7,8 +7,9 @@ use crate::partitioner::{
     DEFAULT_BATCH_SIZE, KeylessPartitioner, PartitionerKind, estimated_record_size,
     partition_for_key,
 };
-use crate::record::{Headers, ProducerRecord, RecordMetadata, StoredRecord, TimestampType};
+use crate::record::{Header, Headers, ProducerRecord, RecordMetadata, StoredRecord, TimestampType};
 use crate::sent::SendResults;
+use bytes::Bytes;
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -186,23 +187,47 @@ impl Producer {
         state: &mut MutexGuard<'_, State>,
         record: &ProducerRecord,
     ) -> Result<(usize, usize)> {
-        let idx = match state.find(&record.topic) {
+        let idx = self.topic_slot(state, &record.topic)?;
+        let st = &mut state.topics[idx];
+        let p = self.choose_partition(
+            st,
+            record.partition,
+            record.key.as_ref(),
+            record.value.as_ref(),
+            &record.headers,
+        )?;
+        Ok((idx, p))
+    }
+
+    /// The topic's slot in the producer's state, loading it on first use (and again after it
+    /// was deleted), with its partition list current.
+    #[inline]
+    fn topic_slot(&self, state: &mut MutexGuard<'_, State>, name: &Arc<str>) -> Result<usize> {
+        let idx = match state.find(name) {
             Some(i) if !state.topics[i].topic.is_deleted() => i,
-            _ => self.load_topic(state, &record.topic)?,
+            _ => self.load_topic(state, name)?,
         };
         let st = &mut state.topics[idx];
         if st.topic.partition_count() != st.parts.len() {
             st.reload_partitions();
         }
-        let p = self.choose_partition(st, record)?;
-        Ok((idx, p))
+        Ok(idx)
     }
 
     /// The partition for a record of a loaded topic: explicit > key hash > keyless partitioner.
-    #[inline]
-    fn choose_partition(&self, st: &mut TopicState, record: &ProducerRecord) -> Result<usize> {
+    /// Always inlined: the caller's record fields then stay in registers (a call would need
+    /// them in memory).
+    #[inline(always)]
+    fn choose_partition(
+        &self,
+        st: &mut TopicState,
+        partition: Option<i32>,
+        key: Option<&Bytes>,
+        value: Option<&Bytes>,
+        headers: &[Header],
+    ) -> Result<usize> {
         let n = st.parts.len() as i32;
-        let p = match (record.partition, &record.key) {
+        let p = match (partition, key) {
             (Some(p), _) => {
                 if p < 0 || p >= n {
                     return Err(BrokerError::InvalidPartition {
@@ -215,7 +240,7 @@ impl Producer {
             (None, Some(k)) if !self.config.ignore_keys => partition_for_key(k, n),
             (None, key) => {
                 let size =
-                    estimated_record_size(key.as_deref(), record.value.as_deref(), &record.headers);
+                    estimated_record_size(key.map(|k| &k[..]), value.map(|v| &v[..]), headers);
                 st.keyless.partition(n, size)
             }
         };
@@ -341,15 +366,14 @@ impl Producer {
         // Records are routed here, with no partition log locked (loading a topic may create
         // it and take cluster locks); a run routes only records of its own, loaded topic.
         while let Some(record) = next.take().or_else(|| records.next()) {
-            match self.route_checked(&mut state, &record) {
-                Ok((t, p)) => {
-                    next = self.send_run(
-                        &mut state,
-                        (record, t, p),
-                        &mut records,
-                        &mut results,
-                        &mut now,
-                    );
+            let loaded = match self.cluster.inner.take_fault() {
+                Some(e) => Err(e),
+                None => self.topic_slot(&mut state, &record.topic),
+            };
+            match loaded {
+                Ok(t) => {
+                    next =
+                        self.send_run(&mut state, t, record, &mut records, &mut results, &mut now);
                 }
                 Err(e) => results.push_err(record.topic, e),
             }
@@ -360,21 +384,8 @@ impl Producer {
         results
     }
 
-    /// [`Producer::route`] after the injected-error check.
-    #[inline]
-    fn route_checked(
-        &self,
-        state: &mut MutexGuard<'_, State>,
-        record: &ProducerRecord,
-    ) -> Result<(usize, usize)> {
-        if let Some(e) = self.cluster.inner.take_fault() {
-            return Err(e);
-        }
-        self.route(state, record)
-    }
-
-    /// Appends `first` (already routed to topic slot `t`, partition `p`) and the records after
-    /// it while they go to the same topic (at most [`SEND_ALL_RUN`] records), keeping each
+    /// Appends `first` (its topic loaded at slot `t` of the state, its injected-error check
+    /// done) and the records after it while they go to the same topic (at most [`SEND_ALL_RUN`] records), keeping each
     /// partition's log locked until the run ends. Returns the (unrouted) record of another
     /// topic that ended the run, if any.
     ///
@@ -383,32 +394,69 @@ impl Producer {
     /// Deadlock-free: while holding logs, a run only `try_lock`s more logs and takes no other
     /// lock; when a `try_lock` fails it releases all its logs before blocking on the one it
     /// needs.
+    ///
+    /// Each record is taken apart as it leaves the iterator and its fields go straight into
+    /// the stored slot (no copy of the whole record on the stack in between: re-reading such
+    /// a copy in wider loads than it was written with stalls the CPU's store forwarding).
     fn send_run(
         &self,
         state: &mut MutexGuard<'_, State>,
-        first: (ProducerRecord, usize, usize),
+        t: usize,
+        first: ProducerRecord,
         records: &mut impl Iterator<Item = ProducerRecord>,
         results: &mut SendResults,
         now: &mut Option<i64>,
     ) -> Option<ProducerRecord> {
         let inner = &*self.cluster.inner;
-        let (mut record, t, mut p) = first;
         let parts = state.topics[t].parts.clone();
-        let name = record.topic.clone();
-        let timestamp_type = parts[p].timestamp_type; // a topic's, the same for all partitions
+        let name = first.topic.clone();
+        // a topic's, the same for all its partitions
+        let timestamp_type = parts
+            .first()
+            .map_or(TimestampType::CreateTime, |l| l.timestamp_type);
         let mut held: Vec<Option<Appender<'_>>> = Vec::new();
         held.resize_with(parts.len(), || None);
-        for n in 1..=SEND_ALL_RUN {
-            // the record's fields are moved one by one into the slot and the metadata, with
-            // no intermediate copy of the whole record
+        let run = std::iter::once(first).chain(&mut *records);
+        for (n, record) in run.take(SEND_ALL_RUN).enumerate() {
             let ProducerRecord {
                 topic,
+                partition,
                 key,
                 value,
                 headers,
                 timestamp,
-                ..
             } = record;
+            // the first record was checked by the caller
+            if n > 0 {
+                if !(Arc::ptr_eq(&topic, &name) || *topic == *name) {
+                    return Some(ProducerRecord {
+                        topic,
+                        partition,
+                        key,
+                        value,
+                        headers,
+                        timestamp,
+                    });
+                }
+                if let Some(e) = inner.take_fault() {
+                    results.push_err(topic, e);
+                    continue;
+                }
+            }
+            let st = &mut state.topics[t];
+            let p = match self.choose_partition(
+                st,
+                partition,
+                key.as_ref(),
+                value.as_ref(),
+                &headers,
+            ) {
+                Ok(p) => p,
+                Err(e) => {
+                    results.push_err(topic, e);
+                    continue;
+                }
+            };
             let (timestamp, own) = match (timestamp_type, timestamp) {
                 (TimestampType::CreateTime, Some(ts)) => (ts, true),
                 _ => (*now.get_or_insert_with(|| inner.clock.now_ms()), false),
@@ -434,27 +482,6 @@ impl Producer {
                 results.push_sent_at(topic, p as i32, offset, timestamp);
             } else {
                 results.push_sent_now(topic, p as i32, offset);
-            }
-            if n == SEND_ALL_RUN {
-                break;
-            }
-            // the next record of this run's topic
-            loop {
-                record = records.next()?;
-                if !(Arc::ptr_eq(&record.topic, &name) || *record.topic == *name) {
-                    return Some(record);
-                }
-                if let Some(e) = inner.take_fault() {
-                    results.push_err(record.topic, e);
-                    continue;
-                }
-                match self.choose_partition(&mut state.topics[t], &record) {
-                    Ok(next) => {
-                        p = next;
-                        break;
-                    }
-                    Err(e) => results.push_err(record.topic, e),
-                }
             }
         }
         None

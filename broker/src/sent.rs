@@ -28,8 +28,8 @@ enum Kind {
 ///
 /// Like the response to a Kafka produce request (and the Java client's `FutureRecordMetadata`,
 /// which computes each record's metadata from its batch's result), the results are stored
-/// compactly: partition and offset (16 bytes per record), the topic name each record came with
-/// (moved, not copied), the call's one clock reading once, and only the timestamps records
+/// compactly: partition and offset (16 bytes per record), each topic name once per run of
+/// records that shared it, the call's one clock reading once, and only the timestamps records
 /// brought themselves. A record's [`RecordMetadata`] is built when asked for
 /// ([`SendResults::get`], [`SendResults::iter`]); errors are cloned out.
 ///
@@ -54,8 +54,9 @@ enum Kind {
 #[derive(Clone, Default)]
 pub struct SendResults {
     entries: Vec<Entry>,
-    /// Each record's topic, by input index: the record's own name, moved.
-    topics: Vec<Arc<str>>,
+    /// The records' topics, run-length encoded by name handle: a new run starts at a record
+    /// whose name is not the previous record's `Arc`.
+    topics: Vec<TopicRun>,
     /// `(entry index, timestamp)` of records sent with their own timestamp, in entry order.
     stamps: Vec<(usize, i64)>,
     /// The clock reading records without a timestamp (and `LogAppendTime` topics) got.
@@ -67,7 +68,6 @@ impl SendResults {
     pub(crate) fn with_capacity(records: usize) -> Self {
         SendResults {
             entries: Vec::with_capacity(records),
-            topics: Vec::with_capacity(records),
             ..SendResults::default()
         }
     }
@@ -77,10 +77,30 @@ impl SendResults {
         self.now = now;
     }
 
+    /// Takes over a record's topic name: one more reference to the current run's name, or the
+    /// start of a new run.
+    #[inline(always)]
+    fn push_topic(&mut self, topic: Arc<str>) {
+        match self.topics.last_mut() {
+            Some(run) if Arc::ptr_eq(&run.name, &topic) => run.hold(topic),
+            _ => self.start_topic_run(topic),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn start_topic_run(&mut self, name: Arc<str>) {
+        self.topics.push(TopicRun {
+            first: self.entries.len(),
+            name,
+            held: 0,
+        });
+    }
+
     /// A record stamped with the call's clock reading.
     #[inline(always)]
     pub(crate) fn push_sent_now(&mut self, topic: Arc<str>, partition: i32, offset: i64) {
-        self.topics.push(topic);
+        self.push_topic(topic);
         self.entries.push(Entry {
             offset,
             partition,
@@ -96,7 +116,7 @@ impl SendResults {
         offset: i64,
         timestamp: i64,
     ) {
-        self.topics.push(topic);
+        self.push_topic(topic);
         self.stamps.push((self.entries.len(), timestamp));
         self.entries.push(Entry {
             offset,
@@ -106,7 +126,7 @@ impl SendResults {
     }
 
     pub(crate) fn push_err(&mut self, topic: Arc<str>, e: BrokerError) {
-        self.topics.push(topic);
+        self.push_topic(topic);
         self.entries.push(Entry {
             offset: self.errors.len() as i64,
             partition: -1,
@@ -144,8 +164,10 @@ impl SendResults {
                 self.stamps[k].1
             }
         };
+        // the run holding record i: the last one starting at or before it
+        let run = self.topics.partition_point(|r| r.first <= i) - 1;
         Some(Ok(RecordMetadata {
-            topic: self.topics[i].clone(),
+            topic: self.topics[run].name.clone(),
             partition: entry.partition,
             offset: entry.offset,
             timestamp,
@@ -200,6 +222,53 @@ impl IntoIterator for SendResults {
 impl From<SendResults> for Vec<Result<RecordMetadata>> {
     fn from(r: SendResults) -> Self {
         r.into_vec()
+    }
+}
+
+/// Records `first..` (up to the next run) came with the topic handle `name`: the first of
+/// them moved its `Arc` in, and the `held` after it each owned one more strong reference to the
+/// same allocation, kept here (as a count) until the results are dropped.
+///
+/// Keeping a record's handle, rather than dropping it while sending, takes an atomic decrement
+/// off every record's path; counting the handles, rather than storing each, takes 16 bytes of
+/// writes off it.
+struct TopicRun {
+    first: usize,
+    name: Arc<str>,
+    held: usize,
+}
+
+impl TopicRun {
+    /// Keeps `topic` (the same allocation as `name`) as a counted strong reference.
+    #[inline(always)]
+    fn hold(&mut self, topic: Arc<str>) {
+        debug_assert!(Arc::ptr_eq(&self.name, &topic));
+        std::mem::forget(topic);
+        self.held += 1;
+    }
+}
+
+impl Clone for TopicRun {
+    /// A copy names the same topic; the held references stay with the original.
+    fn clone(&self) -> Self {
+        TopicRun {
+            first: self.first,
+            name: self.name.clone(),
+            held: 0,
+        }
+    }
+}
+
+impl Drop for TopicRun {
+    fn drop(&mut self) {
+        let ptr = Arc::as_ptr(&self.name);
+        for _ in 0..self.held {
+            // SAFETY: `hold` forgot `held` `Arc`s pointing to the allocation `name` points to
+            // (checked with `ptr_eq`), so each decrement releases one strong reference this
+            // run owns; `name` itself keeps the count above zero until it is dropped after
+            // this loop.
+            unsafe { Arc::decrement_strong_count(ptr) };
+        }
     }
 }
 
@@ -267,5 +336,38 @@ mod tests {
         assert_eq!(errs, [0, 2]);
         assert!(!r.all_ok());
         assert_eq!(r.iter().len(), 6);
+    }
+
+    #[test]
+    fn held_topic_references_are_released_once() {
+        let name: Arc<str> = Arc::from("orders");
+        let other: Arc<str> = Arc::from("orders"); // equal name, other allocation
+        let mut r = SendResults::with_capacity(8);
+        for i in 0..5 {
+            r.push_sent_now(name.clone(), 0, i);
+        }
+        r.push_err(name.clone(), BrokerError::RequestTimedOut);
+        r.push_sent_now(other.clone(), 1, 0);
+        r.push_sent_now(name.clone(), 0, 5);
+        assert_eq!(Arc::strong_count(&name), 8);
+        assert_eq!(Arc::strong_count(&other), 2);
+        assert_eq!(r.topics.len(), 3, "runs: name ×6, other, name");
+        let copy = r.clone();
+        assert_eq!(
+            Arc::strong_count(&name),
+            10,
+            "a copy holds one handle per run"
+        );
+        for (i, m) in copy.iter().enumerate() {
+            if let Ok(m) = m {
+                let expected = if i == 6 { &other } else { &name };
+                assert!(Arc::ptr_eq(&m.topic, expected), "record {i}");
+            }
+        }
+        drop(r);
+        assert_eq!(Arc::strong_count(&name), 3);
+        drop(copy);
+        assert_eq!(Arc::strong_count(&name), 1);
+        assert_eq!(Arc::strong_count(&other), 1);
     }
 }

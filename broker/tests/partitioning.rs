@@ -22,7 +22,6 @@ fn murmur2_matches_kafka_vectors() {
         -58897971
     );
     assert_eq!(murmur2(b"abc"), 479470107);
-    assert_eq!(murmur2(b"abc"), 479470107);
 }
 
 #[test]
@@ -38,6 +37,23 @@ fn keys_0_to_9_on_3_partitions() {
         .map(|k| partition_for_key(k.to_string().as_bytes(), 3))
         .collect();
     assert_eq!(got, [2, 0, 2, 2, 1, 0, 1, 0, 0, 2]);
+}
+
+proptest::proptest! {
+    /// The shortcuts (one partition: no hash; a power of two: a mask) pick the partition
+    /// Kafka's formula `toPositive(murmur2(key)) % n` picks, for every partition count.
+    #[test]
+    fn partition_for_key_is_kafkas_formula(
+        key in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+    ) {
+        for n in (1i32..=130).chain([1000, 1024, 4096, 1 << 30, i32::MAX]) {
+            proptest::prop_assert_eq!(
+                partition_for_key(&key, n),
+                to_positive(murmur2(&key)) % n,
+                "{} partitions", n
+            );
+        }
+    }
 }
 
 #[test]
