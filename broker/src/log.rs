@@ -111,6 +111,15 @@ impl Drop for Appender<'_> {
     }
 }
 
+/// Wakes consumers that waited for records (after the log's lock is released).
+#[cold]
+#[inline(never)]
+fn wake(waiters: Vec<Arc<Notify>>) {
+    for w in waiters {
+        w.notify_one();
+    }
+}
+
 /// What one read found.
 pub(crate) enum Read {
     /// Records copied (possibly none when `position == end` and no waiter registered).
@@ -142,17 +151,14 @@ impl PartitionLog {
     }
 
     /// Appends and returns the offset; wakes waiting consumers.
+    #[inline(always)]
     pub(crate) fn append(&self, rec: StoredRecord) -> i64 {
-        let (off, waiters) = {
-            let mut g = self.inner.lock();
-            let off = g.push(rec);
-            if g.waiters.is_empty() {
-                return off;
-            }
-            (off, std::mem::take(&mut g.waiters))
-        };
-        for w in waiters {
-            w.notify_one();
+        let mut g = self.inner.lock();
+        let off = g.push(rec);
+        if !g.waiters.is_empty() {
+            let waiters = std::mem::take(&mut g.waiters);
+            drop(g);
+            wake(waiters);
         }
         off
     }

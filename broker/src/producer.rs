@@ -178,27 +178,6 @@ impl Producer {
         &self.config
     }
 
-    /// Chooses the partition for a record (explicit > key hash > keyless partitioner) and
-    /// returns `(topic slot in the state, partition)`, loading the topic into the producer's
-    /// state on first use (and again after it was deleted or gained partitions).
-    #[inline]
-    fn route(
-        &self,
-        state: &mut MutexGuard<'_, State>,
-        record: &ProducerRecord,
-    ) -> Result<(usize, usize)> {
-        let idx = self.topic_slot(state, &record.topic)?;
-        let st = &mut state.topics[idx];
-        let p = self.choose_partition(
-            st,
-            record.partition,
-            record.key.as_ref(),
-            record.value.as_ref(),
-            &record.headers,
-        )?;
-        Ok((idx, p))
-    }
-
     /// The topic's slot in the producer's state, loading it on first use (and again after it
     /// was deleted), with its partition list current.
     #[inline]
@@ -280,33 +259,6 @@ impl Producer {
         Ok(i)
     }
 
-    /// Splits a record into its topic name and the record as stored, with its timestamp:
-    /// the producer's (or `now`) for `CreateTime` topics, `now` for `LogAppendTime` ones.
-    /// `now` is read from the clock only if needed and then kept for the caller's next records.
-    #[inline(always)]
-    fn stored(
-        timestamp_type: TimestampType,
-        record: ProducerRecord,
-        now: &mut Option<i64>,
-        clock: &crate::Clock,
-    ) -> (Arc<str>, StoredRecord) {
-        let mut now_ms = || *now.get_or_insert_with(|| clock.now_ms());
-        let timestamp = match timestamp_type {
-            TimestampType::LogAppendTime => now_ms(),
-            TimestampType::CreateTime => match record.timestamp {
-                Some(ts) => ts,
-                None => now_ms(),
-            },
-        };
-        let rec = StoredRecord {
-            timestamp,
-            key: record.key,
-            value: record.value,
-            headers: Headers::from_vec(record.headers),
-        };
-        (record.topic, rec)
-    }
-
     /// Sends one record: chooses the partition (explicit > key hash > keyless partitioner),
     /// stamps the timestamp and appends. Errors: an injected error, an unknown topic (unless
     /// auto-creation is on) or an out-of-range explicit partition.
@@ -318,14 +270,32 @@ impl Producer {
         if let Some(e) = inner.take_fault() {
             return Err(e);
         }
+        // taken apart at once, so its fields go from registers into the stored slot
+        let ProducerRecord {
+            topic,
+            partition,
+            key,
+            value,
+            headers,
+            timestamp,
+        } = record;
         // read outside the lock; LogAppendTime topics read it at append if still unread
-        let mut now = record.timestamp.is_none().then(|| inner.clock.now_ms());
+        let mut now = timestamp.is_none().then(|| inner.clock.now_ms());
         let mut state = self.state.lock();
-        let (t, p) = self.route(&mut state, &record)?;
-        let log = &state.topics[t].parts[p];
-        let (topic, rec) = Self::stored(log.timestamp_type, record, &mut now, &inner.clock);
-        let timestamp = rec.timestamp;
-        let offset = log.append(rec);
+        let t = self.topic_slot(&mut state, &topic)?;
+        let st = &mut state.topics[t];
+        let p = self.choose_partition(st, partition, key.as_ref(), value.as_ref(), &headers)?;
+        let log = &st.parts[p];
+        let timestamp = match (log.timestamp_type, timestamp) {
+            (TimestampType::CreateTime, Some(ts)) => ts,
+            _ => *now.get_or_insert_with(|| inner.clock.now_ms()),
+        };
+        let offset = log.append(StoredRecord {
+            timestamp,
+            key,
+            value,
+            headers: Headers::from_vec(headers),
+        });
         drop(state);
         Ok(RecordMetadata {
             topic,
