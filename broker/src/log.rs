@@ -250,3 +250,61 @@ impl PartitionLog {
         self.inner.lock().waiters.retain(|x| !Arc::ptr_eq(x, w));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Headers;
+    use bytes::Bytes;
+
+    /// Appends across every growth step of the first segment (8, 128, 1024) and several whole
+    /// segments, one by one and in runs, then reads each record back at its offset.
+    #[test]
+    fn appends_keep_every_record_at_its_offset_across_segment_growth() {
+        let log = PartitionLog::new(
+            "t".into(),
+            0,
+            vec![0],
+            TimestampType::CreateTime,
+            Arc::default(),
+        );
+        let rec = |i: usize| StoredRecord {
+            timestamp: i as i64,
+            key: (i % 3 != 0).then(|| Bytes::from(format!("k{i}"))),
+            value: Some(Bytes::from(i.to_be_bytes().to_vec())),
+            headers: Headers::from_vec(Vec::new()),
+        };
+        let total = 3 * SEGMENT + 7;
+        for i in 0..total / 2 {
+            assert_eq!(log.append(rec(i)), i as i64);
+        }
+        {
+            let mut a = log.appender();
+            for i in total / 2..total {
+                assert_eq!(a.push(rec(i)), i as i64);
+            }
+        }
+        assert_eq!(log.end_offset(), total as i64);
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < total {
+            match log.read(at as i64, 500, &mut out, None) {
+                Read::Records(n) => at += n,
+                Read::OutOfRange { .. } => panic!("offset {at} out of range"),
+            }
+        }
+        assert_eq!(out.len(), total);
+        for (i, r) in out.iter().enumerate() {
+            assert_eq!(r.offset, i as i64);
+            assert_eq!(r.timestamp, i as i64);
+            assert_eq!(r.value.as_deref(), Some(&i.to_be_bytes()[..]));
+            let key = (i % 3 != 0).then(|| format!("k{i}"));
+            assert_eq!(r.key.as_deref(), key.as_deref().map(str::as_bytes));
+        }
+        // the first segment grew to a whole one; later ones were allocated whole
+        let g = log.inner.lock();
+        assert_eq!(g.segments.len(), 4);
+        assert!(g.segments[..3].iter().all(|s| s.len() == SEGMENT));
+        assert_eq!(g.segments[3].len(), 7);
+    }
+}
