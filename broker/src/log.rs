@@ -270,7 +270,7 @@ mod tests {
         );
         let rec = |i: usize| StoredRecord {
             timestamp: i as i64,
-            key: (i % 3 != 0).then(|| Bytes::from(format!("k{i}"))),
+            key: (!i.is_multiple_of(3)).then(|| Bytes::from(format!("k{i}"))),
             value: Some(Bytes::from(i.to_be_bytes().to_vec())),
             headers: Headers::from_vec(Vec::new()),
         };
@@ -298,7 +298,7 @@ mod tests {
             assert_eq!(r.offset, i as i64);
             assert_eq!(r.timestamp, i as i64);
             assert_eq!(r.value.as_deref(), Some(&i.to_be_bytes()[..]));
-            let key = (i % 3 != 0).then(|| format!("k{i}"));
+            let key = (!i.is_multiple_of(3)).then(|| format!("k{i}"));
             assert_eq!(r.key.as_deref(), key.as_deref().map(str::as_bytes));
         }
         // the first segment grew to a whole one; later ones were allocated whole
