@@ -15,6 +15,8 @@
 //! | `protobuf` | `protobuf`: prost messages with the Confluent wire format (message indexes, references), and the `registry` |
 //! | `json-schema` | `json_schema`: serde types as JSON Schema-validated JSON with the Confluent wire format, and the `registry` |
 //! | `schemars` | `json_schema::JsonSchema::for_type`: a type's JSON Schema generated with schemars (implies `json-schema`) |
+//! | `registry-http` | `registry::http`: the HTTP client for Confluent-compatible schema registries |
+//! | `registry-server` | `registry::server`: the Confluent-compatible dev registry server, to run in-process |
 //! | `chrono`, `time` | dates and times of those crates in derived records, as Avro logical types (`record::avro_time`) |
 //!
 //! Always present: the codec traits ([`Serializer`], [`Deserializer`]), the Java-identical
@@ -69,8 +71,15 @@ pub mod avro {
 }
 /// The schema registry: the `SchemaRegistry` trait the schema codecs take, the in-memory
 /// registry, subject strategies and compatibility checks (see [`kcodec_registry`]). Present with
-/// any schema codec (`avro`, `protobuf`, `json-schema`).
-#[cfg(any(feature = "avro", feature = "protobuf", feature = "json-schema"))]
+/// any schema codec (`avro`, `protobuf`, `json-schema`) and with `registry-http` (adds the
+/// `http` client) or `registry-server` (adds the dev `server`).
+#[cfg(any(
+    feature = "avro",
+    feature = "protobuf",
+    feature = "json-schema",
+    feature = "registry-http",
+    feature = "registry-server"
+))]
 pub use kcodec_registry as registry;
 
 /// Typed producers and consumers over the in-memory broker or rdkafka (see [`kcodec_clients`]).

@@ -3,7 +3,8 @@
 //! `kcodec::avro`, and `schemars` exposes `JsonSchema::for_type`.
 //!
 //! Each part compiles only with its features; `tools/test.sh` checks this file under
-//! `--no-default-features` with `json-schema,clients` and with `protobuf`, so a gate that hides
+//! `--no-default-features` with `json-schema,clients`, with `protobuf` and with
+//! `registry-http,registry-server`, so a gate that hides
 //! the registry again fails to build. Only `kcodec`'s own names are used here (no direct
 //! apache-avro, prost-reflect or schemars imports).
 
@@ -154,5 +155,42 @@ mod avro {
         assert_eq!(back, value);
         // The apache_avro crate itself, in lockstep with the codec.
         let _: kcodec::avro::apache_avro::Schema = kcodec::avro::apache_avro::Schema::Int;
+    }
+}
+
+/// `registry-http` and `registry-server` bring the HTTP client and the dev server under
+/// `kcodec::registry`: a schema registered over HTTP is there in the server's registry.
+#[cfg(all(feature = "registry-http", feature = "registry-server"))]
+mod registry_http_and_server {
+    use kcodec::registry::http::HttpRegistry;
+    use kcodec::registry::server::{DevServer, ServerOptions};
+    use kcodec::registry::{InMemoryRegistry, Schema, SchemaRegistry};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn http_client_registers_in_the_dev_server() {
+        let memory = Arc::new(InMemoryRegistry::new());
+        let server = DevServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            memory.clone(),
+            ServerOptions::default(),
+        )
+        .await
+        .unwrap();
+        let client = HttpRegistry::new(&server.url()).unwrap();
+        let schema =
+            Schema::avro(r#"{"type":"record","name":"A","fields":[{"name":"x","type":"int"}]}"#);
+        let registered = client.register("a-value", &schema, false).await.unwrap();
+        let stored = memory.latest("a-value").await.unwrap();
+        assert_eq!(stored.id, registered.id);
+        assert_eq!(
+            client
+                .schema_by_id(registered.id)
+                .await
+                .unwrap()
+                .schema_type,
+            schema.schema_type
+        );
+        server.shutdown().await;
     }
 }

@@ -11,7 +11,7 @@ fi
 
 # Feature combinations of the facade stay buildable (cargo check only; about a minute cold).
 # tests/facade_features.rs uses `kcodec::registry` with each schema codec alone.
-for features in "" json json-schema,clients protobuf schemars avro,clients; do
+for features in "" json json-schema,clients protobuf schemars avro,clients registry-http,registry-server; do
   cargo check -q -p kcodec --no-default-features --features "$features" --lib --tests
 done
 
