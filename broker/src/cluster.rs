@@ -414,7 +414,8 @@ impl Cluster {
     }
 
     /// Deletes a topic and its records; consumers assigned to it stop receiving from it and
-    /// subscribed groups rebalance.
+    /// subscribed groups rebalance. Its committed offsets go too, from every group (as Kafka's
+    /// coordinator drops them); a group left with no members and no offsets is gone.
     pub fn delete_topic(&self, name: &str) -> Result<()> {
         let t = self
             .inner

@@ -3,8 +3,9 @@
 //!
 //! A value that serializes to JSON `null` (such as `None` or `()`) becomes a null record — a
 //! tombstone — as Confluent's JSON serializers return null for null; a null record deserializes as
-//! JSON `null`, so it reads back as `None` into an `Option`, and is an [`Error::UnexpectedNull`]
-//! for other types.
+//! JSON `null`, so it reads back as `None` into an `Option` (and as `()`, `serde_json::Value::Null`
+//! or a unit struct, which JSON `null` also builds), and is an [`Error::UnexpectedNull`] for types
+//! JSON `null` can't build.
 //!
 //! ```
 //! use kcodec_codecs::{json::JsonSerde, testing};

@@ -1,4 +1,6 @@
-//! Codec traits, Java-identical built-in serdes, JSON, and the Confluent wire format.
+//! Codec traits, Java-identical built-in serdes, JSON, the Confluent wire format, and the schema
+//! codecs (Avro, Protobuf, JSON Schema) with what they share (`subject`) and the record traits
+//! of derived types (`record`), each behind its cargo feature.
 //!
 //! A [`Serializer`] appends a key's or value's bytes to a caller-owned [`BytesMut`], so a producer
 //! can reuse one buffer for every record; a [`Deserializer`] reads from a byte slice, or from a
@@ -7,7 +9,8 @@
 //!
 //! A null key or value (a tombstone) is `None`: serializers of `Option<T>` report
 //! [`Serialized::Null`] for it, deserializers receive `None` as data and give `None` back for
-//! `Option<T>`, or [`Error::UnexpectedNull`] for a type that can't be null.
+//! `Option<T>`, or [`Error::UnexpectedNull`] for a type that can't be built from null (Java's
+//! `Void` — `UnitSerde`, `()` — reads only null).
 //!
 //! ```
 //! use bytes::BytesMut;

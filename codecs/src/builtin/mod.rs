@@ -14,8 +14,9 @@
 //! | [`UnitSerde`] | `()` | `VoidSerializer` | always null |
 //! | [`ListSerde`] | `Vec<T>` | `ListSerializer` | see [`ListSerde`] |
 //!
-//! Every serde also takes `Option<T>`, where `None` is a null key or value (a tombstone), and every
-//! deserializer of a non-`Option` type refuses null with [`Error::UnexpectedNull`].
+//! Every serde but [`UnitSerde`] also takes `Option<T>`, where `None` is a null key or value (a
+//! tombstone), and refuses null for a non-`Option` type with [`Error::UnexpectedNull`].
+//! [`UnitSerde`] is Java's `Void`: it reads only null, and refuses data with [`Error::NotNull`].
 
 mod list;
 
