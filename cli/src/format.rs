@@ -24,7 +24,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use kcodec_codecs::Serializer as _;
 use kcodec_codecs::avro::apache_avro::Schema as AvroSchema;
-use kcodec_codecs::avro::apache_avro::schema::{NamesRef, ResolvedSchema};
+use kcodec_codecs::avro::apache_avro::schema::NamesRef;
 use kcodec_codecs::avro::{
     AvroSerializerConfig, GenericAvroDeserializer, GenericAvroSerializer, ParsedSchema,
 };
@@ -1179,12 +1179,17 @@ impl Decoder {
                     kcodec_codecs::resolve::deserialize(&d.avro, Some(&bytes), ctx)
                         .await
                         .map_err(|e| codec_error(Some(id), e))?;
-                let schema = d.avro.writer_schema(id).ok_or_else(|| {
+                // The writer schema with its references' named types (a bare schema would
+                // leave them unresolved).
+                let schema = d.avro.writer_parsed_schema(id).ok_or_else(|| {
                     FormatError::Unsupported(format!("{id}: writer schema not loaded"))
                 })?;
-                let json = kcodec_codecs::avro::value_to_json(&schema, &value)
+                let json = schema
+                    .value_to_json(&value)
                     .map_err(kcodec_codecs::Error::from)?;
-                Ok(avro_json_in_schema_order(&schema, &json))
+                let mut out = Vec::new();
+                write_avro_json(schema.schema(), schema.names(), &json, &mut out, 0);
+                Ok(out)
             }
             Format::Protobuf => {
                 let message: DynamicMessage =
@@ -1223,23 +1228,13 @@ impl Decoder {
     }
 }
 
-/// Writes Avro's JSON encoding of a value with record fields in the schema's order
-/// (`serde_json`'s maps sort their keys), as Confluent's console consumer prints them.
-fn avro_json_in_schema_order(schema: &AvroSchema, json: &serde_json::Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    match ResolvedSchema::try_from(schema) {
-        Ok(resolved) => write_avro_json(schema, resolved.get_names(), json, &mut out, 0),
-        Err(_) => out = serde_json::to_vec(json).unwrap_or_default(),
-    }
-    out
-}
-
 /// How deep [`write_avro_json`] follows the schema before writing the rest as it is (the
 /// codec's decoder already refuses data nested deeper than 128 levels).
 const MAX_ORDER_DEPTH: usize = 256;
 
-/// Writes `json` (Avro's JSON encoding of a value of `schema`) with record fields in schema
-/// order; parts it cannot match to the schema are written as they are.
+/// Writes `json` (Avro's JSON encoding of a value of `schema`, whose `Ref`s `names` resolve)
+/// with record fields in schema order (`serde_json`'s maps sort their keys), as Confluent's
+/// console consumer prints them; parts it cannot match to the schema are written as they are.
 fn write_avro_json(
     schema: &AvroSchema,
     names: &NamesRef<'_>,

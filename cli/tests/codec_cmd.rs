@@ -1145,3 +1145,74 @@ async fn protobuf_imports_are_registered_as_references() {
     );
     assert!(err.contains("nope/missing.proto"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avro_schema_references_decode_with_the_referenced_types() {
+    use kcodec_registry::{Schema, SchemaReference, SchemaType};
+    let server = serve(&[]);
+    let c = client(&server.url);
+    // com.x.Address under its own subject; com.x.Person refers to it by name.
+    let address = r#"{"type":"record","name":"Address","namespace":"com.x","fields":[{"name":"city","type":"string"}]}"#;
+    let person = r#"{"type":"record","name":"Person","namespace":"com.x","fields":[{"name":"name","type":"string"},{"name":"addr","type":"com.x.Address"},{"name":"prev","type":["null","com.x.Address"],"default":null}]}"#;
+    let addr = c
+        .register(
+            "com.x.Address",
+            &Schema::new(SchemaType::Avro, address),
+            false,
+        )
+        .await
+        .unwrap();
+    let reference = SchemaReference {
+        name: "com.x.Address".to_owned(),
+        subject: "com.x.Address".to_owned(),
+        version: addr.version,
+    };
+    let registered = c
+        .register(
+            "person-value",
+            &Schema::new(SchemaType::Avro, person).with_references(vec![reference]),
+            false,
+        )
+        .await
+        .unwrap();
+
+    let docs = [
+        r#"{"name":"n","addr":{"city":"Seoul"},"prev":null}"#,
+        r#"{"name":"m","addr":{"city":"Oslo"},"prev":{"com.x.Address":{"city":"Bergen"}}}"#,
+    ];
+    let input = docs.join("\n") + "\n";
+    let enc = kcodec(
+        &with_registry(
+            &[
+                "encode",
+                "--format",
+                "avro",
+                "--topic",
+                "person",
+                "--use-latest",
+            ],
+            &server.url,
+        ),
+        input.as_bytes(),
+    );
+    let frames = enc.ok_lines();
+    // Magic, the id, then "n" (02 6e), "Seoul" (0a 53656f756c), prev = null branch (00).
+    let mut expected = vec![0u8];
+    expected.extend(registered.id.to_be_bytes());
+    expected.extend([0x02, b'n', 0x0a]);
+    expected.extend(b"Seoul");
+    expected.push(0);
+    assert_eq!(unhex(&frames[0]), expected);
+
+    for format in ["avro", "auto"] {
+        let dec = kcodec(
+            &with_registry(
+                &["decode", "--format", format, "--topic", "person"],
+                &server.url,
+            ),
+            enc.stdout.as_slice(),
+        );
+        // The referenced record's fields in its schema's order, the union branch by full name.
+        assert_eq!(dec.ok_lines(), docs, "--format {format}");
+    }
+}

@@ -201,7 +201,9 @@ impl ParsedSchema {
         super::json::to_json_with_names(self.schema(), self.names(), value)
     }
 
-    pub(crate) fn names(&self) -> &NamesRef<'_> {
+    /// The named types (records, enums, fixed) of the schema and of the schemas it references,
+    /// by full name: what its `Schema::Ref`s stand for.
+    pub fn names(&self) -> &NamesRef<'_> {
         self.inner.compiled.borrow_resolved().get_names()
     }
 
