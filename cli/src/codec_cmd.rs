@@ -16,9 +16,13 @@
 //! one text form per line. `--header NAME=HEX` adds a header to every message (a schema id
 //! header, for instance).
 //!
-//! Blank lines are skipped, except for `string` and `bytes` encoding (an empty value). A bad line
-//! stops the command with `line N: <why>`; with `--ignore-error` it is reported on stderr,
-//! counted, and skipped, the summary goes to stderr and the exit status is 0.
+//! `encode` skips blank lines, except for `string` and `bytes` (an empty value: an empty hex or
+//! base64 line). `decode` reads every line as a message: an empty line is a 0-byte message (an
+//! empty `string` or `bytes` value; an error for formats that cannot be empty), as one empty
+//! `--input raw` stdin is. So `encode | decode` gives back every value, empty ones included.
+//!
+//! A bad line stops the command with `line N: <why>`; with `--ignore-error` it is reported on
+//! stderr, counted, and skipped, the summary goes to stderr and the exit status is 0.
 
 use crate::error::CliError;
 use crate::format::{CodecSpec, Decoder, Encoder, Format, registry_client};
@@ -35,7 +39,7 @@ const ENCODE_HELP: &str = "\
 Input: one value per line on stdin: a JSON document for json, avro (Avro's JSON encoding: a
 union value is {\"<branch>\": value} or null), protobuf (proto3 JSON) and json-schema; the
 text itself for string, bytes, the numbers, boolean and uuid. Blank lines are skipped except
-for string and bytes.
+for string and bytes (an empty value: an empty output line, which decode reads back as one).
 
 Output: one message per line in hex (default) or base64. Headers the codec adds (with
 --schema-id-in-header) follow on the same line as TAB NAME=VALUE, VALUE in the same encoding:
@@ -53,7 +57,9 @@ Example:
 const DECODE_HELP: &str = "\
 Input: what `kcodec encode` writes: one message per line in hex (default) or base64, optionally
 followed by TAB NAME=VALUE headers in the same encoding; --input raw reads all of stdin as one
-message. --header NAME=HEX adds a header to every message.
+message. Every line is a message: an empty line is a 0-byte message (an empty string or bytes
+value, as `kcodec encode` writes it; an error for the other formats). --header NAME=HEX adds a
+header to every message.
 
 Output: one value per line, in the forms `kcodec encode` reads (Avro JSON encoding with fields
 in schema order, proto3 JSON, JSON as written).
@@ -420,12 +426,11 @@ pub async fn decode(args: DecodeArgs) -> Result<(), CliError> {
         count: 0,
         total: 0,
     };
+    // Every line is a message, an empty one a 0-byte message (as an empty raw stdin is): what
+    // `encode` writes for an empty string or bytes value.
     let messages: Vec<(usize, &[u8])> = match args.input {
         Encoding::Raw => vec![(1, &input[..])],
-        _ => lines(&input)
-            .into_iter()
-            .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-            .collect(),
+        _ => lines(&input),
     };
     for (number, line) in messages {
         let result = async {

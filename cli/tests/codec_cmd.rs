@@ -163,13 +163,39 @@ fn builtin_formats_round_trip_with_java_bytes() {
             &["decode", "--format", format],
             format!("{}\n", lines[0]).as_bytes(),
         );
-        // An empty string is an empty hex line, which decode skips as blank.
-        if text.is_empty() {
-            assert!(dec.ok_lines().is_empty());
-            continue;
-        }
         assert_eq!(dec.ok_lines(), vec![back.to_string()], "{format} {text:?}");
     }
+}
+
+#[test]
+fn empty_values_survive_encode_then_decode() {
+    for (format, output) in [("string", "hex"), ("string", "base64"), ("bytes", "hex")] {
+        let enc = kcodec(
+            &["encode", "--format", format, "--output", output],
+            b"a\n\nb\n",
+        );
+        let frames = enc.ok_lines();
+        assert_eq!(frames.len(), 3, "{format} {output}: {frames:?}");
+        assert_eq!(frames[1], "", "{format} {output}");
+        let dec = kcodec(
+            &["decode", "--format", format, "--input", output],
+            &enc.stdout,
+        );
+        assert_eq!(dec.ok_lines(), ["a", "", "b"], "{format} {output}");
+    }
+    // A 0-byte message of a format that cannot be empty is an error naming its line…
+    let out = kcodec(&["decode", "--format", "int"], b"00000001\n\n");
+    assert!(out.err().contains("line 2"), "{}", out.stderr);
+    // …which --ignore-error counts and skips.
+    let out = kcodec(
+        &["decode", "--format", "int", "--ignore-error"],
+        b"00000001\n\n00000002\n",
+    );
+    assert_eq!(out.ok_lines(), ["1", "2"]);
+    assert!(out.stderr.contains("1 of 3 lines failed"), "{}", out.stderr);
+    // Raw: an empty stdin is one 0-byte message too.
+    let out = kcodec(&["decode", "--format", "string", "--input", "raw"], b"");
+    assert_eq!(out.ok_lines(), [""]);
 }
 
 #[test]
