@@ -114,10 +114,20 @@ pub struct EncodeArgs {
     common: CommonArgs,
 
     /// Schema file (.avsc, .proto, JSON Schema), registered under the subject. A .proto file's
-    /// imports are read relative to its directory and registered first, each under its import
+    /// imports are looked up in the -I directories and registered first, each under its import
     /// path, as references (Google's well-known types are built in).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["schema_id", "use_latest"])]
     schema_file: Option<PathBuf>,
+
+    /// Protobuf: a directory .proto imports are looked up in (repeatable, searched in order, as
+    /// protoc's -I/--proto_path); default: the schema file's directory, then the current one.
+    #[arg(
+        short = 'I',
+        long = "proto-path",
+        visible_alias = "proto_path",
+        value_name = "DIR"
+    )]
+    proto_paths: Vec<PathBuf>,
 
     /// Use this registered schema id (nothing is registered).
     #[arg(long, value_name = "ID", conflicts_with = "use_latest")]
@@ -166,6 +176,17 @@ pub struct DecodeArgs {
     /// decodes without a registry.
     #[arg(long, value_name = "FILE")]
     schema_file: Option<PathBuf>,
+
+    /// Protobuf: a directory the --schema-file's imports are looked up in (repeatable, searched
+    /// in order, as protoc's -I/--proto_path); default: the file's directory, then the current
+    /// one.
+    #[arg(
+        short = 'I',
+        long = "proto-path",
+        visible_alias = "proto_path",
+        value_name = "DIR"
+    )]
+    proto_paths: Vec<PathBuf>,
 }
 
 /// Key or value, from `--key`.
@@ -286,6 +307,17 @@ fn write_out(out: &mut impl Write, data: &[u8]) -> Result<(), CliError> {
         .map_err(|e| CliError::io("writing stdout", e))
 }
 
+/// `-I`/`--proto-path` is for .proto schema files: a usage error with another format.
+fn proto_paths_need_protobuf(paths: &[PathBuf], format: Format) -> Result<(), CliError> {
+    if paths.is_empty() || format == Format::Protobuf {
+        return Ok(());
+    }
+    Err(CliError::Usage(
+        "-I/--proto-path is where .proto imports are found: use it with --format protobuf"
+            .to_owned(),
+    ))
+}
+
 /// Runs `kcodec encode`.
 pub async fn encode(args: EncodeArgs) -> Result<(), CliError> {
     let common = &args.common;
@@ -295,6 +327,7 @@ pub async fn encode(args: EncodeArgs) -> Result<(), CliError> {
     spec.subject = args.subject.clone();
     spec.use_latest = args.use_latest;
     spec.message = args.message.clone();
+    spec.proto_paths = args.proto_paths.clone();
     spec.schema_id_in_header = args.schema_id_in_header;
     let schema_options = args.schema_file.is_some()
         || args.schema_id.is_some()
@@ -312,6 +345,7 @@ pub async fn encode(args: EncodeArgs) -> Result<(), CliError> {
             "--message names a Protobuf message: use it with --format protobuf".to_owned(),
         ));
     }
+    proto_paths_need_protobuf(&args.proto_paths, common.format)?;
     let registry = registry(common, common.format.needs_registry())?;
     let encoder = Encoder::new(spec, registry).await?;
     encoder.prepare(&common.topic).await?;
@@ -397,6 +431,8 @@ pub async fn decode(args: DecodeArgs) -> Result<(), CliError> {
     let common = &args.common;
     let mut spec = CodecSpec::new(common.format, target(common.key));
     spec.schema_file = args.schema_file.clone();
+    spec.proto_paths = args.proto_paths.clone();
+    proto_paths_need_protobuf(&args.proto_paths, common.format)?;
     let needed = common.format.needs_registry();
     let no_registry = registry_url(common).is_none();
     if common.format == Format::Auto && no_registry && args.schema_file.is_none() {

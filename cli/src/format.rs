@@ -16,9 +16,10 @@
 //!
 //! Schema formats choose the writer schema as Confluent's console producers do: a schema file
 //! registered under the subject (`<topic>-key`/`<topic>-value`, or the one given), a registered
-//! schema id, or the subject's latest version. A `.proto` file's imports are compiled from its
-//! directory and registered as references under their import paths, as Confluent's serializers
-//! do. The codecs themselves (`kcodec_codecs`) do the
+//! schema id, or the subject's latest version. A `.proto` file's imports are looked up in the
+//! include directories (`-I`/`--proto-path`, in order, as protoc's; without any, the file's own
+//! directory then the current one) and registered as references under their import paths, as
+//! Confluent's serializers do. The codecs themselves (`kcodec_codecs`) do the
 //! encoding, validation and framing; this layer only picks schemas and converts to and from text.
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -146,6 +147,9 @@ pub struct CodecSpec {
     pub use_latest: bool,
     /// Protobuf: the message's full name (default: the first message of the file).
     pub message: Option<String>,
+    /// Protobuf: the include directories imports are looked up in, in order (protoc's
+    /// `--proto_path`); empty: the schema file's directory, then the current directory.
+    pub proto_paths: Vec<PathBuf>,
     /// Write the schema id into the `__key_schema_id`/`__value_schema_id` header instead of a prefix.
     pub schema_id_in_header: bool,
 }
@@ -161,6 +165,7 @@ impl CodecSpec {
             subject: None,
             use_latest: false,
             message: None,
+            proto_paths: Vec::new(),
             schema_id_in_header: false,
         }
     }
@@ -249,10 +254,12 @@ pub enum FormatError {
     #[error("bad schema registry URL or credentials: {0}")]
     RegistryUrl(String),
     /// A `.proto` schema file does not compile (or an import is missing).
-    #[error("cannot compile {}", path.display())]
+    #[error("cannot compile {} (imports looked up in {include}; -I DIR sets where)", path.display())]
     ProtoFile {
         /// The file.
         path: PathBuf,
+        /// The include directories searched, comma-separated.
+        include: String,
         /// protox's error (file, line and column).
         #[source]
         source: Box<protox::Error>,
@@ -476,27 +483,76 @@ async fn parse_json_schema(
     )
 }
 
-/// Compiles a `.proto` schema file; its imports are looked up relative to its directory (and
-/// Google's well-known types are built in).
-fn load_proto_file(path: &Path) -> Result<ProtobufSchema, FormatError> {
-    let err = |source| FormatError::ProtoFile {
-        path: path.to_owned(),
-        source: Box::new(source),
-    };
-    let dir = path
+/// Where the schema file is: `path` itself, or for a `.proto` file that is not there, `path`
+/// under the first `-I` directory that has it (protoc's lookup of an input file by name).
+fn schema_file_path(spec: &CodecSpec, path: &Path) -> PathBuf {
+    if spec.format != Format::Protobuf || path.exists() || path.is_absolute() {
+        return path.to_owned();
+    }
+    spec.proto_paths
+        .iter()
+        .map(|dir| dir.join(path))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| path.to_owned())
+}
+
+/// Compiles a `.proto` schema file as protoc does with `--proto_path`: imports are looked up in
+/// `include` in order (Google's well-known types are built in). Without include directories,
+/// the file's own directory, then the current directory.
+///
+/// The file is named by its place under the first include directory holding it (`-I proto` and
+/// `proto/shop/order.proto`: `shop/order.proto`); outside all of them, its own directory is
+/// searched last. [`schema_file_path`] finds a file given by its name under an include
+/// directory (`-I proto` and `shop/order.proto`).
+fn load_proto_file(path: &Path, include: &[PathBuf]) -> Result<ProtobufSchema, FormatError> {
+    let parent = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut compiler = protox::Compiler::new([dir]).map_err(err)?;
-    compiler.open_file(&name).map_err(err)?;
+    let err = |source| FormatError::ProtoFile {
+        path: path.to_owned(),
+        include: if include.is_empty() {
+            [parent, Path::new(".")]
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            include
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        source: Box::new(source),
+    };
+    // Compared as canonical paths (protox matches a path to an include directory by its
+    // components); a directory that does not exist is kept as given (nothing is found there).
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let mut dirs: Vec<PathBuf> = if include.is_empty() {
+        vec![canonical(parent), canonical(Path::new("."))]
+    } else {
+        include.iter().map(|d| canonical(d)).collect()
+    };
+    let open: PathBuf = if path.exists() {
+        let file = canonical(path);
+        if !dirs.iter().any(|d| file.starts_with(d)) {
+            dirs.push(canonical(parent));
+        }
+        file
+    } else {
+        path.to_owned()
+    };
+    let mut compiler = protox::Compiler::new(&dirs).map_err(err)?;
+    compiler.open_file(&open).map_err(err)?;
+    let name = compiler
+        .files()
+        .find(|f| !f.is_import())
+        .map(|f| f.name().to_owned())
+        .ok_or_else(|| err(protox::Error::file_not_found(&path.to_string_lossy())))?;
     let pool = compiler.descriptor_pool();
     let file = pool
-        .files()
-        .find(|f| f.name() == name || Path::new(f.name()).file_name() == Some(name.as_ref()))
+        .get_file_by_name(&name)
         .ok_or_else(|| err(protox::Error::file_not_found(&name)))?;
     Ok(ProtobufSchema::from_file(file))
 }
@@ -613,6 +669,7 @@ impl Encoder {
                 ));
             }
             if let Some(path) = &spec.schema_file {
+                let path = &schema_file_path(&spec, path);
                 let text =
                     std::fs::read_to_string(path).map_err(|source| FormatError::SchemaFile {
                         path: path.clone(),
@@ -628,7 +685,7 @@ impl Encoder {
                         ParsedSchema::parse(&text).map_err(kcodec_codecs::Error::from)?;
                     }
                     Format::Protobuf => {
-                        let parsed = load_proto_file(path)?;
+                        let parsed = load_proto_file(path, &spec.proto_paths)?;
                         pick_message(&parsed, spec.message.as_deref())?;
                         proto_file = Some(parsed);
                     }
@@ -1010,6 +1067,7 @@ impl Decoder {
         let mut offline = None;
         let mut json_given = None;
         if let Some(path) = &spec.schema_file {
+            let path = &schema_file_path(&spec, path);
             let text = std::fs::read_to_string(path).map_err(|source| FormatError::SchemaFile {
                 path: path.clone(),
                 source,
@@ -1020,7 +1078,9 @@ impl Decoder {
                         ParsedSchema::parse(&text).map_err(kcodec_codecs::Error::from)?,
                     ))
                 }
-                Format::Protobuf => offline = Some(Offline::Protobuf(load_proto_file(path)?)),
+                Format::Protobuf => {
+                    offline = Some(Offline::Protobuf(load_proto_file(path, &spec.proto_paths)?))
+                }
                 Format::JsonSchema => {
                     json_given =
                         Some(JsonSchema::parse(&text).map_err(kcodec_codecs::Error::from)?);

@@ -45,7 +45,13 @@ impl Out {
 
 /// Runs `kcodec ARGS` with `stdin`, without the registry environment variables.
 fn kcodec(args: &[&str], stdin: &[u8]) -> Out {
+    kcodec_in(Path::new("."), args, stdin)
+}
+
+/// [`kcodec`] run in the directory `cwd`.
+fn kcodec_in(cwd: &Path, args: &[&str], stdin: &[u8]) -> Out {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kcodec"))
+        .current_dir(cwd)
         .args(args)
         // No `kcodec dev` to fall back on: an empty discovery directory.
         .env("KCODEC_RUNTIME_DIR", env!("CARGO_TARGET_TMPDIR"))
@@ -1241,4 +1247,113 @@ async fn avro_schema_references_decode_with_the_referenced_types() {
         // The referenced record's fields in its schema's order, the union branch by full name.
         assert_eq!(dec.ok_lines(), docs, "--format {format}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protobuf_imports_resolve_against_include_directories() {
+    let server = serve(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("proto/shop")).unwrap();
+    // protoc -I proto proto/shop/order.proto: the import is written relative to proto/.
+    write_file(
+        root,
+        "proto/shop/common.proto",
+        "syntax = \"proto3\";\npackage shop;\nmessage Money { string currency = 1; int64 units = 2; }\n",
+    );
+    write_file(
+        root,
+        "proto/shop/order.proto",
+        "syntax = \"proto3\";\npackage shop;\nimport \"shop/common.proto\";\n\
+         message Order { string id = 1; shop.Money total = 2; }\n",
+    );
+    let doc = r#"{"id":"o-1","total":{"currency":"EUR","units":"5"}}"#;
+    let input = format!("{doc}\n");
+    let encode = |cwd: &Path, extra: &[&str]| {
+        let mut args = vec!["encode", "--format", "protobuf", "--topic", "orders"];
+        args.extend(extra);
+        kcodec_in(cwd, &with_registry(&args, &server.url), input.as_bytes())
+    };
+
+    // Without -I the file's directory and the current one are searched: not proto/.
+    let err = encode(root, &["--schema-file", "proto/shop/order.proto"]);
+    let err = err.err();
+    assert!(
+        err.contains("import 'shop/common.proto' not found") && err.contains("-I DIR"),
+        "{err}"
+    );
+
+    // -I proto with the file as a path…
+    let by_path = encode(
+        root,
+        &["-I", "proto", "--schema-file", "proto/shop/order.proto"],
+    );
+    let frame = by_path.ok_lines()[0].clone();
+    let c = client(&server.url);
+    let common = c.latest("shop/common.proto").await.unwrap();
+    let order = c.latest("orders-value").await.unwrap();
+    assert_eq!(
+        order.schema.references,
+        [kcodec_registry::SchemaReference {
+            name: "shop/common.proto".to_owned(),
+            subject: "shop/common.proto".to_owned(),
+            version: common.version,
+        }]
+    );
+    assert_eq!(&unhex(&frame)[1..5], order.id.to_be_bytes());
+    // …or by its name under the include directory (protoc's `-I proto shop/order.proto`), with
+    // protoc's option spelling: the same schema, the same bytes.
+    for flags in [
+        &["--proto_path", "proto"][..],
+        &["--proto-path", "proto"],
+        &["-Iproto"],
+    ] {
+        let mut extra = flags.to_vec();
+        extra.extend(["--schema-file", "shop/order.proto"]);
+        assert_eq!(
+            encode(root, &extra).ok_lines(),
+            [frame.clone()],
+            "{extra:?}"
+        );
+    }
+    // Include directories are searched in order: an empty first one changes nothing.
+    std::fs::create_dir(root.join("empty")).unwrap();
+    let two = encode(
+        root,
+        &[
+            "-I",
+            "empty",
+            "-I",
+            "proto",
+            "--schema-file",
+            "proto/shop/order.proto",
+        ],
+    );
+    assert_eq!(two.ok_lines(), [frame.clone()]);
+    // Without -I, from inside proto/: the current directory resolves the import.
+    let inside = encode(&root.join("proto"), &["--schema-file", "shop/order.proto"]);
+    assert_eq!(inside.ok_lines(), [frame.clone()]);
+    assert_eq!(
+        c.latest("orders-value").await.unwrap().version,
+        order.version
+    );
+
+    // Offline decoding compiles the file the same way.
+    let offline = kcodec_in(
+        root,
+        &[
+            "decode",
+            "--format",
+            "protobuf",
+            "-I",
+            "proto",
+            "--schema-file",
+            "shop/order.proto",
+        ],
+        format!("{frame}\n").as_bytes(),
+    );
+    assert_eq!(offline.ok_lines(), [doc.to_owned()]);
+    // -I is for Protobuf only.
+    let out = kcodec(&["decode", "--format", "int", "-I", "proto"], b"00000001\n");
+    assert!(out.err().contains("--format protobuf"), "{}", out.stderr);
 }
