@@ -1312,7 +1312,7 @@ async fn protobuf_imports_resolve_against_include_directories() {
         extra.extend(["--schema-file", "shop/order.proto"]);
         assert_eq!(
             encode(root, &extra).ok_lines(),
-            [frame.clone()],
+            [frame.as_str()],
             "{extra:?}"
         );
     }
@@ -1329,10 +1329,10 @@ async fn protobuf_imports_resolve_against_include_directories() {
             "proto/shop/order.proto",
         ],
     );
-    assert_eq!(two.ok_lines(), [frame.clone()]);
+    assert_eq!(two.ok_lines(), [frame.as_str()]);
     // Without -I, from inside proto/: the current directory resolves the import.
     let inside = encode(&root.join("proto"), &["--schema-file", "shop/order.proto"]);
-    assert_eq!(inside.ok_lines(), [frame.clone()]);
+    assert_eq!(inside.ok_lines(), [frame.as_str()]);
     assert_eq!(
         c.latest("orders-value").await.unwrap().version,
         order.version
