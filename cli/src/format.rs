@@ -773,10 +773,11 @@ impl Encoder {
                 builtin::UuidSerde.serialize(&uuid, &mut ctx, &mut out)?
             }
             Format::Avro | Format::Protobuf | Format::JsonSchema => {
-                let json: serde_json::Value = serde_json::from_str(text)?;
+                // Checked first: not JSON is named as such, whatever the format.
+                let _: serde::de::IgnoredAny = serde_json::from_str(text)?;
                 let writer = self.writer(topic).await?;
                 return self
-                    .encode_schema(&writer, topic, text, &json, headers)
+                    .encode_schema(&writer, topic, text, headers)
                     .await
                     .map(Some);
             }
@@ -789,19 +790,20 @@ impl Encoder {
         Ok(Some(out.freeze()))
     }
 
-    /// Encodes a schema format's JSON `text` (parsed as `json`) with the topic's writer.
+    /// Encodes a schema format's JSON `text` (valid JSON) with the topic's writer.
     async fn encode_schema(
         &self,
         writer: &Writer,
         topic: &str,
         text: &str,
-        json: &serde_json::Value,
         headers: &mut Headers,
     ) -> Result<Bytes, FormatError> {
         match writer {
             Writer::Avro(ser, schema) => {
+                // From the text: maps keep the document's key order, as Confluent's Python
+                // serializer writes a dict (serde_json's `Value` would sort the keys).
                 let value = schema
-                    .value_from_json(json)
+                    .value_from_json_text(text)
                     .map_err(kcodec_codecs::Error::from)?;
                 let mut out = BytesMut::new();
                 let mut ctx = SerializeContext::new(topic, self.spec.target, headers);

@@ -1357,3 +1357,36 @@ async fn protobuf_imports_resolve_against_include_directories() {
     let out = kcodec(&["decode", "--format", "int", "-I", "proto"], b"00000001\n");
     assert!(out.err().contains("--format protobuf"), "{}", out.stderr);
 }
+
+#[test]
+fn avro_maps_are_written_in_the_documents_key_order() {
+    let server = serve(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let avsc = write_file(
+        dir.path(),
+        "m.avsc",
+        r#"{"type":"record","name":"M","fields":[{"name":"m","type":{"type":"map","values":"int"}}]}"#,
+    );
+    let enc = kcodec(
+        &with_registry(
+            &[
+                "encode",
+                "--format",
+                "avro",
+                "--schema-file",
+                avsc.to_str().unwrap(),
+            ],
+            &server.url,
+        ),
+        b"{\"m\":{\"k\":1,\"j\":-2}}\n",
+    );
+    let frame = enc.ok_lines()[0].clone();
+    // Two entries, "k" → 1 then "j" → -2, as Confluent's Python AvroSerializer writes the dict
+    // (insertion order), not sorted.
+    assert_eq!(&frame[10..], "04026b02026a0300");
+    let dec = kcodec(
+        &with_registry(&["decode", "--format", "avro"], &server.url),
+        enc.stdout.as_slice(),
+    );
+    assert_eq!(json(&dec.ok_lines()[0]), json(r#"{"m":{"k":1,"j":-2}}"#));
+}
