@@ -8,7 +8,9 @@
 //! * `bytes`: the raw bytes of the text.
 //! * `json`: a JSON document, written compact (no framing, as Kafka's JSON serializers).
 //! * `avro`: the Avro JSON encoding (as `kafka-avro-console-producer`: a union value is
-//!   `{"<branch type>": value}`, `null` alone), Confluent framing.
+//!   `{"<branch type>": value}`, `null` alone), Confluent framing. A map's entries are written in
+//!   the document's key order (as Confluent's Python serializer writes a dict); printed values'
+//!   maps are sorted by key.
 //! * `protobuf`: canonical proto3 JSON, Confluent framing with message indexes.
 //! * `json-schema`: a JSON document validated against the schema, Confluent framing.
 //! * `auto` (decode only): Avro, Protobuf or JSON Schema, chosen by the registry's schema type for
