@@ -51,6 +51,16 @@ pub struct CodecArgs {
     /// prefix of the key/value bytes.
     #[arg(long)]
     pub schema_id_in_header: bool,
+
+    /// Directory .proto imports are looked up in (repeatable, searched in order, as protoc's
+    /// -I/--proto_path); default: the schema file's directory, then the current directory.
+    #[arg(
+        short = 'I',
+        long = "proto-path",
+        visible_alias = "proto_path",
+        value_name = "DIR"
+    )]
+    pub proto_paths: Vec<PathBuf>,
 }
 
 impl CodecArgs {
@@ -62,6 +72,7 @@ impl CodecArgs {
         spec.subject = self.key_subject.clone();
         spec.use_latest = self.key_use_latest;
         spec.message = self.key_message.clone();
+        spec.proto_paths = self.proto_paths.clone();
         spec.schema_id_in_header = self.schema_id_in_header;
         spec
     }
@@ -74,6 +85,7 @@ impl CodecArgs {
         spec.subject = self.value_subject.clone();
         spec.use_latest = self.value_use_latest;
         spec.message = self.value_message.clone();
+        spec.proto_paths = self.proto_paths.clone();
         spec.schema_id_in_header = self.schema_id_in_header;
         spec
     }
@@ -182,6 +194,16 @@ mod tests {
         codecs: CodecArgs,
         #[command(flatten)]
         registry: RegistryArgs,
+    }
+
+    #[test]
+    fn proto_paths_apply_to_key_and_value_in_order() {
+        let cli = Cli::parse_from(["x", "-I", "a", "--proto_path", "b", "--proto-path=c", "-Id"]);
+        let want: Vec<PathBuf> = ["a", "b", "c", "d"].iter().map(PathBuf::from).collect();
+        assert_eq!(cli.codecs.key_spec().proto_paths, want);
+        assert_eq!(cli.codecs.value_spec().proto_paths, want);
+        let none = Cli::parse_from(["x"]);
+        assert!(none.codecs.value_spec().proto_paths.is_empty());
     }
 
     #[test]

@@ -16,9 +16,13 @@
 //! one text form per line. `--header NAME=HEX` adds a header to every message (a schema id
 //! header, for instance).
 //!
-//! Blank lines are skipped, except for `string` and `bytes` encoding (an empty value). A bad line
-//! stops the command with `line N: <why>`; with `--ignore-error` it is reported on stderr,
-//! counted, and skipped, the summary goes to stderr and the exit status is 0.
+//! `encode` skips blank lines, except for `string` and `bytes` (an empty value: an empty hex or
+//! base64 line). `decode` reads every line as a message: an empty line is a 0-byte message (an
+//! empty `string` or `bytes` value; an error for formats that cannot be empty), as one empty
+//! `--input raw` stdin is. So `encode | decode` gives back every value, empty ones included.
+//!
+//! A bad line stops the command with `line N: <why>`; with `--ignore-error` it is reported on
+//! stderr, counted, and skipped, the summary goes to stderr and the exit status is 0.
 
 use crate::error::CliError;
 use crate::format::{CodecSpec, Decoder, Encoder, Format, registry_client};
@@ -35,7 +39,7 @@ const ENCODE_HELP: &str = "\
 Input: one value per line on stdin: a JSON document for json, avro (Avro's JSON encoding: a
 union value is {\"<branch>\": value} or null), protobuf (proto3 JSON) and json-schema; the
 text itself for string, bytes, the numbers, boolean and uuid. Blank lines are skipped except
-for string and bytes.
+for string and bytes (an empty value: an empty output line, which decode reads back as one).
 
 Output: one message per line in hex (default) or base64. Headers the codec adds (with
 --schema-id-in-header) follow on the same line as TAB NAME=VALUE, VALUE in the same encoding:
@@ -53,7 +57,9 @@ Example:
 const DECODE_HELP: &str = "\
 Input: what `kcodec encode` writes: one message per line in hex (default) or base64, optionally
 followed by TAB NAME=VALUE headers in the same encoding; --input raw reads all of stdin as one
-message. --header NAME=HEX adds a header to every message.
+message. Every line is a message: an empty line is a 0-byte message (an empty string or bytes
+value, as `kcodec encode` writes it; an error for the other formats). --header NAME=HEX adds a
+header to every message.
 
 Output: one value per line, in the forms `kcodec encode` reads (Avro JSON encoding with fields
 in schema order, proto3 JSON, JSON as written).
@@ -108,10 +114,20 @@ pub struct EncodeArgs {
     common: CommonArgs,
 
     /// Schema file (.avsc, .proto, JSON Schema), registered under the subject. A .proto file's
-    /// imports are read relative to its directory and registered first, each under its import
+    /// imports are looked up in the -I directories and registered first, each under its import
     /// path, as references (Google's well-known types are built in).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["schema_id", "use_latest"])]
     schema_file: Option<PathBuf>,
+
+    /// Protobuf: a directory .proto imports are looked up in (repeatable, searched in order, as
+    /// protoc's -I/--proto_path); default: the schema file's directory, then the current one.
+    #[arg(
+        short = 'I',
+        long = "proto-path",
+        visible_alias = "proto_path",
+        value_name = "DIR"
+    )]
+    proto_paths: Vec<PathBuf>,
 
     /// Use this registered schema id (nothing is registered).
     #[arg(long, value_name = "ID", conflicts_with = "use_latest")]
@@ -160,6 +176,17 @@ pub struct DecodeArgs {
     /// decodes without a registry.
     #[arg(long, value_name = "FILE")]
     schema_file: Option<PathBuf>,
+
+    /// Protobuf: a directory the --schema-file's imports are looked up in (repeatable, searched
+    /// in order, as protoc's -I/--proto_path); default: the file's directory, then the current
+    /// one.
+    #[arg(
+        short = 'I',
+        long = "proto-path",
+        visible_alias = "proto_path",
+        value_name = "DIR"
+    )]
+    proto_paths: Vec<PathBuf>,
 }
 
 /// Key or value, from `--key`.
@@ -280,6 +307,17 @@ fn write_out(out: &mut impl Write, data: &[u8]) -> Result<(), CliError> {
         .map_err(|e| CliError::io("writing stdout", e))
 }
 
+/// `-I`/`--proto-path` is for .proto schema files: a usage error with another format.
+fn proto_paths_need_protobuf(paths: &[PathBuf], format: Format) -> Result<(), CliError> {
+    if paths.is_empty() || format == Format::Protobuf {
+        return Ok(());
+    }
+    Err(CliError::Usage(
+        "-I/--proto-path is where .proto imports are found: use it with --format protobuf"
+            .to_owned(),
+    ))
+}
+
 /// Runs `kcodec encode`.
 pub async fn encode(args: EncodeArgs) -> Result<(), CliError> {
     let common = &args.common;
@@ -289,6 +327,7 @@ pub async fn encode(args: EncodeArgs) -> Result<(), CliError> {
     spec.subject = args.subject.clone();
     spec.use_latest = args.use_latest;
     spec.message = args.message.clone();
+    spec.proto_paths = args.proto_paths.clone();
     spec.schema_id_in_header = args.schema_id_in_header;
     let schema_options = args.schema_file.is_some()
         || args.schema_id.is_some()
@@ -306,6 +345,7 @@ pub async fn encode(args: EncodeArgs) -> Result<(), CliError> {
             "--message names a Protobuf message: use it with --format protobuf".to_owned(),
         ));
     }
+    proto_paths_need_protobuf(&args.proto_paths, common.format)?;
     let registry = registry(common, common.format.needs_registry())?;
     let encoder = Encoder::new(spec, registry).await?;
     encoder.prepare(&common.topic).await?;
@@ -391,6 +431,8 @@ pub async fn decode(args: DecodeArgs) -> Result<(), CliError> {
     let common = &args.common;
     let mut spec = CodecSpec::new(common.format, target(common.key));
     spec.schema_file = args.schema_file.clone();
+    spec.proto_paths = args.proto_paths.clone();
+    proto_paths_need_protobuf(&args.proto_paths, common.format)?;
     let needed = common.format.needs_registry();
     let no_registry = registry_url(common).is_none();
     if common.format == Format::Auto && no_registry && args.schema_file.is_none() {
@@ -420,12 +462,11 @@ pub async fn decode(args: DecodeArgs) -> Result<(), CliError> {
         count: 0,
         total: 0,
     };
+    // Every line is a message, an empty one a 0-byte message (as an empty raw stdin is): what
+    // `encode` writes for an empty string or bytes value.
     let messages: Vec<(usize, &[u8])> = match args.input {
         Encoding::Raw => vec![(1, &input[..])],
-        _ => lines(&input)
-            .into_iter()
-            .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-            .collect(),
+        _ => lines(&input),
     };
     for (number, line) in messages {
         let result = async {

@@ -8,7 +8,9 @@
 //! * `bytes`: the raw bytes of the text.
 //! * `json`: a JSON document, written compact (no framing, as Kafka's JSON serializers).
 //! * `avro`: the Avro JSON encoding (as `kafka-avro-console-producer`: a union value is
-//!   `{"<branch type>": value}`, `null` alone), Confluent framing.
+//!   `{"<branch type>": value}`, `null` alone), Confluent framing. A map's entries are written in
+//!   the document's key order (as Confluent's Python serializer writes a dict); printed values'
+//!   maps are sorted by key.
 //! * `protobuf`: canonical proto3 JSON, Confluent framing with message indexes.
 //! * `json-schema`: a JSON document validated against the schema, Confluent framing.
 //! * `auto` (decode only): Avro, Protobuf or JSON Schema, chosen by the registry's schema type for
@@ -16,15 +18,16 @@
 //!
 //! Schema formats choose the writer schema as Confluent's console producers do: a schema file
 //! registered under the subject (`<topic>-key`/`<topic>-value`, or the one given), a registered
-//! schema id, or the subject's latest version. A `.proto` file's imports are compiled from its
-//! directory and registered as references under their import paths, as Confluent's serializers
-//! do. The codecs themselves (`kcodec_codecs`) do the
+//! schema id, or the subject's latest version. A `.proto` file's imports are looked up in the
+//! include directories (`-I`/`--proto-path`, in order, as protoc's; without any, the file's own
+//! directory then the current one) and registered as references under their import paths, as
+//! Confluent's serializers do. The codecs themselves (`kcodec_codecs`) do the
 //! encoding, validation and framing; this layer only picks schemas and converts to and from text.
 
 use bytes::{BufMut, Bytes, BytesMut};
 use kcodec_codecs::Serializer as _;
 use kcodec_codecs::avro::apache_avro::Schema as AvroSchema;
-use kcodec_codecs::avro::apache_avro::schema::{NamesRef, ResolvedSchema};
+use kcodec_codecs::avro::apache_avro::schema::NamesRef;
 use kcodec_codecs::avro::{
     AvroSerializerConfig, GenericAvroDeserializer, GenericAvroSerializer, ParsedSchema,
 };
@@ -146,6 +149,9 @@ pub struct CodecSpec {
     pub use_latest: bool,
     /// Protobuf: the message's full name (default: the first message of the file).
     pub message: Option<String>,
+    /// Protobuf: the include directories imports are looked up in, in order (protoc's
+    /// `--proto_path`); empty: the schema file's directory, then the current directory.
+    pub proto_paths: Vec<PathBuf>,
     /// Write the schema id into the `__key_schema_id`/`__value_schema_id` header instead of a prefix.
     pub schema_id_in_header: bool,
 }
@@ -161,6 +167,7 @@ impl CodecSpec {
             subject: None,
             use_latest: false,
             message: None,
+            proto_paths: Vec::new(),
             schema_id_in_header: false,
         }
     }
@@ -249,10 +256,12 @@ pub enum FormatError {
     #[error("bad schema registry URL or credentials: {0}")]
     RegistryUrl(String),
     /// A `.proto` schema file does not compile (or an import is missing).
-    #[error("cannot compile {}", path.display())]
+    #[error("cannot compile {} (imports looked up in {include}; -I DIR sets where)", path.display())]
     ProtoFile {
         /// The file.
         path: PathBuf,
+        /// The include directories searched, comma-separated.
+        include: String,
         /// protox's error (file, line and column).
         #[source]
         source: Box<protox::Error>,
@@ -476,27 +485,76 @@ async fn parse_json_schema(
     )
 }
 
-/// Compiles a `.proto` schema file; its imports are looked up relative to its directory (and
-/// Google's well-known types are built in).
-fn load_proto_file(path: &Path) -> Result<ProtobufSchema, FormatError> {
-    let err = |source| FormatError::ProtoFile {
-        path: path.to_owned(),
-        source: Box::new(source),
-    };
-    let dir = path
+/// Where the schema file is: `path` itself, or for a `.proto` file that is not there, `path`
+/// under the first `-I` directory that has it (protoc's lookup of an input file by name).
+fn schema_file_path(spec: &CodecSpec, path: &Path) -> PathBuf {
+    if spec.format != Format::Protobuf || path.exists() || path.is_absolute() {
+        return path.to_owned();
+    }
+    spec.proto_paths
+        .iter()
+        .map(|dir| dir.join(path))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| path.to_owned())
+}
+
+/// Compiles a `.proto` schema file as protoc does with `--proto_path`: imports are looked up in
+/// `include` in order (Google's well-known types are built in). Without include directories,
+/// the file's own directory, then the current directory.
+///
+/// The file is named by its place under the first include directory holding it (`-I proto` and
+/// `proto/shop/order.proto`: `shop/order.proto`); outside all of them, its own directory is
+/// searched last. [`schema_file_path`] finds a file given by its name under an include
+/// directory (`-I proto` and `shop/order.proto`).
+fn load_proto_file(path: &Path, include: &[PathBuf]) -> Result<ProtobufSchema, FormatError> {
+    let parent = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut compiler = protox::Compiler::new([dir]).map_err(err)?;
-    compiler.open_file(&name).map_err(err)?;
+    let err = |source| FormatError::ProtoFile {
+        path: path.to_owned(),
+        include: if include.is_empty() {
+            [parent, Path::new(".")]
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            include
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        source: Box::new(source),
+    };
+    // Compared as canonical paths (protox matches a path to an include directory by its
+    // components); a directory that does not exist is kept as given (nothing is found there).
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let mut dirs: Vec<PathBuf> = if include.is_empty() {
+        vec![canonical(parent), canonical(Path::new("."))]
+    } else {
+        include.iter().map(|d| canonical(d)).collect()
+    };
+    let open: PathBuf = if path.exists() {
+        let file = canonical(path);
+        if !dirs.iter().any(|d| file.starts_with(d)) {
+            dirs.push(canonical(parent));
+        }
+        file
+    } else {
+        path.to_owned()
+    };
+    let mut compiler = protox::Compiler::new(&dirs).map_err(err)?;
+    compiler.open_file(&open).map_err(err)?;
+    let name = compiler
+        .files()
+        .find(|f| !f.is_import())
+        .map(|f| f.name().to_owned())
+        .ok_or_else(|| err(protox::Error::file_not_found(&path.to_string_lossy())))?;
     let pool = compiler.descriptor_pool();
     let file = pool
-        .files()
-        .find(|f| f.name() == name || Path::new(f.name()).file_name() == Some(name.as_ref()))
+        .get_file_by_name(&name)
         .ok_or_else(|| err(protox::Error::file_not_found(&name)))?;
     Ok(ProtobufSchema::from_file(file))
 }
@@ -613,6 +671,7 @@ impl Encoder {
                 ));
             }
             if let Some(path) = &spec.schema_file {
+                let path = &schema_file_path(&spec, path);
                 let text =
                     std::fs::read_to_string(path).map_err(|source| FormatError::SchemaFile {
                         path: path.clone(),
@@ -628,7 +687,7 @@ impl Encoder {
                         ParsedSchema::parse(&text).map_err(kcodec_codecs::Error::from)?;
                     }
                     Format::Protobuf => {
-                        let parsed = load_proto_file(path)?;
+                        let parsed = load_proto_file(path, &spec.proto_paths)?;
                         pick_message(&parsed, spec.message.as_deref())?;
                         proto_file = Some(parsed);
                     }
@@ -716,10 +775,11 @@ impl Encoder {
                 builtin::UuidSerde.serialize(&uuid, &mut ctx, &mut out)?
             }
             Format::Avro | Format::Protobuf | Format::JsonSchema => {
-                let json: serde_json::Value = serde_json::from_str(text)?;
+                // Checked first: not JSON is named as such, whatever the format.
+                let _: serde::de::IgnoredAny = serde_json::from_str(text)?;
                 let writer = self.writer(topic).await?;
                 return self
-                    .encode_schema(&writer, topic, text, &json, headers)
+                    .encode_schema(&writer, topic, text, headers)
                     .await
                     .map(Some);
             }
@@ -732,19 +792,20 @@ impl Encoder {
         Ok(Some(out.freeze()))
     }
 
-    /// Encodes a schema format's JSON `text` (parsed as `json`) with the topic's writer.
+    /// Encodes a schema format's JSON `text` (valid JSON) with the topic's writer.
     async fn encode_schema(
         &self,
         writer: &Writer,
         topic: &str,
         text: &str,
-        json: &serde_json::Value,
         headers: &mut Headers,
     ) -> Result<Bytes, FormatError> {
         match writer {
             Writer::Avro(ser, schema) => {
+                // From the text: maps keep the document's key order, as Confluent's Python
+                // serializer writes a dict (serde_json's `Value` would sort the keys).
                 let value = schema
-                    .value_from_json(json)
+                    .value_from_json_text(text)
                     .map_err(kcodec_codecs::Error::from)?;
                 let mut out = BytesMut::new();
                 let mut ctx = SerializeContext::new(topic, self.spec.target, headers);
@@ -1010,6 +1071,7 @@ impl Decoder {
         let mut offline = None;
         let mut json_given = None;
         if let Some(path) = &spec.schema_file {
+            let path = &schema_file_path(&spec, path);
             let text = std::fs::read_to_string(path).map_err(|source| FormatError::SchemaFile {
                 path: path.clone(),
                 source,
@@ -1020,7 +1082,9 @@ impl Decoder {
                         ParsedSchema::parse(&text).map_err(kcodec_codecs::Error::from)?,
                     ))
                 }
-                Format::Protobuf => offline = Some(Offline::Protobuf(load_proto_file(path)?)),
+                Format::Protobuf => {
+                    offline = Some(Offline::Protobuf(load_proto_file(path, &spec.proto_paths)?))
+                }
                 Format::JsonSchema => {
                     json_given =
                         Some(JsonSchema::parse(&text).map_err(kcodec_codecs::Error::from)?);
@@ -1179,12 +1243,17 @@ impl Decoder {
                     kcodec_codecs::resolve::deserialize(&d.avro, Some(&bytes), ctx)
                         .await
                         .map_err(|e| codec_error(Some(id), e))?;
-                let schema = d.avro.writer_schema(id).ok_or_else(|| {
+                // The writer schema with its references' named types (a bare schema would
+                // leave them unresolved).
+                let schema = d.avro.writer_parsed_schema(id).ok_or_else(|| {
                     FormatError::Unsupported(format!("{id}: writer schema not loaded"))
                 })?;
-                let json = kcodec_codecs::avro::value_to_json(&schema, &value)
+                let json = schema
+                    .value_to_json(&value)
                     .map_err(kcodec_codecs::Error::from)?;
-                Ok(avro_json_in_schema_order(&schema, &json))
+                let mut out = Vec::new();
+                write_avro_json(schema.schema(), schema.names(), &json, &mut out, 0);
+                Ok(out)
             }
             Format::Protobuf => {
                 let message: DynamicMessage =
@@ -1223,23 +1292,13 @@ impl Decoder {
     }
 }
 
-/// Writes Avro's JSON encoding of a value with record fields in the schema's order
-/// (`serde_json`'s maps sort their keys), as Confluent's console consumer prints them.
-fn avro_json_in_schema_order(schema: &AvroSchema, json: &serde_json::Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    match ResolvedSchema::try_from(schema) {
-        Ok(resolved) => write_avro_json(schema, resolved.get_names(), json, &mut out, 0),
-        Err(_) => out = serde_json::to_vec(json).unwrap_or_default(),
-    }
-    out
-}
-
 /// How deep [`write_avro_json`] follows the schema before writing the rest as it is (the
 /// codec's decoder already refuses data nested deeper than 128 levels).
 const MAX_ORDER_DEPTH: usize = 256;
 
-/// Writes `json` (Avro's JSON encoding of a value of `schema`) with record fields in schema
-/// order; parts it cannot match to the schema are written as they are.
+/// Writes `json` (Avro's JSON encoding of a value of `schema`, whose `Ref`s `names` resolve)
+/// with record fields in schema order (`serde_json`'s maps sort their keys), as Confluent's
+/// console consumer prints them; parts it cannot match to the schema are written as they are.
 fn write_avro_json(
     schema: &AvroSchema,
     names: &NamesRef<'_>,

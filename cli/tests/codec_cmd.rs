@@ -45,7 +45,13 @@ impl Out {
 
 /// Runs `kcodec ARGS` with `stdin`, without the registry environment variables.
 fn kcodec(args: &[&str], stdin: &[u8]) -> Out {
+    kcodec_in(Path::new("."), args, stdin)
+}
+
+/// [`kcodec`] run in the directory `cwd`.
+fn kcodec_in(cwd: &Path, args: &[&str], stdin: &[u8]) -> Out {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kcodec"))
+        .current_dir(cwd)
         .args(args)
         // No `kcodec dev` to fall back on: an empty discovery directory.
         .env("KCODEC_RUNTIME_DIR", env!("CARGO_TARGET_TMPDIR"))
@@ -163,13 +169,39 @@ fn builtin_formats_round_trip_with_java_bytes() {
             &["decode", "--format", format],
             format!("{}\n", lines[0]).as_bytes(),
         );
-        // An empty string is an empty hex line, which decode skips as blank.
-        if text.is_empty() {
-            assert!(dec.ok_lines().is_empty());
-            continue;
-        }
         assert_eq!(dec.ok_lines(), vec![back.to_string()], "{format} {text:?}");
     }
+}
+
+#[test]
+fn empty_values_survive_encode_then_decode() {
+    for (format, output) in [("string", "hex"), ("string", "base64"), ("bytes", "hex")] {
+        let enc = kcodec(
+            &["encode", "--format", format, "--output", output],
+            b"a\n\nb\n",
+        );
+        let frames = enc.ok_lines();
+        assert_eq!(frames.len(), 3, "{format} {output}: {frames:?}");
+        assert_eq!(frames[1], "", "{format} {output}");
+        let dec = kcodec(
+            &["decode", "--format", format, "--input", output],
+            &enc.stdout,
+        );
+        assert_eq!(dec.ok_lines(), ["a", "", "b"], "{format} {output}");
+    }
+    // A 0-byte message of a format that cannot be empty is an error naming its line…
+    let out = kcodec(&["decode", "--format", "int"], b"00000001\n\n");
+    assert!(out.err().contains("line 2"), "{}", out.stderr);
+    // …which --ignore-error counts and skips.
+    let out = kcodec(
+        &["decode", "--format", "int", "--ignore-error"],
+        b"00000001\n\n00000002\n",
+    );
+    assert_eq!(out.ok_lines(), ["1", "2"]);
+    assert!(out.stderr.contains("1 of 3 lines failed"), "{}", out.stderr);
+    // Raw: an empty stdin is one 0-byte message too.
+    let out = kcodec(&["decode", "--format", "string", "--input", "raw"], b"");
+    assert_eq!(out.ok_lines(), [""]);
 }
 
 #[test]
@@ -1144,4 +1176,217 @@ async fn protobuf_imports_are_registered_as_references() {
         "{err}"
     );
     assert!(err.contains("nope/missing.proto"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avro_schema_references_decode_with_the_referenced_types() {
+    use kcodec_registry::{Schema, SchemaReference, SchemaType};
+    let server = serve(&[]);
+    let c = client(&server.url);
+    // com.x.Address under its own subject; com.x.Person refers to it by name.
+    let address = r#"{"type":"record","name":"Address","namespace":"com.x","fields":[{"name":"city","type":"string"}]}"#;
+    let person = r#"{"type":"record","name":"Person","namespace":"com.x","fields":[{"name":"name","type":"string"},{"name":"addr","type":"com.x.Address"},{"name":"prev","type":["null","com.x.Address"],"default":null}]}"#;
+    let addr = c
+        .register(
+            "com.x.Address",
+            &Schema::new(SchemaType::Avro, address),
+            false,
+        )
+        .await
+        .unwrap();
+    let reference = SchemaReference {
+        name: "com.x.Address".to_owned(),
+        subject: "com.x.Address".to_owned(),
+        version: addr.version,
+    };
+    let registered = c
+        .register(
+            "person-value",
+            &Schema::new(SchemaType::Avro, person).with_references(vec![reference]),
+            false,
+        )
+        .await
+        .unwrap();
+
+    let docs = [
+        r#"{"name":"n","addr":{"city":"Seoul"},"prev":null}"#,
+        r#"{"name":"m","addr":{"city":"Oslo"},"prev":{"com.x.Address":{"city":"Bergen"}}}"#,
+    ];
+    let input = docs.join("\n") + "\n";
+    let enc = kcodec(
+        &with_registry(
+            &[
+                "encode",
+                "--format",
+                "avro",
+                "--topic",
+                "person",
+                "--use-latest",
+            ],
+            &server.url,
+        ),
+        input.as_bytes(),
+    );
+    let frames = enc.ok_lines();
+    // Magic, the id, then "n" (02 6e), "Seoul" (0a 53656f756c), prev = null branch (00).
+    let mut expected = vec![0u8];
+    expected.extend(registered.id.to_be_bytes());
+    expected.extend([0x02, b'n', 0x0a]);
+    expected.extend(b"Seoul");
+    expected.push(0);
+    assert_eq!(unhex(&frames[0]), expected);
+
+    for format in ["avro", "auto"] {
+        let dec = kcodec(
+            &with_registry(
+                &["decode", "--format", format, "--topic", "person"],
+                &server.url,
+            ),
+            enc.stdout.as_slice(),
+        );
+        // The referenced record's fields in its schema's order, the union branch by full name.
+        assert_eq!(dec.ok_lines(), docs, "--format {format}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protobuf_imports_resolve_against_include_directories() {
+    let server = serve(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("proto/shop")).unwrap();
+    // protoc -I proto proto/shop/order.proto: the import is written relative to proto/.
+    write_file(
+        root,
+        "proto/shop/common.proto",
+        "syntax = \"proto3\";\npackage shop;\nmessage Money { string currency = 1; int64 units = 2; }\n",
+    );
+    write_file(
+        root,
+        "proto/shop/order.proto",
+        "syntax = \"proto3\";\npackage shop;\nimport \"shop/common.proto\";\n\
+         message Order { string id = 1; shop.Money total = 2; }\n",
+    );
+    let doc = r#"{"id":"o-1","total":{"currency":"EUR","units":"5"}}"#;
+    let input = format!("{doc}\n");
+    let encode = |cwd: &Path, extra: &[&str]| {
+        let mut args = vec!["encode", "--format", "protobuf", "--topic", "orders"];
+        args.extend(extra);
+        kcodec_in(cwd, &with_registry(&args, &server.url), input.as_bytes())
+    };
+
+    // Without -I the file's directory and the current one are searched: not proto/.
+    let err = encode(root, &["--schema-file", "proto/shop/order.proto"]);
+    let err = err.err();
+    assert!(
+        err.contains("import 'shop/common.proto' not found") && err.contains("-I DIR"),
+        "{err}"
+    );
+
+    // -I proto with the file as a path…
+    let by_path = encode(
+        root,
+        &["-I", "proto", "--schema-file", "proto/shop/order.proto"],
+    );
+    let frame = by_path.ok_lines()[0].clone();
+    let c = client(&server.url);
+    let common = c.latest("shop/common.proto").await.unwrap();
+    let order = c.latest("orders-value").await.unwrap();
+    assert_eq!(
+        order.schema.references,
+        [kcodec_registry::SchemaReference {
+            name: "shop/common.proto".to_owned(),
+            subject: "shop/common.proto".to_owned(),
+            version: common.version,
+        }]
+    );
+    assert_eq!(&unhex(&frame)[1..5], order.id.to_be_bytes());
+    // …or by its name under the include directory (protoc's `-I proto shop/order.proto`), with
+    // protoc's option spelling: the same schema, the same bytes.
+    for flags in [
+        &["--proto_path", "proto"][..],
+        &["--proto-path", "proto"],
+        &["-Iproto"],
+    ] {
+        let mut extra = flags.to_vec();
+        extra.extend(["--schema-file", "shop/order.proto"]);
+        assert_eq!(
+            encode(root, &extra).ok_lines(),
+            [frame.as_str()],
+            "{extra:?}"
+        );
+    }
+    // Include directories are searched in order: an empty first one changes nothing.
+    std::fs::create_dir(root.join("empty")).unwrap();
+    let two = encode(
+        root,
+        &[
+            "-I",
+            "empty",
+            "-I",
+            "proto",
+            "--schema-file",
+            "proto/shop/order.proto",
+        ],
+    );
+    assert_eq!(two.ok_lines(), [frame.as_str()]);
+    // Without -I, from inside proto/: the current directory resolves the import.
+    let inside = encode(&root.join("proto"), &["--schema-file", "shop/order.proto"]);
+    assert_eq!(inside.ok_lines(), [frame.as_str()]);
+    assert_eq!(
+        c.latest("orders-value").await.unwrap().version,
+        order.version
+    );
+
+    // Offline decoding compiles the file the same way.
+    let offline = kcodec_in(
+        root,
+        &[
+            "decode",
+            "--format",
+            "protobuf",
+            "-I",
+            "proto",
+            "--schema-file",
+            "shop/order.proto",
+        ],
+        format!("{frame}\n").as_bytes(),
+    );
+    assert_eq!(offline.ok_lines(), [doc.to_owned()]);
+    // -I is for Protobuf only.
+    let out = kcodec(&["decode", "--format", "int", "-I", "proto"], b"00000001\n");
+    assert!(out.err().contains("--format protobuf"), "{}", out.stderr);
+}
+
+#[test]
+fn avro_maps_are_written_in_the_documents_key_order() {
+    let server = serve(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let avsc = write_file(
+        dir.path(),
+        "m.avsc",
+        r#"{"type":"record","name":"M","fields":[{"name":"m","type":{"type":"map","values":"int"}}]}"#,
+    );
+    let enc = kcodec(
+        &with_registry(
+            &[
+                "encode",
+                "--format",
+                "avro",
+                "--schema-file",
+                avsc.to_str().unwrap(),
+            ],
+            &server.url,
+        ),
+        b"{\"m\":{\"k\":1,\"j\":-2}}\n",
+    );
+    let frame = enc.ok_lines()[0].clone();
+    // Two entries, "k" → 1 then "j" → -2, as Confluent's Python AvroSerializer writes the dict
+    // (insertion order), not sorted.
+    assert_eq!(&frame[10..], "04026b02026a0300");
+    let dec = kcodec(
+        &with_registry(&["decode", "--format", "avro"], &server.url),
+        enc.stdout.as_slice(),
+    );
+    assert_eq!(json(&dec.ok_lines()[0]), json(r#"{"m":{"k":1,"j":-2}}"#));
 }

@@ -1045,3 +1045,58 @@ async fn logical_types_map_to_rust_types() {
         }
     );
 }
+
+#[tokio::test]
+async fn maps_read_from_json_text_keep_the_documents_key_order() {
+    // A map in a record, and a union of a map of maps (a nested map's own order counts too).
+    let schema = parsed(
+        r#"{"type":"record","name":"M","fields":[
+            {"name":"m","type":{"type":"map","values":"int"}},
+            {"name":"u","type":["null",{"type":"map","values":{"type":"map","values":"string"}}]},
+            {"name":"a","type":{"type":"array","items":{"type":"map","values":"int"}},"default":[]}]}"#,
+    );
+    let ser = GenericAvroSerializer::new(registry(), schema.clone());
+    let payload = |bytes: &Bytes| hex(&bytes[5..]);
+    let text =
+        r#"{"m":{"k":1,"j":-2},"u":{"map":{"z":{"b":"1","a":"2"},"y":{}}},"a":[{"q":1,"p":2}]}"#;
+    let ordered = schema.value_from_json_text(text).unwrap();
+    let (bytes, _) = encode(&ser, "t", Target::Value, &ordered).await.unwrap();
+    // Confluent's Python AvroSerializer (fastavro 1.x under confluent-kafka 2.16.1) writes the
+    // dict {"m": {"k": 1, "j": -2}, ...} in insertion order: these bytes.
+    assert_eq!(
+        payload(&bytes.unwrap()),
+        "04026b02026a0300\
+         0204027a0402620231026102320002790000\
+         02040271020270040000"
+    );
+    // The same value without the order (a plain `Value`, `HashMap` maps): sorted by key.
+    let (bytes, _) = encode(&ser, "t", Target::Value, ordered.value())
+        .await
+        .unwrap();
+    assert_eq!(
+        payload(&bytes.unwrap()),
+        "04026a03026b0200\
+         0204027900027a0402610232026202310000\
+         02040270040271020000"
+    );
+    // A repeated key (serde_json keeps the last value): the order can't list the map's keys, so
+    // the entries are sorted; a record field left to its default has no order either.
+    let dup = schema
+        .value_from_json_text(r#"{"m":{"k":1,"j":2,"k":3},"u":null}"#)
+        .unwrap();
+    let (bytes, _) = encode(&ser, "t", Target::Value, &dup).await.unwrap();
+    assert_eq!(payload(&bytes.unwrap()), "04026a04026b06000000");
+    // Not JSON, and JSON that does not fit, are errors.
+    assert!(matches!(
+        schema.value_from_json_text("{"),
+        Err(AvroError::JsonText(_))
+    ));
+    assert!(matches!(
+        schema.value_from_json_text(r#"{"m":{"k":"x"}}"#),
+        Err(AvroError::Json { .. })
+    ));
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

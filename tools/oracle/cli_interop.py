@@ -19,6 +19,12 @@ Two operations; both print one JSON object on stdout:
         the writer schema from the registry by the frame's id or GUID. Prints
         {"values": [{"name", "value"} | {"name", "error"}]}, values in the same text forms.
 
+    cli_interop.py avro_refs URL DIR
+        Registers com.x.Address under subject "com.x.Address", then serializes Person values (a
+        field of type com.x.Address and a union with it) with the library's AvroSerializer and
+        the schema registered under "person-value" with a reference to it (topic "person").
+        Prints {"subject", "cases": [{"value", "hex"}]}.
+
 The values and the serializers are the library's; this script only drives them (see README.md).
 """
 
@@ -29,7 +35,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import oracle_lib as L  # noqa: E402
-from confluent_kafka.schema_registry import SchemaRegistryClient, dual_schema_id_deserializer  # noqa: E402
+from confluent_kafka.schema_registry import (  # noqa: E402
+    Schema, SchemaReference, SchemaRegistryClient, dual_schema_id_deserializer,
+)
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer  # noqa: E402
 from confluent_kafka.schema_registry.common.serde import SchemaId  # noqa: E402
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer  # noqa: E402
@@ -218,13 +226,43 @@ def consume(url, outdir, request):
     return {"values": values}
 
 
+ADDRESS = json.dumps({"type": "record", "name": "Address", "namespace": "com.x",
+                      "fields": [{"name": "city", "type": "string"}]})
+PERSON = json.dumps({"type": "record", "name": "Person", "namespace": "com.x", "fields": [
+    {"name": "name", "type": "string"},
+    {"name": "addr", "type": "com.x.Address"},
+    {"name": "prev", "type": ["null", "com.x.Address"], "default": None},
+]})
+PERSONS = [
+    {"name": "n", "addr": {"city": "Seoul"}, "prev": None},
+    {"name": "m", "addr": {"city": "Oslo"}, "prev": {"com.x.Address": {"city": "Bergen"}}},
+]
+
+
+def avro_refs(url):
+    registry = SchemaRegistryClient({"url": url})
+    registry.register_schema("com.x.Address", Schema(ADDRESS, "AVRO"))
+    version = registry.get_latest_version("com.x.Address").version
+    person = Schema(PERSON, "AVRO", [SchemaReference("com.x.Address", "com.x.Address", version)])
+    ser = AvroSerializer(registry, person)
+    named = L.avro_named_schemas(registry, person)
+    parsed = L.avro_parse(PERSON, named)
+    out = []
+    for value in PERSONS:
+        data = ser(L.avro_from_json(parsed, value, named), ctx("person", False, {}))
+        out.append({"value": value, "hex": data.hex()})
+    return {"subject": "person-value", "cases": out}
+
+
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("produce", "consume"):
+    if len(sys.argv) != 4 or sys.argv[1] not in ("produce", "consume", "avro_refs"):
         sys.stderr.write(__doc__)
         sys.exit(2)
     op, url, outdir = sys.argv[1:]
     if op == "produce":
         result = produce(url, outdir)
+    elif op == "avro_refs":
+        result = avro_refs(url)
     else:
         result = consume(url, outdir, json.load(sys.stdin))
     sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")

@@ -362,11 +362,22 @@ impl GenericAvroDeserializer {
     }
 
     /// The writer schema of a frame, once resolved (for tools that print values with it).
+    ///
+    /// Only the schema itself: named types it takes from its references appear as
+    /// `Schema::Ref`s. Use [`writer_parsed_schema`](Self::writer_parsed_schema) to read or write
+    /// values of a schema with references.
     pub fn writer_schema(&self, id: SchemaId) -> Option<Schema> {
+        self.writer_parsed_schema(id).map(|s| s.schema().clone())
+    }
+
+    /// The writer schema of a frame with the schemas it references, once resolved. Without a
+    /// reader schema, the values read from such frames are of this schema: its
+    /// [`value_to_json`](ParsedSchema::value_to_json) prints them.
+    pub fn writer_parsed_schema(&self, id: SchemaId) -> Option<ParsedSchema> {
         match &*self.core.plan(id).ok()? {
-            Plan::Direct(s) => Some(s.schema().clone()),
-            Plan::Resolve(r) => Some(r.borrow_writer().schema().clone()),
-            Plan::Unresolvable { writer, .. } => Some(writer.schema().clone()),
+            Plan::Direct(s) => Some(s.clone()),
+            Plan::Resolve(r) => Some(r.borrow_writer().clone()),
+            Plan::Unresolvable { writer, .. } => Some(writer.clone()),
         }
     }
 }

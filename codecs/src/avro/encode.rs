@@ -1,6 +1,7 @@
 //! Encodes apache-avro's generic [`Value`] against a schema, checking that it fits as it goes.
 //! Map entries are written in key order, so a value always encodes to the same bytes
-//! (apache-avro's own encoder follows its `HashMap`'s iteration order, which varies).
+//! (apache-avro's own encoder follows its `HashMap`'s iteration order, which varies), unless a
+//! [`KeyOrder`] (the key order of the JSON document the value was read from) gives their order.
 
 use super::AvroError;
 use super::label::schema_label;
@@ -17,8 +18,135 @@ pub(crate) fn encode(
     value: &Value,
     out: &mut impl BufMut,
 ) -> Result<(), AvroError> {
+    encode_in_order(schema, names, value, None, out)
+}
+
+/// [`encode`], writing each map's entries in the order `order` lists its keys (where it lists
+/// exactly the map's keys; sorted by key otherwise).
+pub(crate) fn encode_in_order(
+    schema: &Schema,
+    names: &NamesRef<'_>,
+    value: &Value,
+    order: Option<&KeyOrder>,
+    out: &mut impl BufMut,
+) -> Result<(), AvroError> {
     let mut path = String::from("$");
-    write(schema, names, value, out, &mut path, 0)
+    write(schema, names, value, order, out, &mut path, 0)
+}
+
+/// The shape of a JSON document with its objects' keys in the order written (`serde_json`'s
+/// `Map` sorts them): where a value read from the document came from, to write its maps'
+/// entries in that order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) enum KeyOrder {
+    /// A string, number, boolean or null.
+    #[default]
+    Scalar,
+    /// An array's items.
+    Array(Vec<KeyOrder>),
+    /// An object's members, as written.
+    Object(Vec<(String, KeyOrder)>),
+}
+
+impl KeyOrder {
+    /// The member `name` of an object (the last one, as `serde_json` keeps for a repeated key).
+    fn member(&self, name: &str) -> Option<&KeyOrder> {
+        match self {
+            KeyOrder::Object(members) => {
+                members.iter().rev().find(|(k, _)| k == name).map(|m| &m.1)
+            }
+            _ => None,
+        }
+    }
+
+    /// The inside of a union's `{"<branch>": value}`.
+    fn branch(&self) -> Option<&KeyOrder> {
+        match self {
+            KeyOrder::Object(members) if members.len() == 1 => Some(&members[0].1),
+            _ => None,
+        }
+    }
+
+    /// Item `i` of an array.
+    fn item(&self, i: usize) -> Option<&KeyOrder> {
+        match self {
+            KeyOrder::Array(items) => items.get(i),
+            _ => None,
+        }
+    }
+
+    /// The keys of an object, in order, when they are exactly `entries`' keys.
+    fn keys_of<'a, V>(
+        &'a self,
+        entries: &std::collections::HashMap<String, V>,
+    ) -> Option<Vec<&'a String>> {
+        let KeyOrder::Object(members) = self else {
+            return None;
+        };
+        if members.len() != entries.len() {
+            return None;
+        }
+        let keys: Vec<&String> = members.iter().map(|(k, _)| k).collect();
+        // Equal counts and every key present: the same set unless a key repeats, which
+        // leaves one of the map's keys out.
+        let distinct: std::collections::HashSet<&String> = keys.iter().copied().collect();
+        (distinct.len() == keys.len() && keys.iter().all(|k| entries.contains_key(*k)))
+            .then_some(keys)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for KeyOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KeyOrder;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<KeyOrder, E> {
+                Ok(KeyOrder::Scalar)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<KeyOrder, E> {
+                Ok(KeyOrder::Scalar)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<KeyOrder, E> {
+                Ok(KeyOrder::Scalar)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<KeyOrder, E> {
+                Ok(KeyOrder::Scalar)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<KeyOrder, E> {
+                Ok(KeyOrder::Scalar)
+            }
+            fn visit_unit<E>(self) -> Result<KeyOrder, E> {
+                Ok(KeyOrder::Scalar)
+            }
+            fn visit_none<E>(self) -> Result<KeyOrder, E> {
+                Ok(KeyOrder::Scalar)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<KeyOrder, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(KeyOrder::Array(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<KeyOrder, A::Error> {
+                let mut members = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, KeyOrder>()? {
+                    members.push((key, value));
+                }
+                Ok(KeyOrder::Object(members))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 fn zigzag(out: &mut impl BufMut, v: i64) {
@@ -84,6 +212,7 @@ fn write(
     schema: &Schema,
     names: &NamesRef<'_>,
     value: &Value,
+    order: Option<&KeyOrder>,
     out: &mut impl BufMut,
     path: &mut String,
     depth: usize,
@@ -107,7 +236,9 @@ fn write(
                 .get(*index as usize)
                 .ok_or_else(|| mismatch(path, schema, value))?;
             zigzag(out, i64::from(*index));
-            write(branch, names, inner, out, path, depth + 1)?;
+            // A null branch is JSON's null; any other, `{"<branch>": value}`.
+            let inner_order = order.and_then(KeyOrder::branch);
+            write(branch, names, inner, inner_order, out, path, depth + 1)?;
         }
         (Schema::Null, Value::Null) => {}
         (Schema::Boolean, Value::Boolean(b)) => out.put_u8(u8::from(*b)),
@@ -165,7 +296,8 @@ fn write(
                 for (i, item) in items.iter().enumerate() {
                     let len = path.len();
                     path.push_str(&format!("[{i}]"));
-                    write(&a.items, names, item, out, path, depth + 1)?;
+                    let item_order = order.and_then(|o| o.item(i));
+                    write(&a.items, names, item, item_order, out, path, depth + 1)?;
                     path.truncate(len);
                 }
             }
@@ -174,13 +306,28 @@ fn write(
         (Schema::Map(m), Value::Map(entries)) => {
             if !entries.is_empty() {
                 zigzag(out, entries.len() as i64);
-                let mut keys: Vec<&String> = entries.keys().collect();
-                keys.sort_unstable();
+                let keys = match order.and_then(|o| o.keys_of(entries)) {
+                    Some(keys) => keys,
+                    None => {
+                        let mut keys: Vec<&String> = entries.keys().collect();
+                        keys.sort_unstable();
+                        keys
+                    }
+                };
                 for k in keys {
                     bytes(out, k.as_bytes());
                     let len = path.len();
                     path.push_str(&format!("[{k:?}]"));
-                    write(&m.types, names, &entries[k], out, path, depth + 1)?;
+                    let entry_order = order.and_then(|o| o.member(k));
+                    write(
+                        &m.types,
+                        names,
+                        &entries[k],
+                        entry_order,
+                        out,
+                        path,
+                        depth + 1,
+                    )?;
                     path.truncate(len);
                 }
             }
@@ -204,7 +351,8 @@ fn write(
                 let len = path.len();
                 path.push('.');
                 path.push_str(&field.name);
-                write(&field.schema, names, v, out, path, depth + 1)?;
+                let field_order = order.and_then(|o| o.member(&field.name));
+                write(&field.schema, names, v, field_order, out, path, depth + 1)?;
                 path.truncate(len);
             }
         }

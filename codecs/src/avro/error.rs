@@ -226,6 +226,10 @@ pub enum AvroError {
         "the registry returned no GUID for schema id {0}, needed to write the schema id header"
     )]
     NoGuid(u32),
+    /// The text given to [`ParsedSchema::value_from_json_text`](super::ParsedSchema::value_from_json_text)
+    /// is not JSON.
+    #[error("invalid JSON")]
+    JsonText(#[source] serde_json::Error),
     /// A JSON value does not fit the schema ([`value_from_json`](super::value_from_json)).
     #[error("JSON value at {path} does not fit the schema: expected {expected}")]
     Json {

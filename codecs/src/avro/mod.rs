@@ -124,6 +124,6 @@ pub use apache_avro::types::Value;
 pub use de::{AvroDeserializer, GenericAvroDeserializer};
 pub use error::AvroError;
 pub use json::{value_from_json, value_to_json};
-pub use schema::{MAX_ALLOCATION_BYTES, ParsedSchema};
+pub use schema::{MAX_ALLOCATION_BYTES, OrderedValue, ParsedSchema};
 pub use ser::{AvroSerializer, AvroSerializerConfig, GenericAvroSerializer};
 pub use validate::MAX_ZERO_WIDTH_ITEMS;

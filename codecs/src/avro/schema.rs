@@ -1,6 +1,7 @@
 //! Parsed, compiled Avro schemas: parsed once, then shared by every message.
 
 use super::AvroError;
+use super::encode::KeyOrder;
 use apache_avro::Schema;
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema::{NamesRef, ResolvedSchema};
@@ -9,6 +10,28 @@ use apache_avro::writer::datum::GenericDatumWriter;
 use kcodec_registry::SchemaReference;
 use serde::{Serialize, de::DeserializeOwned};
 use std::sync::Arc;
+
+/// A generic Avro value read from a JSON document's text
+/// ([`ParsedSchema::value_from_json_text`]), with the order the document lists its objects' keys
+/// in: [`GenericAvroSerializer`](super::GenericAvroSerializer) writes its maps' entries in that
+/// order (a plain [`Value`]'s maps are written sorted by key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderedValue {
+    value: Value,
+    order: KeyOrder,
+}
+
+impl OrderedValue {
+    /// The value.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// The value, without the key order.
+    pub fn into_value(self) -> Value {
+        self.value
+    }
+}
 
 /// A parsed Avro schema, ready to encode and decode with: its named types are resolved and its
 /// writer and reader are built once. Cheap to clone (shared).
@@ -195,13 +218,38 @@ impl ParsedSchema {
         super::json::from_json_with_names(self.schema(), self.names(), json)
     }
 
+    /// Reads a value from the text of a JSON document in Avro's JSON encoding (as
+    /// [`value_from_json`](Self::value_from_json)), remembering the order its objects list their
+    /// keys in: [`GenericAvroSerializer`](super::GenericAvroSerializer) writes the value's maps'
+    /// entries in that order, as Confluent's serializers write a map (a Python `dict`) in
+    /// insertion order. (A [`Value`]'s maps are `HashMap`s: they are written sorted by key.)
+    ///
+    /// ```
+    /// use kcodec_codecs::avro::ParsedSchema;
+    ///
+    /// let schema = ParsedSchema::parse(r#"{"type":"map","values":"int"}"#).unwrap();
+    /// let value = schema.value_from_json_text(r#"{"k": 1, "j": -2}"#).unwrap();
+    /// assert!(matches!(value.value(), kcodec_codecs::avro::Value::Map(m) if m.len() == 2));
+    /// assert!(schema.value_from_json_text("{").is_err());
+    /// ```
+    pub fn value_from_json_text(&self, text: &str) -> Result<OrderedValue, AvroError> {
+        let json: serde_json::Value = serde_json::from_str(text).map_err(AvroError::JsonText)?;
+        let order: KeyOrder = serde_json::from_str(text).map_err(AvroError::JsonText)?;
+        Ok(OrderedValue {
+            value: self.value_from_json(&json)?,
+            order,
+        })
+    }
+
     /// Writes `value` in Avro's JSON encoding against this schema; see
     /// [`value_to_json`](super::value_to_json).
     pub fn value_to_json(&self, value: &Value) -> Result<serde_json::Value, AvroError> {
         super::json::to_json_with_names(self.schema(), self.names(), value)
     }
 
-    pub(crate) fn names(&self) -> &NamesRef<'_> {
+    /// The named types (records, enums, fixed) of the schema and of the schemas it references,
+    /// by full name: what its `Schema::Ref`s stand for.
+    pub fn names(&self) -> &NamesRef<'_> {
         self.inner.compiled.borrow_resolved().get_names()
     }
 
@@ -224,6 +272,21 @@ impl ParsedSchema {
                 schema: self.inner.name.clone(),
                 source,
             })
+    }
+
+    /// Writes a value read from JSON text, its maps' entries in the document's key order.
+    pub(crate) fn write_ordered_value(
+        &self,
+        out: &mut impl bytes::BufMut,
+        value: &OrderedValue,
+    ) -> Result<(), AvroError> {
+        super::encode::encode_in_order(
+            self.schema(),
+            self.names(),
+            &value.value,
+            Some(&value.order),
+            out,
+        )
     }
 
     /// Writes a generic value, validating it against the schema first.

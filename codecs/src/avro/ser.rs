@@ -1,7 +1,7 @@
 //! Avro serializers: schema selection (register, look up, latest, by id), caching per topic, and
 //! framing.
 
-use super::{AvroError, ParsedSchema, Value};
+use super::{AvroError, OrderedValue, ParsedSchema, Value};
 use crate::resolve::ResolveFuture;
 use crate::subject::{self, Origin, SerializerConfig, WriterCache};
 use crate::wire::{self, SchemaId};
@@ -365,6 +365,25 @@ impl Serializer<Value> for GenericAvroSerializer {
     ) -> Result<Serialized, Error> {
         self.core
             .frame(ctx, out, |schema, out| schema.write_value(out, value))
+    }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        Box::pin(self.core.resolve(need))
+    }
+}
+
+/// A value read from JSON text ([`ParsedSchema::value_from_json_text`]): its maps' entries are
+/// written in the document's key order.
+impl Serializer<OrderedValue> for GenericAvroSerializer {
+    fn serialize(
+        &self,
+        value: &OrderedValue,
+        ctx: &mut SerializeContext<'_>,
+        out: &mut BytesMut,
+    ) -> Result<Serialized, Error> {
+        self.core.frame(ctx, out, |schema, out| {
+            schema.write_ordered_value(out, value)
+        })
     }
 
     fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
