@@ -94,6 +94,43 @@ impl CodecArgs {
     pub fn needs_registry(&self) -> bool {
         self.key_format.needs_registry() || self.value_format.needs_registry()
     }
+
+    /// Refuses schema options given for a side whose format takes no schema: Confluent's
+    /// `kafka-avro-console-producer` implies Avro, but here the format is chosen apart, and a
+    /// schema silently ignored would send plain strings where Avro was meant.
+    pub fn check_schema_options(&self) -> Result<(), crate::error::CliError> {
+        let sides = [
+            (
+                "key",
+                self.key_format,
+                self.key_schema_file.is_some()
+                    || self.key_schema_id.is_some()
+                    || self.key_subject.is_some()
+                    || self.key_use_latest
+                    || self.key_message.is_some(),
+            ),
+            (
+                "value",
+                self.value_format,
+                self.value_schema_file.is_some()
+                    || self.value_schema_id.is_some()
+                    || self.value_subject.is_some()
+                    || self.value_use_latest
+                    || self.value_message.is_some(),
+            ),
+        ];
+        for (side, format, has_schema) in sides {
+            if has_schema && !format.needs_registry() {
+                return Err(crate::error::CliError::Usage(format!(
+                    "a {side} schema (--{side}-schema-file, --{side}-schema-id, --{side}-subject, \
+                     --{side}-use-latest, --{side}-message or --property {side}.schema*) needs \
+                     --{side}-format avro, protobuf or json-schema; the {side} format is {}",
+                    format.name()
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Schema files written from inline `key.schema`/`value.schema` properties; removed when
@@ -159,10 +196,13 @@ pub fn take_confluent_properties(
                     Format::JsonSchema => "json",
                     _ => "avsc",
                 };
+                // unique in this process too (a counter, not the index in `inline`)
+                static NEXT: std::sync::atomic::AtomicUsize =
+                    std::sync::atomic::AtomicUsize::new(0);
+                let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let path = std::env::temp_dir().join(format!(
-                    "kcodec-{}-{}-{}.{ext}",
+                    "kcodec-{}-{n}-{}.{ext}",
                     std::process::id(),
-                    inline.files.len(),
                     k.replace('.', "-")
                 ));
                 std::fs::write(&path, v.as_bytes())
@@ -179,6 +219,7 @@ pub fn take_confluent_properties(
         }
     }
     *props = rest;
+    codecs.check_schema_options()?;
     Ok(inline)
 }
 
@@ -197,6 +238,35 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_without_a_schema_format_is_refused() {
+        let mut cli = Cli::try_parse_from(["t"]).unwrap();
+        let mut props = vec![(
+            "value.schema".to_string(),
+            r#"{"type":"string"}"#.to_string(),
+        )];
+        let err = take_confluent_properties(&mut props, &mut cli.codecs, &mut cli.registry)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("needs --value-format avro, protobuf or json-schema")
+                && err.contains("the value format is string"),
+            "{err}"
+        );
+        let mut cli =
+            Cli::try_parse_from(["t", "--key-schema-id", "3", "--key-format", "int"]).unwrap();
+        let err = take_confluent_properties(&mut Vec::new(), &mut cli.codecs, &mut cli.registry)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the key format is int"), "{err}");
+        let mut cli = Cli::try_parse_from(["t", "--value-format", "avro"]).unwrap();
+        let mut props = vec![(
+            "value.schema".to_string(),
+            r#"{"type":"string"}"#.to_string(),
+        )];
+        take_confluent_properties(&mut props, &mut cli.codecs, &mut cli.registry).unwrap();
+    }
+
+    #[test]
     fn proto_paths_apply_to_key_and_value_in_order() {
         let cli = Cli::parse_from(["x", "-I", "a", "--proto_path", "b", "--proto-path=c", "-Id"]);
         let want: Vec<PathBuf> = ["a", "b", "c", "d"].iter().map(PathBuf::from).collect();
@@ -208,7 +278,15 @@ mod tests {
 
     #[test]
     fn confluent_console_properties_map_onto_flags() {
-        let mut cli = Cli::parse_from(["x", "--value-format", "avro", "--key-schema-id", "9"]);
+        let mut cli = Cli::parse_from([
+            "x",
+            "--value-format",
+            "avro",
+            "--key-format",
+            "avro",
+            "--key-schema-id",
+            "9",
+        ]);
         cli.registry.registry = None;
         let mut props: Vec<(String, String)> = [
             ("schema.registry.url", "http://r:8081"),
