@@ -227,6 +227,35 @@ impl InMemoryRegistry {
             .collect())
     }
 
+    /// Every version of every subject whose name starts with `subject_prefix`, sorted by subject
+    /// then version (`GET /schemas`): soft-deleted versions only when `deleted` is set, and with
+    /// `latest_only` only the last of those per subject (so, with `deleted`, possibly a
+    /// soft-deleted one, as in Confluent).
+    pub fn schemas_with_prefix(
+        &self,
+        subject_prefix: &str,
+        deleted: bool,
+        latest_only: bool,
+    ) -> Vec<RegisteredSchema> {
+        let state = self.lock();
+        state
+            .subjects
+            .range(subject_prefix.to_owned()..)
+            .take_while(|(name, _)| name.starts_with(subject_prefix))
+            .flat_map(|(name, s)| {
+                let versions: Vec<(i32, VersionEntry)> = if latest_only {
+                    s.visible(deleted).next_back().into_iter().collect()
+                } else {
+                    s.visible(deleted).collect()
+                };
+                versions
+                    .into_iter()
+                    .map(|(n, v)| registered(name, n, v.id, &state.schemas[&v.id]))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     /// The ids of the schemas (any version, soft-deleted included) that reference `subject`
     /// `version` (`GET /subjects/{subject}/versions/{version}/referencedby`).
     pub fn referenced_by(
@@ -365,10 +394,12 @@ fn write_avro_identity(value: &serde_json::Value, out: &mut String) {
     }
 }
 
-/// What decides whether two stored schemas are the same schema (and so share an id): for Avro,
-/// the JSON with object keys in sorted order (Confluent compares Avro's own printed form, in
-/// which the input's key order does not show); for JSON Schema and Protobuf, the stored text.
-fn identity(schema: &Schema) -> Schema {
+/// What decides whether two Avro or JSON Schema texts are the same schema (and so share an id):
+/// for Avro, the JSON with object keys in sorted order (Confluent compares Avro's own printed
+/// form, in which the input's key order does not show); for JSON Schema, the stored (minified)
+/// text, as Confluent compares the JSON text it re-serializes. Protobuf needs its references:
+/// see [`State::identity`].
+fn text_identity(schema: &Schema) -> Schema {
     match schema.schema_type {
         SchemaType::Avro => match serde_json::from_str::<serde_json::Value>(&schema.schema) {
             Ok(value) => {
@@ -429,11 +460,35 @@ fn registered(subject: &str, version: i32, id: u32, entry: &SchemaEntry) -> Regi
 }
 
 impl State {
+    /// What decides whether two schemas are the same schema (and so share an id): for Avro and
+    /// JSON Schema see [`text_identity`]; for Protobuf, the parsed file (imports resolved through
+    /// the references) as [`compat::protobuf::ProtoSchema::canonical_descriptor`] gives it, so
+    /// `.proto` texts that differ in formatting or comments and the base64 descriptor of the same
+    /// file are one schema. References are part of the identity, as in Confluent.
+    fn identity(&self, schema: &Schema) -> Result<Schema, RegistryError> {
+        if schema.schema_type != SchemaType::Protobuf {
+            return Ok(text_identity(schema));
+        }
+        use base64::Engine as _;
+        use prost::Message as _;
+        let references = self.resolve(schema)?;
+        let parsed = compat::protobuf::ProtoSchema::parse(Resolved {
+            schema,
+            references: &references,
+        })?;
+        let bytes = parsed.canonical_descriptor().encode_to_vec();
+        Ok(Schema {
+            schema_type: schema.schema_type,
+            schema: base64::engine::general_purpose::STANDARD.encode(bytes),
+            references: schema.references.clone(),
+        })
+    }
+
     fn live_schema(&self, id: u32) -> Result<&SchemaEntry, RegistryError> {
         self.schemas
             .get(&id)
             .filter(|e| e.uses > 0)
-            .ok_or_else(|| RegistryError::SchemaNotFound(format!("id {id}")))
+            .ok_or_else(|| RegistryError::schema_not_found(id))
     }
 
     fn level_of(&self, subject: &str) -> CompatibilityLevel {
@@ -603,13 +658,15 @@ impl State {
                         e.uses += 1;
                     }
                     None => {
-                        let identity = identity(&schema);
-                        if self.by_content.contains_key(&identity)
-                            || self.by_guid.contains_key(&guid)
-                        {
-                            return Err(format!("schema of id {id} already has another id"));
+                        if self.by_guid.contains_key(&guid) {
+                            return Err(format!("the GUID of id {id} already has another id"));
                         }
-                        self.by_content.insert(identity, id);
+                        // A schema that no longer parses (a journal written by an older
+                        // version) is known by its text. A journal written before Protobuf
+                        // schemas were compared parsed may hold one schema under two ids: the
+                        // first keeps answering for it.
+                        let identity = self.identity(&schema).unwrap_or_else(|_| schema.clone());
+                        self.by_content.entry(identity).or_insert(id);
                         self.by_guid.insert(guid, id);
                         self.schemas.insert(
                             id,
@@ -714,7 +771,7 @@ impl SchemaRegistry for InMemoryRegistry {
         }
         let schema = canonical(schema)?;
         let mut state = self.lock();
-        let known_id = state.by_content.get(&identity(&schema)).copied();
+        let known_id = state.by_content.get(&state.identity(&schema)?).copied();
         let live: Vec<(i32, u32)> = state
             .subjects
             .get(subject)
@@ -734,8 +791,13 @@ impl SchemaRegistry for InMemoryRegistry {
                 messages,
             });
         }
-        let (id, guid) = match known_id {
-            Some(id) => (id, state.schemas[&id].guid),
+        // A schema known under another id keeps the text it was first registered with (the same
+        // schema, perhaps written otherwise).
+        let (schema, (id, guid)) = match known_id {
+            Some(id) => {
+                let entry = &state.schemas[&id];
+                ((*entry.schema).clone(), (id, entry.guid))
+            }
             None => {
                 let id = state
                     .max_id
@@ -750,7 +812,7 @@ impl SchemaRegistry for InMemoryRegistry {
                 while state.by_guid.contains_key(&guid) {
                     guid = Uuid::new_v4();
                 }
-                (id, guid)
+                (schema, (id, guid))
             }
         };
         let version = state
@@ -790,11 +852,10 @@ impl SchemaRegistry for InMemoryRegistry {
             .get(subject)
             .filter(|s| s.has_visible(deleted))
             .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
-        let not_found =
-            || RegistryError::SchemaNotFound(format!("not registered under subject '{subject}'"));
+        let not_found = || RegistryError::SchemaNotFound("Schema not found".to_owned());
         let id = *state
             .by_content
-            .get(&identity(&schema))
+            .get(&state.identity(&schema)?)
             .ok_or_else(not_found)?;
         let (n, _) = s
             .visible(deleted)
@@ -813,11 +874,11 @@ impl SchemaRegistry for InMemoryRegistry {
         let id = *state
             .by_guid
             .get(&guid)
-            .ok_or_else(|| RegistryError::SchemaNotFound(format!("guid {guid}")))?;
+            .ok_or_else(|| RegistryError::schema_not_found(guid))?;
         state
             .live_schema(id)
             .map(|e| e.schema.clone())
-            .map_err(|_| RegistryError::SchemaNotFound(format!("guid {guid}")))
+            .map_err(|_| RegistryError::schema_not_found(guid))
     }
 
     async fn subjects_for_id(&self, id: u32, deleted: bool) -> Result<Vec<String>, RegistryError> {
@@ -1036,7 +1097,7 @@ mod tests {
 
     #[test]
     fn avro_identity_ignores_key_order_and_wrapped_primitives() {
-        use super::{Schema, identity};
+        use super::{Schema, text_identity as identity};
         let a = Schema::avro(
             r#"{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"long"}},{"type":"string","name":"b"}]}"#,
         );
