@@ -168,6 +168,21 @@ def serializers(url):
           "referenced subject")
     expect_error(lambda: client.delete_subject("google/protobuf/timestamp.proto"), 422, 42206,
                  "referenced schema kept")
+    # The same file as .proto text (other layout, comments) is the same schema as the base64
+    # descriptor the serializer registered: same id and version, registered or looked up, as
+    # Confluent's registry compares parsed schemas.
+    text = ('syntax = "proto3";\n// An order.\npackage kcodec.interop;\n\n'
+            'import "google/protobuf/timestamp.proto";\n\n'
+            'message Order {\n  string id = 1;\n  int64 amount = 2;\n'
+            '  google.protobuf.Timestamp at = 3; /* when */\n}\n')
+    as_text = Schema(text, "PROTOBUF", reg.schema.references)
+    fresh = SchemaRegistryClient({"url": url})
+    check(fresh.register_schema("orders-proto-value", as_text) == reg.schema_id,
+          "proto text and descriptor: one id")
+    found = fresh.lookup_schema("orders-proto-value", as_text, normalize_schemas=True)
+    check(found.schema_id == reg.schema_id and found.version == reg.version,
+          f"proto text looked up: {found}")
+    check(fresh.get_versions("orders-proto-value") == [reg.version], "proto: one version")
 
     ctx = SerializationContext("orders-json", MessageField.VALUE)
     js = JSONSerializer(ORDER_JSON_SCHEMA, client)
