@@ -133,8 +133,9 @@ struct State {
 /// Thread-safe (one mutex; no lock is held across an `await`). Clone an `Arc` of it to share it.
 ///
 /// Avro and JSON Schema texts are stored with insignificant whitespace removed, Protobuf text as
-/// given. Two Avro texts that differ only in whitespace or object key order are the same schema;
-/// see the crate documentation for how identity differs from Confluent's.
+/// given. Two Avro texts that differ only in whitespace or object key order are the same schema,
+/// as are two Protobuf schemas that parse to the same file (`.proto` text in any layout, or the
+/// base64 descriptor); see the crate documentation for how identity differs from Confluent's.
 pub struct InMemoryRegistry {
     state: Mutex<State>,
     log: Option<Box<dyn ChangeLog>>,
