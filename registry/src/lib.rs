@@ -90,9 +90,12 @@
 //!   Confluent's serializers register) are one schema, with one id and, under a subject, one
 //!   version (see [`compat::protobuf::ProtoSchema::canonical_descriptor`]). References are part
 //!   of the identity. `normalize` is accepted but normalizes no further (Confluent's
-//!   normalization also sorts a Protobuf file's imports, options, and fields by number). The text stored and returned is
-//!   the first one registered, minified (Avro, JSON Schema) or as sent (Protobuf: `.proto` text
-//!   or base64 descriptor, whichever came first), not Confluent's printed form.
+//!   normalization also sorts a Protobuf file's imports, options, and fields by number). The text stored, and answered
+//!   for an id or a version, is the first one registered, minified (Avro, JSON Schema) or as sent
+//!   (Protobuf: `.proto` text or base64 descriptor, whichever came first), not Confluent's
+//!   printed form. Registering and looking up answer a Protobuf schema in the form sent (Confluent
+//!   answers the canonical form of the schema sent; clients such as Confluent's Python one cache
+//!   that answer as the schema of the id and expect it in the form they sent).
 //! - **Compatibility** is decided by the local [`compat`] checks, not Confluent's Java code;
 //!   messages differ in wording.
 //! - **Not supported:** modes (`READONLY`, `IMPORT`: no `PUT /mode`, no registering with an

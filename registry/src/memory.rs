@@ -450,6 +450,26 @@ fn canonical(schema: &Schema) -> Result<Schema, RegistryError> {
     })
 }
 
+/// The answer to a register or lookup request for `sent`, found as `id`. Confluent answers the
+/// canonical form of the schema *sent*; for Avro and JSON Schema that is the stored one here (they
+/// compare by their stored form), while a Protobuf schema is answered in the form it was sent:
+/// clients cache the answer as the schema of the id, and Confluent's Python client later asks that
+/// cache for the base64 descriptor it sent, not for a `.proto` text first registered by another
+/// client. Fetching the id or a version answers the stored (first registered) form.
+fn answered(
+    subject: &str,
+    version: i32,
+    id: u32,
+    entry: &SchemaEntry,
+    sent: &Schema,
+) -> RegisteredSchema {
+    let mut answer = registered(subject, version, id, entry);
+    if sent.schema_type == SchemaType::Protobuf {
+        answer.schema = sent.clone();
+    }
+    answer
+}
+
 fn registered(subject: &str, version: i32, id: u32, entry: &SchemaEntry) -> RegisteredSchema {
     RegisteredSchema {
         id,
@@ -781,7 +801,7 @@ impl SchemaRegistry for InMemoryRegistry {
         if let Some(id) = known_id
             && let Some((n, _)) = live.iter().find(|(_, v)| *v == id)
         {
-            return Ok(registered(subject, *n, id, &state.schemas[&id]));
+            return Ok(answered(subject, *n, id, &state.schemas[&id], &schema));
         }
         let level = state.level_of(subject);
         let previous: Vec<u32> = live.iter().map(|(_, id)| *id).collect();
@@ -794,7 +814,7 @@ impl SchemaRegistry for InMemoryRegistry {
         }
         // A schema known under another id keeps the text it was first registered with (the same
         // schema, perhaps written otherwise).
-        let (schema, (id, guid)) = match known_id {
+        let (stored, (id, guid)) = match known_id {
             Some(id) => {
                 let entry = &state.schemas[&id];
                 ((*entry.schema).clone(), (id, entry.guid))
@@ -813,7 +833,7 @@ impl SchemaRegistry for InMemoryRegistry {
                 while state.by_guid.contains_key(&guid) {
                     guid = Uuid::new_v4();
                 }
-                (schema, (id, guid))
+                (schema.clone(), (id, guid))
             }
         };
         let version = state
@@ -830,12 +850,12 @@ impl SchemaRegistry for InMemoryRegistry {
                 version,
                 id,
                 guid,
-                schema_type: schema.schema_type,
-                schema: schema.schema.clone(),
-                references: schema.references.clone(),
+                schema_type: stored.schema_type,
+                schema: stored.schema,
+                references: stored.references,
             },
         )?;
-        Ok(registered(subject, version, id, &state.schemas[&id]))
+        Ok(answered(subject, version, id, &state.schemas[&id], &schema))
     }
 
     async fn lookup(
@@ -863,7 +883,7 @@ impl SchemaRegistry for InMemoryRegistry {
             .rev()
             .find(|(_, v)| v.id == id)
             .ok_or_else(not_found)?;
-        Ok(registered(subject, n, id, &state.schemas[&id]))
+        Ok(answered(subject, n, id, &state.schemas[&id], &schema))
     }
 
     async fn schema_by_id(&self, id: u32) -> Result<Arc<Schema>, RegistryError> {

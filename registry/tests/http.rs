@@ -740,7 +740,7 @@ async fn protobuf_whitespace_variants_are_one_version_over_http() {
             (&v1["id"], &v1["version"]),
             "{path}"
         );
-        assert_eq!(body["schema"], first, "{path}: the first text is answered");
+        assert_eq!(body["schema"], text, "{path}: answered in the form sent");
     }
     let versions: Vec<i32> = http
         .get(format!("{base}/subjects/pt-value/versions"))
@@ -751,6 +751,15 @@ async fn protobuf_whitespace_variants_are_one_version_over_http() {
         .await
         .unwrap();
     assert_eq!(versions, vec![1]);
+    let stored: serde_json::Value = http
+        .get(format!("{base}/schemas/ids/{}", v1["id"]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["schema"], first, "the id keeps the first text");
     // Not registered: Confluent's 40403 wording.
     let (status, body) = post(
         "/subjects/pt-value",

@@ -482,7 +482,18 @@ pub async fn protobuf_formatting_and_comments_are_the_same_schema(r: &dyn Schema
     assert_eq!((a.id, a.version), (b.id, b.version));
     assert_eq!((a.id, a.version), (c.id, c.version));
     assert_eq!(r.versions("pt-value", false).await.unwrap(), vec![1]);
-    assert_eq!(b.schema.schema, compact.schema, "the first text is kept");
+    // Register and lookup answer the form sent (as Confluent answers the canonical form of the
+    // schema sent); the id keeps the first text.
+    assert_eq!(b.schema.schema, spaced.schema);
+    assert_eq!(r.schema_by_id(a.id).await.unwrap().schema, compact.schema);
+    assert_eq!(
+        r.version("pt-value", Version::Latest, false)
+            .await
+            .unwrap()
+            .schema
+            .schema,
+        compact.schema
+    );
     for normalize in [false, true] {
         let found = r
             .lookup("pt-value", &other_layout, normalize, false)
@@ -523,12 +534,21 @@ pub async fn protobuf_text_and_descriptor_are_the_same_schema(r: &dyn SchemaRegi
     let a = r.register("rich-value", &text, false).await.unwrap();
     let b = r.register("rich-value", &descriptor, false).await.unwrap();
     assert_eq!((a.id, a.version), (b.id, b.version));
-    assert_eq!(b.schema.schema, text.schema, "the first form is kept");
+    assert_eq!(
+        b.schema.schema, descriptor.schema,
+        "answered in the form sent"
+    );
+    let first = r.schema_by_id(a.id).await.unwrap();
+    assert_eq!(first.schema, text.schema, "the first form is kept");
     let found = r
         .lookup("rich-value", &descriptor, false, false)
         .await
         .unwrap();
     assert_eq!((found.id, found.version), (a.id, 1));
+    assert_eq!(
+        found.schema.schema, descriptor.schema,
+        "answered in the form sent"
+    );
     let c = r.register("rich2-value", &descriptor, true).await.unwrap();
     assert_eq!((c.id, c.version), (a.id, 1));
 
@@ -540,7 +560,8 @@ pub async fn protobuf_text_and_descriptor_are_the_same_schema(r: &dyn SchemaRegi
         .unwrap();
     let b = r.register("legacy-value", &text, false).await.unwrap();
     assert_eq!((a.id, a.version), (b.id, b.version));
-    assert_eq!(b.schema.schema, descriptor.schema, "the first form is kept");
+    let first = r.schema_by_id(a.id).await.unwrap();
+    assert_eq!(first.schema, descriptor.schema, "the first form is kept");
     let found = r.lookup("legacy-value", &text, true, false).await.unwrap();
     assert_eq!((found.id, found.version), (a.id, 1));
     assert_eq!(r.versions("legacy-value", false).await.unwrap(), vec![1]);
