@@ -103,6 +103,11 @@ def registry_calls(url):
     expect_error(lambda: fresh.get_latest_version("missing-value"), 404, 40401, "no subject")
     expect_error(lambda: fresh.get_schema(999999), 404, 40403, "no schema")
     expect_error(lambda: fresh.get_version(subject, 9), 404, 40402, "no version")
+    # The registry keeps no metadata, and Confluent's matches no version without metadata.
+    expect_error(lambda: fresh.get_latest_with_metadata(subject, {"owner": "me"}), 404, 40403,
+                 "no version with metadata")
+    expect_error(lambda: fresh.get_latest_with_metadata("missing-value", {}), 404, 40401,
+                 "metadata of no subject")
     expect_error(lambda: fresh.register_schema(subject, Schema("{nope", "AVRO")), 422, 42201,
                  "invalid schema")
     # Deletes: soft first, then permanent.
