@@ -117,6 +117,20 @@ async fn python_client_through_the_dev_server() {
         json!({"id": "t", "tags": ["a"]}),
         "{answer}"
     );
+    // Before reading, the Python client registered the same file under the same subject as its
+    // base64 descriptor (and its import under the import's subject): the registry knows both as
+    // the schemas kcodec registered as text, so no version was added.
+    assert_eq!(
+        registry.versions("text-value", false).await.unwrap(),
+        vec![1]
+    );
+    assert_eq!(
+        registry
+            .versions("kcodec/oracle/common.proto", false)
+            .await
+            .unwrap(),
+        vec![1]
+    );
 
     // The Python client registers (base64, with its import as a reference) and writes; kcodec
     // reads the frame through the HTTP client, from the writer schema alone.

@@ -19,8 +19,10 @@ pub enum RegistryError {
         /// The version asked for.
         version: String,
     },
-    /// 40403: no schema with that id, GUID, or text under the subject.
-    #[error("Schema not found: {0}")]
+    /// 40403: no schema with that id, GUID, or text under the subject. Carries the whole
+    /// message, in Confluent's words: `Schema 999 not found` for an id or GUID, `Schema not
+    /// found` for a lookup by text (see [`RegistryError::schema_not_found`]).
+    #[error("{0}")]
     SchemaNotFound(String),
     /// 40404: the subject was soft-deleted; only a permanent delete applies now.
     #[error("Subject '{0}' was soft deleted. Set permanent=true to delete permanently")]
@@ -134,6 +136,16 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
+    /// 40403 for an id or GUID, worded as Confluent's registry words it: `Schema 999 not found`.
+    ///
+    /// ```
+    /// use kcodec_registry::RegistryError;
+    /// assert_eq!(RegistryError::schema_not_found(999).to_string(), "Schema 999 not found");
+    /// ```
+    pub fn schema_not_found(id: impl std::fmt::Display) -> Self {
+        RegistryError::SchemaNotFound(format!("Schema {id} not found"))
+    }
+
     /// Confluent's `error_code` for this error. Errors that do not come from a registry answer
     /// use Confluent's server-side codes for the nearest case: 50001 for storage, transport,
     /// response and configuration failures.

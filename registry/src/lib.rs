@@ -35,7 +35,8 @@
 //! accepted whatever its content type). Errors answer `{"error_code": N, "message": "..."}` with
 //! Confluent's codes: 40401 subject not found, 40402 version not found, 40403 schema not found,
 //! 40404 subject soft-deleted, 40405 subject not soft-deleted first, 40406 version soft-deleted,
-//! 40407 version not soft-deleted first, 40408 no subject-level compatibility, 409 incompatible,
+//! 40407 version not soft-deleted first, 40408 no subject-level compatibility, 40409 no
+//! subject-level mode, 409 incompatible,
 //! 42201 invalid schema (including unresolvable references), 42202 invalid version, 42203
 //! invalid compatibility level, 42206 referenced schema, 401 unauthorized, 400 unreadable body,
 //! 413 body too large, 404 unknown path. Boolean query parameters accept `true`, `True` and `1`.
@@ -45,6 +46,7 @@
 //! | `GET /` | | `{}` |
 //! | `POST /subjects/{s}/versions` | `normalize` | registers: `{id, guid, subject, version, schema, schemaType?, references?}` |
 //! | `POST /subjects/{s}` | `deleted`, `normalize`, `format` | looks up: `{subject, version, id, guid, schema, ...}` |
+//! | `GET /subjects/{s}/metadata` | `deleted` (`key`, `value`, `format` accepted) | no metadata is kept, so as Confluent answers for versions without metadata: 40401 for an unknown subject, else 40403 |
 //! | `GET /subjects` | `deleted`, `deleted_only`/`deletedOnly`, `subjectPrefix`, `offset`, `limit` | `["s", ...]` sorted |
 //! | `GET /subjects/{s}/versions` | `deleted`, `deleted_only`/`deletedOnly`, `offset`, `limit` | `[1, 2, ...]` |
 //! | `GET /subjects/{s}/versions/{n\|latest\|-1}` | `deleted`, `format` | `{subject, version, id, guid, schema, schemaType?, references?}` |
@@ -52,6 +54,7 @@
 //! | `GET /subjects/{s}/versions/{n\|latest}/referencedby` | `offset`, `limit` | ids of schemas referencing it |
 //! | `DELETE /subjects/{s}` | `permanent` | versions deleted |
 //! | `DELETE /subjects/{s}/versions/{n\|latest}` | `permanent` | the version deleted |
+//! | `GET /schemas` | `subjectPrefix`, `deleted`, `latestOnly`, `offset`, `limit` | `[{subject, version, id, guid, schema, schemaType?, references?}, ...]` by subject then version; `latestOnly` keeps the last version listed per subject; a `limit` absent, not positive or over 1000 means 1000 (Confluent's default `schema.search.*.limit`) |
 //! | `GET /schemas/ids/{id}` | `format`, `fetchMaxId` (`subject` accepted) | `{schema, schemaType?, references?, guid, maxId?}` |
 //! | `GET /schemas/ids/{id}/schema` | `format` | the schema text alone |
 //! | `GET /schemas/ids/{id}/subjects` | `deleted`, `subject`, `offset`, `limit` | subjects using the id |
@@ -66,7 +69,8 @@
 //! | `GET /config/{s}` | `defaultToGlobal` | `{compatibilityLevel}`, or 40408 |
 //! | `PUT /config/{s}` | | body `{compatibility}` → `{compatibility}` |
 //! | `DELETE /config/{s}` | | `{compatibilityLevel}` it had, or 40408 |
-//! | `GET /mode`, `GET /mode/{s}` | | `{"mode": "READWRITE"}` |
+//! | `GET /mode` | | `{"mode": "READWRITE"}` |
+//! | `GET /mode/{s}` | `defaultToGlobal` | `{"mode": "READWRITE"}` with `defaultToGlobal`, else 40409 (no subject has a mode of its own) |
 //! | `GET /contexts` | | `["."]` |
 //!
 //! For Protobuf schemas, `format` (Confluent's clients send `format=serialized`, meaning the
@@ -81,18 +85,25 @@
 //!   compares Avro schemas as JSON with object keys in sorted order and `{"type": "<primitive>"}`
 //!   read as `"<primitive>"` (so key order and whitespace do not matter, field order does, as in
 //!   Confluent), JSON Schema texts with insignificant whitespace removed (key order matters),
-//!   and Protobuf texts byte for byte (Confluent compares the
-//!   parsed file, so a `.proto` with other formatting gets a new id here). `normalize` is
-//!   accepted but normalizes no further. The text stored and returned is the first one
-//!   registered, minified (Avro, JSON Schema) or as sent (Protobuf), not Confluent's printed form.
+//!   and Protobuf schemas parsed, imports resolved through the references: `.proto` texts that
+//!   differ in layout or comments and the base64 `FileDescriptorProto` of the same file (what
+//!   Confluent's serializers register) are one schema, with one id and, under a subject, one
+//!   version (see [`compat::protobuf::ProtoSchema::canonical_descriptor`]). References are part
+//!   of the identity. `normalize` is accepted but normalizes no further (Confluent's
+//!   normalization also sorts a Protobuf file's imports, options, and fields by number). The text stored, and answered
+//!   for an id or a version, is the first one registered, minified (Avro, JSON Schema) or as sent
+//!   (Protobuf: `.proto` text or base64 descriptor, whichever came first), not Confluent's
+//!   printed form. Registering and looking up answer a Protobuf schema in the form sent (Confluent
+//!   answers the canonical form of the schema sent; clients such as Confluent's Python one cache
+//!   that answer as the schema of the id and expect it in the form they sent).
 //! - **Compatibility** is decided by the local [`compat`] checks, not Confluent's Java code;
 //!   messages differ in wording.
 //! - **Not supported:** modes (`READONLY`, `IMPORT`: no `PUT /mode`, no registering with an
 //!   explicit id), schema contexts (a `:.ctx:subject` is an ordinary subject name), data
 //!   contracts (`metadata` and `ruleSet` in requests are accepted and ignored, never returned),
 //!   config fields other than the compatibility level (`normalize`, `alias`,
-//!   `compatibilityGroup`, default/override metadata and rule sets are ignored), `GET
-//!   /subjects/{s}/metadata`, exporters, and the `/associations` and `/dek-registry` APIs.
+//!   `compatibilityGroup`, default/override metadata and rule sets are ignored, so `GET
+//!   /subjects/{s}/metadata` never finds a version), exporters, and the `/associations` and `/dek-registry` APIs.
 //! - **GUIDs** are random (UUID v4) per distinct schema, kept in the journal.
 //! - **Permanently deleted schemas:** once no version of any subject uses an id, `GET
 //!   /schemas/ids/{id}` answers 40403; registering the same schema again gives back its old id

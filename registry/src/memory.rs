@@ -133,8 +133,9 @@ struct State {
 /// Thread-safe (one mutex; no lock is held across an `await`). Clone an `Arc` of it to share it.
 ///
 /// Avro and JSON Schema texts are stored with insignificant whitespace removed, Protobuf text as
-/// given. Two Avro texts that differ only in whitespace or object key order are the same schema;
-/// see the crate documentation for how identity differs from Confluent's.
+/// given. Two Avro texts that differ only in whitespace or object key order are the same schema,
+/// as are two Protobuf schemas that parse to the same file (`.proto` text in any layout, or the
+/// base64 descriptor); see the crate documentation for how identity differs from Confluent's.
 pub struct InMemoryRegistry {
     state: Mutex<State>,
     log: Option<Box<dyn ChangeLog>>,
@@ -225,6 +226,35 @@ impl InMemoryRegistry {
                     .map(move |(n, _)| (name.clone(), n))
             })
             .collect())
+    }
+
+    /// Every version of every subject whose name starts with `subject_prefix`, sorted by subject
+    /// then version (`GET /schemas`): soft-deleted versions only when `deleted` is set, and with
+    /// `latest_only` only the last of those per subject (so, with `deleted`, possibly a
+    /// soft-deleted one, as in Confluent).
+    pub fn schemas_with_prefix(
+        &self,
+        subject_prefix: &str,
+        deleted: bool,
+        latest_only: bool,
+    ) -> Vec<RegisteredSchema> {
+        let state = self.lock();
+        state
+            .subjects
+            .range(subject_prefix.to_owned()..)
+            .take_while(|(name, _)| name.starts_with(subject_prefix))
+            .flat_map(|(name, s)| {
+                let versions: Vec<(i32, VersionEntry)> = if latest_only {
+                    s.visible(deleted).next_back().into_iter().collect()
+                } else {
+                    s.visible(deleted).collect()
+                };
+                versions
+                    .into_iter()
+                    .map(|(n, v)| registered(name, n, v.id, &state.schemas[&v.id]))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     }
 
     /// The ids of the schemas (any version, soft-deleted included) that reference `subject`
@@ -365,10 +395,12 @@ fn write_avro_identity(value: &serde_json::Value, out: &mut String) {
     }
 }
 
-/// What decides whether two stored schemas are the same schema (and so share an id): for Avro,
-/// the JSON with object keys in sorted order (Confluent compares Avro's own printed form, in
-/// which the input's key order does not show); for JSON Schema and Protobuf, the stored text.
-fn identity(schema: &Schema) -> Schema {
+/// What decides whether two Avro or JSON Schema texts are the same schema (and so share an id):
+/// for Avro, the JSON with object keys in sorted order (Confluent compares Avro's own printed
+/// form, in which the input's key order does not show); for JSON Schema, the stored (minified)
+/// text, as Confluent compares the JSON text it re-serializes. Protobuf needs its references:
+/// see [`State::identity`].
+fn text_identity(schema: &Schema) -> Schema {
     match schema.schema_type {
         SchemaType::Avro => match serde_json::from_str::<serde_json::Value>(&schema.schema) {
             Ok(value) => {
@@ -418,6 +450,26 @@ fn canonical(schema: &Schema) -> Result<Schema, RegistryError> {
     })
 }
 
+/// The answer to a register or lookup request for `sent`, found as `id`. Confluent answers the
+/// canonical form of the schema *sent*; for Avro and JSON Schema that is the stored one here (they
+/// compare by their stored form), while a Protobuf schema is answered in the form it was sent:
+/// clients cache the answer as the schema of the id, and Confluent's Python client later asks that
+/// cache for the base64 descriptor it sent, not for a `.proto` text first registered by another
+/// client. Fetching the id or a version answers the stored (first registered) form.
+fn answered(
+    subject: &str,
+    version: i32,
+    id: u32,
+    entry: &SchemaEntry,
+    sent: &Schema,
+) -> RegisteredSchema {
+    let mut answer = registered(subject, version, id, entry);
+    if sent.schema_type == SchemaType::Protobuf {
+        answer.schema = sent.clone();
+    }
+    answer
+}
+
 fn registered(subject: &str, version: i32, id: u32, entry: &SchemaEntry) -> RegisteredSchema {
     RegisteredSchema {
         id,
@@ -429,11 +481,35 @@ fn registered(subject: &str, version: i32, id: u32, entry: &SchemaEntry) -> Regi
 }
 
 impl State {
+    /// What decides whether two schemas are the same schema (and so share an id): for Avro and
+    /// JSON Schema see [`text_identity`]; for Protobuf, the parsed file (imports resolved through
+    /// the references) as [`compat::protobuf::ProtoSchema::canonical_descriptor`] gives it, so
+    /// `.proto` texts that differ in formatting or comments and the base64 descriptor of the same
+    /// file are one schema. References are part of the identity, as in Confluent.
+    fn identity(&self, schema: &Schema) -> Result<Schema, RegistryError> {
+        if schema.schema_type != SchemaType::Protobuf {
+            return Ok(text_identity(schema));
+        }
+        use base64::Engine as _;
+        use prost::Message as _;
+        let references = self.resolve(schema)?;
+        let parsed = compat::protobuf::ProtoSchema::parse(Resolved {
+            schema,
+            references: &references,
+        })?;
+        let bytes = parsed.canonical_descriptor().encode_to_vec();
+        Ok(Schema {
+            schema_type: schema.schema_type,
+            schema: base64::engine::general_purpose::STANDARD.encode(bytes),
+            references: schema.references.clone(),
+        })
+    }
+
     fn live_schema(&self, id: u32) -> Result<&SchemaEntry, RegistryError> {
         self.schemas
             .get(&id)
             .filter(|e| e.uses > 0)
-            .ok_or_else(|| RegistryError::SchemaNotFound(format!("id {id}")))
+            .ok_or_else(|| RegistryError::schema_not_found(id))
     }
 
     fn level_of(&self, subject: &str) -> CompatibilityLevel {
@@ -603,13 +679,15 @@ impl State {
                         e.uses += 1;
                     }
                     None => {
-                        let identity = identity(&schema);
-                        if self.by_content.contains_key(&identity)
-                            || self.by_guid.contains_key(&guid)
-                        {
-                            return Err(format!("schema of id {id} already has another id"));
+                        if self.by_guid.contains_key(&guid) {
+                            return Err(format!("the GUID of id {id} already has another id"));
                         }
-                        self.by_content.insert(identity, id);
+                        // A schema that no longer parses (a journal written by an older
+                        // version) is known by its text. A journal written before Protobuf
+                        // schemas were compared parsed may hold one schema under two ids: the
+                        // first keeps answering for it.
+                        let identity = self.identity(&schema).unwrap_or_else(|_| schema.clone());
+                        self.by_content.entry(identity).or_insert(id);
                         self.by_guid.insert(guid, id);
                         self.schemas.insert(
                             id,
@@ -714,7 +792,7 @@ impl SchemaRegistry for InMemoryRegistry {
         }
         let schema = canonical(schema)?;
         let mut state = self.lock();
-        let known_id = state.by_content.get(&identity(&schema)).copied();
+        let known_id = state.by_content.get(&state.identity(&schema)?).copied();
         let live: Vec<(i32, u32)> = state
             .subjects
             .get(subject)
@@ -723,7 +801,7 @@ impl SchemaRegistry for InMemoryRegistry {
         if let Some(id) = known_id
             && let Some((n, _)) = live.iter().find(|(_, v)| *v == id)
         {
-            return Ok(registered(subject, *n, id, &state.schemas[&id]));
+            return Ok(answered(subject, *n, id, &state.schemas[&id], &schema));
         }
         let level = state.level_of(subject);
         let previous: Vec<u32> = live.iter().map(|(_, id)| *id).collect();
@@ -734,8 +812,13 @@ impl SchemaRegistry for InMemoryRegistry {
                 messages,
             });
         }
-        let (id, guid) = match known_id {
-            Some(id) => (id, state.schemas[&id].guid),
+        // A schema known under another id keeps the text it was first registered with (the same
+        // schema, perhaps written otherwise).
+        let (stored, (id, guid)) = match known_id {
+            Some(id) => {
+                let entry = &state.schemas[&id];
+                ((*entry.schema).clone(), (id, entry.guid))
+            }
             None => {
                 let id = state
                     .max_id
@@ -750,7 +833,7 @@ impl SchemaRegistry for InMemoryRegistry {
                 while state.by_guid.contains_key(&guid) {
                     guid = Uuid::new_v4();
                 }
-                (id, guid)
+                (schema.clone(), (id, guid))
             }
         };
         let version = state
@@ -767,12 +850,12 @@ impl SchemaRegistry for InMemoryRegistry {
                 version,
                 id,
                 guid,
-                schema_type: schema.schema_type,
-                schema: schema.schema.clone(),
-                references: schema.references.clone(),
+                schema_type: stored.schema_type,
+                schema: stored.schema,
+                references: stored.references,
             },
         )?;
-        Ok(registered(subject, version, id, &state.schemas[&id]))
+        Ok(answered(subject, version, id, &state.schemas[&id], &schema))
     }
 
     async fn lookup(
@@ -790,18 +873,17 @@ impl SchemaRegistry for InMemoryRegistry {
             .get(subject)
             .filter(|s| s.has_visible(deleted))
             .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
-        let not_found =
-            || RegistryError::SchemaNotFound(format!("not registered under subject '{subject}'"));
+        let not_found = || RegistryError::SchemaNotFound("Schema not found".to_owned());
         let id = *state
             .by_content
-            .get(&identity(&schema))
+            .get(&state.identity(&schema)?)
             .ok_or_else(not_found)?;
         let (n, _) = s
             .visible(deleted)
             .rev()
             .find(|(_, v)| v.id == id)
             .ok_or_else(not_found)?;
-        Ok(registered(subject, n, id, &state.schemas[&id]))
+        Ok(answered(subject, n, id, &state.schemas[&id], &schema))
     }
 
     async fn schema_by_id(&self, id: u32) -> Result<Arc<Schema>, RegistryError> {
@@ -813,11 +895,11 @@ impl SchemaRegistry for InMemoryRegistry {
         let id = *state
             .by_guid
             .get(&guid)
-            .ok_or_else(|| RegistryError::SchemaNotFound(format!("guid {guid}")))?;
+            .ok_or_else(|| RegistryError::schema_not_found(guid))?;
         state
             .live_schema(id)
             .map(|e| e.schema.clone())
-            .map_err(|_| RegistryError::SchemaNotFound(format!("guid {guid}")))
+            .map_err(|_| RegistryError::schema_not_found(guid))
     }
 
     async fn subjects_for_id(&self, id: u32, deleted: bool) -> Result<Vec<String>, RegistryError> {
@@ -1036,7 +1118,7 @@ mod tests {
 
     #[test]
     fn avro_identity_ignores_key_order_and_wrapped_primitives() {
-        use super::{Schema, identity};
+        use super::{Schema, text_identity as identity};
         let a = Schema::avro(
             r#"{"type":"record","name":"R","fields":[{"name":"a","type":{"type":"long"}},{"type":"string","name":"b"}]}"#,
         );

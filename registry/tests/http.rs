@@ -695,3 +695,217 @@ async fn requests_time_out() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     drop(silent);
 }
+
+/// The review's reproducer over raw HTTP: one Protobuf schema sent with other whitespace, with
+/// and without `normalize`, is one id and one version; the lookup finds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protobuf_whitespace_variants_are_one_version_over_http() {
+    let server = start(InMemoryRegistry::new(), ServerOptions::default()).await;
+    let http = reqwest::Client::new();
+    let base = server.url();
+    let post = |path: &str, schema: &str| {
+        let body = serde_json::json!({"schemaType": "PROTOBUF", "schema": schema});
+        let request = http.post(format!("{base}{path}")).json(&body);
+        async move {
+            let r = request.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let first = "syntax = \"proto3\"; package t; message A { int32 x = 1; }";
+    let (status, v1) = post("/subjects/pt-value/versions", first).await;
+    assert_eq!(status, 200, "{v1}");
+    for (path, text) in [
+        (
+            "/subjects/pt-value/versions",
+            "syntax = \"proto3\";\npackage t;\nmessage A {\n  int32 x = 1;\n}\n",
+        ),
+        (
+            "/subjects/pt-value/versions?normalize=true",
+            "syntax = \"proto3\";  package t;  message A { int32 x = 1; }",
+        ),
+        (
+            "/subjects/pt-value?normalize=true",
+            "syntax = \"proto3\";\n\npackage t; message A {int32 x = 1;}",
+        ),
+        (
+            "/subjects/pt-value",
+            "syntax = \"proto3\"; package t; // c\nmessage A { int32 x = 1; }",
+        ),
+    ] {
+        let (status, body) = post(path, text).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(
+            (&body["id"], &body["version"]),
+            (&v1["id"], &v1["version"]),
+            "{path}"
+        );
+        assert_eq!(body["schema"], text, "{path}: answered in the form sent");
+    }
+    let versions: Vec<i32> = http
+        .get(format!("{base}/subjects/pt-value/versions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(versions, vec![1]);
+    let stored: serde_json::Value = http
+        .get(format!("{base}/schemas/ids/{}", v1["id"]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["schema"], first, "the id keeps the first text");
+    // Not registered: Confluent's 40403 wording.
+    let (status, body) = post(
+        "/subjects/pt-value",
+        "syntax = \"proto3\"; package t; message B { int32 x = 1; }",
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error_code"], 40403);
+    assert_eq!(body["message"], "Schema not found");
+    server.shutdown().await;
+}
+
+/// `GET /schemas`, `GET /subjects/{s}/metadata`, `GET /mode/{s}` and the 40403 wording, as
+/// Confluent's Schema Registry answers them (its `SchemasResource`, `SubjectsResource`,
+/// `ModeResource` and `Errors`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemas_list_metadata_mode_and_not_found_wording() {
+    let server = start(InMemoryRegistry::new(), ServerOptions::default()).await;
+    let client = HttpRegistry::new(&server.url()).unwrap();
+    client
+        .set_compatibility(None, kcodec_registry::CompatibilityLevel::None)
+        .await
+        .unwrap();
+    let s1 = Schema::avro(r#"{"type":"record","name":"A","fields":[]}"#);
+    let s2 = Schema::avro(r#"{"type":"record","name":"B","fields":[]}"#);
+    let p = Schema::protobuf("syntax = \"proto3\"; message P { int32 x = 1; }");
+    let a1 = client.register("a-value", &s1, false).await.unwrap();
+    let a2 = client.register("a-value", &s2, false).await.unwrap();
+    let b1 = client.register("b-value", &p, false).await.unwrap();
+    client
+        .delete_version("a-value", Version::Number(2), false)
+        .await
+        .unwrap();
+    let base = server.url();
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let request = http.get(format!("{base}{path}"));
+        async move {
+            let r = request.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let listed = |body: &serde_json::Value| -> Vec<(String, i64, i64)> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["subject"].as_str().unwrap().to_owned(),
+                    s["version"].as_i64().unwrap(),
+                    s["id"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (a1, a2, b1) = (a1.id as i64, a2.id as i64, b1.id as i64);
+    let (status, body) = get("/schemas").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        listed(&body),
+        [("a-value".into(), 1, a1), ("b-value".into(), 1, b1)]
+    );
+    assert!(
+        body[0].get("schemaType").is_none(),
+        "AVRO is implied: {body}"
+    );
+    assert_eq!(body[1]["schemaType"], "PROTOBUF");
+    assert_eq!(body[1]["schema"], p.schema);
+    assert_eq!(
+        listed(&get("/schemas?deleted=true").await.1),
+        [
+            ("a-value".into(), 1, a1),
+            ("a-value".into(), 2, a2),
+            ("b-value".into(), 1, b1)
+        ]
+    );
+    // latestOnly: the last version each subject shows (with deleted, a soft-deleted one).
+    assert_eq!(
+        listed(&get("/schemas?latestOnly=true").await.1),
+        [("a-value".into(), 1, a1), ("b-value".into(), 1, b1)]
+    );
+    assert_eq!(
+        listed(&get("/schemas?latestOnly=true&deleted=true").await.1),
+        [("a-value".into(), 2, a2), ("b-value".into(), 1, b1)]
+    );
+    assert_eq!(
+        listed(&get("/schemas?subjectPrefix=b").await.1),
+        [("b-value".into(), 1, b1)]
+    );
+    assert_eq!(listed(&get("/schemas?subjectPrefix=zz").await.1), []);
+    assert_eq!(
+        listed(&get("/schemas?deleted=true&offset=1&limit=1").await.1),
+        [("a-value".into(), 2, a2)]
+    );
+    // A limit that is not positive means the default (all, here), as in Confluent.
+    assert_eq!(listed(&get("/schemas?limit=0").await.1).len(), 2);
+    assert_eq!(listed(&get("/schemas?limit=-1").await.1).len(), 2);
+
+    // No metadata is kept, and Confluent matches no version without metadata.
+    let (status, body) = get("/subjects/a-value/metadata?key=owner&value=me").await;
+    assert_eq!(
+        (status, &body["error_code"]),
+        (404, &40403.into()),
+        "{body}"
+    );
+    assert_eq!(body["message"], "Schema not found");
+    let (status, body) = get("/subjects/nope/metadata").await;
+    assert_eq!(
+        (status, &body["error_code"]),
+        (404, &40401.into()),
+        "{body}"
+    );
+
+    // Modes: global READWRITE; a subject has none of its own unless defaultToGlobal.
+    assert_eq!(get("/mode").await.1["mode"], "READWRITE");
+    let (status, body) = get("/mode/a-value").await;
+    assert_eq!(
+        (status, &body["error_code"]),
+        (404, &40409.into()),
+        "{body}"
+    );
+    assert_eq!(
+        body["message"],
+        "Subject 'a-value' does not have subject-level mode configured"
+    );
+    let (status, body) = get("/mode/a-value?defaultToGlobal=true").await;
+    assert_eq!(
+        (status, &body["mode"]),
+        (200, &"READWRITE".into()),
+        "{body}"
+    );
+
+    // 40403 by id and GUID: `Schema <id> not found`.
+    let (status, body) = get("/schemas/ids/999").await;
+    assert_eq!(
+        (status, &body["error_code"]),
+        (404, &40403.into()),
+        "{body}"
+    );
+    assert_eq!(body["message"], "Schema 999 not found");
+    let guid = uuid::Uuid::nil();
+    let (_, body) = get(&format!("/schemas/guids/{guid}")).await;
+    assert_eq!(body["message"], format!("Schema {guid} not found"));
+    // The client reads the message back whole.
+    let e = client.schema_by_id(999).await.unwrap_err();
+    assert_eq!(e.to_string(), "Schema 999 not found");
+    server.shutdown().await;
+}

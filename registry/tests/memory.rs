@@ -113,3 +113,38 @@ async fn replay_rejects_inconsistent_changes() {
     let e = InMemoryRegistry::replay(bad).unwrap_err();
     assert_eq!(e.error_code(), 50001);
 }
+
+/// A journal written before Protobuf schemas were compared parsed may hold one schema under two
+/// ids (two layouts of one file): it still replays, both ids resolve, and the first one answers
+/// for the schema from then on.
+#[tokio::test]
+async fn replay_accepts_one_protobuf_schema_under_two_ids() {
+    let register = |version: i32, id: u32, text: &str| Change::Register {
+        subject: "pt-value".into(),
+        version,
+        id,
+        guid: uuid::Uuid::new_v4(),
+        schema_type: kcodec_registry::SchemaType::Protobuf,
+        schema: text.into(),
+        references: Vec::new(),
+    };
+    let compact = "syntax = \"proto3\"; package t; message A { int32 x = 1; }";
+    let spaced = "syntax = \"proto3\";\npackage t;\nmessage A {\n  int32 x = 1;\n}\n";
+    let registry =
+        InMemoryRegistry::replay([register(1, 9, compact), register(2, 10, spaced)]).unwrap();
+    assert_eq!(registry.schema_by_id(9).await.unwrap().schema, compact);
+    assert_eq!(registry.schema_by_id(10).await.unwrap().schema, spaced);
+    let again = registry
+        .register(
+            "pt-value",
+            &kcodec_registry::Schema::protobuf(spaced),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!((again.id, again.version), (9, 1));
+    assert_eq!(
+        registry.versions("pt-value", false).await.unwrap(),
+        vec![1, 2]
+    );
+}

@@ -103,6 +103,11 @@ def registry_calls(url):
     expect_error(lambda: fresh.get_latest_version("missing-value"), 404, 40401, "no subject")
     expect_error(lambda: fresh.get_schema(999999), 404, 40403, "no schema")
     expect_error(lambda: fresh.get_version(subject, 9), 404, 40402, "no version")
+    # The registry keeps no metadata, and Confluent's matches no version without metadata.
+    expect_error(lambda: fresh.get_latest_with_metadata(subject, {"owner": "me"}), 404, 40403,
+                 "no version with metadata")
+    expect_error(lambda: fresh.get_latest_with_metadata("missing-value", {}), 404, 40401,
+                 "metadata of no subject")
     expect_error(lambda: fresh.register_schema(subject, Schema("{nope", "AVRO")), 422, 42201,
                  "invalid schema")
     # Deletes: soft first, then permanent.
@@ -168,6 +173,21 @@ def serializers(url):
           "referenced subject")
     expect_error(lambda: client.delete_subject("google/protobuf/timestamp.proto"), 422, 42206,
                  "referenced schema kept")
+    # The same file as .proto text (other layout, comments) is the same schema as the base64
+    # descriptor the serializer registered: same id and version, registered or looked up, as
+    # Confluent's registry compares parsed schemas.
+    text = ('syntax = "proto3";\n// An order.\npackage kcodec.interop;\n\n'
+            'import "google/protobuf/timestamp.proto";\n\n'
+            'message Order {\n  string id = 1;\n  int64 amount = 2;\n'
+            '  google.protobuf.Timestamp at = 3; /* when */\n}\n')
+    as_text = Schema(text, "PROTOBUF", reg.schema.references)
+    fresh = SchemaRegistryClient({"url": url})
+    check(fresh.register_schema("orders-proto-value", as_text) == reg.schema_id,
+          "proto text and descriptor: one id")
+    found = fresh.lookup_schema("orders-proto-value", as_text, normalize_schemas=True)
+    check(found.schema_id == reg.schema_id and found.version == reg.version,
+          f"proto text looked up: {found}")
+    check(fresh.get_versions("orders-proto-value") == [reg.version], "proto: one version")
 
     ctx = SerializationContext("orders-json", MessageField.VALUE)
     js = JSONSerializer(ORDER_JSON_SCHEMA, client)

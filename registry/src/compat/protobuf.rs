@@ -128,6 +128,43 @@ impl ProtoSchema {
         Ok(ProtoSchema { file })
     }
 
+    /// The file as a `FileDescriptorProto` in a form that two texts of the same schema share,
+    /// whatever they were written as (`.proto` source with any formatting and comments, or a
+    /// base64 descriptor as `protoc` and Confluent's Python client write it): no file name, no
+    /// source code info, no JSON names that merely repeat the default, no `syntax` for `proto2`
+    /// (its default). The registry compares these to decide whether a schema is already known
+    /// (Confluent compares its canonical printed form of the parsed file).
+    ///
+    /// ```
+    /// use kcodec_registry::compat::protobuf::ProtoSchema;
+    /// use kcodec_registry::compat::{References, Resolved};
+    /// use kcodec_registry::Schema;
+    ///
+    /// let none = References::new();
+    /// let parse = |text: &str| {
+    ///     let schema = Schema::protobuf(text);
+    ///     ProtoSchema::parse(Resolved { schema: &schema, references: &none }).unwrap()
+    /// };
+    /// let a = parse("syntax = \"proto3\"; package t; message A { int32 x = 1; }");
+    /// let b = parse("syntax = \"proto3\";\n// A comment\npackage t;\n\nmessage A {\n  int32 x = 1;\n}\n");
+    /// assert_eq!(a.canonical_descriptor(), b.canonical_descriptor());
+    /// ```
+    pub fn canonical_descriptor(&self) -> prost_types::FileDescriptorProto {
+        let mut proto = self.file.file_descriptor_proto().clone();
+        proto.name = None;
+        proto.source_code_info = None;
+        if proto.syntax.as_deref() == Some("proto2") {
+            proto.syntax = None;
+        }
+        for message in &mut proto.message_type {
+            strip_default_json_names(message);
+        }
+        for field in &mut proto.extension {
+            field.json_name = None;
+        }
+        proto
+    }
+
     /// Every message of the file (nested ones too, map entries excepted), by name relative to
     /// the package.
     fn messages(&self) -> BTreeMap<String, MessageDescriptor> {
@@ -142,6 +179,40 @@ impl ProtoSchema {
         }
         out
     }
+}
+
+/// Clears the JSON names of a message's fields (nested messages too) that equal the default
+/// one, and those of extensions (which `protoc` never writes).
+fn strip_default_json_names(message: &mut prost_types::DescriptorProto) {
+    for field in &mut message.field {
+        if field.json_name.as_deref() == Some(default_json_name(field.name()).as_str()) {
+            field.json_name = None;
+        }
+    }
+    for field in &mut message.extension {
+        field.json_name = None;
+    }
+    for nested in &mut message.nested_type {
+        strip_default_json_names(nested);
+    }
+}
+
+/// The JSON name `protoc` gives a field: underscores dropped, the letter after each one upper
+/// case.
+fn default_json_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn relative(full: &str, package: &str) -> String {

@@ -33,6 +33,7 @@ pub fn router(registry: Arc<InMemoryRegistry>, options: ServerOptions) -> Router
     let app = App { registry, options };
     let routes = Router::new()
         .route("/", get(root))
+        .route("/schemas", get(schemas))
         .route("/schemas/types", get(schema_types))
         .route("/schemas/ids/{id}", get(schema_by_id))
         .route("/schemas/ids/{id}/schema", get(raw_schema_by_id))
@@ -41,6 +42,7 @@ pub fn router(registry: Arc<InMemoryRegistry>, options: ServerOptions) -> Router
         .route("/schemas/guids/{guid}", get(schema_by_guid))
         .route("/subjects", get(subjects))
         .route("/subjects/{subject}", post(lookup).delete(delete_subject))
+        .route("/subjects/{subject}/metadata", get(latest_with_metadata))
         .route("/subjects/{subject}/versions", get(versions).post(register))
         .route(
             "/subjects/{subject}/versions/{version}",
@@ -75,7 +77,7 @@ pub fn router(registry: Arc<InMemoryRegistry>, options: ServerOptions) -> Router
                 .delete(delete_subject_config),
         )
         .route("/mode", get(mode))
-        .route("/mode/{subject}", get(mode))
+        .route("/mode/{subject}", get(subject_mode))
         .route("/contexts", get(contexts))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit));
@@ -187,7 +189,7 @@ fn parse_id(text: &str) -> Result<u32, ApiError> {
     text.parse::<u32>()
         .ok()
         .filter(|id| *id <= i32::MAX as u32)
-        .ok_or_else(|| ApiError(RegistryError::SchemaNotFound(format!("id {text}"))))
+        .ok_or_else(|| ApiError(RegistryError::schema_not_found(text)))
 }
 
 /// Applies Confluent's `offset` and `limit` parameters (a negative or absent limit = all).
@@ -333,8 +335,70 @@ async fn contexts() -> Response {
     ok(&["."])
 }
 
+/// The only mode the dev server has: `READWRITE`, globally.
 async fn mode() -> Response {
     ok(&serde_json::json!({ "mode": "READWRITE" }))
+}
+
+/// A subject never has a mode of its own here (no `PUT /mode`): as Confluent, 40409 unless
+/// `defaultToGlobal` asks for the global mode.
+async fn subject_mode(Path(subject): Path<String>, Query(q): Params) -> ApiResult {
+    if flag(&q, "defaultToGlobal") {
+        return Ok(mode().await);
+    }
+    Err(ApiError(RegistryError::Server {
+        status: 404,
+        error_code: 40409,
+        message: format!("Subject '{subject}' does not have subject-level mode configured"),
+    }))
+}
+
+/// Confluent's `schema.search.default.limit` and `schema.search.max.limit` (both 1000): the
+/// number of schemas `GET /schemas` answers at most, and when `limit` is absent, not positive or
+/// larger.
+const SCHEMA_SEARCH_LIMIT: usize = 1000;
+
+/// `GET /schemas`: the versions of the subjects with a prefix, as Confluent lists them.
+async fn schemas(State(app): State<App>, Query(q): Params) -> ApiResult {
+    let prefix = q
+        .get("subjectPrefix")
+        .map(String::as_str)
+        .filter(|p| *p != ":*:")
+        .unwrap_or("");
+    let found =
+        app.registry
+            .schemas_with_prefix(prefix, flag(&q, "deleted"), flag(&q, "latestOnly"));
+    let offset = q
+        .get("offset")
+        .and_then(|o| o.parse::<usize>().ok())
+        .unwrap_or(0);
+    let limit = q
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .filter(|l| (1..=SCHEMA_SEARCH_LIMIT).contains(l))
+        .unwrap_or(SCHEMA_SEARCH_LIMIT);
+    let bodies = found
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|r| app.registered_body(r, &q))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ok(&bodies))
+}
+
+/// `GET /subjects/{s}/metadata`: the latest version whose metadata holds the given properties.
+/// The dev server keeps no metadata, and Confluent matches no version without metadata, so this
+/// answers what Confluent answers for such a registry: 40401 for an unknown subject, else 40403.
+async fn latest_with_metadata(
+    State(app): State<App>,
+    Path(subject): Path<String>,
+    Query(q): Params,
+) -> ApiResult {
+    let deleted = flag(&q, "deleted");
+    app.registry.versions(&subject, deleted).await?;
+    Err(ApiError(RegistryError::SchemaNotFound(
+        "Schema not found".to_owned(),
+    )))
 }
 
 async fn schema_by_id(
@@ -416,7 +480,7 @@ async fn schema_by_guid(
     Query(q): Params,
 ) -> ApiResult {
     let guid = uuid::Uuid::parse_str(&guid)
-        .map_err(|_| ApiError(RegistryError::SchemaNotFound(format!("guid {guid}"))))?;
+        .map_err(|_| ApiError(RegistryError::schema_not_found(&guid)))?;
     let schema = app.registry.schema_by_guid(guid).await?;
     let mut body = app.body(&schema, &q)?;
     body.guid = Some(guid.to_string());

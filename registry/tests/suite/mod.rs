@@ -458,6 +458,177 @@ pub async fn protobuf_and_json_types_are_kept(r: &dyn SchemaRegistry) {
     assert_eq!(code(&e), 40403, "{e}");
 }
 
+/// A `.proto` file and the base64 `FileDescriptorProto` `protoc` makes of it (what Confluent's
+/// Python `ProtobufSerializer` registers); see `tests/fixtures/protobuf/README.md`.
+pub fn proto_fixture(name: &str) -> (Schema, Schema) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/protobuf/");
+    let text = std::fs::read_to_string(format!("{dir}{name}.proto")).unwrap();
+    let b64 = std::fs::read_to_string(format!("{dir}{name}.desc.b64")).unwrap();
+    (
+        Schema::protobuf(text),
+        Schema::protobuf(b64.trim().to_owned()),
+    )
+}
+
+pub async fn protobuf_formatting_and_comments_are_the_same_schema(r: &dyn SchemaRegistry) {
+    let compact = Schema::protobuf("syntax = \"proto3\"; package t; message A { int32 x = 1; }");
+    let spaced = Schema::protobuf(
+        "// The A message.\nsyntax = \"proto3\";\n\npackage t;\n\nmessage A {\n  /* x */ int32 x = 1;\n}\n",
+    );
+    let other_layout = Schema::protobuf("syntax=\"proto3\";package t;message A{int32 x=1;}// end");
+    let a = r.register("pt-value", &compact, false).await.unwrap();
+    let b = r.register("pt-value", &spaced, false).await.unwrap();
+    let c = r.register("pt-value", &other_layout, true).await.unwrap();
+    assert_eq!((a.id, a.version), (b.id, b.version));
+    assert_eq!((a.id, a.version), (c.id, c.version));
+    assert_eq!(r.versions("pt-value", false).await.unwrap(), vec![1]);
+    // Register and lookup answer the form sent (as Confluent answers the canonical form of the
+    // schema sent); the id keeps the first text.
+    assert_eq!(b.schema.schema, spaced.schema);
+    assert_eq!(r.schema_by_id(a.id).await.unwrap().schema, compact.schema);
+    assert_eq!(
+        r.version("pt-value", Version::Latest, false)
+            .await
+            .unwrap()
+            .schema
+            .schema,
+        compact.schema
+    );
+    for normalize in [false, true] {
+        let found = r
+            .lookup("pt-value", &other_layout, normalize, false)
+            .await
+            .unwrap();
+        assert_eq!((found.id, found.version), (a.id, 1));
+    }
+    // Another subject: same id, its own version 1.
+    let d = r.register("pt2-value", &spaced, false).await.unwrap();
+    assert_eq!((d.id, d.version), (a.id, 1));
+    // What the file means still counts: a renamed field, a renumbered one, another package.
+    r.set_compatibility(Some("pt-value"), CompatibilityLevel::None)
+        .await
+        .unwrap();
+    let mut ids = vec![a.id];
+    for (n, text) in [
+        "syntax = \"proto3\"; package t; message A { int32 y = 1; }",
+        "syntax = \"proto3\"; package t; message A { int32 x = 2; }",
+        "syntax = \"proto3\"; package u; message A { int32 x = 1; }",
+        "syntax = \"proto2\"; package t; message A { optional int32 x = 1; }",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let e = r
+            .register("pt-value", &Schema::protobuf(text), false)
+            .await
+            .unwrap();
+        assert_eq!(e.version, n as i32 + 2, "{text}");
+        assert!(!ids.contains(&e.id), "{text}");
+        ids.push(e.id);
+    }
+}
+
+pub async fn protobuf_text_and_descriptor_are_the_same_schema(r: &dyn SchemaRegistry) {
+    // Text first, then protoc's descriptor (a rich proto3 file importing a well-known type).
+    let (text, descriptor) = proto_fixture("rich");
+    let a = r.register("rich-value", &text, false).await.unwrap();
+    let b = r.register("rich-value", &descriptor, false).await.unwrap();
+    assert_eq!((a.id, a.version), (b.id, b.version));
+    assert_eq!(
+        b.schema.schema, descriptor.schema,
+        "answered in the form sent"
+    );
+    let first = r.schema_by_id(a.id).await.unwrap();
+    assert_eq!(first.schema, text.schema, "the first form is kept");
+    let found = r
+        .lookup("rich-value", &descriptor, false, false)
+        .await
+        .unwrap();
+    assert_eq!((found.id, found.version), (a.id, 1));
+    assert_eq!(
+        found.schema.schema, descriptor.schema,
+        "answered in the form sent"
+    );
+    let c = r.register("rich2-value", &descriptor, true).await.unwrap();
+    assert_eq!((c.id, c.version), (a.id, 1));
+
+    // Descriptor first, then the text (proto2: defaults, required, extensions).
+    let (text, descriptor) = proto_fixture("legacy");
+    let a = r
+        .register("legacy-value", &descriptor, false)
+        .await
+        .unwrap();
+    let b = r.register("legacy-value", &text, false).await.unwrap();
+    assert_eq!((a.id, a.version), (b.id, b.version));
+    let first = r.schema_by_id(a.id).await.unwrap();
+    assert_eq!(first.schema, descriptor.schema, "the first form is kept");
+    let found = r.lookup("legacy-value", &text, true, false).await.unwrap();
+    assert_eq!((found.id, found.version), (a.id, 1));
+    assert_eq!(r.versions("legacy-value", false).await.unwrap(), vec![1]);
+}
+
+pub async fn protobuf_with_references_is_compared_with_its_imports(r: &dyn SchemaRegistry) {
+    let common = Schema::protobuf(
+        "syntax = \"proto3\";\npackage shop;\nmessage Money { string currency = 1; int64 units = 2; }\n",
+    );
+    let c = r
+        .register("shop/common.proto", &common, false)
+        .await
+        .unwrap();
+    let reference = SchemaReference {
+        name: "shop/common.proto".into(),
+        subject: "shop/common.proto".into(),
+        version: c.version,
+    };
+    let order = |text: &str| Schema::protobuf(text).with_references(vec![reference.clone()]);
+    let a = r
+        .register(
+            "orders-value",
+            &order("syntax = \"proto3\"; package shop; import \"shop/common.proto\"; message Order { Money total = 1; }"),
+            false,
+        )
+        .await
+        .unwrap();
+    let spaced = order(
+        "syntax = \"proto3\";\n\npackage shop;\n\nimport \"shop/common.proto\";\n\n// An order.\nmessage Order {\n  Money total = 1;\n}\n",
+    );
+    let b = r.register("orders-value", &spaced, false).await.unwrap();
+    assert_eq!((a.id, a.version), (b.id, b.version));
+    let found = r
+        .lookup("orders-value", &spaced, false, false)
+        .await
+        .unwrap();
+    assert_eq!((found.id, found.version), (a.id, 1));
+    // Without its reference the same text is another schema (here: one whose import does not
+    // resolve, so invalid).
+    let e = r
+        .register(
+            "orders-value",
+            &Schema::protobuf(spaced.schema.clone()),
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), 42201, "{e}");
+}
+
+pub async fn json_schema_whitespace_is_the_same_schema(r: &dyn SchemaRegistry) {
+    let a = r
+        .register(
+            "j",
+            &Schema::json(r#"{"type":"object","properties":{"a":{"type":"string"}}}"#),
+            false,
+        )
+        .await
+        .unwrap();
+    let spaced = Schema::json(
+        "{\n  \"type\": \"object\",\n  \"properties\": { \"a\": { \"type\": \"string\" } }\n}",
+    );
+    let b = r.register("j", &spaced, false).await.unwrap();
+    assert_eq!((a.id, a.version), (b.id, b.version));
+    assert_eq!(r.lookup("j", &spaced, true, false).await.unwrap().id, a.id);
+}
+
 #[macro_export]
 macro_rules! suite_tests {
     ($make:expr) => {
@@ -480,6 +651,10 @@ macro_rules! suite_tests {
             compatibility_levels,
             compatible_change_tests_compatible,
             protobuf_and_json_types_are_kept,
+            protobuf_formatting_and_comments_are_the_same_schema,
+            protobuf_text_and_descriptor_are_the_same_schema,
+            protobuf_with_references_is_compared_with_its_imports,
+            json_schema_whitespace_is_the_same_schema,
             incompatible_schema_is_refused,
             forward_level_refuses_removing_required_field
         );
