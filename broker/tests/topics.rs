@@ -170,6 +170,38 @@ fn auto_create_is_off_by_default_and_optional() {
     ));
 }
 
+/// Kafka refuses a name that equals an existing topic's once '.' and '_' are treated alike
+/// (`InvalidTopicException`), whichever came first, and also when the topic would be
+/// auto-created by a produce; the refused topic is not created.
+#[test]
+fn colliding_names_are_refused_on_create_and_on_auto_create() {
+    let c = Cluster::builder()
+        .auto_create_topics(true)
+        .default_partitions(1)
+        .build();
+    c.create_topic(NewTopic::new("foo.bar", 1, 1)).unwrap();
+    c.create_topic(NewTopic::new("x_y", 1, 1)).unwrap();
+    assert_eq!(
+        c.create_topic(NewTopic::new("x.y", 1, 1)),
+        Err(BrokerError::InvalidTopic(
+            "Topic 'x.y' collides with existing topic: x_y".into()
+        ))
+    );
+    let p = c.producer(ProducerConfig::default());
+    assert_eq!(
+        p.send(ProducerRecord::new("foo_bar", "v")).unwrap_err(),
+        BrokerError::InvalidTopic("Topic 'foo_bar' collides with existing topic: foo.bar".into())
+    );
+    assert_eq!(c.list_topics(), ["foo.bar", "x_y"]);
+    // Same name again is "already exists", not a collision; names that differ elsewhere are fine.
+    assert_eq!(
+        c.create_topic(NewTopic::new("foo.bar", 1, 1)),
+        Err(BrokerError::TopicExists("foo.bar".into()))
+    );
+    c.create_topic(NewTopic::new("foo-bar", 1, 1)).unwrap();
+    p.send(ProducerRecord::new("foo.bar", "v")).unwrap();
+}
+
 #[test]
 fn records_keep_keys_values_headers_timestamps_and_offsets() {
     let clock = ManualClock::new(1_000);
