@@ -17,7 +17,7 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 
 /// Options of the admin-style commands (`topics`, `groups`): the cluster, the timeout of each
 /// network step, and librdkafka client settings.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct AdminArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,

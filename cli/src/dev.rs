@@ -593,6 +593,28 @@ mod tests {
     }
 
     #[test]
+    fn colliding_names_and_config_names() {
+        let existing = ["foo.bar", "plain"];
+        assert_eq!(
+            check_collision("foo_bar", existing).unwrap_err(),
+            "Topic 'foo_bar' collides with existing topic: foo.bar"
+        );
+        assert_eq!(
+            check_collision("a.b_c", ["a_b.c"]).unwrap_err(),
+            "Topic 'a.b_c' collides with existing topic: a_b.c"
+        );
+        // The same name is not a collision ("already exists" is checked apart); '-' is not
+        // '_' or '.'.
+        assert!(check_collision("foo.bar", existing).is_ok());
+        assert!(check_collision("foo-bar", existing).is_ok());
+        assert!(validate_topic_config_names(["cleanup.policy", "retention.ms"]).is_ok());
+        assert_eq!(
+            validate_topic_config_names(["retention.ms", "retention"]).unwrap_err(),
+            "Unknown topic config name: retention"
+        );
+    }
+
+    #[test]
     fn partition_increases() {
         assert_eq!(
             validate_partition_increase("orders", 3, 2).unwrap_err(),

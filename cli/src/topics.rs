@@ -578,3 +578,31 @@ async fn topic_configs(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_arguments_are_checked_as_kafka_topics_does() {
+        assert!(check_create_args(None, None).is_ok());
+        assert!(check_create_args(Some(1), Some(32767)).is_ok());
+        for p in [0, -1, i32::MIN] {
+            assert_eq!(
+                check_create_args(Some(p), None).unwrap_err(),
+                "The partitions must be greater than 0"
+            );
+        }
+        for rf in [0, -1, 32768] {
+            assert_eq!(
+                check_create_args(Some(1), Some(rf)).unwrap_err(),
+                "The replication factor must be between 1 and 32767 inclusive"
+            );
+        }
+        // The replication factor is checked first, as in kafka-topics.
+        assert_eq!(
+            check_create_args(Some(0), Some(0)).unwrap_err(),
+            "The replication factor must be between 1 and 32767 inclusive"
+        );
+    }
+}
