@@ -655,10 +655,16 @@ async fn selected_groups(
     Ok(groups)
 }
 
+/// A partition's new offset: topic, partition, offset.
+pub type NewOffset = (String, i32, i64);
+
+/// One group's reset plan: the group and its partitions' new offsets.
+pub type GroupPlan = (String, Vec<NewOffset>);
+
 /// kafka-consumer-groups' table of a reset plan: a blank line, `GROUP TOPIC PARTITION
 /// NEW-OFFSET` (group and topic columns at least 15 wide) and one row per partition; only the
 /// blank line when there are no groups.
-pub fn format_reset_table(plans: &[(String, Vec<(String, i32, i64)>)]) -> String {
+pub fn format_reset_table(plans: &[GroupPlan]) -> String {
     let group_width = plans.iter().map(|(g, _)| g.len()).fold(15, usize::max);
     let topic_width = plans
         .iter()
@@ -725,7 +731,7 @@ fn plan_reset(
     timeout: Duration,
     bootstrap: &str,
     read_for_times: Option<(&AdminArgs, &Cluster)>,
-) -> Result<Vec<(String, i32, i64)>, CliError> {
+) -> Result<Vec<NewOffset>, CliError> {
     let metadata = consumer
         .fetch_metadata(None, timeout)
         .map_err(|e| CliError::kafka(format!("reading the metadata of {bootstrap}"), e))?;
@@ -920,7 +926,7 @@ fn offset_for_time_by_reading(
 
 /// Commits `rows` for the group as a consumer outside it (OffsetCommit with no member, which
 /// Kafka accepts while the group is empty).
-fn commit_offsets(consumer: &BaseConsumer, rows: &[(String, i32, i64)]) -> KafkaResult<()> {
+fn commit_offsets(consumer: &BaseConsumer, rows: &[NewOffset]) -> KafkaResult<()> {
     let mut tpl = TopicPartitionList::new();
     for (topic, partition, offset) in rows {
         tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
@@ -935,7 +941,7 @@ fn commit_as_member(
     common: &AdminArgs,
     cluster: &Cluster,
     group: &str,
-    rows: &[(String, i32, i64)],
+    rows: &[NewOffset],
 ) -> Result<(), CliError> {
     let timeout = common.timeout();
     let consumer: BaseConsumer = common
