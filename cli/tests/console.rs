@@ -1453,6 +1453,68 @@ fn external_kafka_uses_the_admin_api() {
         "{all}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // --reset-offsets --execute on the group, whose consumer has left (DescribeGroups says
+    // Empty): Kafka's table, and the committed offsets are then the log start.
+    let out = run(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            &group,
+            "--all-topics",
+            "--to-earliest",
+            "--execute",
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(!rows.is_empty(), "{text}");
+    for row in &rows {
+        assert_eq!(
+            [row[0], row[1], row[3]],
+            [group.as_str(), topic.as_str(), "0"],
+            "{text}"
+        );
+    }
+    let out = run(&["groups", "describe", "--group", &group], "");
+    let table = String::from_utf8(out.stdout).unwrap();
+    let currents: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with(&format!("{group} ")))
+        .map(|l| l.split_whitespace().nth(3).unwrap())
+        .collect();
+    assert_eq!(currents.len(), rows.len(), "{table}");
+    assert!(currents.iter().all(|c| *c == "0"), "{table}");
+    // --delete: Kafka's line (or, a broker without DeleteGroups, one line saying so).
+    let out = run(&["groups", "delete", "--group", &group], "");
+    if out.status.success() {
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            format!("Deletion of requested consumer groups ('{group}') was successful.\n")
+        );
+    } else {
+        let e = String::from_utf8(out.stderr).unwrap();
+        assert!(e.contains("DeleteGroups"), "{e}");
+    }
+    // kafka-topics' checks happen before any request, on any broker.
+    let out = run(
+        &["topics", "create", "--topic", "never", "--partitions", "-3"],
+        "",
+    );
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: The partitions must be greater than 0\n"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
