@@ -202,6 +202,44 @@ fn colliding_names_are_refused_on_create_and_on_auto_create() {
     p.send(ProducerRecord::new("foo.bar", "v")).unwrap();
 }
 
+/// Topic configs given at creation are kept as strings and reported (the broker applies none);
+/// `LogAppendTime` shows as `message.timestamp.type`.
+#[test]
+fn topic_configs_are_kept_and_described() {
+    let c = Cluster::new();
+    c.create_topic(
+        NewTopic::new("compacted", 1, 1)
+            .config("retention.ms", "1000")
+            .config("cleanup.policy", "compact"),
+    )
+    .unwrap();
+    c.create_topic(NewTopic::new("lat", 1, 1).timestamp_type(TimestampType::LogAppendTime))
+        .unwrap();
+    c.create_topic(NewTopic::new("plain", 1, 1)).unwrap();
+    let described = |t: &str| -> Vec<(String, String)> {
+        c.describe_topic_configs(t).unwrap().into_iter().collect()
+    };
+    assert_eq!(
+        described("compacted"),
+        [
+            ("cleanup.policy".to_owned(), "compact".to_owned()),
+            ("retention.ms".to_owned(), "1000".to_owned())
+        ]
+    );
+    assert_eq!(
+        described("lat"),
+        [(
+            "message.timestamp.type".to_owned(),
+            "LogAppendTime".to_owned()
+        )]
+    );
+    assert!(described("plain").is_empty());
+    assert_eq!(
+        c.describe_topic_configs("nope"),
+        Err(BrokerError::UnknownTopicOrPartition("nope".into()))
+    );
+}
+
 #[test]
 fn records_keep_keys_values_headers_timestamps_and_offsets() {
     let clock = ManualClock::new(1_000);
