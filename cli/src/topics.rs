@@ -5,7 +5,12 @@
 //! (librdkafka's mock cluster has no admin API; it cannot delete a topic or add partitions at
 //! all, so a `kcodec dev` checks those requests as Kafka would and then refuses them). `delete`
 //! and `alter` first look the topic up in the metadata, as kafka-topics does. `list` and
-//! `describe` read cluster metadata, which every Kafka (and the mock) serves.
+//! `describe` read cluster metadata, which every Kafka (and the mock) serves; `describe` adds each
+//! topic's non-default configs (DescribeConfigs, or what a `kcodec dev` was given at create).
+//! Kafka 3's `TopicId:` is not printed: librdkafka's metadata does not expose topic ids.
+//!
+//! As kafka-topics, `create` prints the metric-name collision warning for a name with `.` or `_`
+//! and checks `--partitions` and `--replication-factor` before sending anything.
 
 use crate::connect::{
     AdminArgs, Cluster, dev_create_partitions, dev_create_topic, dev_delete_topic, parse_property,
