@@ -9,7 +9,7 @@
 //!
 //! `reset-offsets` is `--reset-offsets`: it plans new committed offsets for a scope (`--topic
 //! T[:P,...]` or `--all-topics`) from a spec (`--to-earliest`, `--to-latest`, `--to-current`,
-//! `--to-offset`, `--shift-by`, `--to-datetime`), prints Kafka's `GROUP TOPIC PARTITION
+//! `--to-offset`, `--shift-by`, `--to-datetime`, `--by-duration`), prints Kafka's `GROUP TOPIC PARTITION
 //! NEW-OFFSET` table, and with `--execute` commits them, as the group's OffsetCommit from outside
 //! the group (what Kafka's AlterConsumerGroupOffsets does). Like Kafka it refuses a group whose
 //! state (DescribeGroups) is not `Empty` or `Dead`. The mock cluster has no DescribeGroups and
@@ -105,6 +105,10 @@ pub struct ResetSpec {
     /// zone (Z, +HH, +HH:mm); UTC without one.
     #[arg(long, value_name = "YYYY-MM-DDTHH:mm:SS.sss")]
     to_datetime: Option<String>,
+    /// To the first offset at or after this long ago: an ISO-8601 duration, PnDTnHnMnS (e.g.
+    /// PT30M, P1DT12H).
+    #[arg(long, value_name = "PnDTnHnMnS")]
+    by_duration: Option<String>,
 }
 
 /// Arguments of `kcodec groups delete`.
@@ -519,9 +523,15 @@ impl ResetSpec {
             Spec::Shift(n)
         } else if let Some(t) = &self.to_datetime {
             Spec::Time(parse_datetime(t).map_err(CliError::Usage)?)
+        } else if let Some(d) = &self.by_duration {
+            let ago = parse_duration(d).map_err(CliError::Usage)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            Spec::Time(now.saturating_sub(ago))
         } else {
             return Err(CliError::Usage(
-                "one of --to-earliest, --to-latest, --to-current, --to-offset, --shift-by, --to-datetime is required"
+                "one of --to-earliest, --to-latest, --to-current, --to-offset, --shift-by, --to-datetime, --by-duration is required"
                     .to_owned(),
             ));
         })
@@ -634,6 +644,74 @@ pub fn parse_datetime(text: &str) -> Result<i64, String> {
         Some(seconds * 1_000 + millis)
     };
     parse().ok_or_else(unparseable)
+}
+
+/// `--by-duration`: an ISO-8601 duration as Java's `Duration.parse` reads it
+/// (`[-+]P[nD][T[nH][nM][n[.f]S]]`, any case, each number signed), in milliseconds; Java's
+/// message when it is not one.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let unparseable = || "Text cannot be parsed to a Duration".to_owned();
+    let upper = text.to_ascii_uppercase();
+    let (negated, rest) = match upper.as_bytes().first() {
+        Some(b'-') => (true, &upper[1..]),
+        Some(b'+') => (false, &upper[1..]),
+        _ => (false, upper.as_str()),
+    };
+    let rest = rest.strip_prefix('P').ok_or_else(unparseable)?;
+    let (mut days, time) = match rest.split_once('T') {
+        Some((days, time)) if !time.is_empty() => (days, time),
+        Some(_) => return Err(unparseable()),
+        None => (rest, ""),
+    };
+    let mut time = time;
+    let day = duration_part(&mut days, 'D', false).ok_or_else(unparseable)?;
+    let hour = duration_part(&mut time, 'H', false).ok_or_else(unparseable)?;
+    let minute = duration_part(&mut time, 'M', false).ok_or_else(unparseable)?;
+    let second = duration_part(&mut time, 'S', true).ok_or_else(unparseable)?;
+    let parts = [day, hour, minute, second];
+    if !days.is_empty() || !time.is_empty() || parts.iter().all(Option::is_none) {
+        return Err(unparseable());
+    }
+    let [day, hour, minute, second] = parts.map(|p| p.unwrap_or(0));
+    let millis = day * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second;
+    let millis = if negated { -millis } else { millis };
+    Ok(i64::try_from(millis).unwrap_or(if millis < 0 { i64::MIN } else { i64::MAX }))
+}
+
+/// One `<signed number><unit>` of a duration, taken from the front of `text`: `Some(None)` when
+/// `unit` is absent, `None` when malformed; in milliseconds for seconds (`fraction`, up to 9
+/// decimals, finer than a millisecond dropped), else in whole units.
+fn duration_part(text: &mut &str, unit: char, fraction: bool) -> Option<Option<i128>> {
+    let Some(at) = text.find(unit) else {
+        return Some(None);
+    };
+    let number = &text[..at];
+    *text = &text[at + 1..];
+    let (sign, digits) = match number.as_bytes().first() {
+        Some(b'-') => (-1, &number[1..]),
+        Some(b'+') => (1, &number[1..]),
+        _ => (1, number),
+    };
+    let (whole, part) = match digits.split_once(['.', ',']) {
+        Some((w, p)) if fraction && (1..=9).contains(&p.len()) => (w, p),
+        Some(_) => return None,
+        None => (digits, ""),
+    };
+    if whole.is_empty()
+        || whole.len() > 19
+        || !whole
+            .bytes()
+            .chain(part.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i128 = whole.parse().ok()?;
+    if !fraction {
+        return Some(Some(sign * whole));
+    }
+    let millis: i128 = format!("{part:0<3}")[..3].parse().ok()?;
+    Some(Some(sign * (whole * 1_000 + millis)))
 }
 
 /// The groups a command names (`--group`, each once, in order), or every consumer group.
@@ -1279,6 +1357,38 @@ mod tests {
         ] {
             let e = parse_datetime(bad).unwrap_err();
             assert!(e.starts_with("Unparseable date: \""), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn durations_read_as_javas_duration_parse() {
+        assert_eq!(parse_duration("PT30M").unwrap(), 30 * 60_000);
+        assert_eq!(parse_duration("P1DT12H").unwrap(), 36 * 3_600_000);
+        assert_eq!(parse_duration("pt1.5s").unwrap(), 1_500);
+        assert_eq!(parse_duration("PT-0.25S").unwrap(), -250);
+        assert_eq!(parse_duration("-PT1H-1M").unwrap(), -(3_600_000 - 60_000));
+        assert_eq!(parse_duration("P2D").unwrap(), 2 * 86_400_000);
+        assert_eq!(parse_duration("PT0.123456789S").unwrap(), 123);
+        for bad in [
+            "",
+            "P",
+            "PT",
+            "1H",
+            "PT1",
+            "PT1X",
+            "PT1S1M",
+            "P1H",
+            "PT1.S",
+            "PT.5S",
+            "PT1.5M",
+            "PT1.1234567890S",
+            "P1DT",
+        ] {
+            assert_eq!(
+                parse_duration(bad).unwrap_err(),
+                "Text cannot be parsed to a Duration",
+                "{bad}"
+            );
         }
     }
 

@@ -548,6 +548,22 @@ fn groups_reset_offsets_and_delete_on_dev() {
         "",
     );
     assert_eq!(table(&out), [["g2", "t", "0", "0"], ["g2", "t", "1", "0"]]);
+    // --by-duration: every record is younger than an hour.
+    let out = dev.ok(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "g2",
+            "--topic",
+            "t",
+            "--by-duration",
+            "PT1H",
+            "--dry-run",
+        ],
+        "",
+    );
+    assert_eq!(table(&out), [["g2", "t", "0", "0"], ["g2", "t", "1", "0"]]);
     let out = dev.ok(
         &[
             "groups",
