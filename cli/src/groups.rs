@@ -1245,27 +1245,45 @@ async fn delete(args: DeleteArgs) -> Result<(), CliError> {
             Err((group, code)) => failed.push((group, code)),
         }
     }
+    let (out, error) = deletion_report(&deleted, &failed);
+    print!("{out}");
+    match error {
+        None => Ok(()),
+        Some(message) => Err(CliError::Failed(message)),
+    }
+}
+
+/// kafka-consumer-groups' report of `--delete`: what goes to stdout, and the error when some
+/// groups could not be deleted (with the Java exception each failed with).
+fn deletion_report(
+    deleted: &[String],
+    failed: &[(String, RDKafkaErrorCode)],
+) -> (String, Option<String>) {
     if failed.is_empty() {
-        println!(
-            "Deletion of requested consumer groups ({}) was successful.",
-            quoted(&deleted)
-        );
-        return Ok(());
-    }
-    if !deleted.is_empty() {
-        println!(
-            "\nThese consumer groups were deleted successfully: {}",
-            quoted(&deleted)
+        return (
+            format!(
+                "Deletion of requested consumer groups ({}) was successful.\n",
+                quoted(deleted)
+            ),
+            None,
         );
     }
+    let out = if deleted.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nThese consumer groups were deleted successfully: {}\n",
+            quoted(deleted)
+        )
+    };
     let mut message = "Deletion of some consumer groups failed:".to_owned();
-    for (group, code) in &failed {
+    for (group, code) in failed {
         message.push_str(&format!(
             "\n* Group '{group}' could not be deleted due to: {}",
             deletion_error(*code)
         ));
     }
-    Err(CliError::Failed(message))
+    (out, Some(message))
 }
 
 #[cfg(test)]
@@ -1390,6 +1408,33 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn deletion_reports_are_kafkas() {
+        let (out, error) = deletion_report(&["a".to_owned(), "b".to_owned()], &[]);
+        assert_eq!(
+            out,
+            "Deletion of requested consumer groups ('a', 'b') was successful.\n"
+        );
+        assert!(error.is_none());
+        let (out, error) = deletion_report(
+            &["a".to_owned()],
+            &[
+                ("busy".to_owned(), RDKafkaErrorCode::NonEmptyGroup),
+                ("nope".to_owned(), RDKafkaErrorCode::GroupIdNotFound),
+            ],
+        );
+        assert_eq!(
+            out,
+            "\nThese consumer groups were deleted successfully: 'a'\n"
+        );
+        assert_eq!(
+            error.unwrap(),
+            "Deletion of some consumer groups failed:\n\
+             * Group 'busy' could not be deleted due to: org.apache.kafka.common.errors.GroupNotEmptyException: The group is not empty.\n\
+             * Group 'nope' could not be deleted due to: org.apache.kafka.common.errors.GroupIdNotFoundException: The group id does not exist."
+        );
     }
 
     #[test]
