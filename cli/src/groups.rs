@@ -1106,7 +1106,6 @@ async fn reset_offsets(args: ResetArgs) -> Result<(), CliError> {
     }
     let mut plans = Vec::new();
     let mut failed = Vec::new();
-    let mut last_error = None;
     for group in &groups {
         let consumer = consumer(common, &cluster, group)?;
         let timeout = common.timeout();
@@ -1168,7 +1167,6 @@ async fn reset_offsets(args: ResetArgs) -> Result<(), CliError> {
             Err(e) => {
                 eprintln!("\nerror: {}", crate::error::describe(&e));
                 failed.push(group.as_str());
-                last_error = Some(e);
             }
         }
     }
@@ -1176,14 +1174,15 @@ async fn reset_offsets(args: ResetArgs) -> Result<(), CliError> {
     out.write_all(format_reset_table(&plans).as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| CliError::io("writing the table", e))?;
-    match last_error {
-        None => Ok(()),
-        Some(_) => Err(CliError::Failed(format!(
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Failed(format!(
             "the offsets of {} of {} groups could not be reset: {}",
             failed.len(),
             groups.len(),
             failed.join(", ")
-        ))),
+        )))
     }
 }
 

@@ -627,6 +627,40 @@ fn groups_reset_offsets_and_delete_on_dev() {
         "{e}"
     );
 
+    // Several groups: each one's plan in one table; a group that fails is named and the command
+    // fails after the others are done (here: no committed offset to shift from).
+    let out = dev.run(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "fresh",
+            "--group",
+            "g",
+            "--topic",
+            "t:0",
+            "--shift-by",
+            "1",
+            "--dry-run",
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert_eq!(
+        table(&String::from_utf8(out.stdout).unwrap()),
+        // g committed 1 on t-0 (--to-offset 1 above).
+        [["g", "t", "0", "2"]]
+    );
+    let e = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        e.contains("error: Cannot shift offset for partition t-0 since there is no current committed offset\n"),
+        "{e}"
+    );
+    assert!(
+        e.ends_with("error: the offsets of 1 of 2 groups could not be reset: fresh\n"),
+        "{e}"
+    );
+
     // Scope and spec errors.
     assert_eq!(
         dev.fails(
