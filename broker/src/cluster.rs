@@ -33,6 +33,9 @@ pub struct NewTopic {
     pub replication_factor: i16,
     /// `message.timestamp.type`.
     pub timestamp_type: TimestampType,
+    /// Other topic configurations (`cleanup.policy`, `retention.ms`, …), kept as given and
+    /// reported by [`Cluster::describe_topic_configs`]; the broker applies none of them.
+    pub configs: BTreeMap<String, String>,
 }
 
 impl NewTopic {
@@ -43,7 +46,15 @@ impl NewTopic {
             num_partitions,
             replication_factor,
             timestamp_type: TimestampType::CreateTime,
+            configs: BTreeMap::new(),
         }
+    }
+
+    /// Sets a topic configuration (`NewTopic.configs` in Kafka's admin API), kept as a string
+    /// and reported by [`Cluster::describe_topic_configs`]; it has no effect on the broker.
+    pub fn config(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.configs.insert(name.into(), value.into());
+        self
     }
 
     /// Sets `message.timestamp.type`.
@@ -86,6 +97,7 @@ pub(crate) struct Topic {
     id: u64,
     replication_factor: i16,
     timestamp_type: TimestampType,
+    configs: BTreeMap<String, String>,
     pub(crate) partitions: RwLock<Vec<Arc<PartitionLog>>>,
     /// `partitions.len()`, readable without the lock: producers cache the partition list and
     /// reload it only when this grows (`create_partitions`).
@@ -238,6 +250,7 @@ impl Inner {
                     id: self.next_seq(),
                     replication_factor: t.replication_factor,
                     timestamp_type: t.timestamp_type,
+                    configs: t.configs.clone(),
                     partition_count: AtomicUsize::new(parts.len()),
                     partitions: RwLock::new(parts),
                     deleted,
@@ -471,6 +484,24 @@ impl Cluster {
         })
     }
 
+    /// The configurations a topic was created with ([`NewTopic::config`]), by name: what
+    /// `describeConfigs` reports as non-default (`kafka-topics --describe` prints them after
+    /// `Configs:`). `message.timestamp.type` is among them when it is `LogAppendTime`.
+    pub fn describe_topic_configs(&self, name: &str) -> Result<BTreeMap<String, String>> {
+        let t = self
+            .inner
+            .topic(name)
+            .ok_or_else(|| BrokerError::UnknownTopicOrPartition(name.to_string()))?;
+        let mut configs = t.configs.clone();
+        if t.timestamp_type == TimestampType::LogAppendTime {
+            configs.insert(
+                "message.timestamp.type".to_owned(),
+                "LogAppendTime".to_owned(),
+            );
+        }
+        Ok(configs)
+    }
+
     /// Raises a topic's partition count to `total` (`createPartitions`). Keyed records then
     /// hash over the new count, as in Kafka; subscribed groups rebalance.
     pub fn create_partitions(&self, name: &str, total: i32) -> Result<()> {
@@ -592,6 +623,34 @@ impl Cluster {
         let now = self.inner.clock.now_ms();
         let counts = self.inner.counts();
         self.inner.coordinator.lock().delete(group_id, now, &counts)
+    }
+
+    /// Sets a group's committed offsets from outside the group (`alterConsumerGroupOffsets`,
+    /// what `kafka-consumer-groups --reset-offsets --execute` sends). Kafka accepts it only while
+    /// the group has no members: otherwise [`BrokerError::UnknownMemberId`]. A group that does
+    /// not exist is created with just these offsets. Also refused: a negative offset
+    /// ([`BrokerError::NegativeOffset`]) and a partition that does not exist
+    /// ([`BrokerError::UnknownTopicOrPartition`]); then nothing is committed.
+    pub fn alter_group_offsets(
+        &self,
+        group_id: &str,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<()> {
+        let now = self.inner.clock.now_ms();
+        let counts = self.inner.counts();
+        let offsets: Vec<(TopicPartition, i64, String)> = offsets
+            .iter()
+            .map(|(tp, o)| (tp.clone(), *o, String::new()))
+            .collect();
+        match self
+            .inner
+            .coordinator
+            .lock()
+            .commit(group_id, None, &offsets, now, &counts)
+        {
+            Err(BrokerError::CommitFailed(group)) => Err(BrokerError::UnknownMemberId(group)),
+            other => other,
+        }
     }
 
     /// A group's committed offsets (`listConsumerGroupOffsets`).

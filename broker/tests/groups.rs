@@ -795,3 +795,60 @@ async fn lag_rows_and_the_kafka_consumer_groups_table() {
         Err(BrokerError::GroupIdNotFound(_))
     ));
 }
+
+/// `alterConsumerGroupOffsets` (kafka-consumer-groups `--reset-offsets --execute`): accepted
+/// while the group has no members, refused with `UnknownMemberIdException` while it has, and
+/// refused whole for a negative offset or a missing partition.
+#[tokio::test]
+async fn group_offsets_are_altered_only_while_the_group_is_empty() {
+    let clock = ManualClock::default();
+    let cluster = setup(&clock);
+    let p = cluster.producer(ProducerConfig::default());
+    for _ in 0..6 {
+        p.send(ProducerRecord::new("t0", "v").partition(0)).unwrap();
+    }
+    // A group that does not exist yet is created with just these offsets.
+    cluster
+        .alter_group_offsets("g", &[(tp("t0", 0), 5), (tp("t0", 2), 0)])
+        .unwrap();
+    let committed: Vec<(TopicPartition, i64)> = cluster
+        .group_offsets("g")
+        .unwrap()
+        .into_iter()
+        .map(|(tp, o)| (tp, o.offset))
+        .collect();
+    assert_eq!(committed, [(tp("t0", 0), 5), (tp("t0", 2), 0)]);
+    assert_eq!(cluster.describe_group("g").state, GroupState::Empty);
+
+    let mut c = cluster.consumer(cfg("C", Assignor::Range)).unwrap();
+    c.subscribe(["t0"]).unwrap();
+    let records = c.poll(Duration::ZERO).await.unwrap();
+    assert_eq!(cluster.describe_group("g").state, GroupState::Stable);
+    // The member starts from the altered offset: of t0-0's 6 records it reads the last.
+    let read: Vec<(i32, i64)> = records.iter().map(|r| (r.partition, r.offset)).collect();
+    assert_eq!(read, [(0, 5)]);
+    assert_eq!(
+        cluster.alter_group_offsets("g", &[(tp("t0", 0), 1)]),
+        Err(BrokerError::UnknownMemberId("g".into()))
+    );
+    c.close();
+    cluster
+        .alter_group_offsets("g", &[(tp("t0", 0), 1)])
+        .unwrap();
+    assert_eq!(cluster.group_offsets("g").unwrap()[&tp("t0", 0)].offset, 1);
+
+    for bad in [(tp("t0", 1), -1), (tp("t0", 3), 0), (tp("nope", 0), 0)] {
+        assert!(
+            cluster
+                .alter_group_offsets("g", &[(tp("t0", 1), 7), bad.clone()])
+                .is_err(),
+            "{bad:?}"
+        );
+    }
+    assert!(
+        !cluster
+            .group_offsets("g")
+            .unwrap()
+            .contains_key(&tp("t0", 1))
+    );
+}

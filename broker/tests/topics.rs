@@ -170,6 +170,76 @@ fn auto_create_is_off_by_default_and_optional() {
     ));
 }
 
+/// Kafka refuses a name that equals an existing topic's once '.' and '_' are treated alike
+/// (`InvalidTopicException`), whichever came first, and also when the topic would be
+/// auto-created by a produce; the refused topic is not created.
+#[test]
+fn colliding_names_are_refused_on_create_and_on_auto_create() {
+    let c = Cluster::builder()
+        .auto_create_topics(true)
+        .default_partitions(1)
+        .build();
+    c.create_topic(NewTopic::new("foo.bar", 1, 1)).unwrap();
+    c.create_topic(NewTopic::new("x_y", 1, 1)).unwrap();
+    assert_eq!(
+        c.create_topic(NewTopic::new("x.y", 1, 1)),
+        Err(BrokerError::InvalidTopic(
+            "Topic 'x.y' collides with existing topic: x_y".into()
+        ))
+    );
+    let p = c.producer(ProducerConfig::default());
+    assert_eq!(
+        p.send(ProducerRecord::new("foo_bar", "v")).unwrap_err(),
+        BrokerError::InvalidTopic("Topic 'foo_bar' collides with existing topic: foo.bar".into())
+    );
+    assert_eq!(c.list_topics(), ["foo.bar", "x_y"]);
+    // Same name again is "already exists", not a collision; names that differ elsewhere are fine.
+    assert_eq!(
+        c.create_topic(NewTopic::new("foo.bar", 1, 1)),
+        Err(BrokerError::TopicExists("foo.bar".into()))
+    );
+    c.create_topic(NewTopic::new("foo-bar", 1, 1)).unwrap();
+    p.send(ProducerRecord::new("foo.bar", "v")).unwrap();
+}
+
+/// Topic configs given at creation are kept as strings and reported (the broker applies none);
+/// `LogAppendTime` shows as `message.timestamp.type`.
+#[test]
+fn topic_configs_are_kept_and_described() {
+    let c = Cluster::new();
+    c.create_topic(
+        NewTopic::new("compacted", 1, 1)
+            .config("retention.ms", "1000")
+            .config("cleanup.policy", "compact"),
+    )
+    .unwrap();
+    c.create_topic(NewTopic::new("lat", 1, 1).timestamp_type(TimestampType::LogAppendTime))
+        .unwrap();
+    c.create_topic(NewTopic::new("plain", 1, 1)).unwrap();
+    let described = |t: &str| -> Vec<(String, String)> {
+        c.describe_topic_configs(t).unwrap().into_iter().collect()
+    };
+    assert_eq!(
+        described("compacted"),
+        [
+            ("cleanup.policy".to_owned(), "compact".to_owned()),
+            ("retention.ms".to_owned(), "1000".to_owned())
+        ]
+    );
+    assert_eq!(
+        described("lat"),
+        [(
+            "message.timestamp.type".to_owned(),
+            "LogAppendTime".to_owned()
+        )]
+    );
+    assert!(described("plain").is_empty());
+    assert_eq!(
+        c.describe_topic_configs("nope"),
+        Err(BrokerError::UnknownTopicOrPartition("nope".into()))
+    );
+}
+
 #[test]
 fn records_keep_keys_values_headers_timestamps_and_offsets() {
     let clock = ManualClock::new(1_000);

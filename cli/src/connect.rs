@@ -17,7 +17,7 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 
 /// Options of the admin-style commands (`topics`, `groups`): the cluster, the timeout of each
 /// network step, and librdkafka client settings.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct AdminArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,
@@ -261,15 +261,50 @@ pub async fn dev_create_topic(
     topic: &str,
     partitions: i32,
     replication_factor: i32,
+    configs: &[(String, String)],
     timeout: Duration,
 ) -> Result<String, CliError> {
+    let configs: serde_json::Map<String, Value> = configs
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
     let request = serde_json::json!({
         "op": "create_topic",
         "topic": topic,
         "partitions": partitions,
         "replication_factor": replication_factor,
+        "configs": configs,
     });
     dev_op(dev, &request, timeout).await
+}
+
+/// The topic configurations a `kcodec dev` was given at creation, by topic (each sorted by
+/// name).
+pub async fn dev_topic_configs(
+    dev: &DevInfo,
+    timeout: Duration,
+) -> Result<std::collections::BTreeMap<String, Vec<(String, String)>>, CliError> {
+    let reply =
+        control_request(dev, &serde_json::json!({ "op": "topic_configs" }), timeout).await?;
+    let Some(Value::Object(topics)) = reply.get("configs") else {
+        return Err(CliError::Failed(format!(
+            "unexpected answer from the kcodec dev control endpoint at {}: {reply}",
+            dev.control
+        )));
+    };
+    Ok(topics
+        .iter()
+        .map(|(topic, configs)| {
+            let mut entries: Vec<(String, String)> = configs
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect();
+            entries.sort();
+            (topic.clone(), entries)
+        })
+        .collect())
 }
 
 /// Asks a `kcodec dev` to delete a topic (it checks the topic exists, then refuses: the mock

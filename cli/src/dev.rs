@@ -9,8 +9,11 @@
 //! Control requests, one JSON object per line, each answered by `{"ok":MESSAGE}` or
 //! `{"error":MESSAGE}` with kafka-topics' wording:
 //!
-//! * `{"op":"create_topic","topic":T,"partitions":P,"replication_factor":R}` →
-//!   `{"ok":"Created topic T."}`.
+//! * `{"op":"create_topic","topic":T,"partitions":P,"replication_factor":R,"configs":{K:V}}` →
+//!   `{"ok":"Created topic T."}` (`configs` optional). A name that collides with an existing
+//!   topic's once `.` and `_` are treated alike is refused as Kafka refuses it; config names are
+//!   checked against Kafka's topic configs and the values kept (the mock applies none of them).
+//! * `{"op":"topic_configs"}` → `{"configs":{T:{K:V}}}`: the configs each topic was created with.
 //! * `{"op":"delete_topic","topic":T}` and `{"op":"create_partitions","topic":T,"partitions":P}`:
 //!   the topic and the count are checked as Kafka checks them (`Topic 'T' does not exist as
 //!   expected`, `... would not be an increase.`), then the request is refused: librdkafka's mock
@@ -25,6 +28,7 @@ use kcodec_registry::server::{DevServer, ServerOptions};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{BaseProducer, Producer};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -119,6 +123,77 @@ pub fn validate_topic_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Kafka's check that a new topic's name does not collide with an existing one's in metric
+/// names, where `.` and `_` are the same (`Topic.hasCollision`), with the controller's message
+/// (`InvalidTopicException`). The same name is not a collision (that is "already exists").
+pub fn check_collision<'a>(
+    name: &str,
+    existing: impl IntoIterator<Item = &'a str>,
+) -> Result<(), String> {
+    let canonical = |n: &str| n.replace('.', "_");
+    let wanted = canonical(name);
+    match existing
+        .into_iter()
+        .find(|other| *other != name && canonical(other) == wanted)
+    {
+        Some(other) => Err(format!(
+            "Topic '{name}' collides with existing topic: {other}"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Kafka's topic-level configuration names (`LogConfig`, Kafka 3.x and 4.x).
+const TOPIC_CONFIG_NAMES: &[&str] = &[
+    "cleanup.policy",
+    "compression.gzip.level",
+    "compression.lz4.level",
+    "compression.type",
+    "compression.zstd.level",
+    "delete.retention.ms",
+    "file.delete.delay.ms",
+    "flush.messages",
+    "flush.ms",
+    "follower.replication.throttled.replicas",
+    "index.interval.bytes",
+    "leader.replication.throttled.replicas",
+    "local.retention.bytes",
+    "local.retention.ms",
+    "max.compaction.lag.ms",
+    "max.message.bytes",
+    "message.downconversion.enable",
+    "message.format.version",
+    "message.timestamp.after.max.ms",
+    "message.timestamp.before.max.ms",
+    "message.timestamp.difference.max.ms",
+    "message.timestamp.type",
+    "min.cleanable.dirty.ratio",
+    "min.compaction.lag.ms",
+    "min.insync.replicas",
+    "preallocate",
+    "remote.log.copy.disable",
+    "remote.log.delete.on.disable",
+    "remote.storage.enable",
+    "retention.bytes",
+    "retention.ms",
+    "segment.bytes",
+    "segment.index.bytes",
+    "segment.jitter.ms",
+    "segment.ms",
+    "unclean.leader.election.enable",
+];
+
+/// Refuses a configuration name Kafka does not know, with its message
+/// (`LogConfig.validateNames`).
+pub fn validate_topic_config_names<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(), String> {
+    match names.into_iter().find(|n| !TOPIC_CONFIG_NAMES.contains(n)) {
+        Some(unknown) => Err(format!("Unknown topic config name: {unknown}")),
+        None => Ok(()),
+    }
+}
+
 /// The checks a Kafka controller makes before creating a topic, with kafka-topics' messages.
 pub fn validate_create(
     name: &str,
@@ -164,6 +239,9 @@ pub fn no_such_topic(name: &str) -> String {
 struct Mock {
     owner: BaseProducer,
     brokers: i32,
+    /// The configs each topic was created with (kept for `describe`; the mock applies none).
+    /// Held while a topic is created, so creations (and their collision checks) are serial.
+    configs: std::sync::Mutex<BTreeMap<String, BTreeMap<String, String>>>,
 }
 
 impl Mock {
@@ -183,7 +261,11 @@ impl Mock {
         unsafe {
             rdkafka_sys::rd_kafka_mock_group_initial_rebalance_delay_ms(raw, rebalance_delay_ms)
         };
-        Ok(Mock { owner, brokers })
+        Ok(Mock {
+            owner,
+            brokers,
+            configs: std::sync::Mutex::new(BTreeMap::new()),
+        })
     }
 
     fn bootstrap(&self) -> String {
@@ -195,18 +277,61 @@ impl Mock {
     }
 
     /// Creates a topic; `Ok` is kafka-topics' success line.
-    fn create_topic(&self, name: &str, partitions: i32, rf: i32) -> Result<String, String> {
+    fn create_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        rf: i32,
+        configs: BTreeMap<String, String>,
+    ) -> Result<String, String> {
         validate_create(name, partitions, rf, self.brokers)?;
+        validate_topic_config_names(configs.keys().map(String::as_str))?;
         let Some(mock) = self.owner.client().mock_cluster() else {
             return Err("the mock cluster is gone".to_owned());
         };
+        let mut kept = self
+            .configs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let existing = self.topic_names()?;
+        if existing.iter().any(|t| t == name) {
+            return Err(format!("Topic '{name}' already exists."));
+        }
+        check_collision(name, existing.iter().map(String::as_str))?;
         match mock.create_topic(name, partitions, rf) {
-            Ok(()) => Ok(format!("Created topic {name}.")),
+            Ok(()) => {
+                kept.insert(name.to_owned(), configs);
+                Ok(format!("Created topic {name}."))
+            }
             Err(rdkafka::error::KafkaError::MockCluster(
                 rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists,
             )) => Err(format!("Topic '{name}' already exists.")),
             Err(e) => Err(format!("cannot create topic {name}: {e}")),
         }
+    }
+
+    /// The names of the mock's topics (from its metadata for every topic).
+    fn topic_names(&self) -> Result<Vec<String>, String> {
+        let metadata = self
+            .owner
+            .client()
+            .fetch_metadata(None, std::time::Duration::from_secs(5))
+            .map_err(|e| format!("reading the mock cluster's metadata: {e}"))?;
+        Ok(metadata
+            .topics()
+            .iter()
+            .filter(|t| t.error().is_none())
+            .map(|t| t.name().to_owned())
+            .collect())
+    }
+
+    /// The configs each topic was created with.
+    fn topic_configs(&self) -> Value {
+        let kept = self
+            .configs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        json!({ "configs": *kept })
     }
 
     /// The partition count of `name`, `None` when the mock has no such topic (read from its
@@ -284,7 +409,7 @@ pub async fn run(args: DevArgs) -> Result<(), CliError> {
     let mut created = Vec::new();
     for t in &args.topics {
         created.push(
-            mock.create_topic(&t.name, t.partitions, t.replication_factor)
+            mock.create_topic(&t.name, t.partitions, t.replication_factor, BTreeMap::new())
                 .map_err(CliError::Failed)?,
         );
     }
@@ -386,8 +511,24 @@ fn handle(mock: &Mock, line: &str) -> Value {
                     .and_then(Value::as_i64)
                     .and_then(|n| i32::try_from(n).ok())
             };
+            let configs: BTreeMap<String, String> = match request.get("configs") {
+                None | Some(Value::Null) => BTreeMap::new(),
+                Some(Value::Object(map)) => {
+                    let mut configs = BTreeMap::new();
+                    for (k, v) in map {
+                        let Some(v) = v.as_str() else {
+                            return json!({ "error": format!("config {k}: the value must be a string") });
+                        };
+                        configs.insert(k.clone(), v.to_owned());
+                    }
+                    configs
+                }
+                Some(_) => return json!({ "error": "configs must be an object of strings" }),
+            };
             match (topic, int("partitions"), int("replication_factor")) {
-                (Some(topic), Some(p), Some(rf)) => answer(mock.create_topic(topic, p, rf)),
+                (Some(topic), Some(p), Some(rf)) => {
+                    answer(mock.create_topic(topic, p, rf, configs))
+                }
                 _ => {
                     json!({ "error": "create_topic needs topic, partitions and replication_factor" })
                 }
@@ -408,6 +549,7 @@ fn handle(mock: &Mock, line: &str) -> Value {
                 _ => json!({ "error": "create_partitions needs topic and partitions" }),
             }
         }
+        Some("topic_configs") => mock.topic_configs(),
         Some("info") => json!({ "brokers": mock.brokers, "bootstrap": mock.bootstrap() }),
         _ => json!({ "error": "unknown op" }),
     }
@@ -448,6 +590,28 @@ mod tests {
                 .contains("illegal")
         );
         assert!(validate_create("t", 3, 3, 3).is_ok());
+    }
+
+    #[test]
+    fn colliding_names_and_config_names() {
+        let existing = ["foo.bar", "plain"];
+        assert_eq!(
+            check_collision("foo_bar", existing).unwrap_err(),
+            "Topic 'foo_bar' collides with existing topic: foo.bar"
+        );
+        assert_eq!(
+            check_collision("a.b_c", ["a_b.c"]).unwrap_err(),
+            "Topic 'a.b_c' collides with existing topic: a_b.c"
+        );
+        // The same name is not a collision ("already exists" is checked apart); '-' is not
+        // '_' or '.'.
+        assert!(check_collision("foo.bar", existing).is_ok());
+        assert!(check_collision("foo-bar", existing).is_ok());
+        assert!(validate_topic_config_names(["cleanup.policy", "retention.ms"]).is_ok());
+        assert_eq!(
+            validate_topic_config_names(["retention.ms", "retention"]).unwrap_err(),
+            "Unknown topic config name: retention"
+        );
     }
 
     #[test]

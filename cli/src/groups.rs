@@ -1,4 +1,4 @@
-//! `kcodec groups list|describe`: kafka-consumer-groups.
+//! `kcodec groups list|describe|reset-offsets|delete`: kafka-consumer-groups.
 //!
 //! `describe` prints kafka-consumer-groups' table: committed offsets (OffsetFetch), log-end
 //! offsets (ListOffsets) and LAG = LOG-END-OFFSET − CURRENT-OFFSET, with each partition's member
@@ -6,14 +6,28 @@
 //! `--all-groups` from ListGroups), each after a blank line. librdkafka's mock cluster
 //! (`kcodec dev`) has no ListGroups or DescribeGroups: there `list` and `--all-groups` fail in
 //! one line and `describe` shows `-` for the members.
+//!
+//! `reset-offsets` is `--reset-offsets`: it plans new committed offsets for a scope (`--topic
+//! T[:P,...]` or `--all-topics`) from a spec (`--to-earliest`, `--to-latest`, `--to-current`,
+//! `--to-offset`, `--shift-by`, `--to-datetime`, `--by-duration`), prints Kafka's `GROUP TOPIC PARTITION
+//! NEW-OFFSET` table, and with `--execute` commits them, as the group's OffsetCommit from outside
+//! the group (what Kafka's AlterConsumerGroupOffsets does). Like Kafka it refuses a group whose
+//! state (DescribeGroups) is not `Empty` or `Dead`. The mock cluster has no DescribeGroups and
+//! refuses commits from outside a group it has seen members of; there `--execute` commits as a
+//! member that joins the group for the moment, and refuses when another member holds part of
+//! the topics. `delete` is `--delete` (DeleteGroups, which the mock lacks).
 
 use crate::connect::{AdminArgs, Cluster};
 use crate::error::CliError;
 use clap::{Args, Subcommand};
 use kcodec_broker::lag::{LagRow, format_lag_table};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Offset, TopicPartitionList};
-use std::collections::BTreeMap;
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::KafkaResult;
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{Message, Offset, TopicPartitionList};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::time::Duration;
 
@@ -25,6 +39,93 @@ pub enum GroupsCommand {
     /// Describe groups: committed offset, log-end offset and lag per partition, one table per
     /// group.
     Describe(DescribeArgs),
+    /// Reset a group's committed offsets (kafka-consumer-groups --reset-offsets): a dry run
+    /// printing the new offsets unless --execute.
+    ResetOffsets(ResetArgs),
+    /// Delete consumer groups and their committed offsets (refused while a group has members).
+    Delete(DeleteArgs),
+}
+
+/// Arguments of `kcodec groups reset-offsets`.
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    #[command(flatten)]
+    common: AdminArgs,
+    /// A group whose offsets to reset (repeatable).
+    #[arg(
+        long,
+        required_unless_present = "all_groups",
+        conflicts_with = "all_groups"
+    )]
+    group: Vec<String>,
+    /// Reset every consumer group (needs ListGroups; `kcodec dev` has none).
+    #[arg(long)]
+    all_groups: bool,
+    /// The scope: a topic, or some of its partitions as TOPIC:P1,P2 (repeatable).
+    #[arg(
+        long,
+        value_name = "TOPIC[:PARTITIONS]",
+        required_unless_present = "all_topics",
+        conflicts_with = "all_topics"
+    )]
+    topic: Vec<String>,
+    /// The scope: every partition the group has a committed offset for.
+    #[arg(long)]
+    all_topics: bool,
+    #[command(flatten)]
+    spec: ResetSpec,
+    /// Only print the new offsets (the default without --execute).
+    #[arg(long, conflicts_with = "execute")]
+    dry_run: bool,
+    /// Commit the new offsets.
+    #[arg(long)]
+    execute: bool,
+}
+
+/// Where `reset-offsets` moves each partition's committed offset (exactly one).
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct ResetSpec {
+    /// To the log start offset.
+    #[arg(long)]
+    to_earliest: bool,
+    /// To the log end offset.
+    #[arg(long)]
+    to_latest: bool,
+    /// To the committed offset (the log end where there is none).
+    #[arg(long)]
+    to_current: bool,
+    /// To this offset (kept within the log's start and end).
+    #[arg(long, value_name = "OFFSET", allow_negative_numbers = true)]
+    to_offset: Option<i64>,
+    /// By this many from the committed offset (negative goes back; kept within the log).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    shift_by: Option<i64>,
+    /// To the first offset at or after this time: YYYY-MM-DDTHH:mm:SS.sss, optionally with a
+    /// zone (Z, +HH, +HH:mm); UTC without one.
+    #[arg(long, value_name = "YYYY-MM-DDTHH:mm:SS.sss")]
+    to_datetime: Option<String>,
+    /// To the first offset at or after this long ago: an ISO-8601 duration, PnDTnHnMnS (e.g.
+    /// PT30M, P1DT12H).
+    #[arg(long, value_name = "PnDTnHnMnS")]
+    by_duration: Option<String>,
+}
+
+/// Arguments of `kcodec groups delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    common: AdminArgs,
+    /// A group to delete (repeatable).
+    #[arg(
+        long,
+        required_unless_present = "all_groups",
+        conflicts_with = "all_groups"
+    )]
+    group: Vec<String>,
+    /// Delete every consumer group (needs ListGroups; `kcodec dev` has none).
+    #[arg(long)]
+    all_groups: bool,
 }
 
 /// Arguments of `kcodec groups list`.
@@ -70,6 +171,8 @@ pub async fn run(command: GroupsCommand) -> Result<(), CliError> {
     match command {
         GroupsCommand::List(args) => list(args).await,
         GroupsCommand::Describe(args) => describe(args).await,
+        GroupsCommand::ResetOffsets(args) => reset_offsets(args).await,
+        GroupsCommand::Delete(args) => delete(args).await,
     }
 }
 
@@ -388,6 +491,800 @@ fn lag_rows(
     Ok(rows)
 }
 
+// ---------------------------------------------------------------------------------------------
+// reset-offsets and delete
+
+/// kafka-consumer-groups' warning (on stderr) for `--reset-offsets` without `--dry-run` or
+/// `--execute`, in its words (the missing space after "missing." included).
+pub const DRY_RUN_WARNING: &str = "WARN: No action will be performed as the --execute option is missing.In a future major release, the default behavior of this command will be to prompt the user before executing the reset rather than doing a dry run. You should add the --dry-run option explicitly if you are scripting this command and want to keep the current default behavior without prompting.";
+
+/// Where each partition's committed offset goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Spec {
+    Earliest,
+    Latest,
+    Current,
+    Offset(i64),
+    Shift(i64),
+    Time(i64),
+}
+
+impl ResetSpec {
+    fn spec(&self) -> Result<Spec, CliError> {
+        Ok(if self.to_earliest {
+            Spec::Earliest
+        } else if self.to_latest {
+            Spec::Latest
+        } else if self.to_current {
+            Spec::Current
+        } else if let Some(n) = self.to_offset {
+            Spec::Offset(n)
+        } else if let Some(n) = self.shift_by {
+            Spec::Shift(n)
+        } else if let Some(t) = &self.to_datetime {
+            Spec::Time(parse_datetime(t).map_err(CliError::Usage)?)
+        } else if let Some(d) = &self.by_duration {
+            let ago = parse_duration(d).map_err(CliError::Usage)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            Spec::Time(now.saturating_sub(ago))
+        } else {
+            return Err(CliError::Usage(
+                "one of --to-earliest, --to-latest, --to-current, --to-offset, --shift-by, --to-datetime, --by-duration is required"
+                    .to_owned(),
+            ));
+        })
+    }
+}
+
+/// A `--topic` of `reset-offsets`: `TOPIC` (every partition) or `TOPIC:P1,P2`, with
+/// kafka-consumer-groups' messages for a malformed one.
+pub fn parse_topic_arg(arg: &str) -> Result<(String, Option<Vec<i32>>), String> {
+    let Some((topic, partitions)) = arg.split_once(':') else {
+        return Ok((arg.to_owned(), None));
+    };
+    if topic.is_empty() || partitions.is_empty() || partitions.contains(':') {
+        return Err(format!(
+            "Invalid topic arg '{arg}', expected topic name and partitions"
+        ));
+    }
+    let partitions = partitions
+        .split(',')
+        .map(|p| {
+            p.parse::<i32>()
+                .map_err(|_| format!("Invalid partition '{p}' specified in topic arg '{arg}''"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((topic.to_owned(), Some(partitions)))
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (month 1..=12).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    // Shift the year to start in March, so the leap day is the year's last.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let march_month = (month + 9) % 12;
+    let day_of_year = (153 * march_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// `--to-datetime`: `YYYY-MM-DDTHH:mm:SS.sss` with an optional zone (`Z`, `+HH`, `+HHmm`,
+/// `+HH:mm`), UTC without one, as Kafka's `Utils.getDateTime` reads it; epoch milliseconds.
+pub fn parse_datetime(text: &str) -> Result<i64, String> {
+    let Some((date, time)) = text.split_once('T') else {
+        return Err(
+            "Error parsing timestamp. It does not contain a 'T' according to ISO8601 format"
+                .to_owned(),
+        );
+    };
+    let with_zone = if time.contains(['+', '-', 'Z']) {
+        text.to_owned()
+    } else {
+        format!("{text}Z")
+    };
+    let unparseable = || format!("Unparseable date: \"{with_zone}\"");
+    let number = |s: &str, len: std::ops::RangeInclusive<usize>| -> Option<i64> {
+        (len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let parse = || -> Option<i64> {
+        let mut parts = date.split('-');
+        let year = number(parts.next()?, 4..=4)?;
+        let month = number(parts.next()?, 2..=2)?;
+        let day = number(parts.next()?, 2..=2)?;
+        if parts.next().is_some()
+            || !(1..=12).contains(&month)
+            || !(1..=days_in_month(year, month)).contains(&day)
+        {
+            return None;
+        }
+        let (clock, zone_minutes) = if let Some(clock) = time.strip_suffix('Z') {
+            (clock, 0)
+        } else if let Some(at) = time.find(['+', '-']) {
+            let (clock, zone) = time.split_at(at);
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let digits = zone[1..].replacen(':', "", 1);
+            let (h, m) = match digits.len() {
+                2 => (number(&digits, 2..=2)?, 0),
+                4 => (number(&digits[..2], 2..=2)?, number(&digits[2..], 2..=2)?),
+                _ => return None,
+            };
+            if h > 23 || m > 59 {
+                return None;
+            }
+            (clock, sign * (h * 60 + m))
+        } else {
+            (time, 0)
+        };
+        let (hms, millis) = clock.split_once('.')?;
+        let millis = number(millis, 1..=3)?;
+        let mut hms = hms.split(':');
+        let hour = number(hms.next()?, 2..=2)?;
+        let minute = number(hms.next()?, 2..=2)?;
+        let second = number(hms.next()?, 2..=2)?;
+        if hms.next().is_some() || hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        let seconds =
+            days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second
+                - zone_minutes * 60;
+        Some(seconds * 1_000 + millis)
+    };
+    parse().ok_or_else(unparseable)
+}
+
+/// `--by-duration`: an ISO-8601 duration as Java's `Duration.parse` reads it
+/// (`[-+]P[nD][T[nH][nM][n[.f]S]]`, any case, each number signed), in milliseconds; Java's
+/// message when it is not one.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let unparseable = || "Text cannot be parsed to a Duration".to_owned();
+    let upper = text.to_ascii_uppercase();
+    let (negated, rest) = match upper.as_bytes().first() {
+        Some(b'-') => (true, &upper[1..]),
+        Some(b'+') => (false, &upper[1..]),
+        _ => (false, upper.as_str()),
+    };
+    let rest = rest.strip_prefix('P').ok_or_else(unparseable)?;
+    let (mut days, time) = match rest.split_once('T') {
+        Some((days, time)) if !time.is_empty() => (days, time),
+        Some(_) => return Err(unparseable()),
+        None => (rest, ""),
+    };
+    let mut time = time;
+    let day = duration_part(&mut days, 'D', false).ok_or_else(unparseable)?;
+    let hour = duration_part(&mut time, 'H', false).ok_or_else(unparseable)?;
+    let minute = duration_part(&mut time, 'M', false).ok_or_else(unparseable)?;
+    let second = duration_part(&mut time, 'S', true).ok_or_else(unparseable)?;
+    let parts = [day, hour, minute, second];
+    if !days.is_empty() || !time.is_empty() || parts.iter().all(Option::is_none) {
+        return Err(unparseable());
+    }
+    let [day, hour, minute, second] = parts.map(|p| p.unwrap_or(0));
+    let millis = day * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second;
+    let millis = if negated { -millis } else { millis };
+    Ok(i64::try_from(millis).unwrap_or(if millis < 0 { i64::MIN } else { i64::MAX }))
+}
+
+/// One `<signed number><unit>` of a duration, taken from the front of `text`: `Some(None)` when
+/// `unit` is absent, `None` when malformed; in milliseconds for seconds (`fraction`, up to 9
+/// decimals, finer than a millisecond dropped), else in whole units.
+fn duration_part(text: &mut &str, unit: char, fraction: bool) -> Option<Option<i128>> {
+    let Some(at) = text.find(unit) else {
+        return Some(None);
+    };
+    let number = &text[..at];
+    *text = &text[at + 1..];
+    let (sign, digits) = match number.as_bytes().first() {
+        Some(b'-') => (-1, &number[1..]),
+        Some(b'+') => (1, &number[1..]),
+        _ => (1, number),
+    };
+    let (whole, part) = match digits.split_once(['.', ',']) {
+        Some((w, p)) if fraction && (1..=9).contains(&p.len()) => (w, p),
+        Some(_) => return None,
+        None => (digits, ""),
+    };
+    if whole.is_empty()
+        || whole.len() > 19
+        || !whole
+            .bytes()
+            .chain(part.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i128 = whole.parse().ok()?;
+    if !fraction {
+        return Some(Some(sign * whole));
+    }
+    let millis: i128 = format!("{part:0<3}")[..3].parse().ok()?;
+    Some(Some(sign * (whole * 1_000 + millis)))
+}
+
+/// The groups a command names (`--group`, each once, in order), or every consumer group.
+async fn selected_groups(
+    common: &AdminArgs,
+    cluster: &Cluster,
+    named: &[String],
+    all: bool,
+) -> Result<Vec<String>, CliError> {
+    if all {
+        return group_names(common, cluster).await;
+    }
+    let mut groups: Vec<String> = Vec::with_capacity(named.len());
+    for g in named {
+        if !groups.contains(g) {
+            groups.push(g.clone());
+        }
+    }
+    Ok(groups)
+}
+
+/// A partition's new offset: topic, partition, offset.
+pub type NewOffset = (String, i32, i64);
+
+/// One group's reset plan: the group and its partitions' new offsets.
+pub type GroupPlan = (String, Vec<NewOffset>);
+
+/// kafka-consumer-groups' table of a reset plan: a blank line, `GROUP TOPIC PARTITION
+/// NEW-OFFSET` (group and topic columns at least 15 wide) and one row per partition; only the
+/// blank line when there are no groups.
+pub fn format_reset_table(plans: &[GroupPlan]) -> String {
+    let group_width = plans.iter().map(|(g, _)| g.len()).fold(15, usize::max);
+    let topic_width = plans
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().map(|(t, _, _)| t.len()))
+        .fold(15, usize::max);
+    let mut out = String::new();
+    if !plans.is_empty() {
+        out.push_str(&format!(
+            "\n{:<group_width$} {:<topic_width$} {:<10} NEW-OFFSET",
+            "GROUP", "TOPIC", "PARTITION"
+        ));
+    }
+    for (group, rows) in plans {
+        for (topic, partition, offset) in rows {
+            out.push_str(&format!(
+                "\n{group:<group_width$} {topic:<topic_width$} {partition:<10} {offset}"
+            ));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// Kafka's refusal to reset the offsets of a group that has members.
+fn active_group(group: &str, state: &str) -> CliError {
+    CliError::Failed(format!(
+        "Assignments can only be reset if the group '{group}' is inactive, but the current state is {state}."
+    ))
+}
+
+/// The group's state from DescribeGroups; `None` where the broker has no DescribeGroups.
+fn group_state(consumer: &BaseConsumer, group: &str, timeout: Duration) -> Option<String> {
+    let list = consumer.fetch_group_list(Some(group), timeout).ok()?;
+    list.groups()
+        .iter()
+        .find(|g| g.name() == group)
+        .map(|g| g.state().to_owned())
+}
+
+/// Kafka's `checkOffsetsRange`: an offset past the log end is the end, one before the log
+/// start the start, each with its warning (on stderr, where Kafka's tools log).
+fn clamp(topic: &str, partition: i32, offset: i64, low: i64, high: i64) -> i64 {
+    if offset > high {
+        eprintln!(
+            "WARN New offset ({offset}) is higher than latest offset for topic partition {topic}-{partition}. Value will be set to {high}."
+        );
+        high
+    } else if offset < low {
+        eprintln!(
+            "WARN New offset ({offset}) is lower than earliest offset for topic partition {topic}-{partition}. Value will be set to {low}."
+        );
+        low
+    } else {
+        offset
+    }
+}
+
+/// The new offsets of one group: its scope's partitions, sorted, each with its new offset.
+fn plan_reset(
+    consumer: &BaseConsumer,
+    group: &str,
+    topics: &[String],
+    spec: Spec,
+    timeout: Duration,
+    bootstrap: &str,
+    read_for_times: Option<(&AdminArgs, &Cluster)>,
+) -> Result<Vec<NewOffset>, CliError> {
+    let metadata = consumer
+        .fetch_metadata(None, timeout)
+        .map_err(|e| CliError::kafka(format!("reading the metadata of {bootstrap}"), e))?;
+    let mut partitions: BTreeMap<String, Vec<i32>> = BTreeMap::new();
+    for t in metadata.topics().iter().filter(|t| t.error().is_none()) {
+        let mut ids: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
+        ids.sort_unstable();
+        partitions.insert(t.name().to_owned(), ids);
+    }
+    let mut committed: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    {
+        let mut tpl = TopicPartitionList::new();
+        for (topic, ids) in partitions.iter().filter(|(t, _)| !t.starts_with("__")) {
+            for p in ids {
+                tpl.add_partition(topic, *p);
+            }
+        }
+        if tpl.count() > 0 {
+            let result = consumer.committed_offsets(tpl, timeout).map_err(|e| {
+                CliError::kafka(format!("reading the committed offsets of group {group}"), e)
+            })?;
+            for e in result.elements() {
+                if let Offset::Offset(o) = e.offset() {
+                    committed.insert((e.topic().to_owned(), e.partition()), o);
+                }
+            }
+        }
+    }
+    // The scope.
+    let mut scope: Vec<(String, i32)> = Vec::new();
+    if topics.is_empty() {
+        scope.extend(committed.keys().cloned());
+    } else {
+        let mut missing = Vec::new();
+        for arg in topics {
+            let (topic, wanted) = parse_topic_arg(arg).map_err(CliError::Usage)?;
+            let Some(existing) = partitions.get(&topic) else {
+                return Err(CliError::Failed(format!(
+                    "This server does not host this topic-partition: {topic}"
+                )));
+            };
+            match wanted {
+                None => scope.extend(existing.iter().map(|p| (topic.clone(), *p))),
+                Some(wanted) => {
+                    for p in wanted {
+                        if existing.contains(&p) {
+                            scope.push((topic.clone(), p));
+                        } else {
+                            missing.push(format!("{topic}-{p}"));
+                        }
+                    }
+                }
+            }
+        }
+        if !missing.is_empty() {
+            return Err(CliError::Failed(format!(
+                "The partitions \"{}\" do not exist",
+                missing.join(",")
+            )));
+        }
+    }
+    scope.sort();
+    scope.dedup();
+    // Offsets by time, when asked for.
+    let mut by_time: BTreeMap<(String, i32), Option<i64>> = BTreeMap::new();
+    if let Spec::Time(ts) = spec
+        && let Some((common, cluster)) = read_for_times
+    {
+        for (topic, partition) in &scope {
+            let found = offset_for_time_by_reading(common, cluster, group, topic, *partition, ts)?;
+            by_time.insert((topic.clone(), *partition), found);
+        }
+    } else if let Spec::Time(ts) = spec
+        && !scope.is_empty()
+    {
+        let mut tpl = TopicPartitionList::new();
+        for (topic, p) in &scope {
+            tpl.add_partition_offset(topic, *p, Offset::Offset(ts))
+                .map_err(|e| CliError::kafka("building the timestamp query", e))?;
+        }
+        let result = consumer
+            .offsets_for_times(tpl, timeout)
+            .map_err(|e| CliError::kafka(format!("ListOffsets against {bootstrap}"), e))?;
+        for e in result.elements() {
+            let found = match e.offset() {
+                Offset::Offset(o) if o >= 0 => Some(o),
+                _ => None,
+            };
+            by_time.insert((e.topic().to_owned(), e.partition()), found);
+        }
+    }
+    let mut rows = Vec::with_capacity(scope.len());
+    for (topic, partition) in scope {
+        let (low, high) = consumer
+            .fetch_watermarks(&topic, partition, timeout)
+            .map_err(|e| {
+                CliError::kafka(
+                    format!("Error getting ending offset of topic partition: {topic}-{partition}"),
+                    e,
+                )
+            })?;
+        let current = committed.get(&(topic.clone(), partition)).copied();
+        let offset = match spec {
+            Spec::Earliest => low,
+            Spec::Latest => high,
+            Spec::Current => current.unwrap_or(high),
+            Spec::Offset(n) => clamp(&topic, partition, n, low, high),
+            Spec::Shift(n) => {
+                let Some(current) = current else {
+                    return Err(CliError::Failed(format!(
+                        "Cannot shift offset for partition {topic}-{partition} since there is no current committed offset"
+                    )));
+                };
+                clamp(&topic, partition, current.saturating_add(n), low, high)
+            }
+            Spec::Time(_) => match by_time.get(&(topic.clone(), partition)).copied().flatten() {
+                Some(o) => o,
+                None => {
+                    println!(
+                        "\nWarn: Partition {partition} from topic {topic} is empty. Falling back to latest known offset."
+                    );
+                    high
+                }
+            },
+        };
+        rows.push((topic, partition, offset));
+    }
+    Ok(rows)
+}
+
+/// The first offset of a partition whose record's timestamp is at or after `ts`, found by
+/// reading the partition (librdkafka's mock cluster answers ListOffsets by timestamp with
+/// nothing); `None` when no record is that late.
+fn offset_for_time_by_reading(
+    common: &AdminArgs,
+    cluster: &Cluster,
+    group: &str,
+    topic: &str,
+    partition: i32,
+    ts: i64,
+) -> Result<Option<i64>, CliError> {
+    let timeout = common.timeout();
+    let consumer: BaseConsumer = common
+        .config(
+            cluster,
+            &[
+                // librdkafka's assign needs a group; nothing joins it or commits.
+                ("group.id", group),
+                ("enable.auto.commit", "false"),
+                ("allow.auto.create.topics", "false"),
+                ("enable.partition.eof", "true"),
+            ],
+        )?
+        .create()
+        .map_err(|e| CliError::kafka("creating a Kafka client", e))?;
+    let (low, high) = consumer
+        .fetch_watermarks(topic, partition, timeout)
+        .map_err(|e| CliError::kafka(format!("reading the offsets of {topic}-{partition}"), e))?;
+    if low >= high {
+        return Ok(None);
+    }
+    {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(topic, partition, Offset::Offset(low))
+            .map_err(|e| CliError::kafka("building the assignment", e))?;
+        consumer
+            .assign(&tpl)
+            .map_err(|e| CliError::kafka(format!("reading {topic}-{partition}"), e))?;
+    }
+    let deadline = std::time::Instant::now() + timeout;
+    let mut found = None;
+    while std::time::Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                if m.timestamp().to_millis().is_some_and(|t| t >= ts) {
+                    found = Some(m.offset());
+                    break;
+                }
+                if m.offset() + 1 >= high {
+                    break;
+                }
+            }
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => break,
+            Some(Err(e)) => {
+                return Err(CliError::kafka(format!("reading {topic}-{partition}"), e));
+            }
+            None => {}
+        }
+    }
+    Ok(found)
+}
+
+/// Commits `rows` for the group as a consumer outside it (OffsetCommit with no member, which
+/// Kafka accepts while the group is empty).
+fn commit_offsets(consumer: &BaseConsumer, rows: &[NewOffset]) -> KafkaResult<()> {
+    let mut tpl = TopicPartitionList::new();
+    for (topic, partition, offset) in rows {
+        tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+    }
+    consumer.commit(&tpl, CommitMode::Sync)
+}
+
+/// Commits `rows` as a member of the group (librdkafka's mock cluster refuses commits from
+/// outside a group it has seen members of): joins it subscribed to the rows' topics, refuses as
+/// Kafka does when another member holds any of their partitions, commits, and leaves.
+fn commit_as_member(
+    common: &AdminArgs,
+    cluster: &Cluster,
+    group: &str,
+    rows: &[NewOffset],
+) -> Result<(), CliError> {
+    let timeout = common.timeout();
+    let consumer: BaseConsumer = common
+        .config(
+            cluster,
+            &[
+                ("group.id", group),
+                ("enable.auto.commit", "false"),
+                ("allow.auto.create.topics", "false"),
+                ("session.timeout.ms", "6000"),
+            ],
+        )?
+        .create()
+        .map_err(|e| CliError::kafka("creating a Kafka client", e))?;
+    let topics: BTreeSet<&str> = rows.iter().map(|(t, _, _)| t.as_str()).collect();
+    let topics: Vec<&str> = topics.into_iter().collect();
+    consumer
+        .subscribe(&topics)
+        .map_err(|e| CliError::kafka(format!("joining group {group}"), e))?;
+    let deadline = std::time::Instant::now() + timeout;
+    let mut assigned: BTreeSet<(String, i32)> = BTreeSet::new();
+    while assigned.is_empty() && std::time::Instant::now() < deadline {
+        // Records that arrive are dropped: only the membership matters.
+        drop(consumer.poll(Duration::from_millis(100)));
+        // The list is dropped before the consumer (librdkafka hangs otherwise).
+        if let Ok(list) = consumer.assignment() {
+            assigned = list
+                .elements()
+                .iter()
+                .map(|e| (e.topic().to_owned(), e.partition()))
+                .collect();
+        }
+    }
+    if assigned.is_empty() {
+        return Err(CliError::Failed(format!(
+            "could not join group '{group}' within {} ms to commit its offsets",
+            timeout.as_millis()
+        )));
+    }
+    let metadata = consumer.fetch_metadata(None, timeout).map_err(|e| {
+        CliError::kafka(format!("reading the metadata of {}", cluster.bootstrap), e)
+    })?;
+    let all: BTreeSet<(String, i32)> = metadata
+        .topics()
+        .iter()
+        .filter(|t| topics.contains(&t.name()))
+        .flat_map(|t| t.partitions().iter().map(|p| (t.name().to_owned(), p.id())))
+        .collect();
+    drop(metadata);
+    let result = if assigned == all {
+        commit_offsets(&consumer, rows)
+            .map_err(|e| CliError::kafka(format!("committing the offsets of group {group}"), e))
+    } else {
+        // Another member holds some of the partitions: the group is active.
+        Err(active_group(group, "Stable"))
+    };
+    consumer.unsubscribe();
+    result
+}
+
+async fn reset_offsets(args: ResetArgs) -> Result<(), CliError> {
+    let common = &args.common;
+    let spec = args.spec.spec()?;
+    for t in &args.topic {
+        parse_topic_arg(t).map_err(CliError::Usage)?;
+    }
+    if !args.dry_run && !args.execute {
+        eprintln!("{DRY_RUN_WARNING}");
+    }
+    let cluster = common.connect.cluster()?;
+    cluster.check_reachable(common.timeout()).await?;
+    let groups = selected_groups(common, &cluster, &args.group, args.all_groups).await?;
+    let is_dev = cluster.dev.is_some();
+    if is_dev {
+        eprintln!(
+            "Note: the broker at {} has no DescribeGroups: the groups' states are not checked{}.",
+            cluster.bootstrap,
+            if args.execute {
+                " (a member holding part of the topics still stops --execute)"
+            } else {
+                ""
+            }
+        );
+    }
+    let mut plans = Vec::new();
+    let mut failed = Vec::new();
+    for group in &groups {
+        let consumer = consumer(common, &cluster, group)?;
+        let timeout = common.timeout();
+        let bootstrap = cluster.bootstrap.clone();
+        let topics = args.topic.clone();
+        let owned = group.clone();
+        let execute = args.execute;
+        let common = common.clone();
+        let cluster_copy = cluster.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let group = owned;
+            if !is_dev
+                && let Some(state) = group_state(&consumer, &group, timeout)
+                && !matches!(state.as_str(), "Empty" | "Dead" | "")
+            {
+                return Err(active_group(&group, &state));
+            }
+            let read_for_times = is_dev.then_some((&common, &cluster_copy));
+            let rows = plan_reset(
+                &consumer,
+                &group,
+                &topics,
+                spec,
+                timeout,
+                &bootstrap,
+                read_for_times,
+            )?;
+            if execute && !rows.is_empty() {
+                match commit_offsets(&consumer, &rows) {
+                    Ok(()) => {}
+                    Err(e)
+                        if is_dev
+                            && matches!(
+                                e.rdkafka_error_code(),
+                                Some(RDKafkaErrorCode::UnknownMemberId)
+                                    | Some(RDKafkaErrorCode::IllegalGeneration)
+                            ) =>
+                    {
+                        drop(consumer);
+                        commit_as_member(&common, &cluster_copy, &group, &rows)?;
+                        return Ok(rows);
+                    }
+                    Err(e) => {
+                        return Err(CliError::kafka(
+                            format!("committing the offsets of group {group}"),
+                            e,
+                        ));
+                    }
+                }
+            }
+            drop(consumer);
+            Ok(rows)
+        })
+        .await
+        .map_err(|e| CliError::Failed(format!("reset task: {e}")))?;
+        match result {
+            Ok(rows) => plans.push((group.clone(), rows)),
+            Err(e) if groups.len() == 1 => return Err(e),
+            Err(e) => {
+                eprintln!("\nerror: {}", crate::error::describe(&e));
+                failed.push(group.as_str());
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(format_reset_table(&plans).as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::io("writing the table", e))?;
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Failed(format!(
+            "the offsets of {} of {} groups could not be reset: {}",
+            failed.len(),
+            groups.len(),
+            failed.join(", ")
+        )))
+    }
+}
+
+/// How Kafka's tool names a group deletion's failure (the exception and its message).
+fn deletion_error(code: RDKafkaErrorCode) -> String {
+    match code {
+        RDKafkaErrorCode::NonEmptyGroup => {
+            "org.apache.kafka.common.errors.GroupNotEmptyException: The group is not empty."
+                .to_owned()
+        }
+        RDKafkaErrorCode::GroupIdNotFound => {
+            "org.apache.kafka.common.errors.GroupIdNotFoundException: The group id does not exist."
+                .to_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn quoted(groups: &[String]) -> String {
+    groups
+        .iter()
+        .map(|g| format!("'{g}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn delete(args: DeleteArgs) -> Result<(), CliError> {
+    let common = &args.common;
+    let cluster = common.connect.cluster()?;
+    cluster.check_reachable(common.timeout()).await?;
+    if cluster.dev.is_some() {
+        return Err(CliError::Failed(format!(
+            "the broker at {} does not support DeleteGroups (librdkafka's mock cluster has no group admin API)",
+            cluster.bootstrap
+        )));
+    }
+    let groups = selected_groups(common, &cluster, &args.group, args.all_groups).await?;
+    if groups.is_empty() {
+        println!("Deletion of requested consumer groups () was successful.");
+        return Ok(());
+    }
+    let admin: AdminClient<DefaultClientContext> = common
+        .config(&cluster, &[])?
+        .create()
+        .map_err(|e| CliError::kafka("creating the admin client", e))?;
+    let names: Vec<&str> = groups.iter().map(String::as_str).collect();
+    let options = AdminOptions::new()
+        .request_timeout(Some(common.timeout()))
+        .operation_timeout(Some(common.timeout()));
+    let results = admin
+        .delete_groups(&names, &options)
+        .await
+        .map_err(|e| group_api_error(&cluster, "DeleteGroups", e))?;
+    let mut deleted = Vec::new();
+    let mut failed = Vec::new();
+    for result in results {
+        match result {
+            Ok(group) => deleted.push(group),
+            Err((group, code)) => failed.push((group, code)),
+        }
+    }
+    let (out, error) = deletion_report(&deleted, &failed);
+    print!("{out}");
+    match error {
+        None => Ok(()),
+        Some(message) => Err(CliError::Failed(message)),
+    }
+}
+
+/// kafka-consumer-groups' report of `--delete`: what goes to stdout, and the error when some
+/// groups could not be deleted (with the Java exception each failed with).
+fn deletion_report(
+    deleted: &[String],
+    failed: &[(String, RDKafkaErrorCode)],
+) -> (String, Option<String>) {
+    if failed.is_empty() {
+        return (
+            format!(
+                "Deletion of requested consumer groups ({}) was successful.\n",
+                quoted(deleted)
+            ),
+            None,
+        );
+    }
+    let out = if deleted.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nThese consumer groups were deleted successfully: {}\n",
+            quoted(deleted)
+        )
+    };
+    let mut message = "Deletion of some consumer groups failed:".to_owned();
+    for (group, code) in failed {
+        message.push_str(&format!(
+            "\n* Group '{group}' could not be deleted due to: {}",
+            deletion_error(*code)
+        ));
+    }
+    (out, Some(message))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,5 +1301,164 @@ mod tests {
         );
         assert!(parse_assignment(&[0, 1, 0, 0, 0, 1, 0, 9]).is_none());
         assert!(parse_assignment(&[0, 1, 0, 0, 0, 1, 0, 1, b't', 0x7f, 0, 0, 0]).is_none());
+    }
+
+    #[test]
+    fn reset_scopes_parse_like_kafka() {
+        assert_eq!(
+            parse_topic_arg("orders").unwrap(),
+            ("orders".to_owned(), None)
+        );
+        assert_eq!(
+            parse_topic_arg("orders:0,2").unwrap(),
+            ("orders".to_owned(), Some(vec![0, 2]))
+        );
+        assert_eq!(
+            parse_topic_arg("orders:x").unwrap_err(),
+            "Invalid partition 'x' specified in topic arg 'orders:x''"
+        );
+        assert_eq!(
+            parse_topic_arg("orders:1,,2").unwrap_err(),
+            "Invalid partition '' specified in topic arg 'orders:1,,2''"
+        );
+        for bad in ["orders:", "orders:1:2", ":1"] {
+            assert_eq!(
+                parse_topic_arg(bad).unwrap_err(),
+                format!("Invalid topic arg '{bad}', expected topic name and partitions")
+            );
+        }
+    }
+
+    #[test]
+    fn datetimes_read_as_kafkas_get_date_time() {
+        // UTC without a zone; epoch values checked with `date -u -d ... +%s%3N`.
+        assert_eq!(parse_datetime("1970-01-01T00:00:00.000").unwrap(), 0);
+        assert_eq!(
+            parse_datetime("2020-11-10T16:51:38.198").unwrap(),
+            1_605_027_098_198
+        );
+        assert_eq!(
+            parse_datetime("2020-11-10T16:51:38.198Z").unwrap(),
+            1_605_027_098_198
+        );
+        // The same instant written in +08:00, +0800 and +08.
+        for zoned in [
+            "2020-11-11T00:51:38.198+08:00",
+            "2020-11-11T00:51:38.198+0800",
+            "2020-11-11T00:51:38.198+08",
+        ] {
+            assert_eq!(parse_datetime(zoned).unwrap(), 1_605_027_098_198, "{zoned}");
+        }
+        assert_eq!(
+            parse_datetime("2020-11-10T11:51:38.198-05:00").unwrap(),
+            1_605_027_098_198
+        );
+        // Leap day, and a date before 1970.
+        assert_eq!(
+            parse_datetime("2024-02-29T00:00:00.000").unwrap(),
+            1_709_164_800_000
+        );
+        assert_eq!(parse_datetime("1969-12-31T23:59:59.999").unwrap(), -1);
+        assert_eq!(
+            parse_datetime("2020-11-10 16:51:38").unwrap_err(),
+            "Error parsing timestamp. It does not contain a 'T' according to ISO8601 format"
+        );
+        for bad in [
+            "2020-11-10T16:51:38",
+            "2023-02-29T00:00:00.000",
+            "2020-13-01T00:00:00.000",
+            "2020-11-10T24:00:00.000",
+            "2020-11-10T16:51:38.1234",
+            "20-11-10T16:51:38.000",
+            "2020-11-10T16:51:38.000+8",
+        ] {
+            let e = parse_datetime(bad).unwrap_err();
+            assert!(e.starts_with("Unparseable date: \""), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn durations_read_as_javas_duration_parse() {
+        assert_eq!(parse_duration("PT30M").unwrap(), 30 * 60_000);
+        assert_eq!(parse_duration("P1DT12H").unwrap(), 36 * 3_600_000);
+        assert_eq!(parse_duration("pt1.5s").unwrap(), 1_500);
+        assert_eq!(parse_duration("PT-0.25S").unwrap(), -250);
+        assert_eq!(parse_duration("-PT1H-1M").unwrap(), -(3_600_000 - 60_000));
+        assert_eq!(parse_duration("P2D").unwrap(), 2 * 86_400_000);
+        assert_eq!(parse_duration("PT0.123456789S").unwrap(), 123);
+        for bad in [
+            "",
+            "P",
+            "PT",
+            "1H",
+            "PT1",
+            "PT1X",
+            "PT1S1M",
+            "P1H",
+            "PT1.S",
+            "PT.5S",
+            "PT1.5M",
+            "PT1.1234567890S",
+            "P1DT",
+        ] {
+            assert_eq!(
+                parse_duration(bad).unwrap_err(),
+                "Text cannot be parsed to a Duration",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn deletion_reports_are_kafkas() {
+        let (out, error) = deletion_report(&["a".to_owned(), "b".to_owned()], &[]);
+        assert_eq!(
+            out,
+            "Deletion of requested consumer groups ('a', 'b') was successful.\n"
+        );
+        assert!(error.is_none());
+        let (out, error) = deletion_report(
+            &["a".to_owned()],
+            &[
+                ("busy".to_owned(), RDKafkaErrorCode::NonEmptyGroup),
+                ("nope".to_owned(), RDKafkaErrorCode::GroupIdNotFound),
+            ],
+        );
+        assert_eq!(
+            out,
+            "\nThese consumer groups were deleted successfully: 'a'\n"
+        );
+        assert_eq!(
+            error.unwrap(),
+            "Deletion of some consumer groups failed:\n\
+             * Group 'busy' could not be deleted due to: org.apache.kafka.common.errors.GroupNotEmptyException: The group is not empty.\n\
+             * Group 'nope' could not be deleted due to: org.apache.kafka.common.errors.GroupIdNotFoundException: The group id does not exist."
+        );
+    }
+
+    #[test]
+    fn reset_table_is_kafkas() {
+        let plans = vec![(
+            "g".to_owned(),
+            vec![("t".to_owned(), 0, 5), ("t".to_owned(), 1, 0)],
+        )];
+        assert_eq!(
+            format_reset_table(&plans),
+            "\nGROUP           TOPIC           PARTITION  NEW-OFFSET\n\
+             g               t               0          5\n\
+             g               t               1          0\n"
+        );
+        // Wider names widen their columns; no groups print only the blank line.
+        let long = "a-rather-long-group-name".to_owned();
+        let text = format_reset_table(&[(long.clone(), vec![("t".to_owned(), 0, 1)])]);
+        assert!(
+            text.contains(&format!("\n{long} t               0          1\n")),
+            "{text}"
+        );
+        assert_eq!(format_reset_table(&[]), "\n");
+        assert_eq!(
+            format_reset_table(&[("g".to_owned(), vec![])]),
+            "\nGROUP           TOPIC           PARTITION  NEW-OFFSET\n"
+        );
     }
 }

@@ -52,7 +52,7 @@ enum Command {
     Produce(produce::ProduceArgs),
     /// Consume records and print them (kafka-console-consumer).
     Consume(consume::ConsumeArgs),
-    /// List consumer groups and describe their lag (kafka-consumer-groups).
+    /// List, describe, reset the offsets of, and delete consumer groups (kafka-consumer-groups).
     #[command(subcommand)]
     Groups(groups::GroupsCommand),
     /// Encode JSON documents (one per line) into framed key/value bytes, offline.
@@ -198,6 +198,11 @@ mod tests {
             "topics describe --top t --timeout 5",
             "groups describe --gro g",
             "groups list --command-prop a=b",
+            "groups reset-offsets --gro g --all-top --to-ear --exec",
+            "groups reset-offsets --gro g --top t:0 --shift -2 --dry",
+            "groups delete --gro g",
+            "topics create --top t --partitions -1",
+            "topics alter --top t --partitions -1",
             "produce --top t --prop parse.key=true --producer-prop acks=all",
             "consume --top t --from --max 3",
             "encode --form json",

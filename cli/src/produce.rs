@@ -421,7 +421,7 @@ pub async fn run(mut args: ProduceArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Failed(format!("metadata task: {e}")))?
         .map_err(|e| CliError::kafka(format!("reading the metadata of {bootstrap}"), e))?;
         if !exists && let Some(dev) = &cluster.dev {
-            match crate::connect::dev_create_topic(dev, &args.topic, 1, 1, timeout).await {
+            match crate::connect::dev_create_topic(dev, &args.topic, 1, 1, &[], timeout).await {
                 Ok(_) => {}
                 Err(CliError::Failed(e)) if e.ends_with("already exists.") => {}
                 Err(e) => return Err(e),

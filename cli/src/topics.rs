@@ -5,7 +5,12 @@
 //! (librdkafka's mock cluster has no admin API; it cannot delete a topic or add partitions at
 //! all, so a `kcodec dev` checks those requests as Kafka would and then refuses them). `delete`
 //! and `alter` first look the topic up in the metadata, as kafka-topics does. `list` and
-//! `describe` read cluster metadata, which every Kafka (and the mock) serves.
+//! `describe` read cluster metadata, which every Kafka (and the mock) serves; `describe` adds each
+//! topic's non-default configs (DescribeConfigs, or what a `kcodec dev` was given at create).
+//! Kafka 3's `TopicId:` is not printed: librdkafka's metadata does not expose topic ids.
+//!
+//! As kafka-topics, `create` prints the metric-name collision warning for a name with `.` or `_`
+//! and checks `--partitions` and `--replication-factor` before sending anything.
 
 use crate::connect::{
     AdminArgs, Cluster, dev_create_partitions, dev_create_topic, dev_delete_topic, parse_property,
@@ -13,12 +18,16 @@ use crate::connect::{
 use crate::dev::{no_such_topic, validate_create, validate_partition_increase};
 use crate::error::CliError;
 use clap::{Args, Subcommand};
-use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication};
+use rdkafka::admin::{
+    AdminClient, AdminOptions, ConfigSource, NewPartitions, NewTopic, OwnedResourceSpecifier,
+    ResourceSpecifier, TopicReplication,
+};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::metadata::Metadata;
 use rdkafka::types::RDKafkaErrorCode;
+use std::collections::BTreeMap;
 use std::io::Write;
 
 /// Subcommands of `kcodec topics`.
@@ -46,13 +55,14 @@ pub struct CreateArgs {
     #[arg(long)]
     topic: String,
     /// Its partition count (default: the broker's `num.partitions`; 1 on a `kcodec dev`).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     partitions: Option<i32>,
     /// Its replication factor (default: the broker's `default.replication.factor`; 1 on a
     /// `kcodec dev`).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     replication_factor: Option<i32>,
-    /// A topic configuration, KEY=VALUE (repeatable; not supported by `kcodec dev`).
+    /// A topic configuration, KEY=VALUE (repeatable). A `kcodec dev` checks the name, keeps
+    /// the value and reports it in `describe`, but the mock cluster does not apply it.
     #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_property)]
     configs: Vec<(String, String)>,
     /// Succeed without doing anything when the topic exists.
@@ -82,7 +92,7 @@ pub struct AlterArgs {
     #[arg(long)]
     topic: String,
     /// The new partition count (more than the current one).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     partitions: i32,
     /// Succeed without doing anything when the topic does not exist.
     #[arg(long)]
@@ -120,21 +130,43 @@ pub async fn run(command: TopicsCommand) -> Result<(), CliError> {
     }
 }
 
+/// kafka-topics' warning for a name with a character that may collide in metric names.
+pub const COLLISION_WARNING: &str = "WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide. To avoid issues it is best to use either, but not both.";
+
+/// The checks kafka-topics makes on `--create`'s numbers before sending anything, with its
+/// messages (`TopicCommand.createTopic`).
+pub fn check_create_args(
+    partitions: Option<i32>,
+    replication_factor: Option<i32>,
+) -> Result<(), String> {
+    if replication_factor.is_some_and(|rf| !(1..=i32::from(i16::MAX)).contains(&rf)) {
+        return Err(format!(
+            "The replication factor must be between 1 and {} inclusive",
+            i16::MAX
+        ));
+    }
+    if partitions.is_some_and(|p| p < 1) {
+        return Err("The partitions must be greater than 0".to_owned());
+    }
+    Ok(())
+}
+
 async fn create(args: CreateArgs) -> Result<(), CliError> {
+    // As kafka-topics: the warning first (on stdout, as it prints it), then the argument
+    // checks, then the request.
+    if args.topic.contains(['.', '_']) {
+        println!("{COLLISION_WARNING}");
+    }
+    check_create_args(args.partitions, args.replication_factor).map_err(CliError::Failed)?;
     let common = &args.common;
     let cluster = common.connect().await?;
     let message = if let Some(dev) = &cluster.dev {
-        if !args.configs.is_empty() {
-            return Err(CliError::Usage(
-                "--config is not supported by kcodec dev (librdkafka's mock cluster has no topic configs)"
-                    .to_owned(),
-            ));
-        }
         let result = dev_create_topic(
             dev,
             &args.topic,
             args.partitions.unwrap_or(1),
             args.replication_factor.unwrap_or(1),
+            &args.configs,
             common.timeout(),
         )
         .await;
@@ -186,6 +218,19 @@ async fn admin_create(args: &CreateArgs, cluster: &Cluster) -> Result<String, Cl
             }
             RDKafkaErrorCode::InvalidPartitions => {
                 "Number of partitions must be larger than 0.".to_owned()
+            }
+            // librdkafka keeps the code but not the broker's message: rebuild Kafka's for a
+            // name that collides with an existing topic's.
+            RDKafkaErrorCode::InvalidTopic => {
+                let topics = metadata(common, cluster).await.ok();
+                let names = topics
+                    .iter()
+                    .flat_map(|m| m.topics())
+                    .map(|t| t.name().to_owned())
+                    .collect::<Vec<_>>();
+                crate::dev::check_collision(name, names.iter().map(String::as_str))
+                    .err()
+                    .unwrap_or_else(|| format!("cannot create topic {name}: {code}"))
             }
             RDKafkaErrorCode::UnsupportedVersion | RDKafkaErrorCode::InvalidRequest => {
                 return Err(unsupported(cluster, "CreateTopics", name, false));
@@ -434,13 +479,24 @@ async fn describe(args: DescribeArgs) -> Result<(), CliError> {
         )));
     }
     topics.sort_by_key(|t| t.name());
+    let names: Vec<&str> = topics.iter().map(|t| t.name()).collect();
+    let configs = topic_configs(&args.common, &cluster, &names).await?;
     let mut text = String::new();
     for t in topics {
         let mut partitions: Vec<_> = t.partitions().iter().collect();
         partitions.sort_by_key(|p| p.id());
         let rf = partitions.first().map_or(0, |p| p.replicas().len());
+        let configs = configs
+            .get(t.name())
+            .map(|c| {
+                c.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
         text.push_str(&format!(
-            "Topic: {}\tPartitionCount: {}\tReplicationFactor: {}\tConfigs: \n",
+            "Topic: {}\tPartitionCount: {}\tReplicationFactor: {}\tConfigs: {configs}\n",
             t.name(),
             partitions.len(),
             rf
@@ -465,4 +521,93 @@ async fn describe(args: DescribeArgs) -> Result<(), CliError> {
         .lock()
         .write_all(text.as_bytes())
         .map_err(|e| CliError::io("writing the description", e))
+}
+
+/// Each topic's non-default configs, as kafka-topics `--describe` prints them after `Configs:`:
+/// DescribeConfigs' entries whose source is not the default, in the broker's order (a sensitive
+/// value, which the broker withholds, reads `null` as in Kafka's tool). A `kcodec dev` reports
+/// the configs the topic was created with, sorted by name; librdkafka's bare mock cluster, which
+/// has no DescribeConfigs, none.
+async fn topic_configs(
+    common: &AdminArgs,
+    cluster: &Cluster,
+    names: &[&str],
+) -> Result<BTreeMap<String, Vec<(String, String)>>, CliError> {
+    if names.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    if let Some(dev) = &cluster.dev {
+        return crate::connect::dev_topic_configs(dev, common.timeout()).await;
+    }
+    let Ok(admin) = admin_client(common, cluster, "DescribeConfigs", names[0]) else {
+        return Ok(BTreeMap::new());
+    };
+    let resources: Vec<ResourceSpecifier<'_>> =
+        names.iter().map(|n| ResourceSpecifier::Topic(n)).collect();
+    let results = match admin
+        .describe_configs(&resources, &admin_options(common))
+        .await
+    {
+        Ok(results) => results,
+        // A broker without DescribeConfigs: the rest of the description is still worth having.
+        Err(e) => {
+            eprintln!(
+                "Note: the broker at {} answered no DescribeConfigs ({e}): Configs is left empty.",
+                cluster.bootstrap
+            );
+            return Ok(BTreeMap::new());
+        }
+    };
+    let mut out = BTreeMap::new();
+    for result in results {
+        match result {
+            Ok(resource) => {
+                let OwnedResourceSpecifier::Topic(topic) = resource.specifier else {
+                    continue;
+                };
+                let entries = resource
+                    .entries
+                    .into_iter()
+                    .filter(|e| !e.is_default && e.source != ConfigSource::Default)
+                    .map(|e| (e.name, e.value.unwrap_or_else(|| "null".to_owned())))
+                    .collect();
+                out.insert(topic, entries);
+            }
+            Err(code) => {
+                return Err(CliError::Failed(format!(
+                    "DescribeConfigs against {}: {code}",
+                    cluster.bootstrap
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_arguments_are_checked_as_kafka_topics_does() {
+        assert!(check_create_args(None, None).is_ok());
+        assert!(check_create_args(Some(1), Some(32767)).is_ok());
+        for p in [0, -1, i32::MIN] {
+            assert_eq!(
+                check_create_args(Some(p), None).unwrap_err(),
+                "The partitions must be greater than 0"
+            );
+        }
+        for rf in [0, -1, 32768] {
+            assert_eq!(
+                check_create_args(Some(1), Some(rf)).unwrap_err(),
+                "The replication factor must be between 1 and 32767 inclusive"
+            );
+        }
+        // The replication factor is checked first, as in kafka-topics.
+        assert_eq!(
+            check_create_args(Some(0), Some(0)).unwrap_err(),
+            "The replication factor must be between 1 and 32767 inclusive"
+        );
+    }
 }

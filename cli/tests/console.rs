@@ -109,7 +109,14 @@ impl Dev {
                 ],
                 ""
             ),
-            format!("Created topic {topic}.\n")
+            format!(
+                "{}Created topic {topic}.\n",
+                if topic.contains(['.', '_']) {
+                    COLLISION_WARNING
+                } else {
+                    ""
+                }
+            )
         );
     }
 }
@@ -232,6 +239,476 @@ fn topics_create_list_describe_with_kafkas_messages() {
         described.starts_with("Topic: fresh\tPartitionCount: 1\tReplicationFactor: 1\t"),
         "{described}"
     );
+}
+
+const COLLISION_WARNING: &str = "WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide. To avoid issues it is best to use either, but not both.\n";
+
+/// kafka-topics' warning for '.' or '_' (on stdout, as it prints it), the controller's refusal of
+/// a colliding name (also when a produce would auto-create it), `--config` kept by `kcodec dev`
+/// and shown after `Configs:`, and negative counts parsed and refused with Kafka's messages.
+#[test]
+fn topic_collisions_configs_and_negative_counts_like_kafka() {
+    let dev = dev(&[]);
+    let out = dev.ok(
+        &[
+            "topics",
+            "create",
+            "--topic",
+            "foo.bar",
+            "--partitions",
+            "2",
+            "--config",
+            "retention.ms=1000",
+            "--config",
+            "cleanup.policy=compact",
+        ],
+        "",
+    );
+    assert_eq!(out, format!("{COLLISION_WARNING}Created topic foo.bar.\n"));
+    let out = dev.run(&["topics", "create", "--topic", "foo_bar"], "");
+    assert!(!out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), COLLISION_WARNING);
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: Topic 'foo_bar' collides with existing topic: foo.bar\n"
+    );
+    // A produce that would auto-create the colliding name is refused the same way.
+    let e = dev.fails(&["produce", "--topic", "foo_bar"], "x\n");
+    assert!(
+        e.contains("Topic 'foo_bar' collides with existing topic: foo.bar"),
+        "{e}"
+    );
+    // Either way round; '-' does not collide; a name without '.' or '_' gets no warning.
+    dev.create("x_y", "1");
+    let e = dev.fails(&["topics", "create", "--topic", "x.y"], "");
+    assert_eq!(e, "error: Topic 'x.y' collides with existing topic: x_y\n");
+    dev.create("foo-bar", "1");
+    assert_eq!(dev.ok(&["topics", "list"], ""), "foo-bar\nfoo.bar\nx_y\n");
+
+    // Configs: the non-default ones, comma-separated, after `Configs:`.
+    let described = dev.ok(&["topics", "describe", "--topic", "foo.bar"], "");
+    assert_eq!(
+        described.lines().next().unwrap(),
+        "Topic: foo.bar\tPartitionCount: 2\tReplicationFactor: 1\tConfigs: cleanup.policy=compact,retention.ms=1000"
+    );
+    let described = dev.ok(&["topics", "describe", "--topic", "foo-bar"], "");
+    assert_eq!(
+        described.lines().next().unwrap(),
+        "Topic: foo-bar\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: "
+    );
+    assert_eq!(
+        dev.fails(
+            &[
+                "topics",
+                "create",
+                "--topic",
+                "cfg",
+                "--config",
+                "retention=1"
+            ],
+            ""
+        ),
+        "error: Unknown topic config name: retention\n"
+    );
+
+    // Negative numbers reach the checks (not the argument parser), with kafka-topics' words.
+    for (args, message) in [
+        (
+            &["topics", "create", "--topic", "neg", "--partitions", "-1"][..],
+            "The partitions must be greater than 0",
+        ),
+        (
+            &["topics", "create", "--topic", "neg", "--partitions", "0"][..],
+            "The partitions must be greater than 0",
+        ),
+        (
+            &[
+                "topics",
+                "create",
+                "--topic",
+                "neg",
+                "--replication-factor",
+                "-1",
+            ][..],
+            "The replication factor must be between 1 and 32767 inclusive",
+        ),
+        (
+            &[
+                "topics",
+                "alter",
+                "--topic",
+                "foo-bar",
+                "--partitions",
+                "-1",
+            ][..],
+            "The topic foo-bar currently has 1 partition(s); -1 would not be an increase.",
+        ),
+    ] {
+        assert_eq!(
+            dev.fails(args, ""),
+            format!("error: {message}\n"),
+            "{args:?}"
+        );
+    }
+    assert!(!dev.ok(&["topics", "list"], "").contains("neg"));
+}
+
+/// A group's committed partitions as `CURRENT-OFFSET` by partition, and the log-end offsets.
+fn committed(dev: &Dev, group: &str, topic: &str) -> BTreeMap<i32, String> {
+    lag(dev, group, topic)
+        .into_iter()
+        .map(|(p, (current, _, _))| (p, current))
+        .collect()
+}
+
+/// kafka-consumer-groups `--reset-offsets` as `groups reset-offsets` against `kcodec dev`: the
+/// dry run (the default, with Kafka's warning) prints the plan and commits nothing, `--execute`
+/// commits it, both for a group that never had members and for one that had (the mock refuses
+/// commits from outside such a group, so kcodec joins it for the moment); a group with an active
+/// member is refused with Kafka's message; `--delete` needs DeleteGroups, which the mock lacks.
+#[test]
+fn groups_reset_offsets_and_delete_on_dev() {
+    let dev = dev(&["--topic", "t:2"]);
+    let mut input = String::new();
+    for i in 0..12 {
+        input.push_str(&format!("k{i}:{i}\n"));
+    }
+    dev.ok(
+        &[
+            "produce",
+            "--topic",
+            "t",
+            "--property",
+            "parse.key=true",
+            "--property",
+            "key.separator=:",
+        ],
+        &input,
+    );
+    // The log-end offsets, from a dry run to the latest.
+    let table = |out: &str| -> Vec<Vec<String>> {
+        let mut lines = out.lines();
+        assert_eq!(lines.next(), Some(""), "{out}");
+        assert_eq!(
+            lines.next().unwrap().split_whitespace().collect::<Vec<_>>(),
+            ["GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"],
+            "{out}"
+        );
+        lines
+            .map(|l| l.split_whitespace().map(str::to_owned).collect())
+            .collect()
+    };
+    let out = dev.run(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "g",
+            "--topic",
+            "t",
+            "--to-latest",
+        ],
+        "",
+    );
+    assert!(out.status.success());
+    let e = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        e.starts_with("WARN: No action will be performed as the --execute option is missing.In a future major release"),
+        "{e}"
+    );
+    let rows = table(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(rows.len(), 2);
+    let end: Vec<i64> = rows.iter().map(|r| r[3].parse().unwrap()).collect();
+    assert_eq!(end.iter().sum::<i64>(), 12);
+    assert!(
+        end.iter().all(|&e| e >= 2),
+        "{end:?}: the keys should spread"
+    );
+    // Nothing was committed: the group does not exist.
+    let e = dev.fails(&["groups", "describe", "--group", "g"], "");
+    assert!(e.contains("Consumer group 'g' does not exist."), "{e}");
+
+    // --execute on a group that never had members.
+    let out = dev.ok(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "g",
+            "--topic",
+            "t",
+            "--to-offset",
+            "1",
+            "--execute",
+        ],
+        "",
+    );
+    assert_eq!(table(&out), [["g", "t", "0", "1"], ["g", "t", "1", "1"]]);
+    assert_eq!(
+        committed(&dev, "g", "t"),
+        BTreeMap::from([(0, "1".to_owned()), (1, "1".to_owned())])
+    );
+    // --shift-by past the end is kept at the end, with Kafka's warning; one partition only.
+    let out = dev.run(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "g",
+            "--topic",
+            "t:1",
+            "--shift-by",
+            "100",
+            "--execute",
+        ],
+        "",
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        table(&String::from_utf8(out.stdout).unwrap()),
+        [["g", "t", "1", &end[1].to_string()]]
+    );
+    assert!(
+        String::from_utf8(out.stderr).unwrap().contains(&format!(
+            "WARN New offset (101) is higher than latest offset for topic partition t-1. Value will be set to {}.",
+            end[1]
+        ))
+    );
+    // --all-topics: the partitions with a committed offset; --dry-run commits nothing.
+    let out = dev.ok(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "g",
+            "--all-topics",
+            "--shift-by",
+            "-1",
+            "--dry-run",
+        ],
+        "",
+    );
+    assert_eq!(
+        table(&out),
+        [
+            ["g", "t", "0", "0"],
+            ["g", "t", "1", &(end[1] - 1).to_string()]
+        ]
+    );
+    assert_eq!(committed(&dev, "g", "t")[&1], end[1].to_string());
+
+    // A group that consumed (so the mock knows it) is reset too, once its consumer is gone.
+    let out = dev.ok(
+        &[
+            "consume",
+            "--topic",
+            "t",
+            "--group",
+            "g2",
+            "--from-beginning",
+            "--max-messages",
+            "12",
+            "--timeout-ms",
+            "10000",
+        ],
+        "",
+    );
+    assert_eq!(out.lines().count(), 12);
+    let out = dev.ok(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "g2",
+            "--topic",
+            "t",
+            "--to-earliest",
+            "--execute",
+        ],
+        "",
+    );
+    assert_eq!(table(&out), [["g2", "t", "0", "0"], ["g2", "t", "1", "0"]]);
+    assert_eq!(
+        committed(&dev, "g2", "t"),
+        BTreeMap::from([(0, "0".to_owned()), (1, "0".to_owned())])
+    );
+    // --to-datetime: before every record is the start; after every record falls back to the end.
+    let out = dev.ok(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "g2",
+            "--topic",
+            "t",
+            "--to-datetime",
+            "2000-01-01T00:00:00.000",
+            "--dry-run",
+        ],
+        "",
+    );
+    assert_eq!(table(&out), [["g2", "t", "0", "0"], ["g2", "t", "1", "0"]]);
+    // --by-duration: every record is younger than an hour.
+    let out = dev.ok(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "g2",
+            "--topic",
+            "t",
+            "--by-duration",
+            "PT1H",
+            "--dry-run",
+        ],
+        "",
+    );
+    assert_eq!(table(&out), [["g2", "t", "0", "0"], ["g2", "t", "1", "0"]]);
+    let out = dev.ok(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "g2",
+            "--topic",
+            "t",
+            "--to-datetime",
+            "2999-01-01T00:00:00.000+02:00",
+            "--dry-run",
+        ],
+        "",
+    );
+    assert!(
+        out.starts_with(
+            "\nWarn: Partition 0 from topic t is empty. Falling back to latest known offset.\n"
+        ),
+        "{out}"
+    );
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("g2 ")).collect();
+    assert_eq!(rows.len(), 2, "{out}");
+
+    // An active member: Kafka's refusal, and the member keeps its partitions.
+    let mut member = kcodec_command(dev.runtime.path())
+        .args([
+            "consume",
+            "--topic",
+            "t",
+            "--group",
+            "g3",
+            "--timeout-ms",
+            "20000",
+            "--bootstrap-server",
+            &dev.bootstrap,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let e = dev.fails(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "g3",
+            "--topic",
+            "t",
+            "--to-earliest",
+            "--execute",
+        ],
+        "",
+    );
+    let _ = member.kill();
+    let _ = member.wait();
+    assert!(
+        e.ends_with(
+            "error: Assignments can only be reset if the group 'g3' is inactive, but the current state is Stable.\n"
+        ),
+        "{e}"
+    );
+
+    // Several groups: each one's plan in one table; a group that fails is named and the command
+    // fails after the others are done (here: no committed offset to shift from).
+    let out = dev.run(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "fresh",
+            "--group",
+            "g",
+            "--topic",
+            "t:0",
+            "--shift-by",
+            "1",
+            "--dry-run",
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert_eq!(
+        table(&String::from_utf8(out.stdout).unwrap()),
+        // g committed 1 on t-0 (--to-offset 1 above).
+        [["g", "t", "0", "2"]]
+    );
+    let e = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        e.contains("error: Cannot shift offset for partition t-0 since there is no current committed offset\n"),
+        "{e}"
+    );
+    assert!(
+        e.ends_with("error: the offsets of 1 of 2 groups could not be reset: fresh\n"),
+        "{e}"
+    );
+
+    // Scope and spec errors.
+    assert_eq!(
+        dev.fails(
+            &[
+                "groups",
+                "reset-offsets",
+                "--group",
+                "g",
+                "--topic",
+                "t:7",
+                "--to-latest"
+            ],
+            ""
+        )
+        .lines()
+        .last(),
+        Some("error: The partitions \"t-7\" do not exist")
+    );
+    for args in [
+        &["groups", "reset-offsets", "--group", "g", "--topic", "t"][..],
+        &["groups", "reset-offsets", "--group", "g", "--to-latest"][..],
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "g",
+            "--topic",
+            "t",
+            "--to-latest",
+            "--to-earliest",
+        ][..],
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            "g",
+            "--topic",
+            "t",
+            "--to-latest",
+            "--dry-run",
+            "--execute",
+        ][..],
+    ] {
+        assert_eq!(dev.run(args, "").status.code(), Some(2), "{args:?}");
+    }
+    let e = dev.fails(&["groups", "delete", "--group", "g"], "");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("does not support DeleteGroups"), "{e}");
 }
 
 /// Kafka's tools (joptsimple) take any unique prefix of a long option; so does kcodec.
@@ -1025,6 +1502,68 @@ fn external_kafka_uses_the_admin_api() {
             .any(|l| l.starts_with(&format!("{group} ")) && l.contains(&topic)),
         "{all}{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // --reset-offsets --execute on the group, whose consumer has left (DescribeGroups says
+    // Empty): Kafka's table, and the committed offsets are then the log start.
+    let out = run(
+        &[
+            "groups",
+            "reset-offsets",
+            "--group",
+            &group,
+            "--all-topics",
+            "--to-earliest",
+            "--execute",
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(!rows.is_empty(), "{text}");
+    for row in &rows {
+        assert_eq!(
+            [row[0], row[1], row[3]],
+            [group.as_str(), topic.as_str(), "0"],
+            "{text}"
+        );
+    }
+    let out = run(&["groups", "describe", "--group", &group], "");
+    let table = String::from_utf8(out.stdout).unwrap();
+    let currents: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with(&format!("{group} ")))
+        .map(|l| l.split_whitespace().nth(3).unwrap())
+        .collect();
+    assert_eq!(currents.len(), rows.len(), "{table}");
+    assert!(currents.iter().all(|c| *c == "0"), "{table}");
+    // --delete: Kafka's line (or, a broker without DeleteGroups, one line saying so).
+    let out = run(&["groups", "delete", "--group", &group], "");
+    if out.status.success() {
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            format!("Deletion of requested consumer groups ('{group}') was successful.\n")
+        );
+    } else {
+        let e = String::from_utf8(out.stderr).unwrap();
+        assert!(e.contains("DeleteGroups"), "{e}");
+    }
+    // kafka-topics' checks happen before any request, on any broker.
+    let out = run(
+        &["topics", "create", "--topic", "never", "--partitions", "-3"],
+        "",
+    );
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: The partitions must be greater than 0\n"
     );
 }
 
