@@ -1,7 +1,7 @@
 //! The cluster handle: topics, admin operations, test controls and group administration.
 
 use crate::clock::Clock;
-use crate::error::{BrokerError, Result};
+use crate::error::{BrokerError, InvalidValue, Result};
 use crate::group::{Coordinator, GroupDescription, GroupListing, OffsetAndMetadata};
 use crate::lag::LagRow;
 use crate::log::PartitionLog;
@@ -22,6 +22,9 @@ pub const MAX_PARTITIONS_PER_TOPIC: i32 = 100_000;
 /// Default `offsets.retention.minutes`: 7 days.
 pub const DEFAULT_OFFSETS_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
+/// The topic config the broker applies (the others it only keeps).
+const TIMESTAMP_TYPE_CONFIG: &str = "message.timestamp.type";
+
 /// A topic to create (`NewTopic`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTopic {
@@ -34,7 +37,8 @@ pub struct NewTopic {
     /// `message.timestamp.type`.
     pub timestamp_type: TimestampType,
     /// Other topic configurations (`cleanup.policy`, `retention.ms`, …), kept as given and
-    /// reported by [`Cluster::describe_topic_configs`]; the broker applies none of them.
+    /// reported by [`Cluster::describe_topic_configs`]; the broker applies none of them
+    /// (`message.timestamp.type` given to [`NewTopic::config`] sets `timestamp_type` instead).
     pub configs: BTreeMap<String, String>,
 }
 
@@ -51,9 +55,19 @@ impl NewTopic {
     }
 
     /// Sets a topic configuration (`NewTopic.configs` in Kafka's admin API), kept as a string
-    /// and reported by [`Cluster::describe_topic_configs`]; it has no effect on the broker.
+    /// and reported by [`Cluster::describe_topic_configs`]; it has no effect on the broker,
+    /// except `message.timestamp.type` (`CreateTime` or `LogAppendTime`), which sets
+    /// [`NewTopic::timestamp_type`] (another value makes creating the topic fail).
     pub fn config(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.configs.insert(name.into(), value.into());
+        let (name, value) = (name.into(), value.into());
+        if name == TIMESTAMP_TYPE_CONFIG {
+            match value.as_str() {
+                "CreateTime" => return self.timestamp_type(TimestampType::CreateTime),
+                "LogAppendTime" => return self.timestamp_type(TimestampType::LogAppendTime),
+                _ => {}
+            }
+        }
+        self.configs.insert(name, value);
         self
     }
 
@@ -198,6 +212,14 @@ impl Inner {
 
     pub(crate) fn create_topic(&self, t: NewTopic) -> Result<()> {
         validate_topic_name(&t.name)?;
+        // a valid value was applied by `NewTopic::config`; what is left is not one
+        if let Some(v) = t.configs.get(TIMESTAMP_TYPE_CONFIG) {
+            return Err(BrokerError::InvalidConfig(Box::new(InvalidValue {
+                name: TIMESTAMP_TYPE_CONFIG,
+                value: v.clone(),
+                reason: "String must be one of: CreateTime, LogAppendTime",
+            })));
+        }
         if t.num_partitions <= 0 {
             return Err(BrokerError::InvalidPartitions(
                 "Number of partitions must be larger than 0.".into(),
@@ -494,10 +516,7 @@ impl Cluster {
             .ok_or_else(|| BrokerError::UnknownTopicOrPartition(name.to_string()))?;
         let mut configs = t.configs.clone();
         if t.timestamp_type == TimestampType::LogAppendTime {
-            configs.insert(
-                "message.timestamp.type".to_owned(),
-                "LogAppendTime".to_owned(),
-            );
+            configs.insert(TIMESTAMP_TYPE_CONFIG.to_owned(), "LogAppendTime".to_owned());
         }
         Ok(configs)
     }

@@ -238,6 +238,30 @@ fn topic_configs_are_kept_and_described() {
         c.describe_topic_configs("nope"),
         Err(BrokerError::UnknownTopicOrPartition("nope".into()))
     );
+    // message.timestamp.type given as a config is applied, not only reported
+    c.create_topic(NewTopic::new("lat2", 1, 1).config("message.timestamp.type", "LogAppendTime"))
+        .unwrap();
+    assert_eq!(
+        c.describe_topic("lat2").unwrap().timestamp_type,
+        TimestampType::LogAppendTime
+    );
+    let p = c.producer(kcodec_broker::ProducerConfig::default());
+    let md = p
+        .send(kcodec_broker::ProducerRecord::new("lat2", "v").timestamp(5))
+        .unwrap();
+    assert_ne!(
+        md.timestamp, 5,
+        "LogAppendTime replaces the producer's timestamp"
+    );
+    let back = NewTopic::new("ct", 1, 1)
+        .timestamp_type(TimestampType::LogAppendTime)
+        .config("message.timestamp.type", "CreateTime");
+    assert_eq!(back.timestamp_type, TimestampType::CreateTime);
+    let err = c
+        .create_topic(NewTopic::new("bad", 1, 1).config("message.timestamp.type", "Never"))
+        .unwrap_err();
+    assert!(matches!(err, BrokerError::InvalidConfig(_)), "{err}");
+    assert!(c.describe_topic("bad").is_err());
 }
 
 #[test]

@@ -310,14 +310,18 @@ impl Mock {
         }
     }
 
-    /// The names of the mock's topics (from its metadata for every topic).
-    fn topic_names(&self) -> Result<Vec<String>, String> {
-        let metadata = self
-            .owner
+    /// The mock's metadata for every topic (which never creates one).
+    fn metadata(&self) -> Result<rdkafka::metadata::Metadata, String> {
+        self.owner
             .client()
             .fetch_metadata(None, std::time::Duration::from_secs(5))
-            .map_err(|e| format!("reading the mock cluster's metadata: {e}"))?;
-        Ok(metadata
+            .map_err(|e| format!("reading the mock cluster's metadata: {e}"))
+    }
+
+    /// The names of the mock's topics.
+    fn topic_names(&self) -> Result<Vec<String>, String> {
+        Ok(self
+            .metadata()?
             .topics()
             .iter()
             .filter(|t| t.error().is_none())
@@ -337,12 +341,8 @@ impl Mock {
     /// The partition count of `name`, `None` when the mock has no such topic (read from its
     /// metadata for every topic, which never creates one).
     fn partition_count(&self, name: &str) -> Result<Option<i32>, String> {
-        let metadata = self
-            .owner
-            .client()
-            .fetch_metadata(None, std::time::Duration::from_secs(5))
-            .map_err(|e| format!("reading the mock cluster's metadata: {e}"))?;
-        Ok(metadata
+        Ok(self
+            .metadata()?
             .topics()
             .iter()
             .find(|t| t.name() == name && t.error().is_none())

@@ -979,27 +979,34 @@ fn offset_for_time_by_reading(
             .assign(&tpl)
             .map_err(|e| CliError::kafka(format!("reading {topic}-{partition}"), e))?;
     }
-    let deadline = std::time::Instant::now() + timeout;
-    let mut found = None;
-    while std::time::Instant::now() < deadline {
+    // the timeout applies while records keep coming; only a read that reached the log's end
+    // may answer "no record that late" (a read cut short must not reset to the end)
+    let mut deadline = std::time::Instant::now() + timeout;
+    loop {
+        if std::time::Instant::now() >= deadline {
+            return Err(CliError::Failed(format!(
+                "reading {topic}-{partition} for --to-datetime/--by-duration timed out after {} ms \
+                 before reaching its end (raise --timeout-ms)",
+                timeout.as_millis()
+            )));
+        }
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
                 if m.timestamp().to_millis().is_some_and(|t| t >= ts) {
-                    found = Some(m.offset());
-                    break;
+                    return Ok(Some(m.offset()));
                 }
                 if m.offset() + 1 >= high {
-                    break;
+                    return Ok(None);
                 }
+                deadline = std::time::Instant::now() + timeout;
             }
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => break,
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => return Ok(None),
             Some(Err(e)) => {
                 return Err(CliError::kafka(format!("reading {topic}-{partition}"), e));
             }
             None => {}
         }
     }
-    Ok(found)
 }
 
 /// Commits `rows` for the group as a consumer outside it (OffsetCommit with no member, which

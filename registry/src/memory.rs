@@ -118,7 +118,7 @@ impl Subject {
 #[derive(Debug, Default)]
 struct State {
     schemas: HashMap<u32, SchemaEntry>,
-    by_content: HashMap<Schema, u32>,
+    by_content: HashMap<Schema, Vec<u32>>,
     by_guid: HashMap<Uuid, u32>,
     subjects: BTreeMap<String, Subject>,
     global: CompatibilityLevel,
@@ -497,6 +497,14 @@ impl State {
             schema,
             references: &references,
         })?;
+        if parsed.has_uncompared_parts() {
+            // custom options are not in the canonical form: only the same text is the same
+            return Ok(Schema {
+                schema_type: schema.schema_type,
+                schema: format!("text:{}", schema.schema),
+                references: schema.references.clone(),
+            });
+        }
         let bytes = parsed.canonical_descriptor().encode_to_vec();
         Ok(Schema {
             schema_type: schema.schema_type,
@@ -687,7 +695,7 @@ impl State {
                         // schemas were compared parsed may hold one schema under two ids: the
                         // first keeps answering for it.
                         let identity = self.identity(&schema).unwrap_or_else(|_| schema.clone());
-                        self.by_content.entry(identity).or_insert(id);
+                        self.by_content.entry(identity).or_default().push(id);
                         self.by_guid.insert(guid, id);
                         self.schemas.insert(
                             id,
@@ -792,16 +800,21 @@ impl SchemaRegistry for InMemoryRegistry {
         }
         let schema = canonical(schema)?;
         let mut state = self.lock();
-        let known_id = state.by_content.get(&state.identity(&schema)?).copied();
+        // every id the schema has (more than one only after replaying an old journal); the
+        // first is the one a new registration reuses
+        let known_ids = state
+            .by_content
+            .get(&state.identity(&schema)?)
+            .cloned()
+            .unwrap_or_default();
+        let known_id = known_ids.first().copied();
         let live: Vec<(i32, u32)> = state
             .subjects
             .get(subject)
             .map(|s| s.visible(false).map(|(n, v)| (n, v.id)).collect())
             .unwrap_or_default();
-        if let Some(id) = known_id
-            && let Some((n, _)) = live.iter().find(|(_, v)| *v == id)
-        {
-            return Ok(answered(subject, *n, id, &state.schemas[&id], &schema));
+        if let Some(&(n, id)) = live.iter().find(|(_, v)| known_ids.contains(v)) {
+            return Ok(answered(subject, n, id, &state.schemas[&id], &schema));
         }
         let level = state.level_of(subject);
         let previous: Vec<u32> = live.iter().map(|(_, id)| *id).collect();
@@ -874,14 +887,15 @@ impl SchemaRegistry for InMemoryRegistry {
             .filter(|s| s.has_visible(deleted))
             .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
         let not_found = || RegistryError::SchemaNotFound("Schema not found".to_owned());
-        let id = *state
+        let ids = state
             .by_content
             .get(&state.identity(&schema)?)
             .ok_or_else(not_found)?;
-        let (n, _) = s
+        let (n, id) = s
             .visible(deleted)
             .rev()
-            .find(|(_, v)| v.id == id)
+            .find(|(_, v)| ids.contains(&v.id))
+            .map(|(n, v)| (n, v.id))
             .ok_or_else(not_found)?;
         Ok(answered(subject, n, id, &state.schemas[&id], &schema))
     }

@@ -148,3 +148,41 @@ async fn replay_accepts_one_protobuf_schema_under_two_ids() {
         vec![1, 2]
     );
 }
+
+/// An old journal may hold one Protobuf schema under two ids in two subjects: each subject
+/// still finds (and does not register again) the version it holds.
+#[tokio::test]
+async fn replayed_duplicate_ids_are_found_in_every_subject() {
+    let register = |subject: &str, id: u32, text: &str| Change::Register {
+        subject: subject.into(),
+        version: 1,
+        id,
+        guid: uuid::Uuid::new_v4(),
+        schema_type: kcodec_registry::SchemaType::Protobuf,
+        schema: text.into(),
+        references: Vec::new(),
+    };
+    let compact = "syntax = \"proto3\"; package t; message A { int32 x = 1; }";
+    let spaced = "syntax = \"proto3\";\npackage t;\nmessage A {\n  int32 x = 1;\n}\n";
+    let registry = InMemoryRegistry::replay([
+        register("a-value", 1, compact),
+        register("b-value", 2, spaced),
+    ])
+    .unwrap();
+    for text in [compact, spaced] {
+        let schema = kcodec_registry::Schema::protobuf(text);
+        let found = registry
+            .lookup("b-value", &schema, false, false)
+            .await
+            .unwrap();
+        assert_eq!((found.id, found.version), (2, 1), "{text}");
+        let again = registry.register("b-value", &schema, false).await.unwrap();
+        assert_eq!((again.id, again.version), (2, 1), "{text}");
+        let found = registry
+            .lookup("a-value", &schema, false, false)
+            .await
+            .unwrap();
+        assert_eq!((found.id, found.version), (1, 1), "{text}");
+    }
+    assert_eq!(registry.versions("b-value", false).await.unwrap(), vec![1]);
+}

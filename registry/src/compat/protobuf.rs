@@ -55,6 +55,19 @@ const MAIN_FILE: &str = "kcodec_compat_schema.proto";
 #[derive(Debug)]
 pub struct ProtoSchema {
     file: FileDescriptor,
+    /// The file carries what `prost_types::FileDescriptorProto` does not keep: extension
+    /// (custom) options, or unknown fields in a base64 descriptor.
+    opaque: bool,
+}
+
+/// Whether a base64 descriptor holds more than `prost_types::FileDescriptorProto` keeps (custom
+/// options are extensions, which decoding drops): re-encoding it does not give its bytes back.
+fn descriptor_loses_data(text: &str) -> bool {
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(text.trim()) else {
+        return false;
+    };
+    prost_types::FileDescriptorProto::decode(bytes.as_slice())
+        .is_ok_and(|fdp| fdp.encode_to_vec() != bytes)
 }
 
 fn is_descriptor(text: &str) -> Option<prost_types::FileDescriptorProto> {
@@ -125,7 +138,16 @@ impl ProtoSchema {
                 "Protobuf: file {main_name} missing after parsing"
             ))
         })?;
-        Ok(ProtoSchema { file })
+        let opaque = file.encode_to_vec() != file.file_descriptor_proto().encode_to_vec()
+            || (is_descriptor(text).is_some() && descriptor_loses_data(text));
+        Ok(ProtoSchema { file, opaque })
+    }
+
+    /// Whether [`ProtoSchema::canonical_descriptor`] leaves something of the file out: custom
+    /// (extension) options, such as Confluent's `(confluent.field_meta)`, or unknown fields of a
+    /// base64 descriptor. Such a schema is only the same as another with the same text.
+    pub fn has_uncompared_parts(&self) -> bool {
+        self.opaque
     }
 
     /// The file as a `FileDescriptorProto` in a form that two texts of the same schema share,

@@ -528,6 +528,46 @@ pub async fn protobuf_formatting_and_comments_are_the_same_schema(r: &dyn Schema
     }
 }
 
+/// Custom (extension) options are part of a Protobuf schema: two files that differ only in
+/// one are two schemas, and a file with one is the same schema only as the same text.
+pub async fn protobuf_custom_options_make_another_schema(r: &dyn SchemaRegistry) {
+    let with = |tag: &str| {
+        Schema::protobuf(format!(
+            "syntax = \"proto3\"; package t; import \"google/protobuf/descriptor.proto\";\n\
+             extend google.protobuf.FieldOptions {{ string tag = 50001; }}\n\
+             message A {{ string ssn = 1{tag}; }}"
+        ))
+    };
+    r.set_compatibility(Some("po-value"), CompatibilityLevel::None)
+        .await
+        .unwrap();
+    let plain = r.register("po-value", &with(""), false).await.unwrap();
+    let pii = r
+        .register("po-value", &with(" [(tag) = \"PII\"]"), false)
+        .await
+        .unwrap();
+    let other = r
+        .register("po-value", &with(" [(tag) = \"other\"]"), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        [plain.version, pii.version, other.version],
+        [1, 2, 3],
+        "each option value is another schema"
+    );
+    assert!(plain.id != pii.id && pii.id != other.id && plain.id != other.id);
+    let again = r
+        .register("po-value", &with(" [(tag) = \"PII\"]"), false)
+        .await
+        .unwrap();
+    assert_eq!((again.id, again.version), (pii.id, 2));
+    let found = r
+        .lookup("po-value", &with(" [(tag) = \"PII\"]"), false, false)
+        .await
+        .unwrap();
+    assert_eq!(found.id, pii.id);
+}
+
 pub async fn protobuf_text_and_descriptor_are_the_same_schema(r: &dyn SchemaRegistry) {
     // Text first, then protoc's descriptor (a rich proto3 file importing a well-known type).
     let (text, descriptor) = proto_fixture("rich");
@@ -653,6 +693,7 @@ macro_rules! suite_tests {
             protobuf_and_json_types_are_kept,
             protobuf_formatting_and_comments_are_the_same_schema,
             protobuf_text_and_descriptor_are_the_same_schema,
+            protobuf_custom_options_make_another_schema,
             protobuf_with_references_is_compared_with_its_imports,
             json_schema_whitespace_is_the_same_schema,
             incompatible_schema_is_refused,
