@@ -87,6 +87,8 @@
 //! records can't express (`flatten`, `tag`, `untagged`, `skip_serializing_if`, other `with`
 //! modules without `#[record(schema)]`, …) are compile errors.
 
+#![warn(missing_docs)]
+
 mod attrs;
 mod expand;
 

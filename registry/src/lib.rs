@@ -116,6 +116,8 @@
 //!   unauthorized 401) use the HTTP status as `error_code`; message texts differ from
 //!   Confluent's while the codes match.
 
+#![warn(missing_docs)]
+
 mod api;
 pub mod compat;
 mod error;
