@@ -150,6 +150,44 @@ pub struct DescribeArgs {
     /// Describe every consumer group (needs ListGroups; `kcodec dev` has none).
     #[arg(long)]
     all_groups: bool,
+    /// Show committed offset, log-end offset and lag per partition (the default view).
+    #[arg(long, group = "view")]
+    offsets: bool,
+    /// Show the members instead: GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS (needs
+    /// DescribeGroups; `kcodec dev` has none).
+    #[arg(long, group = "view")]
+    members: bool,
+    /// Show the group's state instead: GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE
+    /// #MEMBERS (needs DescribeGroups; `kcodec dev` has none).
+    #[arg(long, group = "view")]
+    state: bool,
+    /// With --members: also each member's epochs and assignment (CURRENT-ASSIGNMENT as
+    /// topic:p1,p2;topic2:p1).
+    #[arg(long, requires = "members")]
+    verbose: bool,
+}
+
+/// Which table `groups describe` prints (kafka-consumer-groups' `--offsets`, `--members`,
+/// `--state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum View {
+    Offsets,
+    Members { verbose: bool },
+    State,
+}
+
+impl DescribeArgs {
+    fn view(&self) -> View {
+        if self.members {
+            View::Members {
+                verbose: self.verbose,
+            }
+        } else if self.state {
+            View::State
+        } else {
+            View::Offsets
+        }
+    }
 }
 
 /// A consumer handle in `group` that never joins it (for OffsetFetch, ListOffsets and
@@ -239,10 +277,173 @@ struct Member {
     assignment: Vec<(String, i32)>,
 }
 
-/// What DescribeGroups said: the state and the members, or nothing when unsupported.
+/// What DescribeGroups said: the state, the assignment strategy and the members, or nothing
+/// when unsupported.
 struct Described {
     state: String,
+    protocol: String,
     members: Vec<Member>,
+}
+
+/// The group coordinator as kafka-consumer-groups `--state` names it: `host:port  (id)`.
+fn coordinator_column(host: &str, port: i32, id: i32) -> String {
+    format!("{host}:{port}  ({id})")
+}
+
+/// Java's `String.hashCode` (over UTF-16 code units, wrapping).
+fn java_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+/// The coordinator of a classic group: the leader of `__consumer_offsets` partition
+/// `abs(hashCode(group)) % partitions` (Kafka's `GroupCoordinator.partitionFor`), or the only
+/// broker where that topic is not in the metadata; `None` if neither is known.
+fn coordinator(consumer: &BaseConsumer, group: &str, timeout: Duration) -> Option<String> {
+    let metadata = consumer.fetch_metadata(None, timeout).ok()?;
+    let broker = |id: i32| {
+        metadata
+            .brokers()
+            .iter()
+            .find(|b| b.id() == id)
+            .map(|b| coordinator_column(b.host(), b.port(), b.id()))
+    };
+    if let Some(t) = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == "__consumer_offsets" && !t.partitions().is_empty())
+    {
+        let h = java_hash(group);
+        // Kafka's Utils.abs: MIN_VALUE maps to 0.
+        let abs = if h == i32::MIN { 0 } else { h.abs() };
+        let n = i32::try_from(t.partitions().len()).ok()?;
+        let p = abs % n;
+        let leader = t.partitions().iter().find(|x| x.id() == p)?.leader();
+        return broker(leader);
+    }
+    match metadata.brokers() {
+        [only] => broker(only.id()),
+        _ => None,
+    }
+}
+
+/// kafka-consumer-groups' assignment column: per topic (sorted) `topic:p1,p2` with the
+/// partitions sorted, topics joined by `;`; `-` when empty.
+fn assignment_string(assignment: &[(String, i32)]) -> String {
+    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+    for (t, p) in assignment {
+        by_topic.entry(t).or_default().push(*p);
+    }
+    if by_topic.is_empty() {
+        return "-".to_owned();
+    }
+    by_topic
+        .into_iter()
+        .map(|(t, mut ps)| {
+            ps.sort_unstable();
+            let ps: Vec<String> = ps.iter().map(ToString::to_string).collect();
+            format!("{t}:{}", ps.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Left-aligned columns as kafka-consumer-groups prints them: each column but the last padded
+/// to the widest of its minimum width and its values, one space between columns, trailing
+/// blanks trimmed; the header first.
+fn format_columns(header: &[&str], min_widths: &[usize], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i).map(String::len))
+                .chain([header[i].len(), min_widths.get(i).copied().unwrap_or(0)])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push(' ');
+            }
+            line.push_str(&format!(
+                "{cell:<w$}",
+                w = widths.get(i).copied().unwrap_or(0)
+            ));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// kafka-consumer-groups `--describe --members` for one group (`--verbose` adds the epochs,
+/// which classic groups do not have, and the assignments).
+fn format_members_table(group: &str, members: &[Member], verbose: bool) -> String {
+    let mut header = vec!["GROUP", "CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS"];
+    let mut widths = vec![15, 15, 15, 15, 15];
+    if verbose {
+        header.extend([
+            "CURRENT-EPOCH",
+            "CURRENT-ASSIGNMENT",
+            "TARGET-EPOCH",
+            "TARGET-ASSIGNMENT",
+        ]);
+        widths.extend([15, 20, 15, 20]);
+    }
+    let rows: Vec<Vec<String>> = members
+        .iter()
+        .map(|m| {
+            let mut row = vec![
+                group.to_owned(),
+                m.id.clone(),
+                m.host.clone(),
+                m.client_id.clone(),
+                m.assignment.len().to_string(),
+            ];
+            if verbose {
+                row.extend([
+                    "-".to_owned(),
+                    assignment_string(&m.assignment),
+                    "-".to_owned(),
+                    "-".to_owned(),
+                ]);
+            }
+            row
+        })
+        .collect();
+    format_columns(&header, &widths, &rows)
+}
+
+/// kafka-consumer-groups `--describe --state` for one group.
+fn format_state_table(
+    group: &str,
+    coordinator: &str,
+    strategy: &str,
+    state: &str,
+    members: usize,
+) -> String {
+    let strategy = if strategy.is_empty() { "-" } else { strategy };
+    format_columns(
+        &[
+            "GROUP",
+            "COORDINATOR (ID)",
+            "ASSIGNMENT-STRATEGY",
+            "STATE",
+            "#MEMBERS",
+        ],
+        &[15, 25, 20, 20, 0],
+        &[vec![
+            group.to_owned(),
+            coordinator.to_owned(),
+            strategy.to_owned(),
+            state.to_owned(),
+            members.to_string(),
+        ]],
+    )
 }
 
 /// Parses Kafka's ConsumerProtocolAssignment (version, \[topic, \[partition\]\], user data);
@@ -299,10 +500,14 @@ async fn describe(args: DescribeArgs) -> Result<(), CliError> {
         }
         groups
     };
+    let view = args.view();
+    if view != View::Offsets && cluster.dev.is_some() {
+        return Err(no_group_api(&cluster, "DescribeGroups"));
+    }
     let mut failed = Vec::new();
     let mut note_shown = false;
     for group in &groups {
-        match describe_group(common, &cluster, group, &mut note_shown).await {
+        match describe_group(common, &cluster, group, view, &mut note_shown).await {
             Ok(table) => {
                 let mut out = std::io::stdout().lock();
                 write!(out, "\n{table}")
@@ -335,6 +540,7 @@ async fn describe_group(
     common: &AdminArgs,
     cluster: &Cluster,
     group: &str,
+    view: View,
     note_shown: &mut bool,
 ) -> Result<String, CliError> {
     let timeout = common.timeout();
@@ -342,7 +548,7 @@ async fn describe_group(
     let is_dev = cluster.dev.is_some();
     let bootstrap = cluster.bootstrap.clone();
     let owned = group.to_owned();
-    let (described, rows) = tokio::task::spawn_blocking(move || {
+    let (described, rows, coordinator) = tokio::task::spawn_blocking(move || {
         let group = owned;
         let described = if is_dev {
             None
@@ -354,6 +560,7 @@ async fn describe_group(
                     .find(|g| g.name() == group)
                     .map(|g| Described {
                         state: g.state().to_owned(),
+                        protocol: g.protocol().to_owned(),
                         members: g
                             .members()
                             .iter()
@@ -371,12 +578,24 @@ async fn describe_group(
                 Err(_) => None,
             }
         };
-        let rows = lag_rows(&consumer, &group, described.as_ref(), timeout, &bootstrap);
+        let result = match view {
+            View::Offsets => lag_rows(&consumer, &group, described.as_ref(), timeout, &bootstrap)
+                .map(|rows| (described, rows, None)),
+            View::Members { .. } => Ok((described, Vec::new(), None)),
+            View::State => {
+                let coordinator = coordinator(&consumer, &group, timeout);
+                Ok((described, Vec::new(), coordinator))
+            }
+        };
         drop(consumer);
-        rows.map(|rows| (described, rows))
+        result
     })
     .await
     .map_err(|e| CliError::Failed(format!("describe task: {e}")))??;
+
+    if view != View::Offsets {
+        return member_view(group, view, described, coordinator);
+    }
 
     let no_members = described.as_ref().is_some_and(|d| d.members.is_empty());
     if rows.is_empty()
@@ -403,6 +622,36 @@ async fn describe_group(
         );
     }
     Ok(format_lag_table(&rows))
+}
+
+/// The `--members` or `--state` table of a group DescribeGroups described, with Kafka's notes
+/// (no active members, rebalancing) on stderr.
+fn member_view(
+    group: &str,
+    view: View,
+    described: Option<Described>,
+    coordinator: Option<String>,
+) -> Result<String, CliError> {
+    let Some(d) = described.filter(|d| d.state != "Dead") else {
+        return Err(CliError::Failed(format!(
+            "Consumer group '{group}' does not exist."
+        )));
+    };
+    if d.state == "Empty" {
+        eprintln!("\nConsumer group '{group}' has no active members.");
+    } else if d.state.contains("Rebalance") {
+        eprintln!("\nWarning: Consumer group '{group}' is rebalancing.");
+    }
+    Ok(match view {
+        View::Members { verbose } => format_members_table(group, &d.members, verbose),
+        _ => format_state_table(
+            group,
+            coordinator.as_deref().unwrap_or("-"),
+            &d.protocol,
+            &d.state,
+            d.members.len(),
+        ),
+    })
 }
 
 /// Committed offsets of every partition of every topic (and the members' assignments), with
@@ -1308,6 +1557,126 @@ mod tests {
         );
         assert!(parse_assignment(&[0, 1, 0, 0, 0, 1, 0, 9]).is_none());
         assert!(parse_assignment(&[0, 1, 0, 0, 0, 1, 0, 1, b't', 0x7f, 0, 0, 0]).is_none());
+    }
+
+    /// A ConsumerProtocolAssignment: version, [topic, [partition]], user data.
+    fn assignment_bytes(topics: &[(&str, &[i32])], user_data: &[u8]) -> Vec<u8> {
+        let mut b = vec![0, 3];
+        b.extend_from_slice(&i32::try_from(topics.len()).unwrap().to_be_bytes());
+        for (t, ps) in topics {
+            b.extend_from_slice(&i16::try_from(t.len()).unwrap().to_be_bytes());
+            b.extend_from_slice(t.as_bytes());
+            b.extend_from_slice(&i32::try_from(ps.len()).unwrap().to_be_bytes());
+            for p in *ps {
+                b.extend_from_slice(&p.to_be_bytes());
+            }
+        }
+        b.extend_from_slice(&i32::try_from(user_data.len()).unwrap().to_be_bytes());
+        b.extend_from_slice(user_data);
+        b
+    }
+
+    #[test]
+    fn assignments_decode_and_bad_bytes_are_errors() {
+        let bytes = assignment_bytes(&[("orders", &[2, 0]), ("audit", &[1])], b"ud");
+        let parsed = parse_assignment(&bytes).unwrap();
+        assert_eq!(
+            parsed,
+            vec![
+                ("orders".to_owned(), 2),
+                ("orders".to_owned(), 0),
+                ("audit".to_owned(), 1)
+            ]
+        );
+        assert_eq!(assignment_string(&parsed), "audit:1;orders:0,2");
+        assert_eq!(assignment_string(&[]), "-");
+        // Every truncation of a valid assignment inside its topics is an error, never a panic.
+        let topics_end = bytes.len() - 6;
+        for cut in 0..topics_end {
+            assert!(parse_assignment(&bytes[..cut]).is_none(), "cut at {cut}");
+        }
+        // Counts that claim more than the bytes hold, a negative length, bad UTF-8.
+        let huge_topics = [0, 0, 0x7f, 0xff, 0xff, 0xff, 0, 1, b't'];
+        assert!(parse_assignment(&huge_topics).is_none());
+        let huge_partitions = [0, 0, 0, 0, 0, 1, 0, 1, b't', 0x7f, 0xff, 0xff, 0xff, 0, 0];
+        assert!(parse_assignment(&huge_partitions).is_none());
+        assert!(parse_assignment(&[0, 0, 0, 0, 0, 1, 0xff, 0xff]).is_none());
+        assert!(parse_assignment(&[0, 0, 0, 0, 0, 1, 0, 1, 0xff, 0, 0, 0, 0]).is_none());
+        // Pseudo-random garbage never panics.
+        let mut x: u32 = 0x9e37_79b9;
+        for len in 0..200 {
+            let garbage: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    x.to_be_bytes()[0]
+                })
+                .collect();
+            let _ = parse_assignment(&garbage);
+        }
+    }
+
+    fn member(id: &str, assignment: &[(&str, i32)]) -> Member {
+        Member {
+            id: id.to_owned(),
+            client_id: "rdkafka".to_owned(),
+            host: "/127.0.0.1".to_owned(),
+            assignment: assignment
+                .iter()
+                .map(|(t, p)| ((*t).to_owned(), *p))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn members_table_is_kafkas() {
+        let members = [
+            member("m-1", &[("t", 1), ("t", 0), ("u", 0)]),
+            member("a-consumer-id-longer-than-15", &[]),
+        ];
+        assert_eq!(
+            format_members_table("g", &members, false),
+            "GROUP           CONSUMER-ID                  HOST            CLIENT-ID       #PARTITIONS\n\
+             g               m-1                          /127.0.0.1      rdkafka         3\n\
+             g               a-consumer-id-longer-than-15 /127.0.0.1      rdkafka         0\n"
+        );
+        assert_eq!(
+            format_members_table("g", &members[..1], true),
+            "GROUP           CONSUMER-ID     HOST            CLIENT-ID       #PARTITIONS     CURRENT-EPOCH   CURRENT-ASSIGNMENT   TARGET-EPOCH    TARGET-ASSIGNMENT\n\
+             g               m-1             /127.0.0.1      rdkafka         3               -               t:0,1;u:0            -               -\n"
+        );
+        // No members: the header alone.
+        assert_eq!(
+            format_members_table("g", &[], false),
+            "GROUP           CONSUMER-ID     HOST            CLIENT-ID       #PARTITIONS\n"
+        );
+    }
+
+    #[test]
+    fn state_table_is_kafkas() {
+        assert_eq!(
+            format_state_table(
+                "g",
+                &coordinator_column("localhost", 9092, 1),
+                "range",
+                "Stable",
+                2
+            ),
+            "GROUP           COORDINATOR (ID)          ASSIGNMENT-STRATEGY  STATE                #MEMBERS\n\
+             g               localhost:9092  (1)       range                Stable               2\n"
+        );
+        let text = format_state_table("g", "-", "", "Empty", 0);
+        assert!(text.ends_with("\ng               -                         -                    Empty                0\n"), "{text}");
+    }
+
+    #[test]
+    fn coordinator_partition_uses_javas_hash() {
+        // "hello".hashCode() == 99162322 and "polygenelubricants".hashCode() == Integer.MIN_VALUE
+        // (well-known Java values).
+        assert_eq!(java_hash("hello"), 99_162_322);
+        assert_eq!(java_hash("polygenelubricants"), i32::MIN);
+        assert_eq!(java_hash(""), 0);
     }
 
     #[test]
