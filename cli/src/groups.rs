@@ -163,7 +163,7 @@ pub struct DescribeArgs {
     state: bool,
     /// With --members: also each member's epochs and assignment (CURRENT-ASSIGNMENT as
     /// topic:p1,p2;topic2:p1).
-    #[arg(long, requires = "members")]
+    #[arg(long, conflicts_with_all = ["offsets", "state"])]
     verbose: bool,
 }
 
@@ -177,16 +177,21 @@ enum View {
 }
 
 impl DescribeArgs {
-    fn view(&self) -> View {
-        if self.members {
+    fn view(&self) -> Result<View, CliError> {
+        Ok(if self.members {
             View::Members {
                 verbose: self.verbose,
             }
+        } else if self.verbose {
+            return Err(CliError::Usage(
+                "--verbose goes with --members (the offsets table has no verbose form here)"
+                    .to_owned(),
+            ));
         } else if self.state {
             View::State
         } else {
             View::Offsets
-        }
+        })
     }
 }
 
@@ -486,6 +491,7 @@ pub fn parse_assignment(bytes: &[u8]) -> Option<Vec<(String, i32)>> {
 }
 
 async fn describe(args: DescribeArgs) -> Result<(), CliError> {
+    let view = args.view()?;
     let common = &args.common;
     let cluster = common.connect.cluster()?;
     cluster.check_reachable(common.timeout()).await?;
@@ -500,7 +506,6 @@ async fn describe(args: DescribeArgs) -> Result<(), CliError> {
         }
         groups
     };
-    let view = args.view();
     if view != View::Offsets && cluster.dev.is_some() {
         return Err(no_group_api(&cluster, "DescribeGroups"));
     }

@@ -1052,6 +1052,29 @@ fn groups_describe_several_groups_one_table_each() {
         "{e}"
     );
 
+    // --members and --state need DescribeGroups, which the mock cluster lacks: one line;
+    // --offsets is the default table.
+    for view in ["--members", "--state"] {
+        let e = dev.fails(&["groups", "describe", "--group", "a", view], "");
+        assert_eq!(e.lines().count(), 1, "{e}");
+        assert!(e.contains("does not support DescribeGroups"), "{e}");
+    }
+    let text = dev.ok(&["groups", "describe", "--group", "a", "--offsets"], "");
+    assert!(text.lines().any(|l| l.starts_with("a ")), "{text}");
+    // The views exclude each other, and --verbose goes with --members.
+    for args in [
+        ["--members", "--state"],
+        ["--offsets", "--members"],
+        ["--state", "--verbose"],
+    ] {
+        let mut all = vec!["groups", "describe", "--group", "a"];
+        all.extend(args);
+        let out = dev.run(&all, "");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    let e = dev.fails(&["groups", "describe", "--group", "a", "--verbose"], "");
+    assert!(e.contains("--verbose goes with --members"), "{e}");
+
     // --all-groups needs ListGroups, which the mock cluster lacks: one line.
     let e = dev.fails(&["groups", "describe", "--all-groups"], "");
     assert_eq!(e.lines().count(), 1, "{e}");
@@ -1503,6 +1526,112 @@ fn external_kafka_uses_the_admin_api() {
         "{all}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // --members and --state with one active consumer (a `consume` left running in another
+    // group), then with none.
+    let live = format!("{topic}-live");
+    let mut consumer = kcodec_command(runtime.path())
+        .args([
+            "consume",
+            "--topic",
+            &topic,
+            "--group",
+            &live,
+            "--consumer-property",
+            "session.timeout.ms=6000",
+            "--timeout-ms",
+            "60000",
+            "--bootstrap-server",
+            &bootstrap,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run kcodec consume");
+    // The group shows once the broker lists it (tansu lists a group only after a commit, and
+    // keeps a member that left: its rows may be blank where Kafka's are not).
+    let row_of = |text: &str| -> Option<Vec<String>> {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{live} ")))
+            .map(|l| l.split_whitespace().map(str::to_owned).collect())
+    };
+    let (mut members, mut state) = (String::new(), String::new());
+    for _ in 0..120 {
+        let out = run(&["groups", "describe", "--group", &live, "--members"], "");
+        members = String::from_utf8(out.stdout).unwrap();
+        let out = run(&["groups", "describe", "--group", &live, "--state"], "");
+        state = String::from_utf8(out.stdout).unwrap();
+        if row_of(&members).is_some()
+            && row_of(&state).is_some_and(|r| r.len() == 6 && r[4] == "Stable")
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let verbose = run(
+        &[
+            "groups",
+            "describe",
+            "--group",
+            &live,
+            "--members",
+            "--verbose",
+        ],
+        "",
+    );
+    let _ = consumer.kill();
+    let _ = consumer.wait();
+    let lines: Vec<&str> = members.lines().collect();
+    assert_eq!(lines[0], "", "{members}");
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["GROUP", "CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS"],
+        "{members}"
+    );
+    assert_eq!(lines.len(), 3, "one member: {members}");
+    let row = row_of(&members).unwrap();
+    let partitions: usize = row.last().unwrap().parse().unwrap();
+    let verbose = String::from_utf8(verbose.stdout).unwrap();
+    let header: Vec<&str> = verbose.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(
+        header[5..],
+        [
+            "CURRENT-EPOCH",
+            "CURRENT-ASSIGNMENT",
+            "TARGET-EPOCH",
+            "TARGET-ASSIGNMENT"
+        ],
+        "{verbose}"
+    );
+    // Where the broker reports the assignment (Kafka does, tansu does not), it is the topic's.
+    if partitions > 0 {
+        assert!(verbose.contains(&format!(" {topic}:")), "{verbose}");
+    }
+    let lines: Vec<&str> = state.lines().collect();
+    assert_eq!(lines[0], "", "{state}");
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        [
+            "GROUP",
+            "COORDINATOR",
+            "(ID)",
+            "ASSIGNMENT-STRATEGY",
+            "STATE",
+            "#MEMBERS"
+        ],
+        "{state}"
+    );
+    // GROUP, host:port, (id), strategy, state, #MEMBERS.
+    let row = row_of(&state).unwrap();
+    assert_eq!(row.len(), 6, "{state}");
+    assert!(row[1].contains(':'), "{state}");
+    assert!(row[2].starts_with('(') && row[2].ends_with(')'), "{state}");
+    assert!(
+        lines[2].contains(&format!("{}  {}", row[1], row[2])),
+        "{state}"
+    );
+    assert_eq!(row[4..], ["Stable", "1"], "{state}");
+
     // --reset-offsets --execute on the group, whose consumer has left (DescribeGroups says
     // Empty): Kafka's table, and the committed offsets are then the log start.
     let out = run(
