@@ -7,6 +7,13 @@
 //! (`kcodec dev`) has no ListGroups or DescribeGroups: there `list` and `--all-groups` fail in
 //! one line and `describe` shows `-` for the members.
 //!
+//! `describe --members` and `describe --state` are kafka-consumer-groups' other views: one row
+//! per member (`#PARTITIONS` counted from the member's ConsumerProtocolAssignment; `--verbose`
+//! adds Kafka 4's epoch and assignment columns, the epochs `-` as for any classic group) and the
+//! group's coordinator (leader of its `__consumer_offsets` partition, or the only broker),
+//! assignment strategy, state and member count. Both need DescribeGroups: on the mock they fail
+//! in one line.
+//!
 //! `reset-offsets` is `--reset-offsets`: it plans new committed offsets for a scope (`--topic
 //! T[:P,...]` or `--all-topics`) from a spec (`--to-earliest`, `--to-latest`, `--to-current`,
 //! `--to-offset`, `--shift-by`, `--to-datetime`, `--by-duration`), prints Kafka's `GROUP TOPIC PARTITION
@@ -36,8 +43,8 @@ use std::time::Duration;
 pub enum GroupsCommand {
     /// List consumer groups, one per line (needs ListGroups; `kcodec dev` has none).
     List(ListArgs),
-    /// Describe groups: committed offset, log-end offset and lag per partition, one table per
-    /// group.
+    /// Describe groups: committed offset, log-end offset and lag per partition (or, with
+    /// --members / --state, the members or the group's state), one table per group.
     Describe(DescribeArgs),
     /// Reset a group's committed offsets (kafka-consumer-groups --reset-offsets): a dry run
     /// printing the new offsets unless --execute.
