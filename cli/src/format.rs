@@ -948,8 +948,7 @@ impl Encoder {
                 let ser =
                     GenericAvroSerializer::with_config(registry.clone(), parsed.clone(), config)
                         .map_err(kcodec_codecs::Error::from)?;
-                ser.preload(topic, self.spec.target, writer_id)
-                    .map_err(kcodec_codecs::Error::from)?;
+                ser.preload(topic, self.spec.target, writer_id)?;
                 Writer::Avro(ser, parsed)
             }
             Format::Protobuf => {
@@ -961,8 +960,7 @@ impl Encoder {
                 let config = ProtobufSerializerConfig::new().schema_id_format(id_format);
                 let ser = ProtobufSerializer::for_descriptor(registry.clone(), message, config)
                     .map_err(kcodec_codecs::Error::from)?;
-                ser.preload(topic, self.spec.target, writer_id)
-                    .map_err(kcodec_codecs::Error::from)?;
+                ser.preload(topic, self.spec.target, writer_id)?;
                 Writer::Protobuf(ser)
             }
             _ => {
@@ -970,8 +968,7 @@ impl Encoder {
                 let config = JsonSchemaSerializerConfig::new().schema_id_format(id_format);
                 let ser = JsonSchemaSerializer::with_config(registry.clone(), parsed, config)
                     .map_err(kcodec_codecs::Error::from)?;
-                ser.preload(topic, self.spec.target, writer_id)
-                    .map_err(kcodec_codecs::Error::from)?;
+                ser.preload(topic, self.spec.target, writer_id)?;
                 Writer::JsonSchema(ser)
             }
         })

@@ -1,28 +1,56 @@
 //! What the schema serializers (Avro, Protobuf, JSON Schema) share: subject naming, where the
-//! schema id goes, the writer-schema settings ([`SerializerConfig`]) and how a writer schema is
-//! chosen from them.
+//! schema id goes, the writer-schema settings ([`SerializerConfig`]), how a writer schema is
+//! chosen from them, and the framing core every schema serializer runs on.
 //!
 //! Each codec's config is this one type with its own extra settings: `AvroSerializerConfig` is
 //! `SerializerConfig<()>`, `ProtobufSerializerConfig` adds `skip.known.types` and the reference
 //! subject strategy, `JsonSchemaSerializerConfig` adds `json.validate`.
+//!
+//! # Which schema is written with, and what the registry is asked
+//!
+//! The settings are applied as Confluent's Java serializers apply them
+//! (`AbstractKafkaAvroSerializer.serializeImpl`, `AbstractKafkaProtobufSerializer.serializeImpl`,
+//! `AbstractKafkaJsonSchemaSerializer.serializeImpl`: one `if … else if` chain, in this order),
+//! and the combinations for which Confluent's Java and Python clients would write different ids
+//! are refused by [`SerializerConfig::check`] (and so by every serializer's constructor) with a
+//! [`ConfigError`] naming the setting to drop. `auto` is `auto_register_schemas`, `id` is
+//! `use_schema_id`, `meta` is `use_latest_with_metadata`, `latest` is `use_latest_version`:
+//!
+//! | auto | id | meta | latest | written with | registry calls (once per topic and key/value) |
+//! |---|---|---|---|---|---|
+//! | on | – | – | – | the local schema | `register(subject, local, normalize)` (Java: `registerWithResponse`) |
+//! | on | set | any | any | — | refused: [`ConfigError::AutoRegisterWith`] `use.schema.id` (Java registers and ignores the id, Python writes with the id) |
+//! | on | – | set | any | — | refused: [`ConfigError::AutoRegisterWith`] `use.latest.with.metadata` (Java registers, Python writes with the version found) |
+//! | on | – | – | on | — | refused: [`ConfigError::AutoRegisterWith`] `use.latest.version` (Java registers, Python refuses the pair) |
+//! | off | set | any | any | the registered schema of that id | `schema_by_id(id)`; in header mode also `lookup(subject, schema, deleted)` for its GUID (Java: `lookupSchemaEntityBySubjectAndId`) |
+//! | off | – | set | any | the latest version with that metadata | `latest_with_metadata(subject, metadata, deleted)` (Java: `getLatestWithMetadata`) |
+//! | off | – | – | on | the subject's latest version | `latest(subject)` (Java: `lookupLatestVersion`) |
+//! | off | – | – | off | the local schema | `lookup(subject, local, normalize)` (Java: `getIdWithResponse`) |
+//!
+//! `normalize_schemas` applies where the local schema is sent (register, look up); it has no
+//! effect on the rows that write with a registered schema, as in Java. A Protobuf frame's
+//! message indexes are those of the serializer's message in the schema written with, as Java's
+//! `ProtobufSchema.toMessageIndexes(fullName)`: a registered file that orders its messages
+//! differently from the local one gets the registered file's indexes. The Protobuf serializer
+//! registers (or looks up) the files the local schema imports only on the rows that send the
+//! local schema (Java resolves them on every row).
+//!
+//! Not applied: Java's `id.compatibility.strict` and `latest.compatibility.strict` checks of
+//! the registered schema against the local one, and `use.schema.guid`.
 
-pub use kcodec_registry::strategy::{SubjectKind, SubjectNameStrategy};
+pub use kcodec_registry::strategy::{
+    DefaultReferenceSubjectNameStrategy, RecordNameStrategy, ReferenceSubjectNameStrategy,
+    SubjectNameStrategy, TopicNameStrategy, TopicRecordNameStrategy, strategy_by_name,
+};
 
-use crate::Error;
+use crate::resolve::Unresolved;
 use crate::wire::{self, SchemaId};
-use bytes::Bytes;
+use crate::{Error, SerializeContext, Serialized, Target};
+use bytes::{BufMut, Bytes, BytesMut};
 use kcodec_registry::{RegisteredSchema, Schema, SchemaRegistry};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
-
-/// The registry's [`SubjectKind`] for a key or a value.
-pub fn kind(target: crate::Target) -> SubjectKind {
-    if target.is_key() {
-        SubjectKind::Key
-    } else {
-        SubjectKind::Value
-    }
-}
 
 /// Where the writer schema's id goes (Confluent's `schema.id.serializer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,38 +63,59 @@ pub enum SchemaIdFormat {
     Header,
 }
 
-/// Settings that exclude each other.
+/// Settings that exclude each other, or that the serializer's schema can't satisfy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// `use.latest.version` with `auto.register.schemas`, refused as Confluent's clients do.
-    #[error("cannot enable both use.latest.version and auto.register.schemas")]
-    LatestWithAutoRegister,
+    /// `auto.register.schemas` with a setting that picks an already registered schema: Java's
+    /// serializers register the local schema and ignore the other setting, Python's write with
+    /// the registered schema (or refuse the pair), so the two would write different ids.
+    #[error(
+        "auto.register.schemas and {other} exclude each other (Java's serializers would register \
+         the local schema and ignore {other}; Python's would write with the registered one): \
+         drop {other}, or turn auto.register.schemas off to write with the registered schema"
+    )]
+    AutoRegisterWith {
+        /// Confluent's key of the other setting (`use.schema.id`, `use.latest.version`,
+        /// `use.latest.with.metadata`).
+        other: &'static str,
+    },
+    /// A subject strategy that uses the record name (Record, TopicRecord), for a schema that
+    /// has none (a JSON Schema without `title`).
+    #[error(
+        "the subject name strategy needs the schema's record name, and the schema has none \
+         (for JSON Schema: a `title`): drop subject.name.strategy or name the schema"
+    )]
+    StrategyNeedsName,
 }
 
 /// How a schema serializer picks and frames its writer schema, in the builder style; every
-/// setting names Confluent's config key. `X` holds the codec's own settings.
+/// setting names Confluent's config key. `X` holds the codec's own settings. The
+/// [module docs](self) have the table of what each combination registers or looks up.
 ///
 /// ```
-/// use kcodec_codecs::subject::{ConfigError, SchemaIdFormat, SerializerConfig, SubjectNameStrategy};
+/// use kcodec_codecs::subject::{
+///     ConfigError, RecordNameStrategy, SchemaIdFormat, SerializerConfig,
+/// };
 ///
 /// let config: SerializerConfig = SerializerConfig::new()
 ///     .auto_register_schemas(false)
 ///     .use_latest_version(true)
-///     .subject_name_strategy(SubjectNameStrategy::Record)
+///     .subject_name_strategy(RecordNameStrategy)
 ///     .schema_id_format(SchemaIdFormat::Header);
 /// assert_eq!(config.check(), Ok(()));
-/// // Confluent refuses use.latest.version together with auto.register.schemas:
+/// // Java registers and ignores use.latest.version; Python refuses the pair:
 /// let both: SerializerConfig = SerializerConfig::new().use_latest_version(true);
-/// assert_eq!(both.check(), Err(ConfigError::LatestWithAutoRegister));
+/// assert_eq!(both.check(), Err(ConfigError::AutoRegisterWith { other: "use.latest.version" }));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SerializerConfig<X = ()> {
     pub(crate) auto_register_schemas: bool,
     pub(crate) use_latest_version: bool,
+    pub(crate) use_latest_with_metadata: Option<BTreeMap<String, String>>,
     pub(crate) use_schema_id: Option<u32>,
     pub(crate) normalize_schemas: bool,
-    pub(crate) subject_name_strategy: SubjectNameStrategy,
+    pub(crate) subject_name_strategy: Arc<dyn SubjectNameStrategy>,
     pub(crate) schema_id_format: SchemaIdFormat,
     pub(crate) options: X,
 }
@@ -76,9 +125,10 @@ impl<X: Default> Default for SerializerConfig<X> {
         SerializerConfig {
             auto_register_schemas: true,
             use_latest_version: false,
+            use_latest_with_metadata: None,
             use_schema_id: None,
             normalize_schemas: false,
-            subject_name_strategy: SubjectNameStrategy::Topic,
+            subject_name_strategy: Arc::new(TopicNameStrategy),
             schema_id_format: SchemaIdFormat::Prefix,
             options: X::default(),
         }
@@ -94,38 +144,49 @@ impl<X: Default> SerializerConfig<X> {
 }
 
 impl<X> SerializerConfig<X> {
-    /// `auto.register.schemas` (default `true`): register the writer schema under its subject;
-    /// when `false`, look it up and fail if it is not registered.
+    /// `auto.register.schemas` (default `true`): register the local schema under its subject;
+    /// when `false`, look it up and fail if it is not registered (or write with the registered
+    /// schema one of the `use_*` settings picks).
     pub fn auto_register_schemas(mut self, on: bool) -> Self {
         self.auto_register_schemas = on;
         self
     }
 
     /// `use.latest.version` (default `false`): write with the subject's latest registered
-    /// version. Needs `auto_register_schemas(false)`.
+    /// version (Java's `lookupLatestVersion`). Needs `auto_register_schemas(false)`.
     pub fn use_latest_version(mut self, on: bool) -> Self {
         self.use_latest_version = on;
         self
     }
 
-    /// `use.schema.id`: write with the registered schema of this id (looked up under the
-    /// subject). Takes precedence over the other choices.
+    /// `use.latest.with.metadata`: write with the subject's latest version whose metadata holds
+    /// these properties (Java's `getLatestWithMetadata`). Needs `auto_register_schemas(false)`;
+    /// takes precedence over `use_latest_version`.
+    pub fn use_latest_with_metadata(mut self, metadata: Option<BTreeMap<String, String>>) -> Self {
+        self.use_latest_with_metadata = metadata;
+        self
+    }
+
+    /// `use.schema.id`: write with the registered schema of this id (Java's
+    /// `lookupSchemaEntityBySubjectAndId`). Needs `auto_register_schemas(false)`; takes
+    /// precedence over `use_latest_with_metadata` and `use_latest_version`.
     pub fn use_schema_id(mut self, id: Option<u32>) -> Self {
         self.use_schema_id = id;
         self
     }
 
-    /// `normalize.schemas` (default `false`): ask the registry to normalize the schema before
-    /// registering or looking it up.
+    /// `normalize.schemas` (default `false`): ask the registry to normalize the local schema
+    /// before registering or looking it up.
     pub fn normalize_schemas(mut self, on: bool) -> Self {
         self.normalize_schemas = on;
         self
     }
 
-    /// `subject.name.strategy` (default Topic: `<topic>-key|value`). The record strategies use
-    /// the Avro record's full name, the Protobuf message's full name or the JSON Schema's title.
-    pub fn subject_name_strategy(mut self, strategy: SubjectNameStrategy) -> Self {
-        self.subject_name_strategy = strategy;
+    /// `subject.name.strategy` (default [`TopicNameStrategy`]: `<topic>-key|value`): a built-in
+    /// strategy or one of one's own. The record strategies use the Avro record's full name, the
+    /// Protobuf message's full name or the JSON Schema's title.
+    pub fn subject_name_strategy(mut self, strategy: impl SubjectNameStrategy + 'static) -> Self {
+        self.subject_name_strategy = Arc::new(strategy);
         self
     }
 
@@ -135,80 +196,286 @@ impl<X> SerializerConfig<X> {
         self
     }
 
-    /// Refuses settings that exclude each other (`use.latest.version` with
-    /// `auto.register.schemas`), as Confluent's clients do.
+    /// Refuses `auto.register.schemas` together with `use.schema.id`,
+    /// `use.latest.with.metadata` or `use.latest.version`: Java's serializers
+    /// (`serializeImpl` checks `autoRegisterSchema` first) would register and ignore the other
+    /// setting, Python's (`_get_reader_schema` first) would write with the registered schema or
+    /// refuse, so the two clients would write different ids.
     pub fn check(&self) -> Result<(), ConfigError> {
-        if self.use_latest_version && self.auto_register_schemas {
-            return Err(ConfigError::LatestWithAutoRegister);
+        if !self.auto_register_schemas {
+            return Ok(());
         }
-        Ok(())
+        let other = if self.use_schema_id.is_some() {
+            "use.schema.id"
+        } else if self.use_latest_with_metadata.is_some() {
+            "use.latest.with.metadata"
+        } else if self.use_latest_version {
+            "use.latest.version"
+        } else {
+            return Ok(());
+        };
+        Err(ConfigError::AutoRegisterWith { other })
     }
 }
 
-/// Where the chosen writer schema came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Origin {
-    /// The serializer's own schema, registered (or looked up) under the subject.
-    Local,
-    /// The registry's schema (`use.schema.id` or `use.latest.version`): parse
-    /// `RegisteredSchema::schema` to write with it.
-    Registry,
+/// What the registry answered for a subject: the schema to write with (`None`: the local one)
+/// and its registration.
+pub(crate) struct Selected {
+    pub(crate) registered: RegisteredSchema,
+    /// The registry's schema when it is not the local one.
+    pub(crate) schema: Option<Schema>,
 }
 
-/// Chooses the writer schema for `subject` as Confluent's serializers do: `use.schema.id`
-/// first, then `use.latest.version`, else the local schema (built by `local`, which may
-/// register references first), registered or looked up.
+/// Chooses the writer schema for `subject` following the table in the [module docs](self)
+/// (Java's `serializeImpl` chain, after [`SerializerConfig::check`] refused the rows Java and
+/// Python disagree on). `local` builds the local schema (it may register references first).
 pub(crate) async fn select_writer<X>(
     registry: &dyn SchemaRegistry,
     subject: &str,
     config: &SerializerConfig<X>,
-    local: impl AsyncFnOnce() -> Result<Schema, Error>,
-) -> Result<(RegisteredSchema, Origin), Error> {
-    if let Some(id) = config.use_schema_id {
-        let schema = registry.schema_by_id(id).await?;
-        let registered = registry.lookup(subject, &schema, false, true).await?;
-        return Ok((registered, Origin::Registry));
-    }
-    if config.use_latest_version {
-        return Ok((registry.latest(subject).await?, Origin::Registry));
-    }
-    let schema = local().await?;
+    local: impl Future<Output = Result<Schema, Error>>,
+) -> Result<Selected, Error> {
     let normalize = config.normalize_schemas;
-    let registered = if config.auto_register_schemas {
-        registry.register(subject, &schema, normalize).await?
+    if config.auto_register_schemas {
+        // Java: `registerWithResponse(subject, schema, normalizeSchema, ...)`.
+        let registered = registry.register(subject, &local.await?, normalize).await?;
+        return Ok(Selected {
+            registered,
+            schema: None,
+        });
+    }
+    let registered = if let Some(id) = config.use_schema_id {
+        // Java: `lookupSchemaEntityBySubjectAndId(subject, useSchemaId, ...)` fetches the
+        // schema by id; only header mode needs what a lookup under the subject adds, the GUID.
+        let schema = registry.schema_by_id(id).await?;
+        match config.schema_id_format {
+            SchemaIdFormat::Prefix => RegisteredSchema {
+                id,
+                guid: None,
+                subject: subject.to_owned(),
+                version: 0,
+                schema: (*schema).clone(),
+            },
+            SchemaIdFormat::Header => registry.lookup(subject, &schema, false, true).await?,
+        }
+    } else if let Some(metadata) = &config.use_latest_with_metadata {
+        // Java: `getLatestWithMetadata(subject)`, deleted versions included.
+        registry
+            .latest_with_metadata(subject, metadata, true)
+            .await?
+    } else if config.use_latest_version {
+        // Java: `lookupLatestVersion(subject, schema, latestCompatStrict)`.
+        registry.latest(subject).await?
     } else {
-        registry.lookup(subject, &schema, normalize, false).await?
+        // Java: `getIdWithResponse(subject, schema, normalizeSchema)`.
+        let registered = registry
+            .lookup(subject, &local.await?, normalize, false)
+            .await?;
+        return Ok(Selected {
+            registered,
+            schema: None,
+        });
     };
-    Ok((registered, Origin::Local))
+    Ok(Selected {
+        schema: Some(registered.schema.clone()),
+        registered,
+    })
 }
 
-/// The schema-id header value for `registered` in header mode (`None` in prefix mode), with
-/// the Protobuf message `indexes` if any; `Err(id)` when the registry gave no GUID.
-pub(crate) fn id_header(
-    format: SchemaIdFormat,
-    registered: &RegisteredSchema,
-    indexes: Option<&[i32]>,
-) -> Result<Option<Bytes>, u32> {
-    match format {
-        SchemaIdFormat::Prefix => Ok(None),
-        SchemaIdFormat::Header => {
-            let guid = registered.guid.ok_or(registered.id)?;
-            Ok(Some(wire::header_value(SchemaId::Guid(guid), indexes)))
+/// What a schema codec's format brings to the shared serializer core: its writer schema, how
+/// the local one is sent to the registry, and how a registered one is read.
+pub(crate) trait Format: Send + Sync + 'static {
+    /// The codec's own settings (`X` of [`SerializerConfig`]).
+    type Options: Send + Sync + 'static;
+    /// What a writer entry holds to write with (the parsed writer schema; for Protobuf, the
+    /// message indexes in it).
+    type Writer: Send + Sync + 'static;
+
+    /// The local schema's record name, for the record strategies.
+    fn record_name(&self) -> Option<&str>;
+
+    /// The local writer.
+    fn local_writer(&self) -> Self::Writer;
+
+    /// The local schema as the registry takes it (registering its references first, if any).
+    fn local_schema<'a>(
+        &'a self,
+        registry: &'a dyn SchemaRegistry,
+        config: &'a SerializerConfig<Self::Options>,
+        target: Target,
+    ) -> impl Future<Output = Result<Schema, Error>> + Send + 'a;
+
+    /// Reads a schema the registry chose (`use.schema.id`, `use.latest.version`...).
+    fn registered_writer<'a>(
+        &'a self,
+        registry: &'a dyn SchemaRegistry,
+        id: u32,
+        schema: &'a Schema,
+    ) -> impl Future<Output = Result<Self::Writer, Error>> + Send + 'a;
+
+    /// The Protobuf message indexes the frame carries after the id, for `writer`.
+    fn message_indexes(_writer: &Self::Writer) -> Option<&[i32]> {
+        None
+    }
+
+    /// The codec's error for a registry that gave no GUID for `id` in header mode.
+    fn no_guid(id: u32) -> Error;
+}
+
+/// The writer resolved for one topic's key or value.
+pub(crate) struct WriterEntry<W> {
+    writer: W,
+    /// Prefix mode: magic byte, id (or GUID) and message indexes, written before every payload;
+    /// empty in header mode.
+    head: Bytes,
+    /// Header mode: the schema-id header value (`0x01`, GUID, message indexes).
+    header: Option<Bytes>,
+}
+
+/// The framing core every schema serializer runs on: subject naming, the per-topic writer
+/// entries, `preload` and `resolve`.
+pub(crate) struct SerializerCore<F: Format> {
+    pub(crate) registry: Arc<dyn SchemaRegistry>,
+    pub(crate) config: SerializerConfig<F::Options>,
+    pub(crate) format: F,
+    cache: WriterCache<WriterEntry<F::Writer>>,
+}
+
+impl<F: Format> SerializerCore<F> {
+    /// Checks the settings ([`SerializerConfig::check`], and that a strategy using the record
+    /// name has one).
+    pub(crate) fn new(
+        registry: Arc<dyn SchemaRegistry>,
+        config: SerializerConfig<F::Options>,
+        format: F,
+    ) -> Result<Self, ConfigError> {
+        config.check()?;
+        if config.subject_name_strategy.uses_schema()
+            && format.record_name().is_none_or(str::is_empty)
+        {
+            return Err(ConfigError::StrategyNeedsName);
+        }
+        Ok(SerializerCore {
+            registry,
+            config,
+            format,
+            cache: WriterCache::default(),
+        })
+    }
+
+    /// The subject for `topic`'s key or value.
+    pub(crate) fn subject(&self, topic: &str, target: Target) -> Result<String, Error> {
+        Ok(self.config.subject_name_strategy.subject(
+            topic,
+            target.is_key(),
+            self.format.record_name(),
+        )?)
+    }
+
+    fn unresolved(&self, ctx: &SerializeContext<'_>) -> Error {
+        match self.subject(ctx.topic(), ctx.target()) {
+            Ok(subject) => Error::Unresolved(Unresolved::WriterSchema {
+                topic: ctx.topic().to_owned(),
+                target: ctx.target(),
+                subject: Some(subject),
+            }),
+            Err(e) => e,
         }
     }
-}
 
-/// The schema-id header value for a writer preloaded under `id` (header mode needs a GUID);
-/// `Err(id)` when header mode is given a numeric id.
-pub(crate) fn preloaded_header(
-    format: SchemaIdFormat,
-    id: SchemaId,
-    indexes: Option<&[i32]>,
-) -> Result<Option<Bytes>, u32> {
-    match (format, id) {
-        (SchemaIdFormat::Prefix, _) => Ok(None),
-        (SchemaIdFormat::Header, SchemaId::Guid(_)) => Ok(Some(wire::header_value(id, indexes))),
-        (SchemaIdFormat::Header, SchemaId::Id(n)) => Err(n),
+    /// Frames one non-null value: the prefix (or the header), then `payload` writes the value
+    /// with the writer. The caller has handled null before: a null record never needs the
+    /// writer, so it never asks for registry I/O. `payload` may answer [`Serialized::Null`]
+    /// (nothing framed). On error, or null, `out` is left as it was.
+    pub(crate) fn write(
+        &self,
+        ctx: &mut SerializeContext<'_>,
+        out: &mut BytesMut,
+        payload: impl FnOnce(&F::Writer, &mut BytesMut) -> Result<Serialized, Error>,
+    ) -> Result<Serialized, Error> {
+        // One uncontended read lock and a map lookup; no allocation, no refcount.
+        let cache = self.cache.read(ctx.target());
+        let Some(entry) = cache.get(ctx.topic()) else {
+            drop(cache);
+            return Err(self.unresolved(ctx));
+        };
+        let start = out.len();
+        out.put_slice(&entry.head);
+        match payload(&entry.writer, out) {
+            Ok(Serialized::Data) => {}
+            done => {
+                out.truncate(start);
+                return done;
+            }
+        }
+        if let Some(header) = &entry.header {
+            let name = wire::schema_id_header(ctx.target());
+            ctx.headers_mut().set(name, header.clone());
+        }
+        Ok(Serialized::Data)
+    }
+
+    /// Writes `topic`'s key or value with the local schema under `id`, without asking the
+    /// registry (header mode needs a GUID).
+    pub(crate) fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), Error> {
+        let writer = self.format.local_writer();
+        let header = match (self.config.schema_id_format, id) {
+            (SchemaIdFormat::Header, SchemaId::Id(n)) => return Err(F::no_guid(n)),
+            (SchemaIdFormat::Header, SchemaId::Guid(_)) => true,
+            (SchemaIdFormat::Prefix, _) => false,
+        };
+        self.insert(topic, target, writer, id, header);
+        Ok(())
+    }
+
+    fn insert(&self, topic: &str, target: Target, writer: F::Writer, id: SchemaId, header: bool) {
+        let indexes = F::message_indexes(&writer);
+        let (head, header) = if header {
+            (Bytes::new(), Some(wire::header_value(id, indexes)))
+        } else {
+            let mut head = BytesMut::with_capacity(17 + indexes.map_or(0, |i| 1 + i.len() * 5));
+            wire::write_prefix(&mut head, id);
+            if let Some(indexes) = indexes {
+                wire::write_message_indexes(&mut head, indexes);
+            }
+            (head.freeze(), None)
+        };
+        let entry = WriterEntry {
+            writer,
+            head,
+            header,
+        };
+        self.cache.insert(topic.to_owned(), target, entry);
+    }
+
+    /// Registers or looks up the writer schema for what [`write`](Self::write) reported
+    /// missing, following the settings (see the [module docs](self)).
+    pub(crate) async fn resolve(&self, need: &Unresolved) -> Result<(), Error> {
+        let Unresolved::WriterSchema { topic, target, .. } = need else {
+            return Err(Error::CannotResolve(need.clone()));
+        };
+        let subject = self.subject(topic, *target)?;
+        let registry = &*self.registry;
+        let local = self.format.local_schema(registry, &self.config, *target);
+        let selected = select_writer(registry, &subject, &self.config, local).await?;
+        let registered = selected.registered;
+        let writer = match &selected.schema {
+            None => self.format.local_writer(),
+            Some(schema) => {
+                self.format
+                    .registered_writer(registry, registered.id, schema)
+                    .await?
+            }
+        };
+        let (id, header) = match self.config.schema_id_format {
+            SchemaIdFormat::Prefix => (SchemaId::Id(registered.id), false),
+            SchemaIdFormat::Header => {
+                let guid = registered.guid.ok_or_else(|| F::no_guid(registered.id))?;
+                (SchemaId::Guid(guid), true)
+            }
+        };
+        self.insert(topic, *target, writer, id, header);
+        Ok(())
     }
 }
 
@@ -227,32 +494,171 @@ impl<E> Default for WriterCache<E> {
 }
 
 impl<E> WriterCache<E> {
-    fn slot(target: crate::Target) -> usize {
+    fn slot(target: Target) -> usize {
         usize::from(!target.is_key())
     }
 
     /// The map for keys or values, read-locked (lock poisoning is ignored: entries are
     /// inserted whole).
-    pub(crate) fn read(
-        &self,
-        target: crate::Target,
-    ) -> RwLockReadGuard<'_, HashMap<String, Arc<E>>> {
+    pub(crate) fn read(&self, target: Target) -> RwLockReadGuard<'_, HashMap<String, Arc<E>>> {
         self.slots[Self::slot(target)]
             .read()
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The writer for `topic`'s key or value, if resolved.
-    #[cfg(any(feature = "avro", feature = "json-schema"))]
-    pub(crate) fn get(&self, topic: &str, target: crate::Target) -> Option<Arc<E>> {
-        self.read(target).get(topic).cloned()
-    }
-
     /// Stores the writer for `topic`'s key or value.
-    pub(crate) fn insert(&self, topic: String, target: crate::Target, entry: E) {
+    pub(crate) fn insert(&self, topic: String, target: Target, entry: E) {
         self.slots[Self::slot(target)]
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(topic, Arc::new(entry));
+    }
+}
+
+/// Whether `value` is a null record for a schema serializer, decided from its first serde call
+/// (no allocation, no traversal): a top-level `None` for Avro (`json: false`); for JSON Schema
+/// (`json: true`) anything serde_json writes as `null` at the top (`None`, `()`, unit structs,
+/// `Value::Null`, `Some`/newtypes around those).
+pub(crate) fn is_null<T: serde::Serialize + ?Sized>(value: &T, json: bool) -> bool {
+    matches!(value.serialize(NullProbe { json }), Ok(true))
+}
+
+#[derive(Debug)]
+struct NotNull;
+
+impl std::fmt::Display for NotNull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not null")
+    }
+}
+
+impl std::error::Error for NotNull {}
+
+impl serde::ser::Error for NotNull {
+    fn custom<M: std::fmt::Display>(_: M) -> Self {
+        NotNull
+    }
+}
+
+struct NullProbe {
+    json: bool,
+}
+
+macro_rules! not_null {
+    ($($name:ident($($arg:ty),*)),* $(,)?) => {$(
+        fn $name(self, $(_: $arg),*) -> Result<bool, NotNull> { Ok(false) }
+    )*};
+}
+
+macro_rules! compound_not_null {
+    ($($name:ident($($arg:ty),*) -> $ty:ident),* $(,)?) => {$(
+        fn $name(self, $(_: $arg),*) -> Result<Self::$ty, NotNull> { Err(NotNull) }
+    )*};
+}
+
+impl serde::Serializer for NullProbe {
+    type Ok = bool;
+    type Error = NotNull;
+    type SerializeSeq = serde::ser::Impossible<bool, NotNull>;
+    type SerializeTuple = serde::ser::Impossible<bool, NotNull>;
+    type SerializeTupleStruct = serde::ser::Impossible<bool, NotNull>;
+    type SerializeTupleVariant = serde::ser::Impossible<bool, NotNull>;
+    type SerializeMap = serde::ser::Impossible<bool, NotNull>;
+    type SerializeStruct = serde::ser::Impossible<bool, NotNull>;
+    type SerializeStructVariant = serde::ser::Impossible<bool, NotNull>;
+
+    not_null!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_i128(i128),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_u128(u128),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8]),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    );
+
+    compound_not_null!(
+        serialize_seq(Option<usize>) -> SerializeSeq,
+        serialize_tuple(usize) -> SerializeTuple,
+        serialize_tuple_struct(&'static str, usize) -> SerializeTupleStruct,
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> SerializeTupleVariant,
+        serialize_map(Option<usize>) -> SerializeMap,
+        serialize_struct(&'static str, usize) -> SerializeStruct,
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> SerializeStructVariant,
+    );
+
+    fn serialize_none(self) -> Result<bool, NotNull> {
+        Ok(true)
+    }
+    fn serialize_unit(self) -> Result<bool, NotNull> {
+        Ok(self.json)
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<bool, NotNull> {
+        Ok(self.json)
+    }
+    fn serialize_some<V: serde::Serialize + ?Sized>(self, v: &V) -> Result<bool, NotNull> {
+        if self.json {
+            v.serialize(self)
+        } else {
+            Ok(false)
+        }
+    }
+    fn serialize_newtype_struct<V: serde::Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        v: &V,
+    ) -> Result<bool, NotNull> {
+        if self.json {
+            v.serialize(self)
+        } else {
+            Ok(false)
+        }
+    }
+    fn serialize_newtype_variant<V: serde::Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &V,
+    ) -> Result<bool, NotNull> {
+        Ok(false)
+    }
+    fn collect_str<V: std::fmt::Display + ?Sized>(self, _: &V) -> Result<bool, NotNull> {
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_probe() {
+        #[derive(serde::Serialize)]
+        struct Unit;
+        #[derive(serde::Serialize)]
+        struct New(Option<u8>);
+        assert!(is_null(&None::<u8>, false));
+        assert!(is_null(&None::<u8>, true));
+        assert!(!is_null(&Some(1u8), false));
+        assert!(!is_null(&Some(None::<u8>), false));
+        assert!(is_null(&Some(None::<u8>), true));
+        assert!(!is_null(&(), false));
+        assert!(is_null(&(), true));
+        assert!(is_null(&Unit, true));
+        assert!(is_null(&New(None), true));
+        assert!(!is_null(&New(Some(1)), true));
+        assert!(!is_null(&vec![1u8], true));
+        assert!(!is_null("null", true));
     }
 }

@@ -4,7 +4,10 @@
 use bytes::{Bytes, BytesMut};
 use kcodec_codecs::avro::{
     AvroDeserializer, AvroError, AvroSerializer, AvroSerializerConfig, GenericAvroDeserializer,
-    GenericAvroSerializer, ParsedSchema, SchemaIdFormat, SubjectNameStrategy, Value,
+    GenericAvroSerializer, ParsedSchema, SchemaIdFormat, Value,
+};
+use kcodec_codecs::subject::{
+    RecordNameStrategy, SubjectNameStrategy, TopicNameStrategy, TopicRecordNameStrategy,
 };
 use kcodec_codecs::wire::SchemaId;
 use kcodec_codecs::{
@@ -268,11 +271,20 @@ async fn schema_selection_config() {
         [0, 0, 0, 0, 2, 0x02, b'n', 0x02, 0x02, 0x02, b'e']
     );
 
-    // use.schema.id: encode with the schema of that id.
-    let by_id = AvroSerializer::<UserV1>::with_config(
+    // use.schema.id: encode with the schema of that id (auto-registration off: Java would
+    // register and ignore the id, Python would write with it, so the pair is refused).
+    let refused = AvroSerializer::<UserV1>::with_config(
         reg.clone(),
         parsed(USER_V1),
         AvroSerializerConfig::new().use_schema_id(Some(1)),
+    );
+    assert!(refused.is_err());
+    let by_id = AvroSerializer::<UserV1>::with_config(
+        reg.clone(),
+        parsed(USER_V1),
+        AvroSerializerConfig::new()
+            .auto_register_schemas(false)
+            .use_schema_id(Some(1)),
     )
     .unwrap();
     let (data, _) = encode(&by_id, "users", Target::Value, &user).await.unwrap();
@@ -281,11 +293,12 @@ async fn schema_selection_config() {
 
 #[tokio::test]
 async fn subject_name_strategies() {
-    for (strategy, subject) in [
-        (SubjectNameStrategy::Topic, "orders-key"),
-        (SubjectNameStrategy::Record, "shop.User"),
-        (SubjectNameStrategy::TopicRecord, "orders-shop.User"),
-    ] {
+    let strategies: [(Arc<dyn SubjectNameStrategy>, &str); 3] = [
+        (Arc::new(TopicNameStrategy), "orders-key"),
+        (Arc::new(RecordNameStrategy), "shop.User"),
+        (Arc::new(TopicRecordNameStrategy), "orders-shop.User"),
+    ];
+    for (strategy, subject) in strategies {
         let reg = registry();
         let config = AvroSerializerConfig::new().subject_name_strategy(strategy);
         let ser =

@@ -8,8 +8,9 @@
 use bytes::{Bytes, BytesMut};
 use kcodec_codecs::avro::{
     AvroSerializer, AvroSerializerConfig, GenericAvroDeserializer, GenericAvroSerializer,
-    ParsedSchema, SchemaIdFormat, SubjectNameStrategy, Value,
+    ParsedSchema, SchemaIdFormat, Value,
 };
+use kcodec_codecs::subject::{RecordNameStrategy, TopicRecordNameStrategy};
 use kcodec_codecs::{DeserializeContext, Headers, SerializeContext, Serialized, Target, resolve};
 use kcodec_registry::memory::Change;
 use kcodec_registry::{InMemoryRegistry, SchemaReference, SchemaType};
@@ -171,10 +172,8 @@ fn config_for(f: &Json, header: bool) -> AvroSerializerConfig {
         config = config.use_latest_version(on);
     }
     match c.get("subject.name.strategy.type").and_then(Json::as_str) {
-        Some("RECORD") => config = config.subject_name_strategy(SubjectNameStrategy::Record),
-        Some("TOPIC_RECORD") => {
-            config = config.subject_name_strategy(SubjectNameStrategy::TopicRecord)
-        }
+        Some("RECORD") => config = config.subject_name_strategy(RecordNameStrategy),
+        Some("TOPIC_RECORD") => config = config.subject_name_strategy(TopicRecordNameStrategy),
         Some("TOPIC") | None => {}
         Some(other) => panic!("unknown strategy {other}"),
     }

@@ -4,8 +4,9 @@
 use bytes::BytesMut;
 use kcodec_codecs::json_schema::{
     JsonSchema, JsonSchemaDeserializer, JsonSchemaError, JsonSchemaSerializer,
-    JsonSchemaSerializerConfig, SubjectNameStrategy,
+    JsonSchemaSerializerConfig,
 };
+use kcodec_codecs::subject::{RecordNameStrategy, TopicRecordNameStrategy};
 use kcodec_codecs::{
     DeserializeContext, Deserializer, Error, Headers, SerializeContext, Serialized, Serializer,
     Target, resolve, testing,
@@ -184,7 +185,7 @@ fn record_strategy_uses_the_title_and_needs_one() {
     let ser = JsonSchemaSerializer::<Order>::with_config(
         registry.clone(),
         JsonSchema::parse(SCHEMA).unwrap(),
-        JsonSchemaSerializerConfig::new().subject_name_strategy(SubjectNameStrategy::TopicRecord),
+        JsonSchemaSerializerConfig::new().subject_name_strategy(TopicRecordNameStrategy),
     )
     .unwrap();
     encode(
@@ -200,7 +201,7 @@ fn record_strategy_uses_the_title_and_needs_one() {
     let err = JsonSchemaSerializer::<Order>::with_config(
         registry,
         JsonSchema::parse(r#"{"type":"object"}"#).unwrap(),
-        JsonSchemaSerializerConfig::new().subject_name_strategy(SubjectNameStrategy::Record),
+        JsonSchemaSerializerConfig::new().subject_name_strategy(RecordNameStrategy),
     )
     .unwrap_err();
     assert!(err.to_string().contains("title"), "{err}");

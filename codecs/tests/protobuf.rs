@@ -212,8 +212,9 @@ mod codec {
     use bytes::BytesMut;
     use kcodec_codecs::protobuf::{
         ProtobufDeserializer, ProtobufDynamicDeserializer, ProtobufError, ProtobufSchema,
-        ProtobufSerializer, ProtobufSerializerConfig, SchemaIdFormat, SubjectNameStrategy,
+        ProtobufSerializer, ProtobufSerializerConfig, SchemaIdFormat,
     };
+    use kcodec_codecs::subject::RecordNameStrategy;
     use kcodec_codecs::wire::SchemaId;
     use kcodec_codecs::{
         DeserializeContext, Deserializer, Error, Headers, SerializeContext, Serialized, Serializer,
@@ -347,7 +348,10 @@ mod codec {
         let err = header
             .preload("t", Target::Value, SchemaId::Id(7))
             .unwrap_err();
-        assert!(matches!(err, ProtobufError::NoGuid(7)), "{err:?}");
+        assert!(
+            matches!(&err, Error::Protobuf(e) if matches!(**e, ProtobufError::NoGuid(7))),
+            "{err:?}"
+        );
     }
 
     fn registry_is_empty(registry: &InMemoryRegistry) -> bool {
@@ -360,7 +364,7 @@ mod codec {
         let ser = ProtobufSerializer::<scalars::Inner>::with_config(
             registry.clone(),
             ProtobufSerializerConfig::new()
-                .subject_name_strategy(SubjectNameStrategy::Record)
+                .subject_name_strategy(RecordNameStrategy)
                 .schema_id_format(SchemaIdFormat::Header),
         )
         .unwrap();

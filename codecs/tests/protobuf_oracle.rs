@@ -8,8 +8,9 @@
 use bytes::BytesMut;
 use kcodec_codecs::protobuf::{
     ProtobufDeserializer, ProtobufDynamicDeserializer, ProtobufSerializer,
-    ProtobufSerializerConfig, SchemaIdFormat, SubjectNameStrategy,
+    ProtobufSerializerConfig, SchemaIdFormat,
 };
+use kcodec_codecs::subject::{RecordNameStrategy, TopicRecordNameStrategy};
 use kcodec_codecs::{
     DeserializeContext, Deserializer, Headers, SerializeContext, Serialized, Target, resolve,
 };
@@ -113,10 +114,8 @@ fn config(f: &Fixture, format: SchemaIdFormat) -> ProtobufSerializerConfig {
         .config("subject.name.strategy.type")
         .and_then(Value::as_str)
     {
-        Some("RECORD") => config = config.subject_name_strategy(SubjectNameStrategy::Record),
-        Some("TOPIC_RECORD") => {
-            config = config.subject_name_strategy(SubjectNameStrategy::TopicRecord)
-        }
+        Some("RECORD") => config = config.subject_name_strategy(RecordNameStrategy),
+        Some("TOPIC_RECORD") => config = config.subject_name_strategy(TopicRecordNameStrategy),
         _ => {}
     }
     if let Some(on) = f.config("auto.register.schemas").and_then(Value::as_bool) {

@@ -2,6 +2,7 @@
 
 use crate::{CompatibilityLevel, RegisteredSchema, RegistryError, Schema, Version};
 use async_trait::async_trait;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -135,6 +136,24 @@ pub trait SchemaRegistry: Send + Sync {
     async fn latest(&self, subject: &str) -> Result<RegisteredSchema, RegistryError> {
         self.version(subject, Version::Latest, false).await
     }
+
+    /// The latest version of `subject` whose metadata holds every property of `metadata`
+    /// (`GET /subjects/{subject}/metadata?key=…&value=…`), soft-deleted versions included when
+    /// `deleted` is set. The default, for registries that keep no metadata (the in-memory one),
+    /// answers what Confluent answers when no version has metadata:
+    /// [`RegistryError::SubjectNotFound`] for an unknown subject, else
+    /// [`RegistryError::SchemaNotFound`].
+    async fn latest_with_metadata(
+        &self,
+        subject: &str,
+        metadata: &BTreeMap<String, String>,
+        deleted: bool,
+    ) -> Result<RegisteredSchema, RegistryError> {
+        self.versions(subject, deleted).await?;
+        Err(RegistryError::SchemaNotFound(format!(
+            "no version of subject '{subject}' has the metadata {metadata:?}"
+        )))
+    }
 }
 
 macro_rules! forward_impl {
@@ -185,6 +204,9 @@ macro_rules! forward_impl {
             }
             async fn latest(&self, subject: &str) -> Result<RegisteredSchema, RegistryError> {
                 (**self).latest(subject).await
+            }
+            async fn latest_with_metadata(&self, subject: &str, metadata: &BTreeMap<String, String>, deleted: bool) -> Result<RegisteredSchema, RegistryError> {
+                (**self).latest_with_metadata(subject, metadata, deleted).await
             }
         }
     )*};

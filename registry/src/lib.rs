@@ -12,7 +12,7 @@
 //!   Apicurio's `ccompat` API and the dev server, with caches and several base URLs.
 //! - [`server`] (feature `server`): the dev server, Confluent's REST API over the in-memory
 //!   registry with an optional append-only journal; `kcodec registry serve` runs it.
-//! - [`strategy`]: subject name strategies (`TopicNameStrategy`, `RecordNameStrategy`,
+//! - [`strategy`]: the subject name strategy trait and the built-in strategies (`TopicNameStrategy`, `RecordNameStrategy`,
 //!   `TopicRecordNameStrategy`) with Confluent's exact subject strings.
 //! - [`compat`]: local compatibility checks, no server needed.
 //!

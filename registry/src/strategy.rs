@@ -1,96 +1,188 @@
 //! Subject name strategies, with the exact subject strings Confluent's serializers use.
 //!
+//! A strategy is anything implementing [`SubjectNameStrategy`] (Confluent's
+//! `io.confluent.kafka.serializers.subject.strategy.SubjectNameStrategy`); the three Confluent
+//! ships are built in, and a user's own type is accepted wherever they are:
+//!
 //! | Strategy | Subject |
 //! |---|---|
-//! | [`SubjectNameStrategy::Topic`] (default) | `<topic>-key` or `<topic>-value` |
-//! | [`SubjectNameStrategy::Record`] | `<namespace.Name>` of the record |
-//! | [`SubjectNameStrategy::TopicRecord`] | `<topic>-<namespace.Name>` |
+//! | [`TopicNameStrategy`] (default) | `<topic>-key` or `<topic>-value` |
+//! | [`RecordNameStrategy`] | `<namespace.Name>` of the record |
+//! | [`TopicRecordNameStrategy`] | `<topic>-<namespace.Name>` |
+//!
+//! Protobuf serializers also name the subjects of the files a schema imports with a
+//! [`ReferenceSubjectNameStrategy`] (Confluent's `reference.subject.name.strategy`); the default,
+//! [`DefaultReferenceSubjectNameStrategy`], is the import path itself.
 //!
 //! ```
-//! use kcodec_registry::strategy::{avro_record_name, SubjectKind, SubjectNameStrategy};
+//! use kcodec_registry::strategy::{
+//!     avro_record_name, RecordNameStrategy, SubjectNameStrategy, TopicNameStrategy,
+//!     TopicRecordNameStrategy,
+//! };
+//! use kcodec_registry::RegistryError;
+//!
 //! let schema = r#"{"type":"record","name":"User","namespace":"com.example","fields":[]}"#;
 //! let name = avro_record_name(schema);
 //! assert_eq!(name.as_deref(), Some("com.example.User"));
-//! let s = SubjectNameStrategy::TopicRecord.subject("users", SubjectKind::Value, name.as_deref());
+//! let s = TopicRecordNameStrategy.subject("users", false, name.as_deref());
 //! assert_eq!(s.unwrap(), "users-com.example.User");
-//! assert_eq!(SubjectNameStrategy::Topic.subject("users", SubjectKind::Key, None).unwrap(), "users-key");
+//! assert_eq!(TopicNameStrategy.subject("users", true, None).unwrap(), "users-key");
+//!
+//! // A strategy of one's own: every topic's values under one shared subject.
+//! #[derive(Debug)]
+//! struct Shared;
+//! impl SubjectNameStrategy for Shared {
+//!     fn subject(&self, _: &str, is_key: bool, _: Option<&str>) -> Result<String, RegistryError> {
+//!         Ok(if is_key { "shared-key" } else { "shared-value" }.to_owned())
+//!     }
+//! }
+//! assert_eq!(Shared.subject("users", false, None).unwrap(), "shared-value");
 //! ```
 
 use crate::RegistryError;
+use std::sync::Arc;
 
-/// Whether the schema is for a record's key or its value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SubjectKind {
-    /// The record key.
-    Key,
-    /// The record value.
-    Value,
-}
-
-/// How a serializer names the subject a schema is registered under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum SubjectNameStrategy {
-    /// `TopicNameStrategy`: `<topic>-key` / `<topic>-value`.
-    #[default]
-    Topic,
-    /// `RecordNameStrategy`: the record's full name, `<namespace.Name>`.
-    Record,
-    /// `TopicRecordNameStrategy`: `<topic>-<namespace.Name>`.
-    TopicRecord,
-}
-
-impl SubjectNameStrategy {
-    /// Confluent's class name for the strategy, such as `TopicNameStrategy`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubjectNameStrategy::Topic => "TopicNameStrategy",
-            SubjectNameStrategy::Record => "RecordNameStrategy",
-            SubjectNameStrategy::TopicRecord => "TopicRecordNameStrategy",
-        }
-    }
-
-    /// The subject for a schema on `topic`. `record_name` is the schema's fully qualified record
-    /// name (Avro `namespace.Name`, Protobuf `package.Message`, JSON Schema `title`), `None` for
-    /// a schema that is not a named record; the record strategies refuse such a schema with
-    /// [`RegistryError::NotARecord`].
-    pub fn subject(
-        self,
+/// How a serializer names the subject a schema is registered under (Confluent's
+/// `SubjectNameStrategy.subjectName(topic, isKey, schema)`).
+///
+/// Implement it for a strategy of one's own; the built-in ones are [`TopicNameStrategy`],
+/// [`RecordNameStrategy`] and [`TopicRecordNameStrategy`].
+pub trait SubjectNameStrategy: Send + Sync + std::fmt::Debug {
+    /// The subject for a schema on `topic`, for the record's key (`is_key`) or value.
+    /// `record_name` is the schema's fully qualified record name (Avro `namespace.Name`,
+    /// Protobuf `package.Message`, JSON Schema `title`), `None` for a schema that is not a named
+    /// record.
+    fn subject(
+        &self,
         topic: &str,
-        kind: SubjectKind,
+        is_key: bool,
+        record_name: Option<&str>,
+    ) -> Result<String, RegistryError>;
+
+    /// Whether the subject depends on the schema (Confluent's `usesSchema()`): such a strategy
+    /// needs a named record, and a serializer checks it has one when it is built.
+    fn uses_schema(&self) -> bool {
+        false
+    }
+}
+
+impl<S: SubjectNameStrategy + ?Sized> SubjectNameStrategy for Arc<S> {
+    fn subject(
+        &self,
+        topic: &str,
+        is_key: bool,
         record_name: Option<&str>,
     ) -> Result<String, RegistryError> {
-        let record = || {
-            record_name
-                .filter(|n| !n.is_empty())
-                .ok_or(RegistryError::NotARecord {
-                    strategy: self.as_str(),
-                })
-        };
-        Ok(match self {
-            SubjectNameStrategy::Topic => match kind {
-                SubjectKind::Key => format!("{topic}-key"),
-                SubjectKind::Value => format!("{topic}-value"),
-            },
-            SubjectNameStrategy::Record => record()?.to_owned(),
-            SubjectNameStrategy::TopicRecord => format!("{topic}-{}", record()?),
-        })
+        (**self).subject(topic, is_key, record_name)
+    }
+
+    fn uses_schema(&self) -> bool {
+        (**self).uses_schema()
     }
 }
 
-impl std::str::FromStr for SubjectNameStrategy {
-    type Err = RegistryError;
-    /// Accepts Confluent's class names (with or without their Java package) and the short names
-    /// `topic`, `record`, `topic_record`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let short = s.rsplit('.').next().unwrap_or(s);
-        match short.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
-            "topicnamestrategy" | "topic" => Ok(SubjectNameStrategy::Topic),
-            "recordnamestrategy" | "record" => Ok(SubjectNameStrategy::Record),
-            "topicrecordnamestrategy" | "topicrecord" => Ok(SubjectNameStrategy::TopicRecord),
-            _ => Err(RegistryError::Config(format!(
-                "unknown subject name strategy '{s}'"
-            ))),
-        }
+impl<S: SubjectNameStrategy + ?Sized> SubjectNameStrategy for Box<S> {
+    fn subject(
+        &self,
+        topic: &str,
+        is_key: bool,
+        record_name: Option<&str>,
+    ) -> Result<String, RegistryError> {
+        (**self).subject(topic, is_key, record_name)
+    }
+
+    fn uses_schema(&self) -> bool {
+        (**self).uses_schema()
+    }
+}
+
+/// `TopicNameStrategy` (Confluent's default): `<topic>-key` / `<topic>-value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TopicNameStrategy;
+
+/// `RecordNameStrategy`: the record's full name, `<namespace.Name>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct RecordNameStrategy;
+
+/// `TopicRecordNameStrategy`: `<topic>-<namespace.Name>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TopicRecordNameStrategy;
+
+/// The record name a record strategy needs, or [`RegistryError::NotARecord`].
+fn record<'a>(
+    record_name: Option<&'a str>,
+    strategy: &'static str,
+) -> Result<&'a str, RegistryError> {
+    record_name
+        .filter(|n| !n.is_empty())
+        .ok_or(RegistryError::NotARecord { strategy })
+}
+
+impl SubjectNameStrategy for TopicNameStrategy {
+    fn subject(&self, topic: &str, is_key: bool, _: Option<&str>) -> Result<String, RegistryError> {
+        Ok(format!("{topic}-{}", if is_key { "key" } else { "value" }))
+    }
+}
+
+impl SubjectNameStrategy for RecordNameStrategy {
+    fn subject(&self, _: &str, _: bool, name: Option<&str>) -> Result<String, RegistryError> {
+        Ok(record(name, "RecordNameStrategy")?.to_owned())
+    }
+
+    fn uses_schema(&self) -> bool {
+        true
+    }
+}
+
+impl SubjectNameStrategy for TopicRecordNameStrategy {
+    fn subject(&self, topic: &str, _: bool, name: Option<&str>) -> Result<String, RegistryError> {
+        Ok(format!(
+            "{topic}-{}",
+            record(name, "TopicRecordNameStrategy")?
+        ))
+    }
+
+    fn uses_schema(&self) -> bool {
+        true
+    }
+}
+
+/// The built-in strategy named by Confluent's class name (with or without its Java package) or
+/// the short names `topic`, `record`, `topic_record` (as configuration files and the CLI give
+/// them).
+pub fn strategy_by_name(name: &str) -> Result<Arc<dyn SubjectNameStrategy>, RegistryError> {
+    let short = name.rsplit('.').next().unwrap_or(name);
+    match short.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+        "topicnamestrategy" | "topic" => Ok(Arc::new(TopicNameStrategy)),
+        "recordnamestrategy" | "record" => Ok(Arc::new(RecordNameStrategy)),
+        "topicrecordnamestrategy" | "topicrecord" => Ok(Arc::new(TopicRecordNameStrategy)),
+        _ => Err(RegistryError::Config(format!(
+            "unknown subject name strategy '{name}'"
+        ))),
+    }
+}
+
+/// How a Protobuf serializer names the subject of a file the schema imports (Confluent's
+/// `ReferenceSubjectNameStrategy.subjectName(dependency, isKey, schema)`).
+pub trait ReferenceSubjectNameStrategy: Send + Sync + std::fmt::Debug {
+    /// The subject for the imported file `import` (its import path), for a key's or a value's
+    /// schema.
+    fn subject(&self, import: &str, is_key: bool) -> String;
+}
+
+impl<S: ReferenceSubjectNameStrategy + ?Sized> ReferenceSubjectNameStrategy for Arc<S> {
+    fn subject(&self, import: &str, is_key: bool) -> String {
+        (**self).subject(import, is_key)
+    }
+}
+
+/// `DefaultReferenceSubjectNameStrategy`: the import path itself (`common/money.proto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct DefaultReferenceSubjectNameStrategy;
+
+impl ReferenceSubjectNameStrategy for DefaultReferenceSubjectNameStrategy {
+    fn subject(&self, import: &str, _: bool) -> String {
+        import.to_owned()
     }
 }
 
@@ -118,33 +210,33 @@ mod tests {
 
     #[test]
     fn topic_strategy() {
-        let s = SubjectNameStrategy::Topic;
-        assert_eq!(s.subject("t", SubjectKind::Key, None).unwrap(), "t-key");
-        assert_eq!(
-            s.subject("t", SubjectKind::Value, Some("a.B")).unwrap(),
-            "t-value"
-        );
+        let s = TopicNameStrategy;
+        assert_eq!(s.subject("t", true, None).unwrap(), "t-key");
+        assert_eq!(s.subject("t", false, Some("a.B")).unwrap(), "t-value");
+        assert!(!s.uses_schema());
     }
 
     #[test]
     fn record_strategies_need_a_record() {
-        for s in [
-            SubjectNameStrategy::Record,
-            SubjectNameStrategy::TopicRecord,
-        ] {
-            let e = s.subject("t", SubjectKind::Value, None).unwrap_err();
-            assert!(matches!(e, RegistryError::NotARecord { .. }), "{e}");
-            assert!(e.to_string().contains(s.as_str()));
+        let strategies: [(&dyn SubjectNameStrategy, &str); 2] = [
+            (&RecordNameStrategy, "RecordNameStrategy"),
+            (&TopicRecordNameStrategy, "TopicRecordNameStrategy"),
+        ];
+        for (s, name) in strategies {
+            assert!(s.uses_schema());
+            for missing in [None, Some("")] {
+                let e = s.subject("t", false, missing).unwrap_err();
+                assert!(matches!(e, RegistryError::NotARecord { .. }), "{e}");
+                assert!(e.to_string().contains(name), "{e}");
+            }
         }
         assert_eq!(
-            SubjectNameStrategy::Record
-                .subject("t", SubjectKind::Key, Some("a.B"))
-                .unwrap(),
+            RecordNameStrategy.subject("t", true, Some("a.B")).unwrap(),
             "a.B"
         );
         assert_eq!(
-            SubjectNameStrategy::TopicRecord
-                .subject("t", SubjectKind::Key, Some("a.B"))
+            TopicRecordNameStrategy
+                .subject("t", true, Some("a.B"))
                 .unwrap(),
             "t-a.B"
         );
@@ -176,16 +268,26 @@ mod tests {
 
     #[test]
     fn parse_names() {
+        let s = strategy_by_name("io.confluent.kafka.serializers.subject.TopicRecordNameStrategy")
+            .unwrap();
+        assert_eq!(s.subject("t", false, Some("a.B")).unwrap(), "t-a.B");
+        let s = strategy_by_name("record").unwrap();
+        assert_eq!(s.subject("t", false, Some("a.B")).unwrap(), "a.B");
         assert_eq!(
-            "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy"
-                .parse::<SubjectNameStrategy>()
+            strategy_by_name("Topic")
+                .unwrap()
+                .subject("t", true, None)
                 .unwrap(),
-            SubjectNameStrategy::TopicRecord
+            "t-key"
         );
+        assert!(strategy_by_name("nope").is_err());
+    }
+
+    #[test]
+    fn default_reference_strategy_is_the_import_path() {
         assert_eq!(
-            "record".parse::<SubjectNameStrategy>().unwrap(),
-            SubjectNameStrategy::Record
+            DefaultReferenceSubjectNameStrategy.subject("common/money.proto", false),
+            "common/money.proto"
         );
-        assert!("nope".parse::<SubjectNameStrategy>().is_err());
     }
 }

@@ -3,10 +3,10 @@
 
 use super::{AvroError, OrderedValue, ParsedSchema, Value};
 use crate::resolve::ResolveFuture;
-use crate::subject::{self, Origin, SerializerConfig, WriterCache};
-use crate::wire::{self, SchemaId};
+use crate::subject::{self, Format, SerializerConfig, SerializerCore};
+use crate::wire::SchemaId;
 use crate::{Error, SerializeContext, Serialized, Serializer, Target, Unresolved};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use kcodec_registry::{SchemaRegistry, SchemaType};
 use serde::Serialize;
 use std::marker::PhantomData;
@@ -16,137 +16,101 @@ use std::sync::Arc;
 /// serializer shares ([`SerializerConfig`](crate::subject::SerializerConfig)), none of its own.
 ///
 /// ```
-/// use kcodec_codecs::avro::{AvroSerializerConfig, SchemaIdFormat, SubjectNameStrategy};
+/// use kcodec_codecs::avro::{AvroSerializerConfig, SchemaIdFormat};
+/// use kcodec_codecs::subject::RecordNameStrategy;
 ///
 /// let config = AvroSerializerConfig::new()
 ///     .auto_register_schemas(false)
 ///     .use_latest_version(true)
-///     .subject_name_strategy(SubjectNameStrategy::Record)
+///     .subject_name_strategy(RecordNameStrategy)
 ///     .schema_id_format(SchemaIdFormat::Header);
 /// assert!(config.check().is_ok());
-/// // Confluent refuses use.latest.version together with auto.register.schemas:
+/// // Java registers and ignores use.latest.version; Python refuses the pair:
 /// assert!(AvroSerializerConfig::new().use_latest_version(true).check().is_err());
 /// ```
 pub type AvroSerializerConfig = SerializerConfig;
 
-/// The writer schema resolved for one topic's key or value.
-struct WriterEntry {
+/// Avro's part of the serializer core: the local schema, and the registry's schemas parsed.
+struct Avro {
     schema: ParsedSchema,
-    id: SchemaId,
-    /// The header value, in header mode.
-    header: Option<Bytes>,
 }
 
-/// What typed and generic serializers share: the registry, the local schema, the config and the
-/// per-(topic, key/value) cache.
-struct Core {
+type Core = SerializerCore<Avro>;
+
+impl Format for Avro {
+    type Options = ();
+    type Writer = ParsedSchema;
+
+    fn record_name(&self) -> Option<&str> {
+        Some(self.schema.name())
+    }
+
+    fn local_writer(&self) -> ParsedSchema {
+        self.schema.clone()
+    }
+
+    async fn local_schema(
+        &self,
+        _: &dyn SchemaRegistry,
+        _: &AvroSerializerConfig,
+        _: Target,
+    ) -> Result<kcodec_registry::Schema, Error> {
+        Ok(kcodec_registry::Schema::avro(self.schema.text())
+            .with_references(self.schema.references().to_vec()))
+    }
+
+    async fn registered_writer(
+        &self,
+        registry: &dyn SchemaRegistry,
+        id: u32,
+        schema: &kcodec_registry::Schema,
+    ) -> Result<ParsedSchema, Error> {
+        parse_registered(registry, SchemaId::Id(id), schema).await
+    }
+
+    fn no_guid(id: u32) -> Error {
+        AvroError::NoGuid(id).into()
+    }
+}
+
+fn new_core(
     registry: Arc<dyn SchemaRegistry>,
     schema: ParsedSchema,
     config: AvroSerializerConfig,
-    cache: WriterCache<WriterEntry>,
+) -> Result<Core, AvroError> {
+    Ok(SerializerCore::new(registry, config, Avro { schema })?)
 }
 
-impl Core {
-    fn new(
-        registry: Arc<dyn SchemaRegistry>,
-        schema: ParsedSchema,
-        config: AvroSerializerConfig,
-    ) -> Result<Self, AvroError> {
-        config.check()?;
-        Ok(Core {
-            registry,
-            schema,
-            config,
-            cache: WriterCache::default(),
-        })
-    }
-
-    fn subject(&self, topic: &str, target: Target) -> Result<String, Error> {
-        Ok(self.config.subject_name_strategy.subject(
-            topic,
-            subject::kind(target),
-            Some(self.schema.name()),
-        )?)
-    }
-
-    /// The cached writer for this topic, or what must be resolved first.
-    fn entry(&self, ctx: &SerializeContext<'_>) -> Result<Arc<WriterEntry>, Error> {
-        match self.cache.get(ctx.topic(), ctx.target()) {
-            Some(entry) => Ok(entry),
-            None => Err(Error::Unresolved(Unresolved::WriterSchema {
-                topic: ctx.topic().to_owned(),
-                target: ctx.target(),
-                subject: Some(self.subject(ctx.topic(), ctx.target())?),
-            })),
-        }
-    }
-
-    /// Writes the framing, then `write` the payload; on error the buffer is left as it was.
-    fn frame(
-        &self,
-        ctx: &mut SerializeContext<'_>,
-        out: &mut BytesMut,
-        write: impl FnOnce(&ParsedSchema, &mut BytesMut) -> Result<(), AvroError>,
-    ) -> Result<Serialized, Error> {
-        let entry = self.entry(ctx)?;
-        let start = out.len();
-        if entry.header.is_none() {
-            wire::write_prefix(out, entry.id);
-        }
+/// Frames a non-null value written by `encode` with `schema` (a top-level `bytes` schema
+/// written raw, with no length prefix, as Confluent's serializers do).
+fn frame(
+    core: &Core,
+    ctx: &mut SerializeContext<'_>,
+    out: &mut BytesMut,
+    encode: impl FnOnce(&ParsedSchema, &mut BytesMut) -> Result<(), AvroError>,
+) -> Result<Serialized, Error> {
+    core.write(ctx, out, |schema, out| {
         let payload = out.len();
-        if let Err(e) = write(&entry.schema, out) {
-            out.truncate(start);
-            return Err(e.into());
-        }
-        if entry.schema.is_raw_bytes() {
+        encode(schema, out)?;
+        if schema.is_raw_bytes() {
             strip_length_prefix(out, payload);
         }
-        if let Some(header) = &entry.header {
-            let name = wire::schema_id_header(ctx.target());
-            ctx.headers_mut().set(name, header.clone());
-        }
         Ok(Serialized::Data)
-    }
+    })
+}
 
-    fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), AvroError> {
-        let header = subject::preloaded_header(self.config.schema_id_format, id, None)
-            .map_err(AvroError::NoGuid)?;
-        let entry = WriterEntry {
-            schema: self.schema.clone(),
-            id,
-            header,
-        };
-        self.cache.insert(topic.to_owned(), target, entry);
-        Ok(())
-    }
-
-    async fn resolve(&self, need: &Unresolved) -> Result<(), Error> {
-        let Unresolved::WriterSchema { topic, target, .. } = need else {
-            return Err(Error::CannotResolve(need.clone()));
-        };
-        let subject = self.subject(topic, *target)?;
-        let registry = &*self.registry;
-        let local = async || {
-            Ok(kcodec_registry::Schema::avro(self.schema.text())
-                .with_references(self.schema.references().to_vec()))
-        };
-        let (registered, origin) =
-            subject::select_writer(registry, &subject, &self.config, local).await?;
-        let schema = match origin {
-            Origin::Local => self.schema.clone(),
-            Origin::Registry => {
-                parse_registered(registry, SchemaId::Id(registered.id), &registered.schema).await?
-            }
-        };
-        let header = subject::id_header(self.config.schema_id_format, &registered, None)
-            .map_err(AvroError::NoGuid)?;
-        let id = match (&header, registered.guid) {
-            (Some(_), Some(guid)) => SchemaId::Guid(guid),
-            _ => SchemaId::Id(registered.id),
-        };
-        let entry = WriterEntry { schema, id, header };
-        self.cache.insert(topic.clone(), *target, entry);
-        Ok(())
+/// Encodes a serde value with the writer schema (the one call the typed path makes).
+fn encode_typed<T: Serialize + ?Sized>(
+    schema: &ParsedSchema,
+    value: &T,
+    out: &mut BytesMut,
+) -> Result<(), AvroError> {
+    let mut writer = out.writer();
+    if matches!(schema.schema(), apache_avro::Schema::Union(_)) {
+        schema.write_ser(&mut writer, value)
+    } else {
+        // A top-level `Some(x)` is `x` unless the schema itself is a union.
+        schema.write_ser(&mut writer, &UnwrapSome(value))
     }
 }
 
@@ -230,7 +194,7 @@ impl<T: ?Sized> Clone for AvroSerializer<T> {
 impl<T: ?Sized> std::fmt::Debug for AvroSerializer<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AvroSerializer")
-            .field("schema", &self.core.schema)
+            .field("schema", &self.core.format.schema)
             .field("config", &self.core.config)
             .finish()
     }
@@ -250,20 +214,20 @@ impl<T: ?Sized> AvroSerializer<T> {
         config: AvroSerializerConfig,
     ) -> Result<Self, AvroError> {
         Ok(AvroSerializer {
-            core: Arc::new(Core::new(registry, schema, config)?),
+            core: Arc::new(new_core(registry, schema, config)?),
             _type: PhantomData,
         })
     }
 
     /// Uses the local schema under `id` for `topic`'s key or value without asking the registry
     /// (the id must be the schema's registered id; in header mode, its GUID).
-    pub fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), AvroError> {
+    pub fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), Error> {
         self.core.preload(topic, target, id)
     }
 
     /// The local writer schema.
     pub fn schema(&self) -> &ParsedSchema {
-        &self.core.schema
+        &self.core.format.schema
     }
 }
 
@@ -291,17 +255,11 @@ impl<T: Serialize + ?Sized> Serializer<T> for AvroSerializer<T> {
         ctx: &mut SerializeContext<'_>,
         out: &mut BytesMut,
     ) -> Result<Serialized, Error> {
-        if is_none(value) {
+        if subject::is_null(value, false) {
             return Ok(Serialized::Null);
         }
-        self.core.frame(ctx, out, |schema, out| {
-            let mut writer = out.writer();
-            if matches!(schema.schema(), apache_avro::Schema::Union(_)) {
-                schema.write_ser(&mut writer, value)
-            } else {
-                // A top-level `Some(x)` is `x` unless the schema itself is a union.
-                schema.write_ser(&mut writer, &UnwrapSome(value))
-            }
+        frame(&self.core, ctx, out, |schema, out| {
+            encode_typed(schema, value, out)
         })
     }
 
@@ -320,7 +278,7 @@ pub struct GenericAvroSerializer {
 impl std::fmt::Debug for GenericAvroSerializer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GenericAvroSerializer")
-            .field("schema", &self.core.schema)
+            .field("schema", &self.core.format.schema)
             .field("config", &self.core.config)
             .finish()
     }
@@ -340,19 +298,19 @@ impl GenericAvroSerializer {
         config: AvroSerializerConfig,
     ) -> Result<Self, AvroError> {
         Ok(GenericAvroSerializer {
-            core: Arc::new(Core::new(registry, schema, config)?),
+            core: Arc::new(new_core(registry, schema, config)?),
         })
     }
 
     /// Uses the local schema under `id` for `topic`'s key or value without asking the registry
     /// (the id must be the schema's registered id; in header mode, its GUID).
-    pub fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), AvroError> {
+    pub fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), Error> {
         self.core.preload(topic, target, id)
     }
 
     /// The local writer schema.
     pub fn schema(&self) -> &ParsedSchema {
-        &self.core.schema
+        &self.core.format.schema
     }
 }
 
@@ -363,8 +321,9 @@ impl Serializer<Value> for GenericAvroSerializer {
         ctx: &mut SerializeContext<'_>,
         out: &mut BytesMut,
     ) -> Result<Serialized, Error> {
-        self.core
-            .frame(ctx, out, |schema, out| schema.write_value(out, value))
+        frame(&self.core, ctx, out, |schema, out| {
+            schema.write_value(out, value)
+        })
     }
 
     fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
@@ -381,7 +340,7 @@ impl Serializer<OrderedValue> for GenericAvroSerializer {
         ctx: &mut SerializeContext<'_>,
         out: &mut BytesMut,
     ) -> Result<Serialized, Error> {
-        self.core.frame(ctx, out, |schema, out| {
+        frame(&self.core, ctx, out, |schema, out| {
             schema.write_ordered_value(out, value)
         })
     }
@@ -406,134 +365,6 @@ impl Serializer<Option<Value>> for GenericAvroSerializer {
 
     fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
         Box::pin(self.core.resolve(need))
-    }
-}
-
-/// Whether `value` serializes as a top-level `None` (a null record). Stops at the first serde
-/// call: no allocation, no traversal.
-fn is_none<T: Serialize + ?Sized>(value: &T) -> bool {
-    matches!(value.serialize(NoneProbe), Ok(true))
-}
-
-#[derive(Debug)]
-struct NotNone;
-
-impl std::fmt::Display for NotNone {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("not none")
-    }
-}
-
-impl std::error::Error for NotNone {}
-
-impl serde::ser::Error for NotNone {
-    fn custom<M: std::fmt::Display>(_: M) -> Self {
-        NotNone
-    }
-}
-
-struct NoneProbe;
-
-macro_rules! not_none {
-    ($($name:ident($($arg:ty),*)),* $(,)?) => {$(
-        fn $name(self, $(_: $arg),*) -> Result<bool, NotNone> { Ok(false) }
-    )*};
-}
-
-impl serde::Serializer for NoneProbe {
-    type Ok = bool;
-    type Error = NotNone;
-    type SerializeSeq = serde::ser::Impossible<bool, NotNone>;
-    type SerializeTuple = serde::ser::Impossible<bool, NotNone>;
-    type SerializeTupleStruct = serde::ser::Impossible<bool, NotNone>;
-    type SerializeTupleVariant = serde::ser::Impossible<bool, NotNone>;
-    type SerializeMap = serde::ser::Impossible<bool, NotNone>;
-    type SerializeStruct = serde::ser::Impossible<bool, NotNone>;
-    type SerializeStructVariant = serde::ser::Impossible<bool, NotNone>;
-
-    not_none!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_i128(i128),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_u128(u128),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8]),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    );
-
-    fn serialize_none(self) -> Result<bool, NotNone> {
-        Ok(true)
-    }
-    fn serialize_some<V: Serialize + ?Sized>(self, _: &V) -> Result<bool, NotNone> {
-        Ok(false)
-    }
-    fn serialize_newtype_struct<V: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: &V,
-    ) -> Result<bool, NotNone> {
-        Ok(false)
-    }
-    fn serialize_newtype_variant<V: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &V,
-    ) -> Result<bool, NotNone> {
-        Ok(false)
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotNone> {
-        Err(NotNone)
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotNone> {
-        Err(NotNone)
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotNone> {
-        Err(NotNone)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotNone> {
-        Err(NotNone)
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotNone> {
-        Err(NotNone)
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, NotNone> {
-        Err(NotNone)
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotNone> {
-        Err(NotNone)
-    }
-    fn collect_str<V: std::fmt::Display + ?Sized>(self, _: &V) -> Result<bool, NotNone> {
-        Ok(false)
     }
 }
 

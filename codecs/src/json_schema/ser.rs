@@ -2,10 +2,10 @@
 
 use super::{JsonSchema, JsonSchemaError};
 use crate::resolve::ResolveFuture;
-use crate::subject::{self, Origin, SerializerConfig, SubjectNameStrategy, WriterCache};
-use crate::wire::{self, SchemaId};
+use crate::subject::{self, Format, SerializerConfig, SerializerCore};
+use crate::wire::SchemaId;
 use crate::{Error, SerializeContext, Serialized, Serializer, Target, Unresolved};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use kcodec_registry::SchemaRegistry;
 use serde::Serialize;
 use std::marker::PhantomData;
@@ -15,11 +15,12 @@ use std::sync::Arc;
 /// serializer shares ([`SerializerConfig`]) plus [`JsonSchemaOptions`].
 ///
 /// ```
-/// use kcodec_codecs::json_schema::{JsonSchemaSerializerConfig, SubjectNameStrategy};
+/// use kcodec_codecs::json_schema::JsonSchemaSerializerConfig;
+/// use kcodec_codecs::subject::RecordNameStrategy;
 ///
 /// let config = JsonSchemaSerializerConfig::new()
 ///     .validate(false)
-///     .subject_name_strategy(SubjectNameStrategy::Record);
+///     .subject_name_strategy(RecordNameStrategy);
 /// assert!(config.check().is_ok());
 /// assert!(JsonSchemaSerializerConfig::new().use_latest_version(true).check().is_err());
 /// ```
@@ -46,26 +47,53 @@ impl SerializerConfig<JsonSchemaOptions> {
     }
 }
 
-#[derive(Debug)]
-struct WriterEntry {
-    /// The schema values are validated against (the local one, or the latest version's).
+/// JSON Schema's part of the serializer core: the local schema, and the registry's parsed.
+struct Json {
     schema: Arc<JsonSchema>,
-    /// Prefix mode: magic byte and id.
-    head: [u8; 5],
-    /// Header mode: the header value.
-    header: Option<Bytes>,
 }
 
-struct Core {
-    registry: Arc<dyn SchemaRegistry>,
-    schema: Arc<JsonSchema>,
-    config: JsonSchemaSerializerConfig,
-    cache: WriterCache<WriterEntry>,
+type Core = SerializerCore<Json>;
+
+impl Format for Json {
+    type Options = JsonSchemaOptions;
+    /// The schema values are validated against (the local one, or the registry's).
+    type Writer = Arc<JsonSchema>;
+
+    fn record_name(&self) -> Option<&str> {
+        self.schema.title()
+    }
+
+    fn local_writer(&self) -> Arc<JsonSchema> {
+        self.schema.clone()
+    }
+
+    async fn local_schema(
+        &self,
+        _: &dyn SchemaRegistry,
+        _: &JsonSchemaSerializerConfig,
+        _: Target,
+    ) -> Result<kcodec_registry::Schema, Error> {
+        Ok(self.schema.to_registry_schema())
+    }
+
+    async fn registered_writer(
+        &self,
+        registry: &dyn SchemaRegistry,
+        id: u32,
+        schema: &kcodec_registry::Schema,
+    ) -> Result<Arc<JsonSchema>, Error> {
+        let parsed = super::de::parse_registered(registry, SchemaId::Id(id), schema).await?;
+        Ok(Arc::new(parsed))
+    }
+
+    fn no_guid(id: u32) -> Error {
+        JsonSchemaError::NoGuid(id).into()
+    }
 }
 
 /// Serializes any serde type as compact JSON framed with the Confluent wire format, validating
 /// it against the JSON Schema first (unless turned off). A value that serializes to JSON `null`
-/// (such as `None`) is a null record.
+/// (such as `None`) is a null record, and needs no registry.
 pub struct JsonSchemaSerializer<T: ?Sized> {
     core: Arc<Core>,
     _type: PhantomData<fn(&T)>,
@@ -83,7 +111,7 @@ impl<T: ?Sized> Clone for JsonSchemaSerializer<T> {
 impl<T: ?Sized> std::fmt::Debug for JsonSchemaSerializer<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JsonSchemaSerializer")
-            .field("title", &self.core.schema.title())
+            .field("title", &self.core.format.schema.title())
             .field("config", &self.core.config)
             .finish()
     }
@@ -99,25 +127,18 @@ impl<T: ?Sized> JsonSchemaSerializer<T> {
     }
 
     /// A serializer with this configuration. Fails if settings exclude each other, or if a
-    /// Record strategy is asked for and the schema has no `title`.
+    /// strategy that uses the record name (Record, TopicRecord) is asked for and the schema has
+    /// no `title`.
     pub fn with_config(
         registry: Arc<dyn SchemaRegistry>,
         schema: JsonSchema,
         config: JsonSchemaSerializerConfig,
     ) -> Result<Self, JsonSchemaError> {
-        config.check()?;
-        if config.subject_name_strategy != SubjectNameStrategy::Topic && schema.title().is_none() {
-            return Err(JsonSchemaError::Config(
-                "the Record and TopicRecord subject strategies need the schema's title",
-            ));
-        }
+        let format = Json {
+            schema: Arc::new(schema),
+        };
         Ok(JsonSchemaSerializer {
-            core: Arc::new(Core {
-                registry,
-                schema: Arc::new(schema),
-                config,
-                cache: WriterCache::default(),
-            }),
+            core: Arc::new(SerializerCore::new(registry, config, format)?),
             _type: PhantomData,
         })
     }
@@ -125,85 +146,13 @@ impl<T: ?Sized> JsonSchemaSerializer<T> {
     /// Frames `topic`'s key or value with schema `id` and validates against the local schema,
     /// without asking the registry (the id must be the schema's registered id; in header
     /// mode, its GUID).
-    pub fn preload(
-        &self,
-        topic: &str,
-        target: Target,
-        id: SchemaId,
-    ) -> Result<(), JsonSchemaError> {
-        let core = &self.core;
-        let header = subject::preloaded_header(core.config.schema_id_format, id, None)
-            .map_err(JsonSchemaError::NoGuid)?;
-        let mut head = [0u8; 5];
-        if let SchemaId::Id(n) = id {
-            head[1..].copy_from_slice(&n.to_be_bytes());
-        }
-        let entry = WriterEntry {
-            schema: core.schema.clone(),
-            head,
-            header,
-        };
-        core.cache.insert(topic.to_owned(), target, entry);
-        Ok(())
+    pub fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), Error> {
+        self.core.preload(topic, target, id)
     }
 
     /// The local schema.
     pub fn schema(&self) -> &JsonSchema {
-        &self.core.schema
-    }
-}
-
-impl Core {
-    fn subject(&self, topic: &str, target: Target) -> Result<String, Error> {
-        Ok(self.config.subject_name_strategy.subject(
-            topic,
-            crate::subject::kind(target),
-            self.schema.title(),
-        )?)
-    }
-
-    fn entry(&self, ctx: &SerializeContext<'_>) -> Result<Arc<WriterEntry>, Error> {
-        match self.cache.get(ctx.topic(), ctx.target()) {
-            Some(entry) => Ok(entry),
-            None => Err(Error::Unresolved(Unresolved::WriterSchema {
-                topic: ctx.topic().to_owned(),
-                target: ctx.target(),
-                subject: Some(self.subject(ctx.topic(), ctx.target())?),
-            })),
-        }
-    }
-
-    async fn resolve(&self, need: &Unresolved) -> Result<(), Error> {
-        let Unresolved::WriterSchema { topic, target, .. } = need else {
-            return Err(Error::CannotResolve(need.clone()));
-        };
-        let subject = self.subject(topic, *target)?;
-        let registry = &*self.registry;
-        let local = async || Ok(self.schema.to_registry_schema());
-        let (registered, origin) =
-            subject::select_writer(registry, &subject, &self.config, local).await?;
-        let schema = match origin {
-            Origin::Local => self.schema.clone(),
-            Origin::Registry => Arc::new(
-                super::de::parse_registered(
-                    registry,
-                    SchemaId::Id(registered.id),
-                    &registered.schema,
-                )
-                .await?,
-            ),
-        };
-        let mut head = [0u8; 5];
-        head[1..].copy_from_slice(&registered.id.to_be_bytes());
-        let header = subject::id_header(self.config.schema_id_format, &registered, None)
-            .map_err(JsonSchemaError::NoGuid)?;
-        let entry = WriterEntry {
-            schema,
-            head,
-            header,
-        };
-        self.cache.insert(topic.clone(), *target, entry);
-        Ok(())
+        &self.core.format.schema
     }
 }
 
@@ -214,33 +163,30 @@ impl<T: Serialize + ?Sized> Serializer<T> for JsonSchemaSerializer<T> {
         ctx: &mut SerializeContext<'_>,
         out: &mut BytesMut,
     ) -> Result<Serialized, Error> {
-        let core = &self.core;
-        let entry = core.entry(ctx)?;
-        if core.config.options.validate {
+        let validated = if self.core.config.options.validate {
             let json = serde_json::to_value(value).map_err(JsonSchemaError::Json)?;
             if json.is_null() {
                 return Ok(Serialized::Null);
             }
-            entry.schema.validate(&json)?;
-        }
-        let start = out.len();
-        if entry.header.is_none() {
-            out.put_slice(&entry.head);
-        }
-        let payload = out.len();
-        if let Err(e) = serde_json::to_writer(out.writer(), value) {
-            out.truncate(start);
-            return Err(JsonSchemaError::Json(e).into());
-        }
-        if &out[payload..] == b"null" {
-            out.truncate(start);
+            Some(json)
+        } else if subject::is_null(value, true) {
             return Ok(Serialized::Null);
-        }
-        if let Some(header) = &entry.header {
-            let name = wire::schema_id_header(ctx.target());
-            ctx.headers_mut().set(name, header.clone());
-        }
-        Ok(Serialized::Data)
+        } else {
+            None
+        };
+        self.core.write(ctx, out, |schema, out| {
+            if let Some(json) = &validated {
+                schema.validate(json)?;
+            }
+            let payload = out.len();
+            serde_json::to_writer(out.writer(), value).map_err(JsonSchemaError::Json)?;
+            // A `Serialize` impl the probe could not see through may still write `null`.
+            Ok(if &out[payload..] == b"null" {
+                Serialized::Null
+            } else {
+                Serialized::Data
+            })
+        })
     }
 
     fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {

@@ -47,6 +47,15 @@ pub enum ProtobufError {
     /// Serializer settings that exclude each other (as in Confluent's clients).
     #[error(transparent)]
     Settings(#[from] crate::subject::ConfigError),
+    /// The registered schema a serializer was told to write with (`use.schema.id`,
+    /// `use.latest.version`) does not define the serializer's message.
+    #[error("the registered schema {id} defines no message '{message}'")]
+    MessageNotInSchema {
+        /// The serializer's message (full name).
+        message: String,
+        /// The registered schema's id.
+        id: crate::wire::SchemaId,
+    },
     /// Header mode needs the schema's GUID, and the registry answered none.
     #[error("the registry gave no GUID for schema id {0}, which the schema-id header needs")]
     NoGuid(u32),

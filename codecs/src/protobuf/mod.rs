@@ -17,14 +17,11 @@ mod ser;
 #[cfg(feature = "protobuf-server")]
 mod server;
 
-pub use crate::subject::{SchemaIdFormat, SubjectNameStrategy};
+pub use crate::subject::SchemaIdFormat;
 pub use de::{
     MAX_REFERENCE_DEPTH, ProtobufDeserializer, ProtobufDynamicDeserializer, fetch_references,
 };
-pub use ser::{
-    ProtobufOptions, ProtobufSerializer, ProtobufSerializerConfig, ReferenceSubjectNameStrategy,
-    register_references,
-};
+pub use ser::{ProtobufOptions, ProtobufSerializer, ProtobufSerializerConfig, register_references};
 #[cfg(feature = "protobuf-server")]
 pub use server::ProtobufServerFormat;
 

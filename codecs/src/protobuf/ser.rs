@@ -1,38 +1,33 @@
 //! The Protobuf serializer: schema registration with references, caching per topic, framing.
 
 use super::ProtobufError;
-use super::schema::{file_to_base64, is_known_type, message_indexes};
+use super::schema::{ProtobufSchema, file_to_base64, is_known_type, message_indexes};
 use crate::resolve::ResolveFuture;
-use crate::subject::{self, SerializerConfig, WriterCache};
-use crate::wire::{self, MessageIndexes, SchemaId};
+use crate::subject::{
+    DefaultReferenceSubjectNameStrategy, Format, ReferenceSubjectNameStrategy, SerializerConfig,
+    SerializerCore,
+};
+use crate::wire::{MessageIndexes, SchemaId};
 use crate::{Error, SerializeContext, Serialized, Serializer, Target, Unresolved};
-use bytes::{BufMut, Bytes, BytesMut};
-use kcodec_registry::{Schema, SchemaReference, SchemaRegistry};
+use bytes::BytesMut;
+use kcodec_registry::{Schema, SchemaReference, SchemaRegistry, SchemaType};
 use prost_reflect::{FileDescriptor, MessageDescriptor, ReflectMessage};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
-
-/// Names the subject an imported file is registered under (Confluent's
-/// `reference.subject.name.strategy`); the default is the import path itself.
-pub type ReferenceSubjectNameStrategy = fn(import: &str) -> String;
-
-fn import_path_subject(import: &str) -> String {
-    import.to_owned()
-}
 
 /// How a Protobuf serializer picks and frames its writer schema: the settings every schema
 /// serializer shares ([`SerializerConfig`]) plus [`ProtobufOptions`].
 ///
 /// ```
 /// use kcodec_codecs::protobuf::ProtobufSerializerConfig;
-/// use kcodec_codecs::subject::{SchemaIdFormat, SubjectNameStrategy};
+/// use kcodec_codecs::subject::{RecordNameStrategy, SchemaIdFormat};
 ///
 /// let config = ProtobufSerializerConfig::new()
 ///     .auto_register_schemas(false)
 ///     .use_latest_version(true)
 ///     .skip_known_types(false)
-///     .subject_name_strategy(SubjectNameStrategy::Record)
+///     .subject_name_strategy(RecordNameStrategy)
 ///     .schema_id_format(SchemaIdFormat::Header);
 /// assert!(config.check().is_ok());
 /// assert!(ProtobufSerializerConfig::new().use_latest_version(true).check().is_err());
@@ -43,14 +38,14 @@ pub type ProtobufSerializerConfig = SerializerConfig<ProtobufOptions>;
 #[derive(Debug, Clone)]
 pub struct ProtobufOptions {
     skip_known_types: bool,
-    reference_subject_name_strategy: ReferenceSubjectNameStrategy,
+    reference_subject_name_strategy: Arc<dyn ReferenceSubjectNameStrategy>,
 }
 
 impl Default for ProtobufOptions {
     fn default() -> Self {
         ProtobufOptions {
             skip_known_types: true,
-            reference_subject_name_strategy: import_path_subject,
+            reference_subject_name_strategy: Arc::new(DefaultReferenceSubjectNameStrategy),
         }
     }
 }
@@ -63,45 +58,100 @@ impl SerializerConfig<ProtobufOptions> {
         self
     }
 
-    /// `reference.subject.name.strategy` (default: the import path).
+    /// `reference.subject.name.strategy` (default [`DefaultReferenceSubjectNameStrategy`]: the
+    /// import path): a built-in strategy or one of one's own.
     pub fn reference_subject_name_strategy(
         mut self,
-        strategy: ReferenceSubjectNameStrategy,
+        strategy: impl ReferenceSubjectNameStrategy + 'static,
     ) -> Self {
-        self.options.reference_subject_name_strategy = strategy;
+        self.options.reference_subject_name_strategy = Arc::new(strategy);
         self
     }
-}
-
-/// What a topic's key or value is framed with once resolved.
-#[derive(Debug)]
-struct WriterEntry {
-    /// Prefix mode: magic byte, id and message indexes, written before every payload.
-    head: Bytes,
-    /// Header mode: the header value (`0x01`, GUID, message indexes).
-    header: Option<Bytes>,
 }
 
 /// Serializes a generated prost message (one that also implements
 /// [`ReflectMessage`]) with the Confluent wire format: magic byte, schema id, the message's
 /// indexes, then `prost::Message::encode`. `Option<T>`'s `None` is a null record.
 ///
-/// The message indexes are computed once from the descriptor; the schema id is resolved once
-/// per topic and key/value (registering the file and its imports as references, as Confluent's
-/// clients do) through [`resolve`](crate::resolve), then every record takes the sync path.
+/// The schema id is resolved once per topic and key/value (registering the file and its
+/// imports as references, as Confluent's clients do) through [`resolve`](crate::resolve), then
+/// every record takes the sync path. The message indexes are the message's in the schema
+/// written with: the local file's, or, when the settings pick a registered schema
+/// (`use_schema_id`, `use_latest_version`), the registered file's, as Java's
+/// `toMessageIndexes(fullName)`.
 pub struct ProtobufSerializer<T> {
     core: Arc<Core>,
     _type: PhantomData<fn(&T)>,
 }
 
-struct Core {
-    registry: Arc<dyn SchemaRegistry>,
-    config: ProtobufSerializerConfig,
+/// Protobuf's part of the serializer core: the message, and where it sits in a file.
+struct Protobuf {
     message: MessageDescriptor,
     indexes: MessageIndexes,
     /// Built from a descriptor rather than `T`: check each value's descriptor.
     check_descriptor: bool,
-    cache: WriterCache<WriterEntry>,
+}
+
+type Core = SerializerCore<Protobuf>;
+
+impl Format for Protobuf {
+    type Options = ProtobufOptions;
+    /// The message's indexes in the schema written with.
+    type Writer = MessageIndexes;
+
+    fn record_name(&self) -> Option<&str> {
+        Some(self.message.full_name())
+    }
+
+    fn local_writer(&self) -> MessageIndexes {
+        self.indexes.clone()
+    }
+
+    async fn local_schema(
+        &self,
+        registry: &dyn SchemaRegistry,
+        config: &ProtobufSerializerConfig,
+        target: Target,
+    ) -> Result<Schema, Error> {
+        let file = self.message.parent_file();
+        let references = references(registry, &file, config, target.is_key()).await?;
+        Ok(Schema::protobuf(schema_string(&file)).with_references(references))
+    }
+
+    async fn registered_writer(
+        &self,
+        registry: &dyn SchemaRegistry,
+        id: u32,
+        schema: &Schema,
+    ) -> Result<MessageIndexes, Error> {
+        let id = SchemaId::Id(id);
+        if schema.schema_type != SchemaType::Protobuf {
+            return Err(ProtobufError::NotProtobuf {
+                id,
+                schema_type: schema.schema_type,
+            }
+            .into());
+        }
+        let found = super::de::fetch_references(registry, schema).await?;
+        let file = ProtobufSchema::parse(&schema.schema, &found)?;
+        let name = self.message.full_name();
+        match file.file().parent_pool().get_message_by_name(name) {
+            Some(m) if m.parent_file() == *file.file() => Ok(message_indexes(&m)),
+            _ => Err(ProtobufError::MessageNotInSchema {
+                message: name.to_owned(),
+                id,
+            }
+            .into()),
+        }
+    }
+
+    fn message_indexes(writer: &MessageIndexes) -> Option<&[i32]> {
+        Some(writer)
+    }
+
+    fn no_guid(id: u32) -> Error {
+        ProtobufError::NoGuid(id).into()
+    }
 }
 
 impl<T> Clone for ProtobufSerializer<T> {
@@ -116,8 +166,8 @@ impl<T> Clone for ProtobufSerializer<T> {
 impl<T> std::fmt::Debug for ProtobufSerializer<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProtobufSerializer")
-            .field("message", &self.core.message.full_name())
-            .field("indexes", &self.core.indexes)
+            .field("message", &self.core.format.message.full_name())
+            .field("indexes", &self.core.format.indexes)
             .field("config", &self.core.config)
             .finish()
     }
@@ -159,139 +209,56 @@ impl<T> ProtobufSerializer<T> {
         config: ProtobufSerializerConfig,
         check_descriptor: bool,
     ) -> Result<Self, ProtobufError> {
-        config.check()?;
+        let format = Protobuf {
+            indexes: message_indexes(&message),
+            message,
+            check_descriptor,
+        };
         Ok(ProtobufSerializer {
-            core: Arc::new(Core {
-                registry,
-                config,
-                indexes: message_indexes(&message),
-                message,
-                check_descriptor,
-                cache: WriterCache::default(),
-            }),
+            core: Arc::new(SerializerCore::new(registry, config, format)?),
             _type: PhantomData,
         })
     }
 
     /// The message's descriptor.
     pub fn message(&self) -> &MessageDescriptor {
-        &self.core.message
+        &self.core.format.message
     }
 
-    /// Frames `topic`'s key or value with schema `id` without asking the registry (the id must
-    /// be the registered id of the message's file; in header mode, its GUID).
-    pub fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), ProtobufError> {
+    /// Frames `topic`'s key or value with schema `id` and the local file's message indexes,
+    /// without asking the registry (the id must be the registered id of the message's file; in
+    /// header mode, its GUID).
+    pub fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), Error> {
         self.core.preload(topic, target, id)
     }
 
-    /// The message's indexes in its file.
+    /// The message's indexes in its local file.
     pub fn message_indexes(&self) -> &[i32] {
-        &self.core.indexes
-    }
-}
-
-impl Core {
-    fn subject(&self, topic: &str, target: Target) -> Result<String, Error> {
-        Ok(self.config.subject_name_strategy.subject(
-            topic,
-            crate::subject::kind(target),
-            Some(self.message.full_name()),
-        )?)
+        &self.core.format.indexes
     }
 
-    /// For serializers built from a descriptor: refuses a value of another message type.
-    fn check<T: ReflectMessage>(&self, value: &T) -> Result<(), ProtobufError> {
-        if self.check_descriptor {
-            let found = value.descriptor();
-            if found != self.message {
-                return Err(ProtobufError::WrongMessage {
-                    expected: self.message.full_name().to_owned(),
-                    found: found.full_name().to_owned(),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    fn unresolved(&self, ctx: &SerializeContext<'_>) -> Error {
-        match self.subject(ctx.topic(), ctx.target()) {
-            Ok(subject) => Error::Unresolved(Unresolved::WriterSchema {
-                topic: ctx.topic().to_owned(),
-                target: ctx.target(),
-                subject: Some(subject),
-            }),
-            Err(e) => e,
-        }
-    }
-
-    fn serialize(
+    fn write(
         &self,
-        value: &dyn EncodeInto,
+        value: &impl ReflectMessage,
         ctx: &mut SerializeContext<'_>,
         out: &mut BytesMut,
     ) -> Result<Serialized, Error> {
-        // The hot path: one uncontended read lock and a map lookup, no allocation, no refcount.
-        let cache = self.cache.read(ctx.target());
-        let Some(entry) = cache.get(ctx.topic()) else {
-            drop(cache);
-            return Err(self.unresolved(ctx));
-        };
-        match &entry.header {
-            None => out.put_slice(&entry.head),
-            Some(header) => {
-                let header = header.clone();
-                let name = wire::schema_id_header(ctx.target());
-                ctx.headers_mut().set(name, header);
+        let format = &self.core.format;
+        if format.check_descriptor {
+            let found = value.descriptor();
+            if found != format.message {
+                return Err(ProtobufError::WrongMessage {
+                    expected: format.message.full_name().to_owned(),
+                    found: found.full_name().to_owned(),
+                }
+                .into());
             }
         }
-        value.encode_into(out);
-        Ok(Serialized::Data)
-    }
-
-    /// The framing for schema `id`: in prefix mode written before every payload, in header
-    /// mode the `header` value.
-    fn writer_entry(&self, id: SchemaId, header: Option<Bytes>) -> WriterEntry {
-        let head = if header.is_none() {
-            let mut head = BytesMut::with_capacity(6 + self.indexes.len() * 5);
-            wire::write_prefix(&mut head, id);
-            wire::write_message_indexes(&mut head, &self.indexes);
-            head.freeze()
-        } else {
-            Bytes::new()
-        };
-        WriterEntry { head, header }
-    }
-
-    fn preload(&self, topic: &str, target: Target, id: SchemaId) -> Result<(), ProtobufError> {
-        let header =
-            subject::preloaded_header(self.config.schema_id_format, id, Some(&self.indexes))
-                .map_err(ProtobufError::NoGuid)?;
-        let entry = self.writer_entry(id, header);
-        self.cache.insert(topic.to_owned(), target, entry);
-        Ok(())
-    }
-
-    async fn resolve(&self, need: &Unresolved) -> Result<(), Error> {
-        let Unresolved::WriterSchema { topic, target, .. } = need else {
-            return Err(Error::CannotResolve(need.clone()));
-        };
-        let subject = self.subject(topic, *target)?;
-        let local = async || {
-            let file = self.message.parent_file();
-            let references = register_references(&*self.registry, &file, &self.config).await?;
-            Ok(Schema::protobuf(schema_string(&file)).with_references(references))
-        };
-        let (registered, _) =
-            subject::select_writer(&*self.registry, &subject, &self.config, local).await?;
-        let header = subject::id_header(
-            self.config.schema_id_format,
-            &registered,
-            Some(&self.indexes),
-        )
-        .map_err(ProtobufError::NoGuid)?;
-        let entry = self.writer_entry(SchemaId::Id(registered.id), header);
-        self.cache.insert(topic.clone(), *target, entry);
-        Ok(())
+        self.core.write(ctx, out, |_, out| {
+            out.reserve(value.encoded_len());
+            value.encode_raw(out);
+            Ok(Serialized::Data)
+        })
     }
 }
 
@@ -303,6 +270,16 @@ pub async fn register_references(
     registry: &dyn SchemaRegistry,
     file: &FileDescriptor,
     config: &ProtobufSerializerConfig,
+) -> Result<Vec<SchemaReference>, Error> {
+    references(registry, file, config, false).await
+}
+
+/// [`register_references`] for a key's (`is_key`) or a value's schema.
+async fn references(
+    registry: &dyn SchemaRegistry,
+    file: &FileDescriptor,
+    config: &ProtobufSerializerConfig,
+    is_key: bool,
 ) -> Result<Vec<SchemaReference>, Error> {
     // An explicit stack instead of recursion in an async fn; each file is handled once.
     let mut done: HashMap<String, SchemaReference> = HashMap::new();
@@ -334,7 +311,10 @@ pub async fn register_references(
             .iter()
             .filter_map(|d| done.get(d.name()).cloned())
             .collect();
-        let subject = (config.options.reference_subject_name_strategy)(current.name());
+        let subject = config
+            .options
+            .reference_subject_name_strategy
+            .subject(current.name(), is_key);
         let schema = Schema::protobuf(schema_string(&current)).with_references(refs);
         let normalize = config.normalize_schemas;
         let found = if config.auto_register_schemas {
@@ -364,18 +344,6 @@ fn schema_string(file: &FileDescriptor) -> String {
     }
 }
 
-/// Object-safe encoding, so the core is not generic.
-trait EncodeInto {
-    fn encode_into(&self, out: &mut BytesMut);
-}
-
-impl<T: prost::Message> EncodeInto for T {
-    fn encode_into(&self, out: &mut BytesMut) {
-        out.reserve(self.encoded_len());
-        self.encode_raw(out);
-    }
-}
-
 impl<T: prost::Message + ReflectMessage> Serializer<T> for ProtobufSerializer<T> {
     fn serialize(
         &self,
@@ -383,8 +351,7 @@ impl<T: prost::Message + ReflectMessage> Serializer<T> for ProtobufSerializer<T>
         ctx: &mut SerializeContext<'_>,
         out: &mut BytesMut,
     ) -> Result<Serialized, Error> {
-        self.core.check(value)?;
-        self.core.serialize(value, ctx, out)
+        self.write(value, ctx, out)
     }
 
     fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
@@ -400,10 +367,7 @@ impl<T: prost::Message + ReflectMessage> Serializer<Option<T>> for ProtobufSeria
         out: &mut BytesMut,
     ) -> Result<Serialized, Error> {
         match value {
-            Some(value) => {
-                self.core.check(value)?;
-                self.core.serialize(value, ctx, out)
-            }
+            Some(value) => self.write(value, ctx, out),
             None => Ok(Serialized::Null),
         }
     }

@@ -780,6 +780,33 @@ impl SchemaRegistry for HttpRegistry {
         }
     }
 
+    async fn latest_with_metadata(
+        &self,
+        subject: &str,
+        metadata: &std::collections::BTreeMap<String, String>,
+        deleted: bool,
+    ) -> Result<RegisteredSchema, RegistryError> {
+        let mut query: Vec<(&str, &str)> = Vec::with_capacity(1 + 2 * metadata.len());
+        for (key, value) in metadata {
+            query.extend([("key", key.as_str()), ("value", value.as_str())]);
+        }
+        query.push(("deleted", bool_str(deleted)));
+        let r: SchemaResponse = self
+            .send(
+                Method::GET,
+                &["subjects", subject, "metadata"],
+                &query,
+                None,
+                Context {
+                    subject: Some(subject),
+                    version: None,
+                },
+            )
+            .await?;
+        let schema = r.schema(subject)?;
+        self.registered(r, subject, &schema)
+    }
+
     async fn delete_subject(
         &self,
         subject: &str,
