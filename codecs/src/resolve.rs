@@ -8,7 +8,10 @@
 //! result, and calls the codec again. Every later record with the same schema takes the sync path.
 //!
 //! Codecs with nothing to resolve (every built-in, JSON, closures) keep the default `resolve`,
-//! which reports that it cannot help.
+//! which reports that it cannot help. Wrappers pass [`Error::Unresolved`] through unchanged and
+//! forward `resolve` to the codec they wrap (`ListSerde` does, and each schema codec's
+//! `Option<T>` impl); a closure that calls a schema codec says which codec resolves for it with
+//! [`resolving`].
 
 use crate::{
     DeserializeContext, Deserializer, Error, SerializeContext, Serialized, Serializer, Target,
@@ -16,6 +19,7 @@ use crate::{
 };
 use bytes::{Bytes, BytesMut};
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 /// The future a codec's `resolve` returns.
@@ -110,4 +114,91 @@ where
         }
     }
     serde.deserialize_bytes(data, ctx)
+}
+
+/// A closure that calls a schema codec, with that codec's `resolve` (a closure alone has the
+/// default one, so the schema it needs could never be registered or fetched). The closure must
+/// return the codec's [`Error::Unresolved`] as it is, as `?` does.
+///
+/// ```
+/// use kcodec_codecs::avro::{AvroSerializer, ParsedSchema};
+/// use kcodec_codecs::{resolve, BytesMut, Error, Headers, SerializeContext, Serialized, Serializer, Target};
+/// use kcodec_registry::InMemoryRegistry;
+/// use std::sync::Arc;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let registry = Arc::new(InMemoryRegistry::new());
+/// let avro = AvroSerializer::<String>::new(registry, ParsedSchema::parse(r#""string""#)?);
+/// let inner = avro.clone();
+/// // Trims before encoding; `resolving` gives the closure the Avro serializer's `resolve`.
+/// let trimmed = resolve::resolving(
+///     move |v: &str, ctx: &mut SerializeContext<'_>, out: &mut BytesMut| {
+///         inner.serialize(&v.trim().to_owned(), ctx, out)
+///     },
+///     avro,
+/// );
+/// let mut headers = Headers::new();
+/// let mut out = BytesMut::new();
+/// let mut ctx = SerializeContext::new("t", Target::Value, &mut headers);
+/// resolve::serialize(&trimmed, " hi ", &mut ctx, &mut out).await?;
+/// assert_eq!(&out[..], [0, 0, 0, 0, 1, 0x04, b'h', b'i']);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+pub fn resolving<F, C, U: ?Sized>(codec_fn: F, codec: C) -> Resolving<F, C, U> {
+    Resolving {
+        codec_fn,
+        codec,
+        _codec_type: PhantomData,
+    }
+}
+
+/// A closure with the `resolve` of the codec it calls: see [`resolving`]. A serializer when the
+/// closure is one and `C: Serializer<U>`, a deserializer when the closure is one and
+/// `C: Deserializer<U>`.
+pub struct Resolving<F, C, U: ?Sized> {
+    codec_fn: F,
+    codec: C,
+    _codec_type: PhantomData<fn(&U)>,
+}
+
+impl<F, C: std::fmt::Debug, U: ?Sized> std::fmt::Debug for Resolving<F, C, U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolving")
+            .field("codec", &self.codec)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized, U: ?Sized, F, C> Serializer<T> for Resolving<F, C, U>
+where
+    F: Fn(&T, &mut SerializeContext<'_>, &mut BytesMut) -> Result<Serialized, Error>,
+    C: Serializer<U>,
+{
+    fn serialize(
+        &self,
+        value: &T,
+        ctx: &mut SerializeContext<'_>,
+        out: &mut BytesMut,
+    ) -> Result<Serialized, Error> {
+        (self.codec_fn)(value, ctx, out)
+    }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        self.codec.resolve(need)
+    }
+}
+
+impl<T, U, F, C> Deserializer<T> for Resolving<F, C, U>
+where
+    F: Fn(Option<&[u8]>, &DeserializeContext<'_>) -> Result<T, Error>,
+    C: Deserializer<U>,
+{
+    fn deserialize(&self, data: Option<&[u8]>, ctx: &DeserializeContext<'_>) -> Result<T, Error> {
+        (self.codec_fn)(data, ctx)
+    }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        self.codec.resolve(need)
+    }
 }

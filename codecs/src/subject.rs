@@ -117,6 +117,10 @@ pub struct SerializerConfig<X = ()> {
     pub(crate) normalize_schemas: bool,
     pub(crate) subject_name_strategy: Arc<dyn SubjectNameStrategy>,
     pub(crate) schema_id_format: SchemaIdFormat,
+    #[cfg_attr(
+        not(any(feature = "protobuf", feature = "json-schema")),
+        allow(dead_code)
+    )]
     pub(crate) options: X,
 }
 

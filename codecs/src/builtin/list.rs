@@ -1,7 +1,10 @@
 //! Java's `ListSerializer` / `ListDeserializer` layouts.
 
 use super::ListLayout;
-use crate::{DeserializeContext, Deserializer, Error, SerializeContext, Serialized, Serializer};
+use crate::{
+    DeserializeContext, Deserializer, Error, ResolveFuture, SerializeContext, Serialized,
+    Serializer, Unresolved,
+};
 use bytes::{BufMut, Bytes, BytesMut};
 use std::num::NonZeroUsize;
 use std::ops::Range;
@@ -308,7 +311,12 @@ impl<S> ListSerde<S> {
     }
 }
 
+/// An entry's error, with its index; [`Error::Unresolved`] passes through as it is, so the
+/// async layer resolves it through the list's `resolve` (which forwards to the entries' codec).
 fn entry(index: usize, source: Error) -> Error {
+    if let Error::Unresolved(_) = source {
+        return source;
+    }
     ListError::Entry {
         index,
         source: Box::new(source),
@@ -378,6 +386,10 @@ impl<T, S: Serializer<T>> Serializer<[T]> for ListSerde<S> {
     ) -> Result<Serialized, Error> {
         self.write(value, ctx, out)
     }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        self.inner.resolve(need)
+    }
 }
 
 impl<T, S: Serializer<T>> Serializer<Vec<T>> for ListSerde<S> {
@@ -388,6 +400,10 @@ impl<T, S: Serializer<T>> Serializer<Vec<T>> for ListSerde<S> {
         out: &mut BytesMut,
     ) -> Result<Serialized, Error> {
         self.write(value, ctx, out)
+    }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        self.inner.resolve(need)
     }
 }
 
@@ -402,6 +418,10 @@ impl<T, S: Serializer<T>> Serializer<Option<Vec<T>>> for ListSerde<S> {
             Some(items) => self.write(items, ctx, out),
             None => Ok(Serialized::Null),
         }
+    }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        self.inner.resolve(need)
     }
 }
 
@@ -448,6 +468,10 @@ impl<T, S: Deserializer<T>> Deserializer<Vec<T>> for ListSerde<S> {
         })?;
         Ok(items)
     }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        self.inner.resolve(need)
+    }
 }
 
 impl<T, S: Deserializer<T>> Deserializer<Option<Vec<T>>> for ListSerde<S> {
@@ -467,6 +491,10 @@ impl<T, S: Deserializer<T>> Deserializer<Option<Vec<T>>> for ListSerde<S> {
     ) -> Result<Option<Vec<T>>, Error> {
         data.map(|d| <Self as Deserializer<Vec<T>>>::deserialize_bytes(self, Some(d), ctx))
             .transpose()
+    }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        self.inner.resolve(need)
     }
 }
 
