@@ -81,21 +81,6 @@ impl<S: SubjectNameStrategy + ?Sized> SubjectNameStrategy for Arc<S> {
     }
 }
 
-impl<S: SubjectNameStrategy + ?Sized> SubjectNameStrategy for Box<S> {
-    fn subject(
-        &self,
-        topic: &str,
-        is_key: bool,
-        record_name: Option<&str>,
-    ) -> Result<String, RegistryError> {
-        (**self).subject(topic, is_key, record_name)
-    }
-
-    fn uses_schema(&self) -> bool {
-        (**self).uses_schema()
-    }
-}
-
 /// `TopicNameStrategy` (Confluent's default): `<topic>-key` / `<topic>-value`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct TopicNameStrategy;
