@@ -1260,15 +1260,15 @@ impl Decoder {
                 // Canonical proto3 JSON straight to text: fields in field-number order, as
                 // prost-reflect writes them.
                 let mut out = Vec::new();
-                message
-                    .serialize_with_options(
-                        &mut serde_json::Serializer::new(&mut out),
-                        &SerializeOptions::new(),
-                    )
-                    .map_err(|source| FormatError::ProtobufJson {
-                        message: message.descriptor().full_name().to_owned(),
-                        source,
-                    })?;
+                kcodec_codecs::protobuf::write_proto3_json(
+                    &message,
+                    &SerializeOptions::new(),
+                    &mut out,
+                )
+                .map_err(|source| FormatError::ProtobufJson {
+                    message: message.descriptor().full_name().to_owned(),
+                    source,
+                })?;
                 Ok(out)
             }
             _ => {

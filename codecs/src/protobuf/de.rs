@@ -255,12 +255,7 @@ impl ProtobufDynamicDeserializer {
         // Through text: `serde_json::Value` widens an f32 to f64 (`0.1f32` would read
         // 0.10000000149011612); written as text it keeps its shortest form, as proto3 JSON wants.
         let mut text = Vec::new();
-        message
-            .serialize_with_options(
-                &mut serde_json::Serializer::new(&mut text),
-                &self.inner.json,
-            )
-            .map_err(err)?;
+        super::write_proto3_json(message, &self.inner.json, &mut text).map_err(err)?;
         serde_json::from_slice(&text).map_err(err)
     }
 

@@ -11,6 +11,7 @@
 
 mod de;
 mod error;
+mod json;
 mod printer;
 mod schema;
 mod ser;
@@ -26,6 +27,7 @@ pub use ser::{ProtobufOptions, ProtobufSerializer, ProtobufSerializerConfig, reg
 pub use server::ProtobufServerFormat;
 
 pub use error::ProtobufError;
+pub use json::write_proto3_json;
 pub use printer::file_to_proto_text;
 pub use schema::{
     DEFAULT_FILE_NAME, ProtobufSchema, file_descriptor_bytes, file_to_base64, is_known_type,
