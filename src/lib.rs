@@ -36,7 +36,7 @@
 
 pub use kcodec_codecs::{
     Bytes, BytesMut, DeserializeContext, Deserializer, Error, Header, Headers, SerializeContext,
-    Serialized, Serializer, Target, Unresolved, builtin, resolve, testing, wire,
+    Serialized, Serializer, Target, Unresolved, builtin, resolve, wire,
 };
 
 #[cfg(feature = "json")]

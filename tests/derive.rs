@@ -335,12 +335,12 @@ fn explicit_schemas_and_uuid_keys() {
     };
     assert_eq!(*blob.key(), id);
     // The key type names its built-in serde: UUIDs are keys as Java's UUIDSerializer writes them.
-    let key = kcodec::testing::encode(
-        &<<Blob as Keyed>::Key as kcodec::record::RecordKey>::Serde::default(),
-        blob.key(),
-    )
-    .unwrap()
-    .unwrap();
+    let serde = <<Blob as Keyed>::Key as kcodec::record::RecordKey>::Serde::default();
+    let mut headers = kcodec::Headers::new();
+    let mut key = kcodec::BytesMut::new();
+    let mut ctx = kcodec::SerializeContext::new("blobs", kcodec::Target::Key, &mut headers);
+    let written = kcodec::Serializer::serialize(&serde, blob.key(), &mut ctx, &mut key).unwrap();
+    assert_eq!(written, kcodec::Serialized::Data);
     assert_eq!(&key[..], b"00000000-0000-0000-0000-00000000002a");
 }
 

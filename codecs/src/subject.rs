@@ -1,4 +1,5 @@
-//! What the schema serializers (Avro, Protobuf, JSON Schema) share: subject naming, where the
+//! What the schema serializers (Avro, Protobuf, JSON Schema) share: subject naming (with the
+//! strategies of [`kcodec_registry::strategy`], built in or a user's own), where the
 //! schema id goes, the writer-schema settings ([`SerializerConfig`]), how a writer schema is
 //! chosen from them, and the framing core every schema serializer runs on.
 //!
@@ -38,10 +39,7 @@
 //! Not applied: Java's `id.compatibility.strict` and `latest.compatibility.strict` checks of
 //! the registered schema against the local one, and `use.schema.guid`.
 
-pub use kcodec_registry::strategy::{
-    DefaultReferenceSubjectNameStrategy, RecordNameStrategy, ReferenceSubjectNameStrategy,
-    SubjectNameStrategy, TopicNameStrategy, TopicRecordNameStrategy, strategy_by_name,
-};
+use kcodec_registry::strategy::{SubjectNameStrategy, TopicNameStrategy};
 
 use crate::resolve::Unresolved;
 use crate::wire::{self, SchemaId};
@@ -94,9 +92,8 @@ pub enum ConfigError {
 /// [module docs](self) have the table of what each combination registers or looks up.
 ///
 /// ```
-/// use kcodec_codecs::subject::{
-///     ConfigError, RecordNameStrategy, SchemaIdFormat, SerializerConfig,
-/// };
+/// use kcodec_codecs::subject::{ConfigError, SchemaIdFormat, SerializerConfig};
+/// use kcodec_registry::strategy::RecordNameStrategy;
 ///
 /// let config: SerializerConfig = SerializerConfig::new()
 ///     .auto_register_schemas(false)

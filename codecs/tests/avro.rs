@@ -6,13 +6,13 @@ use kcodec_codecs::avro::{
     AvroDeserializer, AvroError, AvroSerializer, AvroSerializerConfig, GenericAvroDeserializer,
     GenericAvroSerializer, ParsedSchema, SchemaIdFormat, Value,
 };
-use kcodec_codecs::subject::{
-    RecordNameStrategy, SubjectNameStrategy, TopicNameStrategy, TopicRecordNameStrategy,
-};
 use kcodec_codecs::wire::SchemaId;
 use kcodec_codecs::{
     DeserializeContext, Deserializer, Error, Headers, SerializeContext, Serialized, Serializer,
     Target, Unresolved, resolve,
+};
+use kcodec_registry::strategy::{
+    RecordNameStrategy, SubjectNameStrategy, TopicNameStrategy, TopicRecordNameStrategy,
 };
 use kcodec_registry::{InMemoryRegistry, RegistryError, Schema, SchemaRegistry};
 use serde::{Deserialize, Serialize};

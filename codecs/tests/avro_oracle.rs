@@ -10,9 +10,9 @@ use kcodec_codecs::avro::{
     AvroSerializer, AvroSerializerConfig, GenericAvroDeserializer, GenericAvroSerializer,
     ParsedSchema, SchemaIdFormat, Value,
 };
-use kcodec_codecs::subject::{RecordNameStrategy, TopicRecordNameStrategy};
 use kcodec_codecs::{DeserializeContext, Headers, SerializeContext, Serialized, Target, resolve};
 use kcodec_registry::memory::Change;
+use kcodec_registry::strategy::{RecordNameStrategy, TopicRecordNameStrategy};
 use kcodec_registry::{InMemoryRegistry, SchemaReference, SchemaType};
 use serde::Serialize;
 use serde_json::{Value as Json, json};

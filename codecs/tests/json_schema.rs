@@ -6,11 +6,11 @@ use kcodec_codecs::json_schema::{
     JsonSchema, JsonSchemaDeserializer, JsonSchemaError, JsonSchemaSerializer,
     JsonSchemaSerializerConfig,
 };
-use kcodec_codecs::subject::{RecordNameStrategy, TopicRecordNameStrategy};
 use kcodec_codecs::{
     DeserializeContext, Deserializer, Error, Headers, SerializeContext, Serialized, Serializer,
     Target, resolve, testing,
 };
+use kcodec_registry::strategy::{RecordNameStrategy, TopicRecordNameStrategy};
 use kcodec_registry::{InMemoryRegistry, SchemaRegistry};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

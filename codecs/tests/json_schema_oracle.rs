@@ -8,11 +8,11 @@ use kcodec_codecs::json_schema::{
     JsonSchema, JsonSchemaDeserializer, JsonSchemaSerializer, JsonSchemaSerializerConfig,
     SchemaIdFormat,
 };
-use kcodec_codecs::subject::{RecordNameStrategy, TopicRecordNameStrategy};
 use kcodec_codecs::{
     DeserializeContext, Deserializer, Headers, SerializeContext, Serialized, Target, resolve,
 };
 use kcodec_registry::memory::Change;
+use kcodec_registry::strategy::{RecordNameStrategy, TopicRecordNameStrategy};
 use kcodec_registry::{InMemoryRegistry, SchemaRegistry, SchemaType};
 use serde::de::{Deserialize, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq};

@@ -214,12 +214,12 @@ mod codec {
         ProtobufDeserializer, ProtobufDynamicDeserializer, ProtobufError, ProtobufSchema,
         ProtobufSerializer, ProtobufSerializerConfig, SchemaIdFormat,
     };
-    use kcodec_codecs::subject::RecordNameStrategy;
     use kcodec_codecs::wire::SchemaId;
     use kcodec_codecs::{
         DeserializeContext, Deserializer, Error, Headers, SerializeContext, Serialized, Serializer,
         Target, Unresolved, resolve, testing,
     };
+    use kcodec_registry::strategy::RecordNameStrategy;
     use kcodec_registry::{InMemoryRegistry, SchemaRegistry};
     use kcodec_test_proto::oracle::{Order, Scalars, Second, order, scalars, second};
     use proptest::prelude::*;

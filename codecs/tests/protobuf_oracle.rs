@@ -10,11 +10,11 @@ use kcodec_codecs::protobuf::{
     ProtobufDeserializer, ProtobufDynamicDeserializer, ProtobufSerializer,
     ProtobufSerializerConfig, SchemaIdFormat,
 };
-use kcodec_codecs::subject::{RecordNameStrategy, TopicRecordNameStrategy};
 use kcodec_codecs::{
     DeserializeContext, Deserializer, Headers, SerializeContext, Serialized, Target, resolve,
 };
 use kcodec_registry::memory::Change;
+use kcodec_registry::strategy::{RecordNameStrategy, TopicRecordNameStrategy};
 use kcodec_registry::{InMemoryRegistry, SchemaReference, SchemaRegistry, SchemaType};
 use kcodec_test_proto::oracle::{Order, Scalars, Second, order, scalars, second};
 use prost_reflect::{DynamicMessage, ReflectMessage};

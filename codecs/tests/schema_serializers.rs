@@ -11,11 +11,12 @@ use kcodec_codecs::protobuf::{
     ProtobufDynamicDeserializer, ProtobufSchema, ProtobufSerializer, ProtobufSerializerConfig,
     prost_reflect::{DynamicMessage, ReflectMessage},
 };
-use kcodec_codecs::subject::{ConfigError, SchemaIdFormat, SubjectNameStrategy};
+use kcodec_codecs::subject::{ConfigError, SchemaIdFormat};
 use kcodec_codecs::wire::SchemaId;
 use kcodec_codecs::{
     DeserializeContext, Error, Headers, SerializeContext, Serialized, Serializer, Target, resolve,
 };
+use kcodec_registry::strategy::SubjectNameStrategy;
 use kcodec_registry::{
     CompatibilityLevel, CompatibilityReport, InMemoryRegistry, RegisteredSchema, RegistryError,
     Schema, SchemaRegistry, Version,
@@ -559,4 +560,81 @@ fn value_in(like: &DynamicMessage, n: i32) -> DynamicMessage {
     let mut m = DynamicMessage::new(like.descriptor());
     m.set_field_by_name("qty", prost_reflect::Value::I32(n));
     m
+}
+
+#[path = "support/python.rs"]
+mod python;
+
+/// The local file puts `Order` third; the registered one first, with one other message: a frame
+/// naming the local position (`[2]`) would point past the registered file's messages.
+const LOCAL_THIRD: &str = "syntax = \"proto3\"; package shop; message Other { string x = 1; } message Pad { bool p = 1; } message Order { int32 qty = 1; }";
+const REGISTERED_FIRST: &str = "syntax = \"proto3\"; package shop; message Order { int32 qty = 1; } message Other { string x = 1; }";
+
+#[tokio::test]
+async fn python_reads_frames_written_with_a_reordered_registered_file() {
+    let Some(python) =
+        python::python("python_reads_frames_written_with_a_reordered_registered_file")
+    else {
+        return;
+    };
+    let local = ProtobufSchema::parse_text("shop.proto", LOCAL_THIRD).unwrap();
+    let order = local
+        .file()
+        .parent_pool()
+        .get_message_by_name("shop.Order")
+        .unwrap();
+    let mut value = DynamicMessage::new(order.clone());
+    value.set_field_by_name("qty", prost_reflect::Value::I32(3));
+    // Registered as Confluent's serializers register: the base64 FileDescriptorProto.
+    let registered = ProtobufSchema::parse_text("shop.proto", REGISTERED_FIRST)
+        .unwrap()
+        .to_base64();
+    let registry = Arc::new(InMemoryRegistry::new());
+    registry
+        .register("orders-value", &Schema::protobuf(&registered), false)
+        .await
+        .unwrap();
+    let mut frames = Vec::new();
+    for format in [SchemaIdFormat::Prefix, SchemaIdFormat::Header] {
+        for config in [
+            ProtobufSerializerConfig::new()
+                .auto_register_schemas(false)
+                .use_latest_version(true),
+            ProtobufSerializerConfig::new()
+                .auto_register_schemas(false)
+                .use_schema_id(Some(1)),
+        ] {
+            let config = config.schema_id_format(format);
+            let ser = ProtobufSerializer::for_descriptor(registry.clone(), order.clone(), config)
+                .unwrap();
+            assert_eq!(ser.message_indexes(), [2]);
+            let (data, headers) = encode(&ser, "orders", &value).await.unwrap();
+            let headers: serde_json::Map<String, serde_json::Value> = headers
+                .iter()
+                .map(|h| (h.key.clone(), hex::encode(h.value.as_ref().unwrap()).into()))
+                .collect();
+            frames.push(serde_json::json!({"hex": hex::encode(data.unwrap()), "headers": headers}));
+        }
+    }
+    // A frame naming the local position, which the registered file does not have: the Python
+    // client refuses it, so the check above can fail.
+    frames.push(serde_json::json!({"hex": "000000000102040803", "headers": {}}));
+    let answer = python::oracle(
+        &python,
+        &serde_json::json!({
+            "op": "decode", "format": "protobuf", "topic": "orders", "is_key": false,
+            "message": "shop.Order",
+            "schemas": [{
+                "subject": "orders-value", "schema_type": "PROTOBUF", "schema": registered,
+                "id": 1, "guid": registry.guid_of(1).unwrap().to_string(),
+            }],
+            "frames": frames,
+        }),
+    );
+    let values = answer["values"].as_array().unwrap();
+    assert_eq!(values.len(), 5, "{answer}");
+    for (i, got) in values[..4].iter().enumerate() {
+        assert_eq!(got, &serde_json::json!({"qty": 3}), "frame {i}: {answer}");
+    }
+    assert!(values[4].get("error").is_some(), "{answer}");
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 ///
 /// ```
 /// use kcodec_codecs::avro::{AvroSerializerConfig, SchemaIdFormat};
-/// use kcodec_codecs::subject::RecordNameStrategy;
+/// use kcodec_registry::strategy::RecordNameStrategy;
 ///
 /// let config = AvroSerializerConfig::new()
 ///     .auto_register_schemas(false)

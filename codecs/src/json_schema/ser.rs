@@ -16,7 +16,7 @@ use std::sync::Arc;
 ///
 /// ```
 /// use kcodec_codecs::json_schema::JsonSchemaSerializerConfig;
-/// use kcodec_codecs::subject::RecordNameStrategy;
+/// use kcodec_registry::strategy::RecordNameStrategy;
 ///
 /// let config = JsonSchemaSerializerConfig::new()
 ///     .validate(false)

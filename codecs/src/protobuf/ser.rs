@@ -3,13 +3,13 @@
 use super::ProtobufError;
 use super::schema::{ProtobufSchema, file_to_base64, is_known_type, message_indexes};
 use crate::resolve::ResolveFuture;
-use crate::subject::{
-    DefaultReferenceSubjectNameStrategy, Format, ReferenceSubjectNameStrategy, SerializerConfig,
-    SerializerCore,
-};
+use crate::subject::{Format, SerializerConfig, SerializerCore};
 use crate::wire::{MessageIndexes, SchemaId};
 use crate::{Error, SerializeContext, Serialized, Serializer, Target, Unresolved};
 use bytes::BytesMut;
+use kcodec_registry::strategy::{
+    DefaultReferenceSubjectNameStrategy, ReferenceSubjectNameStrategy,
+};
 use kcodec_registry::{Schema, SchemaReference, SchemaRegistry, SchemaType};
 use prost_reflect::{FileDescriptor, MessageDescriptor, ReflectMessage};
 use std::collections::HashMap;
@@ -21,7 +21,8 @@ use std::sync::Arc;
 ///
 /// ```
 /// use kcodec_codecs::protobuf::ProtobufSerializerConfig;
-/// use kcodec_codecs::subject::{RecordNameStrategy, SchemaIdFormat};
+/// use kcodec_codecs::subject::SchemaIdFormat;
+/// use kcodec_registry::strategy::RecordNameStrategy;
 ///
 /// let config = ProtobufSerializerConfig::new()
 ///     .auto_register_schemas(false)
