@@ -516,130 +516,229 @@ impl<E> WriterCache<E> {
     }
 }
 
-/// Whether `value` is a null record for a schema serializer, decided from its first serde call
-/// (no allocation, no traversal): a top-level `None` for Avro (`json: false`); for JSON Schema
-/// (`json: true`) anything serde_json writes as `null` at the top (`None`, `()`, unit structs,
-/// `Value::Null`, `Some`/newtypes around those).
-pub(crate) fn is_null<T: serde::Serialize + ?Sized>(value: &T, json: bool) -> bool {
-    matches!(value.serialize(NullProbe { json }), Ok(true))
+/// The writer schemas a schema deserializer has fetched (parsed into `W`), by the id or GUID
+/// frames name them with: filled by the async `resolve`, read on every record.
+pub(crate) struct ReaderCache<W> {
+    map: RwLock<HashMap<SchemaId, Arc<W>>>,
 }
 
-#[derive(Debug)]
-struct NotNull;
-
-impl std::fmt::Display for NotNull {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("not null")
+impl<W> Default for ReaderCache<W> {
+    fn default() -> Self {
+        ReaderCache {
+            map: RwLock::default(),
+        }
     }
 }
 
-impl std::error::Error for NotNull {}
+impl<W> ReaderCache<W> {
+    /// The writer for `id`, or [`Unresolved::Schema`] for the async layer to fetch it.
+    pub(crate) fn get(&self, id: SchemaId) -> Result<Arc<W>, Error> {
+        self.map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
+            .ok_or(Error::Unresolved(Unresolved::Schema(id)))
+    }
 
-impl serde::ser::Error for NotNull {
-    fn custom<M: std::fmt::Display>(_: M) -> Self {
-        NotNull
+    /// Stores the writer for `id` (entries are inserted whole, so lock poisoning is ignored).
+    pub(crate) fn insert(&self, id: SchemaId, writer: W) {
+        self.map
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, Arc::new(writer));
+    }
+
+    /// How many writers are cached.
+    #[cfg(feature = "protobuf")]
+    pub(crate) fn len(&self) -> usize {
+        self.map.read().map_or(0, |m| m.len())
     }
 }
 
-struct NullProbe {
-    json: bool,
+/// The schema a frame names, by id or GUID.
+pub(crate) async fn fetch_schema(
+    registry: &dyn SchemaRegistry,
+    id: SchemaId,
+) -> Result<Arc<Schema>, kcodec_registry::RegistryError> {
+    match id {
+        SchemaId::Id(n) => registry.schema_by_id(n).await,
+        SchemaId::Guid(guid) => registry.schema_by_guid(guid).await,
+    }
 }
 
-macro_rules! not_null {
-    ($($name:ident($($arg:ty),*)),* $(,)?) => {$(
-        fn $name(self, $(_: $arg),*) -> Result<bool, NotNull> { Ok(false) }
-    )*};
+/// How deep schema references may nest before the registry's answers are refused.
+#[cfg(any(feature = "protobuf", feature = "json-schema"))]
+pub(crate) const MAX_REFERENCE_DEPTH: usize = 64;
+
+/// Fetches `schema`'s references, transitively, keyed by reference name (a Protobuf import
+/// path, a JSON Schema `$ref`); nesting deeper than [`MAX_REFERENCE_DEPTH`] (or a cycle) is
+/// the codec's `too_deep` error.
+#[cfg(any(feature = "protobuf", feature = "json-schema"))]
+pub(crate) async fn fetch_references(
+    registry: &dyn SchemaRegistry,
+    schema: &Schema,
+    too_deep: fn(usize) -> Error,
+) -> Result<BTreeMap<String, Schema>, Error> {
+    let mut found: BTreeMap<String, Schema> = BTreeMap::new();
+    let mut pending: Vec<(kcodec_registry::SchemaReference, usize)> =
+        schema.references.iter().map(|r| (r.clone(), 1)).collect();
+    while let Some((reference, depth)) = pending.pop() {
+        if found.contains_key(&reference.name) {
+            continue;
+        }
+        if depth > MAX_REFERENCE_DEPTH {
+            return Err(too_deep(MAX_REFERENCE_DEPTH));
+        }
+        let registered = registry
+            .version(
+                &reference.subject,
+                kcodec_registry::Version::Number(reference.version),
+                false,
+            )
+            .await?;
+        pending.extend(
+            registered
+                .schema
+                .references
+                .iter()
+                .map(|r| (r.clone(), depth + 1)),
+        );
+        found.insert(reference.name, registered.schema);
+    }
+    Ok(found)
 }
 
-macro_rules! compound_not_null {
-    ($($name:ident($($arg:ty),*) -> $ty:ident),* $(,)?) => {$(
-        fn $name(self, $(_: $arg),*) -> Result<Self::$ty, NotNull> { Err(NotNull) }
-    )*};
-}
+#[cfg(any(feature = "avro", feature = "json-schema"))]
+pub(crate) use null::is_null;
 
-impl serde::Serializer for NullProbe {
-    type Ok = bool;
-    type Error = NotNull;
-    type SerializeSeq = serde::ser::Impossible<bool, NotNull>;
-    type SerializeTuple = serde::ser::Impossible<bool, NotNull>;
-    type SerializeTupleStruct = serde::ser::Impossible<bool, NotNull>;
-    type SerializeTupleVariant = serde::ser::Impossible<bool, NotNull>;
-    type SerializeMap = serde::ser::Impossible<bool, NotNull>;
-    type SerializeStruct = serde::ser::Impossible<bool, NotNull>;
-    type SerializeStructVariant = serde::ser::Impossible<bool, NotNull>;
-
-    not_null!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_i128(i128),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_u128(u128),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8]),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    );
-
-    compound_not_null!(
-        serialize_seq(Option<usize>) -> SerializeSeq,
-        serialize_tuple(usize) -> SerializeTuple,
-        serialize_tuple_struct(&'static str, usize) -> SerializeTupleStruct,
-        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> SerializeTupleVariant,
-        serialize_map(Option<usize>) -> SerializeMap,
-        serialize_struct(&'static str, usize) -> SerializeStruct,
-        serialize_struct_variant(&'static str, u32, &'static str, usize) -> SerializeStructVariant,
-    );
-
-    fn serialize_none(self) -> Result<bool, NotNull> {
-        Ok(true)
+#[cfg(any(feature = "avro", feature = "json-schema"))]
+mod null {
+    /// Whether `value` is a null record for a schema serializer, decided from its first serde call
+    /// (no allocation, no traversal): a top-level `None` for Avro (`json: false`); for JSON Schema
+    /// (`json: true`) anything serde_json writes as `null` at the top (`None`, `()`, unit structs,
+    /// `Value::Null`, `Some`/newtypes around those).
+    pub(crate) fn is_null<T: serde::Serialize + ?Sized>(value: &T, json: bool) -> bool {
+        matches!(value.serialize(NullProbe { json }), Ok(true))
     }
-    fn serialize_unit(self) -> Result<bool, NotNull> {
-        Ok(self.json)
+
+    #[derive(Debug)]
+    struct NotNull;
+
+    impl std::fmt::Display for NotNull {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("not null")
+        }
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<bool, NotNull> {
-        Ok(self.json)
+
+    impl std::error::Error for NotNull {}
+
+    impl serde::ser::Error for NotNull {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            NotNull
+        }
     }
-    fn serialize_some<V: serde::Serialize + ?Sized>(self, v: &V) -> Result<bool, NotNull> {
-        if self.json {
-            v.serialize(self)
-        } else {
+
+    struct NullProbe {
+        json: bool,
+    }
+
+    macro_rules! not_null {
+        ($($name:ident($($arg:ty),*)),* $(,)?) => {$(
+            fn $name(self, $(_: $arg),*) -> Result<bool, NotNull> { Ok(false) }
+        )*};
+    }
+
+    macro_rules! compound_not_null {
+        ($($name:ident($($arg:ty),*) -> $ty:ident),* $(,)?) => {$(
+            fn $name(self, $(_: $arg),*) -> Result<Self::$ty, NotNull> { Err(NotNull) }
+        )*};
+    }
+
+    impl serde::Serializer for NullProbe {
+        type Ok = bool;
+        type Error = NotNull;
+        type SerializeSeq = serde::ser::Impossible<bool, NotNull>;
+        type SerializeTuple = serde::ser::Impossible<bool, NotNull>;
+        type SerializeTupleStruct = serde::ser::Impossible<bool, NotNull>;
+        type SerializeTupleVariant = serde::ser::Impossible<bool, NotNull>;
+        type SerializeMap = serde::ser::Impossible<bool, NotNull>;
+        type SerializeStruct = serde::ser::Impossible<bool, NotNull>;
+        type SerializeStructVariant = serde::ser::Impossible<bool, NotNull>;
+
+        not_null!(
+            serialize_bool(bool),
+            serialize_i8(i8),
+            serialize_i16(i16),
+            serialize_i32(i32),
+            serialize_i64(i64),
+            serialize_i128(i128),
+            serialize_u8(u8),
+            serialize_u16(u16),
+            serialize_u32(u32),
+            serialize_u64(u64),
+            serialize_u128(u128),
+            serialize_f32(f32),
+            serialize_f64(f64),
+            serialize_char(char),
+            serialize_str(&str),
+            serialize_bytes(&[u8]),
+            serialize_unit_variant(&'static str, u32, &'static str),
+        );
+
+        compound_not_null!(
+            serialize_seq(Option<usize>) -> SerializeSeq,
+            serialize_tuple(usize) -> SerializeTuple,
+            serialize_tuple_struct(&'static str, usize) -> SerializeTupleStruct,
+            serialize_tuple_variant(&'static str, u32, &'static str, usize) -> SerializeTupleVariant,
+            serialize_map(Option<usize>) -> SerializeMap,
+            serialize_struct(&'static str, usize) -> SerializeStruct,
+            serialize_struct_variant(&'static str, u32, &'static str, usize) -> SerializeStructVariant,
+        );
+
+        fn serialize_none(self) -> Result<bool, NotNull> {
+            Ok(true)
+        }
+        fn serialize_unit(self) -> Result<bool, NotNull> {
+            Ok(self.json)
+        }
+        fn serialize_unit_struct(self, _: &'static str) -> Result<bool, NotNull> {
+            Ok(self.json)
+        }
+        fn serialize_some<V: serde::Serialize + ?Sized>(self, v: &V) -> Result<bool, NotNull> {
+            if self.json {
+                v.serialize(self)
+            } else {
+                Ok(false)
+            }
+        }
+        fn serialize_newtype_struct<V: serde::Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            v: &V,
+        ) -> Result<bool, NotNull> {
+            if self.json {
+                v.serialize(self)
+            } else {
+                Ok(false)
+            }
+        }
+        fn serialize_newtype_variant<V: serde::Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &V,
+        ) -> Result<bool, NotNull> {
+            Ok(false)
+        }
+        fn collect_str<V: std::fmt::Display + ?Sized>(self, _: &V) -> Result<bool, NotNull> {
             Ok(false)
         }
     }
-    fn serialize_newtype_struct<V: serde::Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        v: &V,
-    ) -> Result<bool, NotNull> {
-        if self.json {
-            v.serialize(self)
-        } else {
-            Ok(false)
-        }
-    }
-    fn serialize_newtype_variant<V: serde::Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &V,
-    ) -> Result<bool, NotNull> {
-        Ok(false)
-    }
-    fn collect_str<V: std::fmt::Display + ?Sized>(self, _: &V) -> Result<bool, NotNull> {
-        Ok(false)
-    }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "avro", feature = "json-schema"))]
 mod tests {
     use super::*;
 

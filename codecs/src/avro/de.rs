@@ -6,6 +6,7 @@ use super::ser::parse_registered;
 use super::validate::validate;
 use super::{AvroError, ParsedSchema, Value};
 use crate::resolve::ResolveFuture;
+use crate::subject::ReaderCache;
 use crate::wire::{self, SchemaId};
 use crate::{DeserializeContext, Deserializer, Error, Unresolved};
 use apache_avro::Schema;
@@ -13,9 +14,8 @@ use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema_compatibility::SchemaCompatibility;
 use kcodec_registry::{RegistryError, SchemaRegistry};
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// A writer schema paired with a different reader schema: decodes with the writer's and
 /// resolves into the reader's.
@@ -44,7 +44,7 @@ enum Plan {
 struct Core {
     registry: Arc<dyn SchemaRegistry>,
     reader: Option<ParsedSchema>,
-    plans: RwLock<HashMap<SchemaId, Arc<Plan>>>,
+    plans: ReaderCache<Plan>,
 }
 
 impl Core {
@@ -53,17 +53,12 @@ impl Core {
         Core {
             registry,
             reader,
-            plans: RwLock::default(),
+            plans: ReaderCache::default(),
         }
     }
 
     fn plan(&self, id: SchemaId) -> Result<Arc<Plan>, Error> {
-        self.plans
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&id)
-            .cloned()
-            .ok_or(Error::Unresolved(Unresolved::Schema(id)))
+        self.plans.get(id)
     }
 
     /// Splits the frame and finds the plan for its writer id.
@@ -82,11 +77,7 @@ impl Core {
             return Err(Error::CannotResolve(need.clone()));
         };
         let id = *id;
-        let fetched = match id {
-            SchemaId::Id(n) => self.registry.schema_by_id(n).await,
-            SchemaId::Guid(g) => self.registry.schema_by_guid(g).await,
-        };
-        let text = match fetched {
+        let text = match crate::subject::fetch_schema(&*self.registry, id).await {
             Ok(text) => text,
             Err(source @ RegistryError::SchemaNotFound(_)) => {
                 return Err(AvroError::UnknownSchema { id, source }.into());
@@ -99,10 +90,7 @@ impl Core {
 
     fn preload(&self, id: SchemaId, writer: ParsedSchema) -> Result<(), AvroError> {
         let plan = self.make_plan(writer)?;
-        self.plans
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, Arc::new(plan));
+        self.plans.insert(id, plan);
         Ok(())
     }
 

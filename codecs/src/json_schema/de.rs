@@ -3,23 +3,20 @@
 
 use super::{JsonSchema, JsonSchemaError};
 use crate::resolve::ResolveFuture;
+use crate::subject::{self, ReaderCache};
 use crate::wire::{self, SchemaId};
 use crate::{DeserializeContext, Deserializer, Error, Unresolved};
-use kcodec_registry::{Schema, SchemaRegistry, SchemaType, Version};
+use kcodec_registry::{Schema, SchemaRegistry, SchemaType};
 use serde::de::DeserializeOwned;
-use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
-use std::sync::{Arc, RwLock};
-
-/// How deep schema references may nest before the registry's answers are refused.
-const MAX_REFERENCE_DEPTH: usize = 64;
+use std::sync::Arc;
 
 enum Validation {
     Off,
     Given(Arc<JsonSchema>),
     Writer {
         registry: Arc<dyn SchemaRegistry>,
-        schemas: RwLock<HashMap<SchemaId, Arc<JsonSchema>>>,
+        schemas: ReaderCache<JsonSchema>,
     },
 }
 
@@ -62,7 +59,7 @@ impl<T: DeserializeOwned> JsonSchemaDeserializer<T> {
     pub fn new(registry: Arc<dyn SchemaRegistry>) -> Self {
         Self::from(Validation::Writer {
             registry,
-            schemas: RwLock::new(HashMap::new()),
+            schemas: ReaderCache::default(),
         })
     }
 
@@ -91,14 +88,7 @@ impl<T: DeserializeOwned> JsonSchemaDeserializer<T> {
                     .map_err(|e| JsonSchemaError::Json(e).into());
             }
             Validation::Given(schema) => schema.clone(),
-            Validation::Writer { schemas, .. } => {
-                let cached = schemas
-                    .read()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(&framed.schema_id)
-                    .cloned();
-                cached.ok_or(Error::Unresolved(Unresolved::Schema(framed.schema_id)))?
-            }
+            Validation::Writer { schemas, .. } => schemas.get(framed.schema_id)?,
         };
         let json: serde_json::Value =
             serde_json::from_slice(framed.payload).map_err(JsonSchemaError::Json)?;
@@ -114,15 +104,9 @@ impl<T: DeserializeOwned> JsonSchemaDeserializer<T> {
         else {
             return Err(Error::CannotResolve(need.clone()));
         };
-        let schema = match id {
-            SchemaId::Id(n) => registry.schema_by_id(*n).await?,
-            SchemaId::Guid(guid) => registry.schema_by_guid(*guid).await?,
-        };
+        let schema = subject::fetch_schema(&**registry, *id).await?;
         let parsed = parse_registered(&**registry, *id, &schema).await?;
-        schemas
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(*id, Arc::new(parsed));
+        schemas.insert(*id, parsed);
         Ok(())
     }
 }
@@ -140,32 +124,10 @@ pub(super) async fn parse_registered(
         }
         .into());
     }
-    let mut found: BTreeMap<String, Schema> = BTreeMap::new();
-    let mut pending: Vec<(kcodec_registry::SchemaReference, usize)> =
-        schema.references.iter().map(|r| (r.clone(), 1)).collect();
-    while let Some((reference, depth)) = pending.pop() {
-        if found.contains_key(&reference.name) {
-            continue;
-        }
-        if depth > MAX_REFERENCE_DEPTH {
-            return Err(JsonSchemaError::ReferenceDepth(MAX_REFERENCE_DEPTH).into());
-        }
-        let registered = registry
-            .version(
-                &reference.subject,
-                Version::Number(reference.version),
-                false,
-            )
-            .await?;
-        pending.extend(
-            registered
-                .schema
-                .references
-                .iter()
-                .map(|r| (r.clone(), depth + 1)),
-        );
-        found.insert(reference.name, registered.schema);
-    }
+    let found = subject::fetch_references(registry, schema, |n| {
+        JsonSchemaError::ReferenceDepth(n).into()
+    })
+    .await?;
     Ok(JsonSchema::parse_with_references(&schema.schema, &found)?
         .with_references(schema.references.clone()))
 }

@@ -4,17 +4,18 @@
 use super::ProtobufError;
 use super::schema::ProtobufSchema;
 use crate::resolve::ResolveFuture;
+use crate::subject::{self, ReaderCache};
 use crate::wire::{self, MessageIndexes, SchemaId};
 use crate::{DeserializeContext, Deserializer, Error, Unresolved};
 use bytes::Bytes;
-use kcodec_registry::{Schema, SchemaRegistry, SchemaType, Version};
+use kcodec_registry::{Schema, SchemaRegistry, SchemaType};
 use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage, SerializeOptions};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// How deep schema references may nest before the registry's answers are refused.
-pub const MAX_REFERENCE_DEPTH: usize = 64;
+pub const MAX_REFERENCE_DEPTH: usize = subject::MAX_REFERENCE_DEPTH;
 
 /// Deserializes a generated prost message from a Confluent frame (prefix or schema-id header,
 /// then message indexes). It needs no registry: as Confluent's clients do for a specific type, it
@@ -172,13 +173,13 @@ pub struct ProtobufDynamicDeserializer {
 
 struct DynamicInner {
     registry: Arc<dyn SchemaRegistry>,
-    schemas: RwLock<HashMap<SchemaId, Arc<ProtobufSchema>>>,
+    schemas: ReaderCache<ProtobufSchema>,
     json: SerializeOptions,
 }
 
 impl std::fmt::Debug for ProtobufDynamicDeserializer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let cached = self.inner.schemas.read().map_or(0, |s| s.len());
+        let cached = self.inner.schemas.len();
         f.debug_struct("ProtobufDynamicDeserializer")
             .field("cached_schemas", &cached)
             .finish()
@@ -197,7 +198,7 @@ impl ProtobufDynamicDeserializer {
         ProtobufDynamicDeserializer {
             inner: Arc::new(DynamicInner {
                 registry,
-                schemas: RwLock::new(HashMap::new()),
+                schemas: ReaderCache::default(),
                 json,
             }),
         }
@@ -205,11 +206,7 @@ impl ProtobufDynamicDeserializer {
 
     /// Adds a writer schema to the cache, as if fetched for `id` (for tests and offline tools).
     pub fn insert_schema(&self, id: SchemaId, schema: ProtobufSchema) {
-        self.inner
-            .schemas
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, Arc::new(schema));
+        self.inner.schemas.insert(id, schema);
     }
 
     /// The message a frame names, and its payload; or what must be fetched first.
@@ -219,16 +216,7 @@ impl ProtobufDynamicDeserializer {
         ctx: &DeserializeContext<'_>,
     ) -> Result<(MessageDescriptor, &'a [u8]), Error> {
         let framed = wire::read(data, ctx.headers(), ctx.target(), true)?;
-        let schema = self
-            .inner
-            .schemas
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&framed.schema_id)
-            .cloned();
-        let Some(schema) = schema else {
-            return Err(Error::Unresolved(Unresolved::Schema(framed.schema_id)));
-        };
+        let schema = self.inner.schemas.get(framed.schema_id)?;
         let indexes = framed.message_indexes.as_deref().unwrap_or(&[0]);
         Ok((schema.message_at(indexes)?, framed.payload))
     }
@@ -264,10 +252,7 @@ impl ProtobufDynamicDeserializer {
             return Err(Error::CannotResolve(need.clone()));
         };
         let registry = &*self.inner.registry;
-        let schema = match id {
-            SchemaId::Id(n) => registry.schema_by_id(*n).await?,
-            SchemaId::Guid(guid) => registry.schema_by_guid(*guid).await?,
-        };
+        let schema = subject::fetch_schema(registry, *id).await?;
         if schema.schema_type != SchemaType::Protobuf {
             return Err(ProtobufError::NotProtobuf {
                 id: *id,
@@ -287,33 +272,10 @@ pub async fn fetch_references(
     registry: &dyn SchemaRegistry,
     schema: &Schema,
 ) -> Result<BTreeMap<String, Schema>, Error> {
-    let mut found: BTreeMap<String, Schema> = BTreeMap::new();
-    let mut pending: Vec<(kcodec_registry::SchemaReference, usize)> =
-        schema.references.iter().map(|r| (r.clone(), 1)).collect();
-    while let Some((reference, depth)) = pending.pop() {
-        if found.contains_key(&reference.name) {
-            continue;
-        }
-        if depth > MAX_REFERENCE_DEPTH {
-            return Err(ProtobufError::ReferenceDepth(MAX_REFERENCE_DEPTH).into());
-        }
-        let registered = registry
-            .version(
-                &reference.subject,
-                Version::Number(reference.version),
-                false,
-            )
-            .await?;
-        pending.extend(
-            registered
-                .schema
-                .references
-                .iter()
-                .map(|r| (r.clone(), depth + 1)),
-        );
-        found.insert(reference.name, registered.schema);
-    }
-    Ok(found)
+    subject::fetch_references(registry, schema, |n| {
+        ProtobufError::ReferenceDepth(n).into()
+    })
+    .await
 }
 
 impl Deserializer<DynamicMessage> for ProtobufDynamicDeserializer {
