@@ -24,14 +24,16 @@
 //! As Confluent's serializers, configured with [`AvroSerializerConfig`] (Confluent's config key
 //! in brackets):
 //! - `auto_register_schemas` (`auto.register.schemas`, default `true`): register the schema under
-//!   the subject; when `false`, look it up and fail if it isn't registered;
-//! - `use_latest_version` (`use.latest.version`): encode with the subject's latest version;
-//!   refused together with `auto_register_schemas`, as Confluent's Python client refuses it;
-//! - `use_schema_id` (`use.schema.id`): encode with the schema of this id (it takes precedence);
+//!   the subject; when `false`, look it up and fail if it isn't registered, or write with the
+//!   registered schema that `use_schema_id` (`use.schema.id`), `use_latest_with_metadata`
+//!   (`use.latest.with.metadata`) or `use_latest_version` (`use.latest.version`) picks, in that
+//!   order of precedence (Java's `serializeImpl`); [`crate::subject`] has the table of every
+//!   combination, and which ones are refused;
 //! - `normalize_schemas` (`normalize.schemas`): ask the registry to normalize before registering
 //!   or looking up;
 //! - `subject_name_strategy` (`subject.name.strategy`): Topic (`<topic>-key|value`, the
-//!   default), Record (`<namespace.Name>`) or TopicRecord (`<topic>-<namespace.Name>`);
+//!   default), Record (`<namespace.Name>`), TopicRecord (`<topic>-<namespace.Name>`) or one's
+//!   own (see [`kcodec_registry::strategy`]);
 //! - `schema_id_format` (`schema.id.serializer`): the id as the 5-byte prefix (the default,
 //!   `0x00` + 4-byte id) or in the `__key_schema_id`/`__value_schema_id` header as `0x01` + the
 //!   schema's 16-byte GUID (what Confluent's header serializer writes), with no prefix.
