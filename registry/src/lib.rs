@@ -107,7 +107,9 @@
 //! - **GUIDs** are random (UUID v4) per distinct schema, kept in the journal.
 //! - **Permanently deleted schemas:** once no version of any subject uses an id, `GET
 //!   /schemas/ids/{id}` answers 40403; registering the same schema again gives back its old id
-//!   and GUID.
+//!   and GUID — except with a journal, which removes the schema's text from disk (compaction)
+//!   and so forgets it: it comes back under a new id. Its old id is never given to another
+//!   schema.
 //! - **Soft delete of `latest`** deletes the latest live version.
 //! - **Storage** is a single process: the in-memory state, optionally an append-only journal file
 //!   (locked against a second server; fsynced under the registry's lock, so writes are

@@ -72,6 +72,12 @@ pub enum Change {
         /// The subject.
         subject: String,
     },
+    /// Ids up to `max_id` are taken (written by a compaction, which may have removed the
+    /// schemas that held the highest ones): no new schema gets one of them.
+    ReserveIds {
+        /// The largest id ever assigned.
+        max_id: u32,
+    },
 }
 
 /// Where an [`InMemoryRegistry`] records its changes before applying them (for example an
@@ -80,6 +86,14 @@ pub enum Change {
 pub trait ChangeLog: Send + Sync {
     /// Records one change durably.
     fn append(&self, change: &Change) -> Result<(), RegistryError>;
+
+    /// Replaces everything recorded so far with `snapshot`, the changes that rebuild the current
+    /// state (see [`InMemoryRegistry::snapshot`]). Called after a permanent delete, so deleted
+    /// schemas leave the log; the default keeps the log as it is.
+    fn compact(&self, snapshot: &[Change]) -> Result<(), RegistryError> {
+        let _ = snapshot;
+        Ok(())
+    }
 }
 
 #[derive(Debug)]
@@ -294,6 +308,21 @@ impl InMemoryRegistry {
         self.lock().max_id
     }
 
+    /// The changes that rebuild the current state on an empty registry: levels, every version
+    /// (soft-deleted ones registered then deleted) with its id and GUID, and the largest id
+    /// assigned ([`Change::ReserveIds`]). Permanently deleted versions are left out, and so are
+    /// schemas no version uses any more: their ids stay reserved, but registering such a schema
+    /// again gives it a new id.
+    pub fn snapshot(&self) -> Vec<Change> {
+        self.lock().snapshot()
+    }
+
+    /// Forgets the schemas no version uses (once a compaction removed their text from the log).
+    #[cfg(feature = "server")]
+    pub(crate) fn forget_unused(&self) {
+        self.lock().forget_unused();
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state
             .lock()
@@ -301,13 +330,31 @@ impl InMemoryRegistry {
     }
 
     fn commit(&self, state: &mut State, change: Change) -> Result<(), RegistryError> {
+        let compact = matches!(
+            change,
+            Change::DeleteVersion {
+                permanent: true,
+                ..
+            } | Change::DeleteSubject {
+                permanent: true,
+                ..
+            }
+        );
         if let Some(log) = &self.log {
             log.append(&change)?;
         }
         state.apply(change).map_err(|why| RegistryError::Storage {
             context: why.clone(),
             source: std::io::Error::other(why),
-        })
+        })?;
+        if compact && let Some(log) = &self.log {
+            // The delete is durable already; a failed compaction leaves the deleted schema in
+            // the log until the next one (at the latest on restart), which the state mirrors.
+            if log.compact(&state.snapshot()).is_ok() {
+                state.forget_unused();
+            }
+        }
+        Ok(())
     }
 }
 
@@ -646,6 +693,72 @@ impl State {
         })
     }
 
+    fn snapshot(&self) -> Vec<Change> {
+        let mut changes = vec![Change::SetCompatibility {
+            subject: None,
+            level: self.global,
+        }];
+        let mut registers = Vec::new();
+        for (name, s) in &self.subjects {
+            for (&version, v) in &s.versions {
+                let entry = &self.schemas[&v.id];
+                registers.push((v.id, name, version, entry, v.deleted));
+            }
+        }
+        // ascending ids: the order the ids were first registered in (`by_content` keeps the
+        // first id of a schema first)
+        registers.sort_by_key(|(id, name, version, ..)| (*id, *name, *version));
+        let mut deletes = Vec::new();
+        for (id, name, version, entry, deleted) in registers {
+            changes.push(Change::Register {
+                subject: name.clone(),
+                version,
+                id,
+                guid: entry.guid,
+                schema_type: entry.schema.schema_type,
+                schema: entry.schema.schema.clone(),
+                references: entry.schema.references.clone(),
+            });
+            if deleted {
+                deletes.push(Change::DeleteVersion {
+                    subject: name.clone(),
+                    version,
+                    permanent: false,
+                });
+            }
+        }
+        changes.extend(deletes);
+        changes.extend(self.subjects.iter().filter_map(|(name, s)| {
+            s.compatibility.map(|level| Change::SetCompatibility {
+                subject: Some(name.clone()),
+                level,
+            })
+        }));
+        changes.push(Change::ReserveIds {
+            max_id: self.max_id,
+        });
+        changes
+    }
+
+    /// Drops the schemas no version uses (after a compaction removed them from the log), so the
+    /// state is what replaying the compacted log gives.
+    fn forget_unused(&mut self) {
+        let unused: Vec<u32> = self
+            .schemas
+            .iter()
+            .filter(|(_, e)| e.uses == 0)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in unused {
+            let entry = self.schemas.remove(&id).expect("listed above");
+            self.by_guid.remove(&entry.guid);
+            self.by_content.retain(|_, ids| {
+                ids.retain(|i| *i != id);
+                !ids.is_empty()
+            });
+        }
+    }
+
     fn drop_use(&mut self, id: u32) {
         if let Some(e) = self.schemas.get_mut(&id) {
             e.uses = e.uses.saturating_sub(1);
@@ -769,6 +882,10 @@ impl State {
                         self.subjects.entry(subject).or_default().compatibility = Some(level)
                     }
                 }
+                Ok(())
+            }
+            Change::ReserveIds { max_id } => {
+                self.max_id = self.max_id.max(max_id);
                 Ok(())
             }
             Change::DeleteCompatibility { subject } => {
