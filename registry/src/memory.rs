@@ -137,6 +137,8 @@ struct State {
     subjects: BTreeMap<String, Subject>,
     global: CompatibilityLevel,
     max_id: u32,
+    /// Counts the changes applied: work done outside the lock is valid while it is unchanged.
+    generation: u64,
 }
 
 /// A schema registry kept in memory, with Confluent's semantics: global ids shared by identical
@@ -527,6 +529,66 @@ fn registered(subject: &str, version: i32, id: u32, entry: &SchemaEntry) -> Regi
     }
 }
 
+/// [`State::identity`] with the schema's references already resolved (no state needed, so it
+/// runs outside the lock).
+fn identity_with(schema: &Schema, references: &References) -> Result<Schema, RegistryError> {
+    if schema.schema_type != SchemaType::Protobuf {
+        return Ok(text_identity(schema));
+    }
+    use base64::Engine as _;
+    use prost::Message as _;
+    let parsed = compat::protobuf::ProtoSchema::parse(Resolved { schema, references })?;
+    if parsed.has_uncompared_parts() {
+        // custom options are not in the canonical form: only the same text is the same
+        return Ok(Schema {
+            schema_type: schema.schema_type,
+            schema: format!("text:{}", schema.schema),
+            references: schema.references.clone(),
+        });
+    }
+    let bytes = parsed.canonical_descriptor().encode_to_vec();
+    Ok(Schema {
+        schema_type: schema.schema_type,
+        schema: base64::engine::general_purpose::STANDARD.encode(bytes),
+        references: schema.references.clone(),
+    })
+}
+
+/// What a registration or compatibility test needs from the state, taken under the lock so
+/// that parsing and checking can run without it.
+struct Inputs {
+    /// [`State::generation`] when taken.
+    generation: u64,
+    /// The new schema's references, resolved.
+    references: References,
+    level: CompatibilityLevel,
+    /// The schemas to check against (oldest first), with their references.
+    previous: Vec<(Arc<Schema>, References)>,
+}
+
+impl Inputs {
+    /// The compatibility messages for `new` (which `references` belongs to).
+    fn check(&self, new: &Schema) -> Result<Vec<String>, RegistryError> {
+        let resolved: Vec<Resolved<'_>> = self
+            .previous
+            .iter()
+            .map(|(schema, references)| Resolved { schema, references })
+            .collect();
+        compat::check(
+            self.level,
+            Resolved {
+                schema: new,
+                references: &self.references,
+            },
+            &resolved,
+        )
+    }
+}
+
+/// How many times a registration computes outside the lock before, with the state changing
+/// under it every time, it computes holding the lock.
+const UNLOCKED_ATTEMPTS: usize = 4;
+
 impl State {
     /// What decides whether two schemas are the same schema (and so share an id): for Avro and
     /// JSON Schema see [`text_identity`]; for Protobuf, the parsed file (imports resolved through
@@ -537,27 +599,7 @@ impl State {
         if schema.schema_type != SchemaType::Protobuf {
             return Ok(text_identity(schema));
         }
-        use base64::Engine as _;
-        use prost::Message as _;
-        let references = self.resolve(schema)?;
-        let parsed = compat::protobuf::ProtoSchema::parse(Resolved {
-            schema,
-            references: &references,
-        })?;
-        if parsed.has_uncompared_parts() {
-            // custom options are not in the canonical form: only the same text is the same
-            return Ok(Schema {
-                schema_type: schema.schema_type,
-                schema: format!("text:{}", schema.schema),
-                references: schema.references.clone(),
-            });
-        }
-        let bytes = parsed.canonical_descriptor().encode_to_vec();
-        Ok(Schema {
-            schema_type: schema.schema_type,
-            schema: base64::engine::general_purpose::STANDARD.encode(bytes),
-            references: schema.references.clone(),
-        })
+        identity_with(schema, &self.resolve(schema)?)
     }
 
     fn live_schema(&self, id: u32) -> Result<&SchemaEntry, RegistryError> {
@@ -646,15 +688,15 @@ impl State {
         Ok(out)
     }
 
-    /// Checks `new` against `previous` ids (oldest first) under `level`.
-    fn check(
+    /// The inputs for checking `new` against `previous` ids (oldest first) under `level`.
+    fn inputs(
         &self,
         level: CompatibilityLevel,
         new: &Schema,
         previous: &[u32],
-    ) -> Result<Vec<String>, RegistryError> {
-        let new_refs = self.resolve(new)?;
-        let previous: Vec<(Arc<Schema>, References)> = if level == CompatibilityLevel::None {
+    ) -> Result<Inputs, RegistryError> {
+        let references = self.resolve(new)?;
+        let previous = if level == CompatibilityLevel::None {
             Vec::new()
         } else {
             previous
@@ -666,18 +708,20 @@ impl State {
                 })
                 .collect::<Result<_, RegistryError>>()?
         };
-        let resolved: Vec<Resolved<'_>> = previous
-            .iter()
-            .map(|(schema, references)| Resolved { schema, references })
-            .collect();
-        compat::check(
+        Ok(Inputs {
+            generation: self.generation,
+            references,
             level,
-            Resolved {
-                schema: new,
-                references: &new_refs,
-            },
-            &resolved,
-        )
+            previous,
+        })
+    }
+
+    /// The live versions of `subject` (number, id).
+    fn live(&self, subject: &str) -> Vec<(i32, u32)> {
+        self.subjects
+            .get(subject)
+            .map(|s| s.visible(false).map(|(n, v)| (n, v.id)).collect())
+            .unwrap_or_default()
     }
 
     /// Whether any stored version (soft-deleted included) references `subject` `version`.
@@ -767,6 +811,7 @@ impl State {
 
     /// Applies a change; `Err` names why it does not fit (only for replayed, foreign input).
     fn apply(&mut self, change: Change) -> Result<(), String> {
+        self.generation += 1;
         match change {
             Change::Register {
                 subject,
@@ -916,26 +961,38 @@ impl SchemaRegistry for InMemoryRegistry {
             ));
         }
         let schema = canonical(schema)?;
-        let mut state = self.lock();
-        // every id the schema has (more than one only after replaying an old journal); the
-        // first is the one a new registration reuses
-        let known_ids = state
-            .by_content
-            .get(&state.identity(&schema)?)
-            .cloned()
-            .unwrap_or_default();
+        // Parsing and checking run without the lock (so one costly schema does not stall other
+        // requests), on inputs taken under it; the result counts only if the state did not
+        // change meanwhile, else it is computed again (at last holding the lock).
+        let mut attempt = 0;
+        let (mut state, known_ids, messages) = loop {
+            attempt += 1;
+            let hold = attempt > UNLOCKED_ATTEMPTS;
+            let state = self.lock();
+            let level = state.level_of(subject);
+            let previous: Vec<u32> = state.live(subject).iter().map(|(_, id)| *id).collect();
+            let inputs = state.inputs(level, &schema, &previous)?;
+            let held = hold.then_some(state);
+            let identity = identity_with(&schema, &inputs.references)?;
+            let state = held.unwrap_or_else(|| self.lock());
+            if state.generation != inputs.generation {
+                continue;
+            }
+            // every id the schema has (more than one only after replaying an old journal); the
+            // first is the one a new registration reuses
+            let known_ids = state.by_content.get(&identity).cloned().unwrap_or_default();
+            let live = state.live(subject);
+            if let Some(&(n, id)) = live.iter().find(|(_, v)| known_ids.contains(v)) {
+                return Ok(answered(subject, n, id, &state.schemas[&id], &schema));
+            }
+            let held = hold.then_some(state);
+            let messages = inputs.check(&schema)?;
+            let state = held.unwrap_or_else(|| self.lock());
+            if state.generation == inputs.generation {
+                break (state, known_ids, messages);
+            }
+        };
         let known_id = known_ids.first().copied();
-        let live: Vec<(i32, u32)> = state
-            .subjects
-            .get(subject)
-            .map(|s| s.visible(false).map(|(n, v)| (n, v.id)).collect())
-            .unwrap_or_default();
-        if let Some(&(n, id)) = live.iter().find(|(_, v)| known_ids.contains(v)) {
-            return Ok(answered(subject, n, id, &state.schemas[&id], &schema));
-        }
-        let level = state.level_of(subject);
-        let previous: Vec<u32> = live.iter().map(|(_, id)| *id).collect();
-        let messages = state.check(level, &schema, &previous)?;
         if !messages.is_empty() {
             return Err(RegistryError::Incompatible {
                 subject: subject.to_owned(),
@@ -997,6 +1054,8 @@ impl SchemaRegistry for InMemoryRegistry {
     ) -> Result<RegisteredSchema, RegistryError> {
         let _ = normalize;
         let schema = canonical(schema)?;
+        let references = self.resolve_references(&schema)?;
+        let identity = identity_with(&schema, &references)?;
         let state = self.lock();
         let s = state
             .subjects
@@ -1004,10 +1063,7 @@ impl SchemaRegistry for InMemoryRegistry {
             .filter(|s| s.has_visible(deleted))
             .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
         let not_found = || RegistryError::SchemaNotFound("Schema not found".to_owned());
-        let ids = state
-            .by_content
-            .get(&state.identity(&schema)?)
-            .ok_or_else(not_found)?;
+        let ids = state.by_content.get(&identity).ok_or_else(not_found)?;
         let (n, id) = s
             .visible(deleted)
             .rev()
@@ -1182,7 +1238,9 @@ impl SchemaRegistry for InMemoryRegistry {
             (Some(_), CompatibilityLevel::FullTransitive) => CompatibilityLevel::Full,
             (_, level) => level,
         };
-        let messages = state.check(level, &schema, &previous)?;
+        let inputs = state.inputs(level, &schema, &previous)?;
+        drop(state);
+        let messages = inputs.check(&schema)?;
         Ok(CompatibilityReport {
             is_compatible: messages.is_empty(),
             messages,

@@ -28,6 +28,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use journal::open_registry;
+#[doc(hidden)]
+pub use journal::open_registry_with_faults;
 pub use routes::router;
 
 /// The default limit on request bodies: 8 MiB.

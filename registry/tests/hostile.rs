@@ -1,0 +1,224 @@
+//! Issue 16's hostile inputs against the dev server over HTTP on loopback, one regression test
+//! each: the server answers every one with a Confluent-shaped error or a bounded answer, and
+//! stays up.
+
+#[path = "hostile/schemas.rs"]
+mod schemas;
+
+use kcodec_registry::InMemoryRegistry;
+use kcodec_registry::server::journal::{Fault, FaultInjector};
+use kcodec_registry::server::{DevServer, ServerOptions, open_registry_with_faults};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const CT: &str = "application/vnd.schemaregistry.v1+json";
+
+async fn start(registry: InMemoryRegistry) -> DevServer {
+    DevServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        Arc::new(registry),
+        ServerOptions::default(),
+    )
+    .await
+    .unwrap()
+}
+
+/// POSTs `body` as JSON to `path`; the status and the JSON answer.
+async fn post(server: &DevServer, path: &str, body: Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}{path}", server.url()))
+        .header("content-type", CT)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+async fn register(server: &DevServer, subject: &str, kind: &str, schema: &str) -> (u16, Value) {
+    post(
+        server,
+        &format!("/subjects/{subject}/versions"),
+        json!({"schemaType": kind, "schema": schema}),
+    )
+    .await
+}
+
+/// The server still answers (no crash, no stalled lock).
+async fn still_up(server: &DevServer) {
+    let r = reqwest::get(format!("{}/subjects", server.url()))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_journal_append_loses_no_acknowledged_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = FaultInjector::default();
+    let server = start(open_registry_with_faults(dir.path(), faults.clone()).unwrap()).await;
+    let (status, _) = register(&server, "a", "AVRO", r#""string""#).await;
+    assert_eq!(status, 200);
+    faults.push(Fault {
+        bytes_written: 20,
+        rollback_fails: false,
+    });
+    let (status, body) = register(&server, "b", "AVRO", r#""int""#).await;
+    assert_eq!(
+        (status, body["error_code"].as_u64()),
+        (500, Some(50001)),
+        "{body}"
+    );
+    let (status, body) = register(&server, "c", "AVRO", r#""long""#).await;
+    assert_eq!((status, &body["id"]), (200, &json!(2)));
+    server.shutdown().await;
+    let server = start(open_registry_with_faults(dir.path(), faults).unwrap()).await;
+    let r: Value = reqwest::get(format!("{}/schemas/ids/2", server.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["schema"], r#""long""#);
+    let (_, body) = register(&server, "d", "AVRO", r#""double""#).await;
+    assert_eq!(body["id"], 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_schema_any_of_self_reference_is_checked_without_overflow() {
+    let server = start(InMemoryRegistry::new()).await;
+    let (status, _) = register(&server, "j", "JSON", r##"{"anyOf":[{"$ref":"#"}]}"##).await;
+    assert_eq!(status, 200);
+    for next in [
+        r##"{"anyOf":[{"$ref":"#"},{"$ref":"#"}],"title":"x"}"##,
+        r##"{"oneOf":[{"$ref":"#"},{"type":"string"}],"type":"object"}"##,
+        r##"{"allOf":[{"$ref":"#"}],"anyOf":[{"$ref":"#"}]}"##,
+    ] {
+        let (status, body) = post(
+            &server,
+            "/compatibility/subjects/j/versions?verbose=true",
+            json!({"schemaType": "JSON", "schema": next}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _) = register(&server, "j", "JSON", next).await;
+        assert!(status == 200 || status == 409, "{status}");
+    }
+    still_up(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deeply_nested_proto_is_refused_not_a_stack_overflow() {
+    let server = start(InMemoryRegistry::new()).await;
+    for text in [
+        schemas::proto_deep_option(2000),
+        schemas::proto_deep_messages(2000),
+    ] {
+        let (status, body) = register(&server, "p", "PROTOBUF", &text).await;
+        assert_eq!(
+            (status, body["error_code"].as_u64()),
+            (422, Some(42201)),
+            "{body}"
+        );
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("nesting deeper than 64"),
+            "{body}"
+        );
+    }
+    // Moderate nesting still parses.
+    let (status, body) =
+        register(&server, "p", "PROTOBUF", &schemas::proto_deep_messages(20)).await;
+    assert_eq!(status, 200, "{body}");
+    still_up(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_schema_fan_out_is_checked_once_per_pair() {
+    let server = start(InMemoryRegistry::new()).await;
+    let old = schemas::json_fanout(40, "string");
+    let new = schemas::json_fanout(40, "integer");
+    assert!(old.len() > 4000);
+    let (status, _) = register(&server, "f", "JSON", &old).await;
+    assert_eq!(status, 200);
+    let (status, body) = register(&server, "f", "JSON", &new).await;
+    assert_eq!(
+        (status, body["error_code"].as_u64()),
+        (409, Some(409)),
+        "{body}"
+    );
+    let (status, body) = post(
+        &server,
+        "/compatibility/subjects/f/versions/latest?verbose=true",
+        json!({"schemaType": "JSON", "schema": new}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let messages = body["messages"].as_array().unwrap();
+    // 2^40 paths, one comparison per pair of definitions, at most 100 messages plus a summary
+    assert_eq!(messages.len(), 101, "{body}");
+    assert!(
+        messages[100]
+            .as_str()
+            .unwrap()
+            .contains("more messages left out")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avro_double_reference_verbose_answer_is_bounded() {
+    let server = start(InMemoryRegistry::new()).await;
+    let old = schemas::avro_double_reference(19, "int");
+    let new = schemas::avro_double_reference(19, "string");
+    let (status, _) = register(&server, "a", "AVRO", &old).await;
+    assert_eq!(status, 200);
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/compatibility/subjects/a/versions/latest?verbose=true",
+            server.url()
+        ))
+        .header("content-type", CT)
+        .body(json!({"schema": new}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body = r.bytes().await.unwrap();
+    assert!(body.len() < 64 * 1024, "{} bytes", body.len());
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["is_compatible"], false);
+    assert!(body["messages"].as_array().unwrap().len() <= 101);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_over_its_work_budget_is_a_422() {
+    let server = start(InMemoryRegistry::new()).await;
+    // every writer branch against every reader branch: 800 × 800 comparisons
+    let branches = |f: &dyn Fn(usize) -> String| {
+        format!(
+            r#"{{"anyOf":[{}]}}"#,
+            (0..800).map(f).collect::<Vec<_>>().join(",")
+        )
+    };
+    let old = branches(&|i| format!(r#"{{"type":"string","maxLength":{i}}}"#));
+    let new = branches(&|i| format!(r#"{{"type":"integer","maximum":{i}}}"#));
+    let (status, _) = register(&server, "b", "JSON", &old).await;
+    assert_eq!(status, 200);
+    let (status, body) = register(&server, "b", "JSON", &new).await;
+    assert_eq!(
+        (status, body["error_code"].as_u64()),
+        (422, Some(42201)),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs more than 500000 steps"),
+        "{body}"
+    );
+    still_up(&server).await;
+}
