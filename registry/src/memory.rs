@@ -291,7 +291,7 @@ impl InMemoryRegistry {
                     .schema
                     .references
                     .iter()
-                    .any(|r| r.subject == subject && r.version == n)
+                    .any(|r| refers_to(r, subject, n))
             })
             .collect();
         ids.sort_unstable();
@@ -554,6 +554,13 @@ fn identity_with(schema: &Schema, references: &References) -> Result<Schema, Reg
     })
 }
 
+/// Whether `r` names `subject` `version`. A reference to the latest version (`-1`, stored only
+/// by journals of earlier versions: new ones are pinned) names every version, since deleting
+/// any could change what it means.
+fn refers_to(r: &SchemaReference, subject: &str, version: i32) -> bool {
+    r.subject == subject && (r.version == version || r.version == -1)
+}
+
 /// What a registration or compatibility test needs from the state, taken under the lock so
 /// that parsing and checking can run without it.
 struct Inputs {
@@ -716,6 +723,35 @@ impl State {
         })
     }
 
+    /// `schema` with every reference to the latest version (`-1`) replaced by the number of
+    /// that version now, so the schema means the same forever. A reference to `subject`
+    /// itself is refused (a schema cannot depend on its own subject's versions).
+    fn pin_references(&self, subject: &str, schema: &Schema) -> Result<Schema, RegistryError> {
+        let mut pinned = schema.clone();
+        for r in &mut pinned.references {
+            if r.subject == subject {
+                return Err(RegistryError::InvalidSchema(format!(
+                    "reference '{}' names the schema's own subject '{subject}': a schema cannot \
+                     reference its own subject",
+                    r.name
+                )));
+            }
+            if r.version == -1 {
+                let (n, _) = self
+                    .find_version(&r.subject, Version::Latest, false)
+                    .map_err(|_| {
+                        RegistryError::InvalidSchema(format!(
+                            "reference '{}' names the latest version of subject '{}', which has \
+                             none",
+                            r.name, r.subject
+                        ))
+                    })?;
+                r.version = n;
+            }
+        }
+        Ok(pinned)
+    }
+
     /// The live versions of `subject` (number, id).
     fn live(&self, subject: &str) -> Vec<(i32, u32)> {
         self.subjects
@@ -732,7 +768,7 @@ impl State {
                     .schema
                     .references
                     .iter()
-                    .any(|r| r.subject == subject && r.version == version)
+                    .any(|r| refers_to(r, subject, version))
             })
         })
     }
@@ -960,7 +996,7 @@ impl SchemaRegistry for InMemoryRegistry {
                 "empty subject name".to_owned(),
             ));
         }
-        let schema = canonical(schema)?;
+        let mut schema = canonical(schema)?;
         // Parsing and checking run without the lock (so one costly schema does not stall other
         // requests), on inputs taken under it; the result counts only if the state did not
         // change meanwhile, else it is computed again (at last holding the lock).
@@ -971,6 +1007,7 @@ impl SchemaRegistry for InMemoryRegistry {
             let state = self.lock();
             let level = state.level_of(subject);
             let previous: Vec<u32> = state.live(subject).iter().map(|(_, id)| *id).collect();
+            schema = state.pin_references(subject, &schema)?;
             let inputs = state.inputs(level, &schema, &previous)?;
             let held = hold.then_some(state);
             let identity = identity_with(&schema, &inputs.references)?;
@@ -1053,8 +1090,12 @@ impl SchemaRegistry for InMemoryRegistry {
         deleted: bool,
     ) -> Result<RegisteredSchema, RegistryError> {
         let _ = normalize;
-        let schema = canonical(schema)?;
-        let references = self.resolve_references(&schema)?;
+        let (schema, references) = {
+            let state = self.lock();
+            let schema = state.pin_references(subject, &canonical(schema)?)?;
+            let references = state.resolve(&schema)?;
+            (schema, references)
+        };
         let identity = identity_with(&schema, &references)?;
         let state = self.lock();
         let s = state
@@ -1222,6 +1263,7 @@ impl SchemaRegistry for InMemoryRegistry {
     ) -> Result<CompatibilityReport, RegistryError> {
         let schema = canonical(schema)?;
         let state = self.lock();
+        let schema = state.pin_references(subject, &schema)?;
         let level = state.level_of(subject);
         let previous: Vec<u32> = match version {
             Some(version) => vec![state.find_version(subject, version, false)?.1.id],

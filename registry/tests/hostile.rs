@@ -222,3 +222,108 @@ async fn check_over_its_work_budget_is_a_422() {
     );
     still_up(&server).await;
 }
+
+fn reference(subject: &str, version: i32) -> Value {
+    json!([{"name": "com.example.Address", "subject": subject, "version": version}])
+}
+
+const ADDRESS_V1: &str = r#"{"type":"record","name":"Address","namespace":"com.example","fields":[{"name":"street","type":"string"}]}"#;
+const ADDRESS_V2: &str = r#"{"type":"record","name":"Address","namespace":"com.example","fields":[{"name":"street","type":"string"},{"name":"zip","type":"string","default":""}]}"#;
+const PERSON: &str = r#"{"type":"record","name":"Person","namespace":"com.example","fields":[{"name":"home","type":"com.example.Address"}]}"#;
+
+/// `-1` (latest) is pinned to the version it names at registration: the stored schema keeps its
+/// meaning, the same text registered after the referenced subject moved on is another schema,
+/// and the deletion guard (42206) sees every pinned version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latest_references_are_pinned_at_registration() {
+    let server = start(InMemoryRegistry::new()).await;
+    register(&server, "address", "AVRO", ADDRESS_V1).await;
+    let person = json!({"schema": PERSON, "references": reference("address", -1)});
+    let (status, first) = post(&server, "/subjects/person/versions", person.clone()).await;
+    assert_eq!(status, 200, "{first}");
+    let stored: Value = reqwest::get(format!("{}/schemas/ids/{}", server.url(), first["id"]))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["references"], reference("address", 1), "{stored}");
+    // lookup with -1 finds it while version 1 is the latest
+    let (status, found) = post(&server, "/subjects/person", person.clone()).await;
+    assert_eq!((status, &found["id"]), (200, &first["id"]), "{found}");
+    register(&server, "address", "AVRO", ADDRESS_V2).await;
+    let (status, second) = post(&server, "/subjects/person/versions", person).await;
+    assert_eq!(status, 200, "{second}");
+    assert_ne!(second["id"], first["id"], "same id, different meaning");
+    let stored: Value = reqwest::get(format!("{}/schemas/ids/{}", server.url(), second["id"]))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["references"], reference("address", 2));
+    for path in ["/subjects/address", "/subjects/address/versions/1"] {
+        let r = reqwest::Client::new()
+            .delete(format!("{}{path}", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<Value>().await.unwrap()["error_code"], 42206);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_cannot_reference_its_own_subject() {
+    let server = start(InMemoryRegistry::new()).await;
+    register(&server, "address", "AVRO", ADDRESS_V1).await;
+    for version in [-1, 1] {
+        let (status, body) = post(
+            &server,
+            "/subjects/address/versions",
+            json!({"schema": PERSON, "references": reference("address", version)}),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error_code"].as_u64()),
+            (422, Some(42201)),
+            "{body}"
+        );
+        assert!(
+            body["message"].as_str().unwrap().contains("own subject"),
+            "{body}"
+        );
+    }
+}
+
+/// A `-1` reference kept by an older journal protects every version of the subject it names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unpinned_reference_from_an_old_journal_still_guards_deletion() {
+    use kcodec_registry::memory::Change;
+    let lines = [
+        json!({"op":"register","subject":"address","version":1,"id":1,
+               "guid":"00000000-0000-4000-8000-000000000001","schema_type":"AVRO","schema":ADDRESS_V1}),
+        json!({"op":"register","subject":"address","version":2,"id":2,
+               "guid":"00000000-0000-4000-8000-000000000002","schema_type":"AVRO","schema":ADDRESS_V2}),
+        json!({"op":"register","subject":"person","version":1,"id":3,
+               "guid":"00000000-0000-4000-8000-000000000003","schema_type":"AVRO","schema":PERSON,
+               "references":reference("address", -1)}),
+    ];
+    let changes: Vec<Change> = lines
+        .into_iter()
+        .map(|l| serde_json::from_value(l).unwrap())
+        .collect();
+    let server = start(InMemoryRegistry::replay(changes).unwrap()).await;
+    for path in [
+        "/subjects/address/versions/1",
+        "/subjects/address/versions/2",
+    ] {
+        let r = reqwest::Client::new()
+            .delete(format!("{}{path}", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<Value>().await.unwrap()["error_code"], 42206);
+    }
+}
