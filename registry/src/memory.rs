@@ -996,6 +996,14 @@ impl SchemaRegistry for InMemoryRegistry {
                 "empty subject name".to_owned(),
             ));
         }
+        if subject.chars().any(char::is_control) {
+            return Err(RegistryError::Server {
+                status: 422,
+                error_code: 42208,
+                message: "Invalid subject: a subject name may not contain control characters"
+                    .to_owned(),
+            });
+        }
         let mut schema = canonical(schema)?;
         // Parsing and checking run without the lock (so one costly schema does not stall other
         // requests), on inputs taken under it; the result counts only if the state did not

@@ -327,3 +327,214 @@ async fn unpinned_reference_from_an_old_journal_still_guards_deletion() {
         assert_eq!(r.json::<Value>().await.unwrap()["error_code"], 42206);
     }
 }
+
+async fn start_with(options: ServerOptions) -> DevServer {
+    DevServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        Arc::new(InMemoryRegistry::new()),
+        options,
+    )
+    .await
+    .unwrap()
+}
+
+/// Sends raw bytes on a new connection and reads the answer until the server closes it.
+async fn raw(server: &DevServer, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The JSON body of a raw HTTP answer, with its status.
+fn raw_json(answer: &str) -> (u16, Value) {
+    let status = answer[9..12].parse().unwrap();
+    let body = answer.split_once("\r\n\r\n").unwrap().1;
+    (
+        status,
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}")),
+    )
+}
+
+/// A body Confluent's resources do not consume (a browser's `text/plain` form post needs no
+/// CORS preflight) is a 415, as Jersey answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_bodies_must_be_json_or_octet_stream() {
+    let server = start(InMemoryRegistry::new()).await;
+    let body = json!({"schema": "\"string\""}).to_string();
+    for (content_type, status) in [
+        ("text/plain", 415),
+        ("application/x-www-form-urlencoded", 415),
+        ("multipart/form-data; boundary=x", 415),
+        ("application/json; charset=utf-8", 200),
+        ("application/vnd.schemaregistry+json", 200),
+        ("application/octet-stream", 200),
+    ] {
+        let r = reqwest::Client::new()
+            .post(format!("{}/subjects/s/versions", server.url()))
+            .header("content-type", content_type)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{content_type}");
+        assert_eq!(r.headers()["content-type"], CT);
+        if status == 415 {
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(
+                e,
+                json!({"error_code": 415, "message": "HTTP 415 Unsupported Media Type"})
+            );
+        }
+    }
+    let versions: Value = reqwest::get(format!("{}/subjects/s/versions", server.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(versions, json!([1]));
+}
+
+/// A web page's write (its `Origin` is not the registry's own) is refused; the registry's own
+/// origin and clients that send no `Origin` are not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_origin_writes_are_refused() {
+    let server = start(InMemoryRegistry::new()).await;
+    let own = server.url();
+    for (origin, status) in [
+        (Some("https://evil.example"), 403),
+        (Some("null"), 403),
+        (Some("http://localhost:1"), 403),
+        (Some(own.as_str()), 200),
+        (None, 200),
+    ] {
+        let mut request = reqwest::Client::new()
+            .put(format!("{}/config/s", server.url()))
+            .header("content-type", CT)
+            .body(r#"{"compatibility":"NONE"}"#);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status(), status, "{origin:?}");
+        let body: Value = r.json().await.unwrap();
+        if status == 403 {
+            assert_eq!(body["error_code"], 403, "{body}");
+        }
+    }
+}
+
+/// On a loopback address, a `Host` that names another machine (DNS rebinding) is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_server_answers_only_loopback_hosts() {
+    let server = start(InMemoryRegistry::new()).await;
+    let port = server.local_addr().port();
+    for (host, status) in [
+        ("evil.example".to_owned(), 403),
+        (format!("evil.example:{port}"), 403),
+        (format!("localhost:{port}"), 200),
+        (format!("127.0.0.1:{port}"), 200),
+        ("[::1]".to_owned(), 200),
+    ] {
+        let answer = raw(
+            &server,
+            &format!("GET /subjects HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        )
+        .await;
+        let (got, body) = raw_json(&answer);
+        assert_eq!(got, status, "{host}: {answer}");
+        if status == 403 {
+            assert_eq!(body["error_code"], 403);
+        }
+    }
+}
+
+/// Every error answer has Confluent's shape, including the router's own (405) and rejected
+/// paths (a subject that is not UTF-8); subjects with control characters are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_has_confluents_shape() {
+    let server = start(InMemoryRegistry::new()).await;
+    let (status, body) = raw_json(
+        &raw(
+            &server,
+            "PUT /subjects HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )
+        .await,
+    );
+    assert_eq!(
+        (status, body),
+        (
+            405,
+            json!({"error_code": 405, "message": "HTTP 405 Method Not Allowed"})
+        )
+    );
+    let answer = raw(
+        &server,
+        "GET /subjects/%FF%FE/versions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.contains(CT), "{answer}");
+    let (status, body) = raw_json(&answer);
+    assert_eq!((status, &body["error_code"]), (400, &json!(400)), "{body}");
+    for subject in ["a%00b", "a%0Ab", "%7F"] {
+        let (status, body) = register(&server, subject, "AVRO", r#""string""#).await;
+        assert_eq!(
+            (status, &body["error_code"]),
+            (422, &json!(42208)),
+            "{subject}: {body}"
+        );
+    }
+    let subjects: Value = reqwest::get(format!("{}/subjects", server.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(subjects, json!([]));
+}
+
+/// A client that sends half a request line loses its connection after the header-read
+/// timeout, and while it holds the only connection slot no other is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_cut_off_and_connections_limited() {
+    use std::io::Read as _;
+    use tokio::io::AsyncWriteExt;
+    let server = start_with(ServerOptions {
+        header_read_timeout: std::time::Duration::from_millis(500),
+        max_connections: 1,
+        ..ServerOptions::default()
+    })
+    .await;
+    let mut slow = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    slow.write_all(b"GET /subj").await.unwrap();
+    // Served only once the slow connection is gone: its slot is the only one.
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        reqwest::get(format!("{}/subjects", server.url())),
+    )
+    .await
+    .expect("the second request is served")
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    // The server closed the slow connection before that answer: its end of stream (or reset)
+    // is already there, without waiting.
+    let mut slow = slow.into_std().unwrap();
+    let mut buf = [0u8; 1024];
+    loop {
+        match slow.read(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => continue,
+            Err(e) => {
+                assert_ne!(e.kind(), std::io::ErrorKind::WouldBlock, "still open");
+                break;
+            }
+        }
+    }
+}
