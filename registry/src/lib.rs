@@ -134,5 +134,29 @@ pub use types::*;
 
 #[cfg(feature = "http")]
 pub mod http;
+
+/// Percent-decodes URL text (invalid escapes stay as they are).
+#[cfg(any(feature = "http", feature = "server"))]
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
+}
 #[cfg(feature = "server")]
 pub mod server;

@@ -538,3 +538,71 @@ async fn slow_clients_are_cut_off_and_connections_limited() {
         }
     }
 }
+
+/// The client refuses subjects `.` and `..` (URL normalization would send them to another path)
+/// instead of silently asking about another resource.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_refuses_dot_subjects() {
+    use kcodec_registry::{Schema, SchemaRegistry, Version};
+    let server = start(InMemoryRegistry::new()).await;
+    let client = kcodec_registry::http::HttpRegistry::new(&server.url()).unwrap();
+    for subject in [".", ".."] {
+        let e = client
+            .register(subject, &Schema::avro(r#""string""#), false)
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("cannot be named in a URL path"),
+            "{e}"
+        );
+        let e = client
+            .version(subject, Version::Latest, false)
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("cannot be named in a URL path"),
+            "{e}"
+        );
+    }
+    let subjects: Value = reqwest::get(format!("{}/subjects", server.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(subjects, json!([]));
+}
+
+/// User info in a base URL becomes basic auth and never appears in the client's errors or
+/// debug output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn url_user_info_becomes_auth_and_is_never_printed() {
+    use kcodec_registry::{SchemaRegistry, http::HttpRegistry};
+    let server = start_with(ServerOptions {
+        basic_auth: Some(("alice".into(), "s3cr:et".into())),
+        ..ServerOptions::default()
+    })
+    .await;
+    let port = server.local_addr().port();
+    let client = HttpRegistry::new(&format!("http://alice:s3cr%3Aet@127.0.0.1:{port}")).unwrap();
+    assert_eq!(client.subjects(false).await.unwrap(), Vec::<String>::new());
+    assert!(!format!("{client:?}").contains("s3cr"), "{client:?}");
+    // an unreachable registry: the error names the URL, without the password
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let client =
+        HttpRegistry::new(&format!("http://alice:s3cr%3Aet@127.0.0.1:{dead_port}")).unwrap();
+    let e = client.subjects(false).await.unwrap_err();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s:?} {s}"));
+        source = s.source();
+    }
+    assert!(text.contains(&format!("127.0.0.1:{dead_port}")), "{text}");
+    assert!(!text.contains("s3cr") && !text.contains("alice"), "{text}");
+    // a malformed URL's error does not print it either
+    let e = HttpRegistry::new("http://alice:s3cr@[bad").unwrap_err();
+    assert!(!e.to_string().contains("s3cr"), "{e}");
+}

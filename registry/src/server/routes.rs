@@ -130,29 +130,6 @@ fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Percent-decodes a URL path (invalid escapes stay as they are).
-fn percent_decode(path: &str) -> Vec<u8> {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 /// Refuses what Confluent's registry refuses before routing, and gives every error answer
 /// Confluent's JSON shape.
 async fn hygiene(State(loopback): State<bool>, request: Request, next: Next) -> Response {
@@ -204,7 +181,9 @@ async fn hygiene(State(loopback): State<bool>, request: Request, next: Next) -> 
     ]
     .iter()
     .any(|p| path.starts_with(p))
-        && percent_decode(path).iter().any(|b| b.is_ascii_control())
+        && crate::percent_decode(path)
+            .iter()
+            .any(|b| b.is_ascii_control())
     {
         return error_reply(
             422,
