@@ -606,3 +606,36 @@ async fn url_user_info_becomes_auth_and_is_never_printed() {
     let e = HttpRegistry::new("http://alice:s3cr@[bad").unwrap_err();
     assert!(!e.to_string().contains("s3cr"), "{e}");
 }
+
+/// Schemas nested as deep as JSON parsing allows are checked (or refused) without overflowing
+/// the server's stacks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deeply_nested_json_and_avro_do_not_overflow() {
+    let server = start(InMemoryRegistry::new()).await;
+    for depth in [60, 126, 5000] {
+        let json_schema = format!(
+            "{}{{\"type\":\"string\"}}{}",
+            r#"{"type":"array","items":"#.repeat(depth),
+            "}".repeat(depth)
+        );
+        let avro = format!(
+            "{}\"int\"{}",
+            r#"{"type":"array","items":"#.repeat(depth / 2),
+            "}".repeat(depth / 2)
+        );
+        for (kind, text) in [("JSON", json_schema), ("AVRO", avro)] {
+            let subject = format!("{kind}-{depth}");
+            let (first, body) = register(&server, &subject, kind, &text).await;
+            assert!(first == 200 || first == 422, "{kind} {depth}: {body}");
+            if first == 200 {
+                // and checked against itself changed at the leaf
+                let changed =
+                    text.replacen("string", "integer", 1)
+                        .replacen("\"int\"", "\"string\"", 1);
+                let (status, body) = register(&server, &subject, kind, &changed).await;
+                assert!(status == 409 || status == 422, "{kind} {depth}: {body}");
+            }
+        }
+    }
+    still_up(&server).await;
+}
