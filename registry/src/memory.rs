@@ -155,7 +155,17 @@ struct State {
 pub struct InMemoryRegistry {
     state: Mutex<State>,
     log: Option<Box<dyn ChangeLog>>,
+    /// Compatibility results by (new schema, level, ids checked against), failures included, so
+    /// a client repeating a costly request costs one check.
+    checks: Mutex<HashMap<CheckKey, Result<Vec<String>, String>>>,
 }
+
+/// What decides a compatibility result: the new schema (references pinned), the level and the
+/// ids it is checked against (each id means one schema forever).
+type CheckKey = (Schema, CompatibilityLevel, Vec<u32>);
+
+/// How many compatibility results [`InMemoryRegistry`] keeps (all are dropped when full).
+const CHECK_MEMO: usize = 256;
 
 impl Default for InMemoryRegistry {
     fn default() -> Self {
@@ -181,6 +191,7 @@ impl InMemoryRegistry {
         InMemoryRegistry {
             state: Mutex::new(State::default()),
             log: None,
+            checks: Mutex::new(HashMap::new()),
         }
     }
 
@@ -329,6 +340,29 @@ impl InMemoryRegistry {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// [`Inputs::check`], remembered (failures included) for the same schema, level and ids.
+    fn check(&self, inputs: &Inputs, new: &Schema) -> Result<Vec<String>, RegistryError> {
+        let checks = || self.checks.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (new.clone(), inputs.level, inputs.previous_ids.clone());
+        let known = checks().get(&key).cloned();
+        let result = match known {
+            Some(result) => result,
+            None => {
+                let result = inputs.check(new).map_err(|e| match e {
+                    RegistryError::InvalidSchema(why) => why,
+                    other => other.to_string(),
+                });
+                let mut checks = checks();
+                if checks.len() >= CHECK_MEMO {
+                    checks.clear();
+                }
+                checks.insert(key, result.clone());
+                result
+            }
+        };
+        result.map_err(RegistryError::InvalidSchema)
     }
 
     fn commit(&self, state: &mut State, change: Change) -> Result<(), RegistryError> {
@@ -571,6 +605,8 @@ struct Inputs {
     level: CompatibilityLevel,
     /// The schemas to check against (oldest first), with their references.
     previous: Vec<(Arc<Schema>, References)>,
+    /// Their ids.
+    previous_ids: Vec<u32>,
 }
 
 impl Inputs {
@@ -700,14 +736,13 @@ impl State {
         &self,
         level: CompatibilityLevel,
         new: &Schema,
-        previous: &[u32],
+        ids: &[u32],
     ) -> Result<Inputs, RegistryError> {
         let references = self.resolve(new)?;
         let previous = if level == CompatibilityLevel::None {
             Vec::new()
         } else {
-            previous
-                .iter()
+            ids.iter()
                 .map(|id| {
                     let schema = self.schemas[id].schema.clone();
                     let refs = self.resolve(&schema)?;
@@ -719,6 +754,11 @@ impl State {
             generation: self.generation,
             references,
             level,
+            previous_ids: if previous.is_empty() {
+                Vec::new()
+            } else {
+                ids.to_vec()
+            },
             previous,
         })
     }
@@ -1031,7 +1071,7 @@ impl SchemaRegistry for InMemoryRegistry {
                 return Ok(answered(subject, n, id, &state.schemas[&id], &schema));
             }
             let held = hold.then_some(state);
-            let messages = inputs.check(&schema)?;
+            let messages = self.check(&inputs, &schema)?;
             let state = held.unwrap_or_else(|| self.lock());
             if state.generation == inputs.generation {
                 break (state, known_ids, messages);
@@ -1290,7 +1330,7 @@ impl SchemaRegistry for InMemoryRegistry {
         };
         let inputs = state.inputs(level, &schema, &previous)?;
         drop(state);
-        let messages = inputs.check(&schema)?;
+        let messages = self.check(&inputs, &schema)?;
         Ok(CompatibilityReport {
             is_compatible: messages.is_empty(),
             messages,
