@@ -45,6 +45,16 @@ async fn register(server: &DevServer, subject: &str, kind: &str, schema: &str) -
     .await
 }
 
+/// GETs `path`; the JSON answer.
+async fn get_json(server: &DevServer, path: &str) -> Value {
+    reqwest::get(format!("{}{path}", server.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// The server still answers (no crash, no stalled lock).
 async fn still_up(server: &DevServer) {
     let r = reqwest::get(format!("{}/subjects", server.url()))
@@ -74,12 +84,7 @@ async fn failed_journal_append_loses_no_acknowledged_id() {
     assert_eq!((status, &body["id"]), (200, &json!(2)));
     server.shutdown().await;
     let server = start(open_registry_with_faults(dir.path(), faults).unwrap()).await;
-    let r: Value = reqwest::get(format!("{}/schemas/ids/2", server.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = get_json(&server, "/schemas/ids/2").await;
     assert_eq!(r["schema"], r#""long""#);
     let (_, body) = register(&server, "d", "AVRO", r#""double""#).await;
     assert_eq!(body["id"], 3);
@@ -244,12 +249,7 @@ async fn latest_references_are_pinned_at_registration() {
     let person = json!({"schema": PERSON, "references": reference("address", -1)});
     let (status, first) = post(&server, "/subjects/person/versions", person.clone()).await;
     assert_eq!(status, 200, "{first}");
-    let stored: Value = reqwest::get(format!("{}/schemas/ids/{}", server.url(), first["id"]))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stored: Value = get_json(&server, &format!("/schemas/ids/{}", first["id"])).await;
     assert_eq!(stored["references"], reference("address", 1), "{stored}");
     // lookup with -1 finds it while version 1 is the latest
     let (status, found) = post(&server, "/subjects/person", person.clone()).await;
@@ -258,12 +258,7 @@ async fn latest_references_are_pinned_at_registration() {
     let (status, second) = post(&server, "/subjects/person/versions", person).await;
     assert_eq!(status, 200, "{second}");
     assert_ne!(second["id"], first["id"], "same id, different meaning");
-    let stored: Value = reqwest::get(format!("{}/schemas/ids/{}", server.url(), second["id"]))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stored: Value = get_json(&server, &format!("/schemas/ids/{}", second["id"])).await;
     assert_eq!(stored["references"], reference("address", 2));
     for path in ["/subjects/address", "/subjects/address/versions/1"] {
         let r = reqwest::Client::new()
@@ -394,12 +389,7 @@ async fn request_bodies_must_be_json_or_octet_stream() {
             );
         }
     }
-    let versions: Value = reqwest::get(format!("{}/subjects/s/versions", server.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let versions: Value = get_json(&server, "/subjects/s/versions").await;
     assert_eq!(versions, json!([1]));
 }
 
@@ -492,13 +482,7 @@ async fn every_error_has_confluents_shape() {
             "{subject}: {body}"
         );
     }
-    let subjects: Value = reqwest::get(format!("{}/subjects", server.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(subjects, json!([]));
+    assert_eq!(get_json(&server, "/subjects").await, json!([]));
 }
 
 /// A client that sends half a request line loses its connection after the header-read
@@ -567,13 +551,7 @@ async fn client_refuses_dot_subjects() {
             "{e}"
         );
     }
-    let subjects: Value = reqwest::get(format!("{}/subjects", server.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(subjects, json!([]));
+    assert_eq!(get_json(&server, "/subjects").await, json!([]));
 }
 
 /// User info in a base URL becomes basic auth and never appears in the client's errors or
