@@ -693,6 +693,18 @@ async fn referenced_by(
     Ok(ok(&paginate(ids, &q)))
 }
 
+/// Runs `work` — parsing and compatibility checks, CPU-bound and possibly long — on a blocking
+/// thread, so the server's async workers keep answering other requests meanwhile.
+async fn off_workers<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, RegistryError>> + Send + 'static,
+) -> Result<T, ApiError> {
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || runtime.block_on(work))
+        .await
+        .map_err(|e| plain_error(500, format!("the request's task failed: {e}")))?
+        .map_err(ApiError)
+}
+
 async fn register(
     State(app): State<App>,
     Path(subject): Path<String>,
@@ -700,10 +712,9 @@ async fn register(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     let schema = schema_from_body(body)?;
-    let r = app
-        .registry
-        .register(&subject, &schema, flag(&q, "normalize"))
-        .await?;
+    let (registry, normalize) = (app.registry.clone(), flag(&q, "normalize"));
+    let r =
+        off_workers(async move { registry.register(&subject, &schema, normalize).await }).await?;
     Ok(ok(&app.registered_body(&r, &q)?))
 }
 
@@ -714,15 +725,11 @@ async fn lookup(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     let schema = schema_from_body(body)?;
-    let r = app
-        .registry
-        .lookup(
-            &subject,
-            &schema,
-            flag(&q, "normalize"),
-            flag(&q, "deleted"),
-        )
-        .await?;
+    let registry = app.registry.clone();
+    let (normalize, deleted) = (flag(&q, "normalize"), flag(&q, "deleted"));
+    let r =
+        off_workers(async move { registry.lookup(&subject, &schema, normalize, deleted).await })
+            .await?;
     Ok(ok(&app.registered_body(&r, &q)?))
 }
 
@@ -765,10 +772,13 @@ async fn compatibility(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     let schema = schema_from_body(body)?;
-    let report = app
-        .registry
-        .test_compatibility(&subject, &schema, version)
-        .await?;
+    let registry = app.registry.clone();
+    let report = off_workers(async move {
+        registry
+            .test_compatibility(&subject, &schema, version)
+            .await
+    })
+    .await?;
     Ok(ok(&CompatibilityBody {
         is_compatible: report.is_compatible,
         messages: flag(&q, "verbose").then_some(report.messages),
