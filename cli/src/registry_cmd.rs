@@ -3,7 +3,10 @@
 use crate::error::describe;
 use clap::Args;
 use kcodec_registry::InMemoryRegistry;
-use kcodec_registry::server::{DEFAULT_BODY_LIMIT, DevServer, ServerOptions, open_registry};
+use kcodec_registry::server::{
+    DEFAULT_BODY_LIMIT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DevServer,
+    ServerOptions, open_registry,
+};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,6 +36,14 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT, value_name = "BYTES")]
     pub body_limit: usize,
+
+    /// Milliseconds a client has to send a request's headers before its connection is closed.
+    #[arg(long, default_value_t = DEFAULT_HEADER_READ_TIMEOUT.as_millis() as u64, value_name = "MS")]
+    pub header_timeout_ms: u64,
+
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS, value_name = "N")]
+    pub max_connections: usize,
 }
 
 /// Runs the registry until Ctrl-C or SIGTERM.
@@ -58,6 +69,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         body_limit: args.body_limit,
         basic_auth,
         protobuf_format: Arc::new(kcodec_codecs::protobuf::ProtobufServerFormat),
+        header_read_timeout: std::time::Duration::from_millis(args.header_timeout_ms),
+        max_connections: args.max_connections,
     };
     let server = DevServer::start(args.listen, Arc::new(registry), options)
         .await

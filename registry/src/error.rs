@@ -135,7 +135,86 @@ pub enum RegistryError {
     Config(String),
 }
 
+/// The text of an error's source chain, each cause once, for a copy of the error.
+#[cfg(feature = "http")]
+fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 impl RegistryError {
+    /// A copy of this error for another caller waiting on the same request: the same variant and
+    /// fields, with a source (if any) kept as its text.
+    #[cfg(feature = "http")]
+    pub(crate) fn duplicate(&self) -> RegistryError {
+        use RegistryError::*;
+        let boxed =
+            |e: &BoxError| -> BoxError { Box::new(std::io::Error::other(chain_text(&**e))) };
+        match self {
+            SubjectNotFound(s) => SubjectNotFound(s.clone()),
+            VersionNotFound { subject, version } => VersionNotFound {
+                subject: subject.clone(),
+                version: version.clone(),
+            },
+            SchemaNotFound(s) => SchemaNotFound(s.clone()),
+            SubjectSoftDeleted(s) => SubjectSoftDeleted(s.clone()),
+            SubjectNotSoftDeleted(s) => SubjectNotSoftDeleted(s.clone()),
+            VersionSoftDeleted { subject, version } => VersionSoftDeleted {
+                subject: subject.clone(),
+                version: *version,
+            },
+            VersionNotSoftDeleted { subject, version } => VersionNotSoftDeleted {
+                subject: subject.clone(),
+                version: *version,
+            },
+            SubjectCompatibilityNotConfigured(s) => SubjectCompatibilityNotConfigured(s.clone()),
+            Incompatible { subject, messages } => Incompatible {
+                subject: subject.clone(),
+                messages: messages.clone(),
+            },
+            InvalidSchema(s) => InvalidSchema(s.clone()),
+            InvalidVersion(s) => InvalidVersion(s.clone()),
+            InvalidCompatibilityLevel(s) => InvalidCompatibilityLevel(s.clone()),
+            ReferenceExists { subject, version } => ReferenceExists {
+                subject: subject.clone(),
+                version: *version,
+            },
+            Server {
+                status,
+                error_code,
+                message,
+            } => Server {
+                status: *status,
+                error_code: *error_code,
+                message: message.clone(),
+            },
+            Transport { url, source } => Transport {
+                url: url.clone(),
+                source: boxed(source),
+            },
+            InvalidResponse {
+                url,
+                status,
+                source,
+            } => InvalidResponse {
+                url: url.clone(),
+                status: *status,
+                source: boxed(source),
+            },
+            Storage { context, source } => Storage {
+                context: context.clone(),
+                source: std::io::Error::new(source.kind(), chain_text(source)),
+            },
+            NotARecord { strategy } => NotARecord { strategy },
+            Config(s) => Config(s.clone()),
+        }
+    }
     /// 40403 for an id or GUID, worded as Confluent's registry words it: `Schema 999 not found`.
     ///
     /// ```

@@ -107,14 +107,20 @@
 //! - **GUIDs** are random (UUID v4) per distinct schema, kept in the journal.
 //! - **Permanently deleted schemas:** once no version of any subject uses an id, `GET
 //!   /schemas/ids/{id}` answers 40403; registering the same schema again gives back its old id
-//!   and GUID.
+//!   and GUID — except with a journal, which removes the schema's text from disk (compaction)
+//!   and so forgets it: it comes back under a new id. Its old id is never given to another
+//!   schema.
 //! - **Soft delete of `latest`** deletes the latest live version.
 //! - **Storage** is a single process: the in-memory state, optionally an append-only journal file
-//!   (locked against a second server; fsynced under the registry's lock, so writes are
-//!   serialized). No Kafka topic, no leader election, no forwarding.
-//! - **Errors** of the HTTP layer (unreadable body 400, body too large 413, unknown path 404,
+//!   (locked against a second server; checksummed lines fsynced under the registry's lock, so
+//!   writes are serialized; a failed append rolled back; compacted on start and after permanent
+//!   deletes — see `server::journal`). No Kafka topic, no leader election, no forwarding.
+//! - **Errors** of the HTTP layer (unreadable body 400, cross-origin write or foreign `Host` 403,
+//!   unknown path 404, wrong method 405, body too large 413, unsupported body type 415,
 //!   unauthorized 401) use the HTTP status as `error_code`; message texts differ from
-//!   Confluent's while the codes match.
+//!   Confluent's while the codes match. A subject with a control character is 42208.
+//! - **Bounded work**: a compatibility check stops after [`compat::WORK_BUDGET`] steps (422,
+//!   42201) and answers at most [`compat::MAX_MESSAGES`] messages.
 
 #![warn(missing_docs)]
 
@@ -132,5 +138,29 @@ pub use types::*;
 
 #[cfg(feature = "http")]
 pub mod http;
+
+/// Percent-decodes URL text (invalid escapes stay as they are).
+#[cfg(any(feature = "http", feature = "server"))]
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
+}
 #[cfg(feature = "server")]
 pub mod server;

@@ -72,6 +72,12 @@ pub enum Change {
         /// The subject.
         subject: String,
     },
+    /// Ids up to `max_id` are taken (written by a compaction, which may have removed the
+    /// schemas that held the highest ones): no new schema gets one of them.
+    ReserveIds {
+        /// The largest id ever assigned.
+        max_id: u32,
+    },
 }
 
 /// Where an [`InMemoryRegistry`] records its changes before applying them (for example an
@@ -80,6 +86,14 @@ pub enum Change {
 pub trait ChangeLog: Send + Sync {
     /// Records one change durably.
     fn append(&self, change: &Change) -> Result<(), RegistryError>;
+
+    /// Replaces everything recorded so far with `snapshot`, the changes that rebuild the current
+    /// state (see [`InMemoryRegistry::snapshot`]). Called after a permanent delete, so deleted
+    /// schemas leave the log; the default keeps the log as it is.
+    fn compact(&self, snapshot: &[Change]) -> Result<(), RegistryError> {
+        let _ = snapshot;
+        Ok(())
+    }
 }
 
 #[derive(Debug)]
@@ -123,6 +137,8 @@ struct State {
     subjects: BTreeMap<String, Subject>,
     global: CompatibilityLevel,
     max_id: u32,
+    /// Counts the changes applied: work done outside the lock is valid while it is unchanged.
+    generation: u64,
 }
 
 /// A schema registry kept in memory, with Confluent's semantics: global ids shared by identical
@@ -139,7 +155,17 @@ struct State {
 pub struct InMemoryRegistry {
     state: Mutex<State>,
     log: Option<Box<dyn ChangeLog>>,
+    /// Compatibility results by (new schema, level, ids checked against), failures included, so
+    /// a client repeating a costly request costs one check.
+    checks: Mutex<HashMap<CheckKey, Result<Vec<String>, String>>>,
 }
+
+/// What decides a compatibility result: the new schema (references pinned), the level and the
+/// ids it is checked against (each id means one schema forever).
+type CheckKey = (Schema, CompatibilityLevel, Vec<u32>);
+
+/// How many compatibility results [`InMemoryRegistry`] keeps (all are dropped when full).
+const CHECK_MEMO: usize = 256;
 
 impl Default for InMemoryRegistry {
     fn default() -> Self {
@@ -165,6 +191,7 @@ impl InMemoryRegistry {
         InMemoryRegistry {
             state: Mutex::new(State::default()),
             log: None,
+            checks: Mutex::new(HashMap::new()),
         }
     }
 
@@ -275,7 +302,7 @@ impl InMemoryRegistry {
                     .schema
                     .references
                     .iter()
-                    .any(|r| r.subject == subject && r.version == n)
+                    .any(|r| refers_to(r, subject, n))
             })
             .collect();
         ids.sort_unstable();
@@ -294,20 +321,76 @@ impl InMemoryRegistry {
         self.lock().max_id
     }
 
+    /// The changes that rebuild the current state on an empty registry: levels, every version
+    /// (soft-deleted ones registered then deleted) with its id and GUID, and the largest id
+    /// assigned ([`Change::ReserveIds`]). Permanently deleted versions are left out, and so are
+    /// schemas no version uses any more: their ids stay reserved, but registering such a schema
+    /// again gives it a new id.
+    pub fn snapshot(&self) -> Vec<Change> {
+        self.lock().snapshot()
+    }
+
+    /// Forgets the schemas no version uses (once a compaction removed their text from the log).
+    #[cfg(feature = "server")]
+    pub(crate) fn forget_unused(&self) {
+        self.lock().forget_unused();
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// [`Inputs::check`], remembered (failures included) for the same schema, level and ids.
+    fn check(&self, inputs: &Inputs, new: &Schema) -> Result<Vec<String>, RegistryError> {
+        let checks = || self.checks.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (new.clone(), inputs.level, inputs.previous_ids.clone());
+        let known = checks().get(&key).cloned();
+        let result = match known {
+            Some(result) => result,
+            None => {
+                let result = inputs.check(new).map_err(|e| match e {
+                    RegistryError::InvalidSchema(why) => why,
+                    other => other.to_string(),
+                });
+                let mut checks = checks();
+                if checks.len() >= CHECK_MEMO {
+                    checks.clear();
+                }
+                checks.insert(key, result.clone());
+                result
+            }
+        };
+        result.map_err(RegistryError::InvalidSchema)
+    }
+
     fn commit(&self, state: &mut State, change: Change) -> Result<(), RegistryError> {
+        let compact = matches!(
+            change,
+            Change::DeleteVersion {
+                permanent: true,
+                ..
+            } | Change::DeleteSubject {
+                permanent: true,
+                ..
+            }
+        );
         if let Some(log) = &self.log {
             log.append(&change)?;
         }
         state.apply(change).map_err(|why| RegistryError::Storage {
             context: why.clone(),
             source: std::io::Error::other(why),
-        })
+        })?;
+        if compact && let Some(log) = &self.log {
+            // The delete is durable already; a failed compaction leaves the deleted schema in
+            // the log until the next one (at the latest on restart), which the state mirrors.
+            if log.compact(&state.snapshot()).is_ok() {
+                state.forget_unused();
+            }
+        }
+        Ok(())
     }
 }
 
@@ -480,6 +563,75 @@ fn registered(subject: &str, version: i32, id: u32, entry: &SchemaEntry) -> Regi
     }
 }
 
+/// [`State::identity`] with the schema's references already resolved (no state needed, so it
+/// runs outside the lock).
+fn identity_with(schema: &Schema, references: &References) -> Result<Schema, RegistryError> {
+    if schema.schema_type != SchemaType::Protobuf {
+        return Ok(text_identity(schema));
+    }
+    use base64::Engine as _;
+    use prost::Message as _;
+    let parsed = compat::protobuf::ProtoSchema::parse(Resolved { schema, references })?;
+    if parsed.has_uncompared_parts() {
+        // custom options are not in the canonical form: only the same text is the same
+        return Ok(Schema {
+            schema_type: schema.schema_type,
+            schema: format!("text:{}", schema.schema),
+            references: schema.references.clone(),
+        });
+    }
+    let bytes = parsed.canonical_descriptor().encode_to_vec();
+    Ok(Schema {
+        schema_type: schema.schema_type,
+        schema: base64::engine::general_purpose::STANDARD.encode(bytes),
+        references: schema.references.clone(),
+    })
+}
+
+/// Whether `r` names `subject` `version`. A reference to the latest version (`-1`, stored only
+/// by journals of earlier versions: new ones are pinned) names every version, since deleting
+/// any could change what it means.
+fn refers_to(r: &SchemaReference, subject: &str, version: i32) -> bool {
+    r.subject == subject && (r.version == version || r.version == -1)
+}
+
+/// What a registration or compatibility test needs from the state, taken under the lock so
+/// that parsing and checking can run without it.
+struct Inputs {
+    /// [`State::generation`] when taken.
+    generation: u64,
+    /// The new schema's references, resolved.
+    references: References,
+    level: CompatibilityLevel,
+    /// The schemas to check against (oldest first), with their references.
+    previous: Vec<(Arc<Schema>, References)>,
+    /// Their ids.
+    previous_ids: Vec<u32>,
+}
+
+impl Inputs {
+    /// The compatibility messages for `new` (which `references` belongs to).
+    fn check(&self, new: &Schema) -> Result<Vec<String>, RegistryError> {
+        let resolved: Vec<Resolved<'_>> = self
+            .previous
+            .iter()
+            .map(|(schema, references)| Resolved { schema, references })
+            .collect();
+        compat::check(
+            self.level,
+            Resolved {
+                schema: new,
+                references: &self.references,
+            },
+            &resolved,
+        )
+    }
+}
+
+/// How many times a registration computes outside the lock before, with the state changing
+/// under it every time, it computes holding the lock.
+const UNLOCKED_ATTEMPTS: usize = 4;
+
 impl State {
     /// What decides whether two schemas are the same schema (and so share an id): for Avro and
     /// JSON Schema see [`text_identity`]; for Protobuf, the parsed file (imports resolved through
@@ -490,27 +642,7 @@ impl State {
         if schema.schema_type != SchemaType::Protobuf {
             return Ok(text_identity(schema));
         }
-        use base64::Engine as _;
-        use prost::Message as _;
-        let references = self.resolve(schema)?;
-        let parsed = compat::protobuf::ProtoSchema::parse(Resolved {
-            schema,
-            references: &references,
-        })?;
-        if parsed.has_uncompared_parts() {
-            // custom options are not in the canonical form: only the same text is the same
-            return Ok(Schema {
-                schema_type: schema.schema_type,
-                schema: format!("text:{}", schema.schema),
-                references: schema.references.clone(),
-            });
-        }
-        let bytes = parsed.canonical_descriptor().encode_to_vec();
-        Ok(Schema {
-            schema_type: schema.schema_type,
-            schema: base64::engine::general_purpose::STANDARD.encode(bytes),
-            references: schema.references.clone(),
-        })
+        identity_with(schema, &self.resolve(schema)?)
     }
 
     fn live_schema(&self, id: u32) -> Result<&SchemaEntry, RegistryError> {
@@ -599,19 +731,18 @@ impl State {
         Ok(out)
     }
 
-    /// Checks `new` against `previous` ids (oldest first) under `level`.
-    fn check(
+    /// The inputs for checking `new` against `previous` ids (oldest first) under `level`.
+    fn inputs(
         &self,
         level: CompatibilityLevel,
         new: &Schema,
-        previous: &[u32],
-    ) -> Result<Vec<String>, RegistryError> {
-        let new_refs = self.resolve(new)?;
-        let previous: Vec<(Arc<Schema>, References)> = if level == CompatibilityLevel::None {
+        ids: &[u32],
+    ) -> Result<Inputs, RegistryError> {
+        let references = self.resolve(new)?;
+        let previous = if level == CompatibilityLevel::None {
             Vec::new()
         } else {
-            previous
-                .iter()
+            ids.iter()
                 .map(|id| {
                     let schema = self.schemas[id].schema.clone();
                     let refs = self.resolve(&schema)?;
@@ -619,18 +750,54 @@ impl State {
                 })
                 .collect::<Result<_, RegistryError>>()?
         };
-        let resolved: Vec<Resolved<'_>> = previous
-            .iter()
-            .map(|(schema, references)| Resolved { schema, references })
-            .collect();
-        compat::check(
+        Ok(Inputs {
+            generation: self.generation,
+            references,
             level,
-            Resolved {
-                schema: new,
-                references: &new_refs,
+            previous_ids: if previous.is_empty() {
+                Vec::new()
+            } else {
+                ids.to_vec()
             },
-            &resolved,
-        )
+            previous,
+        })
+    }
+
+    /// `schema` with every reference to the latest version (`-1`) replaced by the number of
+    /// that version now, so the schema means the same forever. A reference to `subject`
+    /// itself is refused (a schema cannot depend on its own subject's versions).
+    fn pin_references(&self, subject: &str, schema: &Schema) -> Result<Schema, RegistryError> {
+        let mut pinned = schema.clone();
+        for r in &mut pinned.references {
+            if r.subject == subject {
+                return Err(RegistryError::InvalidSchema(format!(
+                    "reference '{}' names the schema's own subject '{subject}': a schema cannot \
+                     reference its own subject",
+                    r.name
+                )));
+            }
+            if r.version == -1 {
+                let (n, _) = self
+                    .find_version(&r.subject, Version::Latest, false)
+                    .map_err(|_| {
+                        RegistryError::InvalidSchema(format!(
+                            "reference '{}' names the latest version of subject '{}', which has \
+                             none",
+                            r.name, r.subject
+                        ))
+                    })?;
+                r.version = n;
+            }
+        }
+        Ok(pinned)
+    }
+
+    /// The live versions of `subject` (number, id).
+    fn live(&self, subject: &str) -> Vec<(i32, u32)> {
+        self.subjects
+            .get(subject)
+            .map(|s| s.visible(false).map(|(n, v)| (n, v.id)).collect())
+            .unwrap_or_default()
     }
 
     /// Whether any stored version (soft-deleted included) references `subject` `version`.
@@ -641,9 +808,75 @@ impl State {
                     .schema
                     .references
                     .iter()
-                    .any(|r| r.subject == subject && r.version == version)
+                    .any(|r| refers_to(r, subject, version))
             })
         })
+    }
+
+    fn snapshot(&self) -> Vec<Change> {
+        let mut changes = vec![Change::SetCompatibility {
+            subject: None,
+            level: self.global,
+        }];
+        let mut registers = Vec::new();
+        for (name, s) in &self.subjects {
+            for (&version, v) in &s.versions {
+                let entry = &self.schemas[&v.id];
+                registers.push((v.id, name, version, entry, v.deleted));
+            }
+        }
+        // ascending ids: the order the ids were first registered in (`by_content` keeps the
+        // first id of a schema first)
+        registers.sort_by_key(|(id, name, version, ..)| (*id, *name, *version));
+        let mut deletes = Vec::new();
+        for (id, name, version, entry, deleted) in registers {
+            changes.push(Change::Register {
+                subject: name.clone(),
+                version,
+                id,
+                guid: entry.guid,
+                schema_type: entry.schema.schema_type,
+                schema: entry.schema.schema.clone(),
+                references: entry.schema.references.clone(),
+            });
+            if deleted {
+                deletes.push(Change::DeleteVersion {
+                    subject: name.clone(),
+                    version,
+                    permanent: false,
+                });
+            }
+        }
+        changes.extend(deletes);
+        changes.extend(self.subjects.iter().filter_map(|(name, s)| {
+            s.compatibility.map(|level| Change::SetCompatibility {
+                subject: Some(name.clone()),
+                level,
+            })
+        }));
+        changes.push(Change::ReserveIds {
+            max_id: self.max_id,
+        });
+        changes
+    }
+
+    /// Drops the schemas no version uses (after a compaction removed them from the log), so the
+    /// state is what replaying the compacted log gives.
+    fn forget_unused(&mut self) {
+        let unused: Vec<u32> = self
+            .schemas
+            .iter()
+            .filter(|(_, e)| e.uses == 0)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in unused {
+            let entry = self.schemas.remove(&id).expect("listed above");
+            self.by_guid.remove(&entry.guid);
+            self.by_content.retain(|_, ids| {
+                ids.retain(|i| *i != id);
+                !ids.is_empty()
+            });
+        }
     }
 
     fn drop_use(&mut self, id: u32) {
@@ -654,6 +887,7 @@ impl State {
 
     /// Applies a change; `Err` names why it does not fit (only for replayed, foreign input).
     fn apply(&mut self, change: Change) -> Result<(), String> {
+        self.generation += 1;
         match change {
             Change::Register {
                 subject,
@@ -771,6 +1005,10 @@ impl State {
                 }
                 Ok(())
             }
+            Change::ReserveIds { max_id } => {
+                self.max_id = self.max_id.max(max_id);
+                Ok(())
+            }
             Change::DeleteCompatibility { subject } => {
                 if let Some(s) = self.subjects.get_mut(&subject) {
                     s.compatibility = None;
@@ -798,27 +1036,48 @@ impl SchemaRegistry for InMemoryRegistry {
                 "empty subject name".to_owned(),
             ));
         }
-        let schema = canonical(schema)?;
-        let mut state = self.lock();
-        // every id the schema has (more than one only after replaying an old journal); the
-        // first is the one a new registration reuses
-        let known_ids = state
-            .by_content
-            .get(&state.identity(&schema)?)
-            .cloned()
-            .unwrap_or_default();
-        let known_id = known_ids.first().copied();
-        let live: Vec<(i32, u32)> = state
-            .subjects
-            .get(subject)
-            .map(|s| s.visible(false).map(|(n, v)| (n, v.id)).collect())
-            .unwrap_or_default();
-        if let Some(&(n, id)) = live.iter().find(|(_, v)| known_ids.contains(v)) {
-            return Ok(answered(subject, n, id, &state.schemas[&id], &schema));
+        if subject.chars().any(char::is_control) {
+            return Err(RegistryError::Server {
+                status: 422,
+                error_code: 42208,
+                message: "Invalid subject: a subject name may not contain control characters"
+                    .to_owned(),
+            });
         }
-        let level = state.level_of(subject);
-        let previous: Vec<u32> = live.iter().map(|(_, id)| *id).collect();
-        let messages = state.check(level, &schema, &previous)?;
+        let mut schema = canonical(schema)?;
+        // Parsing and checking run without the lock (so one costly schema does not stall other
+        // requests), on inputs taken under it; the result counts only if the state did not
+        // change meanwhile, else it is computed again (at last holding the lock).
+        let mut attempt = 0;
+        let (mut state, known_ids, messages) = loop {
+            attempt += 1;
+            let hold = attempt > UNLOCKED_ATTEMPTS;
+            let state = self.lock();
+            let level = state.level_of(subject);
+            let previous: Vec<u32> = state.live(subject).iter().map(|(_, id)| *id).collect();
+            schema = state.pin_references(subject, &schema)?;
+            let inputs = state.inputs(level, &schema, &previous)?;
+            let held = hold.then_some(state);
+            let identity = identity_with(&schema, &inputs.references)?;
+            let state = held.unwrap_or_else(|| self.lock());
+            if state.generation != inputs.generation {
+                continue;
+            }
+            // every id the schema has (more than one only after replaying an old journal); the
+            // first is the one a new registration reuses
+            let known_ids = state.by_content.get(&identity).cloned().unwrap_or_default();
+            let live = state.live(subject);
+            if let Some(&(n, id)) = live.iter().find(|(_, v)| known_ids.contains(v)) {
+                return Ok(answered(subject, n, id, &state.schemas[&id], &schema));
+            }
+            let held = hold.then_some(state);
+            let messages = self.check(&inputs, &schema)?;
+            let state = held.unwrap_or_else(|| self.lock());
+            if state.generation == inputs.generation {
+                break (state, known_ids, messages);
+            }
+        };
+        let known_id = known_ids.first().copied();
         if !messages.is_empty() {
             return Err(RegistryError::Incompatible {
                 subject: subject.to_owned(),
@@ -879,7 +1138,13 @@ impl SchemaRegistry for InMemoryRegistry {
         deleted: bool,
     ) -> Result<RegisteredSchema, RegistryError> {
         let _ = normalize;
-        let schema = canonical(schema)?;
+        let (schema, references) = {
+            let state = self.lock();
+            let schema = state.pin_references(subject, &canonical(schema)?)?;
+            let references = state.resolve(&schema)?;
+            (schema, references)
+        };
+        let identity = identity_with(&schema, &references)?;
         let state = self.lock();
         let s = state
             .subjects
@@ -887,10 +1152,7 @@ impl SchemaRegistry for InMemoryRegistry {
             .filter(|s| s.has_visible(deleted))
             .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
         let not_found = || RegistryError::SchemaNotFound("Schema not found".to_owned());
-        let ids = state
-            .by_content
-            .get(&state.identity(&schema)?)
-            .ok_or_else(not_found)?;
+        let ids = state.by_content.get(&identity).ok_or_else(not_found)?;
         let (n, id) = s
             .visible(deleted)
             .rev()
@@ -1049,6 +1311,7 @@ impl SchemaRegistry for InMemoryRegistry {
     ) -> Result<CompatibilityReport, RegistryError> {
         let schema = canonical(schema)?;
         let state = self.lock();
+        let schema = state.pin_references(subject, &schema)?;
         let level = state.level_of(subject);
         let previous: Vec<u32> = match version {
             Some(version) => vec![state.find_version(subject, version, false)?.1.id],
@@ -1065,7 +1328,9 @@ impl SchemaRegistry for InMemoryRegistry {
             (Some(_), CompatibilityLevel::FullTransitive) => CompatibilityLevel::Full,
             (_, level) => level,
         };
-        let messages = state.check(level, &schema, &previous)?;
+        let inputs = state.inputs(level, &schema, &previous)?;
+        drop(state);
+        let messages = self.check(&inputs, &schema)?;
         Ok(CompatibilityReport {
             is_compatible: messages.is_empty(),
             messages,

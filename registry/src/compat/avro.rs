@@ -30,7 +30,7 @@ use std::collections::{HashMap, HashSet};
 use apache_avro::Schema;
 use apache_avro::schema::{EnumSchema, FixedSchema, InnerDecimalSchema, RecordSchema, UuidSchema};
 
-use super::Resolved;
+use super::{Budget, Exhausted, MEMO_MESSAGES, Resolved};
 use crate::RegistryError;
 
 /// A parsed Avro schema together with every named type it (or its references) defines.
@@ -101,13 +101,19 @@ fn collect_names(s: &Schema, names: &mut HashMap<String, Schema>) {
     }
 }
 
-/// Messages for data written with `writer` and read with `reader` (empty = compatible).
-pub fn can_read(reader: &AvroSchema, writer: &AvroSchema) -> Vec<String> {
+/// Messages for data written with `writer` and read with `reader` (empty = compatible), or
+/// [`Exhausted`] when the check needs more than its work budget.
+///
+/// Each pair of records is compared once, as Java's `SchemaCompatibility` memoizes: a pair met
+/// again repeats the first comparison's findings (at most [`MEMO_MESSAGES`] of them).
+pub fn can_read(reader: &AvroSchema, writer: &AvroSchema) -> Result<Vec<String>, Exhausted> {
     let mut ctx = Ctx {
         reader_names: &reader.names,
         writer_names: &writer.names,
         seen: HashSet::new(),
         proven: HashSet::new(),
+        failed: HashMap::new(),
+        budget: Budget::default(),
         errors: Vec::new(),
     };
     let path = match &reader.root {
@@ -115,7 +121,7 @@ pub fn can_read(reader: &AvroSchema, writer: &AvroSchema) -> Vec<String> {
         _ => String::new(),
     };
     ctx.check(&reader.root, &writer.root, &path, 0);
-    ctx.errors
+    ctx.budget.result(ctx.errors)
 }
 
 /// The underlying shape of a schema, logical types replaced by the types they annotate.
@@ -193,6 +199,9 @@ struct Ctx<'a> {
     seen: HashSet<(String, String)>,
     /// Record pairs already found compatible.
     proven: HashSet<(String, String)>,
+    /// Record pairs already found incompatible, with their first messages.
+    failed: HashMap<(String, String), Vec<String>>,
+    budget: Budget,
     errors: Vec<String>,
 }
 
@@ -261,12 +270,20 @@ fn names_match(
 
 impl Ctx<'_> {
     fn err(&mut self, path: &str, what: impl std::fmt::Display) {
-        self.errors.push(format!("{}: {what}", location(path)));
+        self.push(format!("{}: {what}", location(path)));
+    }
+
+    fn push(&mut self, message: String) {
+        self.budget.spend_message(&message);
+        self.errors.push(message);
     }
 
     fn check(&mut self, reader: &Schema, writer: &Schema, path: &str, depth: usize) {
         if depth > MAX_DEPTH {
             self.err(path, "schema nesting too deep to check");
+            return;
+        }
+        if !self.budget.spend() {
             return;
         }
         let reader = deref(reader, self.reader_names);
@@ -442,15 +459,35 @@ impl Ctx<'_> {
     fn check_record(&mut self, r: &RecordSchema, w: &RecordSchema, path: &str, depth: usize) {
         // Guard recursion through named types: a pair under comparison is assumed compatible.
         let key = (r.name.fullname(None), w.name.fullname(None));
-        if self.proven.contains(&key) || !self.seen.insert(key.clone()) {
+        if self.proven.contains(&key) || self.seen.contains(&key) {
             return;
         }
+        if let Some(first) = self.failed.get(&key) {
+            let at = location(path);
+            let repeated: Vec<String> = first
+                .iter()
+                .map(|m| format!("{at}: the same as {m}"))
+                .collect();
+            for m in repeated {
+                self.push(m);
+            }
+            return;
+        }
+        self.seen.insert(key.clone());
         let before = self.errors.len();
         self.check_record_fields(r, w, path, depth);
         self.seen.remove(&key);
+        // Memoized, like Java's checker, so nested unions of records stay polynomial and a
+        // record referred to from many places is compared once.
         if self.errors.len() == before {
-            // Memoized, like Java's checker, so nested unions of records stay polynomial.
             self.proven.insert(key);
+        } else if !self.budget.exhausted() {
+            let first = self.errors[before..]
+                .iter()
+                .take(MEMO_MESSAGES)
+                .cloned()
+                .collect();
+            self.failed.insert(key, first);
         }
     }
 
@@ -486,7 +523,7 @@ impl Ctx<'_> {
             match wf {
                 Some(wf) => self.check(&rf.schema, &wf.schema, &field_path, depth + 1),
                 None if rf.default.is_some() => {}
-                None => self.errors.push(format!(
+                None => self.push(format!(
                     "field '{field_path}': reader field has no default and is missing in writer"
                 )),
             }

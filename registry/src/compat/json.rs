@@ -36,11 +36,11 @@
 //! (`not`, `if`/`then`/`else`, `patternProperties`, `dependencies`, tuple `items`/`prefixItems`,
 //! `format`, …) are not compared.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use super::Resolved;
+use super::{Budget, Exhausted, MEMO_MESSAGES, Resolved};
 use crate::RegistryError;
 
 /// A parsed JSON Schema together with the documents it references by name.
@@ -76,27 +76,36 @@ impl JsonSchema {
     }
 }
 
-/// Messages for documents valid under `writer` checked against `reader` (empty = compatible).
-pub fn can_read(reader: &JsonSchema, writer: &JsonSchema) -> Vec<String> {
+/// Messages for documents valid under `writer` checked against `reader` (empty = compatible),
+/// or [`Exhausted`] when the check needs more than its work budget.
+///
+/// Each (reader node, writer node) pair is compared once: a pair met again (schemas that refer
+/// to one definition from several places) repeats the first finding in one message per message
+/// found the first time (at most [`MEMO_MESSAGES`]), without comparing again.
+pub fn can_read(reader: &JsonSchema, writer: &JsonSchema) -> Result<Vec<String>, Exhausted> {
     let mut ctx = Ctx {
         reader,
         writer,
         seen: HashSet::new(),
+        memo: HashMap::new(),
+        budget: Budget::default(),
         errors: Vec::new(),
     };
     ctx.check(
         Node {
             schema: &reader.root,
             doc: &reader.root,
+            stable: true,
         },
         Node {
             schema: &writer.root,
             doc: &writer.root,
+            stable: true,
         },
         "#",
         0,
     );
-    ctx.errors
+    ctx.budget.result(ctx.errors)
 }
 
 /// A schema node and the document its local `$ref`s point into.
@@ -104,6 +113,23 @@ pub fn can_read(reader: &JsonSchema, writer: &JsonSchema) -> Vec<String> {
 struct Node<'a> {
     schema: &'a Value,
     doc: &'a Value,
+    /// Whether `schema` lies in a parsed document (which outlives the check), not in a map
+    /// merged for the moment: only such nodes' addresses identify them for the memo.
+    stable: bool,
+}
+
+impl<'a> Node<'a> {
+    /// A node inside this one's schema.
+    fn child(self, schema: &'a Value) -> Node<'a> {
+        Node { schema, ..self }
+    }
+    /// The same document, seen through a merged (temporary) map.
+    fn unstable(self) -> Node<'a> {
+        Node {
+            stable: false,
+            ..self
+        }
+    }
 }
 
 const MAX_DEPTH: usize = 64;
@@ -200,13 +226,19 @@ struct Ctx<'a> {
     writer: &'a JsonSchema,
     /// (reader node, writer node) addresses under comparison, for recursive `$ref`s.
     seen: HashSet<(usize, usize)>,
+    /// (reader node, writer node) addresses of stable nodes compared already, with the first
+    /// messages that comparison gave and the path it was made at.
+    memo: HashMap<(usize, usize), (String, Vec<String>)>,
+    budget: Budget,
     errors: Vec<String>,
 }
 
 impl<'a> Ctx<'a> {
     // Nodes may point into the parsed schemas ('a) or into merged temporaries ('n).
     fn err(&mut self, path: &str, what: impl std::fmt::Display) {
-        self.errors.push(format!("at '{path}': {what}"));
+        let message = format!("at '{path}': {what}");
+        self.budget.spend_message(&message);
+        self.errors.push(message);
     }
 
     /// Follows `$ref`s (a bounded chain). `None` if one does not resolve.
@@ -247,6 +279,7 @@ impl<'a> Ctx<'a> {
             node = Node {
                 schema: target,
                 doc,
+                stable: true,
             };
         }
         Err("$ref chain too long".to_owned())
@@ -272,6 +305,9 @@ impl<'a> Ctx<'a> {
             self.err(path, "schema nesting too deep to check");
             return;
         }
+        if !self.budget.spend() {
+            return;
+        }
         let r = match self.resolve(r, true) {
             Ok(n) => n,
             Err(e) => return self.err(path, format_args!("reader: {e}")),
@@ -290,22 +326,47 @@ impl<'a> Ctx<'a> {
             r.schema as *const Value as usize,
             w.schema as *const Value as usize,
         );
+        let memoize = r.stable && w.stable;
+        if memoize && let Some((at, messages)) = self.memo.get(&key) {
+            let repeated: Vec<String> = if at == path {
+                messages.clone()
+            } else {
+                messages
+                    .iter()
+                    .map(|m| format!("at '{path}': the same as {m}"))
+                    .collect()
+            };
+            for m in repeated {
+                self.budget.spend_message(&m);
+                self.errors.push(m);
+            }
+            return;
+        }
         if !self.seen.insert(key) {
             return;
         }
+        let before = self.errors.len();
         let rm = r.schema.as_object().unwrap_or(&*EMPTY);
         // Writer `allOf` branches are merged into the writer schema.
         let merged;
-        let wm: &Map<String, Value> = match w.schema.as_object() {
+        let (w, wm): (Node<'_>, &Map<String, Value>) = match w.schema.as_object() {
             Some(m) if m.contains_key("allOf") => {
                 merged = self.merge_all_of(w, m);
-                &merged
+                (w.unstable(), &merged)
             }
-            Some(m) => m,
-            None => &EMPTY,
+            Some(m) => (w, m),
+            None => (w, &EMPTY),
         };
         self.check_maps(r, rm, w, wm, path, depth);
         self.seen.remove(&key);
+        if memoize && !self.budget.exhausted() {
+            let first = self.errors[before..]
+                .iter()
+                .take(MEMO_MESSAGES)
+                .cloned()
+                .collect();
+            self.memo.insert(key, (path.to_owned(), first));
+        }
     }
 
     fn merge_all_of(&self, w: Node<'_>, m: &Map<String, Value>) -> Map<String, Value> {
@@ -313,13 +374,7 @@ impl<'a> Ctx<'a> {
         out.remove("allOf");
         if let Some(Value::Array(branches)) = m.get("allOf") {
             for b in branches {
-                let Ok(b) = self.resolve(
-                    Node {
-                        schema: b,
-                        doc: w.doc,
-                    },
-                    false,
-                ) else {
+                let Ok(b) = self.resolve(w.child(b), false) else {
                     continue;
                 };
                 if let Some(bm) = b.schema.as_object() {
@@ -343,6 +398,13 @@ impl<'a> Ctx<'a> {
     ) where
         'a: 'n,
     {
+        if depth > MAX_DEPTH {
+            self.err(path, "schema nesting too deep to check");
+            return;
+        }
+        if !self.budget.spend() {
+            return;
+        }
         // Combined schemas first.
         let w_branches = wm
             .get("anyOf")
@@ -358,29 +420,35 @@ impl<'a> Ctx<'a> {
             rest.remove("anyOf");
             rest.remove("oneOf");
             for (i, b) in wb.iter().enumerate() {
-                let branch = match self.resolve(
-                    Node {
-                        schema: b,
-                        doc: w.doc,
-                    },
-                    false,
-                ) {
+                let branch = match self.resolve(w.child(b), false) {
                     Ok(n) => n,
                     Err(e) => {
                         self.err(path, format_args!("writer: {e}"));
                         continue;
                     }
                 };
+                if branch.schema == &Value::Bool(false) {
+                    continue;
+                }
+                // A branch that leads back to a writer schema under comparison against this
+                // reader (`{"anyOf":[{"$ref":"#"}]}`) adds nothing.
+                let key = (
+                    r.schema as *const Value as usize,
+                    branch.schema as *const Value as usize,
+                );
+                if self.seen.contains(&key) {
+                    continue;
+                }
                 let mut combined = rest.clone();
                 if let Some(bm) = branch.schema.as_object() {
                     for (k, v) in bm {
                         combined.insert(k.clone(), v.clone());
                     }
-                } else if branch.schema == &Value::Bool(false) {
-                    continue;
                 }
                 let before = self.errors.len();
-                self.check_maps(r, rm, branch, &combined, path, depth + 1);
+                self.seen.insert(key);
+                self.check_maps(r, rm, branch.unstable(), &combined, path, depth + 1);
+                self.seen.remove(&key);
                 if self.errors.len() > before {
                     for e in &mut self.errors[before..] {
                         *e = format!("{e} (writer branch {i} of anyOf/oneOf)");
@@ -395,13 +463,7 @@ impl<'a> Ctx<'a> {
             r_rest.remove("oneOf");
             let any = rb.iter().any(|b| {
                 let saved = std::mem::take(&mut self.errors);
-                if let Ok(bn) = self.resolve(
-                    Node {
-                        schema: b,
-                        doc: r.doc,
-                    },
-                    true,
-                ) {
+                if let Ok(bn) = self.resolve(r.child(b), true) {
                     if accepts_everything(bn.schema) {
                         self.errors = saved;
                         return true;
@@ -428,15 +490,7 @@ impl<'a> Ctx<'a> {
         }
         if let Some(Value::Array(all)) = rm.get("allOf") {
             for (i, b) in all.iter().enumerate() {
-                self.check(
-                    Node {
-                        schema: b,
-                        doc: r.doc,
-                    },
-                    w,
-                    &format!("{path}/allOf/{i}"),
-                    depth + 1,
-                );
+                self.check(r.child(b), w, &format!("{path}/allOf/{i}"), depth + 1);
             }
         }
         self.check_keywords(r, rm, w, wm, path, depth);
@@ -456,6 +510,9 @@ impl<'a> Ctx<'a> {
     {
         if depth > MAX_DEPTH {
             self.err(path, "schema nesting too deep to check");
+            return;
+        }
+        if !self.budget.spend() {
             return;
         }
         self.check_keywords(r, rm, w, wm, path, depth);
@@ -556,14 +613,8 @@ impl<'a> Ctx<'a> {
             if let Some(ri) = rm.get("items").filter(|v| !v.is_array()) {
                 let wi = wm.get("items").filter(|v| !v.is_array()).unwrap_or(&TRUE);
                 self.check(
-                    Node {
-                        schema: ri,
-                        doc: r.doc,
-                    },
-                    Node {
-                        schema: wi,
-                        doc: w.doc,
-                    },
+                    r.child(ri),
+                    w.child(wi),
                     &format!("{path}/items"),
                     depth + 1,
                 );
@@ -662,35 +713,18 @@ impl<'a> Ctx<'a> {
             .unwrap_or(&*EMPTY);
         let r_add = rm.get("additionalProperties").unwrap_or(&TRUE);
         let w_add = wm.get("additionalProperties").unwrap_or(&TRUE);
-        let w_add_node = Node {
-            schema: w_add,
-            doc: w.doc,
-        };
+        let w_add_node = w.child(w_add);
         for (name, wps) in wp {
-            let wn = Node {
-                schema: wps,
-                doc: w.doc,
-            };
+            let wn = w.child(wps);
             let p = format!("{path}/properties/{}", escape(name));
             match rp.get(name) {
-                Some(rps) => self.check(
-                    Node {
-                        schema: rps,
-                        doc: r.doc,
-                    },
-                    wn,
-                    &p,
-                    depth + 1,
-                ),
+                Some(rps) => self.check(r.child(rps), wn, &p, depth + 1),
                 None if r_add == &Value::Bool(false) => self.err(
                     &p,
                     "property removed from a closed content model (additionalProperties: false)",
                 ),
                 None => {
-                    let rn = Node {
-                        schema: r_add,
-                        doc: r.doc,
-                    };
+                    let rn = r.child(r_add);
                     if !self.trial(rn, wn, &p, depth + 1) {
                         self.err(
                             &p,
@@ -705,10 +739,7 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             let p = format!("{path}/properties/{}", escape(name));
-            let rn = Node {
-                schema: rps,
-                doc: r.doc,
-            };
+            let rn = r.child(rps);
             if !self.trial(rn, w_add_node, &p, depth + 1) {
                 self.err(
                     &p,
@@ -731,16 +762,7 @@ impl<'a> Ctx<'a> {
         for name in r_req.iter().filter(|n| !w_req.contains(n)) {
             let has_default = rp
                 .get(name)
-                .and_then(|s| {
-                    self.resolve(
-                        Node {
-                            schema: s,
-                            doc: r.doc,
-                        },
-                        true,
-                    )
-                    .ok()
-                })
+                .and_then(|s| self.resolve(r.child(s), true).ok())
                 .is_some_and(|n| n.schema.get("default").is_some());
             if !has_default {
                 self.err(
@@ -762,10 +784,7 @@ impl<'a> Ctx<'a> {
                 }
             } else {
                 self.check(
-                    Node {
-                        schema: r_add,
-                        doc: r.doc,
-                    },
+                    r.child(r_add),
                     w_add_node,
                     &format!("{path}/additionalProperties"),
                     depth + 1,

@@ -48,6 +48,50 @@ pub struct Resolved<'a> {
     pub references: &'a References,
 }
 
+/// The most steps one reader/writer comparison may take (a step is one pair of schema nodes
+/// compared, or a few bytes of message). A comparison that needs more stops with [`Exhausted`],
+/// which the registry answers as a 422 naming the limit.
+pub const WORK_BUDGET: u64 = 500_000;
+
+/// The most messages [`check`] returns; more are summed up in one last message.
+pub const MAX_MESSAGES: usize = 100;
+
+/// How many of its messages a comparison repeats when the same pair of types is met again.
+pub const MEMO_MESSAGES: usize = 4;
+
+/// A comparison needed more than [`WORK_BUDGET`] steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the compatibility check needs more than {WORK_BUDGET} steps")]
+pub struct Exhausted;
+
+/// The steps a comparison has taken.
+#[derive(Debug, Default)]
+struct Budget {
+    spent: u64,
+}
+
+impl Budget {
+    /// Takes one step; false once the budget is spent.
+    fn spend(&mut self) -> bool {
+        self.spent += 1;
+        !self.exhausted()
+    }
+    /// Accounts for a message's size.
+    fn spend_message(&mut self, message: &str) {
+        self.spent += 1 + message.len() as u64 / 4;
+    }
+    fn exhausted(&self) -> bool {
+        self.spent > WORK_BUDGET
+    }
+    fn result(&self, errors: Vec<String>) -> Result<Vec<String>, Exhausted> {
+        if self.exhausted() {
+            Err(Exhausted)
+        } else {
+            Ok(errors)
+        }
+    }
+}
+
 /// A schema parsed once for the checks, in the form its format's checker needs.
 enum Parsed {
     Avro(avro::AvroSchema),
@@ -64,17 +108,22 @@ fn parse(resolved: Resolved<'_>) -> Result<Parsed, RegistryError> {
 }
 
 /// Messages for data written with `writer` and read with `reader`.
-fn can_read(reader: &Parsed, writer: &Parsed) -> Vec<String> {
+fn can_read(reader: &Parsed, writer: &Parsed) -> Result<Vec<String>, RegistryError> {
     match (reader, writer) {
         (Parsed::Avro(r), Parsed::Avro(w)) => avro::can_read(r, w),
         (Parsed::Protobuf(r), Parsed::Protobuf(w)) => protobuf::can_read(r, w),
         (Parsed::Json(r), Parsed::Json(w)) => json::can_read(r, w),
-        _ => vec![format!(
+        _ => Ok(vec![format!(
             "schema type changed from {} to {}",
             kind(writer),
             kind(reader)
-        )],
+        )]),
     }
+    .map_err(|e| {
+        RegistryError::InvalidSchema(format!(
+            "{e} against an earlier schema; the schema is too complex to check, simplify it"
+        ))
+    })
 }
 
 fn kind(p: &Parsed) -> SchemaType {
@@ -144,15 +193,20 @@ pub fn check(
             String::new()
         };
         if level.checks_backward() {
-            for m in can_read(&new_parsed, &old_parsed) {
+            for m in can_read(&new_parsed, &old_parsed)? {
                 messages.push(format!("backward{suffix}: {m}"));
             }
         }
         if level.checks_forward() {
-            for m in can_read(&old_parsed, &new_parsed) {
+            for m in can_read(&old_parsed, &new_parsed)? {
                 messages.push(format!("forward{suffix}: {m}"));
             }
         }
+    }
+    if messages.len() > MAX_MESSAGES {
+        let more = messages.len() - MAX_MESSAGES;
+        messages.truncate(MAX_MESSAGES);
+        messages.push(format!("… and {more} more messages left out"));
     }
     Ok(messages)
 }

@@ -45,7 +45,7 @@ use prost_reflect::{
 };
 use protox::file::{File, FileResolver, GoogleFileResolver};
 
-use super::Resolved;
+use super::{Budget, Exhausted, Resolved};
 use crate::RegistryError;
 
 /// The file name the checked schema gets when its text carries none.
@@ -89,6 +89,52 @@ fn to_file(name: &str, text: &str) -> Result<File, protox::Error> {
     }
 }
 
+/// How deep braces, brackets, parentheses and angle brackets may nest in `.proto` source (message
+/// nesting and option values): the parser recurses per level.
+pub const MAX_NESTING: usize = 64;
+
+/// Refuses `.proto` source nested deeper than [`MAX_NESTING`] (outside strings and comments),
+/// before the recursive parser sees it.
+fn check_nesting(name: &str, text: &str) -> Result<(), RegistryError> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'[' | b'(' | b'<' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    let line = 1 + bytes[..i].iter().filter(|b| **b == b'\n').count();
+                    return Err(RegistryError::InvalidSchema(format!(
+                        "Protobuf: {name}:{line}: nesting deeper than {MAX_NESTING} levels"
+                    )));
+                }
+            }
+            b'}' | b']' | b')' | b'>' => depth = depth.saturating_sub(1),
+            quote @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
 struct Resolver {
     main_name: String,
     main_text: String,
@@ -114,6 +160,14 @@ impl ProtoSchema {
     /// references.
     pub fn parse(resolved: Resolved<'_>) -> Result<Self, RegistryError> {
         let text = resolved.schema.schema.as_str();
+        if is_descriptor(text).is_none() {
+            check_nesting(MAIN_FILE, text)?;
+        }
+        for (name, reference) in resolved.references {
+            if is_descriptor(&reference.schema).is_none() {
+                check_nesting(name, &reference.schema)?;
+            }
+        }
         let main_name = is_descriptor(text)
             .and_then(|fdp| fdp.name)
             .filter(|n| !n.is_empty() && !resolved.references.contains_key(n))
@@ -251,10 +305,16 @@ fn relative(full: &str, package: &str) -> String {
 /// Messages for data written with `writer` and read with `reader` (empty = compatible).
 ///
 /// Like Confluent's diff of the writer (original) against the reader (updated) schema.
-pub fn can_read(reader: &ProtoSchema, writer: &ProtoSchema) -> Vec<String> {
+///
+/// Each message is compared once, whatever the number of fields using it; messages nested
+/// through fields are compared from a work list, not by recursion, so no nesting depth
+/// overflows the stack. Returns [`Exhausted`] when the check needs more than its work budget.
+pub fn can_read(reader: &ProtoSchema, writer: &ProtoSchema) -> Result<Vec<String>, Exhausted> {
     let mut ctx = Ctx {
         errors: Vec::new(),
         visited: HashSet::new(),
+        pending: Vec::new(),
+        budget: Budget::default(),
     };
     let (rp, wp) = (reader.file.package_name(), writer.file.package_name());
     if rp != wp {
@@ -269,10 +329,19 @@ pub fn can_read(reader: &ProtoSchema, writer: &ProtoSchema) -> Vec<String> {
             Some(r) => {
                 ctx.visited.insert(name.clone());
                 ctx.compare_message(&name, r, &w);
+                while let Some((name, r, w)) = ctx.pending.pop() {
+                    if ctx.budget.exhausted() {
+                        break;
+                    }
+                    ctx.compare_message(&name, &r, &w);
+                }
             }
         }
+        if ctx.budget.exhausted() {
+            break;
+        }
     }
-    ctx.errors
+    ctx.budget.result(ctx.errors)
 }
 
 /// Wire-compatible scalar groups, as Confluent groups them (an enum is a general number).
@@ -311,6 +380,9 @@ struct Ctx {
     errors: Vec<String>,
     /// Messages (relative names) already compared, so recursive and shared types end.
     visited: HashSet<String>,
+    /// Messages met through fields, still to compare.
+    pending: Vec<(String, MessageDescriptor, MessageDescriptor)>,
+    budget: Budget,
 }
 
 impl Ctx {
@@ -329,7 +401,7 @@ impl Ctx {
                 } else if self.visited.insert(rn.clone()) {
                     // Same name: compare the message itself (matters for imported ones; the
                     // schema's own messages are compared by name anyway).
-                    self.compare_message(&rn, rm, wm);
+                    self.pending.push((rn, rm.clone(), wm.clone()));
                 }
             }
             (Kind::Message(_), _) | (_, Kind::Message(_)) => self.errors.push(format!(
@@ -381,6 +453,7 @@ impl Ctx {
 
     fn compare_message(&mut self, name: &str, r: &MessageDescriptor, w: &MessageDescriptor) {
         for wf in w.fields() {
+            self.budget.spend();
             let at = format!("field '{name}.{}' (number {})", wf.name(), wf.number());
             match r.get_field(wf.number()) {
                 None if wf.cardinality() == Cardinality::Required => {

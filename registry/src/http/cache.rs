@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
-type Cell<V> = Arc<OnceCell<(V, Instant)>>;
+/// One key's fetch: its value and when it was fetched, or the error every waiter gets.
+type Cell<V> = Arc<OnceCell<Result<(V, Instant), RegistryError>>>;
 
 struct Inner<K, V> {
     map: HashMap<K, Cell<V>>,
@@ -21,8 +22,9 @@ struct Inner<K, V> {
     order: VecDeque<K>,
 }
 
-/// A bounded map from keys to values fetched at most once at a time per key. A failed fetch is
-/// not kept: the next caller fetches again. With a time to live, older values are fetched anew.
+/// A bounded map from keys to values fetched at most once at a time per key. Every caller waiting
+/// on a fetch gets its result, error included; a failed fetch is then dropped, so a later caller
+/// fetches again. With a time to live, older values are fetched anew.
 pub(crate) struct SingleFlightCache<K, V> {
     inner: Mutex<Inner<K, V>>,
     capacity: usize,
@@ -47,10 +49,12 @@ impl<K: Eq + Hash + Clone, V: Clone> SingleFlightCache<K, V> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether a caller should use (or wait on) `cell` rather than fetch anew.
     fn fresh(&self, cell: &Cell<V>) -> bool {
-        match (cell.get(), self.ttl) {
-            (Some((_, at)), Some(ttl)) => at.elapsed() < ttl,
-            _ => true,
+        match cell.get() {
+            None => true,
+            Some(Err(_)) => false,
+            Some(Ok((_, at))) => self.ttl.is_none_or(|ttl| at.elapsed() < ttl),
         }
     }
 
@@ -95,21 +99,28 @@ impl<K: Eq + Hash + Clone, V: Clone> SingleFlightCache<K, V> {
                 }
             }
         };
+        // The fetching caller gets its own error; the waiters a copy of it.
+        let mut own_error = None;
         let result = cell
-            .get_or_try_init(|| async { fetch().await.map(|v| (v, Instant::now())) })
+            .get_or_init(|| async {
+                match fetch().await {
+                    Ok(v) => Ok((v, Instant::now())),
+                    Err(e) => {
+                        let shared = e.duplicate();
+                        own_error = Some(e);
+                        Err(shared)
+                    }
+                }
+            })
             .await;
         match result {
             Ok((value, _)) => Ok(value.clone()),
-            Err(e) => {
+            Err(shared) => {
                 let mut inner = self.lock();
-                if inner
-                    .map
-                    .get(&key)
-                    .is_some_and(|c| Arc::ptr_eq(c, &cell) && !c.initialized())
-                {
+                if inner.map.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
                     inner.map.remove(&key);
                 }
-                Err(e)
+                Err(own_error.unwrap_or_else(|| shared.duplicate()))
             }
         }
     }
@@ -122,7 +133,7 @@ impl<K: Eq + Hash + Clone, V: Clone> SingleFlightCache<K, V> {
         if !self.fresh(cell) {
             return None;
         }
-        cell.get().map(|(v, _)| v.clone())
+        cell.get()?.as_ref().ok().map(|(v, _)| v.clone())
     }
 
     /// Caches `value` for `key` (replacing what was there).
@@ -130,7 +141,7 @@ impl<K: Eq + Hash + Clone, V: Clone> SingleFlightCache<K, V> {
         if self.capacity == 0 {
             return;
         }
-        let cell = Arc::new(OnceCell::new_with(Some((value, Instant::now()))));
+        let cell = Arc::new(OnceCell::new_with(Some(Ok((value, Instant::now())))));
         let mut inner = self.lock();
         self.put(&mut inner, key, cell);
     }
@@ -183,6 +194,47 @@ mod tests {
                 assert_eq!(t.await.unwrap().unwrap(), 42);
             }
             assert_eq!(calls.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    /// N callers waiting on one failing fetch (an unreachable registry) make one fetch, and
+    /// every one of them gets its error: no caller retries in turn.
+    #[test]
+    fn one_failing_fetch_for_many_waiters() {
+        rt().block_on(async {
+            let cache = Arc::new(SingleFlightCache::<u32, u32>::new(10, None));
+            let calls = Arc::new(AtomicUsize::new(0));
+            let gate = Arc::new(tokio::sync::Notify::new());
+            let tasks: Vec<_> = (0..32)
+                .map(|_| {
+                    let (cache, calls, gate) = (cache.clone(), calls.clone(), gate.clone());
+                    tokio::spawn(async move {
+                        cache
+                            .get_or_fetch(7, || async move {
+                                calls.fetch_add(1, Ordering::SeqCst);
+                                gate.notified().await;
+                                Err(RegistryError::Transport {
+                                    url: "http://localhost:1".into(),
+                                    source: Box::new(std::io::Error::other("refused")),
+                                })
+                            })
+                            .await
+                    })
+                })
+                .collect();
+            // every task is waiting on the one fetch before it fails
+            while cache.lock().map.get(&7).is_none_or(|c| Arc::strong_count(c) < 33) {
+                tokio::task::yield_now().await;
+            }
+            gate.notify_one();
+            for t in tasks {
+                let e = t.await.unwrap().unwrap_err();
+                assert!(matches!(&e, RegistryError::Transport { url, .. } if url == "http://localhost:1"), "{e}");
+                let source = std::error::Error::source(&e).unwrap().to_string();
+                assert_eq!(source, "refused");
+            }
+            assert_eq!(calls.load(Ordering::SeqCst), 1);
+            assert_eq!(cache.len(), 0, "the error is not kept for later callers");
         });
     }
 

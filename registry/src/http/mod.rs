@@ -41,6 +41,17 @@ use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// `url` with any user info (`user:password@`) replaced by `***@`, for messages.
+fn redact_user_info(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) if scheme.is_empty() => format!("***@{}", &rest[at + 1..]),
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
 /// The largest response body the client reads (64 MiB).
 const MAX_RESPONSE: usize = 64 * 1024 * 1024;
 const ACCEPT: &str =
@@ -323,16 +334,33 @@ impl HttpRegistry {
                 "no schema registry URL given".to_owned(),
             ));
         }
+        let mut auth = config.auth;
         let base_urls = config
             .urls
             .iter()
             .map(|u| {
-                let url = Url::parse(u)
-                    .map_err(|e| RegistryError::Config(format!("bad URL '{u}': {e}")))?;
+                let shown = redact_user_info(u);
+                let mut url = Url::parse(u)
+                    .map_err(|e| RegistryError::Config(format!("bad URL '{shown}': {e}")))?;
                 if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
                     return Err(RegistryError::Config(format!(
-                        "bad URL '{u}': need an http or https base URL"
+                        "bad URL '{shown}': need an http or https base URL"
                     )));
+                }
+                // User info moves into basic auth (unless auth is configured), so that no URL
+                // the client keeps, sends or prints holds a password.
+                if !url.username().is_empty() || url.password().is_some() {
+                    let decode = |text: &str| {
+                        String::from_utf8_lossy(&crate::percent_decode(text)).into_owned()
+                    };
+                    if auth.is_none() {
+                        auth = Some(Auth::Basic {
+                            username: decode(url.username()),
+                            password: decode(url.password().unwrap_or("")),
+                        });
+                    }
+                    let _ = url.set_username("");
+                    let _ = url.set_password(None);
                 }
                 Ok(url)
             })
@@ -373,7 +401,7 @@ impl HttpRegistry {
             inner: Arc::new(Inner {
                 client,
                 base_urls,
-                auth: config.auth,
+                auth,
                 by_id: SingleFlightCache::new(capacity, None),
                 by_guid: SingleFlightCache::new(capacity, None),
                 by_schema: SingleFlightCache::new(capacity, None),
@@ -400,7 +428,14 @@ impl HttpRegistry {
         }
     }
 
-    fn url(base: &Url, path: &[&str], query: &[(&str, &str)]) -> Url {
+    /// `base` with `path`'s segments (percent-encoded) and `query` appended. A segment `.` or
+    /// `..` (a subject so named) is refused: URL normalization would turn it into another path.
+    fn url(base: &Url, path: &[&str], query: &[(&str, &str)]) -> Result<Url, RegistryError> {
+        if let Some(segment) = path.iter().find(|s| matches!(**s, "." | "..")) {
+            return Err(RegistryError::InvalidSchema(format!(
+                "subject '{segment}' cannot be named in a URL path"
+            )));
+        }
         let mut url = base.clone();
         if let Ok(mut segments) = url.path_segments_mut() {
             segments.pop_if_empty().extend(path);
@@ -408,7 +443,7 @@ impl HttpRegistry {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        url
+        Ok(url)
     }
 
     /// Sends a request to each base URL in turn until one answers; returns the answer's JSON.
@@ -423,7 +458,7 @@ impl HttpRegistry {
         let mut last_error = None;
         let count = self.inner.base_urls.len();
         for (i, base) in self.inner.base_urls.iter().enumerate() {
-            let url = Self::url(base, path, query);
+            let url = Self::url(base, path, query)?;
             let url_text = url.to_string();
             let mut request = self.inner.client.request(method.clone(), url);
             request = match &self.inner.auth {

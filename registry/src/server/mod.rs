@@ -28,10 +28,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use journal::open_registry;
+#[doc(hidden)]
+pub use journal::open_registry_with_faults;
 pub use routes::router;
 
 /// The default limit on request bodies: 8 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// The default time a client has to send a request's headers: 10 s.
+pub const DEFAULT_HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The default limit on open connections: 256.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
 
 /// Answers a Protobuf schema in another format, for `?format=...` (Confluent's clients ask for
 /// `format=serialized`: the base64 `FileDescriptorProto`). The Protobuf codec supplies the
@@ -66,6 +74,12 @@ pub struct ServerOptions {
     pub basic_auth: Option<(String, String)>,
     /// The `?format=` conversion for Protobuf schemas.
     pub protobuf_format: Arc<dyn ProtobufFormat>,
+    /// How long a client has to send a request's headers before its connection is closed.
+    /// Default [`DEFAULT_HEADER_READ_TIMEOUT`].
+    pub header_read_timeout: std::time::Duration,
+    /// How many connections are served at once; more wait to be accepted. Default
+    /// [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: usize,
 }
 
 impl Default for ServerOptions {
@@ -74,6 +88,8 @@ impl Default for ServerOptions {
             body_limit: DEFAULT_BODY_LIMIT,
             basic_auth: None,
             protobuf_format: Arc::new(StoredText),
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -82,12 +98,67 @@ impl std::fmt::Debug for ServerOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerOptions")
             .field("body_limit", &self.body_limit)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("max_connections", &self.max_connections)
             .field(
                 "basic_auth",
                 &self.basic_auth.as_ref().map(|(u, _)| (u, "***")),
             )
             .finish_non_exhaustive()
     }
+}
+
+/// Accepts connections while fewer than `max_connections` are open and serves each over HTTP/1
+/// with a header-read timeout, until `stopped`; then lets open connections finish their
+/// requests.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    (header_read_timeout, max_connections): (std::time::Duration, usize),
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    let (closing, closed) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let slot = tokio::select! {
+            _ = &mut stopped => break,
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+        };
+        let stream = tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    // out of file descriptors and the like: wait a little, then go on
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut closed = closed.clone();
+        connections.spawn(async move {
+            let _slot = slot;
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
+                .serve_connection(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = closed.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+        while connections.try_join_next().is_some() {}
+    }
+    let _ = closing.send(true);
+    while connections.join_next().await.is_some() {}
+    Ok(())
 }
 
 /// A running dev server. Dropping it leaves the server running until the runtime ends; call
@@ -119,14 +190,9 @@ impl DevServer {
                 source,
             })?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = router(registry, options);
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let limits = (options.header_read_timeout, options.max_connections.max(1));
+        let app = routes::router_for(registry, options, addr.ip().is_loopback());
+        let task = tokio::spawn(serve(listener, app, limits, stopped));
         Ok(DevServer {
             addr,
             stop: Some(stop),
@@ -135,6 +201,7 @@ impl DevServer {
     }
 
     /// The address it listens on.
+    #[doc(alias = "addr")]
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }

@@ -28,7 +28,22 @@ struct App {
 }
 
 /// The dev server's routes over `registry`, ready for `axum::serve`.
+///
+/// Every request passes Confluent's HTTP hygiene first: a request body must be JSON or octet
+/// stream (415), a browser's cross-origin write (an `Origin` other than the `Host`) is refused
+/// (403), a subject with a control character is refused (42208), and every error answer has
+/// Confluent's `{"error_code", "message"}` shape. [`super::DevServer`] also refuses, on a
+/// loopback address, any `Host` that does not name a loopback address (DNS rebinding).
 pub fn router(registry: Arc<InMemoryRegistry>, options: ServerOptions) -> Router {
+    router_for(registry, options, false)
+}
+
+/// [`router`], refusing non-loopback `Host` headers when `loopback` is set.
+pub(super) fn router_for(
+    registry: Arc<InMemoryRegistry>,
+    options: ServerOptions,
+    loopback: bool,
+) -> Router {
     let limit = options.body_limit;
     let app = App { registry, options };
     let routes = Router::new()
@@ -80,13 +95,132 @@ pub fn router(registry: Arc<InMemoryRegistry>, options: ServerOptions) -> Router
         .route("/mode/{subject}", get(subject_mode))
         .route("/contexts", get(contexts))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit));
     let routes = if app.options.basic_auth.is_some() {
         routes.layer(middleware::from_fn_with_state(app.clone(), basic_auth))
     } else {
         routes
     };
-    routes.with_state(app)
+    routes
+        .layer(middleware::from_fn_with_state(loopback, hygiene))
+        .with_state(app)
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP hygiene
+
+/// The request body types Confluent's resources consume.
+const BODY_TYPES: [&str; 4] = [
+    "application/vnd.schemaregistry.v1+json",
+    "application/vnd.schemaregistry+json",
+    "application/json",
+    "application/octet-stream",
+];
+
+/// Whether a `Host` header names a loopback address (`localhost`, `127.x.x.x`, `[::1]`).
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses what Confluent's registry refuses before routing, and gives every error answer
+/// Confluent's JSON shape.
+async fn hygiene(State(loopback): State<bool>, request: Request, next: Next) -> Response {
+    use axum::http::Method;
+    let headers = request.headers();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if loopback && host.is_some_and(|h| !is_loopback_host(h)) {
+        return error_reply(
+            403,
+            403,
+            "Forbidden: this registry listens on a loopback address and answers only requests \
+             whose Host is one (localhost, 127.0.0.1, [::1])",
+        );
+    }
+    let method = request.method();
+    if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && let Some(origin) = headers.get(header::ORIGIN)
+    {
+        let authority = origin.to_str().ok().and_then(|o| {
+            o.strip_prefix("http://")
+                .or_else(|| o.strip_prefix("https://"))
+        });
+        if authority.is_none() || authority != host {
+            return error_reply(
+                403,
+                403,
+                "Forbidden: a request from another origin (a web page) may not change the registry",
+            );
+        }
+    }
+    if matches!(*method, Method::POST | Method::PUT)
+        && let Some(content_type) = headers.get(header::CONTENT_TYPE)
+    {
+        let essence = content_type
+            .to_str()
+            .ok()
+            .and_then(|c| c.split(';').next())
+            .map(|c| c.trim().to_ascii_lowercase());
+        if !essence.is_some_and(|e| BODY_TYPES.contains(&e.as_str())) {
+            return error_reply(415, 415, "HTTP 415 Unsupported Media Type");
+        }
+    }
+    let path = request.uri().path();
+    if [
+        "/subjects/",
+        "/config/",
+        "/mode/",
+        "/compatibility/subjects/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+        && crate::percent_decode(path)
+            .iter()
+            .any(|b| b.is_ascii_control())
+    {
+        return error_reply(
+            422,
+            42208,
+            "Invalid subject: a subject name may not contain control characters",
+        );
+    }
+    json_errors(next.run(request).await).await
+}
+
+/// An error answer not in Confluent's shape (a rejected path or query, 405) put in it.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|c| c == CONTENT_TYPE);
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    let message = match text.trim() {
+        "" => format!(
+            "HTTP {} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        ),
+        text => text.to_owned(),
+    };
+    error_reply(status.as_u16(), status.as_u16() as u32, &message)
+}
+
+async fn method_not_allowed() -> Response {
+    error_reply(405, 405, "HTTP 405 Method Not Allowed")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -559,6 +693,18 @@ async fn referenced_by(
     Ok(ok(&paginate(ids, &q)))
 }
 
+/// Runs `work` — parsing and compatibility checks, CPU-bound and possibly long — on a blocking
+/// thread, so the server's async workers keep answering other requests meanwhile.
+async fn off_workers<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, RegistryError>> + Send + 'static,
+) -> Result<T, ApiError> {
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || runtime.block_on(work))
+        .await
+        .map_err(|e| plain_error(500, format!("the request's task failed: {e}")))?
+        .map_err(ApiError)
+}
+
 async fn register(
     State(app): State<App>,
     Path(subject): Path<String>,
@@ -566,10 +712,9 @@ async fn register(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     let schema = schema_from_body(body)?;
-    let r = app
-        .registry
-        .register(&subject, &schema, flag(&q, "normalize"))
-        .await?;
+    let (registry, normalize) = (app.registry.clone(), flag(&q, "normalize"));
+    let r =
+        off_workers(async move { registry.register(&subject, &schema, normalize).await }).await?;
     Ok(ok(&app.registered_body(&r, &q)?))
 }
 
@@ -580,15 +725,11 @@ async fn lookup(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     let schema = schema_from_body(body)?;
-    let r = app
-        .registry
-        .lookup(
-            &subject,
-            &schema,
-            flag(&q, "normalize"),
-            flag(&q, "deleted"),
-        )
-        .await?;
+    let registry = app.registry.clone();
+    let (normalize, deleted) = (flag(&q, "normalize"), flag(&q, "deleted"));
+    let r =
+        off_workers(async move { registry.lookup(&subject, &schema, normalize, deleted).await })
+            .await?;
     Ok(ok(&app.registered_body(&r, &q)?))
 }
 
@@ -631,10 +772,13 @@ async fn compatibility(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     let schema = schema_from_body(body)?;
-    let report = app
-        .registry
-        .test_compatibility(&subject, &schema, version)
-        .await?;
+    let registry = app.registry.clone();
+    let report = off_workers(async move {
+        registry
+            .test_compatibility(&subject, &schema, version)
+            .await
+    })
+    .await?;
     Ok(ok(&CompatibilityBody {
         is_compatible: report.is_compatible,
         messages: flag(&q, "verbose").then_some(report.messages),
