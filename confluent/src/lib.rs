@@ -68,6 +68,9 @@
 
 mod error;
 
+/// The `confluent_kafka` crate these wrappers implement the traits of, re-exported so that its
+/// version always matches.
+pub use confluent_kafka;
 pub use error::Error;
 
 use bytes::{Bytes, BytesMut};
