@@ -123,6 +123,28 @@ fn assert_header(sent: &[Sent], guid: uuid::Uuid) {
     }
 }
 
+/// The first record's value framed as `format` asks, with `prefixed` after the 5-byte prefix or
+/// `bare` as the whole value with the id in a header.
+fn assert_framed(
+    sent: &[Sent],
+    format: SchemaIdFormat,
+    registered: &kcodec_registry::RegisteredSchema,
+    prefixed: &[u8],
+    bare: &[u8],
+) {
+    let value = sent[0].value.as_deref().unwrap();
+    match format {
+        SchemaIdFormat::Prefix => {
+            assert_prefix(sent, registered.id);
+            assert_eq!(&value[5..], prefixed);
+        }
+        _ => {
+            assert_header(sent, registered.guid.unwrap());
+            assert_eq!(value, bare);
+        }
+    }
+}
+
 async fn latest(registry: &InMemoryRegistry, subject: &str) -> kcodec_registry::RegisteredSchema {
     registry.latest(subject).await.unwrap()
 }
@@ -288,16 +310,7 @@ async fn avro_generic_prefix_and_header() {
         let sent = round_trip(wrapped, &reference, de, &users()).await;
         let registered = latest(&registry, "orders-value").await;
         let payload = b"\x0aalice\x54\x04\x02a\x02b\x00\x00";
-        match format {
-            SchemaIdFormat::Prefix => {
-                assert_prefix(&sent, registered.id);
-                assert_eq!(&sent[0].value.as_deref().unwrap()[5..], payload);
-            }
-            _ => {
-                assert_header(&sent, registered.guid.unwrap());
-                assert_eq!(sent[0].value.as_deref().unwrap(), payload);
-            }
-        }
+        assert_framed(&sent, format, &registered, payload, payload);
     }
 }
 
@@ -338,19 +351,10 @@ async fn protobuf_prefix_and_header() {
         .await;
         let registered = latest(&registry, "orders-value").await;
         let message = proto_orders()[0].as_ref().unwrap().encode_to_vec();
-        let value = sent[0].value.as_deref().unwrap();
-        match format {
-            SchemaIdFormat::Prefix => {
-                assert_prefix(&sent, registered.id);
-                // The first message of its file: message indexes [0], written as one 0 byte.
-                assert_eq!(value[5], 0);
-                assert_eq!(&value[6..], message);
-            }
-            _ => {
-                assert_header(&sent, registered.guid.unwrap());
-                assert_eq!(value, message);
-            }
-        }
+        // The first message of its file: message indexes [0], written as one 0 byte after the
+        // prefix (in header mode, the header carries them).
+        let prefixed = [&[0][..], &message].concat();
+        assert_framed(&sent, format, &registered, &prefixed, &message);
         assert!(
             registry
                 .subjects(false)
@@ -385,16 +389,7 @@ async fn json_schema_prefix_and_header() {
         let sent = round_trip(wrapped, &reference, de, &orders()).await;
         let registered = latest(&registry, "orders-value").await;
         let json = br#"{"id":"order-1","amount_cents":1250,"tags":["a","b"],"note":null}"#;
-        match format {
-            SchemaIdFormat::Prefix => {
-                assert_prefix(&sent, registered.id);
-                assert_eq!(&sent[0].value.as_deref().unwrap()[5..], json);
-            }
-            _ => {
-                assert_header(&sent, registered.guid.unwrap());
-                assert_eq!(sent[0].value.as_deref().unwrap(), json);
-            }
-        }
+        assert_framed(&sent, format, &registered, json, json);
     }
 }
 
