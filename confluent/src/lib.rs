@@ -136,9 +136,31 @@ impl<C> Serde<C> {
         self.codec
     }
 
-    /// Encodes `value` (registering its schema on first use) with `headers` as the record's
-    /// headers; `None` when the codec wrote a null.
-    async fn encode<T>(
+    /// Encodes `value` with `headers` as the record's headers into a fresh buffer, on the
+    /// codec's synchronous path; [`Step::Resolve`] when a schema must be registered or looked
+    /// up first (see [`encode_resolving`](Self::encode_resolving)). `None` is a null.
+    fn encode_now<T>(
+        &self,
+        topic: &str,
+        headers: &mut Headers,
+        value: &T,
+    ) -> Result<Step<Option<Vec<u8>>>, Error>
+    where
+        T: ?Sized,
+        C: Serializer<T>,
+    {
+        let mut out = BytesMut::with_capacity(self.size_hint.load(Ordering::Relaxed));
+        let mut ctx = SerializeContext::new(topic, self.target, headers);
+        match self.codec.serialize(value, &mut ctx, &mut out) {
+            Err(kcodec_codecs::Error::Unresolved(_)) => Ok(Step::Resolve),
+            done => Ok(Step::Done(self.finish(done?, out))),
+        }
+    }
+
+    /// [`encode_now`](Self::encode_now) through kcodec's async resolve: the codec registers or
+    /// looks up its schema (once per schema), then encodes. The callers box this future, so
+    /// that the one `confluent_kafka` stores for every record stays within its inline buffer.
+    async fn encode_resolving<T>(
         &self,
         topic: &str,
         headers: &mut Headers,
@@ -148,30 +170,46 @@ impl<C> Serde<C> {
         T: ?Sized + Sync,
         C: Serializer<T> + Sync,
     {
-        let mut out = BytesMut::with_capacity(self.size_hint.load(Ordering::Relaxed));
+        let mut out = BytesMut::new();
         let mut ctx = SerializeContext::new(topic, self.target, headers);
-        match resolve::serialize(&self.codec, value, &mut ctx, &mut out).await? {
-            Serialized::Null => Ok(None),
+        let written = resolve::serialize(&self.codec, value, &mut ctx, &mut out).await?;
+        Ok(self.finish(written, out))
+    }
+
+    /// What a serializer returns for what the codec wrote.
+    fn finish(&self, written: Serialized, out: BytesMut) -> Option<Vec<u8>> {
+        match written {
+            Serialized::Null => None,
             Serialized::Data => {
                 self.size_hint.store(out.len(), Ordering::Relaxed);
-                Ok(Some(Vec::from(out)))
+                Some(Vec::from(out))
             }
         }
     }
 
-    /// Decodes `data` (fetching its writer schema on first use) from a slice.
-    async fn decode_slice<T>(&self, topic: &str, headers: &Headers, data: &[u8]) -> Result<T, Error>
+    /// Decodes `data` with `headers` as the record's headers, on the codec's synchronous path,
+    /// or through its `resolve` (fetching a writer schema, once per schema) in a boxed future.
+    async fn decode<T>(&self, topic: &str, headers: &Headers, data: Data<'_>) -> Result<T, Error>
     where
         C: Deserializer<T> + Sync,
     {
         let ctx = DeserializeContext::new(topic, self.target, headers);
-        for _ in 0..MAX_RESOLVE_ROUNDS {
-            match self.codec.deserialize(Some(data), &ctx) {
-                Err(kcodec_codecs::Error::Unresolved(need)) => self.codec.resolve(&need).await?,
-                done => return Ok(done?),
-            }
+        match data.decode(&self.codec, &ctx) {
+            Err(kcodec_codecs::Error::Unresolved(_)) => {}
+            done => return Ok(done?),
         }
-        Ok(self.codec.deserialize(Some(data), &ctx)?)
+        Ok(Box::pin(async move {
+            for _ in 0..MAX_RESOLVE_ROUNDS {
+                match data.decode(&self.codec, &ctx) {
+                    Err(kcodec_codecs::Error::Unresolved(need)) => {
+                        self.codec.resolve(&need).await?
+                    }
+                    done => return done,
+                }
+            }
+            data.decode(&self.codec, &ctx)
+        })
+        .await?)
     }
 
     /// Refuses a `configure` for the other target.
@@ -182,6 +220,35 @@ impl<C> Serde<C> {
             Err(Error::TargetMismatch {
                 built_for: self.target,
             })
+        }
+    }
+}
+
+/// The outcome of a codec's synchronous path.
+enum Step<T> {
+    /// Done.
+    Done(T),
+    /// A schema must be resolved first (kcodec's `Error::Unresolved`).
+    Resolve,
+}
+
+/// A record's key or value as `confluent_kafka` hands it over: a slice, or the fetched
+/// [`Bytes`] (which codecs such as `BytesSerde` keep without copying).
+#[derive(Clone, Copy)]
+enum Data<'a> {
+    Slice(&'a [u8]),
+    Shared(&'a Bytes),
+}
+
+impl Data<'_> {
+    fn decode<T, D: Deserializer<T>>(
+        self,
+        codec: &D,
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<T, kcodec_codecs::Error> {
+        match self {
+            Data::Slice(data) => codec.deserialize(Some(data), ctx),
+            Data::Shared(data) => codec.deserialize_bytes(Some(data), ctx),
         }
     }
 }
@@ -238,7 +305,10 @@ where
     ) -> Result<Option<Cow<'a, [u8]>>, KafkaError> {
         let Some(value) = data else { return Ok(None) };
         let mut headers = Headers::new();
-        let bytes = self.encode(topic, &mut headers, value).await?;
+        let bytes = match self.encode_now(topic, &mut headers, value)? {
+            Step::Done(bytes) => bytes,
+            Step::Resolve => Box::pin(self.encode_resolving(topic, &mut headers, value)).await?,
+        };
         if !headers.is_empty() {
             return Err(Error::MissingHeaders {
                 target: self.target,
@@ -259,7 +329,10 @@ where
     {
         let Some(value) = data else { return Ok(None) };
         let mut ours = copy_headers(headers);
-        let bytes = self.encode(topic, &mut ours, value).await?;
+        let bytes = match self.encode_now(topic, &mut ours, value)? {
+            Step::Done(bytes) => bytes,
+            Step::Resolve => Box::pin(self.encode_resolving(topic, &mut ours, value)).await?,
+        };
         if ours.len() != headers.to_array().len()
             || !headers.iter().zip(&ours).all(|(t, o)| same_header(t, o))
         {
@@ -289,7 +362,9 @@ where
 {
     /// Deserializes without headers: a schema id can only come from the payload's prefix.
     async fn deserialize<'a>(&'a self, topic: &'a str, data: &'a [u8]) -> Result<T, KafkaError> {
-        Ok(self.decode_slice(topic, &Headers::new(), data).await?)
+        Ok(self
+            .decode(topic, &Headers::new(), Data::Slice(data))
+            .await?)
     }
 
     async fn deserialize_with_headers<'a>(
@@ -299,7 +374,7 @@ where
         data: &'a [u8],
     ) -> Result<T, KafkaError> {
         let ours = copy_headers(headers);
-        Ok(self.decode_slice(topic, &ours, data).await?)
+        Ok(self.decode(topic, &ours, Data::Slice(data)).await?)
     }
 
     async fn deserialize_with_headers_bytes<'a>(
@@ -309,10 +384,7 @@ where
         data: &'a Bytes,
     ) -> Result<T, KafkaError> {
         let ours = copy_headers(headers);
-        let ctx = DeserializeContext::new(topic, self.target, &ours);
-        resolve::deserialize(&self.codec, Some(data), &ctx)
-            .await
-            .map_err(|e| Error::from(e).into())
+        Ok(self.decode(topic, &ours, Data::Shared(data)).await?)
     }
 
     async fn configure<'a>(
@@ -321,5 +393,48 @@ where
         is_key: bool,
     ) -> Result<(), KafkaError> {
         Ok(self.check_target(is_key)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confluent_kafka::common::serialization::{Deserializer as De, Serializer as Ser};
+    use kcodec_codecs::builtin::StringSerde;
+
+    /// The size of `confluent_kafka`'s `InlineFuture` buffer (`CAPACITY`, private there): a
+    /// serde future that does not fit is boxed, an allocation per record.
+    const INLINE: usize = 256;
+
+    /// Every entry point's future fits that buffer: the synchronous path holds little across
+    /// its one await, and resolving a schema is boxed on its own.
+    #[test]
+    fn futures_fit_confluents_inline_buffer() {
+        let serde = Serde::value(StringSerde);
+        let value = String::from("v");
+        let data = Bytes::from_static(b"v");
+        let sizes = [
+            size_of_val(&Ser::serialize(&serde, "t", Some(&value))),
+            size_of_val(&Ser::serialize_with_headers(
+                &serde,
+                "t",
+                &mut RecordHeaders::new(),
+                Some(&value),
+            )),
+            size_of_val(&De::<String>::deserialize(&serde, "t", &data)),
+            size_of_val(&De::<String>::deserialize_with_headers(
+                &serde,
+                "t",
+                &mut RecordHeaders::new(),
+                &data,
+            )),
+            size_of_val(&De::<String>::deserialize_with_headers_bytes(
+                &serde,
+                "t",
+                &mut RecordHeaders::new(),
+                &data,
+            )),
+        ];
+        assert!(sizes.iter().all(|&n| n <= INLINE), "{sizes:?}");
     }
 }
