@@ -86,6 +86,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// The largest buffer a serializer reserves ahead from the previous record's size (one large
+/// record must not make every later small one reserve as much).
+const MAX_SIZE_HINT: usize = 64 * 1024;
+
 /// A kcodec codec as a `confluent_kafka` serializer and/or deserializer, for a record's key or
 /// its value.
 ///
@@ -181,7 +185,8 @@ impl<C> Serde<C> {
         match written {
             Serialized::Null => None,
             Serialized::Data => {
-                self.size_hint.store(out.len(), Ordering::Relaxed);
+                self.size_hint
+                    .store(out.len().min(MAX_SIZE_HINT), Ordering::Relaxed);
                 Some(Vec::from(out))
             }
         }
