@@ -17,6 +17,7 @@
 //! | `schemars` | `json_schema::JsonSchema::for_type`: a type's JSON Schema generated with schemars (implies `json-schema`) |
 //! | `registry-http` | `registry::http`: the HTTP client for Confluent-compatible schema registries |
 //! | `registry-server` | `registry::server`: the Confluent-compatible dev registry server, to run in-process |
+//! | `confluent-kafka` | `confluent::Serde`: any codec as a serializer/deserializer of Confluent's pure-Rust client (`confluent-kafka`) |
 //! | `chrono`, `time` | dates and times of those crates in derived records, as Avro logical types (`record::avro_time`) |
 //!
 //! Always present: the codec traits ([`Serializer`], [`Deserializer`]), the Java-identical
@@ -88,6 +89,9 @@ pub use kcodec_clients as clients;
 /// The in-memory Kafka-like broker (the `kcodec-broker` crate).
 #[cfg(feature = "clients")]
 pub use kcodec_clients::memory::broker;
+/// kcodec's codecs in Confluent's pure-Rust Kafka client (see [`kcodec_confluent`]).
+#[cfg(feature = "confluent-kafka")]
+pub use kcodec_confluent as confluent;
 
 #[cfg(feature = "derive")]
 pub use kcodec_codecs::record::{self, Keyed, Record};
