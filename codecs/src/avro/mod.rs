@@ -114,6 +114,7 @@ mod encode;
 mod error;
 mod json;
 mod label;
+mod plan;
 mod schema;
 mod ser;
 mod validate;

@@ -2,6 +2,7 @@
 
 use super::AvroError;
 use super::encode::KeyOrder;
+use super::plan::Plan;
 use apache_avro::Schema;
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema::{NamesRef, ResolvedSchema};
@@ -69,6 +70,7 @@ struct Inner {
     canonical: String,
     name: String,
     compiled: Compiled,
+    plan: Plan,
 }
 
 impl std::fmt::Debug for ParsedSchema {
@@ -166,6 +168,10 @@ impl ParsedSchema {
         }
         .try_build()
         .map_err(AvroError::SchemaParse)?;
+        let plan = Plan::compile(
+            compiled.borrow_schema(),
+            compiled.borrow_resolved().get_names(),
+        )?;
         Ok(ParsedSchema {
             inner: Arc::new(Inner {
                 text,
@@ -173,6 +179,7 @@ impl ParsedSchema {
                 canonical,
                 name,
                 compiled,
+                plan,
             }),
         })
     }
@@ -253,6 +260,11 @@ impl ParsedSchema {
         self.inner.compiled.borrow_resolved().get_names()
     }
 
+    /// The compiled plan the binary walkers follow.
+    pub(crate) fn plan(&self) -> &Plan {
+        &self.inner.plan
+    }
+
     pub(crate) fn resolved(&self) -> &ResolvedSchema<'_> {
         self.inner.compiled.borrow_resolved()
     }
@@ -300,7 +312,7 @@ impl ParsedSchema {
 
     /// Decodes a payload straight into `T` (no intermediate `Value`), checking it as it goes.
     pub(crate) fn read_de<T: DeserializeOwned>(&self, data: &[u8]) -> Result<T, AvroError> {
-        super::direct::from_slice(self.schema(), self.names(), data)
+        super::direct::from_slice(self.plan(), data)
     }
 
     /// Decodes a validated payload into a generic value.
