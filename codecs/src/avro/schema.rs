@@ -68,6 +68,8 @@ struct Inner {
     text: String,
     references: Vec<SchemaReference>,
     canonical: String,
+    /// The canonical form with those of the referenced schemas: what [`PartialEq`] compares.
+    identity: String,
     name: String,
     compiled: Compiled,
     plan: Plan,
@@ -83,9 +85,12 @@ impl std::fmt::Debug for ParsedSchema {
 }
 
 impl PartialEq for ParsedSchema {
-    /// Two schemas are equal when their Parsing Canonical Forms are: they encode the same bytes.
+    /// Two schemas are equal when their Parsing Canonical Forms are, and those of the schemas
+    /// they reference: they encode the same bytes. (A root's canonical form names a referenced
+    /// type without its definition, so two versions of a referenced type must be told apart by
+    /// their own forms.)
     fn eq(&self, other: &Self) -> bool {
-        self.inner.canonical == other.inner.canonical
+        self.inner.identity == other.inner.identity
     }
 }
 
@@ -99,6 +104,35 @@ pub const MAX_ALLOCATION_BYTES: usize = 64 * 1024 * 1024;
 
 pub(crate) fn init_limits() {
     apache_avro::util::max_allocation_bytes(MAX_ALLOCATION_BYTES);
+}
+
+/// The referenced schemas `deps` ordered so that each comes after the ones whose named types it
+/// uses, as apache-avro's name resolution needs (references are given in any order). Tries the
+/// schemas not yet placed until a round places none: at most [`MAX_REFERENCES`](super::ser)
+/// rounds over at most that many schemas. Those that never resolve go last, for apache-avro to
+/// name the undefined type.
+fn in_definition_order(deps: &[Schema]) -> Vec<&Schema> {
+    let mut known: NamesRef<'_> = NamesRef::default();
+    let mut order = Vec::with_capacity(deps.len());
+    let mut left: Vec<&Schema> = deps.iter().collect();
+    loop {
+        let before = left.len();
+        left.retain(|dep| {
+            match ResolvedSchema::new_with_known_schemata(vec![*dep], None, &known) {
+                Ok(resolved) => {
+                    known.extend(resolved.get_names().iter().map(|(k, v)| (k.clone(), *v)));
+                    order.push(*dep);
+                    false
+                }
+                Err(_) => true,
+            }
+        });
+        if left.is_empty() || left.len() == before {
+            break;
+        }
+    }
+    order.extend(left);
+    order
 }
 
 impl ParsedSchema {
@@ -146,12 +180,20 @@ impl ParsedSchema {
     ) -> Result<Self, AvroError> {
         init_limits();
         let canonical = schema.canonical_form();
+        let mut dep_forms: Vec<String> = deps.iter().map(Schema::canonical_form).collect();
+        dep_forms.sort_unstable();
+        let identity = std::iter::once(canonical.as_str())
+            .chain(dep_forms.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join("\n");
         let name = super::label::schema_label(&schema);
         let compiled = CompiledTryBuilder {
             schema,
             deps,
             resolved_builder: |s: &Schema, d: &Vec<Schema>| {
-                ResolvedSchema::new_with_schemata(d.iter().chain(std::iter::once(s)).collect())
+                let mut all = in_definition_order(d);
+                all.push(s);
+                ResolvedSchema::new_with_schemata(all)
             },
             writer_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
                 GenericDatumWriter::builder(s)
@@ -177,6 +219,7 @@ impl ParsedSchema {
                 text,
                 references,
                 canonical,
+                identity,
                 name,
                 compiled,
                 plan,
