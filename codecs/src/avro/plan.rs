@@ -239,7 +239,7 @@ impl<'s> Compiler<'s, '_> {
                 let mut names = Vec::with_capacity(variants.len());
                 for v in variants {
                     branches.push(self.node(v, depth + 1)?);
-                    names.push(super::label::schema_label(v));
+                    names.push(super::json::branch_name(v));
                 }
                 Node::Union { branches, names }
             }
@@ -445,6 +445,21 @@ mod tests {
         // The record, `null`, two unions and `long`.
         assert_eq!(p.len(), 5);
         assert_eq!(p.min_size(p.root()), 3);
+    }
+
+    #[test]
+    fn unions_name_their_branches_as_avro_json_does() {
+        let s = plan(
+            r#"["null",{"type":"long","logicalType":"timestamp-millis"},
+                {"type":"record","name":"Cat","namespace":"pets","fields":[]},
+                {"type":"array","items":"int"}]"#,
+        );
+        let p = s.plan();
+        let Node::Union { names, branches } = p.node(p.root()) else {
+            panic!("a union")
+        };
+        assert_eq!(names, &["null", "long", "pets.Cat", "array"]);
+        assert!(matches!(p.node(branches[1]), Node::Long));
     }
 
     #[test]
