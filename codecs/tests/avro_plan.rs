@@ -157,3 +157,59 @@ fn typed_decode_picks_union_branches_by_name_not_position() {
         ]
     );
 }
+
+/// The schema from the issue: four fields that all refer to their record, inside an array. The
+/// zero-width check behind every array decode used to follow the references with no memo
+/// (billions of calls per array, even an empty one); work is now bounded by the plan (its size
+/// and step counts are asserted in `avro::validate`'s unit tests).
+const SELF_REF: &str = r#"{"type":"array","items":{"type":"record","name":"R","fields":[
+    {"name":"a","type":"R"},{"name":"b","type":"R"},{"name":"c","type":"R"},{"name":"d","type":"R"}]}}"#;
+const SELF_REF_OPTIONAL: &str = r#"{"type":"array","items":{"type":"record","name":"R","fields":[
+    {"name":"a","type":["null","R"]},{"name":"b","type":["null","R"]},
+    {"name":"c","type":["null","R"]},{"name":"d","type":["null","R"]}]}}"#;
+
+#[test]
+fn the_self_referential_array_schema_decodes_empty_and_1000_item_arrays() {
+    let headers = Headers::new();
+    let ctx = DeserializeContext::new("t", Target::Value, &headers);
+    let registry = Arc::new(InMemoryRegistry::new());
+    let generic = GenericAvroDeserializer::new(registry.clone());
+    let typed = AvroDeserializer::<serde_json::Value>::new(registry);
+    for (id, text) in [(1, SELF_REF), (2, SELF_REF_OPTIONAL)] {
+        let schema = ParsedSchema::parse(text).unwrap();
+        generic.preload(SchemaId::Id(id), schema.clone()).unwrap();
+        typed.preload(SchemaId::Id(id), schema).unwrap();
+    }
+    for id in [1, 2] {
+        let empty = Bytes::from(vec![0, 0, 0, 0, id, 0]);
+        let value: Value = generic.deserialize(Some(&empty), &ctx).unwrap();
+        assert_eq!(value, Value::Array(vec![]));
+        let typed_value = typed.deserialize(Some(&empty), &ctx).unwrap();
+        assert_eq!(typed_value, serde_json::json!([]));
+    }
+    // 1 000 items with every field null: five blocks of 200 items of four bytes each.
+    let mut frame = vec![0, 0, 0, 0, 2];
+    for _ in 0..5 {
+        frame.extend_from_slice(&[0x90, 0x03]); // 200
+        frame.extend(std::iter::repeat_n(0u8, 800));
+    }
+    frame.push(0);
+    let frame = Bytes::from(frame);
+    let Value::Array(items) = generic.deserialize(Some(&frame), &ctx).unwrap() else {
+        panic!("an array")
+    };
+    assert_eq!(items.len(), 1000);
+    let typed_value = typed.deserialize(Some(&frame), &ctx).unwrap();
+    assert_eq!(typed_value.as_array().map(Vec::len), Some(1000));
+    // Without a way to end, a value of R never ends: 1 000 items claimed (taking no bytes each)
+    // stop at the depth limit.
+    let frame = Bytes::from(vec![0, 0, 0, 0, 1, 0xd0, 0x0f, 0]);
+    for err in [
+        Deserializer::<Value>::deserialize(&generic, Some(&frame), &ctx)
+            .map(drop)
+            .unwrap_err(),
+        typed.deserialize(Some(&frame), &ctx).map(drop).unwrap_err(),
+    ] {
+        assert!(err.to_string().contains("deeper than 128"), "{err}");
+    }
+}
