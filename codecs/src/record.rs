@@ -160,8 +160,33 @@ impl Names {
     note = "dates and times need #[serde(with = \"kcodec::record::avro_time::...\")] (kcodec features `chrono`, `time`)"
 )]
 pub trait AvroType {
+    /// What this type's schema is at its top, as Avro tells union branches apart: a named
+    /// type's full name, else its type (`"int"`, `"string"`, `"array"`, `"union"`…). Empty when
+    /// unknown (the default), which no check compares. `#[derive(Record)]` compares these at
+    /// compile time to refuse what Avro can't express (two branches of one type, a union in a
+    /// union).
+    const AVRO_BRANCH: &'static str = "";
+
     /// The schema of this type; named types already in `names` are referred to by name.
     fn avro_schema_in(names: &mut Names) -> Value;
+}
+
+/// Whether two [`AvroType::AVRO_BRANCH`]es are the same union branch (never for an unknown,
+/// empty one): what `#[derive(Record)]`'s compile-time checks call.
+#[doc(hidden)]
+pub const fn __same_branch(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.is_empty() || a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Caches a record's schema: `static CELL: SchemaCell = SchemaCell::new();` then
@@ -190,6 +215,8 @@ impl Default for SchemaCell {
 macro_rules! primitive {
     ($($t:ty => $name:literal),+ $(,)?) => {$(
         impl AvroType for $t {
+            const AVRO_BRANCH: &'static str = $name;
+
             fn avro_schema_in(_: &mut Names) -> Value {
                 Value::String($name.to_owned())
             }
@@ -207,48 +234,64 @@ primitive!(
 );
 
 impl<T: AvroType> AvroType for Option<T> {
+    const AVRO_BRANCH: &'static str = "union";
+
     fn avro_schema_in(names: &mut Names) -> Value {
         json!(["null", T::avro_schema_in(names)])
     }
 }
 
 impl<T: AvroType> AvroType for Vec<T> {
+    const AVRO_BRANCH: &'static str = "array";
+
     fn avro_schema_in(names: &mut Names) -> Value {
         json!({"type": "array", "items": T::avro_schema_in(names)})
     }
 }
 
 impl<T: AvroType> AvroType for [T] {
+    const AVRO_BRANCH: &'static str = "array";
+
     fn avro_schema_in(names: &mut Names) -> Value {
         json!({"type": "array", "items": T::avro_schema_in(names)})
     }
 }
 
 impl<T: AvroType + ?Sized> AvroType for Box<T> {
+    const AVRO_BRANCH: &'static str = T::AVRO_BRANCH;
+
     fn avro_schema_in(names: &mut Names) -> Value {
         T::avro_schema_in(names)
     }
 }
 
 impl<T: AvroType, S> AvroType for HashMap<String, T, S> {
+    const AVRO_BRANCH: &'static str = "map";
+
     fn avro_schema_in(names: &mut Names) -> Value {
         json!({"type": "map", "values": T::avro_schema_in(names)})
     }
 }
 
 impl<T: AvroType> AvroType for BTreeMap<String, T> {
+    const AVRO_BRANCH: &'static str = "map";
+
     fn avro_schema_in(names: &mut Names) -> Value {
         json!({"type": "map", "values": T::avro_schema_in(names)})
     }
 }
 
 impl AvroType for uuid::Uuid {
+    const AVRO_BRANCH: &'static str = "string";
+
     fn avro_schema_in(_: &mut Names) -> Value {
         json!({"type": "string", "logicalType": "uuid"})
     }
 }
 
 impl AvroType for bytes::Bytes {
+    const AVRO_BRANCH: &'static str = "bytes";
+
     fn avro_schema_in(_: &mut Names) -> Value {
         Value::String("bytes".to_owned())
     }

@@ -43,9 +43,10 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         Some(ns) if !ns.is_empty() => format!("{ns}.{name}"),
         _ => name.clone(),
     };
+    let mut checks = Vec::new();
     let (body, keyed) = match &input.data {
         Data::Struct(s) => match &s.fields {
-            Fields::Named(fields) => record_body(&c, &krate, &name, fields)?,
+            Fields::Named(fields) => record_body(&c, &krate, &name, fields, &mut checks)?,
             _ => {
                 return Err(syn::Error::new(
                     input.ident.span(),
@@ -53,9 +54,10 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 ));
             }
         },
-        Data::Enum(e) if e.variants.iter().any(|v| !matches!(v.fields, Fields::Unit)) => {
-            (union_body(&krate, &input.ident, &full_name, e)?, None)
-        }
+        Data::Enum(e) if e.variants.iter().any(|v| !matches!(v.fields, Fields::Unit)) => (
+            union_body(&krate, &input.ident, &full_name, e, &mut checks)?,
+            None,
+        ),
         Data::Enum(e) => (enum_body(&c, &name, e)?, None),
         Data::Union(u) => {
             return Err(syn::Error::new(
@@ -87,11 +89,16 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
     });
+    let branch = if named { full_name.as_str() } else { "union" };
     Ok(quote! {
         const _: () = {
             use #krate::__private::serde_json;
 
+            #(#checks)*
+
             impl #krate::record::AvroType for #ident {
+                const AVRO_BRANCH: &'static str = #branch;
+
                 fn avro_schema_in(names: &mut #krate::record::Names) -> serde_json::Value {
                     if #named && !names.define(#full_name) {
                         return serde_json::Value::String(#full_name.to_owned());
@@ -121,6 +128,7 @@ fn record_body(
     krate: &syn::Path,
     name: &str,
     fields: &syn::FieldsNamed,
+    checks: &mut Vec<TokenStream>,
 ) -> syn::Result<(TokenStream, Option<(syn::Ident, Type)>)> {
     let mut key: Option<(syn::Ident, Type, Span)> = None;
     let mut pushes = Vec::new();
@@ -212,6 +220,15 @@ fn record_body(
             }
             (None, None, None) => {
                 check_plain_type(ty)?;
+                if let Some(inner) = option_inner(ty) {
+                    checks.push(refuse_same_branch(
+                        krate,
+                        inner,
+                        quote!("union"),
+                        "an Option of a union is a union in a union, which Avro can't express: \
+                         give the union enum a unit variant for null instead of wrapping it in Option",
+                    ));
+                }
                 quote_spanned! {ty.span()=>
                     <#ty as #krate::record::AvroType>::avro_schema_in(names)
                 }
@@ -324,8 +341,10 @@ fn union_body(
     ident: &syn::Ident,
     full_name: &str,
     e: &syn::DataEnum,
+    checks: &mut Vec<TokenStream>,
 ) -> syn::Result<TokenStream> {
     let mut branches = Vec::new();
+    let mut types: Vec<&Type> = Vec::new();
     let mut unit: Option<&syn::Ident> = None;
     let mut seen: Vec<(String, &syn::Ident)> = Vec::new();
     for v in &e.variants {
@@ -376,6 +395,24 @@ fn union_body(
                     ));
                 }
                 seen.push((key, &v.ident));
+                // What the derive can't see from the tokens (`A(i32), B(u16)` are both "int";
+                // a variant that is itself a union) is refused at compile time.
+                checks.push(refuse_same_branch(
+                    krate,
+                    ty,
+                    quote!("union"),
+                    "an Avro union can't hold a union (a union in a union): make the variant's type a record",
+                ));
+                for earlier in &types {
+                    checks.push(refuse_same_branch(
+                        krate,
+                        ty,
+                        quote!(<#earlier as #krate::record::AvroType>::AVRO_BRANCH),
+                        "two variants of this enum have the same Avro type (as `i32` and `u16` are both \
+                         \"int\"): an Avro union has one branch per type",
+                    ));
+                }
+                types.push(ty);
                 branches.push(quote_spanned! {ty.span()=>
                     <#ty as #krate::record::AvroType>::avro_schema_in(names)
                 });
@@ -390,12 +427,40 @@ fn union_body(
             }
         }
     }
+    if unit.is_some() {
+        for ty in &types {
+            checks.push(refuse_same_branch(
+                krate,
+                ty,
+                quote!("null"),
+                "an Avro union holds one \"null\": this variant's type is null, as the unit variant is",
+            ));
+        }
+    }
     Ok(quote! {
         names.begin_union(#full_name);
         let branches = ::std::vec![#(#branches),*];
         names.end_union(#full_name);
         serde_json::Value::Array(branches)
     })
+}
+
+/// A compile-time assertion, spanned at `ty`, that `ty`'s Avro branch is not `other`.
+fn refuse_same_branch(
+    krate: &syn::Path,
+    ty: &Type,
+    other: TokenStream,
+    message: &str,
+) -> TokenStream {
+    quote_spanned! {ty.span()=>
+        const _: () = ::core::assert!(
+            !#krate::record::__same_branch(
+                <#ty as #krate::record::AvroType>::AVRO_BRANCH,
+                #other,
+            ),
+            #message,
+        );
+    }
 }
 
 /// Whether `ty` names `ident` or `Self` anywhere.

@@ -132,7 +132,7 @@ fn read_value(id: SchemaId, plan: &Plan, payload: &[u8]) -> Result<Value, AvroEr
             if schema.is_raw_bytes() {
                 return Ok(Value::Bytes(payload.to_vec()));
             }
-            validate(schema.schema(), schema.names(), payload)?;
+            validate(schema.plan(), payload)?;
             schema.read_value(payload)
         }
         Plan::Resolve(resolver) => {
@@ -148,7 +148,7 @@ fn read_value(id: SchemaId, plan: &Plan, payload: &[u8]) -> Result<Value, AvroEr
                     .resolve(reader.schema())
                     .map_err(resolve_error);
             }
-            validate(writer.schema(), writer.names(), payload)?;
+            validate(writer.plan(), payload)?;
             let mut data = payload;
             resolver
                 .borrow_datum()

@@ -1,4 +1,4 @@
-//! Decodes Avro binary straight into serde types with the writer schema: no intermediate
+//! Decodes Avro binary straight into serde types with the writer schema's compiled [`Plan`]: no intermediate
 //! `Value`, strings and bytes borrowed from the input until the target type copies them, and
 //! every length and count checked against the bytes that remain before anything is allocated.
 //!
@@ -8,9 +8,7 @@
 
 use super::AvroError;
 use super::cursor::Cursor;
-use super::validate::MAX_ZERO_WIDTH_ITEMS;
-use apache_avro::Schema;
-use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, NamesRef, UuidSchema};
+use super::plan::{Field, MAX_DEPTH, Node, NodeId, Plan};
 use serde::de::{self, DeserializeSeed, Visitor};
 
 /// The deserializer's error: an [`AvroError`], or a message from the target type.
@@ -41,21 +39,19 @@ impl From<AvroError> for DeError {
 }
 
 /// Decodes `data` (exactly one value) into `T`.
-pub(crate) fn from_slice<'de, 's, T: de::Deserialize<'de>>(
-    schema: &'s Schema,
-    names: &'s NamesRef<'s>,
+pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(
+    plan: &Plan,
     data: &'de [u8],
 ) -> Result<T, AvroError> {
     let mut reader = Reader {
         bytes: Cursor::new(data),
-        names,
+        plan,
         depth: 0,
         zero_items: 0,
-        zero_limit: MAX_ZERO_WIDTH_ITEMS,
     };
     let result = T::deserialize(De {
         r: &mut reader,
-        schema,
+        node: plan.root(),
     });
     match result {
         Ok(v) if reader.bytes.pos == data.len() => Ok(v),
@@ -76,10 +72,9 @@ pub(crate) fn from_slice<'de, 's, T: de::Deserialize<'de>>(
 
 struct Reader<'de, 's> {
     bytes: Cursor<'de>,
-    names: &'s NamesRef<'s>,
+    plan: &'s Plan,
     depth: usize,
     zero_items: u64,
-    zero_limit: u64,
 }
 
 impl<'de, 's> Reader<'de, 's> {
@@ -97,93 +92,53 @@ impl<'de, 's> Reader<'de, 's> {
         std::str::from_utf8(raw).map_err(|source| AvroError::Utf8 { at, source })
     }
 
-    fn resolve(&self, schema: &'s Schema) -> Result<&'s Schema, AvroError> {
-        match schema {
-            Schema::Ref { name } => self
-                .names
-                .get(name)
-                .copied()
-                .ok_or_else(|| AvroError::UndefinedName(name.fullname(None))),
-            other => Ok(other),
-        }
+    #[inline]
+    fn node(&self, id: NodeId) -> &'s Node {
+        self.plan.node(id)
     }
 
     fn enter(&mut self) -> Result<(), AvroError> {
         self.depth += 1;
-        if self.depth > super::validate::MAX_DEPTH {
+        if self.depth > MAX_DEPTH {
             return Err(AvroError::TooDeep {
                 at: self.bytes.pos,
-                limit: super::validate::MAX_DEPTH,
+                limit: MAX_DEPTH,
             });
         }
         Ok(())
     }
 
-    /// Reads a block count (and the byte size after a negative one); `zero_width` items take no
-    /// bytes, so their count is bounded by the input-size limit instead.
-    fn block(&mut self, what: &'static str, zero_width: bool) -> Result<usize, AvroError> {
-        let at = self.bytes.pos;
-        let mut count = self.bytes.long("block count")?;
-        if count < 0 {
-            count = count
-                .checked_neg()
-                .ok_or(AvroError::Varint { what: "long", at })?;
-            self.bytes.len("block")?;
-        }
-        if zero_width {
-            self.zero_items = self.zero_items.saturating_add(count as u64);
-            if self.zero_items > self.zero_limit {
-                return Err(AvroError::TooManyItems {
-                    at,
-                    count: self.zero_items,
-                    limit: self.zero_limit,
-                });
-            }
-        } else if count as u64 > self.bytes.remaining() as u64 {
-            return Err(AvroError::ItemCount {
-                what,
-                at,
-                count,
-                remaining: self.bytes.remaining(),
-            });
-        }
-        Ok(count as usize)
+    /// Reads a block count (and the byte size after a negative one), checked against the bytes
+    /// that remain (see [`super::validate::block`]).
+    fn block(&mut self, what: &'static str, item: NodeId) -> Result<usize, AvroError> {
+        super::validate::block(&mut self.bytes, self.plan, what, item, &mut self.zero_items)
     }
-}
-
-fn zero_width(schema: &Schema, names: &NamesRef<'_>) -> bool {
-    super::validate::min_width(schema, names, 0) == 0
 }
 
 struct De<'r, 'de, 's> {
     r: &'r mut Reader<'de, 's>,
-    schema: &'s Schema,
+    node: NodeId,
 }
 
 impl<'r, 'de, 's> De<'r, 'de, 's> {
-    /// Reads a union's branch index and gives its schema.
-    fn branch(
-        &mut self,
-        union: &'s apache_avro::schema::UnionSchema,
-    ) -> Result<&'s Schema, AvroError> {
+    /// Reads a union's branch index and gives it with the branch's node.
+    fn branch(&mut self, branches: &[NodeId]) -> Result<(usize, NodeId), AvroError> {
         let at = self.r.bytes.pos;
         let index = self.r.bytes.long("union index")?;
-        let variants = union.variants();
-        if index < 0 || index as usize >= variants.len() {
-            return Err(AvroError::UnionIndex {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| Some((i, *branches.get(i)?)))
+            .ok_or(AvroError::UnionIndex {
                 at,
                 index,
-                branches: variants.len(),
-            });
-        }
-        self.r.resolve(&variants[index as usize])
+                branches: branches.len(),
+            })
     }
 
     fn any<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, DeError> {
-        let schema = self.r.resolve(self.schema)?;
-        match schema {
-            Schema::Null => visitor.visit_unit(),
-            Schema::Boolean => {
+        match self.r.node(self.node) {
+            Node::Null => visitor.visit_unit(),
+            Node::Boolean => {
                 let at = self.r.bytes.pos;
                 match self.r.bytes.take("boolean", 1)?[0] {
                     0 => visitor.visit_bool(false),
@@ -191,112 +146,119 @@ impl<'r, 'de, 's> De<'r, 'de, 's> {
                     byte => Err(AvroError::Boolean { at, byte }.into()),
                 }
             }
-            Schema::Int | Schema::Date | Schema::TimeMillis => {
-                visitor.visit_i32(self.r.bytes.int("int")?)
-            }
-            Schema::Long
-            | Schema::TimeMicros
-            | Schema::TimestampMillis
-            | Schema::TimestampMicros
-            | Schema::TimestampNanos
-            | Schema::LocalTimestampMillis
-            | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos => visitor.visit_i64(self.r.bytes.long("long")?),
-            Schema::Float => {
+            Node::Int => visitor.visit_i32(self.r.bytes.int("int")?),
+            Node::Long => visitor.visit_i64(self.r.bytes.long("long")?),
+            Node::Float => {
                 let b = self.r.bytes.take("float", 4)?;
                 visitor.visit_f32(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             }
-            Schema::Double => {
+            Node::Double => {
                 let b = self.r.bytes.take("double", 8)?;
                 let mut a = [0u8; 8];
                 a.copy_from_slice(b);
                 visitor.visit_f64(f64::from_le_bytes(a))
             }
-            Schema::Bytes
-            | Schema::BigDecimal
-            | Schema::Uuid(UuidSchema::Bytes)
-            | Schema::Decimal(DecimalSchema {
-                inner: InnerDecimalSchema::Bytes,
-                ..
-            }) => visitor.visit_borrowed_bytes(self.r.bytes()?),
-            Schema::String | Schema::Uuid(UuidSchema::String) => {
-                visitor.visit_borrowed_str(self.r.str()?)
+            Node::Bytes => visitor.visit_borrowed_bytes(self.r.bytes()?),
+            Node::String => visitor.visit_borrowed_str(self.r.str()?),
+            Node::Fixed { size, .. } => {
+                visitor.visit_borrowed_bytes(self.r.bytes.take("fixed", *size)?)
             }
-            Schema::Fixed(f)
-            | Schema::Duration(f)
-            | Schema::Uuid(UuidSchema::Fixed(f))
-            | Schema::Decimal(DecimalSchema {
-                inner: InnerDecimalSchema::Fixed(f),
-                ..
-            }) => visitor.visit_borrowed_bytes(self.r.bytes.take("fixed", f.size)?),
-            Schema::Enum(e) => {
-                let symbol = enum_symbol(self.r, e)?;
+            Node::Enum { name, symbols } => {
+                let symbol = enum_symbol(self.r, name, symbols)?;
                 visitor.visit_str(symbol)
             }
-            Schema::Union(u) => {
-                let branch = self.branch(u)?;
+            Node::Union { branches, .. } => {
+                let (_, branch) = self.branch(branches)?;
                 De {
                     r: self.r,
-                    schema: branch,
+                    node: branch,
                 }
                 .any(visitor)
             }
-            Schema::Array(a) => {
+            Node::Array { items } => {
                 self.r.enter()?;
-                let zero = zero_width(&a.items, self.r.names);
-                let left = self.r.block("array", zero)?;
+                let left = self.r.block("array", *items)?;
                 let v = visitor.visit_seq(Seq {
                     r: self.r,
-                    items: &a.items,
+                    items: *items,
                     left,
                     done: left == 0,
-                    zero,
                 })?;
                 self.r.depth -= 1;
                 Ok(v)
             }
-            Schema::Map(m) => {
+            Node::Map { values } => {
                 self.r.enter()?;
-                let left = self.r.block("map", false)?;
+                let left = self.r.block("map", *values)?;
                 let v = visitor.visit_map(Map {
                     r: self.r,
-                    values: &m.types,
+                    values: *values,
                     left,
                     done: left == 0,
                 })?;
                 self.r.depth -= 1;
                 Ok(v)
             }
-            Schema::Record(rec) => {
+            Node::Record { fields, .. } => {
                 self.r.enter()?;
                 let v = visitor.visit_map(Record {
                     r: self.r,
-                    fields: &rec.fields,
+                    fields,
                     next: 0,
                 })?;
                 self.r.depth -= 1;
                 Ok(v)
             }
-            Schema::Ref { name } => Err(AvroError::UndefinedName(name.fullname(None)).into()),
         }
     }
 }
 
 fn enum_symbol<'s>(
-    r: &mut Reader<'_, 's>,
-    e: &'s apache_avro::schema::EnumSchema,
+    r: &mut Reader<'_, '_>,
+    name: &str,
+    symbols: &'s [String],
 ) -> Result<&'s str, AvroError> {
     let at = r.bytes.pos;
     let index = r.bytes.long("enum index")?;
-    e.symbols
+    symbols
         .get(usize::try_from(index).unwrap_or(usize::MAX))
         .map(String::as_str)
         .ok_or_else(|| AvroError::EnumIndex {
             at,
             index,
-            name: e.name.fullname(None),
-            symbols: e.symbols.len(),
+            name: name.to_owned(),
+            symbols: symbols.len(),
         })
+}
+
+/// Which variant of a Rust enum (`variants`, in declaration order) a union's branch `index`
+/// (named `names[index]`: a named type's full name, else its type) stands for: the variant named
+/// as the branch (its full or unqualified name, then the unqualified name in any case, so that
+/// `Null` and `Long` stand for `null` and `long`); a branch no variant is named as takes the
+/// variant at its own index, unless another branch's name claims that one (then it names none,
+/// and the visitor reports the unknown variant). So `enum E { A(i32), B(String) }` keeps
+/// matching by position, and record branches find their variants whatever the union's order.
+fn union_variant(index: usize, names: &[String], variants: &[&str]) -> u32 {
+    let none = u32::try_from(variants.len()).unwrap_or(u32::MAX);
+    let by_name = |name: &str| -> Option<usize> {
+        let short = name.rsplit('.').next().unwrap_or(name);
+        variants
+            .iter()
+            .position(|v| *v == name || *v == short)
+            .or_else(|| variants.iter().position(|v| v.eq_ignore_ascii_case(short)))
+    };
+    if let Some(v) = by_name(&names[index]) {
+        return u32::try_from(v).unwrap_or(none);
+    }
+    let claimed = names
+        .iter()
+        .enumerate()
+        .any(|(i, n)| i != index && by_name(n) == Some(index));
+    if index < variants.len() && !claimed {
+        u32::try_from(index).unwrap_or(none)
+    } else {
+        none
+    }
 }
 
 impl<'de> de::Deserializer<'de> for De<'_, 'de, '_> {
@@ -307,19 +269,19 @@ impl<'de> de::Deserializer<'de> for De<'_, 'de, '_> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, DeError> {
-        match self.r.resolve(self.schema)? {
-            Schema::Union(u) => {
-                let branch = self.branch(u)?;
-                if matches!(branch, Schema::Null) {
+        match self.r.node(self.node) {
+            Node::Union { branches, .. } => {
+                let (_, branch) = self.branch(branches)?;
+                if matches!(self.r.node(branch), Node::Null) {
                     visitor.visit_none()
                 } else {
                     visitor.visit_some(De {
                         r: self.r,
-                        schema: branch,
+                        node: branch,
                     })
                 }
             }
-            Schema::Null => visitor.visit_none(),
+            Node::Null => visitor.visit_none(),
             _ => visitor.visit_some(self),
         }
     }
@@ -338,11 +300,12 @@ impl<'de> de::Deserializer<'de> for De<'_, 'de, '_> {
         visitor: V,
     ) -> Result<V::Value, DeError> {
         // A fixed read into a byte array (`[u8; N]`).
-        match self.r.resolve(self.schema)? {
-            Schema::Fixed(f) | Schema::Duration(f) | Schema::Uuid(UuidSchema::Fixed(f))
-                if f.size == len =>
-            {
-                let bytes = self.r.bytes.take("fixed", f.size)?;
+        match self.r.node(self.node) {
+            Node::Fixed {
+                size,
+                decimal: false,
+            } if *size == len => {
+                let bytes = self.r.bytes.take("fixed", *size)?;
                 visitor
                     .visit_seq(de::value::SeqDeserializer::new(bytes.iter().copied()))
                     .map_err(|e: de::value::Error| {
@@ -357,39 +320,28 @@ impl<'de> de::Deserializer<'de> for De<'_, 'de, '_> {
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
-        self,
+        mut self,
         _: &'static str,
-        _: &'static [&'static str],
+        variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        match self.r.resolve(self.schema)? {
-            Schema::Enum(e) => {
-                let symbol = enum_symbol(self.r, e)?;
+        match self.r.node(self.node) {
+            Node::Enum { name, symbols } => {
+                let symbol = enum_symbol(self.r, name, symbols)?;
                 visitor.visit_enum(UnitVariant(symbol))
             }
-            Schema::String => {
+            Node::String => {
                 let s = self.r.str()?;
                 visitor.visit_enum(UnitVariant(s))
             }
-            Schema::Union(u) => {
-                // A Rust enum over a union: the variant index is the branch index.
-                let at = self.r.bytes.pos;
-                let index = self.r.bytes.long("union index")?;
-                let variants = u.variants();
-                if index < 0 || index as usize >= variants.len() {
-                    return Err(AvroError::UnionIndex {
-                        at,
-                        index,
-                        branches: variants.len(),
-                    }
-                    .into());
-                }
-                let branch = self.r.resolve(&variants[index as usize])?;
+            Node::Union { branches, names } => {
+                // A Rust enum over a union: the branch is chosen by name (see `union_variant`).
+                let (index, branch) = self.branch(branches)?;
                 visitor.visit_enum(UnionVariant {
-                    index: index as u32,
+                    index: union_variant(index, names, variants),
                     de: De {
                         r: self.r,
-                        schema: branch,
+                        node: branch,
                     },
                 })
             }
@@ -409,11 +361,10 @@ impl<'de> de::Deserializer<'de> for De<'_, 'de, '_> {
 
 struct Seq<'r, 'de, 's> {
     r: &'r mut Reader<'de, 's>,
-    items: &'s Schema,
+    items: NodeId,
     left: usize,
     /// The terminating zero count has been read.
     done: bool,
-    zero: bool,
 }
 
 impl<'de> de::SeqAccess<'de> for Seq<'_, 'de, '_> {
@@ -427,7 +378,7 @@ impl<'de> de::SeqAccess<'de> for Seq<'_, 'de, '_> {
             return Ok(None);
         }
         if self.left == 0 {
-            self.left = self.r.block("array", self.zero)?;
+            self.left = self.r.block("array", self.items)?;
             if self.left == 0 {
                 self.done = true;
                 return Ok(None);
@@ -436,7 +387,7 @@ impl<'de> de::SeqAccess<'de> for Seq<'_, 'de, '_> {
         self.left -= 1;
         seed.deserialize(De {
             r: self.r,
-            schema: self.items,
+            node: self.items,
         })
         .map(Some)
     }
@@ -449,7 +400,7 @@ impl<'de> de::SeqAccess<'de> for Seq<'_, 'de, '_> {
 
 struct Map<'r, 'de, 's> {
     r: &'r mut Reader<'de, 's>,
-    values: &'s Schema,
+    values: NodeId,
     left: usize,
     /// The terminating zero count has been read.
     done: bool,
@@ -466,7 +417,7 @@ impl<'de> de::MapAccess<'de> for Map<'_, 'de, '_> {
             return Ok(None);
         }
         if self.left == 0 {
-            self.left = self.r.block("map", false)?;
+            self.left = self.r.block("map", self.values)?;
             if self.left == 0 {
                 self.done = true;
                 return Ok(None);
@@ -481,7 +432,7 @@ impl<'de> de::MapAccess<'de> for Map<'_, 'de, '_> {
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         seed.deserialize(De {
             r: self.r,
-            schema: self.values,
+            node: self.values,
         })
     }
 
@@ -492,7 +443,7 @@ impl<'de> de::MapAccess<'de> for Map<'_, 'de, '_> {
 
 struct Record<'r, 'de, 's> {
     r: &'r mut Reader<'de, 's>,
-    fields: &'s [apache_avro::schema::RecordField],
+    fields: &'s [Field],
     next: usize,
 }
 
@@ -516,7 +467,7 @@ impl<'de> de::MapAccess<'de> for Record<'_, 'de, '_> {
         self.next += 1;
         seed.deserialize(De {
             r: self.r,
-            schema: &field.schema,
+            node: field.node,
         })
     }
 

@@ -212,6 +212,12 @@ pub enum AvroError {
         /// The type's complaint.
         message: String,
     },
+    /// A schema nests unnamed types (arrays, maps, unions) deeper than the compiler allows.
+    #[error("Avro schema nests deeper than {limit} levels")]
+    SchemaTooDeep {
+        /// The limit.
+        limit: usize,
+    },
     /// A named type referenced by the schema is not defined in it.
     #[error("schema references undefined type '{0}'")]
     UndefinedName(String),

@@ -14,21 +14,30 @@ pub(crate) fn schema_label(schema: &Schema) -> String {
         Schema::Enum(e) => e.name.fullname(None),
         Schema::Fixed(f) => f.name.fullname(None),
         Schema::Ref { name } => name.fullname(None),
-        other => {
-            let json = serde_json::to_value(other).unwrap_or_default();
-            match json {
-                serde_json::Value::String(s) => s,
-                serde_json::Value::Object(map) => match map.get("logicalType") {
-                    Some(serde_json::Value::String(l)) => l.clone(),
-                    _ => map
-                        .get("type")
-                        .and_then(|t| t.as_str())
-                        .unwrap_or("schema")
-                        .to_owned(),
-                },
-                serde_json::Value::Array(_) => "union".to_owned(),
-                _ => "schema".to_owned(),
-            }
-        }
+        // A logical type goes by its logical name, any other type by its own.
+        Schema::Null => "null".to_owned(),
+        Schema::Boolean => "boolean".to_owned(),
+        Schema::Int => "int".to_owned(),
+        Schema::Long => "long".to_owned(),
+        Schema::Float => "float".to_owned(),
+        Schema::Double => "double".to_owned(),
+        Schema::Bytes => "bytes".to_owned(),
+        Schema::String => "string".to_owned(),
+        Schema::Array(_) => "array".to_owned(),
+        Schema::Map(_) => "map".to_owned(),
+        Schema::Union(_) => "union".to_owned(),
+        Schema::Decimal(_) => "decimal".to_owned(),
+        Schema::BigDecimal => "big-decimal".to_owned(),
+        Schema::Uuid(_) => "uuid".to_owned(),
+        Schema::Date => "date".to_owned(),
+        Schema::TimeMillis => "time-millis".to_owned(),
+        Schema::TimeMicros => "time-micros".to_owned(),
+        Schema::TimestampMillis => "timestamp-millis".to_owned(),
+        Schema::TimestampMicros => "timestamp-micros".to_owned(),
+        Schema::TimestampNanos => "timestamp-nanos".to_owned(),
+        Schema::LocalTimestampMillis => "local-timestamp-millis".to_owned(),
+        Schema::LocalTimestampMicros => "local-timestamp-micros".to_owned(),
+        Schema::LocalTimestampNanos => "local-timestamp-nanos".to_owned(),
+        Schema::Duration(_) => "duration".to_owned(),
     }
 }

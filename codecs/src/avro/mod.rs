@@ -71,8 +71,10 @@
 //!
 //! # Bad input
 //!
-//! Before apache-avro decodes a payload, a schema-driven pass checks every length, count, union
-//! and enum index against the bytes that remain, without allocating; truncated data, a length
+//! Each schema is compiled once, with its references, into an index-addressed plan whose work
+//! is linear in the schema's size (named types resolved to indexes, minimum encoded sizes
+//! precomputed). Before apache-avro decodes a payload, a pass over that plan checks every length,
+//! count, union and enum index against the bytes that remain, without allocating; truncated data, a length
 //! larger than the input, a bad index, data nested deeper than 128 levels and trailing bytes are
 //! typed [`AvroError`]s naming the offset. So the decoder's allocations stay proportional to the
 //! frame; apache-avro's global allocation limit is also set to [`MAX_ALLOCATION_BYTES`].
@@ -116,6 +118,7 @@ mod encode;
 mod error;
 mod json;
 mod label;
+mod plan;
 mod schema;
 mod ser;
 mod validate;

@@ -2,6 +2,7 @@
 
 use super::AvroError;
 use super::encode::KeyOrder;
+use super::plan::Plan;
 use apache_avro::Schema;
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema::{NamesRef, ResolvedSchema};
@@ -67,8 +68,11 @@ struct Inner {
     text: String,
     references: Vec<SchemaReference>,
     canonical: String,
+    /// The canonical form with those of the referenced schemas: what [`PartialEq`] compares.
+    identity: String,
     name: String,
     compiled: Compiled,
+    plan: Plan,
 }
 
 impl std::fmt::Debug for ParsedSchema {
@@ -81,9 +85,12 @@ impl std::fmt::Debug for ParsedSchema {
 }
 
 impl PartialEq for ParsedSchema {
-    /// Two schemas are equal when their Parsing Canonical Forms are: they encode the same bytes.
+    /// Two schemas are equal when their Parsing Canonical Forms are, and those of the schemas
+    /// they reference: they encode the same bytes. (A root's canonical form names a referenced
+    /// type without its definition, so two versions of a referenced type must be told apart by
+    /// their own forms.)
     fn eq(&self, other: &Self) -> bool {
-        self.inner.canonical == other.inner.canonical
+        self.inner.identity == other.inner.identity
     }
 }
 
@@ -97,6 +104,35 @@ pub const MAX_ALLOCATION_BYTES: usize = 64 * 1024 * 1024;
 
 pub(crate) fn init_limits() {
     apache_avro::util::max_allocation_bytes(MAX_ALLOCATION_BYTES);
+}
+
+/// The referenced schemas `deps` ordered so that each comes after the ones whose named types it
+/// uses, as apache-avro's name resolution needs (references are given in any order). Tries the
+/// schemas not yet placed until a round places none: at most [`MAX_REFERENCES`](super::ser)
+/// rounds over at most that many schemas. Those that never resolve go last, for apache-avro to
+/// name the undefined type.
+fn in_definition_order(deps: &[Schema]) -> Vec<&Schema> {
+    let mut known: NamesRef<'_> = NamesRef::default();
+    let mut order = Vec::with_capacity(deps.len());
+    let mut left: Vec<&Schema> = deps.iter().collect();
+    loop {
+        let before = left.len();
+        left.retain(|dep| {
+            match ResolvedSchema::new_with_known_schemata(vec![*dep], None, &known) {
+                Ok(resolved) => {
+                    known.extend(resolved.get_names().iter().map(|(k, v)| (k.clone(), *v)));
+                    order.push(*dep);
+                    false
+                }
+                Err(_) => true,
+            }
+        });
+        if left.is_empty() || left.len() == before {
+            break;
+        }
+    }
+    order.extend(left);
+    order
 }
 
 impl ParsedSchema {
@@ -144,12 +180,20 @@ impl ParsedSchema {
     ) -> Result<Self, AvroError> {
         init_limits();
         let canonical = schema.canonical_form();
+        let mut dep_forms: Vec<String> = deps.iter().map(Schema::canonical_form).collect();
+        dep_forms.sort_unstable();
+        let identity = std::iter::once(canonical.as_str())
+            .chain(dep_forms.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join("\n");
         let name = super::label::schema_label(&schema);
         let compiled = CompiledTryBuilder {
             schema,
             deps,
             resolved_builder: |s: &Schema, d: &Vec<Schema>| {
-                ResolvedSchema::new_with_schemata(d.iter().chain(std::iter::once(s)).collect())
+                let mut all = in_definition_order(d);
+                all.push(s);
+                ResolvedSchema::new_with_schemata(all)
             },
             writer_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
                 GenericDatumWriter::builder(s)
@@ -166,13 +210,19 @@ impl ParsedSchema {
         }
         .try_build()
         .map_err(AvroError::SchemaParse)?;
+        let plan = Plan::compile(
+            compiled.borrow_schema(),
+            compiled.borrow_resolved().get_names(),
+        )?;
         Ok(ParsedSchema {
             inner: Arc::new(Inner {
                 text,
                 references,
                 canonical,
+                identity,
                 name,
                 compiled,
+                plan,
             }),
         })
     }
@@ -253,6 +303,11 @@ impl ParsedSchema {
         self.inner.compiled.borrow_resolved().get_names()
     }
 
+    /// The compiled plan the binary walkers follow.
+    pub(crate) fn plan(&self) -> &Plan {
+        &self.inner.plan
+    }
+
     pub(crate) fn resolved(&self) -> &ResolvedSchema<'_> {
         self.inner.compiled.borrow_resolved()
     }
@@ -300,7 +355,7 @@ impl ParsedSchema {
 
     /// Decodes a payload straight into `T` (no intermediate `Value`), checking it as it goes.
     pub(crate) fn read_de<T: DeserializeOwned>(&self, data: &[u8]) -> Result<T, AvroError> {
-        super::direct::from_slice(self.schema(), self.names(), data)
+        super::direct::from_slice(self.plan(), data)
     }
 
     /// Decodes a validated payload into a generic value.

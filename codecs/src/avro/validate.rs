@@ -1,239 +1,289 @@
-//! A schema-driven pass over an Avro payload that checks every length, count and index against
-//! the bytes that remain, without allocating, before apache-avro decodes it. It is what makes
-//! decoding errors name the problem (truncated data, a length past the end, a bad union index,
-//! trailing bytes) and keeps the decoder's allocations proportional to the input.
+//! A pass over an Avro payload, driven by the compiled [`Plan`], that checks every length, count
+//! and index against the bytes that remain, without allocating, before apache-avro decodes it. It
+//! is what makes decoding errors name the problem (truncated data, a length past the end, a bad
+//! union index, trailing bytes) and keeps the decoder's allocations proportional to the input.
 
 use super::AvroError;
 use super::cursor::Cursor;
-use apache_avro::Schema;
-use apache_avro::schema::{InnerDecimalSchema, NamesRef, UuidSchema};
+use super::plan::{MAX_DEPTH, Node, NodeId, Plan};
 
 /// How many items of zero width (such as `null`s or empty records, which take no bytes) the
 /// arrays of one message may hold in all: the one count not bounded by the input's size. A fixed
 /// cap, so whatever decodes also decodes after re-encoding.
 pub const MAX_ZERO_WIDTH_ITEMS: u64 = 65_536;
 
-/// How deep values may nest (records in records, recursive types).
-pub(crate) const MAX_DEPTH: usize = 128;
+/// Checks that `data` is exactly one value of `plan`'s root.
+pub(crate) fn validate(plan: &Plan, data: &[u8]) -> Result<(), AvroError> {
+    walk(plan, data).map(drop)
+}
 
-/// Checks that `data` is exactly one value of `schema`. `raw_bytes` is the top-level `"bytes"`
-/// case, which has no length prefix and is always valid.
-pub(crate) fn validate(
-    schema: &Schema,
-    names: &NamesRef<'_>,
-    data: &[u8],
-) -> Result<(), AvroError> {
-    let mut cursor = Walker {
+/// [`validate`], answering how many values it visited: its work.
+fn walk(plan: &Plan, data: &[u8]) -> Result<u64, AvroError> {
+    let mut walker = Walker {
+        plan,
         bytes: Cursor::new(data),
         zero_items: 0,
-        zero_limit: MAX_ZERO_WIDTH_ITEMS,
-        names,
+        steps: 0,
     };
-    cursor.skip(schema, 0)?;
-    if cursor.bytes.pos != data.len() {
+    walker.skip(plan.root(), 0)?;
+    if walker.bytes.pos != data.len() {
         return Err(AvroError::TrailingBytes {
-            at: cursor.bytes.pos,
-            count: data.len() - cursor.bytes.pos,
+            at: walker.bytes.pos,
+            count: data.len() - walker.bytes.pos,
         });
     }
-    Ok(())
+    Ok(walker.steps)
 }
 
-struct Walker<'d, 'n, 's> {
+struct Walker<'d, 'p> {
+    plan: &'p Plan,
     bytes: Cursor<'d>,
     zero_items: u64,
-    zero_limit: u64,
-    names: &'n NamesRef<'s>,
+    steps: u64,
 }
 
-impl<'s> Walker<'_, '_, 's> {
-    fn resolve<'x>(&self, schema: &'x Schema) -> Result<&'x Schema, AvroError>
-    where
-        's: 'x,
-    {
-        match schema {
-            Schema::Ref { name } => self
-                .names
-                .get(name)
-                .copied()
-                .ok_or_else(|| AvroError::UndefinedName(name.fullname(None))),
-            other => Ok(other),
-        }
-    }
-
-    fn skip(&mut self, schema: &Schema, depth: usize) -> Result<(), AvroError> {
+impl Walker<'_, '_> {
+    fn skip(&mut self, id: NodeId, depth: usize) -> Result<(), AvroError> {
         if depth > MAX_DEPTH {
             return Err(AvroError::TooDeep {
                 at: self.bytes.pos,
                 limit: MAX_DEPTH,
             });
         }
-        let schema = self.resolve(schema)?;
-        match schema {
-            Schema::Null => {}
-            Schema::Boolean => {
+        self.steps += 1;
+        let plan = self.plan;
+        match plan.node(id) {
+            Node::Null => {}
+            Node::Boolean => {
                 let at = self.bytes.pos;
                 let byte = self.bytes.take("boolean", 1)?[0];
                 if byte > 1 {
                     return Err(AvroError::Boolean { at, byte });
                 }
             }
-            Schema::Int | Schema::Date | Schema::TimeMillis => {
+            Node::Int => {
                 self.bytes.int("int")?;
             }
-            Schema::Long
-            | Schema::TimeMicros
-            | Schema::TimestampMillis
-            | Schema::TimestampMicros
-            | Schema::TimestampNanos
-            | Schema::LocalTimestampMillis
-            | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos => {
+            Node::Long => {
                 self.bytes.long("long")?;
             }
-            Schema::Float => {
+            Node::Float => {
                 self.bytes.take("float", 4)?;
             }
-            Schema::Double => {
+            Node::Double => {
                 self.bytes.take("double", 8)?;
             }
-            Schema::Bytes
-            | Schema::BigDecimal
-            | Schema::Uuid(UuidSchema::Bytes)
-            | Schema::Decimal(apache_avro::schema::DecimalSchema {
-                inner: InnerDecimalSchema::Bytes,
-                ..
-            }) => {
+            Node::Bytes => {
                 let n = self.bytes.len("bytes")?;
                 self.bytes.pos += n;
             }
-            Schema::String | Schema::Uuid(UuidSchema::String) => {
+            Node::String => {
                 let n = self.bytes.len("string")?;
                 self.bytes.pos += n;
             }
-            Schema::Fixed(f)
-            | Schema::Duration(f)
-            | Schema::Uuid(UuidSchema::Fixed(f))
-            | Schema::Decimal(apache_avro::schema::DecimalSchema {
-                inner: InnerDecimalSchema::Fixed(f),
-                ..
-            }) => {
-                self.bytes.take("fixed", f.size)?;
+            Node::Fixed { size, .. } => {
+                self.bytes.take("fixed", *size)?;
             }
-            Schema::Enum(e) => {
+            Node::Enum { name, symbols } => {
                 let at = self.bytes.pos;
                 let index = i64::from(self.bytes.int("enum index")?);
-                if index < 0 || index as usize >= e.symbols.len() {
+                if index < 0 || index as usize >= symbols.len() {
                     return Err(AvroError::EnumIndex {
                         at,
                         index,
-                        name: e.name.fullname(None),
-                        symbols: e.symbols.len(),
+                        name: name.clone(),
+                        symbols: symbols.len(),
                     });
                 }
             }
-            Schema::Union(u) => {
+            Node::Union { branches, .. } => {
                 let at = self.bytes.pos;
                 let index = self.bytes.long("union index")?;
-                let branches = u.variants();
-                if index < 0 || index as usize >= branches.len() {
-                    return Err(AvroError::UnionIndex {
+                let branch = usize::try_from(index)
+                    .ok()
+                    .and_then(|i| branches.get(i))
+                    .ok_or(AvroError::UnionIndex {
                         at,
                         index,
                         branches: branches.len(),
-                    });
+                    })?;
+                self.skip(*branch, depth + 1)?;
+            }
+            Node::Record { fields, .. } => {
+                for field in fields {
+                    self.skip(field.node, depth + 1)?;
                 }
-                self.skip(&branches[index as usize], depth + 1)?;
             }
-            Schema::Record(r) => {
-                for field in &r.fields {
-                    self.skip(&field.schema, depth + 1)?;
+            Node::Array { items } => loop {
+                let count = block(&mut self.bytes, plan, "array", *items, &mut self.zero_items)?;
+                if count == 0 {
+                    break;
                 }
-            }
-            Schema::Array(a) => {
-                self.blocks("array", |c| c.skip(&a.items, depth + 1), &a.items, depth)?
-            }
-            Schema::Map(m) => self.blocks(
-                "map",
-                |c| {
-                    let n = c.bytes.len("string")?;
-                    c.bytes.pos += n;
-                    c.skip(&m.types, depth + 1)
-                },
-                &Schema::String,
-                depth,
-            )?,
-            Schema::Ref { name } => return Err(AvroError::UndefinedName(name.fullname(None))),
+                if plan.zero_width(*items) {
+                    // Zero-width items occupy no bytes: there is nothing to skip, but a record
+                    // of zero width may still nest too deep.
+                    self.skip(*items, depth + 1)?;
+                    continue;
+                }
+                for _ in 0..count {
+                    self.skip(*items, depth + 1)?;
+                }
+            },
+            Node::Map { values } => loop {
+                let count = block(&mut self.bytes, plan, "map", *values, &mut self.zero_items)?;
+                if count == 0 {
+                    break;
+                }
+                for _ in 0..count {
+                    let n = self.bytes.len("string")?;
+                    self.bytes.pos += n;
+                    self.skip(*values, depth + 1)?;
+                }
+            },
         }
         Ok(())
     }
-
-    /// Skips array or map blocks. `item` is the schema whose minimum width bounds the count.
-    fn blocks(
-        &mut self,
-        what: &'static str,
-        mut skip_item: impl FnMut(&mut Self) -> Result<(), AvroError>,
-        item: &Schema,
-        depth: usize,
-    ) -> Result<(), AvroError> {
-        let zero_width = min_width(item, self.names, 0) == 0;
-        loop {
-            let at = self.bytes.pos;
-            let mut count = self.bytes.long("block count")?;
-            if count == 0 {
-                return Ok(());
-            }
-            if count < 0 {
-                count = count
-                    .checked_neg()
-                    .ok_or(AvroError::Varint { what: "long", at })?;
-                // The block's size in bytes follows a negative count.
-                self.bytes.len("block")?;
-            }
-            if zero_width {
-                self.zero_items = self.zero_items.saturating_add(count as u64);
-                if self.zero_items > self.zero_limit {
-                    return Err(AvroError::TooManyItems {
-                        at,
-                        count: self.zero_items,
-                        limit: self.zero_limit,
-                    });
-                }
-                // Zero-width items occupy no bytes: nothing to skip.
-                continue;
-            }
-            if count as u64 > self.bytes.remaining() as u64 {
-                return Err(AvroError::ItemCount {
-                    what,
-                    at,
-                    count,
-                    remaining: self.bytes.remaining(),
-                });
-            }
-            for _ in 0..count {
-                skip_item(self)?;
-            }
-            let _ = depth;
-        }
-    }
 }
 
-/// The fewest bytes a value of `schema` can take (0 or more).
-pub(crate) fn min_width(schema: &Schema, names: &NamesRef<'_>, depth: usize) -> usize {
-    if depth > 32 {
-        return 1;
+/// Reads an array or map block's count (and the byte size after a negative one), checked: items
+/// that take bytes can't outnumber what the bytes that remain could hold; zero-width items (an
+/// array's) count towards [`MAX_ZERO_WIDTH_ITEMS`]. A map's entries always take a key.
+pub(crate) fn block(
+    bytes: &mut Cursor<'_>,
+    plan: &Plan,
+    what: &'static str,
+    item: NodeId,
+    zero_items: &mut u64,
+) -> Result<usize, AvroError> {
+    let at = bytes.pos;
+    let mut count = bytes.long("block count")?;
+    if count < 0 {
+        count = count
+            .checked_neg()
+            .ok_or(AvroError::Varint { what: "long", at })?;
+        // The block's size in bytes follows a negative count.
+        bytes.len("block")?;
     }
-    match schema {
-        Schema::Null => 0,
-        Schema::Record(r) => r
-            .fields
-            .iter()
-            .map(|f| min_width(&f.schema, names, depth + 1))
-            .sum(),
-        Schema::Fixed(f) => f.size,
-        Schema::Ref { name } => names
-            .get(name)
-            .map_or(1, |s| min_width(s, names, depth + 1)),
-        _ => 1,
+    let width = if what == "map" {
+        u64::from(plan.min_size(item)) + 1
+    } else {
+        u64::from(plan.min_size(item))
+    };
+    if width == 0 {
+        *zero_items = zero_items.saturating_add(count as u64);
+        if *zero_items > MAX_ZERO_WIDTH_ITEMS {
+            return Err(AvroError::TooManyItems {
+                at,
+                count: *zero_items,
+                limit: MAX_ZERO_WIDTH_ITEMS,
+            });
+        }
+    } else if (count as u64).saturating_mul(width) > bytes.remaining() as u64 {
+        return Err(AvroError::ItemCount {
+            what,
+            at,
+            count,
+            remaining: bytes.remaining(),
+        });
+    }
+    Ok(count as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::avro::ParsedSchema;
+
+    /// The schema from the issue: a record of four fields that all refer to the record, inside
+    /// an array. It used to cost billions of calls per array, even an empty one.
+    const SELF_REF: &str = r#"{"type":"array","items":{"type":"record","name":"R","fields":[
+        {"name":"a","type":"R"},{"name":"b","type":"R"},
+        {"name":"c","type":"R"},{"name":"d","type":"R"}]}}"#;
+
+    /// The same shape where a value can end: each field is an optional `R`.
+    const SELF_REF_OPTIONAL: &str = r#"{"type":"array","items":{"type":"record","name":"R",
+        "fields":[{"name":"a","type":["null","R"]},{"name":"b","type":["null","R"]},
+        {"name":"c","type":["null","R"]},{"name":"d","type":["null","R"]}]}}"#;
+
+    fn array_of(count: u8, item: &[u8]) -> Vec<u8> {
+        let mut data = Vec::new();
+        if count > 0 {
+            // A negative count with its block size, then the items, then the end.
+            data.extend(zigzag(-i64::from(count)));
+            data.extend(zigzag(i64::from(count) * item.len() as i64));
+            for _ in 0..count {
+                data.extend_from_slice(item);
+            }
+        }
+        data.push(0);
+        data
+    }
+
+    fn zigzag(v: i64) -> Vec<u8> {
+        let mut z = ((v << 1) ^ (v >> 63)) as u64;
+        let mut out = Vec::new();
+        loop {
+            let b = (z & 0x7f) as u8;
+            z >>= 7;
+            if z == 0 {
+                out.push(b);
+                return out;
+            }
+            out.push(b | 0x80);
+        }
+    }
+
+    #[test]
+    fn self_referential_array_work_is_bounded() {
+        let schema = ParsedSchema::parse(SELF_REF).unwrap();
+        assert_eq!(schema.plan().len(), 2);
+        // Empty: one step for the array.
+        assert_eq!(walk(schema.plan(), &[0]).unwrap(), 1);
+        // 1 000 items (blocks of 200, as no value exists they take no bytes): the first item
+        // stops at the depth limit after MAX_DEPTH steps.
+        let mut data = Vec::new();
+        for _ in 0..5 {
+            data.extend(zigzag(200));
+        }
+        data.push(0);
+        let mut walker = Walker {
+            plan: schema.plan(),
+            bytes: Cursor::new(&data),
+            zero_items: 0,
+            steps: 0,
+        };
+        assert!(matches!(
+            walker.skip(schema.plan().root(), 0),
+            Err(AvroError::TooDeep { .. })
+        ));
+        assert!(
+            walker.steps <= MAX_DEPTH as u64 + 2,
+            "{} steps",
+            walker.steps
+        );
+    }
+
+    #[test]
+    fn self_referential_optional_array_decodes_with_linear_work() {
+        let schema = ParsedSchema::parse(SELF_REF_OPTIONAL).unwrap();
+        // The array, the record, `null` and the four unions.
+        assert_eq!(schema.plan().len(), 7);
+        assert_eq!(walk(schema.plan(), &[0]).unwrap(), 1);
+        // 1 000 items, each four null branches: 1 + 1000 × (record + 4 unions + 4 nulls).
+        let mut data = Vec::new();
+        for _ in 0..5 {
+            let block = array_of(200, &[0, 0, 0, 0]);
+            data.extend_from_slice(&block[..block.len() - 1]);
+        }
+        data.push(0);
+        assert_eq!(walk(schema.plan(), &data).unwrap(), 1 + 1000 * 9);
+        // An item count the bytes can't hold is refused before any item is read: each item
+        // takes at least four bytes.
+        let mut data = zigzag(300);
+        data.extend_from_slice(&[0; 1000]);
+        assert!(matches!(
+            walk(schema.plan(), &data),
+            Err(AvroError::ItemCount { count: 300, .. })
+        ));
     }
 }

@@ -1,0 +1,479 @@
+//! The compiled schema plan: a writer schema, with the named types of its references, compiled
+//! once into an owned, index-addressed graph that the binary walkers (the validator in
+//! `validate` and the typed decoder in `direct`) follow instead of apache-avro's `Schema` tree.
+//!
+//! - Named types (records, enums, fixed) are nodes; every reference to one is its index, so a
+//!   recursive schema is a cycle in the graph, never a name lookup on the hot path.
+//! - Each union has its branches' names (a named type's full name, else its type: `null`,
+//!   `string`, `array`…) so that branches are chosen by name.
+//! - Each node has its minimum encoded size precomputed, and a zero-width flag (values that take
+//!   no bytes: `null`, empty records, `fixed` of size 0, records of those), which is what bounds
+//!   an array's item count when its items take no bytes.
+//!
+//! Compiling is linear in the schema's size: each named type is compiled once, however often it
+//! is referred to; the references of a type are compiled from a work list (not by recursion), so
+//! only the nesting inside one type's JSON (bounded by the JSON parser) uses the stack, and that
+//! is checked against [`MAX_SCHEMA_NESTING`].
+
+use super::AvroError;
+use apache_avro::Schema;
+use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, Name, NamesRef, UuidSchema};
+use std::collections::HashMap;
+
+/// How deep values may nest (records in records, recursive types): the one depth limit of every
+/// Avro walker, readers and writers alike.
+pub(crate) const MAX_DEPTH: usize = 128;
+
+/// How deep one schema's JSON may nest unnamed types (arrays of maps of unions…) before
+/// compiling refuses it.
+pub(crate) const MAX_SCHEMA_NESTING: usize = 256;
+
+/// A node's index in its [`Plan`].
+pub(crate) type NodeId = u32;
+
+/// One type of the compiled schema. Logical types are folded into the encoding they use
+/// (`date` is an `Int`, `timestamp-millis` a `Long`, a `uuid` on `string` a `String`…).
+#[derive(Debug)]
+pub(crate) enum Node {
+    Null,
+    Boolean,
+    Int,
+    Long,
+    Float,
+    Double,
+    Bytes,
+    String,
+    /// `fixed` (also `duration`, `uuid` and `decimal` on `fixed`).
+    Fixed {
+        size: usize,
+        /// A `decimal` on `fixed`: read as bytes, never as a byte array.
+        decimal: bool,
+    },
+    Enum {
+        name: String,
+        symbols: Vec<String>,
+    },
+    Union {
+        branches: Vec<NodeId>,
+        /// Each branch's name: a named type's full name, else its type (`null`, `int`…).
+        names: Vec<String>,
+    },
+    Array {
+        items: NodeId,
+    },
+    Map {
+        values: NodeId,
+    },
+    Record {
+        fields: Vec<Field>,
+    },
+}
+
+/// A record's field.
+#[derive(Debug)]
+pub(crate) struct Field {
+    pub(crate) name: String,
+    pub(crate) node: NodeId,
+}
+
+/// A compiled schema: its nodes, the root's index, and per node its minimum encoded size.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    nodes: Vec<Node>,
+    min_size: Vec<u32>,
+    root: NodeId,
+}
+
+impl Plan {
+    /// Compiles `schema`, whose named types (and those of its references) are `names`.
+    pub(crate) fn compile(schema: &Schema, names: &NamesRef<'_>) -> Result<Plan, AvroError> {
+        let mut compiler = Compiler {
+            names,
+            nodes: Vec::new(),
+            by_name: HashMap::new(),
+            pending: Vec::new(),
+            primitives: [None; 8],
+        };
+        let root = compiler.node(schema, 0)?;
+        while let Some((id, named)) = compiler.pending.pop() {
+            compiler.fill(id, named)?;
+        }
+        let nodes = compiler.nodes;
+        let min_size = min_sizes(&nodes);
+        Ok(Plan {
+            nodes,
+            min_size,
+            root,
+        })
+    }
+
+    /// The root node's index.
+    #[inline]
+    pub(crate) fn root(&self) -> NodeId {
+        self.root
+    }
+
+    /// The node at `id`.
+    #[inline]
+    pub(crate) fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    /// How many nodes the plan has: at most one per type written in the schema's text.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The fewest bytes a value of `id` takes.
+    #[inline]
+    pub(crate) fn min_size(&self, id: NodeId) -> u32 {
+        self.min_size[id as usize]
+    }
+
+    /// Whether values of `id` take no bytes at all.
+    #[inline]
+    pub(crate) fn zero_width(&self, id: NodeId) -> bool {
+        self.min_size[id as usize] == 0
+    }
+}
+
+struct Compiler<'s, 'n> {
+    names: &'n NamesRef<'s>,
+    nodes: Vec<Node>,
+    by_name: HashMap<Name, NodeId>,
+    /// Named types referred to before being compiled: filled from this list, not by recursion.
+    pending: Vec<(NodeId, &'s Schema)>,
+    /// The one node of each primitive type (`null` … `string`), made at its first use.
+    primitives: [Option<NodeId>; 8],
+}
+
+impl<'s> Compiler<'s, '_> {
+    fn push(&mut self, node: Node) -> NodeId {
+        // A schema's text would have to be gigabytes long to reach u32::MAX nodes.
+        let id = NodeId::try_from(self.nodes.len()).unwrap_or(NodeId::MAX);
+        self.nodes.push(node);
+        id
+    }
+
+    /// Allocates the node of a named type once; `None` if it already has one.
+    fn named(&mut self, name: &Name) -> Result<NodeId, NodeId> {
+        if let Some(&id) = self.by_name.get(name) {
+            return Err(id);
+        }
+        let id = self.push(Node::Null);
+        self.by_name.insert(name.clone(), id);
+        Ok(id)
+    }
+
+    fn node(&mut self, schema: &'s Schema, depth: usize) -> Result<NodeId, AvroError> {
+        if depth > MAX_SCHEMA_NESTING {
+            return Err(AvroError::SchemaTooDeep {
+                limit: MAX_SCHEMA_NESTING,
+            });
+        }
+        let node = match schema {
+            Schema::Ref { name } => {
+                if let Some(&id) = self.by_name.get(name) {
+                    return Ok(id);
+                }
+                let named = self
+                    .names
+                    .get(name)
+                    .copied()
+                    .ok_or_else(|| AvroError::UndefinedName(name.fullname(None)))?;
+                let id = self.push(Node::Null);
+                self.by_name.insert(name.clone(), id);
+                self.pending.push((id, named));
+                return Ok(id);
+            }
+            Schema::Record(r) => {
+                return match self.named(&r.name) {
+                    Err(id) => Ok(id),
+                    Ok(id) => {
+                        self.fill(id, schema)?;
+                        Ok(id)
+                    }
+                };
+            }
+            Schema::Enum(e) => return self.leaf_named(&e.name, schema),
+            Schema::Fixed(f)
+            | Schema::Duration(f)
+            | Schema::Uuid(UuidSchema::Fixed(f))
+            | Schema::Decimal(DecimalSchema {
+                inner: InnerDecimalSchema::Fixed(f),
+                ..
+            }) => return self.leaf_named(&f.name, schema),
+            Schema::Null => Node::Null,
+            Schema::Boolean => Node::Boolean,
+            Schema::Int | Schema::Date | Schema::TimeMillis => Node::Int,
+            Schema::Long
+            | Schema::TimeMicros
+            | Schema::TimestampMillis
+            | Schema::TimestampMicros
+            | Schema::TimestampNanos
+            | Schema::LocalTimestampMillis
+            | Schema::LocalTimestampMicros
+            | Schema::LocalTimestampNanos => Node::Long,
+            Schema::Float => Node::Float,
+            Schema::Double => Node::Double,
+            Schema::Bytes
+            | Schema::BigDecimal
+            | Schema::Uuid(UuidSchema::Bytes)
+            | Schema::Decimal(DecimalSchema {
+                inner: InnerDecimalSchema::Bytes,
+                ..
+            }) => Node::Bytes,
+            Schema::String | Schema::Uuid(UuidSchema::String) => Node::String,
+            Schema::Array(a) => {
+                let items = self.node(&a.items, depth + 1)?;
+                Node::Array { items }
+            }
+            Schema::Map(m) => {
+                let values = self.node(&m.types, depth + 1)?;
+                Node::Map { values }
+            }
+            Schema::Union(u) => {
+                let variants = u.variants();
+                let mut branches = Vec::with_capacity(variants.len());
+                let mut names = Vec::with_capacity(variants.len());
+                for v in variants {
+                    branches.push(self.node(v, depth + 1)?);
+                    names.push(super::json::branch_name(v));
+                }
+                Node::Union { branches, names }
+            }
+        };
+        let primitive = match node {
+            Node::Null => 0,
+            Node::Boolean => 1,
+            Node::Int => 2,
+            Node::Long => 3,
+            Node::Float => 4,
+            Node::Double => 5,
+            Node::Bytes => 6,
+            Node::String => 7,
+            _ => return Ok(self.push(node)),
+        };
+        if let Some(id) = self.primitives[primitive] {
+            return Ok(id);
+        }
+        let id = self.push(node);
+        self.primitives[primitive] = Some(id);
+        Ok(id)
+    }
+
+    fn leaf_named(&mut self, name: &Name, schema: &'s Schema) -> Result<NodeId, AvroError> {
+        match self.named(name) {
+            Err(id) => Ok(id),
+            Ok(id) => {
+                self.fill(id, schema)?;
+                Ok(id)
+            }
+        }
+    }
+
+    /// Compiles the named type `schema` into its allocated node `id`.
+    fn fill(&mut self, id: NodeId, schema: &'s Schema) -> Result<(), AvroError> {
+        let node = match schema {
+            Schema::Record(r) => {
+                let mut fields = Vec::with_capacity(r.fields.len());
+                for f in &r.fields {
+                    fields.push(Field {
+                        name: f.name.clone(),
+                        node: self.node(&f.schema, 1)?,
+                    });
+                }
+                Node::Record { fields }
+            }
+            Schema::Enum(e) => Node::Enum {
+                name: e.name.fullname(None),
+                symbols: e.symbols.clone(),
+            },
+            Schema::Fixed(f) | Schema::Duration(f) | Schema::Uuid(UuidSchema::Fixed(f)) => {
+                Node::Fixed {
+                    size: f.size,
+                    decimal: false,
+                }
+            }
+            Schema::Decimal(DecimalSchema {
+                inner: InnerDecimalSchema::Fixed(f),
+                ..
+            }) => Node::Fixed {
+                size: f.size,
+                decimal: true,
+            },
+            // A name that stands for an unnamed type: apache-avro's parser makes none.
+            other => {
+                return Err(AvroError::UndefinedName(super::label::schema_label(other)));
+            }
+        };
+        self.nodes[id as usize] = node;
+        Ok(())
+    }
+}
+
+/// The minimum encoded size of every node: the least fixed point of "a record takes the sum of
+/// its fields, a union its index and its smallest branch", computed by rounds over the nodes
+/// from 0 upwards. Every round's values are lower bounds of the true minimums (and a node's value
+/// is 0 exactly when it is zero-width), so the rounds may stop early: they stop when nothing
+/// changes or after a fixed number, which keeps the work linear in the schema's size.
+fn min_sizes(nodes: &[Node]) -> Vec<u32> {
+    /// Rounds of the fixed point beyond the zero-width pass; later rounds only tighten bounds.
+    const ROUNDS: usize = 8;
+    let base = |node: &Node| -> u32 {
+        match node {
+            Node::Null | Node::Record { .. } => 0,
+            Node::Fixed { size, .. } => u32::try_from(*size).unwrap_or(u32::MAX),
+            Node::Float => 4,
+            Node::Double => 8,
+            // A byte of varint, length, count, index or boolean.
+            _ => 1,
+        }
+    };
+    // Zero-width: the greatest set of records whose fields are all zero-width (with `null` and
+    // `fixed` of size 0), found by propagating "takes bytes" from the leaves up the records that
+    // contain them: each field edge is followed once.
+    let mut parents: Vec<Vec<NodeId>> = vec![Vec::new(); nodes.len()];
+    let mut sized: Vec<bool> = nodes.iter().map(|n| base(n) > 0).collect();
+    for (id, node) in nodes.iter().enumerate() {
+        if let Node::Record { fields, .. } = node {
+            for f in fields {
+                parents[f.node as usize].push(id as NodeId);
+            }
+        }
+    }
+    let mut work: Vec<usize> = (0..nodes.len()).filter(|&i| sized[i]).collect();
+    while let Some(n) = work.pop() {
+        for &p in &parents[n] {
+            let p = p as usize;
+            if !sized[p] {
+                sized[p] = true;
+                work.push(p);
+            }
+        }
+    }
+    let mut size: Vec<u32> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| if sized[i] { base(n).max(1) } else { 0 })
+        .collect();
+    for _ in 0..ROUNDS {
+        let mut changed = false;
+        for (i, node) in nodes.iter().enumerate() {
+            let next = match node {
+                Node::Record { fields, .. } => fields
+                    .iter()
+                    .fold(0u32, |acc, f| acc.saturating_add(size[f.node as usize])),
+                Node::Union { branches, .. } => branches
+                    .iter()
+                    .map(|b| size[*b as usize])
+                    .min()
+                    .unwrap_or(0)
+                    .saturating_add(1),
+                _ => continue,
+            };
+            if next > size[i] {
+                size[i] = next;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    size
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::avro::ParsedSchema;
+
+    fn plan(text: &str) -> ParsedSchema {
+        ParsedSchema::parse(text).unwrap()
+    }
+
+    #[test]
+    fn min_sizes_and_zero_width() {
+        let s = plan(
+            r#"{"type":"record","name":"R","fields":[
+                {"name":"a","type":"null"},
+                {"name":"b","type":{"type":"record","name":"E","fields":[]}},
+                {"name":"c","type":{"type":"fixed","name":"F","size":3}},
+                {"name":"d","type":["null","double"]},
+                {"name":"e","type":"double"}]}"#,
+        );
+        let p = s.plan();
+        let Node::Record { fields, .. } = p.node(p.root()) else {
+            panic!("a record")
+        };
+        assert!(p.zero_width(fields[0].node));
+        assert!(p.zero_width(fields[1].node));
+        assert_eq!(p.min_size(fields[2].node), 3);
+        assert_eq!(p.min_size(fields[3].node), 1);
+        assert_eq!(p.min_size(fields[4].node), 8);
+        assert_eq!(p.min_size(p.root()), 12);
+    }
+
+    #[test]
+    fn self_reference_compiles_to_one_node_per_type() {
+        // The schema from the issue: four fields that all refer to their record, in an array.
+        let s = plan(
+            r#"{"type":"array","items":{"type":"record","name":"R","fields":[
+                {"name":"a","type":"R"},{"name":"b","type":"R"},
+                {"name":"c","type":"R"},{"name":"d","type":"R"}]}}"#,
+        );
+        let p = s.plan();
+        assert_eq!(p.len(), 2);
+        let Node::Array { items } = p.node(p.root()) else {
+            panic!("an array")
+        };
+        // No finite value exists; the least fixed point says zero-width, so item counts are
+        // capped by MAX_ZERO_WIDTH_ITEMS and each item stops at the depth limit.
+        assert!(p.zero_width(*items));
+    }
+
+    #[test]
+    fn recursive_union_has_a_positive_minimum() {
+        let s = plan(
+            r#"{"type":"record","name":"Node","fields":[
+                {"name":"l","type":["null","Node"]},{"name":"r","type":["null","Node"]},
+                {"name":"v","type":"long"}]}"#,
+        );
+        let p = s.plan();
+        // The record, `null`, two unions and `long`.
+        assert_eq!(p.len(), 5);
+        assert_eq!(p.min_size(p.root()), 3);
+    }
+
+    #[test]
+    fn unions_name_their_branches_as_avro_json_does() {
+        let s = plan(
+            r#"["null",{"type":"long","logicalType":"timestamp-millis"},
+                {"type":"record","name":"Cat","namespace":"pets","fields":[]},
+                {"type":"array","items":"int"}]"#,
+        );
+        let p = s.plan();
+        let Node::Union { names, branches } = p.node(p.root()) else {
+            panic!("a union")
+        };
+        assert_eq!(names, &["null", "long", "pets.Cat", "array"]);
+        assert!(matches!(p.node(branches[1]), Node::Long));
+    }
+
+    #[test]
+    fn too_deep_a_schema_is_refused_not_overflowed() {
+        // Nesting unnamed types past the limit: built as a `Schema` directly (the JSON parser
+        // would refuse the text first).
+        let mut schema = Schema::Long;
+        for _ in 0..MAX_SCHEMA_NESTING + 2 {
+            schema = Schema::array(schema).build();
+        }
+        let names = NamesRef::default();
+        assert!(matches!(
+            Plan::compile(&schema, &names),
+            Err(AvroError::SchemaTooDeep { .. })
+        ));
+    }
+}
