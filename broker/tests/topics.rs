@@ -364,13 +364,12 @@ async fn poll_waits_and_is_woken_by_an_append() {
             .unwrap();
         drop(c2);
     });
-    let start = std::time::Instant::now();
-    let recs = consumer.poll(Duration::from_secs(10)).await.unwrap();
+    // A poll without a deadline returns only when woken; the outer deadline bounds a failure.
+    let recs = tokio::time::timeout(Duration::from_secs(60), consumer.poll(Duration::MAX))
+        .await
+        .expect("woken by the append")
+        .unwrap();
     assert_eq!(recs.len(), 1);
-    assert!(
-        start.elapsed() < Duration::from_secs(5),
-        "woken by the append, not the timeout"
-    );
     handle.await.unwrap();
     // Nothing more: an empty poll returns after its timeout.
     assert!(
@@ -540,7 +539,7 @@ async fn extreme_inputs_are_refused_or_handled_without_panics() {
         .unwrap();
     cons.seek_to_beginning(&[]).unwrap();
     // Joined and assigned; a huge poll timeout returns as soon as there is data.
-    let recs = tokio::time::timeout(Duration::from_secs(5), async {
+    let recs = tokio::time::timeout(Duration::from_secs(60), async {
         cons.poll(Duration::ZERO).await.unwrap();
         cons.seek(&TopicPartition::new("t", 0), 0).unwrap();
         cons.poll(Duration::MAX).await.unwrap()

@@ -15,11 +15,38 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// A value codec that, like a schema codec on its first record, must first resolve something
-/// slow (a registry lookup of `delay`).
+/// slow (a registry lookup that finishes only once the test opens `gate`: no timing margin).
 struct SlowToResolve {
     resolved: AtomicBool,
     resolves_started: AtomicUsize,
-    delay: Duration,
+    gate: Gate,
+}
+
+/// A gate the test opens; the lookup waits on it.
+#[derive(Clone)]
+struct Gate(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Gate {
+    fn closed() -> Self {
+        Gate(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+    fn open(&self) {
+        self.0.send_replace(true);
+    }
+    async fn wait(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|open| *open).await;
+    }
+}
+
+impl SlowToResolve {
+    fn new(gate: &Gate) -> Self {
+        SlowToResolve {
+            resolved: AtomicBool::new(false),
+            resolves_started: AtomicUsize::new(0),
+            gate: gate.clone(),
+        }
+    }
 }
 
 impl Deserializer<i64> for SlowToResolve {
@@ -37,7 +64,7 @@ impl Deserializer<i64> for SlowToResolve {
     fn resolve<'a>(&'a self, _need: &'a Unresolved) -> ResolveFuture<'a> {
         self.resolves_started.fetch_add(1, Ordering::SeqCst);
         Box::pin(async move {
-            tokio::time::sleep(self.delay).await;
+            self.gate.wait().await;
             self.resolved.store(true, Ordering::SeqCst);
             Ok(())
         })
@@ -46,7 +73,8 @@ impl Deserializer<i64> for SlowToResolve {
 
 /// `poll` raced against a shorter tick in `select!` (the losing future is dropped): no record
 /// is lost, and the registry lookup in flight survives the cancellations, so the loop makes
-/// progress although every single poll is shorter than the lookup.
+/// progress although every single poll is shorter than the lookup (the lookup ends only after
+/// three cancelled polls: no timing margin).
 #[tokio::test]
 async fn poll_is_cancel_safe_and_keeps_its_lookup() {
     let cluster = Cluster::builder().brokers(1).build();
@@ -58,11 +86,8 @@ async fn poll_is_cancel_safe_and_keeps_its_lookup() {
             .await
             .unwrap();
     }
-    let codec = Arc::new(SlowToResolve {
-        resolved: AtomicBool::new(false),
-        resolves_started: AtomicUsize::new(0),
-        delay: Duration::from_millis(200),
-    });
+    let gate = Gate::closed();
+    let codec = Arc::new(SlowToResolve::new(&gate));
     struct Shared(Arc<SlowToResolve>);
     impl Deserializer<i64> for Shared {
         fn deserialize(&self, d: Option<&[u8]>, c: &DeserializeContext<'_>) -> Result<i64, Error> {
@@ -83,7 +108,12 @@ async fn poll_is_cancel_safe_and_keeps_its_lookup() {
     c.subscribe(&["p"]).unwrap();
     let mut got = Vec::new();
     let mut cancelled = 0;
-    for _ in 0..20 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        // The lookup ends only after three polls were cancelled while it was in flight.
+        if cancelled == 3 {
+            gate.open();
+        }
         tokio::select! {
             r = c.poll(Duration::from_secs(1)) => {
                 if let Some(r) = r.unwrap() {
@@ -96,10 +126,7 @@ async fn poll_is_cancel_safe_and_keeps_its_lookup() {
             break;
         }
     }
-    assert!(
-        cancelled >= 3,
-        "the lookup outlasted several polls ({cancelled})"
-    );
+    assert!(cancelled >= 3, "{cancelled} polls cancelled");
     assert_eq!(got, [(0, 0), (1, 1), (2, 2)]);
     assert_eq!(
         codec.resolves_started.load(Ordering::SeqCst),
@@ -259,14 +286,15 @@ async fn staying_at_a_failed_record_keeps_the_membership() {
     assert_eq!(c.assignment().unwrap(), [TopicPartition::new("t", 0)]);
 }
 
-/// Three records 0..3 on `p` (one partition) and a consumer whose value codec first waits
-/// 200 ms for a lookup.
+/// Three records 0..3 on `p` (one partition) and a consumer whose value codec first waits for
+/// a lookup that ends when the returned gate opens.
 async fn slow_setup(
     group: &str,
     auto_commit: bool,
-) -> (Cluster, Consumer<String, i64, MemoryConsumer>) {
+) -> (Cluster, Consumer<String, i64, MemoryConsumer>, Gate) {
     let cluster = Cluster::builder().brokers(1).build();
     cluster.create_topic(NewTopic::new("p", 1, 1)).unwrap();
+    let gate = Gate::closed();
     let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
     for n in 0..3i64 {
         producer
@@ -280,32 +308,27 @@ async fn slow_setup(
     let c = Consumer::new(
         MemoryConsumer::new(&cluster, config).unwrap(),
         StringSerde,
-        SlowToResolve {
-            resolved: AtomicBool::new(false),
-            resolves_started: AtomicUsize::new(0),
-            delay: Duration::from_millis(200),
-        },
+        SlowToResolve::new(&gate),
     );
-    (cluster, c)
+    (cluster, c, gate)
 }
 
-/// Polls once, cancelled after 20 ms: the first record is fetched but still decoding.
-async fn cancelled_poll(c: &mut Consumer<String, i64, MemoryConsumer>) {
+/// Polls once, cancelled after 20 ms while the lookup waits on the closed gate: the first
+/// record is fetched but still decoding. Then opens the gate.
+async fn cancelled_poll(c: &mut Consumer<String, i64, MemoryConsumer>, gate: &Gate) {
     let r = tokio::time::timeout(Duration::from_millis(20), c.poll(Duration::from_secs(1))).await;
     assert!(r.is_err(), "the poll was cancelled while decoding");
+    gate.open();
 }
 
+/// The offsets of the next `n` records (fewer only if they do not come within a generous
+/// deadline, which bounds a failure).
 async fn offsets(c: &mut Consumer<String, i64, MemoryConsumer>, n: usize) -> Vec<i64> {
-    // Up to `n` records; stops after 5 empty polls in a row.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let mut got = Vec::new();
-    let mut empty = 0;
-    while got.len() < n && empty < 5 {
-        match c.poll(Duration::from_millis(100)).await.unwrap() {
-            Some(r) => {
-                got.push(r.offset);
-                empty = 0;
-            }
-            None => empty += 1,
+    while got.len() < n && std::time::Instant::now() < deadline {
+        if let Some(r) = c.poll(Duration::from_millis(100)).await.unwrap() {
+            got.push(r.offset);
         }
     }
     got
@@ -315,10 +338,10 @@ async fn offsets(c: &mut Consumer<String, i64, MemoryConsumer>, n: usize) -> Vec
 /// (a cancelled poll): the record is still returned, nothing skipped.
 #[tokio::test]
 async fn assign_keeps_a_record_fetched_but_not_returned() {
-    let (_cluster, mut c) = slow_setup("g", false).await;
+    let (_cluster, mut c, gate) = slow_setup("g", false).await;
     let tp = TopicPartition::new("p", 0);
     c.assign(std::slice::from_ref(&tp)).unwrap();
-    cancelled_poll(&mut c).await;
+    cancelled_poll(&mut c, &gate).await;
     c.assign(std::slice::from_ref(&tp)).unwrap();
     assert_eq!(offsets(&mut c, 3).await, [0, 1, 2]);
 }
@@ -328,9 +351,9 @@ async fn assign_keeps_a_record_fetched_but_not_returned() {
 /// close with auto-commit).
 #[tokio::test]
 async fn failed_assign_changes_nothing() {
-    let (cluster, mut c) = slow_setup("g", true).await;
+    let (cluster, mut c, gate) = slow_setup("g", true).await;
     c.subscribe(&["p"]).unwrap();
-    cancelled_poll(&mut c).await;
+    cancelled_poll(&mut c, &gate).await;
     let other = [TopicPartition::new("p", 0), TopicPartition::new("q", 0)];
     assert!(c.assign(&other).is_err(), "assign while subscribed");
     assert_eq!(offsets(&mut c, 3).await, [0, 1, 2]);
@@ -354,7 +377,8 @@ async fn failed_assign_changes_nothing() {
 /// changing anything: the assigned partition keeps its position and its records.
 #[tokio::test]
 async fn multi_partition_calls_fail_before_any_change() {
-    let (cluster, mut c) = slow_setup("g", false).await;
+    let (cluster, mut c, gate) = slow_setup("g", false).await;
+    gate.open();
     let tp = TopicPartition::new("p", 0);
     c.assign(std::slice::from_ref(&tp)).unwrap();
     assert_eq!(offsets(&mut c, 1).await, [0]);
@@ -375,18 +399,20 @@ async fn multi_partition_calls_fail_before_any_change() {
         .await
         .unwrap();
     assert_eq!(
-        offsets(&mut c, 2).await,
+        offsets(&mut c, 1).await,
         [3],
         "after the buffered records: the next one, neither sought back nor paused"
     );
+    assert!(c.poll(Duration::from_millis(100)).await.unwrap().is_none());
 }
 
 /// A poll with `Duration::MAX` (no deadline) returns the record instead of panicking.
 #[tokio::test]
 async fn poll_with_duration_max_waits_without_deadline() {
-    let (_cluster, mut c) = slow_setup("g", false).await;
+    let (_cluster, mut c, gate) = slow_setup("g", false).await;
+    gate.open();
     c.assign(&[TopicPartition::new("p", 0)]).unwrap();
-    let r = tokio::time::timeout(Duration::from_secs(10), c.poll(Duration::MAX))
+    let r = tokio::time::timeout(Duration::from_secs(30), c.poll(Duration::MAX))
         .await
         .expect("a record came")
         .unwrap()
@@ -397,7 +423,7 @@ async fn poll_with_duration_max_waits_without_deadline() {
 /// An empty group id is no group (as for the broker): no auto-commit, nothing committed.
 #[tokio::test]
 async fn empty_group_id_is_no_group() {
-    let (cluster, _c) = slow_setup("g", false).await;
+    let (cluster, _c, _gate) = slow_setup("g", false).await;
     let c = MemoryConsumer::new(&cluster, ConsumerConfig::new("")).unwrap();
     let mut c: Consumer<String, i64, _> = Consumer::new(c, StringSerde, I64Serde);
     c.assign(&[TopicPartition::new("p", 0)]).unwrap();
@@ -447,7 +473,13 @@ async fn rdkafka_failed_record_keeps_the_membership() {
     c.subscribe(&["t"]).unwrap();
     let start = Instant::now();
     let mut failures = 0;
-    while start.elapsed() < Duration::from_secs(15) {
+    // Longer than max.poll.interval.ms, and until the record failed five times (the
+    // deadline only bounds a failure).
+    while start.elapsed() < Duration::from_secs(15) || failures < 5 {
+        assert!(
+            start.elapsed() < Duration::from_secs(75),
+            "failed {failures} times"
+        );
         match c.poll(Duration::from_millis(500)).await {
             Ok(None) => {}
             Ok(Some(r)) => panic!("the bad record or one after it came back: {r:?}"),
@@ -458,15 +490,15 @@ async fn rdkafka_failed_record_keeps_the_membership() {
             Err(e) => panic!("{e:?}"),
         }
     }
-    assert!(failures >= 5, "failed again on every poll ({failures})");
     let tp = TopicPartition::new("t", 0);
     assert_eq!(c.skip_failed_record(), Some((tp.clone(), 0)));
+    let skipped = Instant::now();
     let next = loop {
         if let Some(r) = c.poll(Duration::from_secs(1)).await.unwrap() {
             break r;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(30),
+            skipped.elapsed() < Duration::from_secs(30),
             "no record after the skip"
         );
     };
@@ -490,7 +522,8 @@ async fn rdkafka_failed_record_keeps_the_membership() {
 #[tokio::test]
 async fn offsets_stored_for_unassigned_partitions_are_ignored() {
     use kcodec_clients::ConsumerTransport;
-    let (cluster, mut c) = slow_setup("g", true).await;
+    let (cluster, mut c, gate) = slow_setup("g", true).await;
+    gate.open();
     cluster.create_topic(NewTopic::new("q", 1, 1)).unwrap();
     let p0 = TopicPartition::new("p", 0);
     let q0 = TopicPartition::new("q", 0);

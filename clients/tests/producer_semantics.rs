@@ -95,6 +95,7 @@ mod rdkafka_queue {
     use kcodec_codecs::builtin::I64Serde;
     use rdkafka::error::{KafkaError, RDKafkaErrorCode};
     use rdkafka::mocking::MockCluster;
+    use rdkafka::producer::Producer as _;
 
     /// Ten concurrent sends into a queue of two: each waits for room (Java's `max.block.ms`)
     /// and all are delivered, each at its own offset of 0..10 (a send that waited may land
@@ -200,11 +201,11 @@ mod rdkafka_queue {
             .unwrap();
         assert!(flushed.is_ok(), "{flushed:?}");
         mock.broker_down(1).unwrap();
-        let a = tokio::time::timeout(Duration::from_secs(2), a)
+        let a = tokio::time::timeout(Duration::from_secs(30), a)
             .await
             .expect("a delivered before flush returned")
             .unwrap();
-        let b = tokio::time::timeout(Duration::from_secs(2), b)
+        let b = tokio::time::timeout(Duration::from_secs(30), b)
             .await
             .expect("b sent and delivered by flush")
             .unwrap();
@@ -231,7 +232,15 @@ mod rdkafka_queue {
                     .is_ok()
             })
         };
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Wait (on the event, not a margin) until the first record fills the queue.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while p.transport().inner().in_flight_count() < 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "first record never queued"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let err = tokio::time::timeout(
             Duration::from_secs(10),
             p.send(ProducerRecord::<String, _>::new("t", 2i64)),
