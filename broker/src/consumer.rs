@@ -461,6 +461,24 @@ impl Core {
         }
     }
 
+    /// Marks this member as waiting inside `poll` until the returned guard drops (also when
+    /// the poll is cancelled); `None` when not a group member.
+    fn waiting_in_poll(&self) -> Option<InPoll> {
+        let (member, _) = self.member()?;
+        let group = self.config.group_id.clone()?;
+        let inner = self.cluster.inner.clone();
+        let now = inner.clock.now_ms();
+        inner
+            .coordinator
+            .lock()
+            .set_in_poll(&group, member, true, now);
+        Some(InPoll {
+            inner,
+            group,
+            member: member.to_owned(),
+        })
+    }
+
     fn maybe_auto_commit(&mut self) {
         if !self.config.enable_auto_commit || self.config.group_id.is_none() {
             return;
@@ -473,6 +491,37 @@ impl Core {
             // Kafka logs a failed auto-commit and carries on.
             let _ = self.commit_positions(None);
         }
+    }
+}
+
+/// A member waiting inside `poll`; dropping it ends the wait (the member polled now).
+struct InPoll {
+    inner: Arc<crate::cluster::Inner>,
+    group: String,
+    member: String,
+}
+
+impl InPoll {
+    /// When the group's next timeout falls due, as a tokio instant: the waiting member wakes
+    /// then and runs it (with the system clock; a manual clock runs them as it moves).
+    fn group_due(&self) -> Option<tokio::time::Instant> {
+        if !matches!(self.inner.clock, crate::clock::Clock::System) {
+            return None;
+        }
+        let due = self.inner.coordinator.lock().next_deadline(&self.group)?;
+        let wait = due.saturating_sub(self.inner.clock.now_ms()).max(0) as u64;
+        // One millisecond late: the transition is due once `now - start >= timeout`.
+        tokio::time::Instant::now().checked_add(Duration::from_millis(wait.saturating_add(1)))
+    }
+}
+
+impl Drop for InPoll {
+    fn drop(&mut self) {
+        let now = self.inner.clock.now_ms();
+        self.inner
+            .coordinator
+            .lock()
+            .set_in_poll(&self.group, &self.member, false, now);
     }
 }
 
@@ -875,7 +924,13 @@ impl Consumer {
         }
         // A timeout too large to represent waits without a deadline.
         let deadline = tokio::time::Instant::now().checked_add(timeout);
+        let inner = self.core.cluster.inner.clone();
+        let notify = self.core.notify.clone();
         loop {
+            // Registered before looking, so that a partition created meanwhile is not missed.
+            let created = inner.partitions_created.notified();
+            tokio::pin!(created);
+            created.as_mut().enable();
             self.core.maybe_auto_commit();
             self.coordinate()?;
             self.core.resolve_positions()?;
@@ -883,11 +938,16 @@ impl Consumer {
             if !recs.is_empty() || deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                 return Ok(recs);
             }
-            match deadline {
-                Some(d) => {
-                    let _ = tokio::time::timeout_at(d, self.core.notify.notified()).await;
-                }
-                None => self.core.notify.notified().await,
+            let waiting = self.core.waiting_in_poll();
+            let wake = match (deadline, waiting.as_ref().and_then(InPoll::group_due)) {
+                (Some(d), Some(g)) => Some(d.min(g)),
+                (d, g) => d.or(g),
+            };
+            tokio::select! {
+                _ = notify.notified() => {}
+                _ = &mut created => {}
+                _ = tokio::time::sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)),
+                    if wake.is_some() => {}
             }
         }
     }

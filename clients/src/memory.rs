@@ -215,7 +215,6 @@ pub struct MemoryConsumer {
     /// `auto.commit.interval.ms` in ms when `enable.auto.commit` is on.
     auto_commit: Option<i64>,
     last_auto_commit: i64,
-    last_group_poll: i64,
     closed: bool,
 }
 
@@ -252,7 +251,6 @@ impl MemoryConsumer {
             })),
             auto_commit,
             last_auto_commit: now,
-            last_group_poll: now,
             closed: false,
         })
     }
@@ -450,19 +448,14 @@ impl ConsumerTransport for MemoryConsumer {
             let got = self.consumer.poll(timeout).await;
             self.apply_revocations();
             self.buffered.extend(got?);
-            self.last_group_poll = self.cluster.clock().now_ms();
         }
         Ok(self.buffered.pop_front().map(incoming))
     }
 
-    /// Auto-commit and the broker's group protocol, at most once per broker-clock millisecond.
+    /// Auto-commit and the broker's group protocol, on every poll (as Kafka's consumer runs
+    /// its coordinator on every `poll`, whatever the clock says).
     fn coordinate(&mut self) -> Result<(), ClientError> {
         self.maybe_auto_commit();
-        let now = self.cluster.clock().now_ms();
-        if now == self.last_group_poll {
-            return Ok(());
-        }
-        self.last_group_poll = now;
         let r = self.consumer.poll_group();
         self.apply_revocations();
         Ok(r?)

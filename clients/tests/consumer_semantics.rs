@@ -541,3 +541,70 @@ async fn offsets_stored_for_unassigned_partitions_are_ignored() {
         ]
     );
 }
+
+/// Kafka's `KafkaConsumer.poll` runs `ConsumerCoordinator.poll` on every call, and its fetcher
+/// drops buffered records of partitions no longer assigned (`SubscriptionState.isFetchable`):
+/// with a manual clock that never moves, a member holding buffered records learns at its next
+/// poll that a second member joined, revokes, and hands out no record of a partition it lost.
+#[tokio::test]
+async fn group_protocol_runs_while_records_are_buffered() {
+    let clock = ManualClock::new(1_000_000);
+    let cluster = Cluster::builder().brokers(1).clock(clock.clone()).build();
+    cluster.create_topic(NewTopic::new("t", 2, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
+    for i in 0..20i64 {
+        producer
+            .send(ProducerRecord::<String, _>::new("t", i).partition((i % 2) as i32))
+            .await
+            .unwrap();
+    }
+    let config = |id: &str| {
+        ConsumerConfig::new("g")
+            .client_id(id)
+            .auto_offset_reset(OffsetReset::Earliest)
+            .enable_auto_commit(false)
+    };
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let mut a: Consumer<Option<String>, i64, _> = Consumer::builder(
+        MemoryConsumer::new(&cluster, config("a")).unwrap(),
+        StringSerde,
+        I64Serde,
+    )
+    .on_rebalance(move |e| sink.lock().push(e.clone()))
+    .build();
+    a.subscribe(&["t"]).unwrap();
+    let first = a.recv().await.unwrap();
+    assert_eq!(a.assignment().unwrap().len(), 2);
+    let mut b: Consumer<Option<String>, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config("b")).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    b.subscribe(&["t"]).unwrap();
+    assert!(
+        b.poll(Duration::ZERO).await.unwrap().is_none(),
+        "joined, waiting"
+    );
+    // The clock has not moved since `a` buffered its fetch.
+    let mut seen = vec![first];
+    for _ in 0..5 {
+        if let Some(r) = a.poll(Duration::ZERO).await.unwrap() {
+            let owned = a.assignment().unwrap();
+            assert!(
+                owned.contains(&r.topic_partition()),
+                "{r:?} not in {owned:?}"
+            );
+            seen.push(r);
+        }
+        b.poll(Duration::ZERO).await.unwrap();
+    }
+    let ev = events.lock().clone();
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, RebalanceEvent::Revoked(p) if p.len() == 2)),
+        "revoked at the next poll although records were buffered: {ev:?}"
+    );
+    assert_eq!(a.assignment().unwrap().len(), 1);
+    assert_eq!(b.assignment().unwrap().len(), 1);
+}
