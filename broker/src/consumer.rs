@@ -210,6 +210,9 @@ enum Mode {
 struct Entry {
     tp: TopicPartition,
     position: Option<i64>,
+    /// A `seek_to_beginning` / `seek_to_end` not resolved yet (Kafka's `SubscriptionState`
+    /// resets lazily, at the next poll or `position`).
+    reset: Option<OffsetReset>,
     paused: bool,
     log: Option<Arc<PartitionLog>>,
 }
@@ -263,6 +266,7 @@ impl Core {
                 None => self.parts.push(Entry {
                     tp,
                     position: None,
+                    reset: None,
                     paused: false,
                     log: None,
                 }),
@@ -327,7 +331,24 @@ impl Core {
                 "Seek offset must not be a negative number: {offset}"
             )));
         }
-        self.entry_mut(tp)?.position = Some(offset);
+        let e = self.entry_mut(tp)?;
+        e.position = Some(offset);
+        e.reset = None;
+        Ok(())
+    }
+
+    /// Requests a lazy reset of `tps` (all assigned partitions when empty, as Kafka's
+    /// `seekToBeginning` / `seekToEnd`); fails before any change if one is not assigned.
+    fn request_reset(&mut self, tps: &[TopicPartition], to: OffsetReset) -> Result<()> {
+        for tp in tps {
+            self.entry_mut(tp)?;
+        }
+        for e in &mut self.parts {
+            if tps.is_empty() || tps.contains(&e.tp) {
+                e.position = None;
+                e.reset = Some(to);
+            }
+        }
         Ok(())
     }
 
@@ -358,6 +379,13 @@ impl Core {
             let Some(log) = Self::log_of(&cluster, &mut self.parts[i]) else {
                 continue;
             };
+            if let Some(to) = self.parts[i].reset.take() {
+                self.parts[i].position = Some(match to {
+                    OffsetReset::Latest => log.end_offset(),
+                    _ => 0,
+                });
+                continue;
+            }
             let committed = match &group {
                 Some(g) => {
                     let inner = &cluster.inner;
@@ -710,21 +738,17 @@ impl Consumer {
         self.core.seek(tp, offset)
     }
 
-    /// Seeks partitions to their beginning.
+    /// Seeks partitions to their beginning; an empty list means every assigned partition.
+    /// Resolved lazily, at the next `poll` or `position` (Kafka's `seekToBeginning`).
     pub fn seek_to_beginning(&mut self, tps: &[TopicPartition]) -> Result<()> {
-        for tp in tps {
-            self.core.seek(tp, 0)?;
-        }
-        Ok(())
+        self.core.request_reset(tps, OffsetReset::Earliest)
     }
 
-    /// Seeks partitions to their end.
+    /// Seeks partitions to their end; an empty list means every assigned partition. Resolved
+    /// lazily, at the next `poll` or `position` (Kafka's `seekToEnd`): a record produced
+    /// between this call and the next poll is skipped.
     pub fn seek_to_end(&mut self, tps: &[TopicPartition]) -> Result<()> {
-        for tp in tps {
-            let end = self.core.cluster.end_offset(tp)?;
-            self.core.seek(tp, end)?;
-        }
-        Ok(())
+        self.core.request_reset(tps, OffsetReset::Latest)
     }
 
     /// Pauses fetching from assigned partitions.
@@ -1026,7 +1050,12 @@ impl Consumer {
 }
 
 impl Drop for Consumer {
+    /// Closes the consumer; while the thread panics (the application failed while processing
+    /// a record) it skips the auto-commit, which would commit past that record.
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.core.config.enable_auto_commit = false;
+        }
         self.shutdown();
     }
 }

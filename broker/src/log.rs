@@ -150,17 +150,28 @@ impl PartitionLog {
         self.deleted.load(Ordering::Acquire)
     }
 
-    /// Appends and returns the offset; wakes waiting consumers.
+    /// Appends and returns the offset and the stored timestamp; wakes waiting consumers.
+    /// With `log_append_time`, the timestamp is read from that clock under the log's lock,
+    /// so `LogAppendTime` stamps follow the offsets of the partition (as Kafka's `Log.append`
+    /// assigns them while holding the log lock).
     #[inline(always)]
-    pub(crate) fn append(&self, rec: StoredRecord) -> i64 {
+    pub(crate) fn append(
+        &self,
+        mut rec: StoredRecord,
+        log_append_time: Option<&crate::clock::Clock>,
+    ) -> (i64, i64) {
         let mut g = self.inner.lock();
+        if let Some(clock) = log_append_time {
+            rec.timestamp = clock.now_ms();
+        }
+        let ts = rec.timestamp;
         let off = g.push(rec);
         if !g.waiters.is_empty() {
             let waiters = std::mem::take(&mut g.waiters);
             drop(g);
             wake(waiters);
         }
-        off
+        (off, ts)
     }
 
     /// Locks the log for a run of appends.
@@ -276,7 +287,7 @@ mod tests {
         };
         let total = 3 * SEGMENT + 7;
         for i in 0..total / 2 {
-            assert_eq!(log.append(rec(i)), i as i64);
+            assert_eq!(log.append(rec(i), None).0, i as i64);
         }
         {
             let mut a = log.appender();

@@ -279,23 +279,33 @@ impl Producer {
             headers,
             timestamp,
         } = record;
-        // read outside the lock; LogAppendTime topics read it at append if still unread
+        if let Some(ts) = timestamp.filter(|ts| *ts < 0) {
+            return Err(BrokerError::InvalidTimestamp(ts));
+        }
+        // read outside the lock (LogAppendTime topics stamp under the log's lock instead)
         let mut now = timestamp.is_none().then(|| inner.clock.now_ms());
         let mut state = self.state.lock();
         let t = self.topic_slot(&mut state, &topic)?;
         let st = &mut state.topics[t];
         let p = self.choose_partition(st, partition, key.as_ref(), value.as_ref(), &headers)?;
         let log = &st.parts[p];
-        let timestamp = match (log.timestamp_type, timestamp) {
-            (TimestampType::CreateTime, Some(ts)) => ts,
-            _ => *now.get_or_insert_with(|| inner.clock.now_ms()),
+        let (timestamp, log_append_time) = match (log.timestamp_type, timestamp) {
+            (TimestampType::CreateTime, Some(ts)) => (ts, None),
+            (TimestampType::CreateTime, None) => {
+                (*now.get_or_insert_with(|| inner.clock.now_ms()), None)
+            }
+            // stamped under the log's lock
+            (TimestampType::LogAppendTime, _) => (0, Some(&inner.clock)),
         };
-        let offset = log.append(StoredRecord {
-            timestamp,
-            key,
-            value,
-            headers: Headers::from_vec(headers),
-        });
+        let (offset, timestamp) = log.append(
+            StoredRecord {
+                timestamp,
+                key,
+                value,
+                headers: Headers::from_vec(headers),
+            },
+            log_append_time,
+        );
         drop(state);
         Ok(RecordMetadata {
             topic,
@@ -307,7 +317,7 @@ impl Producer {
 
     /// Sends many records in one call, like batches leaving Kafka's record accumulator: the
     /// producer's state is locked once, the clock read once (records without a timestamp share
-    /// it, as do `LogAppendTime` stamps), and each partition's log is locked once for a run of
+    /// it; `LogAppendTime` stamps are read per record under the log's lock), and each partition's log is locked once for a run of
     /// up to a few thousand records instead of once per record. Records are partitioned exactly
     /// as [`Producer::send`] would partition them and appended in input order. The outcome of
     /// record *i* is [`SendResults::get`]`(i)` (compact: the metadata is built when asked
@@ -413,6 +423,10 @@ impl Producer {
                     continue;
                 }
             }
+            if let Some(ts) = timestamp.filter(|ts| *ts < 0) {
+                results.push_err(topic, BrokerError::InvalidTimestamp(ts));
+                continue;
+            }
             let st = &mut state.topics[t];
             let p = match self.choose_partition(
                 st,
@@ -427,10 +441,6 @@ impl Producer {
                     continue;
                 }
             };
-            let (timestamp, own) = match (timestamp_type, timestamp) {
-                (TimestampType::CreateTime, Some(ts)) => (ts, true),
-                _ => (*now.get_or_insert_with(|| inner.clock.now_ms()), false),
-            };
             let appender = match held[p] {
                 Some(ref mut a) => a,
                 None => {
@@ -441,6 +451,14 @@ impl Producer {
                     });
                     held[p].insert(a)
                 }
+            };
+            let (timestamp, own) = match (timestamp_type, timestamp) {
+                (TimestampType::CreateTime, Some(ts)) => (ts, true),
+                (TimestampType::CreateTime, None) => {
+                    (*now.get_or_insert_with(|| inner.clock.now_ms()), false)
+                }
+                // read while the log's lock is held: stamps follow offsets
+                (TimestampType::LogAppendTime, _) => (inner.clock.now_ms(), true),
             };
             let offset = appender.push(StoredRecord {
                 timestamp,

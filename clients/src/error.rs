@@ -42,6 +42,15 @@ pub enum ClientError {
         /// The partition it named.
         partition: i32,
     },
+    /// A record carried a negative timestamp (Java's `ProducerRecord` refuses it: "Timestamp
+    /// should always be non-negative or null"); nothing was serialized or sent.
+    #[error("invalid timestamp {timestamp} for topic '{topic}': a timestamp is 0 or more")]
+    InvalidTimestamp {
+        /// The record's topic.
+        topic: String,
+        /// The timestamp it carried.
+        timestamp: i64,
+    },
     /// An operation was used in a state that does not allow it.
     #[error("illegal state: {0}")]
     IllegalState(String),

@@ -9,7 +9,7 @@ use crate::ClientError;
 use crate::transport::{
     ConsumerTransport, Delivered, DeliveryFuture, IncomingRecord, OutgoingRecord, Positions,
     ProducerTransport, RebalanceCallback, RebalanceCommitter, RebalanceEvent, TopicPartition,
-    check_partition,
+    check_record,
 };
 pub use kcodec_broker as broker;
 use kcodec_broker::{Cluster, ConsumerConfig, ProducerConfig, RebalanceContext, RebalanceListener};
@@ -41,7 +41,7 @@ impl MemoryProducer {
 
 impl ProducerTransport for MemoryProducer {
     fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
-        check_partition(record.topic, record.partition)?;
+        check_record(record.topic, record.partition, record.timestamp)?;
         let rec = kcodec_broker::ProducerRecord {
             topic: record.topic.into(),
             partition: record.partition,
@@ -382,7 +382,14 @@ impl MemoryConsumer {
 }
 
 impl Drop for MemoryConsumer {
+    /// Closes the consumer; while the thread panics (the application failed inside its
+    /// processing), it leaves the group without committing anything: the record being
+    /// processed was stored when it was returned, and committing it would skip it.
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.auto_commit = None;
+            self.shared.lock().stored = Positions::default();
+        }
         let _ = self.shutdown();
     }
 }

@@ -608,3 +608,42 @@ async fn group_protocol_runs_while_records_are_buffered() {
     assert_eq!(a.assignment().unwrap().len(), 1);
     assert_eq!(b.assignment().unwrap().len(), 1);
 }
+
+/// A typed consumer dropped while its thread panics (the application failed on the record it
+/// was given) commits nothing: with auto-commit, closing would commit past that record. The
+/// same consumer dropped normally commits what was returned (Java's `KafkaConsumer.close`).
+#[tokio::test]
+async fn dropping_a_consumer_during_a_panic_commits_nothing() {
+    let cluster = Cluster::builder().brokers(1).build();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
+    for i in 0..3i64 {
+        producer
+            .send(ProducerRecord::new("t", i).key("k".to_string()))
+            .await
+            .unwrap();
+    }
+    let consumer = || {
+        let config = ConsumerConfig::new("g").auto_offset_reset(OffsetReset::Earliest);
+        let mut c: Consumer<String, i64, _> = Consumer::new(
+            MemoryConsumer::new(&cluster, config).unwrap(),
+            StringSerde,
+            I64Serde,
+        );
+        c.subscribe(&["t"]).unwrap();
+        c
+    };
+    let tp = [TopicPartition::new("t", 0)];
+    let mut c = consumer();
+    assert_eq!(c.recv().await.unwrap().offset, 0);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _owned = c;
+        panic!("processing record 0 failed");
+    }));
+    assert!(panicked.is_err());
+    let mut c = consumer();
+    assert_eq!(c.committed(&tp).unwrap()[0].1, None, "nothing committed");
+    assert_eq!(c.recv().await.unwrap().offset, 0, "record 0 is read again");
+    drop(c);
+    assert_eq!(consumer().committed(&tp).unwrap()[0].1, Some(1));
+}

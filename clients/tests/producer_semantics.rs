@@ -263,3 +263,30 @@ mod rdkafka_queue {
         );
     }
 }
+
+/// Java's `ProducerRecord` constructor refuses a negative timestamp; the typed producer does so
+/// before serializing, on every transport.
+#[tokio::test]
+async fn negative_timestamp_is_refused_before_sending() {
+    let cluster = Cluster::new();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, StringSerde);
+    let err = producer
+        .send(ProducerRecord::<String, _>::new("t", "v".to_string()).timestamp(-5))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.error,
+            kcodec_clients::ClientError::InvalidTimestamp { timestamp: -5, .. }
+        ),
+        "{:?}",
+        err.error
+    );
+    assert!(
+        cluster
+            .records(&kcodec_broker::TopicPartition::new("t", 0))
+            .unwrap()
+            .is_empty()
+    );
+}
