@@ -162,3 +162,35 @@ async fn dropping_a_consumer_during_a_panic_commits_nothing() {
     drop(consumer);
     assert_eq!(probe.committed(&tp(0)).unwrap().map(|o| o.offset), Some(3));
 }
+
+/// Kafka's `Sender` retries a batch that failed with a retriable error (`NotEnoughReplicas`,
+/// `NotLeaderOrFollower`, request timeouts) up to `retries` times within `delivery.timeout.ms`
+/// (`Sender.canRetry`); a non-retriable error fails the send at once.
+#[test]
+fn retriable_injected_errors_are_retried() {
+    let c = cluster_with(1, 0);
+    let p = c.producer(ProducerConfig::default());
+    c.inject_produce_errors(3, BrokerError::NotEnoughReplicas);
+    c.inject_produce_errors(1, BrokerError::NotLeaderOrFollower);
+    let md = p.send(ProducerRecord::new("t", "a")).unwrap();
+    assert_eq!(md.offset, 0, "delivered after four retries");
+    c.inject_produce_errors(1, BrokerError::NotEnoughReplicas);
+    c.inject_produce_errors(1, BrokerError::RecordTooLarge);
+    assert_eq!(
+        p.send(ProducerRecord::new("t", "b")).unwrap_err(),
+        BrokerError::RecordTooLarge,
+        "retried, then a non-retriable error"
+    );
+    // With `retries=1`: one retry, then the error.
+    let once = c.producer(ProducerConfig::default().retries(1));
+    c.inject_produce_errors(3, BrokerError::RequestTimedOut);
+    assert_eq!(
+        once.send(ProducerRecord::new("t", "c")).unwrap_err(),
+        BrokerError::RequestTimedOut
+    );
+    assert_eq!(once.send(ProducerRecord::new("t", "d")).unwrap().offset, 1);
+    // send_all retries per record too.
+    c.inject_produce_errors(2, BrokerError::NotEnoughReplicas);
+    assert!(p.send_all([ProducerRecord::new("t", "e")]).all_ok());
+    assert_eq!(c.records(&tp(0)).unwrap().len(), 3);
+}

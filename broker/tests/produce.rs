@@ -121,12 +121,12 @@ fn send_all_reports_errors_per_record_mid_run() {
     assert_eq!(got[3], Ok((0, 1)));
     assert_eq!(got[4], Ok((1, 0)));
 
-    c.inject_produce_errors(2, BrokerError::NotEnoughReplicas);
+    c.inject_produce_errors(2, BrokerError::RecordTooLarge);
     let res = p
         .send_all((0..4).map(|i| ProducerRecord::new("a", "x").partition(i % 2)))
         .into_vec();
-    assert_eq!(res[0], Err(BrokerError::NotEnoughReplicas));
-    assert_eq!(res[1], Err(BrokerError::NotEnoughReplicas));
+    assert_eq!(res[0], Err(BrokerError::RecordTooLarge));
+    assert_eq!(res[1], Err(BrokerError::RecordTooLarge));
     assert_eq!(res[2].as_ref().map(|m| (m.partition, m.offset)), Ok((0, 2)));
     assert_eq!(res[3].as_ref().map(|m| (m.partition, m.offset)), Ok((1, 1)));
 }

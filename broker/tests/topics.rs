@@ -325,7 +325,8 @@ fn records_keep_keys_values_headers_timestamps_and_offsets() {
 fn injected_errors_fail_exactly_the_next_n_sends() {
     let c = Cluster::new();
     c.create_topic(NewTopic::new("t", 1, 1)).unwrap();
-    let p = c.producer(ProducerConfig::default());
+    // No retries: a retriable error fails the send at once (`retries=0`).
+    let p = c.producer(ProducerConfig::default().retries(0));
     c.inject_produce_errors(2, BrokerError::NotLeaderOrFollower);
     c.inject_produce_errors(1, BrokerError::Injected("disk full".into()));
     assert_eq!(

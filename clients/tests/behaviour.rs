@@ -851,7 +851,7 @@ suite!(mock, Some(kafka_harness::MockHarness::new()));
 #[cfg(feature = "rdkafka")]
 suite!(external, kafka_harness::ExternalHarness::from_env());
 
-/// The in-memory broker refuses a record (an injected `NOT_LEADER_OR_FOLLOWER`): the delivery
+/// The in-memory broker refuses a record (an injected `RECORD_TOO_LARGE`, not retriable): the delivery
 /// error carries the record back, and sending it again works.
 #[tokio::test]
 async fn memory_delivery_error_carries_the_record_back() {
@@ -859,7 +859,7 @@ async fn memory_delivery_error_carries_the_record_back() {
     let topic = h.topic("delivery", 1).await;
     let producer = Producer::new(h.producer(), StringSerde, JsonSerde);
     h.cluster
-        .inject_produce_errors(1, kcodec_broker::BrokerError::NotLeaderOrFollower);
+        .inject_produce_errors(1, kcodec_broker::BrokerError::RecordTooLarge);
     let rec = ProducerRecord::new(topic.as_str(), 7u32)
         .key("k".to_string())
         .header("h", "1");
@@ -867,7 +867,7 @@ async fn memory_delivery_error_carries_the_record_back() {
     assert!(
         matches!(
             err.error,
-            ClientError::Broker(kcodec_broker::BrokerError::NotLeaderOrFollower)
+            ClientError::Broker(kcodec_broker::BrokerError::RecordTooLarge)
         ),
         "{:?}",
         err.error
