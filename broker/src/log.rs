@@ -37,44 +37,23 @@ impl LogInner {
         }
     }
 
-    /// Appends one record and returns its offset.
-    ///
-    /// The common case, room in the open segment, writes the record straight into its slot:
-    /// no path from the record's construction to that write can panic or call out, so the
-    /// compiler keeps its fields in registers (`Vec::push` would keep a copy on the stack for
-    /// its growth path, and copying that back costs a stall per record).
+    /// Appends one record and returns its offset (a plain `Vec::push` into the open segment,
+    /// which has room: `make_room` reserved it).
     #[inline(always)]
     fn push(&mut self, rec: StoredRecord) -> i64 {
         let off = self.len;
-        match self.segments.last_mut() {
-            Some(seg) if seg.len() < seg.capacity().min(SEGMENT) => {
-                let len = seg.len();
-                match seg.spare_capacity_mut().first_mut() {
-                    Some(slot) => {
-                        slot.write(rec);
-                        // SAFETY: the element at `len` (the first spare slot) was just
-                        // initialized, and `len + 1 <= capacity`.
-                        unsafe { seg.set_len(len + 1) };
-                    }
-                    None => Self::push_slow(seg, rec),
-                }
-            }
-            _ => {
-                self.make_room();
-                if let Some(seg) = self.segments.last_mut() {
-                    Self::push_slow(seg, rec);
-                }
-            }
+        let room = self
+            .segments
+            .last()
+            .is_some_and(|seg| seg.len() < seg.capacity().min(SEGMENT));
+        if !room {
+            self.make_room();
+        }
+        if let Some(seg) = self.segments.last_mut() {
+            seg.push(rec);
         }
         self.len += 1;
         off as i64
-    }
-
-    /// `Vec::push`, out of the hot path.
-    #[cold]
-    #[inline(never)]
-    fn push_slow(seg: &mut Vec<StoredRecord>, rec: StoredRecord) {
-        seg.push(rec);
     }
 }
 
