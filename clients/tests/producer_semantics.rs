@@ -290,3 +290,59 @@ async fn negative_timestamp_is_refused_before_sending() {
             .is_empty()
     );
 }
+
+/// Kafka's `MockProducer(autoComplete = false)`: sends stay in flight until the test completes
+/// (`completeNext`) or fails (`errorNext`) the oldest; nothing is stored before; the history
+/// (`MockProducer.history()`) keeps every record given, in order; `flush` completes the rest.
+#[tokio::test(flavor = "current_thread")]
+async fn manual_completion_error_next_and_history() {
+    use kcodec_broker::{BrokerError, TopicPartition};
+    let cluster = Cluster::new();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(
+        MemoryProducer::new(&cluster).auto_complete(false),
+        StringSerde,
+        StringSerde,
+    );
+    let t = producer.transport();
+    let tp = TopicPartition::new("t", 0);
+    let (a, b, ()) = tokio::join!(
+        producer.send(ProducerRecord::new("t", "a".to_string()).key("k".to_string())),
+        producer.send(ProducerRecord::new("t", "b".to_string()).key("k".to_string())),
+        async {
+            while t.in_flight() < 2 {
+                tokio::task::yield_now().await;
+            }
+            assert!(
+                cluster.records(&tp).unwrap().is_empty(),
+                "nothing stored yet"
+            );
+            assert!(t.complete_next());
+            assert!(t.error_next(BrokerError::NotEnoughReplicas));
+            assert!(!t.complete_next(), "none left");
+        }
+    );
+    assert_eq!(a.unwrap().offset, 0);
+    assert!(matches!(
+        b.unwrap_err().error,
+        kcodec_clients::ClientError::Broker(BrokerError::NotEnoughReplicas)
+    ));
+    let (c, ()) = tokio::join!(
+        producer.send(ProducerRecord::new("t", "c".to_string()).key("k".to_string())),
+        async {
+            while t.in_flight() < 1 {
+                tokio::task::yield_now().await;
+            }
+            producer.flush(Duration::from_secs(1)).unwrap();
+        }
+    );
+    assert_eq!(c.unwrap().offset, 1, "flush completed it");
+    let values: Vec<_> = t
+        .history()
+        .iter()
+        .map(|r| r.value.clone().unwrap())
+        .collect();
+    assert_eq!(values, ["a", "b", "c"]);
+    t.clear_history();
+    assert!(t.history().is_empty());
+}
