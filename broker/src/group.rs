@@ -518,14 +518,16 @@ impl Coordinator {
 
     /// Marks a member as waiting inside `poll` (or no longer): a waiting member is polling.
     pub(crate) fn set_in_poll(&mut self, group_id: &str, member_id: &str, on: bool, now: i64) {
-        if let Some(m) = self
-            .groups
-            .get_mut(group_id)
-            .and_then(|g| g.members.get_mut(member_id))
-        {
+        if let Some(m) = self.member_mut(group_id, member_id) {
             m.in_poll = on;
             m.last_poll = now;
         }
+    }
+
+    fn member_mut(&mut self, group_id: &str, member_id: &str) -> Option<&mut Member> {
+        self.groups
+            .get_mut(group_id)
+            .and_then(|g| g.members.get_mut(member_id))
     }
 
     /// When the group's next member or rebalance timeout falls due (broker clock).
@@ -535,11 +537,7 @@ impl Coordinator {
 
     /// Marks a member as no longer heartbeating (its process "crashed").
     pub(crate) fn abandon(&mut self, group_id: &str, member_id: &str, now: i64) {
-        if let Some(m) = self
-            .groups
-            .get_mut(group_id)
-            .and_then(|g| g.members.get_mut(member_id))
-        {
+        if let Some(m) = self.member_mut(group_id, member_id) {
             m.alive = false;
             m.last_heartbeat = now;
         }

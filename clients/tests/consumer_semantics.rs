@@ -22,6 +22,20 @@ struct SlowToResolve {
     gate: Gate,
 }
 
+/// A one-broker cluster whose one-partition `topic` holds the values 0..3 under key "a".
+async fn three_records(topic: &str) -> Cluster {
+    let cluster = Cluster::builder().brokers(1).build();
+    cluster.create_topic(NewTopic::new(topic, 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
+    for n in 0..3i64 {
+        producer
+            .send(ProducerRecord::new(topic, n).key("a".to_string()))
+            .await
+            .unwrap();
+    }
+    cluster
+}
+
 /// A gate the test opens; the lookup waits on it.
 #[derive(Clone)]
 struct Gate(Arc<tokio::sync::watch::Sender<bool>>);
@@ -77,15 +91,7 @@ impl Deserializer<i64> for SlowToResolve {
 /// three cancelled polls: no timing margin).
 #[tokio::test]
 async fn poll_is_cancel_safe_and_keeps_its_lookup() {
-    let cluster = Cluster::builder().brokers(1).build();
-    cluster.create_topic(NewTopic::new("p", 1, 1)).unwrap();
-    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
-    for n in 0..3i64 {
-        producer
-            .send(ProducerRecord::new("p", n).key("a".to_string()))
-            .await
-            .unwrap();
-    }
+    let cluster = three_records("p").await;
     let gate = Gate::closed();
     let codec = Arc::new(SlowToResolve::new(&gate));
     struct Shared(Arc<SlowToResolve>);
@@ -292,16 +298,8 @@ async fn slow_setup(
     group: &str,
     auto_commit: bool,
 ) -> (Cluster, Consumer<String, i64, MemoryConsumer>, Gate) {
-    let cluster = Cluster::builder().brokers(1).build();
-    cluster.create_topic(NewTopic::new("p", 1, 1)).unwrap();
+    let cluster = three_records("p").await;
     let gate = Gate::closed();
-    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
-    for n in 0..3i64 {
-        producer
-            .send(ProducerRecord::new("p", n).key("a".to_string()))
-            .await
-            .unwrap();
-    }
     let config = ConsumerConfig::new(group)
         .auto_offset_reset(OffsetReset::Earliest)
         .enable_auto_commit(auto_commit);
@@ -614,15 +612,7 @@ async fn group_protocol_runs_while_records_are_buffered() {
 /// same consumer dropped normally commits what was returned (Java's `KafkaConsumer.close`).
 #[tokio::test]
 async fn dropping_a_consumer_during_a_panic_commits_nothing() {
-    let cluster = Cluster::builder().brokers(1).build();
-    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
-    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
-    for i in 0..3i64 {
-        producer
-            .send(ProducerRecord::new("t", i).key("k".to_string()))
-            .await
-            .unwrap();
-    }
+    let cluster = three_records("t").await;
     let consumer = || {
         let config = ConsumerConfig::new("g").auto_offset_reset(OffsetReset::Earliest);
         let mut c: Consumer<String, i64, _> = Consumer::new(
