@@ -346,3 +346,51 @@ async fn manual_completion_error_next_and_history() {
     t.clear_history();
     assert!(t.history().is_empty());
 }
+
+/// `ClientError::kind` classifies errors after the Java client's exception families
+/// (`RetriableException`, `SerializationException`, …), the same on every transport.
+#[tokio::test]
+async fn error_kinds_are_transport_neutral() {
+    use kcodec_broker::BrokerError;
+    use kcodec_clients::{ClientError, ErrorKind};
+    let cluster = Cluster::new();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, StringSerde);
+    let kind = |r: ProducerRecord<String, String>| {
+        let p = producer.clone();
+        async move { p.send(r).await.unwrap_err().error.kind() }
+    };
+    let rec = || ProducerRecord::new("t", "v".to_string());
+    assert_eq!(kind(rec().partition(-1)).await, ErrorKind::InvalidRecord);
+    assert_eq!(kind(rec().partition(5)).await, ErrorKind::InvalidRecord);
+    assert_eq!(kind(rec().timestamp(-1)).await, ErrorKind::InvalidRecord);
+    cluster.inject_produce_errors(1, BrokerError::RecordTooLarge);
+    assert_eq!(kind(rec()).await, ErrorKind::InvalidRecord);
+    let once = Producer::new(
+        MemoryProducer::with_config(
+            &cluster,
+            kcodec_broker::ProducerConfig::default().retries(0),
+        ),
+        StringSerde,
+        StringSerde,
+    );
+    cluster.inject_produce_errors(1, BrokerError::NotEnoughReplicas);
+    let e = once.send(rec()).await.unwrap_err().error;
+    assert_eq!(e.kind(), ErrorKind::Retriable);
+    assert_eq!(
+        ClientError::from(BrokerError::CommitFailed("gen".into())).kind(),
+        ErrorKind::State
+    );
+    #[cfg(feature = "rdkafka")]
+    {
+        use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+        let q = ClientError::Kafka(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull));
+        assert_eq!(q.kind(), ErrorKind::Retriable);
+        let big = KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge);
+        assert_eq!(ClientError::Kafka(big).kind(), ErrorKind::InvalidRecord);
+        assert_eq!(
+            ClientError::Kafka(KafkaError::Canceled).kind(),
+            ErrorKind::Cancelled
+        );
+    }
+}
