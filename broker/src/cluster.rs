@@ -1,6 +1,6 @@
 //! The cluster handle: topics, admin operations, test controls and group administration.
 
-use crate::clock::Clock;
+use crate::clock::{Clock, OnMove};
 use crate::error::{BrokerError, InvalidValue, Result};
 use crate::group::{Coordinator, GroupDescription, GroupListing, OffsetAndMetadata};
 use crate::lag::LagRow;
@@ -8,9 +8,10 @@ use crate::log::PartitionLog;
 use crate::record::{ConsumerRecord, TimestampType, TopicPartition};
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
+use tokio::sync::Notify;
 
 /// Kafka's limit on topic name length.
 pub const MAX_TOPIC_NAME_LENGTH: usize = 249;
@@ -141,6 +142,12 @@ pub(crate) struct Inner {
     faults: Mutex<VecDeque<BrokerError>>,
     fault_count: AtomicUsize,
     seq: AtomicU64,
+    /// Woken (all waiters) when a topic or partitions are created: a consumer assigned a
+    /// partition that does not exist yet waits on it.
+    pub(crate) partitions_created: Notify,
+    /// Runs the coordinator's timed transitions when a manual clock moves (registered with
+    /// the clock, which holds it weakly).
+    on_move: Option<Arc<OnMove>>,
 }
 
 impl Inner {
@@ -281,11 +288,19 @@ impl Inner {
         }
         let now = self.clock.now_ms();
         self.coordinator.lock().metadata_changed(&t.name, now);
+        self.partitions_created.notify_waiters();
         Ok(())
     }
 
     pub(crate) fn counts(&self) -> impl Fn(&str) -> Option<i32> + '_ {
         move |t| self.partition_count(t)
+    }
+
+    /// Runs the coordinator's timed transitions due now.
+    pub(crate) fn tick(&self) {
+        let now = self.clock.now_ms();
+        let counts = self.counts();
+        self.coordinator.lock().expire_all(now, &counts);
     }
 }
 
@@ -367,8 +382,20 @@ impl ClusterBuilder {
 
     /// Builds the cluster.
     pub fn build(self) -> Cluster {
-        Cluster {
-            inner: Arc::new(Inner {
+        let manual = match &self.clock {
+            Clock::Manual(m) => Some(m.clone()),
+            Clock::System => None,
+        };
+        let inner = Arc::new_cyclic(|me: &Weak<Inner>| {
+            let on_move = manual.as_ref().map(|_| {
+                let me = me.clone();
+                Arc::new(move || {
+                    if let Some(inner) = me.upgrade() {
+                        inner.tick();
+                    }
+                }) as Arc<OnMove>
+            });
+            Inner {
                 brokers: self.brokers,
                 clock: self.clock,
                 auto_create: self.auto_create,
@@ -379,8 +406,14 @@ impl ClusterBuilder {
                 faults: Mutex::new(VecDeque::new()),
                 fault_count: AtomicUsize::new(0),
                 seq: AtomicU64::new(1),
-            }),
+                partitions_created: Notify::new(),
+                on_move,
+            }
+        });
+        if let (Some(clock), Some(f)) = (&manual, &inner.on_move) {
+            clock.on_move(f);
         }
+        Cluster { inner }
     }
 }
 
@@ -559,6 +592,7 @@ impl Cluster {
         }
         let now = self.inner.clock.now_ms();
         self.inner.coordinator.lock().metadata_changed(name, now);
+        self.inner.partitions_created.notify_waiters();
         Ok(())
     }
 
@@ -615,9 +649,7 @@ impl Cluster {
     /// Runs the coordinator's timed transitions now (session timeouts, rebalance timeouts,
     /// offset expiry). They also run whenever a group is touched.
     pub fn tick(&self) {
-        let now = self.inner.clock.now_ms();
-        let counts = self.inner.counts();
-        self.inner.coordinator.lock().expire_all(now, &counts);
+        self.inner.tick();
     }
 
     /// Lists consumer groups (`listConsumerGroups`), sorted by id.

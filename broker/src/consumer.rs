@@ -210,6 +210,9 @@ enum Mode {
 struct Entry {
     tp: TopicPartition,
     position: Option<i64>,
+    /// A `seek_to_beginning` / `seek_to_end` not resolved yet (Kafka's `SubscriptionState`
+    /// resets lazily, at the next poll or `position`).
+    reset: Option<OffsetReset>,
     paused: bool,
     log: Option<Arc<PartitionLog>>,
 }
@@ -263,6 +266,7 @@ impl Core {
                 None => self.parts.push(Entry {
                     tp,
                     position: None,
+                    reset: None,
                     paused: false,
                     log: None,
                 }),
@@ -327,7 +331,24 @@ impl Core {
                 "Seek offset must not be a negative number: {offset}"
             )));
         }
-        self.entry_mut(tp)?.position = Some(offset);
+        let e = self.entry_mut(tp)?;
+        e.position = Some(offset);
+        e.reset = None;
+        Ok(())
+    }
+
+    /// Requests a lazy reset of `tps` (all assigned partitions when empty, as Kafka's
+    /// `seekToBeginning` / `seekToEnd`); fails before any change if one is not assigned.
+    fn request_reset(&mut self, tps: &[TopicPartition], to: OffsetReset) -> Result<()> {
+        for tp in tps {
+            self.entry_mut(tp)?;
+        }
+        for e in &mut self.parts {
+            if tps.is_empty() || tps.contains(&e.tp) {
+                e.position = None;
+                e.reset = Some(to);
+            }
+        }
         Ok(())
     }
 
@@ -358,6 +379,13 @@ impl Core {
             let Some(log) = Self::log_of(&cluster, &mut self.parts[i]) else {
                 continue;
             };
+            if let Some(to) = self.parts[i].reset.take() {
+                self.parts[i].position = Some(match to {
+                    OffsetReset::Latest => log.end_offset(),
+                    _ => 0,
+                });
+                continue;
+            }
             let committed = match &group {
                 Some(g) => {
                     let inner = &cluster.inner;
@@ -461,6 +489,24 @@ impl Core {
         }
     }
 
+    /// Marks this member as waiting inside `poll` until the returned guard drops (also when
+    /// the poll is cancelled); `None` when not a group member.
+    fn waiting_in_poll(&self) -> Option<InPoll> {
+        let (member, _) = self.member()?;
+        let group = self.config.group_id.clone()?;
+        let inner = self.cluster.inner.clone();
+        let now = inner.clock.now_ms();
+        inner
+            .coordinator
+            .lock()
+            .set_in_poll(&group, member, true, now);
+        Some(InPoll {
+            inner,
+            group,
+            member: member.to_owned(),
+        })
+    }
+
     fn maybe_auto_commit(&mut self) {
         if !self.config.enable_auto_commit || self.config.group_id.is_none() {
             return;
@@ -473,6 +519,37 @@ impl Core {
             // Kafka logs a failed auto-commit and carries on.
             let _ = self.commit_positions(None);
         }
+    }
+}
+
+/// A member waiting inside `poll`; dropping it ends the wait (the member polled now).
+struct InPoll {
+    inner: Arc<crate::cluster::Inner>,
+    group: String,
+    member: String,
+}
+
+impl InPoll {
+    /// When the group's next timeout falls due, as a tokio instant: the waiting member wakes
+    /// then and runs it (with the system clock; a manual clock runs them as it moves).
+    fn group_due(&self) -> Option<tokio::time::Instant> {
+        if !matches!(self.inner.clock, crate::clock::Clock::System) {
+            return None;
+        }
+        let due = self.inner.coordinator.lock().next_deadline(&self.group)?;
+        let wait = due.saturating_sub(self.inner.clock.now_ms()).max(0) as u64;
+        // One millisecond late: the transition is due once `now - start >= timeout`.
+        tokio::time::Instant::now().checked_add(Duration::from_millis(wait.saturating_add(1)))
+    }
+}
+
+impl Drop for InPoll {
+    fn drop(&mut self) {
+        let now = self.inner.clock.now_ms();
+        self.inner
+            .coordinator
+            .lock()
+            .set_in_poll(&self.group, &self.member, false, now);
     }
 }
 
@@ -661,21 +738,17 @@ impl Consumer {
         self.core.seek(tp, offset)
     }
 
-    /// Seeks partitions to their beginning.
+    /// Seeks partitions to their beginning; an empty list means every assigned partition.
+    /// Resolved lazily, at the next `poll` or `position` (Kafka's `seekToBeginning`).
     pub fn seek_to_beginning(&mut self, tps: &[TopicPartition]) -> Result<()> {
-        for tp in tps {
-            self.core.seek(tp, 0)?;
-        }
-        Ok(())
+        self.core.request_reset(tps, OffsetReset::Earliest)
     }
 
-    /// Seeks partitions to their end.
+    /// Seeks partitions to their end; an empty list means every assigned partition. Resolved
+    /// lazily, at the next `poll` or `position` (Kafka's `seekToEnd`): a record produced
+    /// between this call and the next poll is skipped.
     pub fn seek_to_end(&mut self, tps: &[TopicPartition]) -> Result<()> {
-        for tp in tps {
-            let end = self.core.cluster.end_offset(tp)?;
-            self.core.seek(tp, end)?;
-        }
-        Ok(())
+        self.core.request_reset(tps, OffsetReset::Latest)
     }
 
     /// Pauses fetching from assigned partitions.
@@ -875,7 +948,13 @@ impl Consumer {
         }
         // A timeout too large to represent waits without a deadline.
         let deadline = tokio::time::Instant::now().checked_add(timeout);
+        let inner = self.core.cluster.inner.clone();
+        let notify = self.core.notify.clone();
         loop {
+            // Registered before looking, so that a partition created meanwhile is not missed.
+            let created = inner.partitions_created.notified();
+            tokio::pin!(created);
+            created.as_mut().enable();
             self.core.maybe_auto_commit();
             self.coordinate()?;
             self.core.resolve_positions()?;
@@ -883,11 +962,16 @@ impl Consumer {
             if !recs.is_empty() || deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                 return Ok(recs);
             }
-            match deadline {
-                Some(d) => {
-                    let _ = tokio::time::timeout_at(d, self.core.notify.notified()).await;
-                }
-                None => self.core.notify.notified().await,
+            let waiting = self.core.waiting_in_poll();
+            let wake = match (deadline, waiting.as_ref().and_then(InPoll::group_due)) {
+                (Some(d), Some(g)) => Some(d.min(g)),
+                (d, g) => d.or(g),
+            };
+            tokio::select! {
+                _ = notify.notified() => {}
+                _ = &mut created => {}
+                _ = tokio::time::sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)),
+                    if wake.is_some() => {}
             }
         }
     }
@@ -966,7 +1050,12 @@ impl Consumer {
 }
 
 impl Drop for Consumer {
+    /// Closes the consumer; while the thread panics (the application failed while processing
+    /// a record) it skips the auto-commit, which would commit past that record.
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.core.config.enable_auto_commit = false;
+        }
         self.shutdown();
     }
 }

@@ -65,6 +65,10 @@ pub enum BrokerError {
         /// Partitions the topic has.
         partitions: i32,
     },
+    /// A negative record timestamp (Java's `ProducerRecord` constructor refuses it with an
+    /// `IllegalArgumentException`).
+    #[error("Invalid timestamp: {0}. Timestamp should always be non-negative or null.")]
+    InvalidTimestamp(i64),
     /// `NoOffsetForPartitionException`: no committed offset and `auto.offset.reset=none`.
     #[error("Undefined offset with no reset policy for partitions: {}", list(.0))]
     NoOffsetForPartition(Vec<TopicPartition>),

@@ -23,8 +23,15 @@
 //!   Offsets of a group that never had members (manual `assign` + commit) expire per offset,
 //!   retention after their commit.
 //!
-//! Timed transitions are evaluated lazily, whenever the group is accessed (and on
-//! [`crate::Cluster::tick`]), so a manual clock gives deterministic results.
+//! * A consumer waiting inside `poll` is polling (Kafka resets the poll timer on every
+//!   coordinator poll within `KafkaConsumer.poll`): its `max.poll.interval.ms` does not run
+//!   out while it waits.
+//!
+//! Timed transitions run whenever the group is accessed, when a consumer waiting in `poll`
+//! reaches the group's next deadline on the system clock (so a waiting member learns of a
+//! peer's expiry or a rebalance at once), and, with a [`crate::ManualClock`], on every move
+//! of the clock (and on [`crate::Cluster::tick`]), so a manual clock gives deterministic
+//! results.
 
 use crate::assignor::{Assignor, MemberSubscription};
 use crate::error::{BrokerError, ProtocolMismatch, Result};
@@ -149,6 +156,8 @@ struct Member {
     alive: bool,
     last_heartbeat: i64,
     last_poll: i64,
+    /// Waiting inside `poll` (counts as polling).
+    in_poll: bool,
     joined: bool,
     assignment: Vec<TopicPartition>,
     notify: Arc<Notify>,
@@ -277,7 +286,7 @@ impl Group {
         let before = self.members.len();
         self.members.retain(|_, m| {
             if m.alive {
-                now.saturating_sub(m.last_poll) < m.max_poll_interval_ms
+                m.in_poll || now.saturating_sub(m.last_poll) < m.max_poll_interval_ms
             } else {
                 now.saturating_sub(m.last_heartbeat) < m.session_timeout_ms
             }
@@ -307,6 +316,24 @@ impl Group {
                     .retain(|_, o| now.saturating_sub(o.commit_timestamp) < retention_ms);
             }
         }
+    }
+
+    /// When the next member timeout or rebalance timeout of this group falls due.
+    fn next_deadline(&self) -> Option<i64> {
+        let members = self.members.values().filter_map(|m| {
+            if !m.alive {
+                Some(m.last_heartbeat.saturating_add(m.session_timeout_ms))
+            } else if !m.in_poll {
+                Some(m.last_poll.saturating_add(m.max_poll_interval_ms))
+            } else {
+                None
+            }
+        });
+        let rebalance = (self.state == GroupState::PreparingRebalance).then(|| {
+            let timeout = self.members.values().map(|m| m.max_poll_interval_ms).max();
+            self.rebalance_started.saturating_add(timeout.unwrap_or(0))
+        });
+        members.chain(rebalance).min()
     }
 
     fn is_dead(&self) -> bool {
@@ -446,6 +473,7 @@ impl Coordinator {
                 alive: true,
                 last_heartbeat: now,
                 last_poll: now,
+                in_poll: false,
                 joined: true,
                 assignment: Vec::new(),
                 notify: info.notify,
@@ -488,13 +516,28 @@ impl Coordinator {
         }
     }
 
-    /// Marks a member as no longer heartbeating (its process "crashed").
-    pub(crate) fn abandon(&mut self, group_id: &str, member_id: &str, now: i64) {
-        if let Some(m) = self
-            .groups
+    /// Marks a member as waiting inside `poll` (or no longer): a waiting member is polling.
+    pub(crate) fn set_in_poll(&mut self, group_id: &str, member_id: &str, on: bool, now: i64) {
+        if let Some(m) = self.member_mut(group_id, member_id) {
+            m.in_poll = on;
+            m.last_poll = now;
+        }
+    }
+
+    fn member_mut(&mut self, group_id: &str, member_id: &str) -> Option<&mut Member> {
+        self.groups
             .get_mut(group_id)
             .and_then(|g| g.members.get_mut(member_id))
-        {
+    }
+
+    /// When the group's next member or rebalance timeout falls due (broker clock).
+    pub(crate) fn next_deadline(&self, group_id: &str) -> Option<i64> {
+        self.groups.get(group_id).and_then(Group::next_deadline)
+    }
+
+    /// Marks a member as no longer heartbeating (its process "crashed").
+    pub(crate) fn abandon(&mut self, group_id: &str, member_id: &str, now: i64) {
+        if let Some(m) = self.member_mut(group_id, member_id) {
             m.alive = false;
             m.last_heartbeat = now;
         }

@@ -37,44 +37,23 @@ impl LogInner {
         }
     }
 
-    /// Appends one record and returns its offset.
-    ///
-    /// The common case, room in the open segment, writes the record straight into its slot:
-    /// no path from the record's construction to that write can panic or call out, so the
-    /// compiler keeps its fields in registers (`Vec::push` would keep a copy on the stack for
-    /// its growth path, and copying that back costs a stall per record).
+    /// Appends one record and returns its offset (a plain `Vec::push` into the open segment,
+    /// which has room: `make_room` reserved it).
     #[inline(always)]
     fn push(&mut self, rec: StoredRecord) -> i64 {
         let off = self.len;
-        match self.segments.last_mut() {
-            Some(seg) if seg.len() < seg.capacity().min(SEGMENT) => {
-                let len = seg.len();
-                match seg.spare_capacity_mut().first_mut() {
-                    Some(slot) => {
-                        slot.write(rec);
-                        // SAFETY: the element at `len` (the first spare slot) was just
-                        // initialized, and `len + 1 <= capacity`.
-                        unsafe { seg.set_len(len + 1) };
-                    }
-                    None => Self::push_slow(seg, rec),
-                }
-            }
-            _ => {
-                self.make_room();
-                if let Some(seg) = self.segments.last_mut() {
-                    Self::push_slow(seg, rec);
-                }
-            }
+        let room = self
+            .segments
+            .last()
+            .is_some_and(|seg| seg.len() < seg.capacity().min(SEGMENT));
+        if !room {
+            self.make_room();
+        }
+        if let Some(seg) = self.segments.last_mut() {
+            seg.push(rec);
         }
         self.len += 1;
         off as i64
-    }
-
-    /// `Vec::push`, out of the hot path.
-    #[cold]
-    #[inline(never)]
-    fn push_slow(seg: &mut Vec<StoredRecord>, rec: StoredRecord) {
-        seg.push(rec);
     }
 }
 
@@ -150,17 +129,28 @@ impl PartitionLog {
         self.deleted.load(Ordering::Acquire)
     }
 
-    /// Appends and returns the offset; wakes waiting consumers.
+    /// Appends and returns the offset and the stored timestamp; wakes waiting consumers.
+    /// With `log_append_time`, the timestamp is read from that clock under the log's lock,
+    /// so `LogAppendTime` stamps follow the offsets of the partition (as Kafka's `Log.append`
+    /// assigns them while holding the log lock).
     #[inline(always)]
-    pub(crate) fn append(&self, rec: StoredRecord) -> i64 {
+    pub(crate) fn append(
+        &self,
+        mut rec: StoredRecord,
+        log_append_time: Option<&crate::clock::Clock>,
+    ) -> (i64, i64) {
         let mut g = self.inner.lock();
+        if let Some(clock) = log_append_time {
+            rec.timestamp = clock.now_ms();
+        }
+        let ts = rec.timestamp;
         let off = g.push(rec);
         if !g.waiters.is_empty() {
             let waiters = std::mem::take(&mut g.waiters);
             drop(g);
             wake(waiters);
         }
-        off
+        (off, ts)
     }
 
     /// Locks the log for a run of appends.
@@ -276,7 +266,7 @@ mod tests {
         };
         let total = 3 * SEGMENT + 7;
         for i in 0..total / 2 {
-            assert_eq!(log.append(rec(i)), i as i64);
+            assert_eq!(log.append(rec(i), None).0, i as i64);
         }
         {
             let mut a = log.appender();

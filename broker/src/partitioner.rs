@@ -5,7 +5,8 @@
 //!   An empty key is a key; only a null key is "keyless".
 //! * Keyless records, by [`PartitionerKind`]:
 //!   - [`PartitionerKind::UniformSticky`] (default; KIP-794, Kafka 3.3+): stick to one partition
-//!     until `batch.size` bytes were produced to it, then switch uniformly at random.
+//!     until `batch.size` bytes were produced to it, then pick uniformly at random among all
+//!     partitions (possibly the same one again).
 //!   - [`PartitionerKind::Sticky`] (KIP-480, Kafka 2.4–3.2): stick to one partition and switch
 //!     when a new batch starts, i.e. when the next record no longer fits in `batch.size`.
 //!   - [`PartitionerKind::RoundRobin`] (before 2.4, and `RoundRobinPartitioner`): one record per
@@ -164,9 +165,9 @@ impl SplitMix {
 /// use kcodec_broker::partitioner::{KeylessPartitioner, PartitionerKind};
 /// let mut p = KeylessPartitioner::new(PartitionerKind::UniformSticky, 1000, 42);
 /// let first = p.partition(4, 100);
-/// // the first 10 records (1000 bytes) stick to one partition
+/// // the first 10 records (1000 bytes) stick to one partition; then a new pick among all 4
 /// for _ in 0..9 { assert_eq!(p.partition(4, 100), first); }
-/// assert_ne!(p.partition(4, 100), first);
+/// assert!((0..4).contains(&p.partition(4, 100)));
 /// ```
 #[derive(Debug, Clone)]
 pub struct KeylessPartitioner {
@@ -201,11 +202,13 @@ impl KeylessPartitioner {
         self.current
     }
 
-    fn switch(&mut self, num_partitions: i32) -> i32 {
+    /// Picks the next sticky partition. KIP-480's `StickyPartitionCache.nextPartition` picks a
+    /// different one when there is more than one (`exclude_current`); KIP-794's
+    /// `BuiltInPartitioner.nextPartition` picks uniformly among all, the current one included.
+    fn switch(&mut self, num_partitions: i32, exclude_current: bool) -> i32 {
         let n = num_partitions as u32;
         let next = match self.current {
-            // Like Kafka, pick a different partition when there is more than one.
-            Some(cur) if n > 1 && (cur as u32) < n => {
+            Some(cur) if exclude_current && n > 1 && (cur as u32) < n => {
                 let r = self.rng.below(n - 1) as i32;
                 if r >= cur { r + 1 } else { r }
             }
@@ -229,13 +232,13 @@ impl KeylessPartitioner {
             PartitionerKind::UniformSticky => {
                 let p = match self.current {
                     Some(p) if p < num_partitions => p,
-                    _ => self.switch(num_partitions),
+                    _ => self.switch(num_partitions, false),
                 };
                 self.bytes += record_size;
                 if self.bytes >= self.batch_size {
-                    // the next record goes elsewhere
+                    // the next record goes to a partition chosen anew (maybe this one again)
                     self.current = Some(p);
-                    self.switch(num_partitions);
+                    self.switch(num_partitions, false);
                 }
                 p
             }
@@ -247,7 +250,7 @@ impl KeylessPartitioner {
                         p
                     }
                     Some(p) if p < num_partitions && self.bytes == 0 => p, // oversized record opens its own batch
-                    _ => self.switch(num_partitions),
+                    _ => self.switch(num_partitions, true),
                 };
                 self.bytes += record_size;
                 p

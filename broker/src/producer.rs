@@ -29,6 +29,14 @@ pub struct ProducerConfig {
     pub ignore_keys: bool,
     /// Seed for the sticky partitioners' random choices; `None` seeds from the cluster.
     pub seed: Option<u64>,
+    /// `retries`: how often a send that failed with a retriable error (see
+    /// [`BrokerError::is_retriable`], e.g. an injected `NotEnoughReplicas`) is tried again,
+    /// as Kafka's producer does (default `i32::MAX`, Kafka's). Attempts follow one another at
+    /// once in memory; each consumes one injected error.
+    pub retries: u32,
+    /// `delivery.timeout.ms`: retries stop once this much broker-clock time has passed since
+    /// the send began (default 120 s, Kafka's).
+    pub delivery_timeout: std::time::Duration,
 }
 
 impl Default for ProducerConfig {
@@ -39,6 +47,8 @@ impl Default for ProducerConfig {
             batch_size: DEFAULT_BATCH_SIZE,
             ignore_keys: false,
             seed: None,
+            retries: i32::MAX as u32,
+            delivery_timeout: std::time::Duration::from_secs(120),
         }
     }
 }
@@ -65,6 +75,18 @@ impl ProducerConfig {
     /// Sets the partitioner seed (reproducible sticky choices).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
+        self
+    }
+
+    /// Sets `retries` (0: a retriable error fails the send at once).
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retries = n;
+        self
+    }
+
+    /// Sets `delivery.timeout.ms`.
+    pub fn delivery_timeout(mut self, d: std::time::Duration) -> Self {
+        self.delivery_timeout = d;
         self
     }
 
@@ -259,6 +281,27 @@ impl Producer {
         Ok(i)
     }
 
+    /// The injected error that fails this send, if any: retriable ones are retried (each
+    /// attempt takes the next injected error) within `retries` and `delivery.timeout.ms`, as
+    /// Kafka's `Sender` retries them.
+    fn take_fault(&self) -> Option<BrokerError> {
+        let inner = &self.cluster.inner;
+        let mut start = None;
+        let mut retries = 0u32;
+        loop {
+            let e = inner.take_fault()?;
+            let now = inner.clock.now_ms();
+            let start = *start.get_or_insert(now);
+            let within =
+                now.saturating_sub(start) < crate::clock::millis(self.config.delivery_timeout);
+            if e.is_retriable() && retries < self.config.retries && within {
+                retries += 1;
+                continue;
+            }
+            return Some(e);
+        }
+    }
+
     /// Sends one record: chooses the partition (explicit > key hash > keyless partitioner),
     /// stamps the timestamp and appends. Errors: an injected error, an unknown topic (unless
     /// auto-creation is on) or an out-of-range explicit partition.
@@ -267,7 +310,7 @@ impl Producer {
     /// `send`. The returned metadata's `topic` is the record's own topic name.
     pub fn send(&self, record: ProducerRecord) -> Result<RecordMetadata> {
         let inner = &self.cluster.inner;
-        if let Some(e) = inner.take_fault() {
+        if let Some(e) = self.take_fault() {
             return Err(e);
         }
         // taken apart at once, so its fields go from registers into the stored slot
@@ -279,23 +322,33 @@ impl Producer {
             headers,
             timestamp,
         } = record;
-        // read outside the lock; LogAppendTime topics read it at append if still unread
+        if let Some(ts) = timestamp.filter(|ts| *ts < 0) {
+            return Err(BrokerError::InvalidTimestamp(ts));
+        }
+        // read outside the lock (LogAppendTime topics stamp under the log's lock instead)
         let mut now = timestamp.is_none().then(|| inner.clock.now_ms());
         let mut state = self.state.lock();
         let t = self.topic_slot(&mut state, &topic)?;
         let st = &mut state.topics[t];
         let p = self.choose_partition(st, partition, key.as_ref(), value.as_ref(), &headers)?;
         let log = &st.parts[p];
-        let timestamp = match (log.timestamp_type, timestamp) {
-            (TimestampType::CreateTime, Some(ts)) => ts,
-            _ => *now.get_or_insert_with(|| inner.clock.now_ms()),
+        let (timestamp, log_append_time) = match (log.timestamp_type, timestamp) {
+            (TimestampType::CreateTime, Some(ts)) => (ts, None),
+            (TimestampType::CreateTime, None) => {
+                (*now.get_or_insert_with(|| inner.clock.now_ms()), None)
+            }
+            // stamped under the log's lock
+            (TimestampType::LogAppendTime, _) => (0, Some(&inner.clock)),
         };
-        let offset = log.append(StoredRecord {
-            timestamp,
-            key,
-            value,
-            headers: Headers::from_vec(headers),
-        });
+        let (offset, timestamp) = log.append(
+            StoredRecord {
+                timestamp,
+                key,
+                value,
+                headers: Headers::from_vec(headers),
+            },
+            log_append_time,
+        );
         drop(state);
         Ok(RecordMetadata {
             topic,
@@ -307,7 +360,7 @@ impl Producer {
 
     /// Sends many records in one call, like batches leaving Kafka's record accumulator: the
     /// producer's state is locked once, the clock read once (records without a timestamp share
-    /// it, as do `LogAppendTime` stamps), and each partition's log is locked once for a run of
+    /// it; `LogAppendTime` stamps are read per record under the log's lock), and each partition's log is locked once for a run of
     /// up to a few thousand records instead of once per record. Records are partitioned exactly
     /// as [`Producer::send`] would partition them and appended in input order. The outcome of
     /// record *i* is [`SendResults::get`]`(i)` (compact: the metadata is built when asked
@@ -336,7 +389,7 @@ impl Producer {
         // Records are routed here, with no partition log locked (loading a topic may create
         // it and take cluster locks); a run routes only records of its own, loaded topic.
         while let Some(record) = next.take().or_else(|| records.next()) {
-            let loaded = match self.cluster.inner.take_fault() {
+            let loaded = match self.take_fault() {
                 Some(e) => Err(e),
                 None => self.topic_slot(&mut state, &record.topic),
             };
@@ -408,10 +461,14 @@ impl Producer {
                         timestamp,
                     });
                 }
-                if let Some(e) = inner.take_fault() {
+                if let Some(e) = self.take_fault() {
                     results.push_err(topic, e);
                     continue;
                 }
+            }
+            if let Some(ts) = timestamp.filter(|ts| *ts < 0) {
+                results.push_err(topic, BrokerError::InvalidTimestamp(ts));
+                continue;
             }
             let st = &mut state.topics[t];
             let p = match self.choose_partition(
@@ -427,10 +484,6 @@ impl Producer {
                     continue;
                 }
             };
-            let (timestamp, own) = match (timestamp_type, timestamp) {
-                (TimestampType::CreateTime, Some(ts)) => (ts, true),
-                _ => (*now.get_or_insert_with(|| inner.clock.now_ms()), false),
-            };
             let appender = match held[p] {
                 Some(ref mut a) => a,
                 None => {
@@ -441,6 +494,14 @@ impl Producer {
                     });
                     held[p].insert(a)
                 }
+            };
+            let (timestamp, own) = match (timestamp_type, timestamp) {
+                (TimestampType::CreateTime, Some(ts)) => (ts, true),
+                (TimestampType::CreateTime, None) => {
+                    (*now.get_or_insert_with(|| inner.clock.now_ms()), false)
+                }
+                // read while the log's lock is held: stamps follow offsets
+                (TimestampType::LogAppendTime, _) => (inner.clock.now_ms(), true),
             };
             let offset = appender.push(StoredRecord {
                 timestamp,

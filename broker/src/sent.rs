@@ -77,12 +77,12 @@ impl SendResults {
         self.now = now;
     }
 
-    /// Takes over a record's topic name: one more reference to the current run's name, or the
+    /// Takes over a record's topic name: released when it is the current run's name, else the
     /// start of a new run.
     #[inline(always)]
     fn push_topic(&mut self, topic: Arc<str>) {
-        match self.topics.last_mut() {
-            Some(run) if Arc::ptr_eq(&run.name, &topic) => run.hold(topic),
+        match self.topics.last() {
+            Some(run) if Arc::ptr_eq(&run.name, &topic) => drop(topic),
             _ => self.start_topic_run(topic),
         }
     }
@@ -93,7 +93,6 @@ impl SendResults {
         self.topics.push(TopicRun {
             first: self.entries.len(),
             name,
-            held: 0,
         });
     }
 
@@ -226,50 +225,12 @@ impl From<SendResults> for Vec<Result<RecordMetadata>> {
 }
 
 /// Records `first..` (up to the next run) came with the topic handle `name`: the first of
-/// them moved its `Arc` in, and the `held` after it each owned one more strong reference to the
-/// same allocation, kept here (as a count) until the results are dropped.
-///
-/// Keeping a record's handle, rather than dropping it while sending, takes an atomic decrement
-/// off every record's path; counting the handles, rather than storing each, takes 16 bytes of
-/// writes off it.
+/// them moved its `Arc` in; the others' handles (the same allocation) are released as they
+/// come, so a run stores one handle instead of one per record.
+#[derive(Clone)]
 struct TopicRun {
     first: usize,
     name: Arc<str>,
-    held: usize,
-}
-
-impl TopicRun {
-    /// Keeps `topic` (the same allocation as `name`) as a counted strong reference.
-    #[inline(always)]
-    fn hold(&mut self, topic: Arc<str>) {
-        debug_assert!(Arc::ptr_eq(&self.name, &topic));
-        std::mem::forget(topic);
-        self.held += 1;
-    }
-}
-
-impl Clone for TopicRun {
-    /// A copy names the same topic; the held references stay with the original.
-    fn clone(&self) -> Self {
-        TopicRun {
-            first: self.first,
-            name: self.name.clone(),
-            held: 0,
-        }
-    }
-}
-
-impl Drop for TopicRun {
-    fn drop(&mut self) {
-        let ptr = Arc::as_ptr(&self.name);
-        for _ in 0..self.held {
-            // SAFETY: `hold` forgot `held` `Arc`s pointing to the allocation `name` points to
-            // (checked with `ptr_eq`), so each decrement releases one strong reference this
-            // run owns; `name` itself keeps the count above zero until it is dropped after
-            // this loop.
-            unsafe { Arc::decrement_strong_count(ptr) };
-        }
-    }
 }
 
 /// Iterator over [`SendResults`], in input order.
@@ -349,13 +310,13 @@ mod tests {
         r.push_err(name.clone(), BrokerError::RequestTimedOut);
         r.push_sent_now(other.clone(), 1, 0);
         r.push_sent_now(name.clone(), 0, 5);
-        assert_eq!(Arc::strong_count(&name), 8);
+        assert_eq!(Arc::strong_count(&name), 3, "one handle per run");
         assert_eq!(Arc::strong_count(&other), 2);
         assert_eq!(r.topics.len(), 3, "runs: name ×6, other, name");
         let copy = r.clone();
         assert_eq!(
             Arc::strong_count(&name),
-            10,
+            5,
             "a copy holds one handle per run"
         );
         for (i, m) in copy.iter().enumerate() {

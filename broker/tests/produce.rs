@@ -8,7 +8,7 @@ use kcodec_broker::{
 };
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn cluster(topics: &[(&str, i32)]) -> Cluster {
     let c = Cluster::new();
@@ -121,12 +121,12 @@ fn send_all_reports_errors_per_record_mid_run() {
     assert_eq!(got[3], Ok((0, 1)));
     assert_eq!(got[4], Ok((1, 0)));
 
-    c.inject_produce_errors(2, BrokerError::NotEnoughReplicas);
+    c.inject_produce_errors(2, BrokerError::RecordTooLarge);
     let res = p
         .send_all((0..4).map(|i| ProducerRecord::new("a", "x").partition(i % 2)))
         .into_vec();
-    assert_eq!(res[0], Err(BrokerError::NotEnoughReplicas));
-    assert_eq!(res[1], Err(BrokerError::NotEnoughReplicas));
+    assert_eq!(res[0], Err(BrokerError::RecordTooLarge));
+    assert_eq!(res[1], Err(BrokerError::RecordTooLarge));
     assert_eq!(res[2].as_ref().map(|m| (m.partition, m.offset)), Ok((0, 2)));
     assert_eq!(res[3].as_ref().map(|m| (m.partition, m.offset)), Ok((1, 1)));
 }
@@ -256,13 +256,12 @@ async fn send_all_wakes_a_waiting_consumer() {
         tokio::time::sleep(Duration::from_millis(100)).await;
         producer.send_all((0..10).map(|i| ProducerRecord::new("t", "v").partition(i % 2)))
     });
-    let start = Instant::now();
-    let got = consumer.poll(Duration::from_secs(20)).await.unwrap();
+    // A poll without a deadline returns only when woken; the outer deadline bounds a failure.
+    let got = tokio::time::timeout(Duration::from_secs(60), consumer.poll(Duration::MAX))
+        .await
+        .expect("woken by send_all")
+        .unwrap();
     assert!(!got.is_empty(), "woken with records");
-    assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "woken, not timed out"
-    );
     assert!(sender.await.unwrap().all_ok());
 }
 

@@ -325,7 +325,8 @@ fn records_keep_keys_values_headers_timestamps_and_offsets() {
 fn injected_errors_fail_exactly_the_next_n_sends() {
     let c = Cluster::new();
     c.create_topic(NewTopic::new("t", 1, 1)).unwrap();
-    let p = c.producer(ProducerConfig::default());
+    // No retries: a retriable error fails the send at once (`retries=0`).
+    let p = c.producer(ProducerConfig::default().retries(0));
     c.inject_produce_errors(2, BrokerError::NotLeaderOrFollower);
     c.inject_produce_errors(1, BrokerError::Injected("disk full".into()));
     assert_eq!(
@@ -364,13 +365,12 @@ async fn poll_waits_and_is_woken_by_an_append() {
             .unwrap();
         drop(c2);
     });
-    let start = std::time::Instant::now();
-    let recs = consumer.poll(Duration::from_secs(10)).await.unwrap();
+    // A poll without a deadline returns only when woken; the outer deadline bounds a failure.
+    let recs = tokio::time::timeout(Duration::from_secs(60), consumer.poll(Duration::MAX))
+        .await
+        .expect("woken by the append")
+        .unwrap();
     assert_eq!(recs.len(), 1);
-    assert!(
-        start.elapsed() < Duration::from_secs(5),
-        "woken by the append, not the timeout"
-    );
     handle.await.unwrap();
     // Nothing more: an empty poll returns after its timeout.
     assert!(
@@ -540,7 +540,7 @@ async fn extreme_inputs_are_refused_or_handled_without_panics() {
         .unwrap();
     cons.seek_to_beginning(&[]).unwrap();
     // Joined and assigned; a huge poll timeout returns as soon as there is data.
-    let recs = tokio::time::timeout(Duration::from_secs(5), async {
+    let recs = tokio::time::timeout(Duration::from_secs(60), async {
         cons.poll(Duration::ZERO).await.unwrap();
         cons.seek(&TopicPartition::new("t", 0), 0).unwrap();
         cons.poll(Duration::MAX).await.unwrap()

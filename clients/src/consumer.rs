@@ -654,24 +654,41 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
         Ok(())
     }
 
-    /// Moves partitions to their first offset. [`commit`](Self::commit) leaves these
+    /// Moves partitions (every assigned one when `partitions` is empty, as Kafka's
+    /// `seekToBeginning`) to their first offset. [`commit`](Self::commit) leaves these
     /// partitions alone until a record of them is returned; auto-commit, the commit before
     /// they are revoked and `close` still commit the offset after the last record returned
     /// from them before the seek (if any), as the transport stored it.
     pub fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
-        self.transport.seek_to_beginning(partitions)?;
-        self.forget(partitions);
+        let partitions = self.or_all_assigned(partitions)?;
+        self.transport.seek_to_beginning(&partitions)?;
+        self.forget(&partitions);
         Ok(())
     }
 
-    /// Moves partitions to their end. [`commit`](Self::commit) leaves these partitions alone
+    /// Moves partitions (every assigned one when `partitions` is empty, as Kafka's
+    /// `seekToEnd`) to their end. [`commit`](Self::commit) leaves these partitions alone
     /// until a record of them is returned; auto-commit, the commit before they are revoked and
     /// `close` still commit the offset after the last record returned from them before the
     /// seek (if any), as the transport stored it.
     pub fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
-        self.transport.seek_to_end(partitions)?;
-        self.forget(partitions);
+        let partitions = self.or_all_assigned(partitions)?;
+        self.transport.seek_to_end(&partitions)?;
+        self.forget(&partitions);
         Ok(())
+    }
+
+    /// `partitions`, or every assigned partition when empty (Kafka's `seekToBeginning` and
+    /// `seekToEnd` of an empty collection).
+    fn or_all_assigned(
+        &self,
+        partitions: &[TopicPartition],
+    ) -> Result<Vec<TopicPartition>, ClientError> {
+        if partitions.is_empty() {
+            self.transport.assignment()
+        } else {
+            Ok(partitions.to_vec())
+        }
     }
 
     fn forget(&mut self, partitions: &[TopicPartition]) {

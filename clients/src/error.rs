@@ -42,9 +42,126 @@ pub enum ClientError {
         /// The partition it named.
         partition: i32,
     },
+    /// A record carried a negative timestamp (Java's `ProducerRecord` refuses it: "Timestamp
+    /// should always be non-negative or null"); nothing was serialized or sent.
+    #[error("invalid timestamp {timestamp} for topic '{topic}': a timestamp is 0 or more")]
+    InvalidTimestamp {
+        /// The record's topic.
+        topic: String,
+        /// The timestamp it carried.
+        timestamp: i64,
+    },
     /// An operation was used in a state that does not allow it.
     #[error("illegal state: {0}")]
     IllegalState(String),
+}
+
+/// What kind of failure a [`ClientError`] is, the same on every transport (after the Java
+/// client's exception families).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A key or value could not be serialized; nothing was sent (`SerializationException`).
+    Serialization,
+    /// A fetched record could not be deserialized (`RecordDeserializationException`).
+    Deserialization,
+    /// Trying again may succeed (`RetriableException`: a leader change, too few in-sync
+    /// replicas, a timeout, a full queue, a topic not known yet).
+    Retriable,
+    /// The record itself is refused: a negative partition or timestamp, a partition the topic
+    /// lacks, too large, an illegal topic name.
+    InvalidRecord,
+    /// The group or the consumer's state refused the call (`CommitFailedException`, an unknown
+    /// member, a rebalance in progress, `IllegalStateException`).
+    State,
+    /// The transport gave up on the operation (its client was dropped).
+    Cancelled,
+    /// Anything else (configuration, offsets without a reset policy, fatal errors).
+    Other,
+}
+
+impl ClientError {
+    /// The transport-neutral kind of this error: one `match` for the in-memory broker and
+    /// librdkafka alike.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ClientError::Serialization { .. } => ErrorKind::Serialization,
+            ClientError::Deserialization(_) => ErrorKind::Deserialization,
+            #[cfg(feature = "memory")]
+            ClientError::Broker(e) => broker_kind(e),
+            #[cfg(feature = "rdkafka")]
+            ClientError::Kafka(e) => kafka_kind(e),
+            ClientError::Cancelled(_) => ErrorKind::Cancelled,
+            ClientError::InvalidPartition { .. } | ClientError::InvalidTimestamp { .. } => {
+                ErrorKind::InvalidRecord
+            }
+            ClientError::IllegalState(_) => ErrorKind::State,
+        }
+    }
+}
+
+#[cfg(feature = "memory")]
+fn broker_kind(e: &kcodec_broker::BrokerError) -> ErrorKind {
+    use kcodec_broker::BrokerError as B;
+    if e.is_retriable() {
+        return ErrorKind::Retriable;
+    }
+    match e {
+        B::InvalidPartition { .. }
+        | B::InvalidTimestamp(_)
+        | B::RecordTooLarge
+        | B::InvalidTopic(_) => ErrorKind::InvalidRecord,
+        B::CommitFailed(_)
+        | B::IllegalState(_)
+        | B::UnknownMemberId(_)
+        | B::InconsistentGroupProtocol(_)
+        | B::NonEmptyGroup(_)
+        | B::GroupIdNotFound(_)
+        | B::InvalidGroupId => ErrorKind::State,
+        _ => ErrorKind::Other,
+    }
+}
+
+#[cfg(feature = "rdkafka")]
+fn kafka_kind(e: &rdkafka::error::KafkaError) -> ErrorKind {
+    use rdkafka::error::{KafkaError, RDKafkaErrorCode as C};
+    if matches!(e, KafkaError::Canceled) {
+        return ErrorKind::Cancelled;
+    }
+    match e.rdkafka_error_code() {
+        Some(
+            C::QueueFull
+            | C::RequestTimedOut
+            | C::OperationTimedOut
+            | C::NotLeaderForPartition
+            | C::NotEnoughReplicas
+            | C::NotEnoughReplicasAfterAppend
+            | C::LeaderNotAvailable
+            | C::NetworkException
+            | C::BrokerTransportFailure
+            | C::AllBrokersDown
+            | C::CoordinatorLoadInProgress
+            | C::CoordinatorNotAvailable
+            | C::NotCoordinator
+            | C::UnknownTopicOrPartition,
+        ) => ErrorKind::Retriable,
+        Some(
+            C::MessageSizeTooLarge
+            | C::InvalidMessageSize
+            | C::UnknownPartition
+            | C::InvalidTimestamp
+            | C::InvalidRecord
+            | C::InvalidTopic,
+        ) => ErrorKind::InvalidRecord,
+        Some(
+            C::RebalanceInProgress
+            | C::IllegalGeneration
+            | C::UnknownMemberId
+            | C::State
+            | C::AssignmentLost,
+        ) => ErrorKind::State,
+        _ => ErrorKind::Other,
+    }
 }
 
 #[cfg(feature = "memory")]

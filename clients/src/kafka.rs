@@ -26,7 +26,7 @@ use crate::ClientError;
 use crate::transport::{
     ConsumerTransport, Delivered, DeliveryFuture, IncomingRecord, OutgoingRecord,
     ProducerTransport, RebalanceCallback, RebalanceCommitter, RebalanceEvent, TopicPartition,
-    check_partition,
+    check_record,
 };
 use kcodec_codecs::{Header, Headers};
 use parking_lot::Mutex;
@@ -249,7 +249,7 @@ impl ProducerTransport for KafkaProducer {
     /// (even when their futures are not polled meanwhile); dropping the future before the
     /// record was sent withdraws it.
     fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
-        check_partition(record.topic, record.partition)?;
+        check_record(record.topic, record.partition, record.timestamp)?;
         let OutgoingRecord {
             topic,
             partition,

@@ -57,7 +57,7 @@ pub use consumer::{
     Consumer, ConsumerBuilder, ConsumerRecord, DeadLetterQueue, OnDeserializeError,
     RebalanceContext,
 };
-pub use error::{ClientError, DeserializationError, SendError};
+pub use error::{ClientError, DeserializationError, ErrorKind, SendError};
 pub use producer::{Producer, ProducerRecord, RecordMetadata};
 pub use transport::{
     ConsumerTransport, Delivered, IncomingRecord, OutgoingRecord, ProducerTransport,

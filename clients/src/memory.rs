@@ -4,12 +4,21 @@
 //! murmur2 exactly as the Java client does, and runs consumer groups with rebalances and
 //! commits. [`broker`] re-exports the whole broker crate for cluster administration (topics,
 //! group descriptions, the lag table).
+//!
+//! # Test controls
+//!
+//! [`MemoryProducer`] has the controls of Kafka's `MockProducer`: a [history](MemoryProducer::history)
+//! of the records it was given, and with [`auto_complete(false)`](MemoryProducer::auto_complete)
+//! sends stay in flight until the test [completes](MemoryProducer::complete_next) or
+//! [fails](MemoryProducer::error_next) the oldest one (in order, so per-key order holds);
+//! `flush` completes them all. Broker-side faults (injected produce errors, which the producer
+//! retries when they are retriable) are set on the [`Cluster`].
 
 use crate::ClientError;
 use crate::transport::{
     ConsumerTransport, Delivered, DeliveryFuture, IncomingRecord, OutgoingRecord, Positions,
     ProducerTransport, RebalanceCallback, RebalanceCommitter, RebalanceEvent, TopicPartition,
-    check_partition,
+    check_record,
 };
 pub use kcodec_broker as broker;
 use kcodec_broker::{Cluster, ConsumerConfig, ProducerConfig, RebalanceContext, RebalanceListener};
@@ -19,10 +28,39 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A [`ProducerTransport`] over the in-memory broker.
+/// A [`ProducerTransport`] over the in-memory broker, with `MockProducer`'s test controls
+/// (see the [module documentation](self#test-controls)).
 #[derive(Debug)]
 pub struct MemoryProducer {
     producer: kcodec_broker::Producer,
+    control: Mutex<Control>,
+}
+
+/// A record a [`MemoryProducer`] was given (`MockProducer.history()`), as serialized.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentRecord {
+    /// Topic.
+    pub topic: String,
+    /// The explicit partition, if the record named one.
+    pub partition: Option<i32>,
+    /// Serialized key.
+    pub key: Option<bytes::Bytes>,
+    /// Serialized value.
+    pub value: Option<bytes::Bytes>,
+    /// Headers.
+    pub headers: Headers,
+    /// The record's own timestamp, if any.
+    pub timestamp: Option<i64>,
+}
+
+type Completion = tokio::sync::oneshot::Sender<Result<Delivered, ClientError>>;
+
+#[derive(Debug)]
+struct Control {
+    auto_complete: bool,
+    history: Vec<SentRecord>,
+    /// Sends waiting for `complete_next` / `error_next`, oldest first.
+    in_flight: VecDeque<(kcodec_broker::ProducerRecord, Completion)>,
 }
 
 impl MemoryProducer {
@@ -35,13 +73,79 @@ impl MemoryProducer {
     pub fn with_config(cluster: &Cluster, config: ProducerConfig) -> Self {
         MemoryProducer {
             producer: cluster.producer(config),
+            control: Mutex::new(Control {
+                auto_complete: true,
+                history: Vec::new(),
+                in_flight: VecDeque::new(),
+            }),
         }
+    }
+
+    /// With `false`, a send stays in flight (its future pending, nothing stored) until
+    /// [`complete_next`](Self::complete_next) or [`error_next`](Self::error_next) (Kafka's
+    /// `MockProducer(autoComplete = false)`). Default `true`.
+    pub fn auto_complete(self, on: bool) -> Self {
+        self.control.lock().auto_complete = on;
+        self
+    }
+
+    /// Stores the oldest send in flight in the broker and completes its future with the
+    /// outcome (`MockProducer.completeNext`); `false` when none is in flight.
+    pub fn complete_next(&self) -> bool {
+        let next = self.control.lock().in_flight.pop_front();
+        match next {
+            Some((rec, done)) => {
+                let _ = done.send(self.store(rec));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Fails the oldest send in flight with `error`, storing nothing
+    /// (`MockProducer.errorNext`); `false` when none is in flight.
+    pub fn error_next(&self, error: kcodec_broker::BrokerError) -> bool {
+        let next = self.control.lock().in_flight.pop_front();
+        match next {
+            Some((_, done)) => {
+                let _ = done.send(Err(ClientError::from(error)));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// How many sends are in flight (always 0 with auto-completion).
+    pub fn in_flight(&self) -> usize {
+        self.control.lock().in_flight.len()
+    }
+
+    /// Every record this producer was given, in order, whatever became of it
+    /// (`MockProducer.history()`).
+    pub fn history(&self) -> Vec<SentRecord> {
+        self.control.lock().history.clone()
+    }
+
+    /// Forgets the history (`MockProducer.clear()`; sends in flight stay).
+    pub fn clear_history(&self) {
+        self.control.lock().history.clear();
+    }
+
+    fn store(&self, rec: kcodec_broker::ProducerRecord) -> Result<Delivered, ClientError> {
+        self.producer
+            .send(rec)
+            .map(|md| Delivered {
+                partition: md.partition,
+                offset: md.offset,
+                timestamp: Some(md.timestamp),
+            })
+            .map_err(ClientError::from)
     }
 }
 
 impl ProducerTransport for MemoryProducer {
     fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
-        check_partition(record.topic, record.partition)?;
+        check_record(record.topic, record.partition, record.timestamp)?;
         let rec = kcodec_broker::ProducerRecord {
             topic: record.topic.into(),
             partition: record.partition,
@@ -54,19 +158,34 @@ impl ProducerTransport for MemoryProducer {
                 .collect(),
             timestamp: record.timestamp,
         };
-        let result = self
-            .producer
-            .send(rec)
-            .map(|md| Delivered {
-                partition: md.partition,
-                offset: md.offset,
-                timestamp: Some(md.timestamp),
-            })
-            .map_err(ClientError::from);
-        Ok(Box::pin(std::future::ready(result)))
+        let mut control = self.control.lock();
+        control.history.push(SentRecord {
+            topic: record.topic.to_owned(),
+            partition: record.partition,
+            key: rec.key.clone(),
+            value: rec.value.clone(),
+            headers: record.headers.clone(),
+            timestamp: record.timestamp,
+        });
+        if control.auto_complete && control.in_flight.is_empty() {
+            drop(control);
+            return Ok(Box::pin(std::future::ready(self.store(rec))));
+        }
+        // Behind records in flight (or held for the test): completed in order.
+        let (done, delivered) = tokio::sync::oneshot::channel();
+        control.in_flight.push_back((rec, done));
+        drop(control);
+        Ok(Box::pin(async move {
+            delivered
+                .await
+                .unwrap_or(Err(ClientError::Cancelled("the producer was dropped")))
+        }))
     }
 
+    /// Completes every send in flight (as `MockProducer.flush`), then flushes the broker
+    /// producer.
     fn flush(&self, _timeout: Duration) -> Result<(), ClientError> {
+        while self.complete_next() {}
         self.producer.flush();
         Ok(())
     }
@@ -215,7 +334,6 @@ pub struct MemoryConsumer {
     /// `auto.commit.interval.ms` in ms when `enable.auto.commit` is on.
     auto_commit: Option<i64>,
     last_auto_commit: i64,
-    last_group_poll: i64,
     closed: bool,
 }
 
@@ -252,7 +370,6 @@ impl MemoryConsumer {
             })),
             auto_commit,
             last_auto_commit: now,
-            last_group_poll: now,
             closed: false,
         })
     }
@@ -384,7 +501,14 @@ impl MemoryConsumer {
 }
 
 impl Drop for MemoryConsumer {
+    /// Closes the consumer; while the thread panics (the application failed inside its
+    /// processing), it leaves the group without committing anything: the record being
+    /// processed was stored when it was returned, and committing it would skip it.
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.auto_commit = None;
+            self.shared.lock().stored = Positions::default();
+        }
         let _ = self.shutdown();
     }
 }
@@ -450,19 +574,14 @@ impl ConsumerTransport for MemoryConsumer {
             let got = self.consumer.poll(timeout).await;
             self.apply_revocations();
             self.buffered.extend(got?);
-            self.last_group_poll = self.cluster.clock().now_ms();
         }
         Ok(self.buffered.pop_front().map(incoming))
     }
 
-    /// Auto-commit and the broker's group protocol, at most once per broker-clock millisecond.
+    /// Auto-commit and the broker's group protocol, on every poll (as Kafka's consumer runs
+    /// its coordinator on every `poll`, whatever the clock says).
     fn coordinate(&mut self) -> Result<(), ClientError> {
         self.maybe_auto_commit();
-        let now = self.cluster.clock().now_ms();
-        if now == self.last_group_poll {
-            return Ok(());
-        }
-        self.last_group_poll = now;
         let r = self.consumer.poll_group();
         self.apply_revocations();
         Ok(r?)

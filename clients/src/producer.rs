@@ -1,6 +1,6 @@
 //! The typed producer.
 
-use crate::transport::{OutgoingRecord, ProducerTransport, check_partition};
+use crate::transport::{OutgoingRecord, ProducerTransport, check_record};
 use crate::{ClientError, SendError};
 use bytes::{Bytes, BytesMut};
 use kcodec_codecs::{Headers, SerializeContext, Serialized, Serializer, Target, resolve};
@@ -277,7 +277,7 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
         KS: Serializer<K> + Sync,
         VS: Serializer<V> + Sync,
     {
-        check_partition(parts.topic, parts.partition)?;
+        check_record(parts.topic, parts.partition, parts.timestamp)?;
         let mut buf = self.take_buf();
         let result = self.encode_and_enqueue(parts, key, value, &mut buf).await;
         self.put_buf(buf);

@@ -290,13 +290,22 @@ impl Positions {
     }
 }
 
-/// Kafka refuses an explicit negative partition; both transports and the typed producer check
-/// it the same way.
-pub(crate) fn check_partition(topic: &str, partition: Option<i32>) -> Result<(), ClientError> {
-    match partition {
-        Some(p) if p < 0 => Err(ClientError::InvalidPartition {
+/// Kafka refuses an explicit negative partition and a negative timestamp (Java's
+/// `ProducerRecord` constructor); both transports and the typed producer check them the same
+/// way, before anything is serialized or sent.
+pub(crate) fn check_record(
+    topic: &str,
+    partition: Option<i32>,
+    timestamp: Option<i64>,
+) -> Result<(), ClientError> {
+    match (partition, timestamp) {
+        (Some(p), _) if p < 0 => Err(ClientError::InvalidPartition {
             topic: topic.to_owned(),
             partition: p,
+        }),
+        (_, Some(ts)) if ts < 0 => Err(ClientError::InvalidTimestamp {
+            topic: topic.to_owned(),
+            timestamp: ts,
         }),
         _ => Ok(()),
     }

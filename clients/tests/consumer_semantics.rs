@@ -15,11 +15,52 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// A value codec that, like a schema codec on its first record, must first resolve something
-/// slow (a registry lookup of `delay`).
+/// slow (a registry lookup that finishes only once the test opens `gate`: no timing margin).
 struct SlowToResolve {
     resolved: AtomicBool,
     resolves_started: AtomicUsize,
-    delay: Duration,
+    gate: Gate,
+}
+
+/// A one-broker cluster whose one-partition `topic` holds the values 0..3 under key "a".
+async fn three_records(topic: &str) -> Cluster {
+    let cluster = Cluster::builder().brokers(1).build();
+    cluster.create_topic(NewTopic::new(topic, 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
+    for n in 0..3i64 {
+        producer
+            .send(ProducerRecord::new(topic, n).key("a".to_string()))
+            .await
+            .unwrap();
+    }
+    cluster
+}
+
+/// A gate the test opens; the lookup waits on it.
+#[derive(Clone)]
+struct Gate(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Gate {
+    fn closed() -> Self {
+        Gate(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+    fn open(&self) {
+        self.0.send_replace(true);
+    }
+    async fn wait(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|open| *open).await;
+    }
+}
+
+impl SlowToResolve {
+    fn new(gate: &Gate) -> Self {
+        SlowToResolve {
+            resolved: AtomicBool::new(false),
+            resolves_started: AtomicUsize::new(0),
+            gate: gate.clone(),
+        }
+    }
 }
 
 impl Deserializer<i64> for SlowToResolve {
@@ -37,7 +78,7 @@ impl Deserializer<i64> for SlowToResolve {
     fn resolve<'a>(&'a self, _need: &'a Unresolved) -> ResolveFuture<'a> {
         self.resolves_started.fetch_add(1, Ordering::SeqCst);
         Box::pin(async move {
-            tokio::time::sleep(self.delay).await;
+            self.gate.wait().await;
             self.resolved.store(true, Ordering::SeqCst);
             Ok(())
         })
@@ -46,23 +87,13 @@ impl Deserializer<i64> for SlowToResolve {
 
 /// `poll` raced against a shorter tick in `select!` (the losing future is dropped): no record
 /// is lost, and the registry lookup in flight survives the cancellations, so the loop makes
-/// progress although every single poll is shorter than the lookup.
+/// progress although every single poll is shorter than the lookup (the lookup ends only after
+/// three cancelled polls: no timing margin).
 #[tokio::test]
 async fn poll_is_cancel_safe_and_keeps_its_lookup() {
-    let cluster = Cluster::builder().brokers(1).build();
-    cluster.create_topic(NewTopic::new("p", 1, 1)).unwrap();
-    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
-    for n in 0..3i64 {
-        producer
-            .send(ProducerRecord::new("p", n).key("a".to_string()))
-            .await
-            .unwrap();
-    }
-    let codec = Arc::new(SlowToResolve {
-        resolved: AtomicBool::new(false),
-        resolves_started: AtomicUsize::new(0),
-        delay: Duration::from_millis(200),
-    });
+    let cluster = three_records("p").await;
+    let gate = Gate::closed();
+    let codec = Arc::new(SlowToResolve::new(&gate));
     struct Shared(Arc<SlowToResolve>);
     impl Deserializer<i64> for Shared {
         fn deserialize(&self, d: Option<&[u8]>, c: &DeserializeContext<'_>) -> Result<i64, Error> {
@@ -83,7 +114,12 @@ async fn poll_is_cancel_safe_and_keeps_its_lookup() {
     c.subscribe(&["p"]).unwrap();
     let mut got = Vec::new();
     let mut cancelled = 0;
-    for _ in 0..20 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        // The lookup ends only after three polls were cancelled while it was in flight.
+        if cancelled == 3 {
+            gate.open();
+        }
         tokio::select! {
             r = c.poll(Duration::from_secs(1)) => {
                 if let Some(r) = r.unwrap() {
@@ -96,10 +132,7 @@ async fn poll_is_cancel_safe_and_keeps_its_lookup() {
             break;
         }
     }
-    assert!(
-        cancelled >= 3,
-        "the lookup outlasted several polls ({cancelled})"
-    );
+    assert!(cancelled >= 3, "{cancelled} polls cancelled");
     assert_eq!(got, [(0, 0), (1, 1), (2, 2)]);
     assert_eq!(
         codec.resolves_started.load(Ordering::SeqCst),
@@ -259,53 +292,41 @@ async fn staying_at_a_failed_record_keeps_the_membership() {
     assert_eq!(c.assignment().unwrap(), [TopicPartition::new("t", 0)]);
 }
 
-/// Three records 0..3 on `p` (one partition) and a consumer whose value codec first waits
-/// 200 ms for a lookup.
+/// Three records 0..3 on `p` (one partition) and a consumer whose value codec first waits for
+/// a lookup that ends when the returned gate opens.
 async fn slow_setup(
     group: &str,
     auto_commit: bool,
-) -> (Cluster, Consumer<String, i64, MemoryConsumer>) {
-    let cluster = Cluster::builder().brokers(1).build();
-    cluster.create_topic(NewTopic::new("p", 1, 1)).unwrap();
-    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
-    for n in 0..3i64 {
-        producer
-            .send(ProducerRecord::new("p", n).key("a".to_string()))
-            .await
-            .unwrap();
-    }
+) -> (Cluster, Consumer<String, i64, MemoryConsumer>, Gate) {
+    let cluster = three_records("p").await;
+    let gate = Gate::closed();
     let config = ConsumerConfig::new(group)
         .auto_offset_reset(OffsetReset::Earliest)
         .enable_auto_commit(auto_commit);
     let c = Consumer::new(
         MemoryConsumer::new(&cluster, config).unwrap(),
         StringSerde,
-        SlowToResolve {
-            resolved: AtomicBool::new(false),
-            resolves_started: AtomicUsize::new(0),
-            delay: Duration::from_millis(200),
-        },
+        SlowToResolve::new(&gate),
     );
-    (cluster, c)
+    (cluster, c, gate)
 }
 
-/// Polls once, cancelled after 20 ms: the first record is fetched but still decoding.
-async fn cancelled_poll(c: &mut Consumer<String, i64, MemoryConsumer>) {
+/// Polls once, cancelled after 20 ms while the lookup waits on the closed gate: the first
+/// record is fetched but still decoding. Then opens the gate.
+async fn cancelled_poll(c: &mut Consumer<String, i64, MemoryConsumer>, gate: &Gate) {
     let r = tokio::time::timeout(Duration::from_millis(20), c.poll(Duration::from_secs(1))).await;
     assert!(r.is_err(), "the poll was cancelled while decoding");
+    gate.open();
 }
 
+/// The offsets of the next `n` records (fewer only if they do not come within a generous
+/// deadline, which bounds a failure).
 async fn offsets(c: &mut Consumer<String, i64, MemoryConsumer>, n: usize) -> Vec<i64> {
-    // Up to `n` records; stops after 5 empty polls in a row.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let mut got = Vec::new();
-    let mut empty = 0;
-    while got.len() < n && empty < 5 {
-        match c.poll(Duration::from_millis(100)).await.unwrap() {
-            Some(r) => {
-                got.push(r.offset);
-                empty = 0;
-            }
-            None => empty += 1,
+    while got.len() < n && std::time::Instant::now() < deadline {
+        if let Some(r) = c.poll(Duration::from_millis(100)).await.unwrap() {
+            got.push(r.offset);
         }
     }
     got
@@ -315,10 +336,10 @@ async fn offsets(c: &mut Consumer<String, i64, MemoryConsumer>, n: usize) -> Vec
 /// (a cancelled poll): the record is still returned, nothing skipped.
 #[tokio::test]
 async fn assign_keeps_a_record_fetched_but_not_returned() {
-    let (_cluster, mut c) = slow_setup("g", false).await;
+    let (_cluster, mut c, gate) = slow_setup("g", false).await;
     let tp = TopicPartition::new("p", 0);
     c.assign(std::slice::from_ref(&tp)).unwrap();
-    cancelled_poll(&mut c).await;
+    cancelled_poll(&mut c, &gate).await;
     c.assign(std::slice::from_ref(&tp)).unwrap();
     assert_eq!(offsets(&mut c, 3).await, [0, 1, 2]);
 }
@@ -328,9 +349,9 @@ async fn assign_keeps_a_record_fetched_but_not_returned() {
 /// close with auto-commit).
 #[tokio::test]
 async fn failed_assign_changes_nothing() {
-    let (cluster, mut c) = slow_setup("g", true).await;
+    let (cluster, mut c, gate) = slow_setup("g", true).await;
     c.subscribe(&["p"]).unwrap();
-    cancelled_poll(&mut c).await;
+    cancelled_poll(&mut c, &gate).await;
     let other = [TopicPartition::new("p", 0), TopicPartition::new("q", 0)];
     assert!(c.assign(&other).is_err(), "assign while subscribed");
     assert_eq!(offsets(&mut c, 3).await, [0, 1, 2]);
@@ -354,7 +375,8 @@ async fn failed_assign_changes_nothing() {
 /// changing anything: the assigned partition keeps its position and its records.
 #[tokio::test]
 async fn multi_partition_calls_fail_before_any_change() {
-    let (cluster, mut c) = slow_setup("g", false).await;
+    let (cluster, mut c, gate) = slow_setup("g", false).await;
+    gate.open();
     let tp = TopicPartition::new("p", 0);
     c.assign(std::slice::from_ref(&tp)).unwrap();
     assert_eq!(offsets(&mut c, 1).await, [0]);
@@ -375,18 +397,20 @@ async fn multi_partition_calls_fail_before_any_change() {
         .await
         .unwrap();
     assert_eq!(
-        offsets(&mut c, 2).await,
+        offsets(&mut c, 1).await,
         [3],
         "after the buffered records: the next one, neither sought back nor paused"
     );
+    assert!(c.poll(Duration::from_millis(100)).await.unwrap().is_none());
 }
 
 /// A poll with `Duration::MAX` (no deadline) returns the record instead of panicking.
 #[tokio::test]
 async fn poll_with_duration_max_waits_without_deadline() {
-    let (_cluster, mut c) = slow_setup("g", false).await;
+    let (_cluster, mut c, gate) = slow_setup("g", false).await;
+    gate.open();
     c.assign(&[TopicPartition::new("p", 0)]).unwrap();
-    let r = tokio::time::timeout(Duration::from_secs(10), c.poll(Duration::MAX))
+    let r = tokio::time::timeout(Duration::from_secs(30), c.poll(Duration::MAX))
         .await
         .expect("a record came")
         .unwrap()
@@ -397,7 +421,7 @@ async fn poll_with_duration_max_waits_without_deadline() {
 /// An empty group id is no group (as for the broker): no auto-commit, nothing committed.
 #[tokio::test]
 async fn empty_group_id_is_no_group() {
-    let (cluster, _c) = slow_setup("g", false).await;
+    let (cluster, _c, _gate) = slow_setup("g", false).await;
     let c = MemoryConsumer::new(&cluster, ConsumerConfig::new("")).unwrap();
     let mut c: Consumer<String, i64, _> = Consumer::new(c, StringSerde, I64Serde);
     c.assign(&[TopicPartition::new("p", 0)]).unwrap();
@@ -447,7 +471,13 @@ async fn rdkafka_failed_record_keeps_the_membership() {
     c.subscribe(&["t"]).unwrap();
     let start = Instant::now();
     let mut failures = 0;
-    while start.elapsed() < Duration::from_secs(15) {
+    // Longer than max.poll.interval.ms, and until the record failed five times (the
+    // deadline only bounds a failure).
+    while start.elapsed() < Duration::from_secs(15) || failures < 5 {
+        assert!(
+            start.elapsed() < Duration::from_secs(75),
+            "failed {failures} times"
+        );
         match c.poll(Duration::from_millis(500)).await {
             Ok(None) => {}
             Ok(Some(r)) => panic!("the bad record or one after it came back: {r:?}"),
@@ -458,15 +488,15 @@ async fn rdkafka_failed_record_keeps_the_membership() {
             Err(e) => panic!("{e:?}"),
         }
     }
-    assert!(failures >= 5, "failed again on every poll ({failures})");
     let tp = TopicPartition::new("t", 0);
     assert_eq!(c.skip_failed_record(), Some((tp.clone(), 0)));
+    let skipped = Instant::now();
     let next = loop {
         if let Some(r) = c.poll(Duration::from_secs(1)).await.unwrap() {
             break r;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(30),
+            skipped.elapsed() < Duration::from_secs(30),
             "no record after the skip"
         );
     };
@@ -490,7 +520,8 @@ async fn rdkafka_failed_record_keeps_the_membership() {
 #[tokio::test]
 async fn offsets_stored_for_unassigned_partitions_are_ignored() {
     use kcodec_clients::ConsumerTransport;
-    let (cluster, mut c) = slow_setup("g", true).await;
+    let (cluster, mut c, gate) = slow_setup("g", true).await;
+    gate.open();
     cluster.create_topic(NewTopic::new("q", 1, 1)).unwrap();
     let p0 = TopicPartition::new("p", 0);
     let q0 = TopicPartition::new("q", 0);
@@ -507,4 +538,102 @@ async fn offsets_stored_for_unassigned_partitions_are_ignored() {
             (TopicPartition::new("q", 0), None)
         ]
     );
+}
+
+/// Kafka's `KafkaConsumer.poll` runs `ConsumerCoordinator.poll` on every call, and its fetcher
+/// drops buffered records of partitions no longer assigned (`SubscriptionState.isFetchable`):
+/// with a manual clock that never moves, a member holding buffered records learns at its next
+/// poll that a second member joined, revokes, and hands out no record of a partition it lost.
+#[tokio::test]
+async fn group_protocol_runs_while_records_are_buffered() {
+    let clock = ManualClock::new(1_000_000);
+    let cluster = Cluster::builder().brokers(1).clock(clock.clone()).build();
+    cluster.create_topic(NewTopic::new("t", 2, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
+    for i in 0..20i64 {
+        producer
+            .send(ProducerRecord::<String, _>::new("t", i).partition((i % 2) as i32))
+            .await
+            .unwrap();
+    }
+    let config = |id: &str| {
+        ConsumerConfig::new("g")
+            .client_id(id)
+            .auto_offset_reset(OffsetReset::Earliest)
+            .enable_auto_commit(false)
+    };
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let mut a: Consumer<Option<String>, i64, _> = Consumer::builder(
+        MemoryConsumer::new(&cluster, config("a")).unwrap(),
+        StringSerde,
+        I64Serde,
+    )
+    .on_rebalance(move |e| sink.lock().push(e.clone()))
+    .build();
+    a.subscribe(&["t"]).unwrap();
+    let first = a.recv().await.unwrap();
+    assert_eq!(a.assignment().unwrap().len(), 2);
+    let mut b: Consumer<Option<String>, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config("b")).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    b.subscribe(&["t"]).unwrap();
+    assert!(
+        b.poll(Duration::ZERO).await.unwrap().is_none(),
+        "joined, waiting"
+    );
+    // The clock has not moved since `a` buffered its fetch.
+    let mut seen = vec![first];
+    for _ in 0..5 {
+        if let Some(r) = a.poll(Duration::ZERO).await.unwrap() {
+            let owned = a.assignment().unwrap();
+            assert!(
+                owned.contains(&r.topic_partition()),
+                "{r:?} not in {owned:?}"
+            );
+            seen.push(r);
+        }
+        b.poll(Duration::ZERO).await.unwrap();
+    }
+    let ev = events.lock().clone();
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, RebalanceEvent::Revoked(p) if p.len() == 2)),
+        "revoked at the next poll although records were buffered: {ev:?}"
+    );
+    assert_eq!(a.assignment().unwrap().len(), 1);
+    assert_eq!(b.assignment().unwrap().len(), 1);
+}
+
+/// A typed consumer dropped while its thread panics (the application failed on the record it
+/// was given) commits nothing: with auto-commit, closing would commit past that record. The
+/// same consumer dropped normally commits what was returned (Java's `KafkaConsumer.close`).
+#[tokio::test]
+async fn dropping_a_consumer_during_a_panic_commits_nothing() {
+    let cluster = three_records("t").await;
+    let consumer = || {
+        let config = ConsumerConfig::new("g").auto_offset_reset(OffsetReset::Earliest);
+        let mut c: Consumer<String, i64, _> = Consumer::new(
+            MemoryConsumer::new(&cluster, config).unwrap(),
+            StringSerde,
+            I64Serde,
+        );
+        c.subscribe(&["t"]).unwrap();
+        c
+    };
+    let tp = [TopicPartition::new("t", 0)];
+    let mut c = consumer();
+    assert_eq!(c.recv().await.unwrap().offset, 0);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _owned = c;
+        panic!("processing record 0 failed");
+    }));
+    assert!(panicked.is_err());
+    let mut c = consumer();
+    assert_eq!(c.committed(&tp).unwrap()[0].1, None, "nothing committed");
+    assert_eq!(c.recv().await.unwrap().offset, 0, "record 0 is read again");
+    drop(c);
+    assert_eq!(consumer().committed(&tp).unwrap()[0].1, Some(1));
 }

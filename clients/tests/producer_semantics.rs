@@ -95,6 +95,7 @@ mod rdkafka_queue {
     use kcodec_codecs::builtin::I64Serde;
     use rdkafka::error::{KafkaError, RDKafkaErrorCode};
     use rdkafka::mocking::MockCluster;
+    use rdkafka::producer::Producer as _;
 
     /// Ten concurrent sends into a queue of two: each waits for room (Java's `max.block.ms`)
     /// and all are delivered, each at its own offset of 0..10 (a send that waited may land
@@ -200,11 +201,11 @@ mod rdkafka_queue {
             .unwrap();
         assert!(flushed.is_ok(), "{flushed:?}");
         mock.broker_down(1).unwrap();
-        let a = tokio::time::timeout(Duration::from_secs(2), a)
+        let a = tokio::time::timeout(Duration::from_secs(30), a)
             .await
             .expect("a delivered before flush returned")
             .unwrap();
-        let b = tokio::time::timeout(Duration::from_secs(2), b)
+        let b = tokio::time::timeout(Duration::from_secs(30), b)
             .await
             .expect("b sent and delivered by flush")
             .unwrap();
@@ -231,7 +232,15 @@ mod rdkafka_queue {
                     .is_ok()
             })
         };
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Wait (on the event, not a margin) until the first record fills the queue.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while p.transport().inner().in_flight_count() < 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "first record never queued"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let err = tokio::time::timeout(
             Duration::from_secs(10),
             p.send(ProducerRecord::<String, _>::new("t", 2i64)),
@@ -251,6 +260,137 @@ mod rdkafka_queue {
         assert!(
             first.await.unwrap(),
             "the queued record is delivered once the broker is up"
+        );
+    }
+}
+
+/// Java's `ProducerRecord` constructor refuses a negative timestamp; the typed producer does so
+/// before serializing, on every transport.
+#[tokio::test]
+async fn negative_timestamp_is_refused_before_sending() {
+    let cluster = Cluster::new();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, StringSerde);
+    let err = producer
+        .send(ProducerRecord::<String, _>::new("t", "v".to_string()).timestamp(-5))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.error,
+            kcodec_clients::ClientError::InvalidTimestamp { timestamp: -5, .. }
+        ),
+        "{:?}",
+        err.error
+    );
+    assert!(
+        cluster
+            .records(&kcodec_broker::TopicPartition::new("t", 0))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Kafka's `MockProducer(autoComplete = false)`: sends stay in flight until the test completes
+/// (`completeNext`) or fails (`errorNext`) the oldest; nothing is stored before; the history
+/// (`MockProducer.history()`) keeps every record given, in order; `flush` completes the rest.
+#[tokio::test(flavor = "current_thread")]
+async fn manual_completion_error_next_and_history() {
+    use kcodec_broker::{BrokerError, TopicPartition};
+    let cluster = Cluster::new();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(
+        MemoryProducer::new(&cluster).auto_complete(false),
+        StringSerde,
+        StringSerde,
+    );
+    let t = producer.transport();
+    let tp = TopicPartition::new("t", 0);
+    let (a, b, ()) = tokio::join!(
+        producer.send(ProducerRecord::new("t", "a".to_string()).key("k".to_string())),
+        producer.send(ProducerRecord::new("t", "b".to_string()).key("k".to_string())),
+        async {
+            while t.in_flight() < 2 {
+                tokio::task::yield_now().await;
+            }
+            assert!(
+                cluster.records(&tp).unwrap().is_empty(),
+                "nothing stored yet"
+            );
+            assert!(t.complete_next());
+            assert!(t.error_next(BrokerError::NotEnoughReplicas));
+            assert!(!t.complete_next(), "none left");
+        }
+    );
+    assert_eq!(a.unwrap().offset, 0);
+    assert!(matches!(
+        b.unwrap_err().error,
+        kcodec_clients::ClientError::Broker(BrokerError::NotEnoughReplicas)
+    ));
+    let (c, ()) = tokio::join!(
+        producer.send(ProducerRecord::new("t", "c".to_string()).key("k".to_string())),
+        async {
+            while t.in_flight() < 1 {
+                tokio::task::yield_now().await;
+            }
+            producer.flush(Duration::from_secs(1)).unwrap();
+        }
+    );
+    assert_eq!(c.unwrap().offset, 1, "flush completed it");
+    let values: Vec<_> = t
+        .history()
+        .iter()
+        .map(|r| r.value.clone().unwrap())
+        .collect();
+    assert_eq!(values, ["a", "b", "c"]);
+    t.clear_history();
+    assert!(t.history().is_empty());
+}
+
+/// `ClientError::kind` classifies errors after the Java client's exception families
+/// (`RetriableException`, `SerializationException`, …), the same on every transport.
+#[tokio::test]
+async fn error_kinds_are_transport_neutral() {
+    use kcodec_broker::BrokerError;
+    use kcodec_clients::{ClientError, ErrorKind};
+    let cluster = Cluster::new();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, StringSerde);
+    let kind = |r: ProducerRecord<String, String>| {
+        let p = producer.clone();
+        async move { p.send(r).await.unwrap_err().error.kind() }
+    };
+    let rec = || ProducerRecord::new("t", "v".to_string());
+    assert_eq!(kind(rec().partition(-1)).await, ErrorKind::InvalidRecord);
+    assert_eq!(kind(rec().partition(5)).await, ErrorKind::InvalidRecord);
+    assert_eq!(kind(rec().timestamp(-1)).await, ErrorKind::InvalidRecord);
+    cluster.inject_produce_errors(1, BrokerError::RecordTooLarge);
+    assert_eq!(kind(rec()).await, ErrorKind::InvalidRecord);
+    let once = Producer::new(
+        MemoryProducer::with_config(
+            &cluster,
+            kcodec_broker::ProducerConfig::default().retries(0),
+        ),
+        StringSerde,
+        StringSerde,
+    );
+    cluster.inject_produce_errors(1, BrokerError::NotEnoughReplicas);
+    let e = once.send(rec()).await.unwrap_err().error;
+    assert_eq!(e.kind(), ErrorKind::Retriable);
+    assert_eq!(
+        ClientError::from(BrokerError::CommitFailed("gen".into())).kind(),
+        ErrorKind::State
+    );
+    #[cfg(feature = "rdkafka")]
+    {
+        use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+        let q = ClientError::Kafka(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull));
+        assert_eq!(q.kind(), ErrorKind::Retriable);
+        let big = KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge);
+        assert_eq!(ClientError::Kafka(big).kind(), ErrorKind::InvalidRecord);
+        assert_eq!(
+            ClientError::Kafka(KafkaError::Canceled).kind(),
+            ErrorKind::Cancelled
         );
     }
 }
