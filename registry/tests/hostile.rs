@@ -393,18 +393,23 @@ async fn request_bodies_must_be_json_or_octet_stream() {
     assert_eq!(versions, json!([1]));
 }
 
-/// A web page's write (its `Origin` is not the registry's own) is refused; the registry's own
-/// origin and clients that send no `Origin` are not.
+/// A web page's write (its `Origin` is not the registry's own, or, without `Origin`, its
+/// `Sec-Fetch-Site` is not `same-origin`/`none`) is refused; the registry's own origin (host
+/// names in any case) and clients that send neither header are not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_origin_writes_are_refused() {
     let server = start(InMemoryRegistry::new()).await;
     let own = server.url();
-    for (origin, status) in [
-        (Some("https://evil.example"), 403),
-        (Some("null"), 403),
-        (Some("http://localhost:1"), 403),
-        (Some(own.as_str()), 200),
-        (None, 200),
+    for (origin, site, status) in [
+        (Some("https://evil.example"), None, 403),
+        (Some("null"), None, 403),
+        (Some("http://localhost:1"), None, 403),
+        (Some(own.as_str()), None, 200),
+        (None, None, 200),
+        (None, Some("cross-site"), 403),
+        (None, Some("same-site"), 403),
+        (None, Some("same-origin"), 200),
+        (None, Some("none"), 200),
     ] {
         let mut request = reqwest::Client::new()
             .put(format!("{}/config/s", server.url()))
@@ -413,13 +418,27 @@ async fn cross_origin_writes_are_refused() {
         if let Some(origin) = origin {
             request = request.header("origin", origin);
         }
+        if let Some(site) = site {
+            request = request.header("sec-fetch-site", site);
+        }
         let r = request.send().await.unwrap();
-        assert_eq!(r.status(), status, "{origin:?}");
+        assert_eq!(r.status(), status, "{origin:?} {site:?}");
         let body: Value = r.json().await.unwrap();
         if status == 403 {
             assert_eq!(body["error_code"], 403, "{body}");
         }
     }
+    let port = server.local_addr().port();
+    let r = reqwest::Client::new()
+        .put(format!("{}/config/s", server.url()))
+        .header("host", format!("localhost:{port}"))
+        .header("origin", format!("http://LocalHost:{port}"))
+        .header("content-type", CT)
+        .body(r#"{"compatibility":"NONE"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "host names compare without regard to case");
 }
 
 /// On a loopback address, a `Host` that names another machine (DNS rebinding) is refused.

@@ -30,7 +30,8 @@ struct App {
 /// The dev server's routes over `registry`, ready for `axum::serve`.
 ///
 /// Every request passes Confluent's HTTP hygiene first: a request body must be JSON or octet
-/// stream (415), a browser's cross-origin write (an `Origin` other than the `Host`) is refused
+/// stream (415), a browser's cross-origin write (an `Origin` other than the `Host`, or without
+/// `Origin` a `Sec-Fetch-Site` other than `same-origin`/`none`) is refused
 /// (403), a subject with a control character is refused (42208), and every error answer has
 /// Confluent's `{"error_code", "message"}` shape. [`super::DevServer`] also refuses, on a
 /// loopback address, any `Host` that does not name a loopback address (DNS rebinding).
@@ -145,14 +146,24 @@ async fn hygiene(State(loopback): State<bool>, request: Request, next: Next) -> 
         );
     }
     let method = request.method();
-    if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-        && let Some(origin) = headers.get(header::ORIGIN)
-    {
-        let authority = origin.to_str().ok().and_then(|o| {
-            o.strip_prefix("http://")
-                .or_else(|| o.strip_prefix("https://"))
+    if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let authority = headers.get(header::ORIGIN).map(|origin| {
+            origin.to_str().ok().and_then(|o| {
+                o.strip_prefix("http://")
+                    .or_else(|| o.strip_prefix("https://"))
+            })
         });
-        if authority.is_none() || authority != host {
+        let same_origin = match authority {
+            // host names compare without regard to case
+            Some(authority) => authority
+                .zip(host)
+                .is_some_and(|(a, h)| a.eq_ignore_ascii_case(h)),
+            // a browser that sends no Origin still says where the request comes from
+            None => headers
+                .get("sec-fetch-site")
+                .is_none_or(|site| site == "same-origin" || site == "none"),
+        };
+        if !same_origin {
             return error_reply(
                 403,
                 403,
