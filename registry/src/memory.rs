@@ -1066,8 +1066,7 @@ impl SchemaRegistry for InMemoryRegistry {
             return Err(RegistryError::Server {
                 status: 422,
                 error_code: 42208,
-                message: "Invalid subject: a subject name may not contain control characters"
-                    .to_owned(),
+                message: crate::error::invalid_subject(subject),
             });
         }
         let mut schema = canonical(schema)?;

@@ -493,12 +493,14 @@ async fn every_error_has_confluents_shape() {
     assert!(answer.contains(CT), "{answer}");
     let (status, body) = raw_json(&answer);
     assert_eq!((status, &body["error_code"]), (400, &json!(400)), "{body}");
-    for subject in ["a%00b", "a%0Ab", "%7F"] {
+    // the answer as Confluent's RestInvalidSubjectException words it
+    for (subject, decoded) in [("a%00b", "a\0b"), ("a%0Ab", "a\nb"), ("%7F", "\x7f")] {
         let (status, body) = register(&server, subject, "AVRO", r#""string""#).await;
+        let message = format!("The specified subject '{decoded}' is not a valid.");
         assert_eq!(
-            (status, &body["error_code"]),
-            (422, &json!(42208)),
-            "{subject}: {body}"
+            (status, body),
+            (422, json!({"error_code": 42208, "message": message})),
+            "{subject}"
         );
     }
     assert_eq!(get_json(&server, "/subjects").await, json!([]));

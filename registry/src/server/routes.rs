@@ -184,22 +184,20 @@ async fn hygiene(State(loopback): State<bool>, request: Request, next: Next) -> 
         }
     }
     let path = request.uri().path();
-    if [
+    let subject = [
         "/subjects/",
         "/config/",
         "/mode/",
         "/compatibility/subjects/",
     ]
     .iter()
-    .any(|p| path.starts_with(p))
-        && crate::percent_decode(path)
-            .iter()
-            .any(|b| b.is_ascii_control())
-    {
+    .find_map(|p| path.strip_prefix(p))
+    .map(|rest| crate::percent_decode(rest.split('/').next().unwrap_or("")));
+    if let Some(subject) = subject.filter(|s| s.iter().any(u8::is_ascii_control)) {
         return error_reply(
             422,
             42208,
-            "Invalid subject: a subject name may not contain control characters",
+            &crate::error::invalid_subject(&String::from_utf8_lossy(&subject)),
         );
     }
     json_errors(next.run(request).await).await
