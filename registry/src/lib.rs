@@ -119,8 +119,9 @@
 //!   unknown path 404, wrong method 405, body too large 413, unsupported body type 415,
 //!   unauthorized 401) use the HTTP status as `error_code`; message texts differ from
 //!   Confluent's while the codes match. A subject with a control character is 42208.
-//! - **Bounded work**: a compatibility check stops after [`compat::WORK_BUDGET`] steps (422,
-//!   42201) and answers at most [`compat::MAX_MESSAGES`] messages.
+//! - **Bounded work**: a compatibility check stops after [`compat::WORK_BUDGET`] steps per
+//!   comparison and [`compat::CHECK_BUDGET`] in all (422, 42201) and answers at most
+//!   [`compat::MAX_MESSAGES`] messages.
 
 #![warn(missing_docs)]
 

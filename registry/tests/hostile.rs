@@ -224,7 +224,7 @@ async fn check_over_its_work_budget_is_a_422() {
             body["message"]
                 .as_str()
                 .unwrap()
-                .contains("needs more than 500000 steps"),
+                .contains("needs more than its work budget (500000 steps per comparison"),
             "{body}"
         );
     }
