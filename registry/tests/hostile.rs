@@ -547,6 +547,50 @@ async fn slow_clients_are_cut_off_and_connections_limited() {
     }
 }
 
+/// A client that sends its headers and then trickles (here: withholds) its body is answered
+/// 408 after the body-read timeout and loses its connection slot, so the next client is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_bodies_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start_with(ServerOptions {
+        body_read_timeout: std::time::Duration::from_millis(300),
+        max_connections: 1,
+        ..ServerOptions::default()
+    })
+    .await;
+    let mut slow = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    slow.write_all(
+        b"POST /subjects/s/versions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"schema\":",
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        slow.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the slow request is answered and its connection closed")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    let (status, body) = raw_json(&answer);
+    assert_eq!(
+        (status, &body["error_code"]),
+        (408, &json!(408)),
+        "{answer}"
+    );
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        reqwest::get(format!("{}/subjects", server.url())),
+    )
+    .await
+    .expect("the next client is served")
+    .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
 /// The client refuses subjects `.` and `..` (URL normalization would send them to another path)
 /// instead of silently asking about another resource.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -46,6 +46,7 @@ pub(super) fn router_for(
     loopback: bool,
 ) -> Router {
     let limit = options.body_limit;
+    let body_read = (limit, options.body_read_timeout);
     let app = App { registry, options };
     let routes = Router::new()
         .route("/", get(root))
@@ -97,7 +98,8 @@ pub(super) fn router_for(
         .route("/contexts", get(contexts))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(limit));
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(body_read, read_body));
     let routes = if app.options.basic_auth.is_some() {
         routes.layer(middleware::from_fn_with_state(app.clone(), basic_auth))
     } else {
@@ -201,6 +203,38 @@ async fn hygiene(State(loopback): State<bool>, request: Request, next: Next) -> 
         );
     }
     json_errors(next.run(request).await).await
+}
+
+/// Reads a `POST`/`PUT` body (at most `limit` bytes) within `timeout` before the routes see it:
+/// a client trickling its body is answered 408 instead of holding its connection. Runs after
+/// the basic-auth check, so an unauthorized client's body is never read.
+async fn read_body(
+    State((limit, timeout)): State<(usize, std::time::Duration)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    use axum::http::Method;
+    if !matches!(*request.method(), Method::POST | Method::PUT) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Ok(Err(e)) if e.to_string().contains("length limit exceeded") => error_reply(
+            413,
+            413,
+            "Failed to buffer the request body: length limit exceeded",
+        ),
+        Ok(Err(e)) => error_reply(400, 400, &format!("Failed to read the request body: {e}")),
+        Err(_) => error_reply(
+            408,
+            408,
+            "Request Timeout: the request body did not arrive in time",
+        ),
+    }
 }
 
 /// An error answer not in Confluent's shape (a rejected path or query, 405) put in it.
