@@ -71,6 +71,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         protobuf_format: Arc::new(kcodec_codecs::protobuf::ProtobufServerFormat),
         header_read_timeout: std::time::Duration::from_millis(args.header_timeout_ms),
         max_connections: args.max_connections,
+        ..ServerOptions::default()
     };
     let server = DevServer::start(args.listen, Arc::new(registry), options)
         .await

@@ -135,6 +135,12 @@ pub enum RegistryError {
     Config(String),
 }
 
+/// The message of a 42208 answer, as Confluent's `RestInvalidSubjectException` words it (its
+/// grammar included).
+pub(crate) fn invalid_subject(subject: &str) -> String {
+    format!("The specified subject '{subject}' is not a valid.")
+}
+
 /// The text of an error's source chain, each cause once, for a copy of the error.
 #[cfg(feature = "http")]
 fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {

@@ -116,11 +116,13 @@
 //!   writes are serialized; a failed append rolled back; compacted on start and after permanent
 //!   deletes — see `server::journal`). No Kafka topic, no leader election, no forwarding.
 //! - **Errors** of the HTTP layer (unreadable body 400, cross-origin write or foreign `Host` 403,
-//!   unknown path 404, wrong method 405, body too large 413, unsupported body type 415,
-//!   unauthorized 401) use the HTTP status as `error_code`; message texts differ from
-//!   Confluent's while the codes match. A subject with a control character is 42208.
-//! - **Bounded work**: a compatibility check stops after [`compat::WORK_BUDGET`] steps (422,
-//!   42201) and answers at most [`compat::MAX_MESSAGES`] messages.
+//!   unknown path 404, wrong method 405, body too slow 408, body too large 413, unsupported
+//!   body type 415, unauthorized 401) use the HTTP status as `error_code`; message texts differ
+//!   from Confluent's while the codes match. A subject with a control character is 42208, worded
+//!   as Confluent's.
+//! - **Bounded work**: a compatibility check stops after [`compat::WORK_BUDGET`] steps per
+//!   comparison and [`compat::CHECK_BUDGET`] in all (422, 42201) and answers at most
+//!   [`compat::MAX_MESSAGES`] messages.
 
 #![warn(missing_docs)]
 

@@ -155,17 +155,26 @@ struct State {
 pub struct InMemoryRegistry {
     state: Mutex<State>,
     log: Option<Box<dyn ChangeLog>>,
-    /// Compatibility results by (new schema, level, ids checked against), failures included, so
-    /// a client repeating a costly request costs one check.
-    checks: Mutex<HashMap<CheckKey, Result<Vec<String>, String>>>,
+    /// Compatibility results by (new schema, its resolved references, level, ids checked
+    /// against), failures included, so a client repeating a costly request costs one check;
+    /// with the bytes of schema text the keys hold.
+    checks: Mutex<(CheckMemo, usize)>,
 }
 
-/// What decides a compatibility result: the new schema (references pinned), the level and the
-/// ids it is checked against (each id means one schema forever).
-type CheckKey = (Schema, CompatibilityLevel, Vec<u32>);
+/// What decides a compatibility result: the new schema, the schemas its references resolve to
+/// (a permanently deleted version number can later name another schema), the level and the ids
+/// it is checked against (each id means one schema forever).
+type CheckKey = (Schema, References, CompatibilityLevel, Vec<u32>);
+
+/// Remembered compatibility results: messages, or why the check failed.
+type CheckMemo = HashMap<CheckKey, Result<Vec<String>, String>>;
 
 /// How many compatibility results [`InMemoryRegistry`] keeps (all are dropped when full).
 const CHECK_MEMO: usize = 256;
+
+/// How many bytes of schema text the remembered results' keys may hold (all are dropped when
+/// more would be), so large schemas cannot make the memo grow without bound.
+const CHECK_MEMO_BYTES: usize = 16 * 1024 * 1024;
 
 impl Default for InMemoryRegistry {
     fn default() -> Self {
@@ -191,7 +200,7 @@ impl InMemoryRegistry {
         InMemoryRegistry {
             state: Mutex::new(State::default()),
             log: None,
-            checks: Mutex::new(HashMap::new()),
+            checks: Mutex::new((HashMap::new(), 0)),
         }
     }
 
@@ -345,8 +354,13 @@ impl InMemoryRegistry {
     /// [`Inputs::check`], remembered (failures included) for the same schema, level and ids.
     fn check(&self, inputs: &Inputs, new: &Schema) -> Result<Vec<String>, RegistryError> {
         let checks = || self.checks.lock().unwrap_or_else(|p| p.into_inner());
-        let key = (new.clone(), inputs.level, inputs.previous_ids.clone());
-        let known = checks().get(&key).cloned();
+        let key = (
+            new.clone(),
+            inputs.references.clone(),
+            inputs.level,
+            inputs.previous_ids.clone(),
+        );
+        let known = checks().0.get(&key).cloned();
         let result = match known {
             Some(result) => result,
             None => {
@@ -354,11 +368,23 @@ impl InMemoryRegistry {
                     RegistryError::InvalidSchema(why) => why,
                     other => other.to_string(),
                 });
-                let mut checks = checks();
-                if checks.len() >= CHECK_MEMO {
-                    checks.clear();
+                let size = new.schema.len()
+                    + inputs
+                        .references
+                        .iter()
+                        .map(|(name, s)| name.len() + s.schema.len())
+                        .sum::<usize>();
+                let mut guard = checks();
+                let (checks, bytes) = &mut *guard;
+                if size <= CHECK_MEMO_BYTES {
+                    if checks.len() >= CHECK_MEMO || *bytes + size > CHECK_MEMO_BYTES {
+                        checks.clear();
+                        *bytes = 0;
+                    }
+                    if checks.insert(key, result.clone()).is_none() {
+                        *bytes += size;
+                    }
                 }
-                checks.insert(key, result.clone());
                 result
             }
         };
@@ -1040,8 +1066,7 @@ impl SchemaRegistry for InMemoryRegistry {
             return Err(RegistryError::Server {
                 status: 422,
                 error_code: 42208,
-                message: "Invalid subject: a subject name may not contain control characters"
-                    .to_owned(),
+                message: crate::error::invalid_subject(subject),
             });
         }
         let mut schema = canonical(schema)?;

@@ -71,3 +71,37 @@ fn odd_documents_do_not_panic() {
         Err(RegistryError::InvalidSchema(_))
     ));
 }
+
+/// A transitive check against many earlier schemas, each comparison within its own budget,
+/// stops once the comparisons together need more than `CHECK_BUDGET`: one request's work is
+/// bounded whatever the number of versions.
+#[test]
+fn transitive_check_has_one_budget_for_all_versions() {
+    use kcodec_registry::compat::{References, Resolved, check};
+    let branches = |f: &dyn Fn(usize) -> String| {
+        let all: Vec<String> = (0..150).map(f).collect();
+        Schema::json(format!(r#"{{"anyOf":[{}]}}"#, all.join(",")))
+    };
+    let old: Vec<Schema> = (0..12)
+        .map(|v| branches(&|i| format!(r#"{{"type":"string","maxLength":{}}}"#, i + v)))
+        .collect();
+    let new = branches(&|i| format!(r#"{{"type":"integer","maximum":{i}}}"#));
+    let none = References::new();
+    let resolved = |s| Resolved {
+        schema: s,
+        references: &none,
+    };
+    // against one earlier schema: within budget, and incompatible
+    let one = check(L::Full, resolved(&new), &[resolved(&old[0])]).unwrap();
+    assert!(!one.is_empty());
+    let all: Vec<Resolved<'_>> = old.iter().map(resolved).collect();
+    match check(L::FullTransitive, resolved(&new), &all) {
+        Err(RegistryError::InvalidSchema(why)) => {
+            assert!(why.contains("needs more than its work budget"), "{why}")
+        }
+        other => panic!(
+            "expected the check budget to run out, got {:?} messages",
+            other.map(|m| m.len())
+        ),
+    }
+}

@@ -224,7 +224,7 @@ async fn check_over_its_work_budget_is_a_422() {
             body["message"]
                 .as_str()
                 .unwrap()
-                .contains("needs more than 500000 steps"),
+                .contains("needs more than its work budget (500000 steps per comparison"),
             "{body}"
         );
     }
@@ -393,18 +393,23 @@ async fn request_bodies_must_be_json_or_octet_stream() {
     assert_eq!(versions, json!([1]));
 }
 
-/// A web page's write (its `Origin` is not the registry's own) is refused; the registry's own
-/// origin and clients that send no `Origin` are not.
+/// A web page's write (its `Origin` is not the registry's own, or, without `Origin`, its
+/// `Sec-Fetch-Site` is not `same-origin`/`none`) is refused; the registry's own origin (host
+/// names in any case) and clients that send neither header are not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_origin_writes_are_refused() {
     let server = start(InMemoryRegistry::new()).await;
     let own = server.url();
-    for (origin, status) in [
-        (Some("https://evil.example"), 403),
-        (Some("null"), 403),
-        (Some("http://localhost:1"), 403),
-        (Some(own.as_str()), 200),
-        (None, 200),
+    for (origin, site, status) in [
+        (Some("https://evil.example"), None, 403),
+        (Some("null"), None, 403),
+        (Some("http://localhost:1"), None, 403),
+        (Some(own.as_str()), None, 200),
+        (None, None, 200),
+        (None, Some("cross-site"), 403),
+        (None, Some("same-site"), 403),
+        (None, Some("same-origin"), 200),
+        (None, Some("none"), 200),
     ] {
         let mut request = reqwest::Client::new()
             .put(format!("{}/config/s", server.url()))
@@ -413,13 +418,27 @@ async fn cross_origin_writes_are_refused() {
         if let Some(origin) = origin {
             request = request.header("origin", origin);
         }
+        if let Some(site) = site {
+            request = request.header("sec-fetch-site", site);
+        }
         let r = request.send().await.unwrap();
-        assert_eq!(r.status(), status, "{origin:?}");
+        assert_eq!(r.status(), status, "{origin:?} {site:?}");
         let body: Value = r.json().await.unwrap();
         if status == 403 {
             assert_eq!(body["error_code"], 403, "{body}");
         }
     }
+    let port = server.local_addr().port();
+    let r = reqwest::Client::new()
+        .put(format!("{}/config/s", server.url()))
+        .header("host", format!("localhost:{port}"))
+        .header("origin", format!("http://LocalHost:{port}"))
+        .header("content-type", CT)
+        .body(r#"{"compatibility":"NONE"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "host names compare without regard to case");
 }
 
 /// On a loopback address, a `Host` that names another machine (DNS rebinding) is refused.
@@ -474,12 +493,14 @@ async fn every_error_has_confluents_shape() {
     assert!(answer.contains(CT), "{answer}");
     let (status, body) = raw_json(&answer);
     assert_eq!((status, &body["error_code"]), (400, &json!(400)), "{body}");
-    for subject in ["a%00b", "a%0Ab", "%7F"] {
+    // the answer as Confluent's RestInvalidSubjectException words it
+    for (subject, decoded) in [("a%00b", "a\0b"), ("a%0Ab", "a\nb"), ("%7F", "\x7f")] {
         let (status, body) = register(&server, subject, "AVRO", r#""string""#).await;
+        let message = format!("The specified subject '{decoded}' is not a valid.");
         assert_eq!(
-            (status, &body["error_code"]),
-            (422, &json!(42208)),
-            "{subject}: {body}"
+            (status, body),
+            (422, json!({"error_code": 42208, "message": message})),
+            "{subject}"
         );
     }
     assert_eq!(get_json(&server, "/subjects").await, json!([]));
@@ -524,6 +545,50 @@ async fn slow_clients_are_cut_off_and_connections_limited() {
             }
         }
     }
+}
+
+/// A client that sends its headers and then trickles (here: withholds) its body is answered
+/// 408 after the body-read timeout and loses its connection slot, so the next client is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_bodies_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start_with(ServerOptions {
+        body_read_timeout: std::time::Duration::from_millis(300),
+        max_connections: 1,
+        ..ServerOptions::default()
+    })
+    .await;
+    let mut slow = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    slow.write_all(
+        b"POST /subjects/s/versions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"schema\":",
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        slow.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the slow request is answered and its connection closed")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    let (status, body) = raw_json(&answer);
+    assert_eq!(
+        (status, &body["error_code"]),
+        (408, &json!(408)),
+        "{answer}"
+    );
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        reqwest::get(format!("{}/subjects", server.url())),
+    )
+    .await
+    .expect("the next client is served")
+    .unwrap();
+    assert_eq!(r.status(), 200);
 }
 
 /// The client refuses subjects `.` and `..` (URL normalization would send them to another path)

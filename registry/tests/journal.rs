@@ -110,6 +110,37 @@ fn permanent_delete_removes_the_schema_from_disk_and_keeps_its_id() {
 }
 
 /// A complete line whose checksum fails stops the start (it may hold an acknowledged write).
+/// A compaction that cannot be written at start (here its temporary file cannot be created; a
+/// full disk does the same) leaves the journal as it was, and the registry still starts with
+/// every acknowledged schema and keeps taking writes.
+#[test]
+fn failed_compaction_at_start_keeps_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = FaultInjector::default();
+    let first = {
+        let registry = open(dir.path(), &faults);
+        block_on(registry.register("s", &schema(1), false)).unwrap()
+    };
+    std::fs::create_dir(dir.path().join(format!("{JOURNAL_FILE}.compact"))).unwrap();
+    let registry = open_registry(dir.path()).expect("starts without compacting");
+    assert_eq!(
+        *block_on(registry.schema_by_id(first.id)).unwrap(),
+        schema(1)
+    );
+    let second = block_on(registry.register("s", &schema(2), false)).unwrap();
+    drop(registry);
+    std::fs::remove_dir(dir.path().join(format!("{JOURNAL_FILE}.compact"))).unwrap();
+    let registry = open_registry(dir.path()).unwrap();
+    assert_eq!(
+        *block_on(registry.schema_by_id(first.id)).unwrap(),
+        schema(1)
+    );
+    assert_eq!(
+        *block_on(registry.schema_by_id(second.id)).unwrap(),
+        schema(2)
+    );
+}
+
 #[test]
 fn damaged_line_stops_the_start() {
     let dir = tempfile::tempdir().unwrap();

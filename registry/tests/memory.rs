@@ -186,3 +186,52 @@ async fn replayed_duplicate_ids_are_found_in_every_subject() {
     }
     assert_eq!(registry.versions("b-value", false).await.unwrap(), vec![1]);
 }
+
+/// A remembered compatibility result must not outlive what its references meant: after a
+/// permanent delete, a version number (here `address` 1) can name another schema.
+#[tokio::test]
+async fn compatibility_results_are_not_reused_once_a_referenced_version_changes_meaning() {
+    use kcodec_registry::{Schema, SchemaReference};
+    let address = |extra: &str| {
+        Schema::avro(format!(
+            r#"{{"type":"record","name":"Address","namespace":"com.example","fields":[{{"name":"street","type":"string"}}{extra}]}}"#
+        ))
+    };
+    let registry = InMemoryRegistry::new();
+    registry
+        .register("address", &address(""), false)
+        .await
+        .unwrap();
+    // the writer: Address written inline, with a zip code
+    let inline = Schema::avro(
+        r#"{"type":"record","name":"User","fields":[{"name":"home","type":{"type":"record","name":"Address","namespace":"com.example","fields":[{"name":"street","type":"string"},{"name":"zip","type":"string"}]}}]}"#,
+    );
+    registry.register("user", &inline, false).await.unwrap();
+    let by_reference = Schema::avro(
+        r#"{"type":"record","name":"User","fields":[{"name":"home","type":"com.example.Address"}]}"#,
+    )
+    .with_references(vec![SchemaReference {
+        name: "com.example.Address".into(),
+        subject: "address".into(),
+        version: 1,
+    }]);
+    let report = registry
+        .test_compatibility("user", &by_reference, None)
+        .await
+        .unwrap();
+    assert!(report.is_compatible, "{:?}", report.messages);
+    registry.delete_subject("address", false).await.unwrap();
+    registry.delete_subject("address", true).await.unwrap();
+    // version 1 of `address` now has a field without default the writer lacks
+    let changed = address(r#",{"name":"country","type":"string"}"#);
+    let r = registry.register("address", &changed, false).await.unwrap();
+    assert_eq!(r.version, 1);
+    let report = registry
+        .test_compatibility("user", &by_reference, None)
+        .await
+        .unwrap();
+    assert!(
+        !report.is_compatible,
+        "a result computed for the old address v1"
+    );
+}

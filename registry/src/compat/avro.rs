@@ -107,13 +107,22 @@ fn collect_names(s: &Schema, names: &mut HashMap<String, Schema>) {
 /// Each pair of records is compared once, as Java's `SchemaCompatibility` memoizes: a pair met
 /// again repeats the first comparison's findings (at most [`MEMO_MESSAGES`] of them).
 pub fn can_read(reader: &AvroSchema, writer: &AvroSchema) -> Result<Vec<String>, Exhausted> {
+    can_read_within(reader, writer, &mut Budget::default())
+}
+
+/// [`can_read`] taking its steps from `budget`.
+pub(super) fn can_read_within(
+    reader: &AvroSchema,
+    writer: &AvroSchema,
+    budget: &mut Budget,
+) -> Result<Vec<String>, Exhausted> {
     let mut ctx = Ctx {
         reader_names: &reader.names,
         writer_names: &writer.names,
         seen: HashSet::new(),
         proven: HashSet::new(),
         failed: HashMap::new(),
-        budget: Budget::default(),
+        budget: std::mem::take(budget),
         errors: Vec::new(),
     };
     let path = match &reader.root {
@@ -121,7 +130,9 @@ pub fn can_read(reader: &AvroSchema, writer: &AvroSchema) -> Result<Vec<String>,
         _ => String::new(),
     };
     ctx.check(&reader.root, &writer.root, &path, 0);
-    ctx.budget.result(ctx.errors)
+    let result = ctx.budget.result(ctx.errors);
+    *budget = ctx.budget;
+    result
 }
 
 /// The underlying shape of a schema, logical types replaced by the types they annotate.

@@ -83,12 +83,21 @@ impl JsonSchema {
 /// to one definition from several places) repeats the first finding in one message per message
 /// found the first time (at most [`MEMO_MESSAGES`]), without comparing again.
 pub fn can_read(reader: &JsonSchema, writer: &JsonSchema) -> Result<Vec<String>, Exhausted> {
+    can_read_within(reader, writer, &mut Budget::default())
+}
+
+/// [`can_read`] taking its steps from `budget`.
+pub(super) fn can_read_within(
+    reader: &JsonSchema,
+    writer: &JsonSchema,
+    budget: &mut Budget,
+) -> Result<Vec<String>, Exhausted> {
     let mut ctx = Ctx {
         reader,
         writer,
         seen: HashSet::new(),
         memo: HashMap::new(),
-        budget: Budget::default(),
+        budget: std::mem::take(budget),
         errors: Vec::new(),
     };
     ctx.check(
@@ -105,7 +114,9 @@ pub fn can_read(reader: &JsonSchema, writer: &JsonSchema) -> Result<Vec<String>,
         "#",
         0,
     );
-    ctx.budget.result(ctx.errors)
+    let result = ctx.budget.result(ctx.errors);
+    *budget = ctx.budget;
+    result
 }
 
 /// A schema node and the document its local `$ref`s point into.

@@ -53,24 +53,42 @@ pub struct Resolved<'a> {
 /// which the registry answers as a 422 naming the limit.
 pub const WORK_BUDGET: u64 = 500_000;
 
+/// The most steps all comparisons of one [`check`] may take together (a transitive level checks
+/// against every earlier schema): the registry's work per request is bounded whatever the
+/// number of versions.
+pub const CHECK_BUDGET: u64 = 4 * WORK_BUDGET;
+
 /// The most messages [`check`] returns; more are summed up in one last message.
 pub const MAX_MESSAGES: usize = 100;
 
 /// How many of its messages a comparison repeats when the same pair of types is met again.
 pub const MEMO_MESSAGES: usize = 4;
 
-/// A comparison needed more than [`WORK_BUDGET`] steps.
+/// A comparison needed more than [`WORK_BUDGET`] steps, or a check more than [`CHECK_BUDGET`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the compatibility check needs more than {WORK_BUDGET} steps")]
+#[error(
+    "the compatibility check needs more than its work budget ({WORK_BUDGET} steps per \
+     comparison, {CHECK_BUDGET} in all)"
+)]
 pub struct Exhausted;
 
-/// The steps a comparison has taken.
-#[derive(Debug, Default)]
+/// The steps a comparison has taken, and how many it may take.
+#[derive(Debug)]
 struct Budget {
     spent: u64,
+    limit: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget::with_limit(WORK_BUDGET)
+    }
 }
 
 impl Budget {
+    fn with_limit(limit: u64) -> Self {
+        Budget { spent: 0, limit }
+    }
     /// Takes one step; false once the budget is spent.
     fn spend(&mut self) -> bool {
         self.spent += 1;
@@ -81,7 +99,7 @@ impl Budget {
         self.spent += 1 + message.len() as u64 / 4;
     }
     fn exhausted(&self) -> bool {
-        self.spent > WORK_BUDGET
+        self.spent > self.limit
     }
     fn result(&self, errors: Vec<String>) -> Result<Vec<String>, Exhausted> {
         if self.exhausted() {
@@ -107,19 +125,26 @@ fn parse(resolved: Resolved<'_>) -> Result<Parsed, RegistryError> {
     })
 }
 
-/// Messages for data written with `writer` and read with `reader`.
-fn can_read(reader: &Parsed, writer: &Parsed) -> Result<Vec<String>, RegistryError> {
-    match (reader, writer) {
-        (Parsed::Avro(r), Parsed::Avro(w)) => avro::can_read(r, w),
-        (Parsed::Protobuf(r), Parsed::Protobuf(w)) => protobuf::can_read(r, w),
-        (Parsed::Json(r), Parsed::Json(w)) => json::can_read(r, w),
+/// Messages for data written with `writer` and read with `reader`, taking at most
+/// [`WORK_BUDGET`] steps and no more than `left` (which the steps taken are taken from).
+fn can_read(
+    reader: &Parsed,
+    writer: &Parsed,
+    left: &mut u64,
+) -> Result<Vec<String>, RegistryError> {
+    let mut budget = Budget::with_limit(WORK_BUDGET.min(*left));
+    let result = match (reader, writer) {
+        (Parsed::Avro(r), Parsed::Avro(w)) => avro::can_read_within(r, w, &mut budget),
+        (Parsed::Protobuf(r), Parsed::Protobuf(w)) => protobuf::can_read_within(r, w, &mut budget),
+        (Parsed::Json(r), Parsed::Json(w)) => json::can_read_within(r, w, &mut budget),
         _ => Ok(vec![format!(
             "schema type changed from {} to {}",
             kind(writer),
             kind(reader)
         )]),
-    }
-    .map_err(|e| {
+    };
+    *left = left.saturating_sub(budget.spent);
+    result.map_err(|e| {
         RegistryError::InvalidSchema(format!(
             "{e} against an earlier schema; the schema is too complex to check, simplify it"
         ))
@@ -181,6 +206,7 @@ pub fn check(
     };
     let name_versions = level.is_transitive() && previous.len() > 1;
     let mut messages = Vec::new();
+    let mut left = CHECK_BUDGET;
     for (index, old) in previous.iter().enumerate().skip(start) {
         let old_parsed = parse(*old)?;
         let suffix = if name_versions {
@@ -193,12 +219,12 @@ pub fn check(
             String::new()
         };
         if level.checks_backward() {
-            for m in can_read(&new_parsed, &old_parsed)? {
+            for m in can_read(&new_parsed, &old_parsed, &mut left)? {
                 messages.push(format!("backward{suffix}: {m}"));
             }
         }
         if level.checks_forward() {
-            for m in can_read(&old_parsed, &new_parsed)? {
+            for m in can_read(&old_parsed, &new_parsed, &mut left)? {
                 messages.push(format!("forward{suffix}: {m}"));
             }
         }

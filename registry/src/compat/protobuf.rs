@@ -310,11 +310,20 @@ fn relative(full: &str, package: &str) -> String {
 /// through fields are compared from a work list, not by recursion, so no nesting depth
 /// overflows the stack. Returns [`Exhausted`] when the check needs more than its work budget.
 pub fn can_read(reader: &ProtoSchema, writer: &ProtoSchema) -> Result<Vec<String>, Exhausted> {
+    can_read_within(reader, writer, &mut Budget::default())
+}
+
+/// [`can_read`] taking its steps from `budget`.
+pub(super) fn can_read_within(
+    reader: &ProtoSchema,
+    writer: &ProtoSchema,
+    budget: &mut Budget,
+) -> Result<Vec<String>, Exhausted> {
     let mut ctx = Ctx {
         errors: Vec::new(),
         visited: HashSet::new(),
         pending: Vec::new(),
-        budget: Budget::default(),
+        budget: std::mem::take(budget),
     };
     let (rp, wp) = (reader.file.package_name(), writer.file.package_name());
     if rp != wp {
@@ -341,7 +350,9 @@ pub fn can_read(reader: &ProtoSchema, writer: &ProtoSchema) -> Result<Vec<String
             break;
         }
     }
-    ctx.budget.result(ctx.errors)
+    let result = ctx.budget.result(ctx.errors);
+    *budget = ctx.budget;
+    result
 }
 
 /// Wire-compatible scalar groups, as Confluent groups them (an enum is a general number).

@@ -351,7 +351,8 @@ impl ChangeLog for Journal {
     }
 }
 
-/// Opens the registry kept in `dir`: replays its journal, compacts it, and records every later
+/// Opens the registry kept in `dir`: replays its journal, compacts it (when the disk allows: a
+/// failed compaction leaves the journal as read), and records every later
 /// change there.
 pub fn open_registry(dir: &Path) -> Result<InMemoryRegistry, RegistryError> {
     let (journal, changes) = Journal::open(dir)?;
@@ -371,11 +372,12 @@ pub fn open_registry_with_faults(
 fn with_journal(journal: Journal, changes: Vec<Change>) -> Result<InMemoryRegistry, RegistryError> {
     let registry = InMemoryRegistry::replay(changes)?;
     let snapshot = registry.snapshot();
-    {
-        let mut inner = journal.inner();
-        journal.rewrite(&mut inner, &snapshot)?;
+    // Best effort: on a full disk the journal as read stays (and the registry still starts, to
+    // answer reads); a failure after the rename has already made the journal refuse writes.
+    let compacted = journal.rewrite(&mut journal.inner(), &snapshot).is_ok();
+    if compacted {
+        registry.forget_unused();
     }
-    registry.forget_unused();
     Ok(registry.with_change_log(Box::new(journal)))
 }
 

@@ -38,6 +38,9 @@ pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
 /// The default time a client has to send a request's headers: 10 s.
 pub const DEFAULT_HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// The default time a client has to send a request's body once its headers are in: 30 s.
+pub const DEFAULT_BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The default limit on open connections: 256.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
 
@@ -77,6 +80,10 @@ pub struct ServerOptions {
     /// How long a client has to send a request's headers before its connection is closed.
     /// Default [`DEFAULT_HEADER_READ_TIMEOUT`].
     pub header_read_timeout: std::time::Duration,
+    /// How long a client has to send a request's body (after its headers) before the request
+    /// is answered 408, so a slowly trickled body cannot hold a connection slot. Default
+    /// [`DEFAULT_BODY_READ_TIMEOUT`].
+    pub body_read_timeout: std::time::Duration,
     /// How many connections are served at once; more wait to be accepted. Default
     /// [`DEFAULT_MAX_CONNECTIONS`].
     pub max_connections: usize,
@@ -89,6 +96,7 @@ impl Default for ServerOptions {
             basic_auth: None,
             protobuf_format: Arc::new(StoredText),
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
@@ -99,6 +107,7 @@ impl std::fmt::Debug for ServerOptions {
         f.debug_struct("ServerOptions")
             .field("body_limit", &self.body_limit)
             .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
             .field("max_connections", &self.max_connections)
             .field(
                 "basic_auth",

@@ -30,7 +30,8 @@ struct App {
 /// The dev server's routes over `registry`, ready for `axum::serve`.
 ///
 /// Every request passes Confluent's HTTP hygiene first: a request body must be JSON or octet
-/// stream (415), a browser's cross-origin write (an `Origin` other than the `Host`) is refused
+/// stream (415), a browser's cross-origin write (an `Origin` other than the `Host`, or without
+/// `Origin` a `Sec-Fetch-Site` other than `same-origin`/`none`) is refused
 /// (403), a subject with a control character is refused (42208), and every error answer has
 /// Confluent's `{"error_code", "message"}` shape. [`super::DevServer`] also refuses, on a
 /// loopback address, any `Host` that does not name a loopback address (DNS rebinding).
@@ -45,6 +46,7 @@ pub(super) fn router_for(
     loopback: bool,
 ) -> Router {
     let limit = options.body_limit;
+    let body_read = (limit, options.body_read_timeout);
     let app = App { registry, options };
     let routes = Router::new()
         .route("/", get(root))
@@ -96,7 +98,8 @@ pub(super) fn router_for(
         .route("/contexts", get(contexts))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(limit));
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(body_read, read_body));
     let routes = if app.options.basic_auth.is_some() {
         routes.layer(middleware::from_fn_with_state(app.clone(), basic_auth))
     } else {
@@ -145,14 +148,24 @@ async fn hygiene(State(loopback): State<bool>, request: Request, next: Next) -> 
         );
     }
     let method = request.method();
-    if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-        && let Some(origin) = headers.get(header::ORIGIN)
-    {
-        let authority = origin.to_str().ok().and_then(|o| {
-            o.strip_prefix("http://")
-                .or_else(|| o.strip_prefix("https://"))
+    if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let authority = headers.get(header::ORIGIN).map(|origin| {
+            origin.to_str().ok().and_then(|o| {
+                o.strip_prefix("http://")
+                    .or_else(|| o.strip_prefix("https://"))
+            })
         });
-        if authority.is_none() || authority != host {
+        let same_origin = match authority {
+            // host names compare without regard to case
+            Some(authority) => authority
+                .zip(host)
+                .is_some_and(|(a, h)| a.eq_ignore_ascii_case(h)),
+            // a browser that sends no Origin still says where the request comes from
+            None => headers
+                .get("sec-fetch-site")
+                .is_none_or(|site| site == "same-origin" || site == "none"),
+        };
+        if !same_origin {
             return error_reply(
                 403,
                 403,
@@ -173,25 +186,55 @@ async fn hygiene(State(loopback): State<bool>, request: Request, next: Next) -> 
         }
     }
     let path = request.uri().path();
-    if [
+    let subject = [
         "/subjects/",
         "/config/",
         "/mode/",
         "/compatibility/subjects/",
     ]
     .iter()
-    .any(|p| path.starts_with(p))
-        && crate::percent_decode(path)
-            .iter()
-            .any(|b| b.is_ascii_control())
-    {
+    .find_map(|p| path.strip_prefix(p))
+    .map(|rest| crate::percent_decode(rest.split('/').next().unwrap_or("")));
+    if let Some(subject) = subject.filter(|s| s.iter().any(u8::is_ascii_control)) {
         return error_reply(
             422,
             42208,
-            "Invalid subject: a subject name may not contain control characters",
+            &crate::error::invalid_subject(&String::from_utf8_lossy(&subject)),
         );
     }
     json_errors(next.run(request).await).await
+}
+
+/// Reads a `POST`/`PUT` body (at most `limit` bytes) within `timeout` before the routes see it:
+/// a client trickling its body is answered 408 instead of holding its connection. Runs after
+/// the basic-auth check, so an unauthorized client's body is never read.
+async fn read_body(
+    State((limit, timeout)): State<(usize, std::time::Duration)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    use axum::http::Method;
+    if !matches!(*request.method(), Method::POST | Method::PUT) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Ok(Err(e)) if e.to_string().contains("length limit exceeded") => error_reply(
+            413,
+            413,
+            "Failed to buffer the request body: length limit exceeded",
+        ),
+        Ok(Err(e)) => error_reply(400, 400, &format!("Failed to read the request body: {e}")),
+        Err(_) => error_reply(
+            408,
+            408,
+            "Request Timeout: the request body did not arrive in time",
+        ),
+    }
 }
 
 /// An error answer not in Confluent's shape (a rejected path or query, 405) put in it.
