@@ -12,17 +12,16 @@
 //! The settings are applied as Confluent's Java serializers apply them
 //! (`AbstractKafkaAvroSerializer.serializeImpl`, `AbstractKafkaProtobufSerializer.serializeImpl`,
 //! `AbstractKafkaJsonSchemaSerializer.serializeImpl`: one `if … else if` chain, in this order),
-//! and the combinations for which Confluent's Java and Python clients would write different ids
-//! are refused by [`SerializerConfig::check`] (and so by every serializer's constructor) with a
-//! [`ConfigError`] naming the setting to drop. `auto` is `auto_register_schemas`, `id` is
+//! so the same settings give the ids Java's give. The one pair Confluent's Python serializers
+//! refuse, `auto.register.schemas` with `use.latest.version`, is refused by
+//! [`SerializerConfig::check`] (and so by every serializer's constructor) with
+//! [`ConfigError::AutoRegisterWithLatestVersion`]. `auto` is `auto_register_schemas`, `id` is
 //! `use_schema_id`, `meta` is `use_latest_with_metadata`, `latest` is `use_latest_version`:
 //!
 //! | auto | id | meta | latest | written with | registry calls (once per topic and key/value) |
 //! |---|---|---|---|---|---|
-//! | on | – | – | – | the local schema | `register(subject, local, normalize)` (Java: `registerWithResponse`) |
-//! | on | set | any | any | — | refused: [`ConfigError::AutoRegisterWith`] `use.schema.id` (Java registers and ignores the id, Python writes with the id) |
-//! | on | – | set | any | — | refused: [`ConfigError::AutoRegisterWith`] `use.latest.with.metadata` (Java registers, Python writes with the version found) |
-//! | on | – | – | on | — | refused: [`ConfigError::AutoRegisterWith`] `use.latest.version` (Java registers, Python refuses the pair) |
+//! | on | any | any | off | the local schema | `register(subject, local, normalize)` (Java: `registerWithResponse`, checked first: `use.schema.id` and `use.latest.with.metadata` are ignored, as in Java; Python's serializers would write with the registered schema they pick) |
+//! | on | any | any | on | — | refused: [`ConfigError::AutoRegisterWithLatestVersion`] (Java registers and ignores `use.latest.version`; Python refuses the pair) |
 //! | off | set | any | any | the registered schema of that id | `schema_by_id(id)`; in header mode also `lookup(subject, schema, deleted)` for its GUID (Java: `lookupSchemaEntityBySubjectAndId`) |
 //! | off | – | set | any | the latest version with that metadata | `latest_with_metadata(subject, metadata, deleted)` (Java: `getLatestWithMetadata`) |
 //! | off | – | – | on | the subject's latest version | `latest(subject)` (Java: `lookupLatestVersion`) |
@@ -65,19 +64,15 @@ pub enum SchemaIdFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// `auto.register.schemas` with a setting that picks an already registered schema: Java's
-    /// serializers register the local schema and ignore the other setting, Python's write with
-    /// the registered schema (or refuse the pair), so the two would write different ids.
+    /// `auto.register.schemas` with `use.latest.version`: Confluent's Python serializers refuse
+    /// the pair (Java's register the local schema and ignore `use.latest.version`).
     #[error(
-        "auto.register.schemas and {other} exclude each other (Java's serializers would register \
-         the local schema and ignore {other}; Python's would write with the registered one): \
-         drop {other}, or turn auto.register.schemas off to write with the registered schema"
+        "auto.register.schemas and use.latest.version exclude each other (Confluent's Python \
+         serializers refuse the pair; Java's would register the local schema and ignore \
+         use.latest.version): drop use.latest.version, or turn auto.register.schemas off to \
+         write with the subject's latest version"
     )]
-    AutoRegisterWith {
-        /// Confluent's key of the other setting (`use.schema.id`, `use.latest.version`,
-        /// `use.latest.with.metadata`).
-        other: &'static str,
-    },
+    AutoRegisterWithLatestVersion,
     /// A subject strategy that uses the record name (Record, TopicRecord), for a schema that
     /// has none (a JSON Schema without `title`).
     #[error(
@@ -103,7 +98,10 @@ pub enum ConfigError {
 /// assert_eq!(config.check(), Ok(()));
 /// // Java registers and ignores use.latest.version; Python refuses the pair:
 /// let both: SerializerConfig = SerializerConfig::new().use_latest_version(true);
-/// assert_eq!(both.check(), Err(ConfigError::AutoRegisterWith { other: "use.latest.version" }));
+/// assert_eq!(both.check(), Err(ConfigError::AutoRegisterWithLatestVersion));
+/// // Java registers and ignores use.schema.id (auto.register.schemas is checked first):
+/// let id: SerializerConfig = SerializerConfig::new().use_schema_id(Some(7));
+/// assert_eq!(id.check(), Ok(()));
 /// ```
 #[derive(Debug, Clone)]
 pub struct SerializerConfig<X = ()> {
@@ -154,23 +152,24 @@ impl<X> SerializerConfig<X> {
     }
 
     /// `use.latest.version` (default `false`): write with the subject's latest registered
-    /// version (Java's `lookupLatestVersion`). Needs `auto_register_schemas(false)`.
+    /// version (Java's `lookupLatestVersion`). Needs `auto_register_schemas(false)`:
+    /// [`check`](Self::check) refuses the pair, as Confluent's Python serializers do.
     pub fn use_latest_version(mut self, on: bool) -> Self {
         self.use_latest_version = on;
         self
     }
 
     /// `use.latest.with.metadata`: write with the subject's latest version whose metadata holds
-    /// these properties (Java's `getLatestWithMetadata`). Needs `auto_register_schemas(false)`;
-    /// takes precedence over `use_latest_version`.
+    /// these properties (Java's `getLatestWithMetadata`). Ignored while `auto_register_schemas`
+    /// is on, as in Java; takes precedence over `use_latest_version`.
     pub fn use_latest_with_metadata(mut self, metadata: Option<BTreeMap<String, String>>) -> Self {
         self.use_latest_with_metadata = metadata;
         self
     }
 
     /// `use.schema.id`: write with the registered schema of this id (Java's
-    /// `lookupSchemaEntityBySubjectAndId`). Needs `auto_register_schemas(false)`; takes
-    /// precedence over `use_latest_with_metadata` and `use_latest_version`.
+    /// `lookupSchemaEntityBySubjectAndId`). Ignored while `auto_register_schemas` is on, as in
+    /// Java; takes precedence over `use_latest_with_metadata` and `use_latest_version`.
     pub fn use_schema_id(mut self, id: Option<u32>) -> Self {
         self.use_schema_id = id;
         self
@@ -197,25 +196,16 @@ impl<X> SerializerConfig<X> {
         self
     }
 
-    /// Refuses `auto.register.schemas` together with `use.schema.id`,
-    /// `use.latest.with.metadata` or `use.latest.version`: Java's serializers
-    /// (`serializeImpl` checks `autoRegisterSchema` first) would register and ignore the other
-    /// setting, Python's (`_get_reader_schema` first) would write with the registered schema or
-    /// refuse, so the two clients would write different ids.
+    /// Refuses `auto.register.schemas` together with `use.latest.version`, the pair Confluent's
+    /// Python serializers refuse (`AvroSerializer.__init__`: "cannot enable both
+    /// use.latest.version and auto.register.schemas"). Every other combination is applied as
+    /// Java's `serializeImpl` applies it: `autoRegisterSchema` is checked first, so
+    /// `use.schema.id` and `use.latest.with.metadata` are ignored while it is on.
     pub fn check(&self) -> Result<(), ConfigError> {
-        if !self.auto_register_schemas {
-            return Ok(());
+        if self.auto_register_schemas && self.use_latest_version {
+            return Err(ConfigError::AutoRegisterWithLatestVersion);
         }
-        let other = if self.use_schema_id.is_some() {
-            "use.schema.id"
-        } else if self.use_latest_with_metadata.is_some() {
-            "use.latest.with.metadata"
-        } else if self.use_latest_version {
-            "use.latest.version"
-        } else {
-            return Ok(());
-        };
-        Err(ConfigError::AutoRegisterWith { other })
+        Ok(())
     }
 }
 
@@ -228,8 +218,8 @@ pub(crate) struct Selected {
 }
 
 /// Chooses the writer schema for `subject` following the table in the [module docs](self)
-/// (Java's `serializeImpl` chain, after [`SerializerConfig::check`] refused the rows Java and
-/// Python disagree on). `local` builds the local schema (it may register references first).
+/// (Java's `serializeImpl` chain, after [`SerializerConfig::check`] refused the pair Python
+/// refuses). `local` builds the local schema (it may register references first).
 pub(crate) async fn select_writer<X>(
     registry: &dyn SchemaRegistry,
     subject: &str,

@@ -207,28 +207,46 @@ async fn settings_precedence_follows_javas_serialize_impl() {
             expect: Ok((&["register users-value normalize=true"], Some(1))),
         },
         Row {
-            follows: "Java L137 (register, id ignored) vs Python serde.py L339 (id first): refused",
+            follows: "Java L137-148: `if (autoRegisterSchema)` comes before `else if (useSchemaId >= 0)` (L149): registers, the id is ignored",
             auto_register: true,
             use_schema_id: Some(2),
             metadata: false,
             latest: false,
             normalize: false,
-            expect: Err("use.schema.id"),
+            expect: Ok((&["register users-value normalize=false"], Some(1))),
         },
         Row {
-            follows: "Java L137 (register) vs Python serde.py L345 (metadata first): refused",
+            follows: "Java L137-148: `if (autoRegisterSchema)` comes before `else if (metadata != null)` (L160): registers, the metadata is ignored",
+            auto_register: true,
+            use_schema_id: Some(2),
+            metadata: true,
+            latest: false,
+            normalize: true,
+            expect: Ok((&["register users-value normalize=true"], Some(1))),
+        },
+        Row {
+            follows: "Java L137-148 with only metadata set: registers",
             auto_register: true,
             use_schema_id: None,
             metadata: true,
             latest: false,
             normalize: false,
-            expect: Err("use.latest.with.metadata"),
+            expect: Ok((&["register users-value normalize=false"], Some(1))),
         },
         Row {
             follows: "Python avro.py L308: 'cannot enable both use.latest.version and auto.register.schemas'",
             auto_register: true,
             use_schema_id: None,
             metadata: false,
+            latest: true,
+            normalize: false,
+            expect: Err("use.latest.version"),
+        },
+        Row {
+            follows: "Python avro.py L308 refuses the pair whatever else is set",
+            auto_register: true,
+            use_schema_id: Some(2),
+            metadata: true,
             latest: true,
             normalize: false,
             expect: Err("use.latest.version"),
@@ -303,7 +321,12 @@ async fn settings_precedence_follows_javas_serialize_impl() {
                     .err()
                     .unwrap_or_else(|| panic!("{}: accepted", row.follows));
                 assert!(
-                    matches!(err, kcodec_codecs::avro::AvroError::Settings(ConfigError::AutoRegisterWith { other: o }) if o == other),
+                    matches!(
+                        err,
+                        kcodec_codecs::avro::AvroError::Settings(
+                            ConfigError::AutoRegisterWithLatestVersion
+                        )
+                    ),
                     "{}: {err}",
                     row.follows
                 );
