@@ -47,7 +47,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kcodec_registry::{RegisteredSchema, Schema, SchemaRegistry};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Where the writer schema's id goes (Confluent's `schema.id.serializer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -384,26 +385,28 @@ impl<F: Format> SerializerCore<F> {
         out: &mut BytesMut,
         payload: impl FnOnce(&F::Writer, &mut BytesMut) -> Result<Serialized, Error>,
     ) -> Result<Serialized, Error> {
-        // One uncontended read lock and a map lookup; no allocation, no refcount.
-        let cache = self.cache.read(ctx.target());
-        let Some(entry) = cache.get(ctx.topic()) else {
-            drop(cache);
-            return Err(self.unresolved(ctx));
-        };
-        let start = out.len();
-        out.put_slice(&entry.head);
-        match payload(&entry.writer, out) {
-            Ok(Serialized::Data) => {}
-            done => {
-                out.truncate(start);
-                return done;
+        // The first topic resolved: a string compare, no lock, no hash; others: a read lock
+        // and a map lookup. No allocation, no refcount either way.
+        let topic = ctx.topic();
+        self.cache.with(ctx.target(), topic, |entry| {
+            let Some(entry) = entry else {
+                return Err(self.unresolved(ctx));
+            };
+            let start = out.len();
+            out.put_slice(&entry.head);
+            match payload(&entry.writer, out) {
+                Ok(Serialized::Data) => {}
+                done => {
+                    out.truncate(start);
+                    return done;
+                }
             }
-        }
-        if let Some(header) = &entry.header {
-            let name = wire::schema_id_header(ctx.target());
-            ctx.headers_mut().set(name, header.clone());
-        }
-        Ok(Serialized::Data)
+            if let Some(header) = &entry.header {
+                let name = wire::schema_id_header(ctx.target());
+                ctx.headers_mut().set(name, header.clone());
+            }
+            Ok(Serialized::Data)
+        })
     }
 
     /// Writes `topic`'s key or value with the local schema under `id`, without asking the
@@ -471,9 +474,30 @@ impl<F: Format> SerializerCore<F> {
 }
 
 /// Resolved writers per (key/value, topic): filled by the async `resolve`, read on every record.
+///
+/// Most serializers serve one topic: the first topic stored for keys (values) is read without a
+/// lock or a hash; later topics go to a locked map. An entry stored again for the first topic
+/// (a `preload` after `resolve`) goes to the map too, and from then on the map is the one read.
 pub(crate) struct WriterCache<E> {
     /// Index 0: keys, 1: values.
-    slots: [RwLock<HashMap<String, Arc<E>>>; 2],
+    slots: [Slot<E>; 2],
+}
+
+struct Slot<E> {
+    first: OnceLock<(String, E)>,
+    /// Set once `first`'s topic has a newer entry in `rest`.
+    first_replaced: AtomicBool,
+    rest: RwLock<HashMap<String, E>>,
+}
+
+impl<E> Default for Slot<E> {
+    fn default() -> Self {
+        Slot {
+            first: OnceLock::new(),
+            first_replaced: AtomicBool::new(false),
+            rest: RwLock::default(),
+        }
+    }
 }
 
 impl<E> Default for WriterCache<E> {
@@ -485,24 +509,44 @@ impl<E> Default for WriterCache<E> {
 }
 
 impl<E> WriterCache<E> {
-    fn slot(target: Target) -> usize {
-        usize::from(!target.is_key())
+    fn slot(&self, target: Target) -> &Slot<E> {
+        &self.slots[usize::from(!target.is_key())]
     }
 
-    /// The map for keys or values, read-locked (lock poisoning is ignored: entries are
-    /// inserted whole).
-    pub(crate) fn read(&self, target: Target) -> RwLockReadGuard<'_, HashMap<String, Arc<E>>> {
-        self.slots[Self::slot(target)]
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+    /// Calls `f` with the writer for `topic`'s key or value, if stored (lock poisoning is
+    /// ignored: entries are inserted whole).
+    pub(crate) fn with<R>(
+        &self,
+        target: Target,
+        topic: &str,
+        f: impl FnOnce(Option<&E>) -> R,
+    ) -> R {
+        let slot = self.slot(target);
+        if let Some((first, entry)) = slot.first.get()
+            && first == topic
+            && !slot.first_replaced.load(Ordering::Acquire)
+        {
+            return f(Some(entry));
+        }
+        let rest = slot.rest.read().unwrap_or_else(|e| e.into_inner());
+        f(rest.get(topic))
     }
 
     /// Stores the writer for `topic`'s key or value.
     pub(crate) fn insert(&self, topic: String, target: Target, entry: E) {
-        self.slots[Self::slot(target)]
+        let slot = self.slot(target);
+        let (topic, entry) = match slot.first.set((topic, entry)) {
+            Ok(()) => return,
+            Err(taken) => taken,
+        };
+        let replaces_first = slot.first.get().is_some_and(|(first, _)| *first == topic);
+        slot.rest
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(topic, Arc::new(entry));
+            .insert(topic, entry);
+        if replaces_first {
+            slot.first_replaced.store(true, Ordering::Release);
+        }
     }
 }
 
@@ -750,5 +794,34 @@ mod tests {
         assert!(!is_null(&New(Some(1)), true));
         assert!(!is_null(&vec![1u8], true));
         assert!(!is_null("null", true));
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::WriterCache;
+    use crate::Target;
+
+    fn get(cache: &WriterCache<u32>, target: Target, topic: &str) -> Option<u32> {
+        cache.with(target, topic, |e| e.copied())
+    }
+
+    #[test]
+    fn first_topic_later_topics_and_replacement() {
+        let cache = WriterCache::default();
+        assert_eq!(get(&cache, Target::Value, "a"), None);
+        cache.insert("a".into(), Target::Value, 1);
+        cache.insert("b".into(), Target::Value, 2);
+        cache.insert("a".into(), Target::Key, 3);
+        assert_eq!(get(&cache, Target::Value, "a"), Some(1));
+        assert_eq!(get(&cache, Target::Value, "b"), Some(2));
+        assert_eq!(get(&cache, Target::Key, "a"), Some(3));
+        assert_eq!(get(&cache, Target::Key, "b"), None);
+        // Stored again (a preload after a resolve): the newer entry wins, for every topic.
+        cache.insert("a".into(), Target::Value, 4);
+        cache.insert("b".into(), Target::Value, 5);
+        assert_eq!(get(&cache, Target::Value, "a"), Some(4));
+        assert_eq!(get(&cache, Target::Value, "b"), Some(5));
+        assert_eq!(get(&cache, Target::Key, "a"), Some(3));
     }
 }
