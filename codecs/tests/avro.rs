@@ -4,8 +4,9 @@
 use bytes::{Bytes, BytesMut};
 use kcodec_codecs::avro::{
     AvroDeserializer, AvroError, AvroSerializer, AvroSerializerConfig, GenericAvroDeserializer,
-    GenericAvroSerializer, ParsedSchema, SchemaIdFormat, Value,
+    GenericAvroSerializer, ParsedSchema, Value,
 };
+use kcodec_codecs::subject::SchemaIdFormat;
 use kcodec_codecs::wire::SchemaId;
 use kcodec_codecs::{
     DeserializeContext, Deserializer, Error, Headers, SerializeContext, Serialized, Serializer,

@@ -123,7 +123,6 @@ mod schema;
 mod ser;
 mod validate;
 
-pub use crate::subject::SchemaIdFormat;
 pub use apache_avro;
 pub use apache_avro::types::Value;
 pub use de::{AvroDeserializer, GenericAvroDeserializer};

@@ -16,7 +16,8 @@ use std::sync::Arc;
 /// serializer shares ([`SerializerConfig`](crate::subject::SerializerConfig)), none of its own.
 ///
 /// ```
-/// use kcodec_codecs::avro::{AvroSerializerConfig, SchemaIdFormat};
+/// use kcodec_codecs::avro::AvroSerializerConfig;
+/// use kcodec_codecs::subject::SchemaIdFormat;
 /// use kcodec_registry::strategy::RecordNameStrategy;
 ///
 /// let config = AvroSerializerConfig::new()
