@@ -418,11 +418,21 @@ impl<F: Format> SerializerCore<F> {
             (SchemaIdFormat::Header, SchemaId::Guid(_)) => true,
             (SchemaIdFormat::Prefix, _) => false,
         };
-        self.insert(topic, target, writer, id, header);
+        self.insert(topic, target, writer, id, header, true);
         Ok(())
     }
 
-    fn insert(&self, topic: &str, target: Target, writer: F::Writer, id: SchemaId, header: bool) {
+    /// Stores the entry; `replace: false` keeps an entry already there (another `resolve` of the
+    /// same topic finished first: the registry gave both the same answer).
+    fn insert(
+        &self,
+        topic: &str,
+        target: Target,
+        writer: F::Writer,
+        id: SchemaId,
+        header: bool,
+        replace: bool,
+    ) {
         let indexes = F::message_indexes(&writer);
         let (head, header) = if header {
             (Bytes::new(), Some(wire::header_value(id, indexes)))
@@ -439,7 +449,7 @@ impl<F: Format> SerializerCore<F> {
             head,
             header,
         };
-        self.cache.insert(topic.to_owned(), target, entry);
+        self.cache.insert(topic.to_owned(), target, entry, replace);
     }
 
     /// Registers or looks up the writer schema for what [`write`](Self::write) reported
@@ -448,6 +458,10 @@ impl<F: Format> SerializerCore<F> {
         let Unresolved::WriterSchema { topic, target, .. } = need else {
             return Err(Error::CannotResolve(need.clone()));
         };
+        if self.cache.with(*target, topic, |entry| entry.is_some()) {
+            // Another record's `resolve` for the same topic finished first.
+            return Ok(());
+        }
         let subject = self.subject(topic, *target)?;
         let registry = &*self.registry;
         let local = self.format.local_schema(registry, &self.config, *target);
@@ -468,7 +482,7 @@ impl<F: Format> SerializerCore<F> {
                 (SchemaId::Guid(guid), true)
             }
         };
-        self.insert(topic, *target, writer, id, header);
+        self.insert(topic, *target, writer, id, header, false);
         Ok(())
     }
 }
@@ -532,19 +546,23 @@ impl<E> WriterCache<E> {
         f(rest.get(topic))
     }
 
-    /// Stores the writer for `topic`'s key or value.
-    pub(crate) fn insert(&self, topic: String, target: Target, entry: E) {
+    /// Stores the writer for `topic`'s key or value; one already stored is replaced only if
+    /// `replace` (a `preload`), not by a `resolve` that raced another one for the same topic
+    /// (which would also move the first topic off its lock-free path).
+    pub(crate) fn insert(&self, topic: String, target: Target, entry: E, replace: bool) {
         let slot = self.slot(target);
         let (topic, entry) = match slot.first.set((topic, entry)) {
             Ok(()) => return,
             Err(taken) => taken,
         };
-        let replaces_first = slot.first.get().is_some_and(|(first, _)| *first == topic);
-        slot.rest
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(topic, entry);
-        if replaces_first {
+        let is_first = slot.first.get().is_some_and(|(first, _)| *first == topic);
+        let mut rest = slot.rest.write().unwrap_or_else(|e| e.into_inner());
+        if !replace && (is_first || rest.contains_key(&topic)) {
+            return;
+        }
+        rest.insert(topic, entry);
+        drop(rest);
+        if is_first {
             slot.first_replaced.store(true, Ordering::Release);
         }
     }
@@ -801,6 +819,7 @@ mod tests {
 mod cache_tests {
     use super::WriterCache;
     use crate::Target;
+    use std::sync::atomic::Ordering;
 
     fn get(cache: &WriterCache<u32>, target: Target, topic: &str) -> Option<u32> {
         cache.with(target, topic, |e| e.copied())
@@ -810,18 +829,32 @@ mod cache_tests {
     fn first_topic_later_topics_and_replacement() {
         let cache = WriterCache::default();
         assert_eq!(get(&cache, Target::Value, "a"), None);
-        cache.insert("a".into(), Target::Value, 1);
-        cache.insert("b".into(), Target::Value, 2);
-        cache.insert("a".into(), Target::Key, 3);
+        cache.insert("a".into(), Target::Value, 1, false);
+        cache.insert("b".into(), Target::Value, 2, false);
+        cache.insert("a".into(), Target::Key, 3, false);
         assert_eq!(get(&cache, Target::Value, "a"), Some(1));
         assert_eq!(get(&cache, Target::Value, "b"), Some(2));
         assert_eq!(get(&cache, Target::Key, "a"), Some(3));
         assert_eq!(get(&cache, Target::Key, "b"), None);
-        // Stored again (a preload after a resolve): the newer entry wins, for every topic.
-        cache.insert("a".into(), Target::Value, 4);
-        cache.insert("b".into(), Target::Value, 5);
+        // A resolve that raced another one keeps what is stored, first topic or not.
+        cache.insert("a".into(), Target::Value, 6, false);
+        cache.insert("b".into(), Target::Value, 7, false);
+        assert_eq!(get(&cache, Target::Value, "a"), Some(1));
+        assert_eq!(get(&cache, Target::Value, "b"), Some(2));
+        assert!(
+            !cache
+                .slot(Target::Value)
+                .first_replaced
+                .load(Ordering::Relaxed)
+        );
+        // A preload replaces, for every topic.
+        cache.insert("a".into(), Target::Value, 4, true);
+        cache.insert("b".into(), Target::Value, 5, true);
         assert_eq!(get(&cache, Target::Value, "a"), Some(4));
         assert_eq!(get(&cache, Target::Value, "b"), Some(5));
         assert_eq!(get(&cache, Target::Key, "a"), Some(3));
+        // ... and again: the latest preload wins.
+        cache.insert("a".into(), Target::Value, 8, true);
+        assert_eq!(get(&cache, Target::Value, "a"), Some(8));
     }
 }

@@ -661,3 +661,28 @@ async fn python_reads_frames_written_with_a_reordered_registered_file() {
     }
     assert!(values[4].get("error").is_some(), "{answer}");
 }
+
+#[tokio::test]
+async fn a_resolve_that_lost_the_race_asks_the_registry_nothing() {
+    // Two records of a new topic both miss and both ask to resolve (concurrent sends through
+    // the typed producer): the second `resolve` finds the first one's entry, as Java's
+    // serializers find their cached id, and keeps it.
+    let registry = Arc::new(Recording::default());
+    let ser = AvroSerializer::<User>::new(registry.clone(), ParsedSchema::parse(USER).unwrap());
+    let user = User { name: "a".into() };
+    let mut headers = Headers::new();
+    let mut out = BytesMut::new();
+    let mut ctx = SerializeContext::new("users", Target::Value, &mut headers);
+    let Err(Error::Unresolved(need)) = ser.serialize(&user, &mut ctx, &mut out) else {
+        panic!("resolved before any registry call");
+    };
+    ser.resolve(&need).await.unwrap();
+    assert_eq!(registry.take(), ["register users-value normalize=false"]);
+    ser.resolve(&need).await.unwrap();
+    assert!(registry.take().is_empty());
+    assert_eq!(
+        ser.serialize(&user, &mut ctx, &mut out).unwrap(),
+        Serialized::Data
+    );
+    assert_eq!(&out[..], [0, 0, 0, 0, 1, 0x02, b'a']);
+}
