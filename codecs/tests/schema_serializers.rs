@@ -686,3 +686,49 @@ async fn a_resolve_that_lost_the_race_asks_the_registry_nothing() {
     );
     assert_eq!(&out[..], [0, 0, 0, 0, 1, 0x02, b'a']);
 }
+
+#[test]
+fn record_strategies_refuse_avro_schemas_that_are_not_records() {
+    // Java: `AvroSchema.name()` is the full name of a RECORD and null for anything else, and
+    // `RecordNameStrategy.getRecordName` then throws "... must only be a record schema".
+    use kcodec_registry::strategy::{RecordNameStrategy, TopicRecordNameStrategy};
+    let enum_schema = r#"{"type":"enum","name":"Color","namespace":"shop","symbols":["RED"]}"#;
+    for schema in [r#""string""#, enum_schema] {
+        for config in [
+            AvroSerializerConfig::new().subject_name_strategy(RecordNameStrategy),
+            AvroSerializerConfig::new().subject_name_strategy(TopicRecordNameStrategy),
+        ] {
+            let built = AvroSerializer::<String>::with_config(
+                Arc::new(InMemoryRegistry::new()),
+                ParsedSchema::parse(schema).unwrap(),
+                config,
+            );
+            assert!(
+                matches!(
+                    built,
+                    Err(kcodec_codecs::avro::AvroError::Settings(
+                        ConfigError::StrategyNeedsName
+                    ))
+                ),
+                "{schema}: {built:?}"
+            );
+        }
+    }
+    // A record is named, and the Topic strategy needs no name.
+    assert!(
+        AvroSerializer::<User>::with_config(
+            Arc::new(InMemoryRegistry::new()),
+            ParsedSchema::parse(USER).unwrap(),
+            AvroSerializerConfig::new().subject_name_strategy(RecordNameStrategy),
+        )
+        .is_ok()
+    );
+    assert!(
+        AvroSerializer::<String>::with_config(
+            Arc::new(InMemoryRegistry::new()),
+            ParsedSchema::parse(r#""string""#).unwrap(),
+            AvroSerializerConfig::new(),
+        )
+        .is_ok()
+    );
+}

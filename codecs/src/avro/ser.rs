@@ -42,8 +42,10 @@ impl Format for Avro {
     type Options = ();
     type Writer = ParsedSchema;
 
+    /// A record's full name; `None` for any other schema, as Java's `AvroSchema.name()`, so the
+    /// record strategies refuse it ("the message value must only be a record schema").
     fn record_name(&self) -> Option<&str> {
-        Some(self.schema.name())
+        matches!(self.schema.schema(), apache_avro::Schema::Record(_)).then(|| self.schema.name())
     }
 
     fn local_writer(&self) -> ParsedSchema {
