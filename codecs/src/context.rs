@@ -187,7 +187,7 @@ impl<'a> SerializeContext<'a> {
     }
 
     /// The topic the record is for.
-    pub fn topic(&self) -> &str {
+    pub fn topic(&self) -> &'a str {
         self.topic
     }
 

@@ -12,17 +12,16 @@
 //! The settings are applied as Confluent's Java serializers apply them
 //! (`AbstractKafkaAvroSerializer.serializeImpl`, `AbstractKafkaProtobufSerializer.serializeImpl`,
 //! `AbstractKafkaJsonSchemaSerializer.serializeImpl`: one `if … else if` chain, in this order),
-//! and the combinations for which Confluent's Java and Python clients would write different ids
-//! are refused by [`SerializerConfig::check`] (and so by every serializer's constructor) with a
-//! [`ConfigError`] naming the setting to drop. `auto` is `auto_register_schemas`, `id` is
+//! so the same settings give the ids Java's give. The one pair Confluent's Python serializers
+//! refuse, `auto.register.schemas` with `use.latest.version`, is refused by
+//! [`SerializerConfig::check`] (and so by every serializer's constructor) with
+//! [`ConfigError::AutoRegisterWithLatestVersion`]. `auto` is `auto_register_schemas`, `id` is
 //! `use_schema_id`, `meta` is `use_latest_with_metadata`, `latest` is `use_latest_version`:
 //!
 //! | auto | id | meta | latest | written with | registry calls (once per topic and key/value) |
 //! |---|---|---|---|---|---|
-//! | on | – | – | – | the local schema | `register(subject, local, normalize)` (Java: `registerWithResponse`) |
-//! | on | set | any | any | — | refused: [`ConfigError::AutoRegisterWith`] `use.schema.id` (Java registers and ignores the id, Python writes with the id) |
-//! | on | – | set | any | — | refused: [`ConfigError::AutoRegisterWith`] `use.latest.with.metadata` (Java registers, Python writes with the version found) |
-//! | on | – | – | on | — | refused: [`ConfigError::AutoRegisterWith`] `use.latest.version` (Java registers, Python refuses the pair) |
+//! | on | any | any | off | the local schema | `register(subject, local, normalize)` (Java: `registerWithResponse`, checked first: `use.schema.id` and `use.latest.with.metadata` are ignored, as in Java; Python's serializers would write with the registered schema they pick) |
+//! | on | any | any | on | — | refused: [`ConfigError::AutoRegisterWithLatestVersion`] (Java registers and ignores `use.latest.version`; Python refuses the pair) |
 //! | off | set | any | any | the registered schema of that id | `schema_by_id(id)`; in header mode also `lookup(subject, schema, deleted)` for its GUID (Java: `lookupSchemaEntityBySubjectAndId`) |
 //! | off | – | set | any | the latest version with that metadata | `latest_with_metadata(subject, metadata, deleted)` (Java: `getLatestWithMetadata`) |
 //! | off | – | – | on | the subject's latest version | `latest(subject)` (Java: `lookupLatestVersion`) |
@@ -48,7 +47,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kcodec_registry::{RegisteredSchema, Schema, SchemaRegistry};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Where the writer schema's id goes (Confluent's `schema.id.serializer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,19 +65,15 @@ pub enum SchemaIdFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// `auto.register.schemas` with a setting that picks an already registered schema: Java's
-    /// serializers register the local schema and ignore the other setting, Python's write with
-    /// the registered schema (or refuse the pair), so the two would write different ids.
+    /// `auto.register.schemas` with `use.latest.version`: Confluent's Python serializers refuse
+    /// the pair (Java's register the local schema and ignore `use.latest.version`).
     #[error(
-        "auto.register.schemas and {other} exclude each other (Java's serializers would register \
-         the local schema and ignore {other}; Python's would write with the registered one): \
-         drop {other}, or turn auto.register.schemas off to write with the registered schema"
+        "auto.register.schemas and use.latest.version exclude each other (Confluent's Python \
+         serializers refuse the pair; Java's would register the local schema and ignore \
+         use.latest.version): drop use.latest.version, or turn auto.register.schemas off to \
+         write with the subject's latest version"
     )]
-    AutoRegisterWith {
-        /// Confluent's key of the other setting (`use.schema.id`, `use.latest.version`,
-        /// `use.latest.with.metadata`).
-        other: &'static str,
-    },
+    AutoRegisterWithLatestVersion,
     /// A subject strategy that uses the record name (Record, TopicRecord), for a schema that
     /// has none (a JSON Schema without `title`).
     #[error(
@@ -103,7 +99,10 @@ pub enum ConfigError {
 /// assert_eq!(config.check(), Ok(()));
 /// // Java registers and ignores use.latest.version; Python refuses the pair:
 /// let both: SerializerConfig = SerializerConfig::new().use_latest_version(true);
-/// assert_eq!(both.check(), Err(ConfigError::AutoRegisterWith { other: "use.latest.version" }));
+/// assert_eq!(both.check(), Err(ConfigError::AutoRegisterWithLatestVersion));
+/// // Java registers and ignores use.schema.id (auto.register.schemas is checked first):
+/// let id: SerializerConfig = SerializerConfig::new().use_schema_id(Some(7));
+/// assert_eq!(id.check(), Ok(()));
 /// ```
 #[derive(Debug, Clone)]
 pub struct SerializerConfig<X = ()> {
@@ -154,23 +153,24 @@ impl<X> SerializerConfig<X> {
     }
 
     /// `use.latest.version` (default `false`): write with the subject's latest registered
-    /// version (Java's `lookupLatestVersion`). Needs `auto_register_schemas(false)`.
+    /// version (Java's `lookupLatestVersion`). Needs `auto_register_schemas(false)`:
+    /// [`check`](Self::check) refuses the pair, as Confluent's Python serializers do.
     pub fn use_latest_version(mut self, on: bool) -> Self {
         self.use_latest_version = on;
         self
     }
 
     /// `use.latest.with.metadata`: write with the subject's latest version whose metadata holds
-    /// these properties (Java's `getLatestWithMetadata`). Needs `auto_register_schemas(false)`;
-    /// takes precedence over `use_latest_version`.
+    /// these properties (Java's `getLatestWithMetadata`). Ignored while `auto_register_schemas`
+    /// is on, as in Java; takes precedence over `use_latest_version`.
     pub fn use_latest_with_metadata(mut self, metadata: Option<BTreeMap<String, String>>) -> Self {
         self.use_latest_with_metadata = metadata;
         self
     }
 
     /// `use.schema.id`: write with the registered schema of this id (Java's
-    /// `lookupSchemaEntityBySubjectAndId`). Needs `auto_register_schemas(false)`; takes
-    /// precedence over `use_latest_with_metadata` and `use_latest_version`.
+    /// `lookupSchemaEntityBySubjectAndId`). Ignored while `auto_register_schemas` is on, as in
+    /// Java; takes precedence over `use_latest_with_metadata` and `use_latest_version`.
     pub fn use_schema_id(mut self, id: Option<u32>) -> Self {
         self.use_schema_id = id;
         self
@@ -197,25 +197,16 @@ impl<X> SerializerConfig<X> {
         self
     }
 
-    /// Refuses `auto.register.schemas` together with `use.schema.id`,
-    /// `use.latest.with.metadata` or `use.latest.version`: Java's serializers
-    /// (`serializeImpl` checks `autoRegisterSchema` first) would register and ignore the other
-    /// setting, Python's (`_get_reader_schema` first) would write with the registered schema or
-    /// refuse, so the two clients would write different ids.
+    /// Refuses `auto.register.schemas` together with `use.latest.version`, the pair Confluent's
+    /// Python serializers refuse (`AvroSerializer.__init__`: "cannot enable both
+    /// use.latest.version and auto.register.schemas"). Every other combination is applied as
+    /// Java's `serializeImpl` applies it: `autoRegisterSchema` is checked first, so
+    /// `use.schema.id` and `use.latest.with.metadata` are ignored while it is on.
     pub fn check(&self) -> Result<(), ConfigError> {
-        if !self.auto_register_schemas {
-            return Ok(());
+        if self.auto_register_schemas && self.use_latest_version {
+            return Err(ConfigError::AutoRegisterWithLatestVersion);
         }
-        let other = if self.use_schema_id.is_some() {
-            "use.schema.id"
-        } else if self.use_latest_with_metadata.is_some() {
-            "use.latest.with.metadata"
-        } else if self.use_latest_version {
-            "use.latest.version"
-        } else {
-            return Ok(());
-        };
-        Err(ConfigError::AutoRegisterWith { other })
+        Ok(())
     }
 }
 
@@ -228,8 +219,8 @@ pub(crate) struct Selected {
 }
 
 /// Chooses the writer schema for `subject` following the table in the [module docs](self)
-/// (Java's `serializeImpl` chain, after [`SerializerConfig::check`] refused the rows Java and
-/// Python disagree on). `local` builds the local schema (it may register references first).
+/// (Java's `serializeImpl` chain, after [`SerializerConfig::check`] refused the pair Python
+/// refuses). `local` builds the local schema (it may register references first).
 pub(crate) async fn select_writer<X>(
     registry: &dyn SchemaRegistry,
     subject: &str,
@@ -394,26 +385,28 @@ impl<F: Format> SerializerCore<F> {
         out: &mut BytesMut,
         payload: impl FnOnce(&F::Writer, &mut BytesMut) -> Result<Serialized, Error>,
     ) -> Result<Serialized, Error> {
-        // One uncontended read lock and a map lookup; no allocation, no refcount.
-        let cache = self.cache.read(ctx.target());
-        let Some(entry) = cache.get(ctx.topic()) else {
-            drop(cache);
-            return Err(self.unresolved(ctx));
-        };
-        let start = out.len();
-        out.put_slice(&entry.head);
-        match payload(&entry.writer, out) {
-            Ok(Serialized::Data) => {}
-            done => {
-                out.truncate(start);
-                return done;
+        // The first topic resolved: a string compare, no lock, no hash; others: a read lock
+        // and a map lookup. No allocation, no refcount either way.
+        let topic = ctx.topic();
+        self.cache.with(ctx.target(), topic, |entry| {
+            let Some(entry) = entry else {
+                return Err(self.unresolved(ctx));
+            };
+            let start = out.len();
+            out.put_slice(&entry.head);
+            match payload(&entry.writer, out) {
+                Ok(Serialized::Data) => {}
+                done => {
+                    out.truncate(start);
+                    return done;
+                }
             }
-        }
-        if let Some(header) = &entry.header {
-            let name = wire::schema_id_header(ctx.target());
-            ctx.headers_mut().set(name, header.clone());
-        }
-        Ok(Serialized::Data)
+            if let Some(header) = &entry.header {
+                let name = wire::schema_id_header(ctx.target());
+                ctx.headers_mut().set(name, header.clone());
+            }
+            Ok(Serialized::Data)
+        })
     }
 
     /// Writes `topic`'s key or value with the local schema under `id`, without asking the
@@ -425,11 +418,21 @@ impl<F: Format> SerializerCore<F> {
             (SchemaIdFormat::Header, SchemaId::Guid(_)) => true,
             (SchemaIdFormat::Prefix, _) => false,
         };
-        self.insert(topic, target, writer, id, header);
+        self.insert(topic, target, writer, id, header, true);
         Ok(())
     }
 
-    fn insert(&self, topic: &str, target: Target, writer: F::Writer, id: SchemaId, header: bool) {
+    /// Stores the entry; `replace: false` keeps an entry already there (another `resolve` of the
+    /// same topic finished first: the registry gave both the same answer).
+    fn insert(
+        &self,
+        topic: &str,
+        target: Target,
+        writer: F::Writer,
+        id: SchemaId,
+        header: bool,
+        replace: bool,
+    ) {
         let indexes = F::message_indexes(&writer);
         let (head, header) = if header {
             (Bytes::new(), Some(wire::header_value(id, indexes)))
@@ -446,7 +449,7 @@ impl<F: Format> SerializerCore<F> {
             head,
             header,
         };
-        self.cache.insert(topic.to_owned(), target, entry);
+        self.cache.insert(topic.to_owned(), target, entry, replace);
     }
 
     /// Registers or looks up the writer schema for what [`write`](Self::write) reported
@@ -455,6 +458,10 @@ impl<F: Format> SerializerCore<F> {
         let Unresolved::WriterSchema { topic, target, .. } = need else {
             return Err(Error::CannotResolve(need.clone()));
         };
+        if self.cache.with(*target, topic, |entry| entry.is_some()) {
+            // Another record's `resolve` for the same topic finished first.
+            return Ok(());
+        }
         let subject = self.subject(topic, *target)?;
         let registry = &*self.registry;
         let local = self.format.local_schema(registry, &self.config, *target);
@@ -475,15 +482,36 @@ impl<F: Format> SerializerCore<F> {
                 (SchemaId::Guid(guid), true)
             }
         };
-        self.insert(topic, *target, writer, id, header);
+        self.insert(topic, *target, writer, id, header, false);
         Ok(())
     }
 }
 
 /// Resolved writers per (key/value, topic): filled by the async `resolve`, read on every record.
+///
+/// Most serializers serve one topic: the first topic stored for keys (values) is read without a
+/// lock or a hash; later topics go to a locked map. An entry stored again for the first topic
+/// (a `preload` after `resolve`) goes to the map too, and from then on the map is the one read.
 pub(crate) struct WriterCache<E> {
     /// Index 0: keys, 1: values.
-    slots: [RwLock<HashMap<String, Arc<E>>>; 2],
+    slots: [Slot<E>; 2],
+}
+
+struct Slot<E> {
+    first: OnceLock<(String, E)>,
+    /// Set once `first`'s topic has a newer entry in `rest`.
+    first_replaced: AtomicBool,
+    rest: RwLock<HashMap<String, E>>,
+}
+
+impl<E> Default for Slot<E> {
+    fn default() -> Self {
+        Slot {
+            first: OnceLock::new(),
+            first_replaced: AtomicBool::new(false),
+            rest: RwLock::default(),
+        }
+    }
 }
 
 impl<E> Default for WriterCache<E> {
@@ -495,24 +523,48 @@ impl<E> Default for WriterCache<E> {
 }
 
 impl<E> WriterCache<E> {
-    fn slot(target: Target) -> usize {
-        usize::from(!target.is_key())
+    fn slot(&self, target: Target) -> &Slot<E> {
+        &self.slots[usize::from(!target.is_key())]
     }
 
-    /// The map for keys or values, read-locked (lock poisoning is ignored: entries are
-    /// inserted whole).
-    pub(crate) fn read(&self, target: Target) -> RwLockReadGuard<'_, HashMap<String, Arc<E>>> {
-        self.slots[Self::slot(target)]
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+    /// Calls `f` with the writer for `topic`'s key or value, if stored (lock poisoning is
+    /// ignored: entries are inserted whole).
+    pub(crate) fn with<R>(
+        &self,
+        target: Target,
+        topic: &str,
+        f: impl FnOnce(Option<&E>) -> R,
+    ) -> R {
+        let slot = self.slot(target);
+        if let Some((first, entry)) = slot.first.get()
+            && first == topic
+            && !slot.first_replaced.load(Ordering::Acquire)
+        {
+            return f(Some(entry));
+        }
+        let rest = slot.rest.read().unwrap_or_else(|e| e.into_inner());
+        f(rest.get(topic))
     }
 
-    /// Stores the writer for `topic`'s key or value.
-    pub(crate) fn insert(&self, topic: String, target: Target, entry: E) {
-        self.slots[Self::slot(target)]
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(topic, Arc::new(entry));
+    /// Stores the writer for `topic`'s key or value; one already stored is replaced only if
+    /// `replace` (a `preload`), not by a `resolve` that raced another one for the same topic
+    /// (which would also move the first topic off its lock-free path).
+    pub(crate) fn insert(&self, topic: String, target: Target, entry: E, replace: bool) {
+        let slot = self.slot(target);
+        let (topic, entry) = match slot.first.set((topic, entry)) {
+            Ok(()) => return,
+            Err(taken) => taken,
+        };
+        let is_first = slot.first.get().is_some_and(|(first, _)| *first == topic);
+        let mut rest = slot.rest.write().unwrap_or_else(|e| e.into_inner());
+        if !replace && (is_first || rest.contains_key(&topic)) {
+            return;
+        }
+        rest.insert(topic, entry);
+        drop(rest);
+        if is_first {
+            slot.first_replaced.store(true, Ordering::Release);
+        }
     }
 }
 
@@ -760,5 +812,49 @@ mod tests {
         assert!(!is_null(&New(Some(1)), true));
         assert!(!is_null(&vec![1u8], true));
         assert!(!is_null("null", true));
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::WriterCache;
+    use crate::Target;
+    use std::sync::atomic::Ordering;
+
+    fn get(cache: &WriterCache<u32>, target: Target, topic: &str) -> Option<u32> {
+        cache.with(target, topic, |e| e.copied())
+    }
+
+    #[test]
+    fn first_topic_later_topics_and_replacement() {
+        let cache = WriterCache::default();
+        assert_eq!(get(&cache, Target::Value, "a"), None);
+        cache.insert("a".into(), Target::Value, 1, false);
+        cache.insert("b".into(), Target::Value, 2, false);
+        cache.insert("a".into(), Target::Key, 3, false);
+        assert_eq!(get(&cache, Target::Value, "a"), Some(1));
+        assert_eq!(get(&cache, Target::Value, "b"), Some(2));
+        assert_eq!(get(&cache, Target::Key, "a"), Some(3));
+        assert_eq!(get(&cache, Target::Key, "b"), None);
+        // A resolve that raced another one keeps what is stored, first topic or not.
+        cache.insert("a".into(), Target::Value, 6, false);
+        cache.insert("b".into(), Target::Value, 7, false);
+        assert_eq!(get(&cache, Target::Value, "a"), Some(1));
+        assert_eq!(get(&cache, Target::Value, "b"), Some(2));
+        assert!(
+            !cache
+                .slot(Target::Value)
+                .first_replaced
+                .load(Ordering::Relaxed)
+        );
+        // A preload replaces, for every topic.
+        cache.insert("a".into(), Target::Value, 4, true);
+        cache.insert("b".into(), Target::Value, 5, true);
+        assert_eq!(get(&cache, Target::Value, "a"), Some(4));
+        assert_eq!(get(&cache, Target::Value, "b"), Some(5));
+        assert_eq!(get(&cache, Target::Key, "a"), Some(3));
+        // ... and again: the latest preload wins.
+        cache.insert("a".into(), Target::Value, 8, true);
+        assert_eq!(get(&cache, Target::Value, "a"), Some(8));
     }
 }

@@ -4,8 +4,9 @@
 use bytes::{Bytes, BytesMut};
 use kcodec_codecs::avro::{
     AvroDeserializer, AvroError, AvroSerializer, AvroSerializerConfig, GenericAvroDeserializer,
-    GenericAvroSerializer, ParsedSchema, SchemaIdFormat, Value,
+    GenericAvroSerializer, ParsedSchema, Value,
 };
+use kcodec_codecs::subject::SchemaIdFormat;
 use kcodec_codecs::wire::SchemaId;
 use kcodec_codecs::{
     DeserializeContext, Deserializer, Error, Headers, SerializeContext, Serialized, Serializer,
@@ -271,14 +272,19 @@ async fn schema_selection_config() {
         [0, 0, 0, 0, 2, 0x02, b'n', 0x02, 0x02, 0x02, b'e']
     );
 
-    // use.schema.id: encode with the schema of that id (auto-registration off: Java would
-    // register and ignore the id, Python would write with it, so the pair is refused).
-    let refused = AvroSerializer::<UserV1>::with_config(
+    // use.schema.id with auto-registration on: as Java's `serializeImpl`, which checks
+    // `autoRegisterSchema` first, the local schema is registered (id 1) and the id ignored.
+    let registers = AvroSerializer::<UserV1>::with_config(
         reg.clone(),
         parsed(USER_V1),
-        AvroSerializerConfig::new().use_schema_id(Some(1)),
-    );
-    assert!(refused.is_err());
+        AvroSerializerConfig::new().use_schema_id(Some(2)),
+    )
+    .unwrap();
+    let (data, _) = encode(&registers, "users", Target::Value, &user)
+        .await
+        .unwrap();
+    assert_eq!(&data.unwrap()[..5], [0, 0, 0, 0, 1]);
+    // use.schema.id with auto-registration off: encode with the schema of that id.
     let by_id = AvroSerializer::<UserV1>::with_config(
         reg.clone(),
         parsed(USER_V1),

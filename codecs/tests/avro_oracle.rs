@@ -8,8 +8,9 @@
 use bytes::{Bytes, BytesMut};
 use kcodec_codecs::avro::{
     AvroSerializer, AvroSerializerConfig, GenericAvroDeserializer, GenericAvroSerializer,
-    ParsedSchema, SchemaIdFormat, Value,
+    ParsedSchema, Value,
 };
+use kcodec_codecs::subject::SchemaIdFormat;
 use kcodec_codecs::{DeserializeContext, Headers, SerializeContext, Serialized, Target, resolve};
 use kcodec_registry::memory::Change;
 use kcodec_registry::strategy::{RecordNameStrategy, TopicRecordNameStrategy};

@@ -6,8 +6,8 @@
 use bytes::BytesMut;
 use kcodec_codecs::json_schema::{
     JsonSchema, JsonSchemaDeserializer, JsonSchemaSerializer, JsonSchemaSerializerConfig,
-    SchemaIdFormat,
 };
+use kcodec_codecs::subject::SchemaIdFormat;
 use kcodec_codecs::{
     DeserializeContext, Deserializer, Headers, SerializeContext, Serialized, Target, resolve,
 };

@@ -212,8 +212,9 @@ mod codec {
     use bytes::BytesMut;
     use kcodec_codecs::protobuf::{
         ProtobufDeserializer, ProtobufDynamicDeserializer, ProtobufError, ProtobufSchema,
-        ProtobufSerializer, ProtobufSerializerConfig, SchemaIdFormat,
+        ProtobufSerializer, ProtobufSerializerConfig,
     };
+    use kcodec_codecs::subject::SchemaIdFormat;
     use kcodec_codecs::wire::SchemaId;
     use kcodec_codecs::{
         DeserializeContext, Deserializer, Error, Headers, SerializeContext, Serialized, Serializer,

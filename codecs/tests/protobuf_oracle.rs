@@ -7,9 +7,9 @@
 
 use bytes::BytesMut;
 use kcodec_codecs::protobuf::{
-    ProtobufDeserializer, ProtobufDynamicDeserializer, ProtobufSerializer,
-    ProtobufSerializerConfig, SchemaIdFormat,
+    ProtobufDeserializer, ProtobufDynamicDeserializer, ProtobufSerializer, ProtobufSerializerConfig,
 };
+use kcodec_codecs::subject::SchemaIdFormat;
 use kcodec_codecs::{
     DeserializeContext, Deserializer, Headers, SerializeContext, Serialized, Target, resolve,
 };

@@ -207,28 +207,46 @@ async fn settings_precedence_follows_javas_serialize_impl() {
             expect: Ok((&["register users-value normalize=true"], Some(1))),
         },
         Row {
-            follows: "Java L137 (register, id ignored) vs Python serde.py L339 (id first): refused",
+            follows: "Java L137-148: `if (autoRegisterSchema)` comes before `else if (useSchemaId >= 0)` (L149): registers, the id is ignored",
             auto_register: true,
             use_schema_id: Some(2),
             metadata: false,
             latest: false,
             normalize: false,
-            expect: Err("use.schema.id"),
+            expect: Ok((&["register users-value normalize=false"], Some(1))),
         },
         Row {
-            follows: "Java L137 (register) vs Python serde.py L345 (metadata first): refused",
+            follows: "Java L137-148: `if (autoRegisterSchema)` comes before `else if (metadata != null)` (L160): registers, the metadata is ignored",
+            auto_register: true,
+            use_schema_id: Some(2),
+            metadata: true,
+            latest: false,
+            normalize: true,
+            expect: Ok((&["register users-value normalize=true"], Some(1))),
+        },
+        Row {
+            follows: "Java L137-148 with only metadata set: registers",
             auto_register: true,
             use_schema_id: None,
             metadata: true,
             latest: false,
             normalize: false,
-            expect: Err("use.latest.with.metadata"),
+            expect: Ok((&["register users-value normalize=false"], Some(1))),
         },
         Row {
             follows: "Python avro.py L308: 'cannot enable both use.latest.version and auto.register.schemas'",
             auto_register: true,
             use_schema_id: None,
             metadata: false,
+            latest: true,
+            normalize: false,
+            expect: Err("use.latest.version"),
+        },
+        Row {
+            follows: "Python avro.py L308 refuses the pair whatever else is set",
+            auto_register: true,
+            use_schema_id: Some(2),
+            metadata: true,
             latest: true,
             normalize: false,
             expect: Err("use.latest.version"),
@@ -303,7 +321,12 @@ async fn settings_precedence_follows_javas_serialize_impl() {
                     .err()
                     .unwrap_or_else(|| panic!("{}: accepted", row.follows));
                 assert!(
-                    matches!(err, kcodec_codecs::avro::AvroError::Settings(ConfigError::AutoRegisterWith { other: o }) if o == other),
+                    matches!(
+                        err,
+                        kcodec_codecs::avro::AvroError::Settings(
+                            ConfigError::AutoRegisterWithLatestVersion
+                        )
+                    ),
                     "{}: {err}",
                     row.follows
                 );
@@ -637,4 +660,75 @@ async fn python_reads_frames_written_with_a_reordered_registered_file() {
         assert_eq!(got, &serde_json::json!({"qty": 3}), "frame {i}: {answer}");
     }
     assert!(values[4].get("error").is_some(), "{answer}");
+}
+
+#[tokio::test]
+async fn a_resolve_that_lost_the_race_asks_the_registry_nothing() {
+    // Two records of a new topic both miss and both ask to resolve (concurrent sends through
+    // the typed producer): the second `resolve` finds the first one's entry, as Java's
+    // serializers find their cached id, and keeps it.
+    let registry = Arc::new(Recording::default());
+    let ser = AvroSerializer::<User>::new(registry.clone(), ParsedSchema::parse(USER).unwrap());
+    let user = User { name: "a".into() };
+    let mut headers = Headers::new();
+    let mut out = BytesMut::new();
+    let mut ctx = SerializeContext::new("users", Target::Value, &mut headers);
+    let Err(Error::Unresolved(need)) = ser.serialize(&user, &mut ctx, &mut out) else {
+        panic!("resolved before any registry call");
+    };
+    ser.resolve(&need).await.unwrap();
+    assert_eq!(registry.take(), ["register users-value normalize=false"]);
+    ser.resolve(&need).await.unwrap();
+    assert!(registry.take().is_empty());
+    assert_eq!(
+        ser.serialize(&user, &mut ctx, &mut out).unwrap(),
+        Serialized::Data
+    );
+    assert_eq!(&out[..], [0, 0, 0, 0, 1, 0x02, b'a']);
+}
+
+#[test]
+fn record_strategies_refuse_avro_schemas_that_are_not_records() {
+    // Java: `AvroSchema.name()` is the full name of a RECORD and null for anything else, and
+    // `RecordNameStrategy.getRecordName` then throws "... must only be a record schema".
+    use kcodec_registry::strategy::{RecordNameStrategy, TopicRecordNameStrategy};
+    let enum_schema = r#"{"type":"enum","name":"Color","namespace":"shop","symbols":["RED"]}"#;
+    for schema in [r#""string""#, enum_schema] {
+        for config in [
+            AvroSerializerConfig::new().subject_name_strategy(RecordNameStrategy),
+            AvroSerializerConfig::new().subject_name_strategy(TopicRecordNameStrategy),
+        ] {
+            let built = AvroSerializer::<String>::with_config(
+                Arc::new(InMemoryRegistry::new()),
+                ParsedSchema::parse(schema).unwrap(),
+                config,
+            );
+            assert!(
+                matches!(
+                    built,
+                    Err(kcodec_codecs::avro::AvroError::Settings(
+                        ConfigError::StrategyNeedsName
+                    ))
+                ),
+                "{schema}: {built:?}"
+            );
+        }
+    }
+    // A record is named, and the Topic strategy needs no name.
+    assert!(
+        AvroSerializer::<User>::with_config(
+            Arc::new(InMemoryRegistry::new()),
+            ParsedSchema::parse(USER).unwrap(),
+            AvroSerializerConfig::new().subject_name_strategy(RecordNameStrategy),
+        )
+        .is_ok()
+    );
+    assert!(
+        AvroSerializer::<String>::with_config(
+            Arc::new(InMemoryRegistry::new()),
+            ParsedSchema::parse(r#""string""#).unwrap(),
+            AvroSerializerConfig::new(),
+        )
+        .is_ok()
+    );
 }

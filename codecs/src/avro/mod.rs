@@ -28,7 +28,7 @@
 //!   registered schema that `use_schema_id` (`use.schema.id`), `use_latest_with_metadata`
 //!   (`use.latest.with.metadata`) or `use_latest_version` (`use.latest.version`) picks, in that
 //!   order of precedence (Java's `serializeImpl`); [`crate::subject`] has the table of every
-//!   combination, and which ones are refused;
+//!   combination, and the one refused (with `use_latest_version`);
 //! - `normalize_schemas` (`normalize.schemas`): ask the registry to normalize before registering
 //!   or looking up;
 //! - `subject_name_strategy` (`subject.name.strategy`): Topic (`<topic>-key|value`, the
@@ -123,7 +123,6 @@ mod schema;
 mod ser;
 mod validate;
 
-pub use crate::subject::SchemaIdFormat;
 pub use apache_avro;
 pub use apache_avro::types::Value;
 pub use de::{AvroDeserializer, GenericAvroDeserializer};

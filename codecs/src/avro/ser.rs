@@ -16,7 +16,8 @@ use std::sync::Arc;
 /// serializer shares ([`SerializerConfig`](crate::subject::SerializerConfig)), none of its own.
 ///
 /// ```
-/// use kcodec_codecs::avro::{AvroSerializerConfig, SchemaIdFormat};
+/// use kcodec_codecs::avro::AvroSerializerConfig;
+/// use kcodec_codecs::subject::SchemaIdFormat;
 /// use kcodec_registry::strategy::RecordNameStrategy;
 ///
 /// let config = AvroSerializerConfig::new()
@@ -41,8 +42,10 @@ impl Format for Avro {
     type Options = ();
     type Writer = ParsedSchema;
 
+    /// A record's full name; `None` for any other schema, as Java's `AvroSchema.name()`, so the
+    /// record strategies refuse it ("the message value must only be a record schema").
     fn record_name(&self) -> Option<&str> {
-        Some(self.schema.name())
+        matches!(self.schema.schema(), apache_avro::Schema::Record(_)).then(|| self.schema.name())
     }
 
     fn local_writer(&self) -> ParsedSchema {

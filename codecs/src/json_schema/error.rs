@@ -38,9 +38,6 @@ pub enum JsonSchemaError {
     /// A value could not be turned into JSON, or JSON into the value's type.
     #[error("JSON (de)serialization failed")]
     Json(#[source] serde_json::Error),
-    /// Serializer settings that exclude each other.
-    #[error("invalid JSON Schema serializer config: {0}")]
-    Config(&'static str),
     /// Serializer settings that exclude each other (as in Confluent's clients).
     #[error(transparent)]
     Settings(#[from] crate::subject::ConfigError),

@@ -14,7 +14,6 @@ mod error;
 mod schema;
 mod ser;
 
-pub use crate::subject::SchemaIdFormat;
 pub use de::JsonSchemaDeserializer;
 pub use error::JsonSchemaError;
 pub use schema::JsonSchema;

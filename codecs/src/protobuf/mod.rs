@@ -18,7 +18,6 @@ mod ser;
 #[cfg(feature = "protobuf-server")]
 mod server;
 
-pub use crate::subject::SchemaIdFormat;
 pub use de::{
     MAX_REFERENCE_DEPTH, ProtobufDeserializer, ProtobufDynamicDeserializer, fetch_references,
 };
