@@ -65,7 +65,12 @@ pub(crate) enum Node {
         values: NodeId,
     },
     Record {
+        /// The record's full name.
+        name: String,
         fields: Vec<Field>,
+        /// The fields' indexes sorted by name: how the typed encoder finds a field that serde
+        /// gives out of the schema's order.
+        by_name: Vec<u32>,
     },
 }
 
@@ -74,6 +79,19 @@ pub(crate) enum Node {
 pub(crate) struct Field {
     pub(crate) name: String,
     pub(crate) node: NodeId,
+    /// The field's default, encoded (what the typed encoder writes for a field serde leaves
+    /// out); `None` without a default (or with one that does not fit the field's type).
+    pub(crate) default: Option<Box<[u8]>>,
+}
+
+impl Node {
+    /// The record field named `name`, by binary search in `by_name`.
+    pub(crate) fn field_index(fields: &[Field], by_name: &[u32], name: &str) -> Option<usize> {
+        by_name
+            .binary_search_by(|&i| fields[i as usize].name.as_str().cmp(name))
+            .ok()
+            .map(|i| by_name[i] as usize)
+    }
 }
 
 /// A compiled schema: its nodes, the root's index, and per node its minimum encoded size.
@@ -282,9 +300,21 @@ impl<'s> Compiler<'s, '_> {
                     fields.push(Field {
                         name: f.name.clone(),
                         node: self.node(&f.schema, 1)?,
+                        default: f
+                            .default
+                            .as_ref()
+                            .and_then(|d| encode_default(&f.schema, self.names, d)),
                     });
                 }
-                Node::Record { fields }
+                let mut by_name: Vec<u32> = (0..fields.len() as u32).collect();
+                by_name.sort_unstable_by(|&a, &b| {
+                    fields[a as usize].name.cmp(&fields[b as usize].name)
+                });
+                Node::Record {
+                    name: r.name.fullname(None),
+                    fields,
+                    by_name,
+                }
             }
             Schema::Enum(e) => Node::Enum {
                 name: e.name.fullname(None),
@@ -311,6 +341,22 @@ impl<'s> Compiler<'s, '_> {
         self.nodes[id as usize] = node;
         Ok(())
     }
+}
+
+/// A field's default (JSON, for a union its first branch's value) encoded with the field's
+/// schema; `None` if it does not fit.
+fn encode_default(
+    schema: &Schema,
+    names: &NamesRef<'_>,
+    default: &serde_json::Value,
+) -> Option<Box<[u8]>> {
+    let value = apache_avro::types::Value::try_from(default.clone())
+        .ok()?
+        .resolve_with_names(schema, names)
+        .ok()?;
+    let mut out = Vec::new();
+    super::encode::encode(schema, names, &value, &mut out).ok()?;
+    Some(out.into_boxed_slice())
 }
 
 /// The minimum encoded size of every node: the least fixed point of "a record takes the sum of
