@@ -48,7 +48,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kcodec_registry::{RegisteredSchema, Schema, SchemaRegistry};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard};
 
 /// Where the writer schema's id goes (Confluent's `schema.id.serializer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -394,12 +395,25 @@ impl<F: Format> SerializerCore<F> {
         out: &mut BytesMut,
         payload: impl FnOnce(&F::Writer, &mut BytesMut) -> Result<Serialized, Error>,
     ) -> Result<Serialized, Error> {
-        // One uncontended read lock and a map lookup; no allocation, no refcount.
+        // The first topic resolved: an atomic load and a string compare, no lock, no hash.
+        if let Some(entry) = self.cache.pinned(ctx.target(), ctx.topic()) {
+            return Self::frame(entry, ctx, out, payload);
+        }
+        // Other topics: one uncontended read lock and a map lookup; no allocation, no refcount.
         let cache = self.cache.read(ctx.target());
         let Some(entry) = cache.get(ctx.topic()) else {
             drop(cache);
             return Err(self.unresolved(ctx));
         };
+        Self::frame(entry, ctx, out, payload)
+    }
+
+    fn frame(
+        entry: &WriterEntry<F::Writer>,
+        ctx: &mut SerializeContext<'_>,
+        out: &mut BytesMut,
+        payload: impl FnOnce(&F::Writer, &mut BytesMut) -> Result<Serialized, Error>,
+    ) -> Result<Serialized, Error> {
         let start = out.len();
         out.put_slice(&entry.head);
         match payload(&entry.writer, out) {
@@ -446,7 +460,10 @@ impl<F: Format> SerializerCore<F> {
             head,
             header,
         };
-        self.cache.insert(topic.to_owned(), target, entry);
+        // Entries with the same prefix or header name the same registered schema.
+        self.cache.insert(topic.to_owned(), target, entry, |a, b| {
+            a.head == b.head && a.header == b.header
+        });
     }
 
     /// Registers or looks up the writer schema for what [`write`](Self::write) reported
@@ -481,15 +498,23 @@ impl<F: Format> SerializerCore<F> {
 }
 
 /// Resolved writers per (key/value, topic): filled by the async `resolve`, read on every record.
+/// The first topic resolved for keys (and for values) is also pinned outside the map, so a
+/// serializer for one topic (the usual case) finds its writer with no lock and no hash.
 pub(crate) struct WriterCache<E> {
     /// Index 0: keys, 1: values.
     slots: [RwLock<HashMap<String, Arc<E>>>; 2],
+    /// The first topic inserted, with its entry.
+    pinned: [OnceLock<(String, Arc<E>)>; 2],
+    /// The pinned topic's entry has been replaced since (a second `preload`): the map has it.
+    stale: [AtomicBool; 2],
 }
 
 impl<E> Default for WriterCache<E> {
     fn default() -> Self {
         WriterCache {
             slots: Default::default(),
+            pinned: Default::default(),
+            stale: Default::default(),
         }
     }
 }
@@ -507,12 +532,30 @@ impl<E> WriterCache<E> {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Stores the writer for `topic`'s key or value.
-    pub(crate) fn insert(&self, topic: String, target: Target, entry: E) {
-        self.slots[Self::slot(target)]
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(topic, Arc::new(entry));
+    /// The entry of `topic` if it is the pinned one.
+    #[inline]
+    pub(crate) fn pinned(&self, target: Target, topic: &str) -> Option<&E> {
+        let slot = Self::slot(target);
+        let (pinned, entry) = self.pinned[slot].get()?;
+        (pinned == topic && !self.stale[slot].load(Ordering::Acquire)).then_some(&**entry)
+    }
+
+    /// Stores the writer for `topic`'s key or value; `same` says whether two entries frame
+    /// alike (a second insert of the pinned topic that does not unpins it).
+    pub(crate) fn insert(&self, topic: String, target: Target, entry: E, same: fn(&E, &E) -> bool) {
+        let slot = Self::slot(target);
+        let entry = Arc::new(entry);
+        let mut map = self.slots[slot].write().unwrap_or_else(|e| e.into_inner());
+        match self.pinned[slot].get() {
+            None => {
+                let _ = self.pinned[slot].set((topic.clone(), entry.clone()));
+            }
+            Some((pinned, old)) if *pinned == topic && !same(old, &entry) => {
+                self.stale[slot].store(true, Ordering::Release)
+            }
+            Some(_) => {}
+        }
+        map.insert(topic, entry);
     }
 }
 

@@ -369,3 +369,37 @@ fn a_decimal_on_fixed_is_sign_extended_to_the_size() {
     };
     assert_eq!(encode(schema, &neg).unwrap(), [0xff, 0xff, 0xcf, 0xc7]);
 }
+
+/// The first topic resolved is framed from its pinned entry; a second `preload` of it with
+/// another id, and other topics, still frame with their own ids.
+#[test]
+fn every_topic_frames_with_its_latest_schema_id() {
+    let ser = AvroSerializer::<i64>::new(Arc::new(InMemoryRegistry::new()), parsed(r#""long""#));
+    let frame_of = |topic: &str| {
+        let mut headers = Headers::new();
+        let mut ctx = SerializeContext::new(topic, Target::Value, &mut headers);
+        let mut out = BytesMut::new();
+        assert_eq!(
+            ser.serialize(&1, &mut ctx, &mut out).unwrap(),
+            Serialized::Data
+        );
+        out.to_vec()
+    };
+    ser.preload("a", Target::Value, SchemaId::Id(1)).unwrap();
+    assert_eq!(frame_of("a"), [0, 0, 0, 0, 1, 2]);
+    // The same id again keeps the pinned entry; another one replaces it.
+    ser.preload("a", Target::Value, SchemaId::Id(1)).unwrap();
+    assert_eq!(frame_of("a"), [0, 0, 0, 0, 1, 2]);
+    ser.preload("a", Target::Value, SchemaId::Id(2)).unwrap();
+    assert_eq!(frame_of("a"), [0, 0, 0, 0, 2, 2]);
+    ser.preload("b", Target::Value, SchemaId::Id(3)).unwrap();
+    assert_eq!(frame_of("b"), [0, 0, 0, 0, 3, 2]);
+    assert_eq!(frame_of("a"), [0, 0, 0, 0, 2, 2]);
+    // Keys are apart from values.
+    let mut headers = Headers::new();
+    let mut ctx = SerializeContext::new("a", Target::Key, &mut headers);
+    let err = ser
+        .serialize(&1, &mut ctx, &mut BytesMut::new())
+        .unwrap_err();
+    assert!(matches!(err, Error::Unresolved(_)), "{err:?}");
+}
