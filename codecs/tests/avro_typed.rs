@@ -109,6 +109,27 @@ fn a_struct_in_a_union_takes_the_record_branch_of_its_name() {
         pet: Cat { name: "Tom".into() },
     };
     assert_eq!(encode(&schema, &h).unwrap(), [2, 6, b'T', b'o', b'm']);
+    // A struct named as no branch is refused, not written as the first record of its shape.
+    #[derive(Serialize)]
+    struct Bird {
+        name: String,
+    }
+    #[derive(Serialize)]
+    struct Aviary {
+        pet: Bird,
+    }
+    let a = Aviary {
+        pet: Bird {
+            name: "Tweety".into(),
+        },
+    };
+    match encode(&schema, &a).unwrap_err() {
+        Error::Avro(AvroError::Encode { path, problem, .. }) => {
+            assert_eq!(path, "$.pet");
+            assert!(problem.contains("no union branch"), "{problem}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -220,10 +220,20 @@ impl<'w, 'o, 'p> Ser<'w, 'o, 'p> {
         Ok(())
     }
 
+    /// Starts a record: in a union, the record branch named `name`, else the only record
+    /// branch (of several, none is guessed: same-shaped records would be written as each other).
     fn record(mut self, what: &str, name: Option<&str>) -> Res<RecordSer<'w, 'o, 'p>> {
+        let plan = self.w.plan;
+        let records = match plan.node(self.node) {
+            Node::Union { branches, .. } => branches
+                .iter()
+                .filter(|&&b| matches!(plan.node(b), Node::Record { .. }))
+                .count(),
+            _ => 1,
+        };
         let node = self.target(what, |n| match n {
             Node::Record { name: r, .. } if name.is_some_and(|s| names(r, s)) => Some(0),
-            Node::Record { .. } => Some(1),
+            Node::Record { .. } if records == 1 => Some(1),
             _ => None,
         })?;
         let Node::Record {
@@ -243,6 +253,15 @@ impl<'w, 'o, 'p> Ser<'w, 'o, 'p> {
             key: None,
         })
     }
+}
+
+/// The integer methods that fit an `i64`: all but `u64` and the 128-bit ones.
+macro_rules! ints {
+    ($($name:ident($ty:ident))*) => {$(
+        fn $name(self, v: $ty) -> Res {
+            self.int(i64::from(v), stringify!($ty))
+        }
+    )*};
 }
 
 impl<'w, 'o, 'p> ser::Serializer for Ser<'w, 'o, 'p> {
@@ -266,26 +285,9 @@ impl<'w, 'o, 'p> ser::Serializer for Ser<'w, 'o, 'p> {
         }
     }
 
-    fn serialize_i8(self, v: i8) -> Res {
-        self.int(i64::from(v), "i8")
-    }
-    fn serialize_i16(self, v: i16) -> Res {
-        self.int(i64::from(v), "i16")
-    }
-    fn serialize_i32(self, v: i32) -> Res {
-        self.int(i64::from(v), "i32")
-    }
-    fn serialize_i64(self, v: i64) -> Res {
-        self.int(v, "i64")
-    }
-    fn serialize_u8(self, v: u8) -> Res {
-        self.int(i64::from(v), "u8")
-    }
-    fn serialize_u16(self, v: u16) -> Res {
-        self.int(i64::from(v), "u16")
-    }
-    fn serialize_u32(self, v: u32) -> Res {
-        self.int(i64::from(v), "u32")
+    ints! {
+        serialize_i8(i8) serialize_i16(i16) serialize_i32(i32) serialize_i64(i64)
+        serialize_u8(u8) serialize_u16(u16) serialize_u32(u32)
     }
     fn serialize_u64(self, v: u64) -> Res {
         match i64::try_from(v) {
@@ -689,6 +691,61 @@ macro_rules! refuse {
     )*};
 }
 
+/// The compound and generic methods of a serializer that refuses them all with `$fail`.
+macro_rules! refuse_compound {
+    ($fail:expr) => {
+        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Res {
+            Err($fail)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Res {
+            Err($fail)
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Res<Self::SerializeSeq> {
+            Err($fail)
+        }
+        fn serialize_tuple(self, _: usize) -> Res<Self::SerializeTuple> {
+            Err($fail)
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Res<Self::SerializeTupleStruct> {
+            Err($fail)
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Res<Self::SerializeTupleVariant> {
+            Err($fail)
+        }
+        fn serialize_map(self, _: Option<usize>) -> Res<Self::SerializeMap> {
+            Err($fail)
+        }
+        fn serialize_struct(self, _: &'static str, _: usize) -> Res<Self::SerializeStruct> {
+            Err($fail)
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Res<Self::SerializeStructVariant> {
+            Err($fail)
+        }
+    };
+}
+
 /// A map key: a string (or a unit variant, or a newtype of one), handed to the closure.
 struct KeySer<F>(F);
 
@@ -722,51 +779,7 @@ impl<F: FnOnce(&str)> ser::Serializer for KeySer<F> {
         serialize_u64(u64); serialize_f32(f32); serialize_f64(f64); serialize_bytes(&[u8]);
         serialize_none(); serialize_unit(); serialize_unit_struct(&'static str);
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Res {
-        Err(not_a_key())
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Res {
-        Err(not_a_key())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Res<Self::SerializeSeq> {
-        Err(not_a_key())
-    }
-    fn serialize_tuple(self, _: usize) -> Res<Self::SerializeTuple> {
-        Err(not_a_key())
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Res<Self::SerializeTupleStruct> {
-        Err(not_a_key())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Res<Self::SerializeTupleVariant> {
-        Err(not_a_key())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Res<Self::SerializeMap> {
-        Err(not_a_key())
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Res<Self::SerializeStruct> {
-        Err(not_a_key())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Res<Self::SerializeStructVariant> {
-        Err(not_a_key())
-    }
+    refuse_compound!(not_a_key());
 }
 
 fn not_a_key() -> SerError {
@@ -817,38 +830,27 @@ impl TupleSer<'_, '_, '_> {
     }
 }
 
-impl ser::SerializeTuple for TupleSer<'_, '_, '_> {
-    type Ok = ();
-    type Error = SerError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
-        self.element(value)
-    }
-    fn end(self) -> Res {
-        self.finish()
-    }
+/// serde's three tuple traits, each one `element` per value and `finish`.
+macro_rules! tuple_traits {
+    ($($tr:ident::$method:ident),*) => {$(
+        impl ser::$tr for TupleSer<'_, '_, '_> {
+            type Ok = ();
+            type Error = SerError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
+                self.element(value)
+            }
+            fn end(self) -> Res {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTupleStruct for TupleSer<'_, '_, '_> {
-    type Ok = ();
-    type Error = SerError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
-        self.element(value)
-    }
-    fn end(self) -> Res {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for TupleSer<'_, '_, '_> {
-    type Ok = ();
-    type Error = SerError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
-        self.element(value)
-    }
-    fn end(self) -> Res {
-        self.finish()
-    }
-}
+tuple_traits!(
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// One byte of a `fixed` written as a byte array (`[u8; N]`): an element that is not a `u8`
 /// is refused.
@@ -895,51 +897,7 @@ impl ser::Serializer for ByteSer<'_> {
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, _: &T) -> Res {
         Err(not_a_byte())
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Res {
-        Err(not_a_byte())
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Res {
-        Err(not_a_byte())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Res<Self::SerializeSeq> {
-        Err(not_a_byte())
-    }
-    fn serialize_tuple(self, _: usize) -> Res<Self::SerializeTuple> {
-        Err(not_a_byte())
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Res<Self::SerializeTupleStruct> {
-        Err(not_a_byte())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Res<Self::SerializeTupleVariant> {
-        Err(not_a_byte())
-    }
-    fn serialize_map(self, _: Option<usize>) -> Res<Self::SerializeMap> {
-        Err(not_a_byte())
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Res<Self::SerializeStruct> {
-        Err(not_a_byte())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Res<Self::SerializeStructVariant> {
-        Err(not_a_byte())
-    }
+    refuse_compound!(not_a_byte());
 }
 
 /// A record's fields: in the schema's order they are written as they come; one serde gives
