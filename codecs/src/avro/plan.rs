@@ -19,6 +19,7 @@ use super::AvroError;
 use apache_avro::Schema;
 use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, Name, NamesRef, UuidSchema};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How deep values may nest (records in records, recursive types): the one depth limit of every
 /// Avro walker, readers and writers alike.
@@ -82,6 +83,28 @@ pub(crate) struct Field {
     /// The field's default, encoded (what the typed encoder writes for a field serde leaves
     /// out); `None` without a default (or with one that does not fit the field's type).
     pub(crate) default: Option<Box<[u8]>>,
+    /// The address of the last `&'static str` key (serde's field name) found equal to `name`:
+    /// the typed encoder's check that serde's field is this one costs a pointer compare, not a
+    /// string compare, after the first record.
+    pub(crate) seen: AtomicUsize,
+}
+
+impl Field {
+    /// Whether serde's static field name `key` is this field's name.
+    #[inline]
+    pub(crate) fn is(&self, key: &'static str) -> bool {
+        // A static string's address and length fix its contents.
+        if self.seen.load(Ordering::Relaxed) == key.as_ptr() as usize
+            && key.len() == self.name.len()
+        {
+            return true;
+        }
+        if self.name == key {
+            self.seen.store(key.as_ptr() as usize, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
 }
 
 impl Node {
@@ -304,6 +327,7 @@ impl<'s> Compiler<'s, '_> {
                             .default
                             .as_ref()
                             .and_then(|d| encode_default(&f.schema, self.names, d)),
+                        seen: AtomicUsize::new(0),
                     });
                 }
                 let mut by_name: Vec<u32> = (0..fields.len() as u32).collect();

@@ -203,9 +203,11 @@ impl<'w, 'o, 'p> Ser<'w, 'o, 'p> {
         Ok(())
     }
 
-    fn int(mut self, v: i64, what: &str) -> Res {
+    /// Writes an integer (`what`: its Rust type) to an `int` or `long`; a union prefers `long`
+    /// for the 64-bit types (and `u32`), `int` for the others.
+    fn int(mut self, v: i64, what: &str, wide: bool) -> Res {
         let fits = i32::try_from(v).is_ok();
-        let small = what != "i64" && what != "u32" && what != "u64";
+        let small = !wide;
         let node = self.target(what, |n| match n {
             Node::Int if fits => Some(if small { 0 } else { 1 }),
             Node::Long => Some(if small { 1 } else { 0 }),
@@ -259,7 +261,11 @@ impl<'w, 'o, 'p> Ser<'w, 'o, 'p> {
 macro_rules! ints {
     ($($name:ident($ty:ident))*) => {$(
         fn $name(self, v: $ty) -> Res {
-            self.int(i64::from(v), stringify!($ty))
+            self.int(
+                i64::from(v),
+                stringify!($ty),
+                matches!(stringify!($ty).as_bytes(), b"i64" | b"u32"),
+            )
         }
     )*};
 }
@@ -291,7 +297,7 @@ impl<'w, 'o, 'p> ser::Serializer for Ser<'w, 'o, 'p> {
     }
     fn serialize_u64(self, v: u64) -> Res {
         match i64::try_from(v) {
-            Ok(v) => self.int(v, "u64"),
+            Ok(v) => self.int(v, "u64", true),
             Err(_) => Err(self.fail(format!("u64 {v} is out of the long range"))),
         }
     }
@@ -536,14 +542,14 @@ impl<'w, 'o, 'p> ser::Serializer for Ser<'w, 'o, 'p> {
 
     fn serialize_i128(self, v: i128) -> Res {
         match i64::try_from(v) {
-            Ok(v) => self.int(v, "i64"),
+            Ok(v) => self.int(v, "i64", true),
             Err(_) => Err(self.fail(format!("i128 {v} is out of the long range"))),
         }
     }
 
     fn serialize_u128(self, v: u128) -> Res {
         match i64::try_from(v) {
-            Ok(v) => self.int(v, "i64"),
+            Ok(v) => self.int(v, "i64", true),
             Err(_) => Err(self.fail(format!("u128 {v} is out of the long range"))),
         }
     }
@@ -671,7 +677,7 @@ impl ser::SerializeMap for MapSer<'_, '_, '_> {
             MapSer::Map(seq) => seq.item(value),
             MapSer::Record(record) => {
                 let key = record.key.take().unwrap_or_default();
-                record.field(&key, value)
+                record.field(&key, None, value)
             }
         }
     }
@@ -924,11 +930,17 @@ impl RecordSer<'_, '_, '_> {
         }
     }
 
-    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Res {
+    /// A field of a struct (serde's static field name) or of a map (`key` only).
+    fn field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        static_key: Option<&'static str>,
+        value: &T,
+    ) -> Res {
         // The common case: serde's order is the schema's.
         if let Some(field) = self.fields.get(self.next)
-            && field.name == key
             && self.parked.is_empty()
+            && static_key.map_or(field.name == key, |k| field.is(k))
         {
             self.next += 1;
             return value
@@ -998,7 +1010,7 @@ impl ser::SerializeStruct for RecordSer<'_, '_, '_> {
     type Error = SerError;
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Res {
-        self.field(key, value)
+        self.field(key, Some(key), value)
     }
 
     fn end(self) -> Res {
@@ -1011,7 +1023,7 @@ impl ser::SerializeStructVariant for RecordSer<'_, '_, '_> {
     type Error = SerError;
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Res {
-        self.field(key, value)
+        self.field(key, Some(key), value)
     }
 
     fn end(self) -> Res {
