@@ -930,11 +930,19 @@ async fn encode_errors_leave_the_buffer_alone() {
     let err = resolve::serialize(&ser, &Wrong { name: 1 }, &mut ctx, &mut out)
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, Error::Avro(AvroError::Encode { .. })),
-        "{err:?}"
-    );
-    assert!(std::error::Error::source(&err).is_some());
+    // The error names the field and what did not fit.
+    match &err {
+        Error::Avro(AvroError::Encode {
+            path,
+            schema,
+            problem,
+        }) => {
+            assert_eq!(path, "$.name");
+            assert_eq!(schema, "string");
+            assert!(problem.contains("i32"), "{problem}");
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(&out[..], b"keep");
     // Generic values are validated against the schema.
     let gser = GenericAvroSerializer::new(registry(), parsed(USER_V1));

@@ -29,14 +29,15 @@ pub enum AvroError {
         #[source]
         source: kcodec_registry::RegistryError,
     },
-    /// The value does not fit the writer schema.
-    #[error("value does not match the Avro schema '{schema}'")]
+    /// A serde value does not fit the writer schema (typed encode).
+    #[error("value at {path} does not fit the Avro schema '{schema}': {problem}")]
     Encode {
-        /// The writer schema's name (or type, for an unnamed schema).
+        /// Where in the value (`$.items[2].price`).
+        path: String,
+        /// The schema expected there (a named type's full name, else its type).
         schema: String,
-        /// apache-avro's report.
-        #[source]
-        source: apache_avro::Error,
+        /// What did not fit.
+        problem: String,
     },
     /// A generic value does not fit the writer schema.
     #[error("value at {path} does not match the schema '{schema}': {value}")]

@@ -121,6 +121,7 @@ mod label;
 mod plan;
 mod schema;
 mod ser;
+mod typed;
 mod validate;
 
 pub use apache_avro;

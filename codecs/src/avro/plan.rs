@@ -19,6 +19,7 @@ use super::AvroError;
 use apache_avro::Schema;
 use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, Name, NamesRef, UuidSchema};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How deep values may nest (records in records, recursive types): the one depth limit of every
 /// Avro walker, readers and writers alike.
@@ -65,7 +66,12 @@ pub(crate) enum Node {
         values: NodeId,
     },
     Record {
+        /// The record's full name.
+        name: String,
         fields: Vec<Field>,
+        /// The fields' indexes sorted by name: how the typed encoder finds a field that serde
+        /// gives out of the schema's order.
+        by_name: Vec<u32>,
     },
 }
 
@@ -74,6 +80,41 @@ pub(crate) enum Node {
 pub(crate) struct Field {
     pub(crate) name: String,
     pub(crate) node: NodeId,
+    /// The field's default, encoded (what the typed encoder writes for a field serde leaves
+    /// out); `None` without a default (or with one that does not fit the field's type).
+    pub(crate) default: Option<Box<[u8]>>,
+    /// The address of the last `&'static str` key (serde's field name) found equal to `name`:
+    /// the typed encoder's check that serde's field is this one costs a pointer compare, not a
+    /// string compare, after the first record.
+    pub(crate) seen: AtomicUsize,
+}
+
+impl Field {
+    /// Whether serde's static field name `key` is this field's name.
+    #[inline]
+    pub(crate) fn is(&self, key: &'static str) -> bool {
+        // A static string's address and length fix its contents.
+        if self.seen.load(Ordering::Relaxed) == key.as_ptr() as usize
+            && key.len() == self.name.len()
+        {
+            return true;
+        }
+        if self.name == key {
+            self.seen.store(key.as_ptr() as usize, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+}
+
+impl Node {
+    /// The record field named `name`, by binary search in `by_name`.
+    pub(crate) fn field_index(fields: &[Field], by_name: &[u32], name: &str) -> Option<usize> {
+        by_name
+            .binary_search_by(|&i| fields[i as usize].name.as_str().cmp(name))
+            .ok()
+            .map(|i| by_name[i] as usize)
+    }
 }
 
 /// A compiled schema: its nodes, the root's index, and per node its minimum encoded size.
@@ -282,9 +323,22 @@ impl<'s> Compiler<'s, '_> {
                     fields.push(Field {
                         name: f.name.clone(),
                         node: self.node(&f.schema, 1)?,
+                        default: f
+                            .default
+                            .as_ref()
+                            .and_then(|d| encode_default(&f.schema, self.names, d)),
+                        seen: AtomicUsize::new(0),
                     });
                 }
-                Node::Record { fields }
+                let mut by_name: Vec<u32> = (0..fields.len() as u32).collect();
+                by_name.sort_unstable_by(|&a, &b| {
+                    fields[a as usize].name.cmp(&fields[b as usize].name)
+                });
+                Node::Record {
+                    name: r.name.fullname(None),
+                    fields,
+                    by_name,
+                }
             }
             Schema::Enum(e) => Node::Enum {
                 name: e.name.fullname(None),
@@ -311,6 +365,22 @@ impl<'s> Compiler<'s, '_> {
         self.nodes[id as usize] = node;
         Ok(())
     }
+}
+
+/// A field's default (JSON, for a union its first branch's value) encoded with the field's
+/// schema; `None` if it does not fit.
+fn encode_default(
+    schema: &Schema,
+    names: &NamesRef<'_>,
+    default: &serde_json::Value,
+) -> Option<Box<[u8]>> {
+    let value = apache_avro::types::Value::try_from(default.clone())
+        .ok()?
+        .resolve_with_names(schema, names)
+        .ok()?;
+    let mut out = Vec::new();
+    super::encode::encode(schema, names, &value, &mut out).ok()?;
+    Some(out.into_boxed_slice())
 }
 
 /// The minimum encoded size of every node: the least fixed point of "a record takes the sum of

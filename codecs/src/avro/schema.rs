@@ -7,9 +7,8 @@ use apache_avro::Schema;
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema::{NamesRef, ResolvedSchema};
 use apache_avro::types::Value;
-use apache_avro::writer::datum::GenericDatumWriter;
 use kcodec_registry::SchemaReference;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
 /// A generic Avro value read from a JSON document's text
@@ -34,8 +33,9 @@ impl OrderedValue {
     }
 }
 
-/// A parsed Avro schema, ready to encode and decode with: its named types are resolved and its
-/// writer and reader are built once. Cheap to clone (shared).
+/// A parsed Avro schema, ready to encode and decode with: its named types are resolved, and its
+/// reader and its compiled plan (which the typed encoder and decoder walk) are built once. Cheap
+/// to clone (shared).
 ///
 /// ```
 /// use kcodec_codecs::avro::ParsedSchema;
@@ -56,9 +56,6 @@ struct Compiled {
     #[borrows(schema, deps)]
     #[covariant]
     resolved: ResolvedSchema<'this>,
-    #[borrows(schema, resolved)]
-    #[covariant]
-    writer: GenericDatumWriter<'this>,
     #[borrows(schema, resolved)]
     #[covariant]
     reader: GenericDatumReader<'this>,
@@ -195,12 +192,6 @@ impl ParsedSchema {
                 all.push(s);
                 ResolvedSchema::new_with_schemata(all)
             },
-            writer_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
-                GenericDatumWriter::builder(s)
-                    .resolved_schemata(r.clone())
-                    .human_readable(super::label::HUMAN_READABLE)
-                    .build()
-            },
             reader_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
                 GenericDatumReader::builder(s)
                     .resolved_writer_schemata(r.clone())
@@ -310,23 +301,6 @@ impl ParsedSchema {
 
     pub(crate) fn resolved(&self) -> &ResolvedSchema<'_> {
         self.inner.compiled.borrow_resolved()
-    }
-
-    /// Writes `value` straight from serde to Avro binary (no intermediate `Value`).
-    pub(crate) fn write_ser<W: std::io::Write, T: Serialize + ?Sized>(
-        &self,
-        out: &mut W,
-        value: &T,
-    ) -> Result<(), AvroError> {
-        self.inner
-            .compiled
-            .borrow_writer()
-            .write_ser(out, &value)
-            .map(drop)
-            .map_err(|source| AvroError::Encode {
-                schema: self.inner.name.clone(),
-                source,
-            })
     }
 
     /// Writes a value read from JSON text, its maps' entries in the document's key order.

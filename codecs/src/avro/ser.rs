@@ -6,7 +6,7 @@ use crate::resolve::ResolveFuture;
 use crate::subject::{self, Format, SerializerConfig, SerializerCore};
 use crate::wire::SchemaId;
 use crate::{Error, SerializeContext, Serialized, Serializer, Target, Unresolved};
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use kcodec_registry::{SchemaRegistry, SchemaType};
 use serde::Serialize;
 use std::marker::PhantomData;
@@ -102,19 +102,14 @@ fn frame(
     })
 }
 
-/// Encodes a serde value with the writer schema (the one call the typed path makes).
+/// Encodes a serde value with the writer schema's compiled plan (the one call the typed path
+/// makes). A top-level `Some(x)` is `x`, unless the schema is a union that picks a branch for it.
 fn encode_typed<T: Serialize + ?Sized>(
     schema: &ParsedSchema,
     value: &T,
     out: &mut BytesMut,
 ) -> Result<(), AvroError> {
-    let mut writer = out.writer();
-    if matches!(schema.schema(), apache_avro::Schema::Union(_)) {
-        schema.write_ser(&mut writer, value)
-    } else {
-        // A top-level `Some(x)` is `x` unless the schema itself is a union.
-        schema.write_ser(&mut writer, &UnwrapSome(value))
-    }
+    super::typed::to_bytes(schema.plan(), value, out)
 }
 
 /// Parses a schema the registry returned, refusing non-Avro ones and fetching the schemas it
@@ -368,93 +363,5 @@ impl Serializer<Option<Value>> for GenericAvroSerializer {
 
     fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
         Box::pin(self.core.resolve(need))
-    }
-}
-
-/// Serializes its value with a top-level `Some(x)` replaced by `x`.
-struct UnwrapSome<'a, T: ?Sized>(&'a T);
-
-impl<T: Serialize + ?Sized> Serialize for UnwrapSome<'_, T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(SomeUnwrapper(serializer))
-    }
-}
-
-/// Forwards every call to the inner serializer, except `serialize_some`, which serializes the
-/// inner value directly.
-struct SomeUnwrapper<S>(S);
-
-macro_rules! forward {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
-        fn $name(self, $($arg: $ty),*) -> Result<$ret, S::Error> { self.0.$name($($arg),*) }
-    )*};
-}
-
-impl<S: serde::Serializer> serde::Serializer for SomeUnwrapper<S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    type SerializeSeq = S::SerializeSeq;
-    type SerializeTuple = S::SerializeTuple;
-    type SerializeTupleStruct = S::SerializeTupleStruct;
-    type SerializeTupleVariant = S::SerializeTupleVariant;
-    type SerializeMap = S::SerializeMap;
-    type SerializeStruct = S::SerializeStruct;
-    type SerializeStructVariant = S::SerializeStructVariant;
-
-    forward! {
-        serialize_bool(v: bool) -> S::Ok;
-        serialize_i8(v: i8) -> S::Ok;
-        serialize_i16(v: i16) -> S::Ok;
-        serialize_i32(v: i32) -> S::Ok;
-        serialize_i64(v: i64) -> S::Ok;
-        serialize_i128(v: i128) -> S::Ok;
-        serialize_u8(v: u8) -> S::Ok;
-        serialize_u16(v: u16) -> S::Ok;
-        serialize_u32(v: u32) -> S::Ok;
-        serialize_u64(v: u64) -> S::Ok;
-        serialize_u128(v: u128) -> S::Ok;
-        serialize_f32(v: f32) -> S::Ok;
-        serialize_f64(v: f64) -> S::Ok;
-        serialize_char(v: char) -> S::Ok;
-        serialize_str(v: &str) -> S::Ok;
-        serialize_bytes(v: &[u8]) -> S::Ok;
-        serialize_none() -> S::Ok;
-        serialize_unit() -> S::Ok;
-        serialize_unit_struct(name: &'static str) -> S::Ok;
-        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str) -> S::Ok;
-        serialize_seq(len: Option<usize>) -> S::SerializeSeq;
-        serialize_tuple(len: usize) -> S::SerializeTuple;
-        serialize_tuple_struct(name: &'static str, len: usize) -> S::SerializeTupleStruct;
-        serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize) -> S::SerializeTupleVariant;
-        serialize_map(len: Option<usize>) -> S::SerializeMap;
-        serialize_struct(name: &'static str, len: usize) -> S::SerializeStruct;
-        serialize_struct_variant(name: &'static str, index: u32, variant: &'static str, len: usize) -> S::SerializeStructVariant;
-    }
-
-    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<S::Ok, S::Error> {
-        value.serialize(self.0)
-    }
-
-    fn serialize_newtype_struct<V: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        value: &V,
-    ) -> Result<S::Ok, S::Error> {
-        self.0.serialize_newtype_struct(name, value)
-    }
-
-    fn serialize_newtype_variant<V: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        value: &V,
-    ) -> Result<S::Ok, S::Error> {
-        self.0
-            .serialize_newtype_variant(name, index, variant, value)
-    }
-
-    fn is_human_readable(&self) -> bool {
-        self.0.is_human_readable()
     }
 }
