@@ -1,8 +1,8 @@
 //! The typed consumer.
 
 use crate::transport::{
-    ConsumerTransport, DeliveryFuture, IncomingRecord, OutgoingRecord, Positions,
-    ProducerTransport, RebalanceCommitter, RebalanceEvent, TopicPartition,
+    ConsumerTransport, IncomingRecord, OutgoingRecord, Positions, ProducerTransport, Queued,
+    RebalanceCommitter, RebalanceEvent, TopicPartition,
 };
 use crate::{ClientError, DeserializationError};
 use bytes::Bytes;
@@ -40,11 +40,11 @@ impl<K, V> ConsumerRecord<K, V> {
 
 /// Sends raw records to a dead-letter topic (object-safe view of a [`ProducerTransport`]).
 trait DeadLetterSink: Send + Sync {
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError>;
+    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError>;
 }
 
 impl<P: ProducerTransport> DeadLetterSink for P {
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
+    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError> {
         ProducerTransport::enqueue(self, record)
     }
 }
@@ -855,7 +855,7 @@ async fn dead_letter(
         headers: &headers,
         timestamp: raw.timestamp,
     })?;
-    delivery.await.map(|_| ())
+    delivery.await?.await.map(|_| ())
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

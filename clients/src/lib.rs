@@ -58,8 +58,8 @@ pub use consumer::{
     RebalanceContext,
 };
 pub use error::{ClientError, DeserializationError, ErrorKind, SendError};
-pub use producer::{Producer, ProducerRecord, RecordMetadata};
+pub use producer::{Delivery, Producer, ProducerRecord, RecordMetadata};
 pub use transport::{
-    ConsumerTransport, Delivered, IncomingRecord, OutgoingRecord, ProducerTransport,
+    ConsumerTransport, Delivered, IncomingRecord, OutgoingRecord, ProducerTransport, Queued,
     RebalanceCommitter, RebalanceEvent, TopicPartition,
 };

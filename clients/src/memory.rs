@@ -16,9 +16,8 @@
 
 use crate::ClientError;
 use crate::transport::{
-    ConsumerTransport, Delivered, DeliveryFuture, IncomingRecord, OutgoingRecord, Positions,
-    ProducerTransport, RebalanceCallback, RebalanceCommitter, RebalanceEvent, TopicPartition,
-    check_record,
+    ConsumerTransport, Delivered, IncomingRecord, OutgoingRecord, Positions, ProducerTransport,
+    Queued, RebalanceCallback, RebalanceCommitter, RebalanceEvent, TopicPartition, check_record,
 };
 pub use kcodec_broker as broker;
 use kcodec_broker::{Cluster, ConsumerConfig, ProducerConfig, RebalanceContext, RebalanceListener};
@@ -144,7 +143,9 @@ impl MemoryProducer {
 }
 
 impl ProducerTransport for MemoryProducer {
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
+    /// The broker has no queue limit: the record is queued at once (stored, or held in flight
+    /// behind earlier ones).
+    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError> {
         check_record(record.topic, record.partition, record.timestamp)?;
         let rec = kcodec_broker::ProducerRecord {
             topic: record.topic.into(),
@@ -169,22 +170,22 @@ impl ProducerTransport for MemoryProducer {
         });
         if control.auto_complete && control.in_flight.is_empty() {
             drop(control);
-            return Ok(Box::pin(std::future::ready(self.store(rec))));
+            return Ok(Queued::ready(Box::pin(std::future::ready(self.store(rec)))));
         }
         // Behind records in flight (or held for the test): completed in order.
         let (done, delivered) = tokio::sync::oneshot::channel();
         control.in_flight.push_back((rec, done));
         drop(control);
-        Ok(Box::pin(async move {
+        Ok(Queued::ready(Box::pin(async move {
             delivered
                 .await
                 .unwrap_or(Err(ClientError::Cancelled("the producer was dropped")))
-        }))
+        })))
     }
 
     /// Completes every send in flight (as `MockProducer.flush`), then flushes the broker
-    /// producer.
-    fn flush(&self, _timeout: Duration) -> Result<(), ClientError> {
+    /// producer (nothing waits: the broker stores synchronously).
+    async fn flush(&self, _timeout: Duration) -> Result<(), ClientError> {
         while self.complete_next() {}
         self.producer.flush();
         Ok(())

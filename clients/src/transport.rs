@@ -112,24 +112,86 @@ pub trait RebalanceCommitter {
 /// [`ConsumerTransport::poll`] or `close`), with a way to commit before partitions go.
 pub type RebalanceCallback = Box<dyn FnMut(&RebalanceEvent, &mut dyn RebalanceCommitter) + Send>;
 
-/// The future a [`ProducerTransport`] returns for a record it accepted.
+/// The future that resolves once a transport stored a record (or gave up on it).
 pub type DeliveryFuture =
     std::pin::Pin<Box<dyn Future<Output = Result<Delivered, ClientError>> + Send + 'static>>;
 
+/// A record a transport took: resolves to its [`DeliveryFuture`] once the record is in the
+/// transport's queue, at once unless the queue is full (then once room was made, or with
+/// the error that none was made in time: Java's `send` blocking for `max.block.ms`).
+///
+/// The record's place in the send order is fixed when [`ProducerTransport::enqueue`] returns,
+/// not when this future is polled: a record enqueued later never overtakes it. Dropping this
+/// future before it resolves withdraws the record if it is still waiting for room.
+#[must_use = "the record is withdrawn if it is still waiting for room"]
+pub struct Queued(QueuedState);
+
+type WaitFuture =
+    std::pin::Pin<Box<dyn Future<Output = Result<DeliveryFuture, ClientError>> + Send + 'static>>;
+
+enum QueuedState {
+    Ready(Option<DeliveryFuture>),
+    Waiting(WaitFuture),
+}
+
+impl Queued {
+    /// A record already in the transport's queue.
+    pub fn ready(delivery: DeliveryFuture) -> Self {
+        Queued(QueuedState::Ready(Some(delivery)))
+    }
+
+    /// A record waiting for room: `wait` resolves once it is in the queue.
+    pub fn waiting(
+        wait: impl Future<Output = Result<DeliveryFuture, ClientError>> + Send + 'static,
+    ) -> Self {
+        Queued(QueuedState::Waiting(Box::pin(wait)))
+    }
+
+    /// Whether the record is in the transport's queue already (no need to wait for room).
+    pub fn is_ready(&self) -> bool {
+        matches!(self.0, QueuedState::Ready(_))
+    }
+}
+
+impl fmt::Debug for Queued {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queued")
+            .field("ready", &self.is_ready())
+            .finish()
+    }
+}
+
+impl Future for Queued {
+    type Output = Result<DeliveryFuture, ClientError>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match &mut self.get_mut().0 {
+            QueuedState::Ready(d) => std::task::Poll::Ready(d.take().ok_or(
+                ClientError::IllegalState("Queued polled after it resolved".into()),
+            )),
+            QueuedState::Waiting(w) => w.as_mut().poll(cx),
+        }
+    }
+}
+
 /// Sends serialized records.
 pub trait ProducerTransport: Send + Sync + 'static {
-    /// Hands a record to the transport. An error here means it was not accepted; the returned
-    /// future resolves once the broker stored it (or gave up). A transport whose queue is full
-    /// may wait for room inside that future (the rdkafka transport does, up to its
-    /// `max.block.ms`). A record with a negative explicit partition is refused with
+    /// Takes a record; an error here means it was not accepted. Its order among the records
+    /// of this transport is fixed by this call: the returned [`Queued`] resolves (to the
+    /// delivery future) once the record is in the transport's queue, waiting for room when the
+    /// queue is full (the rdkafka transport does, up to its `max.block.ms`), and records taken
+    /// later wait behind it. A record with a negative explicit partition is refused with
     /// [`ClientError::InvalidPartition`].
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError>;
+    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError>;
 
-    /// Waits until every accepted record is delivered or failed, records whose
-    /// [`enqueue`](Self::enqueue) future is still waiting for room in a full queue included
-    /// (the rdkafka transport sends those itself as room frees up), all within `timeout`. A
-    /// record whose future was dropped before it was sent is not waited for.
-    fn flush(&self, timeout: Duration) -> Result<(), ClientError>;
+    /// Waits until every accepted record is delivered or failed, records still waiting for
+    /// room in a full queue included (the rdkafka transport sends those itself, in order, as
+    /// room frees up), all within `timeout`; off the runtime's worker threads. A record whose
+    /// [`Queued`] was dropped before it was in the queue is not waited for.
+    fn flush(&self, timeout: Duration) -> impl Future<Output = Result<(), ClientError>> + Send;
 }
 
 /// Fetches serialized records, in a group or from assigned partitions.
