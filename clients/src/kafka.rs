@@ -447,8 +447,14 @@ impl ConsumerContext for KcodecContext {
 }
 
 /// A [`ConsumerTransport`] over rdkafka's `StreamConsumer`.
+///
+/// librdkafka calls that wait for the broker (a synchronous commit, `committed`, closing)
+/// run on tokio's blocking threads, off the runtime's workers; seeks are asynchronous in
+/// librdkafka (as Java's `seek` sets the position the next poll fetches from). Dropping the
+/// consumer inside a tokio runtime closes it on a blocking thread too.
 pub struct KafkaConsumer {
-    consumer: StreamConsumer<KcodecContext>,
+    /// `None` only once it was handed to a blocking thread to be closed.
+    consumer: Option<Arc<StreamConsumer<KcodecContext>>>,
     callback: Arc<Mutex<Option<RebalanceCallback>>>,
 }
 
@@ -469,13 +475,44 @@ impl KafkaConsumer {
         let consumer = config.create_with_context(KcodecContext {
             callback: callback.clone(),
         })?;
-        Ok(KafkaConsumer { consumer, callback })
+        Ok(KafkaConsumer {
+            consumer: Some(Arc::new(consumer)),
+            callback,
+        })
     }
 
     /// rdkafka's consumer underneath. Drop every `TopicPartitionList` taken from it before
     /// dropping this consumer.
     pub fn inner(&self) -> &StreamConsumer<KcodecContext> {
-        &self.consumer
+        self.consumer
+            .as_deref()
+            .expect("the consumer is only taken out when dropped or closed")
+    }
+
+    /// Runs `f` with the consumer on a blocking thread (librdkafka calls that wait).
+    async fn blocking<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&StreamConsumer<KcodecContext>) -> Result<R, ClientError> + Send + 'static,
+    ) -> Result<R, ClientError> {
+        let consumer = self
+            .consumer
+            .clone()
+            .expect("the consumer is only taken out when dropped or closed");
+        tokio::task::spawn_blocking(move || f(&consumer))
+            .await
+            .map_err(|_| ClientError::Cancelled("a librdkafka call on a blocking thread failed"))?
+    }
+}
+
+impl Drop for KafkaConsumer {
+    /// Closing waits for the group to be left: inside a tokio runtime it runs on a blocking
+    /// thread (the last reference goes there), elsewhere here.
+    fn drop(&mut self) {
+        if let (Some(consumer), Ok(rt)) =
+            (self.consumer.take(), tokio::runtime::Handle::try_current())
+        {
+            rt.spawn_blocking(move || drop(consumer));
+        }
     }
 }
 
@@ -490,19 +527,31 @@ fn tpl_of(
     Ok(tpl)
 }
 
+impl KafkaConsumer {
+    /// Seeks without waiting for librdkafka's fetcher (a zero timeout makes
+    /// `rd_kafka_seek` asynchronous); an unknown partition still fails here.
+    fn seek_async(&self, partitions: &[TopicPartition], offset: Offset) -> Result<(), ClientError> {
+        for tp in partitions {
+            self.inner()
+                .seek(&tp.topic, tp.partition, offset, Duration::ZERO)?;
+        }
+        Ok(())
+    }
+}
+
 impl ConsumerTransport for KafkaConsumer {
     fn subscribe(&mut self, topics: &[&str]) -> Result<(), ClientError> {
-        Ok(self.consumer.subscribe(topics)?)
+        Ok(self.inner().subscribe(topics)?)
     }
 
     fn assign(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let tpl = tpl_of(partitions, Offset::Stored)?;
-        Ok(self.consumer.assign(&tpl)?)
+        Ok(self.inner().assign(&tpl)?)
     }
 
     /// Cancel-safe: rdkafka's `StreamConsumer::recv` is.
     async fn poll(&mut self, timeout: Duration) -> Result<Option<IncomingRecord>, ClientError> {
-        let msg = match tokio::time::timeout(timeout, self.consumer.recv()).await {
+        let msg = match tokio::time::timeout(timeout, self.inner().recv()).await {
             Err(_) => return Ok(None),
             Ok(m) => m?,
         };
@@ -534,21 +583,29 @@ impl ConsumerTransport for KafkaConsumer {
             .add_partition_offset(topic, partition, Offset::Offset(next_offset))
             .is_ok()
         {
-            let _ = self.consumer.store_offsets(&tpl);
+            let _ = self.inner().store_offsets(&tpl);
         }
     }
 
-    fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
-        let tpl = commit_tpl(offsets)?;
-        Ok(self.consumer.commit(&tpl, CommitMode::Sync)?)
+    /// librdkafka's synchronous commit, on a blocking thread.
+    async fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
+        let offsets = offsets.to_vec();
+        self.blocking(move |c| {
+            let tpl = commit_tpl(&offsets)?;
+            Ok(c.commit(&tpl, CommitMode::Sync)?)
+        })
+        .await
     }
 
-    fn committed(
-        &self,
+    /// librdkafka's `committed`, on a blocking thread.
+    async fn committed(
+        &mut self,
         partitions: &[TopicPartition],
     ) -> Result<Vec<(TopicPartition, Option<i64>)>, ClientError> {
         let tpl = tpl_of(partitions, Offset::Invalid)?;
-        let got = self.consumer.committed_offsets(tpl, REQUEST_TIMEOUT)?;
+        let got = self
+            .blocking(move |c| Ok(c.committed_offsets(tpl, REQUEST_TIMEOUT)?))
+            .await?;
         Ok(got
             .elements()
             .iter()
@@ -562,33 +619,21 @@ impl ConsumerTransport for KafkaConsumer {
             .collect())
     }
 
+    /// librdkafka's asynchronous seek (no timeout: it does not wait for the fetcher).
     fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ClientError> {
-        Ok(self.consumer.seek(
-            &tp.topic,
-            tp.partition,
-            Offset::Offset(offset),
-            REQUEST_TIMEOUT,
-        )?)
+        self.seek_async(std::slice::from_ref(tp), Offset::Offset(offset))
     }
 
     fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
-        for tp in partitions {
-            self.consumer
-                .seek(&tp.topic, tp.partition, Offset::Beginning, REQUEST_TIMEOUT)?;
-        }
-        Ok(())
+        self.seek_async(partitions, Offset::Beginning)
     }
 
     fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
-        for tp in partitions {
-            self.consumer
-                .seek(&tp.topic, tp.partition, Offset::End, REQUEST_TIMEOUT)?;
-        }
-        Ok(())
+        self.seek_async(partitions, Offset::End)
     }
 
     fn position(&mut self, tp: &TopicPartition) -> Result<Option<i64>, ClientError> {
-        let tpl = self.consumer.position()?;
+        let tpl = self.inner().position()?;
         Ok(tpl
             .find_partition(&tp.topic, tp.partition)
             .and_then(|e| match e.offset() {
@@ -599,16 +644,16 @@ impl ConsumerTransport for KafkaConsumer {
 
     fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let tpl = tpl_of(partitions, Offset::Invalid)?;
-        Ok(self.consumer.pause(&tpl)?)
+        Ok(self.inner().pause(&tpl)?)
     }
 
     fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let tpl = tpl_of(partitions, Offset::Invalid)?;
-        Ok(self.consumer.resume(&tpl)?)
+        Ok(self.inner().resume(&tpl)?)
     }
 
     fn assignment(&self) -> Result<Vec<TopicPartition>, ClientError> {
-        let tpl = self.consumer.assignment()?;
+        let tpl = self.inner().assignment()?;
         Ok(tpl_to_vec(&tpl))
     }
 
@@ -617,9 +662,14 @@ impl ConsumerTransport for KafkaConsumer {
     }
 
     /// Dropping rdkafka's consumer closes it: librdkafka commits the stored offsets (with
-    /// auto-commit on), runs the revocation callback and leaves the group.
-    fn close(self) -> Result<(), ClientError> {
-        drop(self);
-        Ok(())
+    /// auto-commit on), runs the revocation callback and leaves the group; on a blocking
+    /// thread, awaited here.
+    async fn close(mut self) -> Result<(), ClientError> {
+        let Some(consumer) = self.consumer.take() else {
+            return Ok(());
+        };
+        tokio::task::spawn_blocking(move || drop(consumer))
+            .await
+            .map_err(|_| ClientError::Cancelled("closing the consumer failed"))
     }
 }

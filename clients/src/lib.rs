@@ -37,7 +37,7 @@
 //! consumer.subscribe(&["payments"]).unwrap();
 //! let record = consumer.recv().await.unwrap();
 //! assert_eq!((record.key.as_str(), record.value), ("alice", 1250));
-//! consumer.commit().unwrap();
+//! consumer.commit().await.unwrap();
 //! # });
 //! # }
 //! ```

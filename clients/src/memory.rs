@@ -592,13 +592,13 @@ impl ConsumerTransport for MemoryConsumer {
         self.shared.lock().stored.set(topic, partition, next_offset);
     }
 
-    fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
+    async fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
         let offsets: Vec<_> = offsets.iter().map(|(tp, o)| (broker_tp(tp), *o)).collect();
         Ok(self.consumer.commit_offsets(&offsets)?)
     }
 
-    fn committed(
-        &self,
+    async fn committed(
+        &mut self,
         partitions: &[TopicPartition],
     ) -> Result<Vec<(TopicPartition, Option<i64>)>, ClientError> {
         partitions
@@ -660,7 +660,7 @@ impl ConsumerTransport for MemoryConsumer {
         self.shared.lock().callback = Some(callback);
     }
 
-    fn close(self) -> Result<(), ClientError> {
+    async fn close(self) -> Result<(), ClientError> {
         MemoryConsumer::close(self)
     }
 }

@@ -234,23 +234,30 @@ pub trait ConsumerTransport: Send + 'static {
     /// partitions are revoked and `close` commit. A partition no longer assigned is ignored.
     fn store_offset(&mut self, topic: &Arc<str>, partition: i32, next_offset: i64);
 
-    /// Commits offsets (the next offset to read) synchronously.
-    fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError>;
+    /// Commits offsets (the next offset to read) and waits for the outcome (Kafka's
+    /// `commitSync`), off the runtime's worker threads.
+    fn commit(
+        &mut self,
+        offsets: &[(TopicPartition, i64)],
+    ) -> impl Future<Output = Result<(), ClientError>> + Send;
 
-    /// The group's committed offsets for `partitions` (`None`: nothing committed).
+    /// The group's committed offsets for `partitions` (`None`: nothing committed), off the
+    /// runtime's worker threads.
     fn committed(
-        &self,
+        &mut self,
         partitions: &[TopicPartition],
-    ) -> Result<Vec<(TopicPartition, Option<i64>)>, ClientError>;
+    ) -> impl Future<Output = Result<Vec<(TopicPartition, Option<i64>)>, ClientError>> + Send;
 
     /// Moves an assigned partition's position; records fetched from it but not yet returned
-    /// are dropped.
+    /// are dropped. Does not wait for the broker (Java's `seek` only sets the position the
+    /// next `poll` fetches from; the rdkafka transport seeks asynchronously).
     fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ClientError>;
 
-    /// Moves assigned partitions to their first offset.
+    /// Moves assigned partitions to their first offset (without waiting, as `seek`).
     fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError>;
 
-    /// Moves assigned partitions to their end (the next record produced).
+    /// Moves assigned partitions to their end, the next record produced (without waiting, as
+    /// `seek`).
     fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError>;
 
     /// The offset of the next record [`poll`](Self::poll) returns from an assigned partition;
@@ -271,14 +278,14 @@ pub trait ConsumerTransport: Send + 'static {
     fn set_rebalance_callback(&mut self, callback: RebalanceCallback);
 
     /// Closes the consumer: commits the stored offsets when auto-commit is on, runs the
-    /// revocation callback and leaves the group. Dropping the transport does the same, without
-    /// reporting errors.
-    fn close(self) -> Result<(), ClientError>
+    /// revocation callback and leaves the group, off the runtime's worker threads. Dropping
+    /// the transport does the same, without reporting errors.
+    fn close(self) -> impl Future<Output = Result<(), ClientError>> + Send
     where
         Self: Sized,
     {
         drop(self);
-        Ok(())
+        std::future::ready(Ok(()))
     }
 }
 
