@@ -641,3 +641,130 @@ async fn dropping_a_consumer_during_a_panic_commits_nothing() {
     drop(c);
     assert_eq!(consumer().committed(&tp).await.unwrap()[0].1, Some(1));
 }
+
+/// Consumer-side faults on the in-memory transport. Poll faults follow Kafka's
+/// `MockConsumer.setPollException` (the next poll throws, for `n` polls here) and lose nothing;
+/// commit faults fail `commitSync` with nothing committed, and a failed auto-commit is not an
+/// error of `poll` (as `ConsumerCoordinator.maybeAutoCommitOffsetsAsync` logs it).
+#[tokio::test]
+async fn injected_poll_and_commit_errors() {
+    use kcodec_broker::BrokerError;
+    let cluster = three_records("t").await;
+    let config = ConsumerConfig::new("g")
+        .auto_offset_reset(OffsetReset::Earliest)
+        .enable_auto_commit(false);
+    let mut c: Consumer<String, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    c.subscribe(&["t"]).unwrap();
+    let boom = || BrokerError::Injected("poll".into());
+    c.transport_mut().inject_poll_errors(2, boom());
+    for _ in 0..2 {
+        let e = c.poll(Duration::from_secs(5)).await.unwrap_err();
+        assert!(
+            matches!(e, ClientError::Broker(BrokerError::Injected(_))),
+            "{e:?}"
+        );
+    }
+    assert_eq!(c.recv().await.unwrap().offset, 0, "nothing lost");
+    // Served from the records fetched ahead: fails all the same, then goes on.
+    c.transport_mut().inject_poll_errors(1, boom());
+    assert!(c.poll(Duration::from_secs(5)).await.is_err());
+    assert_eq!(c.recv().await.unwrap().offset, 1);
+
+    let tp = [TopicPartition::new("t", 0)];
+    c.transport_mut()
+        .inject_commit_errors(1, BrokerError::RequestTimedOut);
+    let e = c.commit().await.unwrap_err();
+    assert_eq!(e.kind(), kcodec_clients::ErrorKind::Retriable);
+    assert_eq!(
+        c.committed(&tp).await.unwrap()[0].1,
+        None,
+        "nothing committed"
+    );
+    c.commit().await.unwrap();
+    assert_eq!(c.committed(&tp).await.unwrap()[0].1, Some(2));
+}
+
+/// A failed auto-commit is swallowed (Java's consumer logs it) and the next one commits.
+#[tokio::test]
+async fn injected_auto_commit_error_is_not_an_error_of_poll() {
+    use kcodec_broker::BrokerError;
+    let clock = ManualClock::new(1_000_000);
+    let cluster = Cluster::builder().brokers(1).clock(clock.clone()).build();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
+    for i in 0..4i64 {
+        producer
+            .send(ProducerRecord::new("t", i).key("k".to_string()))
+            .await
+            .unwrap();
+    }
+    let config = ConsumerConfig::new("g")
+        .auto_offset_reset(OffsetReset::Earliest)
+        .auto_commit_interval(Duration::from_secs(5))
+        .max_poll_records(1);
+    let mut c: Consumer<String, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    c.subscribe(&["t"]).unwrap();
+    let tp = [TopicPartition::new("t", 0)];
+    assert_eq!(c.recv().await.unwrap().offset, 0);
+    c.transport_mut()
+        .inject_commit_errors(1, BrokerError::RequestTimedOut);
+    clock.advance(Duration::from_secs(5));
+    assert_eq!(c.recv().await.unwrap().offset, 1, "poll goes on");
+    assert_eq!(
+        c.committed(&tp).await.unwrap()[0].1,
+        None,
+        "that auto-commit failed"
+    );
+    clock.advance(Duration::from_secs(5));
+    assert_eq!(c.recv().await.unwrap().offset, 2);
+    assert_eq!(
+        c.committed(&tp).await.unwrap()[0].1,
+        Some(2),
+        "the next one commits"
+    );
+}
+
+/// Coordinator faults: a retriable one (`CoordinatorNotAvailableException`, retried inside
+/// Java's `ConsumerCoordinator`) only skips a round of the group protocol, and records of the
+/// current assignment keep coming; a fatal one is thrown by `poll` (as Java's `poll` throws a
+/// `GroupAuthorizationException`), once, and the consumer goes on.
+#[tokio::test]
+async fn injected_coordinator_errors() {
+    use kcodec_broker::BrokerError;
+    let cluster = three_records("t").await;
+    let config = ConsumerConfig::new("g")
+        .auto_offset_reset(OffsetReset::Earliest)
+        .max_poll_records(1);
+    let mut c: Consumer<String, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    c.subscribe(&["t"]).unwrap();
+    assert_eq!(c.recv().await.unwrap().offset, 0);
+    c.transport_mut()
+        .inject_coordinator_errors(1, BrokerError::CoordinatorNotAvailable);
+    // One round per poll that finds a record at once.
+    assert_eq!(
+        c.recv().await.unwrap().offset,
+        1,
+        "a retriable error is retried"
+    );
+    c.transport_mut()
+        .inject_coordinator_errors(1, BrokerError::Injected("not authorized".into()));
+    let e = c.poll(Duration::from_secs(5)).await;
+    assert!(
+        matches!(e, Err(ClientError::Broker(BrokerError::Injected(_)))),
+        "{e:?}"
+    );
+    assert_eq!(c.recv().await.unwrap().offset, 2, "then it goes on");
+    assert_eq!(c.assignment().unwrap(), [TopicPartition::new("t", 0)]);
+}
