@@ -242,6 +242,8 @@ struct Faults {
     poll: InjectedErrors,
     commit: InjectedErrors,
     coordinator: InjectedErrors,
+    /// A retriable coordinator fault stopped the member's heartbeats (until a round succeeds).
+    heartbeats_stopped: bool,
 }
 
 impl Core {
@@ -839,9 +841,11 @@ impl Consumer {
     /// Makes the next `n` rounds of the group protocol (one per poll, and one each time a
     /// waiting poll wakes) fail with `error`. A retriable error
     /// ([`BrokerError::CoordinatorNotAvailable`], [`BrokerError::RequestTimedOut`]) only skips
-    /// the round, as Kafka's consumer retries it: no heartbeat (the session may expire on the
-    /// broker's clock), no join, no new assignment, while fetching from the current
-    /// assignment goes on; any other error is returned by `poll` (as Java's `poll` throws,
+    /// the round, as Kafka's consumer retries it: no join, no new assignment, and no
+    /// heartbeat from the first such round until a round reaches the coordinator again (after
+    /// `session.timeout.ms` on the broker's clock the member is expelled, and learns it, with
+    /// `on_partitions_lost`, once a round succeeds), while fetching from the current assignment
+    /// goes on; any other error is returned by `poll` (as Java's `poll` throws,
     /// e.g., a `GroupAuthorizationException`). Only subscribed consumers run the protocol.
     pub fn inject_coordinator_errors(&mut self, n: usize, error: BrokerError) {
         self.core.faults.coordinator.push(n, error);
@@ -890,11 +894,23 @@ impl Consumer {
             _ => return Ok(()),
         };
         match self.core.faults.coordinator.take() {
-            // The coordinator could not be reached this round: no heartbeat, no join, no new
-            // assignment; Java's consumer retries a retriable coordinator error itself.
-            Some(e) if e.is_retriable() => return Ok(()),
+            // The coordinator cannot be reached: no join, no new assignment, and heartbeats
+            // stop from now until a round reaches it again (its status call marks the member
+            // heartbeating); Java's consumer retries a retriable coordinator error itself.
+            Some(e) if e.is_retriable() => {
+                if !self.core.faults.heartbeats_stopped
+                    && let (Some(id), Some(group)) =
+                        (&self.core.member_id, &self.core.config.group_id)
+                {
+                    let inner = &self.core.cluster.inner;
+                    let now = inner.clock.now_ms();
+                    inner.coordinator.lock().abandon(group, id, now);
+                    self.core.faults.heartbeats_stopped = true;
+                }
+                return Ok(());
+            }
             Some(e) => return Err(e),
-            None => {}
+            None => self.core.faults.heartbeats_stopped = false,
         }
         let group = self.core.group_id()?.to_string();
         let inner = self.core.cluster.inner.clone();

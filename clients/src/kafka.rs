@@ -451,9 +451,10 @@ impl ConsumerContext for KcodecContext {
 /// librdkafka calls that wait for the broker (a synchronous commit, `committed`, closing)
 /// run on tokio's blocking threads, off the runtime's workers; seeks are asynchronous in
 /// librdkafka (as Java's `seek` sets the position the next poll fetches from). Dropping the
-/// consumer inside a tokio runtime closes it on a blocking thread too.
+/// consumer closes it where it is dropped, waiting for the group to be left: prefer
+/// [`close`](ConsumerTransport::close)`.await` inside a runtime.
 pub struct KafkaConsumer {
-    /// `None` only once it was handed to a blocking thread to be closed.
+    /// `None` only once `close` handed it to a blocking thread.
     consumer: Option<Arc<StreamConsumer<KcodecContext>>>,
     callback: Arc<Mutex<Option<RebalanceCallback>>>,
 }
@@ -486,7 +487,7 @@ impl KafkaConsumer {
     pub fn inner(&self) -> &StreamConsumer<KcodecContext> {
         self.consumer
             .as_deref()
-            .expect("the consumer is only taken out when dropped or closed")
+            .expect("the consumer is only taken out by close")
     }
 
     /// Runs `f` with the consumer on a blocking thread (librdkafka calls that wait).
@@ -497,22 +498,10 @@ impl KafkaConsumer {
         let consumer = self
             .consumer
             .clone()
-            .expect("the consumer is only taken out when dropped or closed");
+            .expect("the consumer is only taken out by close");
         tokio::task::spawn_blocking(move || f(&consumer))
             .await
             .map_err(|_| ClientError::Cancelled("a librdkafka call on a blocking thread failed"))?
-    }
-}
-
-impl Drop for KafkaConsumer {
-    /// Closing waits for the group to be left: inside a tokio runtime it runs on a blocking
-    /// thread (the last reference goes there), elsewhere here.
-    fn drop(&mut self) {
-        if let (Some(consumer), Ok(rt)) =
-            (self.consumer.take(), tokio::runtime::Handle::try_current())
-        {
-            rt.spawn_blocking(move || drop(consumer));
-        }
     }
 }
 
