@@ -160,6 +160,22 @@ mod rdkafka_queue {
         }
     }
 
+    /// A one-partition topic `t` on a mock cluster whose broker is down, and a producer with a
+    /// queue of one record.
+    fn full_queue_with_broker_down() -> (
+        MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+        KafkaProducer,
+    ) {
+        let mock = MockCluster::new(1).unwrap();
+        mock.create_topic("t", 1, 1).unwrap();
+        mock.broker_down(1).unwrap();
+        let mut cfg = producer_config(&mock.bootstrap_servers());
+        cfg.set("queue.buffering.max.messages", "1")
+            .set("message.timeout.ms", "30000");
+        let p = KafkaProducer::new(&cfg).unwrap();
+        (mock, p)
+    }
+
     /// `flush` covers a send still waiting for room (its future not even polled yet): the
     /// broker is down while the queue of one is full; once it is up, `flush` sends the waiting
     /// record itself and returns only when it is delivered (the broker goes down again right
@@ -168,13 +184,8 @@ mod rdkafka_queue {
     async fn flush_waits_for_sends_waiting_for_room() {
         use kcodec_clients::{OutgoingRecord, ProducerTransport};
         use kcodec_codecs::{Bytes, Headers};
-        let mock = MockCluster::new(1).unwrap();
-        mock.create_topic("t", 1, 1).unwrap();
-        mock.broker_down(1).unwrap();
-        let mut cfg = producer_config(&mock.bootstrap_servers());
-        cfg.set("queue.buffering.max.messages", "1")
-            .set("message.timeout.ms", "30000");
-        let p = Arc::new(KafkaProducer::new(&cfg).unwrap());
+        let (mock, p) = full_queue_with_broker_down();
+        let p = Arc::new(p);
         let headers = Headers::new();
         let record = |v: &'static str| OutgoingRecord {
             topic: "t",
@@ -220,13 +231,7 @@ mod rdkafka_queue {
     async fn a_later_record_never_overtakes_one_waiting_for_room() {
         use kcodec_clients::{OutgoingRecord, ProducerTransport};
         use kcodec_codecs::{Bytes, Headers};
-        let mock = MockCluster::new(1).unwrap();
-        mock.create_topic("t", 1, 1).unwrap();
-        mock.broker_down(1).unwrap();
-        let mut cfg = producer_config(&mock.bootstrap_servers());
-        cfg.set("queue.buffering.max.messages", "1")
-            .set("message.timeout.ms", "30000");
-        let p = KafkaProducer::new(&cfg).unwrap();
+        let (mock, p) = full_queue_with_broker_down();
         let headers = Headers::new();
         let record = |v: &'static str| OutgoingRecord {
             topic: "t",
