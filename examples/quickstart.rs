@@ -293,8 +293,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         "{}",
         format_lag_table(&cluster.describe_group_offsets("billing")?)
     );
-    one.commit()?;
-    two.commit()?;
+    one.commit().await?;
+    two.commit().await?;
     println!("\nAfter both members commit what they read:\n");
     print!(
         "{}",
@@ -316,8 +316,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
     );
 
     println!("\nBoth members leave the group (`close`); their partitions are revoked:");
-    two.close()?;
-    one.close()?;
+    two.close().await?;
+    one.close().await?;
 
     println!(
         "\nDone. Next: the same walk with Kafka's console tools, `cargo run -p kcodec-cli -- dev --brokers 3` \

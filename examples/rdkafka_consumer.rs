@@ -94,7 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("{}", show(&r.value));
         }
         if a.commit {
-            consumer.commit_record(&r)?;
+            consumer.commit_record(&r).await?;
         }
         n += 1;
     }

@@ -81,6 +81,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             md.topic, md.partition, md.offset
         );
     }
-    producer.flush(Duration::from_secs(10))?;
+    producer.flush(Duration::from_secs(10)).await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 use crate::assignor::Assignor;
 use crate::cluster::Cluster;
 use crate::error::{BrokerError, InvalidValue, Result};
+use crate::fault::InjectedErrors;
 use crate::group::{JoinInfo, OffsetAndMetadata, Status};
 use crate::log::{PartitionLog, Read};
 use crate::record::{ConsumerRecord, TopicPartition};
@@ -231,6 +232,18 @@ struct Core {
     rotation: usize,
     last_auto_commit: i64,
     closed: bool,
+    faults: Faults,
+}
+
+/// Errors injected into this consumer's calls (see [`Consumer::inject_poll_errors`] and its
+/// siblings).
+#[derive(Debug, Default)]
+struct Faults {
+    poll: InjectedErrors,
+    commit: InjectedErrors,
+    coordinator: InjectedErrors,
+    /// A retriable coordinator fault stopped the member's heartbeats (until a round succeeds).
+    heartbeats_stopped: bool,
 }
 
 impl Core {
@@ -290,6 +303,9 @@ impl Core {
 
     fn commit_offsets(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<()> {
         let group = self.group_id()?.to_string();
+        if let Some(e) = self.faults.commit.take() {
+            return Err(e);
+        }
         let inner = &self.cluster.inner;
         let now = inner.clock.now_ms();
         let offs: Vec<(TopicPartition, i64, String)> = offsets
@@ -626,6 +642,7 @@ impl Consumer {
                 rotation: 0,
                 last_auto_commit: now,
                 closed: false,
+                faults: Faults::default(),
             },
             listener: None,
         })
@@ -806,6 +823,34 @@ impl Consumer {
         self.core.commit_offsets(offsets)
     }
 
+    /// Makes the next `n` calls of [`poll`](Self::poll) fail with `error` before fetching
+    /// anything (nothing is lost: the next successful poll returns what this one would have),
+    /// as Kafka's `MockConsumer.setPollException` does for one poll. Queued after errors
+    /// already injected.
+    pub fn inject_poll_errors(&mut self, n: usize, error: BrokerError) {
+        self.core.faults.poll.push(n, error);
+    }
+
+    /// Makes the next `n` commits fail with `error`, nothing committed: explicit ones (which
+    /// return it), automatic ones (which ignore it, as Kafka's consumer logs a failed
+    /// auto-commit) and those made in rebalance callbacks.
+    pub fn inject_commit_errors(&mut self, n: usize, error: BrokerError) {
+        self.core.faults.commit.push(n, error);
+    }
+
+    /// Makes the next `n` rounds of the group protocol (one per poll, and one each time a
+    /// waiting poll wakes) fail with `error`. A retriable error
+    /// ([`BrokerError::CoordinatorNotAvailable`], [`BrokerError::RequestTimedOut`]) only skips
+    /// the round, as Kafka's consumer retries it: no join, no new assignment, and no
+    /// heartbeat from the first such round until a round reaches the coordinator again (after
+    /// `session.timeout.ms` on the broker's clock the member is expelled, and learns it, with
+    /// `on_partitions_lost`, once a round succeeds), while fetching from the current assignment
+    /// goes on; any other error is returned by `poll` (as Java's `poll` throws,
+    /// e.g., a `GroupAuthorizationException`). Only subscribed consumers run the protocol.
+    pub fn inject_coordinator_errors(&mut self, n: usize, error: BrokerError) {
+        self.core.faults.coordinator.push(n, error);
+    }
+
     fn call(&mut self, which: u8, parts: &[TopicPartition]) {
         if let Some(l) = self.listener.as_mut() {
             let mut ctx = RebalanceContext {
@@ -848,6 +893,25 @@ impl Consumer {
             Mode::Subscribed(t) => t.clone(),
             _ => return Ok(()),
         };
+        match self.core.faults.coordinator.take() {
+            // The coordinator cannot be reached: no join, no new assignment, and heartbeats
+            // stop from now until a round reaches it again (its status call marks the member
+            // heartbeating); Java's consumer retries a retriable coordinator error itself.
+            Some(e) if e.is_retriable() => {
+                if !self.core.faults.heartbeats_stopped
+                    && let (Some(id), Some(group)) =
+                        (&self.core.member_id, &self.core.config.group_id)
+                {
+                    let inner = &self.core.cluster.inner;
+                    let now = inner.clock.now_ms();
+                    inner.coordinator.lock().abandon(group, id, now);
+                    self.core.faults.heartbeats_stopped = true;
+                }
+                return Ok(());
+            }
+            Some(e) => return Err(e),
+            None => self.core.faults.heartbeats_stopped = false,
+        }
         let group = self.core.group_id()?.to_string();
         let inner = self.core.cluster.inner.clone();
         let cooperative = self.core.config.assignor.is_cooperative();
@@ -941,6 +1005,9 @@ impl Consumer {
     /// [`BrokerError::OffsetOutOfRange`] with `auto.offset.reset=none`, group errors, or
     /// `IllegalState` when neither subscribed nor assigned.
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
+        if let Some(e) = self.core.faults.poll.take() {
+            return Err(e);
+        }
         if matches!(self.core.mode, Mode::None) {
             return Err(BrokerError::IllegalState(
                 "Consumer is not subscribed to any topics or assigned any partitions".into(),

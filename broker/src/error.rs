@@ -91,6 +91,10 @@ pub enum BrokerError {
         "The request included a message larger than the max message size the server will accept."
     )]
     RecordTooLarge,
+    /// `CoordinatorNotAvailableException` (retriable; for injection into a consumer's group
+    /// protocol, see [`crate::Consumer::inject_coordinator_errors`]).
+    #[error("The coordinator is not available.")]
+    CoordinatorNotAvailable,
     /// Any other injected failure, with a caller-chosen message.
     #[error("Injected failure: {0}")]
     Injected(String),
@@ -162,6 +166,7 @@ impl BrokerError {
                 | BrokerError::NotEnoughReplicas
                 | BrokerError::RequestTimedOut
                 | BrokerError::UnknownTopicOrPartition(_)
+                | BrokerError::CoordinatorNotAvailable
         )
     }
 }

@@ -56,6 +56,7 @@ mod clock;
 mod cluster;
 mod consumer;
 mod error;
+mod fault;
 pub mod group;
 pub mod lag;
 mod log;
@@ -72,6 +73,7 @@ pub use cluster::{
 };
 pub use consumer::{Consumer, ConsumerConfig, OffsetReset, RebalanceContext, RebalanceListener};
 pub use error::{BrokerError, InvalidValue, ProtocolMismatch, Result};
+pub use fault::InjectedErrors;
 pub use group::{GroupDescription, GroupListing, GroupState, MemberDescription, OffsetAndMetadata};
 pub use lag::{LagRow, format_lag_table};
 pub use partitioner::PartitionerKind;

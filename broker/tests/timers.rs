@@ -182,3 +182,48 @@ async fn assigned_partition_of_a_missing_topic_wakes_poll_when_created() {
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0].value.as_deref(), Some(&b"hello"[..]));
 }
+
+/// A member whose coordinator cannot be reached (an injected retriable
+/// `CoordinatorNotAvailableException`, which Java's `AbstractCoordinator` retries while its
+/// heartbeats fail) sends no heartbeat: after `session.timeout.ms` the coordinator expels it
+/// and the other member takes its partitions. The same polls without the fault keep it in.
+#[tokio::test]
+async fn unreachable_coordinator_means_no_heartbeat_and_expiry() {
+    use kcodec_broker::BrokerError;
+    let clock = ManualClock::default();
+    let cluster = Cluster::builder().clock(clock.clone()).build();
+    let (mut a, mut b, _events) = two_members(&cluster, Duration::from_secs(10)).await;
+    rounds(&clock, &mut a, &mut b).await;
+    assert_eq!(
+        cluster.describe_group("g").members.len(),
+        2,
+        "a heartbeats on each poll: 12 s pass, no session expires"
+    );
+    a.inject_coordinator_errors(100, BrokerError::CoordinatorNotAvailable);
+    // Heartbeats stop at the first failed round (t = 16 s); the session ends 10 s later.
+    rounds(&clock, &mut a, &mut b).await;
+    assert_eq!(
+        cluster.describe_group("g").members.len(),
+        2,
+        "t = 24 s: not yet"
+    );
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(
+        cluster.describe_group("g").members.len(),
+        1,
+        "a polled without reaching its coordinator: its session expired"
+    );
+    for _ in 0..4 {
+        b.poll(Duration::ZERO).await.unwrap();
+    }
+    assert_eq!(b.assignment(), [tp(0), tp(1)]);
+}
+
+/// Three rounds of: 4 s pass, `a` polls, `b` polls.
+async fn rounds(clock: &ManualClock, a: &mut Consumer, b: &mut Consumer) {
+    for _ in 0..3 {
+        clock.advance(Duration::from_secs(4));
+        a.poll(Duration::ZERO).await.unwrap();
+        b.poll(Duration::ZERO).await.unwrap();
+    }
+}

@@ -1,8 +1,8 @@
 //! The typed consumer.
 
 use crate::transport::{
-    ConsumerTransport, DeliveryFuture, IncomingRecord, OutgoingRecord, Positions,
-    ProducerTransport, RebalanceCommitter, RebalanceEvent, TopicPartition,
+    ConsumerTransport, IncomingRecord, OutgoingRecord, Positions, ProducerTransport, Queued,
+    RebalanceCommitter, RebalanceEvent, TopicPartition,
 };
 use crate::{ClientError, DeserializationError};
 use bytes::Bytes;
@@ -40,11 +40,11 @@ impl<K, V> ConsumerRecord<K, V> {
 
 /// Sends raw records to a dead-letter topic (object-safe view of a [`ProducerTransport`]).
 trait DeadLetterSink: Send + Sync {
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError>;
+    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError>;
 }
 
 impl<P: ProducerTransport> DeadLetterSink for P {
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
+    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError> {
         ProducerTransport::enqueue(self, record)
     }
 }
@@ -607,32 +607,41 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
 
     /// Commits, for each partition, the offset after the last record `poll`/`recv` returned
     /// (or skipped / dead-lettered) from it, or the offset it was sought to since.
-    pub fn commit(&mut self) -> Result<(), ClientError> {
+    ///
+    /// Waits for the outcome (Kafka's `commitSync`), off the runtime's worker threads.
+    pub async fn commit(&mut self) -> Result<(), ClientError> {
         self.apply_rebalances();
         let offsets = self.shared.lock().consumed.to_vec();
         if offsets.is_empty() {
             return Ok(());
         }
-        self.transport.commit(&offsets)
+        self.transport.commit(&offsets).await
     }
 
-    /// Commits the offset after `record`.
-    pub fn commit_record(&mut self, record: &ConsumerRecord<K, V>) -> Result<(), ClientError> {
+    /// Commits the offset after `record` (as [`commit`](Self::commit), waits for the outcome).
+    pub async fn commit_record(
+        &mut self,
+        record: &ConsumerRecord<K, V>,
+    ) -> Result<(), ClientError> {
         self.transport
             .commit(&[(record.topic_partition(), record.offset + 1)])
+            .await
     }
 
-    /// Commits explicit offsets (each the next offset to read).
-    pub fn commit_offsets(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
-        self.transport.commit(offsets)
+    /// Commits explicit offsets (each the next offset to read) and waits for the outcome.
+    pub async fn commit_offsets(
+        &mut self,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<(), ClientError> {
+        self.transport.commit(offsets).await
     }
 
-    /// The group's committed offsets.
-    pub fn committed(
-        &self,
+    /// The group's committed offsets (Kafka's `committed`), off the runtime's worker threads.
+    pub async fn committed(
+        &mut self,
         partitions: &[TopicPartition],
     ) -> Result<Vec<(TopicPartition, Option<i64>)>, ClientError> {
-        self.transport.committed(partitions)
+        self.transport.committed(partitions).await
     }
 
     /// What [`commit`](Self::commit) would commit: the next offset per partition that returned
@@ -749,10 +758,10 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
 
     /// Closes the consumer (Kafka's `close`): with auto-commit on, commits what was returned;
     /// runs the revocation callback; leaves the group at once so that its partitions move
-    /// without waiting for a session timeout. Dropping the consumer does the same without
-    /// reporting errors.
-    pub fn close(self) -> Result<(), ClientError> {
-        self.transport.close()
+    /// without waiting for a session timeout. Off the runtime's worker threads. Dropping the
+    /// consumer does the same without reporting errors.
+    pub async fn close(self) -> Result<(), ClientError> {
+        self.transport.close().await
     }
 
     /// How many records were skipped (the `Skip` policy and
@@ -855,7 +864,7 @@ async fn dead_letter(
         headers: &headers,
         timestamp: raw.timestamp,
     })?;
-    delivery.await.map(|_| ())
+    delivery.await?.await.map(|_| ())
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

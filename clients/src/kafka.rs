@@ -25,8 +25,8 @@
 use crate::ClientError;
 use crate::transport::{
     ConsumerTransport, Delivered, DeliveryFuture, IncomingRecord, OutgoingRecord,
-    ProducerTransport, RebalanceCallback, RebalanceCommitter, RebalanceEvent, TopicPartition,
-    check_record,
+    ProducerTransport, Queued, RebalanceCallback, RebalanceCommitter, RebalanceEvent,
+    TopicPartition, check_record,
 };
 use kcodec_codecs::{Header, Headers};
 use parking_lot::Mutex;
@@ -77,11 +77,15 @@ pub struct KafkaProducer {
     producer: FutureProducer,
     max_block: Duration,
     /// Records waiting for room in librdkafka's queue, oldest first.
-    waiting: Arc<Mutex<std::collections::VecDeque<Arc<Mutex<Waiting>>>>>,
+    waiting: Arc<WaitList>,
 }
 
-/// A record waiting for room in librdkafka's queue: its send future and `flush` both try to
-/// send it.
+/// Records waiting for room in librdkafka's queue, oldest first. Only the oldest is ever
+/// offered to librdkafka, so none overtakes an earlier one (per-key order, as Java's `send`
+/// keeps by blocking the caller).
+type WaitList = Mutex<std::collections::VecDeque<Arc<Mutex<Waiting>>>>;
+
+/// A record waiting for room in librdkafka's queue.
 struct Waiting {
     topic: String,
     partition: Option<i32>,
@@ -116,9 +120,22 @@ impl Waiting {
     }
 }
 
+/// Sends waiting records, oldest first, until librdkafka's queue is full; `true` when none is
+/// left waiting.
+fn send_waiting(producer: &FutureProducer, list: &WaitList) -> bool {
+    let mut list = list.lock();
+    while let Some(front) = list.front() {
+        if !front.lock().try_send(producer) {
+            return false;
+        }
+        list.pop_front();
+    }
+    true
+}
+
 /// Takes a waiting record off the list when its future ends or is dropped.
 struct WaitGuard {
-    list: Arc<Mutex<std::collections::VecDeque<Arc<Mutex<Waiting>>>>>,
+    list: Arc<WaitList>,
     slot: Arc<Mutex<Waiting>>,
 }
 
@@ -241,14 +258,16 @@ async fn delivered(fut: DeliveryFutureRd) -> Result<Delivered, ClientError> {
 }
 
 impl ProducerTransport for KafkaProducer {
-    /// Hands the record to librdkafka (which copies key and value). When its queue is full,
-    /// the returned future waits for room (retrying with a short backoff while librdkafka's
-    /// background thread delivers) for up to [`max_block`](KafkaProducer::max_block), then
-    /// fails with `QueueFull`. A record that had to wait may be enqueued after records sent
-    /// later by other tasks. [`flush`](ProducerTransport::flush) sends waiting records too
-    /// (even when their futures are not polled meanwhile); dropping the future before the
-    /// record was sent withdraws it.
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
+    /// Hands the record to librdkafka (which copies key and value) unless records are waiting
+    /// for room already: then, or when librdkafka's queue is full, the record waits behind
+    /// them, and the returned [`Queued`] resolves once it is in librdkafka's queue (records
+    /// are offered oldest first, by whichever waiting future or `flush` runs, with a short
+    /// backoff between tries while librdkafka's background thread delivers). A record still
+    /// waiting after [`max_block`](KafkaProducer::max_block) fails with `QueueFull`.
+    /// [`flush`](ProducerTransport::flush) sends waiting records too (even when their futures
+    /// are not polled meanwhile); dropping the [`Queued`] before the record was sent
+    /// withdraws it.
+    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError> {
         check_record(record.topic, record.partition, record.timestamp)?;
         let OutgoingRecord {
             topic,
@@ -258,18 +277,25 @@ impl ProducerTransport for KafkaProducer {
             headers,
             timestamp,
         } = record;
-        let fr = future_record(
-            topic,
-            partition,
-            key.as_deref(),
-            value.as_deref(),
-            timestamp,
-            to_kafka_headers(headers),
-        );
-        let headers = match self.producer.send_result(fr) {
-            Ok(fut) => return Ok(Box::pin(delivered(fut))),
-            Err((e, rec)) if is_queue_full(&e) && !self.max_block.is_zero() => rec.headers,
-            Err((e, _)) => return Err(e.into()),
+        // Holding the list from the check to the push: no record slips in between.
+        let mut list = self.waiting.lock();
+        let headers = to_kafka_headers(headers);
+        let headers = if list.is_empty() {
+            let fr = future_record(
+                topic,
+                partition,
+                key.as_deref(),
+                value.as_deref(),
+                timestamp,
+                headers,
+            );
+            match self.producer.send_result(fr) {
+                Ok(fut) => return Ok(Queued::ready(Box::pin(delivered(fut)))),
+                Err((e, rec)) if is_queue_full(&e) && !self.max_block.is_zero() => rec.headers,
+                Err((e, _)) => return Err(e.into()),
+            }
+        } else {
+            headers
         };
         let slot = Arc::new(Mutex::new(Waiting {
             topic: topic.to_owned(),
@@ -280,7 +306,8 @@ impl ProducerTransport for KafkaProducer {
             headers,
             sent: None,
         }));
-        self.waiting.lock().push_back(slot.clone());
+        list.push_back(slot.clone());
+        drop(list);
         let producer = self.producer.clone();
         // Takes the record off the waiting list when the future ends or is dropped (a
         // dropped send is not sent by `flush` either).
@@ -291,64 +318,59 @@ impl ProducerTransport for KafkaProducer {
         // `max.block.ms` too large to represent (Java's `Long.MAX_VALUE`, `Duration::MAX`)
         // waits without a deadline.
         let deadline = tokio::time::Instant::now().checked_add(self.max_block);
-        Ok(Box::pin(async move {
+        Ok(Queued::waiting(async move {
             let mut backoff = Duration::from_millis(1);
-            let sent = loop {
+            loop {
                 let now = tokio::time::Instant::now();
                 // Past the deadline (also when the future is first polled late), one last try
-                // below before giving up.
+                // before giving up.
                 let last = deadline.is_some_and(|d| now >= d);
-                if !last {
-                    let left = deadline.map_or(backoff, |d| d - now);
-                    tokio::time::sleep(backoff.min(left)).await;
-                    backoff = (backoff * 2).min(Duration::from_millis(50));
-                }
-                let mut w = guard.slot.lock();
-                // `flush` may have sent it meanwhile.
-                if w.sent.is_none() {
-                    w.try_send(&producer);
-                }
-                if let Some(sent) = w.sent.take() {
-                    break sent;
+                send_waiting(&producer, &guard.list);
+                // Sent by this try, another waiting future's or `flush`.
+                let sent = guard.slot.lock().sent.take();
+                if let Some(sent) = sent {
+                    let fut = sent.map_err(ClientError::Kafka)?;
+                    return Ok(Box::pin(delivered(fut)) as DeliveryFuture);
                 }
                 if last {
-                    break Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull));
+                    return Err(ClientError::Kafka(KafkaError::MessageProduction(
+                        RDKafkaErrorCode::QueueFull,
+                    )));
                 }
-            };
-            drop(guard);
-            delivered(sent.map_err(ClientError::Kafka)?).await
+                let left = deadline.map_or(backoff, |d| d - now);
+                tokio::time::sleep(backoff.min(left)).await;
+                backoff = (backoff * 2).min(Duration::from_millis(50));
+            }
         }))
     }
 
-    /// Sends the records still waiting for room in librdkafka's queue (in the order they
-    /// were enqueued, as room frees up), then waits for librdkafka's queue to drain, all
-    /// within `timeout`. A send whose future was dropped is not waited for.
-    fn flush(&self, timeout: Duration) -> Result<(), ClientError> {
+    /// Sends the records waiting for room in librdkafka's queue (oldest first), each time
+    /// librdkafka's `flush` emptied its queue, until none is left, then waits for librdkafka's
+    /// queue to drain, all within `timeout`. librdkafka's `flush` blocks: it runs on a
+    /// blocking thread (`spawn_blocking`), off the runtime's workers. A send whose future was
+    /// dropped is not waited for.
+    async fn flush(&self, timeout: Duration) -> Result<(), ClientError> {
         let deadline = std::time::Instant::now().checked_add(timeout);
         loop {
-            let waiting: Vec<_> = self.waiting.lock().iter().cloned().collect();
-            let mut all_sent = true;
-            for slot in waiting {
-                let mut w = slot.lock();
-                if w.sent.is_none() && !w.try_send(&self.producer) {
-                    all_sent = false;
-                    break;
-                }
+            let none_waiting = send_waiting(&self.producer, &self.waiting);
+            let left = deadline.map_or(timeout, |d| {
+                d.saturating_duration_since(std::time::Instant::now())
+            });
+            let producer = self.producer.clone();
+            let flushed = tokio::task::spawn_blocking(move || producer.flush(left))
+                .await
+                .map_err(|_| ClientError::Cancelled("librdkafka's flush did not finish"))?;
+            flushed?;
+            if none_waiting {
+                return Ok(());
             }
-            if all_sent {
-                break;
-            }
+            // librdkafka's queue is empty: the next round sends at least one waiting record.
             if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                 return Err(ClientError::Kafka(KafkaError::Flush(
                     RDKafkaErrorCode::OperationTimedOut,
                 )));
             }
-            std::thread::sleep(Duration::from_millis(1));
         }
-        let left = deadline.map_or(timeout, |d| {
-            d.saturating_duration_since(std::time::Instant::now())
-        });
-        Ok(self.producer.flush(left)?)
     }
 }
 
@@ -425,8 +447,15 @@ impl ConsumerContext for KcodecContext {
 }
 
 /// A [`ConsumerTransport`] over rdkafka's `StreamConsumer`.
+///
+/// librdkafka calls that wait for the broker (a synchronous commit, `committed`, closing)
+/// run on tokio's blocking threads, off the runtime's workers; seeks are asynchronous in
+/// librdkafka (as Java's `seek` sets the position the next poll fetches from). Dropping the
+/// consumer closes it where it is dropped, waiting for the group to be left: prefer
+/// [`close`](ConsumerTransport::close)`.await` inside a runtime.
 pub struct KafkaConsumer {
-    consumer: StreamConsumer<KcodecContext>,
+    /// `None` only once `close` handed it to a blocking thread.
+    consumer: Option<Arc<StreamConsumer<KcodecContext>>>,
     callback: Arc<Mutex<Option<RebalanceCallback>>>,
 }
 
@@ -447,13 +476,32 @@ impl KafkaConsumer {
         let consumer = config.create_with_context(KcodecContext {
             callback: callback.clone(),
         })?;
-        Ok(KafkaConsumer { consumer, callback })
+        Ok(KafkaConsumer {
+            consumer: Some(Arc::new(consumer)),
+            callback,
+        })
     }
 
     /// rdkafka's consumer underneath. Drop every `TopicPartitionList` taken from it before
     /// dropping this consumer.
     pub fn inner(&self) -> &StreamConsumer<KcodecContext> {
-        &self.consumer
+        self.consumer
+            .as_deref()
+            .expect("the consumer is only taken out by close")
+    }
+
+    /// Runs `f` with the consumer on a blocking thread (librdkafka calls that wait).
+    async fn blocking<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&StreamConsumer<KcodecContext>) -> Result<R, ClientError> + Send + 'static,
+    ) -> Result<R, ClientError> {
+        let consumer = self
+            .consumer
+            .clone()
+            .expect("the consumer is only taken out by close");
+        tokio::task::spawn_blocking(move || f(&consumer))
+            .await
+            .map_err(|_| ClientError::Cancelled("a librdkafka call on a blocking thread failed"))?
     }
 }
 
@@ -468,19 +516,31 @@ fn tpl_of(
     Ok(tpl)
 }
 
+impl KafkaConsumer {
+    /// Seeks without waiting for librdkafka's fetcher (a zero timeout makes
+    /// `rd_kafka_seek` asynchronous); an unknown partition still fails here.
+    fn seek_async(&self, partitions: &[TopicPartition], offset: Offset) -> Result<(), ClientError> {
+        for tp in partitions {
+            self.inner()
+                .seek(&tp.topic, tp.partition, offset, Duration::ZERO)?;
+        }
+        Ok(())
+    }
+}
+
 impl ConsumerTransport for KafkaConsumer {
     fn subscribe(&mut self, topics: &[&str]) -> Result<(), ClientError> {
-        Ok(self.consumer.subscribe(topics)?)
+        Ok(self.inner().subscribe(topics)?)
     }
 
     fn assign(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let tpl = tpl_of(partitions, Offset::Stored)?;
-        Ok(self.consumer.assign(&tpl)?)
+        Ok(self.inner().assign(&tpl)?)
     }
 
     /// Cancel-safe: rdkafka's `StreamConsumer::recv` is.
     async fn poll(&mut self, timeout: Duration) -> Result<Option<IncomingRecord>, ClientError> {
-        let msg = match tokio::time::timeout(timeout, self.consumer.recv()).await {
+        let msg = match tokio::time::timeout(timeout, self.inner().recv()).await {
             Err(_) => return Ok(None),
             Ok(m) => m?,
         };
@@ -512,21 +572,29 @@ impl ConsumerTransport for KafkaConsumer {
             .add_partition_offset(topic, partition, Offset::Offset(next_offset))
             .is_ok()
         {
-            let _ = self.consumer.store_offsets(&tpl);
+            let _ = self.inner().store_offsets(&tpl);
         }
     }
 
-    fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
-        let tpl = commit_tpl(offsets)?;
-        Ok(self.consumer.commit(&tpl, CommitMode::Sync)?)
+    /// librdkafka's synchronous commit, on a blocking thread.
+    async fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
+        let offsets = offsets.to_vec();
+        self.blocking(move |c| {
+            let tpl = commit_tpl(&offsets)?;
+            Ok(c.commit(&tpl, CommitMode::Sync)?)
+        })
+        .await
     }
 
-    fn committed(
-        &self,
+    /// librdkafka's `committed`, on a blocking thread.
+    async fn committed(
+        &mut self,
         partitions: &[TopicPartition],
     ) -> Result<Vec<(TopicPartition, Option<i64>)>, ClientError> {
         let tpl = tpl_of(partitions, Offset::Invalid)?;
-        let got = self.consumer.committed_offsets(tpl, REQUEST_TIMEOUT)?;
+        let got = self
+            .blocking(move |c| Ok(c.committed_offsets(tpl, REQUEST_TIMEOUT)?))
+            .await?;
         Ok(got
             .elements()
             .iter()
@@ -540,33 +608,21 @@ impl ConsumerTransport for KafkaConsumer {
             .collect())
     }
 
+    /// librdkafka's asynchronous seek (no timeout: it does not wait for the fetcher).
     fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ClientError> {
-        Ok(self.consumer.seek(
-            &tp.topic,
-            tp.partition,
-            Offset::Offset(offset),
-            REQUEST_TIMEOUT,
-        )?)
+        self.seek_async(std::slice::from_ref(tp), Offset::Offset(offset))
     }
 
     fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
-        for tp in partitions {
-            self.consumer
-                .seek(&tp.topic, tp.partition, Offset::Beginning, REQUEST_TIMEOUT)?;
-        }
-        Ok(())
+        self.seek_async(partitions, Offset::Beginning)
     }
 
     fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
-        for tp in partitions {
-            self.consumer
-                .seek(&tp.topic, tp.partition, Offset::End, REQUEST_TIMEOUT)?;
-        }
-        Ok(())
+        self.seek_async(partitions, Offset::End)
     }
 
     fn position(&mut self, tp: &TopicPartition) -> Result<Option<i64>, ClientError> {
-        let tpl = self.consumer.position()?;
+        let tpl = self.inner().position()?;
         Ok(tpl
             .find_partition(&tp.topic, tp.partition)
             .and_then(|e| match e.offset() {
@@ -577,16 +633,16 @@ impl ConsumerTransport for KafkaConsumer {
 
     fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let tpl = tpl_of(partitions, Offset::Invalid)?;
-        Ok(self.consumer.pause(&tpl)?)
+        Ok(self.inner().pause(&tpl)?)
     }
 
     fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let tpl = tpl_of(partitions, Offset::Invalid)?;
-        Ok(self.consumer.resume(&tpl)?)
+        Ok(self.inner().resume(&tpl)?)
     }
 
     fn assignment(&self) -> Result<Vec<TopicPartition>, ClientError> {
-        let tpl = self.consumer.assignment()?;
+        let tpl = self.inner().assignment()?;
         Ok(tpl_to_vec(&tpl))
     }
 
@@ -595,9 +651,14 @@ impl ConsumerTransport for KafkaConsumer {
     }
 
     /// Dropping rdkafka's consumer closes it: librdkafka commits the stored offsets (with
-    /// auto-commit on), runs the revocation callback and leaves the group.
-    fn close(self) -> Result<(), ClientError> {
-        drop(self);
-        Ok(())
+    /// auto-commit on), runs the revocation callback and leaves the group; on a blocking
+    /// thread, awaited here.
+    async fn close(mut self) -> Result<(), ClientError> {
+        let Some(consumer) = self.consumer.take() else {
+            return Ok(());
+        };
+        tokio::task::spawn_blocking(move || drop(consumer))
+            .await
+            .map_err(|_| ClientError::Cancelled("closing the consumer failed"))
     }
 }

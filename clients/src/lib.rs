@@ -37,7 +37,7 @@
 //! consumer.subscribe(&["payments"]).unwrap();
 //! let record = consumer.recv().await.unwrap();
 //! assert_eq!((record.key.as_str(), record.value), ("alice", 1250));
-//! consumer.commit().unwrap();
+//! consumer.commit().await.unwrap();
 //! # });
 //! # }
 //! ```
@@ -58,8 +58,8 @@ pub use consumer::{
     RebalanceContext,
 };
 pub use error::{ClientError, DeserializationError, ErrorKind, SendError};
-pub use producer::{Producer, ProducerRecord, RecordMetadata};
+pub use producer::{Delivery, Producer, ProducerRecord, RecordMetadata};
 pub use transport::{
-    ConsumerTransport, Delivered, IncomingRecord, OutgoingRecord, ProducerTransport,
+    ConsumerTransport, Delivered, IncomingRecord, OutgoingRecord, ProducerTransport, Queued,
     RebalanceCommitter, RebalanceEvent, TopicPartition,
 };

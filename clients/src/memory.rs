@@ -13,12 +13,20 @@
 //! [fails](MemoryProducer::error_next) the oldest one (in order, so per-key order holds);
 //! `flush` completes them all. Broker-side faults (injected produce errors, which the producer
 //! retries when they are retriable) are set on the [`Cluster`].
+//!
+//! [`MemoryConsumer`] takes consumer-side faults, each for the next `n` calls (1 for a one-shot
+//! fault, as `MockConsumer.setPollException`):
+//! [`inject_poll_errors`](MemoryConsumer::inject_poll_errors) (a poll fails, losing nothing),
+//! [`inject_commit_errors`](MemoryConsumer::inject_commit_errors) (a commit fails, nothing
+//! committed) and [`inject_coordinator_errors`](MemoryConsumer::inject_coordinator_errors) (a
+//! round of the group protocol fails: skipped when the error is retriable, as Kafka's consumer
+//! retries it, else returned by `poll`). Reach them through the typed consumer with
+//! [`Consumer::transport_mut`](crate::Consumer::transport_mut).
 
 use crate::ClientError;
 use crate::transport::{
-    ConsumerTransport, Delivered, DeliveryFuture, IncomingRecord, OutgoingRecord, Positions,
-    ProducerTransport, RebalanceCallback, RebalanceCommitter, RebalanceEvent, TopicPartition,
-    check_record,
+    ConsumerTransport, Delivered, IncomingRecord, OutgoingRecord, Positions, ProducerTransport,
+    Queued, RebalanceCallback, RebalanceCommitter, RebalanceEvent, TopicPartition, check_record,
 };
 pub use kcodec_broker as broker;
 use kcodec_broker::{Cluster, ConsumerConfig, ProducerConfig, RebalanceContext, RebalanceListener};
@@ -144,7 +152,9 @@ impl MemoryProducer {
 }
 
 impl ProducerTransport for MemoryProducer {
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
+    /// The broker has no queue limit: the record is queued at once (stored, or held in flight
+    /// behind earlier ones).
+    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError> {
         check_record(record.topic, record.partition, record.timestamp)?;
         let rec = kcodec_broker::ProducerRecord {
             topic: record.topic.into(),
@@ -169,22 +179,22 @@ impl ProducerTransport for MemoryProducer {
         });
         if control.auto_complete && control.in_flight.is_empty() {
             drop(control);
-            return Ok(Box::pin(std::future::ready(self.store(rec))));
+            return Ok(Queued::ready(Box::pin(std::future::ready(self.store(rec)))));
         }
         // Behind records in flight (or held for the test): completed in order.
         let (done, delivered) = tokio::sync::oneshot::channel();
         control.in_flight.push_back((rec, done));
         drop(control);
-        Ok(Box::pin(async move {
+        Ok(Queued::ready(Box::pin(async move {
             delivered
                 .await
                 .unwrap_or(Err(ClientError::Cancelled("the producer was dropped")))
-        }))
+        })))
     }
 
     /// Completes every send in flight (as `MockProducer.flush`), then flushes the broker
-    /// producer.
-    fn flush(&self, _timeout: Duration) -> Result<(), ClientError> {
+    /// producer (nothing waits: the broker stores synchronously).
+    async fn flush(&self, _timeout: Duration) -> Result<(), ClientError> {
         while self.complete_next() {}
         self.producer.flush();
         Ok(())
@@ -335,6 +345,9 @@ pub struct MemoryConsumer {
     auto_commit: Option<i64>,
     last_auto_commit: i64,
     closed: bool,
+    /// Injected poll errors (here, not in the broker consumer: a poll served from the buffer
+    /// does not reach it).
+    poll_faults: kcodec_broker::InjectedErrors,
 }
 
 impl std::fmt::Debug for MemoryConsumer {
@@ -371,7 +384,31 @@ impl MemoryConsumer {
             auto_commit,
             last_auto_commit: now,
             closed: false,
+            poll_faults: Default::default(),
         })
+    }
+
+    /// Makes the next `n` polls fail with `error` before anything is fetched or handed out
+    /// (Kafka's `MockConsumer.setPollException`, for `n` polls): the next successful poll
+    /// returns the record this one would have. Queued after errors already injected.
+    pub fn inject_poll_errors(&mut self, n: usize, error: kcodec_broker::BrokerError) {
+        self.poll_faults.push(n, error);
+    }
+
+    /// Makes the next `n` commits fail with `error`, nothing committed: explicit ones (which
+    /// return it), auto-commits (which ignore it, as Kafka's consumer logs a failed
+    /// auto-commit) and commits in rebalance callbacks.
+    pub fn inject_commit_errors(&mut self, n: usize, error: kcodec_broker::BrokerError) {
+        self.consumer.inject_commit_errors(n, error);
+    }
+
+    /// Makes the next `n` rounds of the group protocol (one per poll, one each time a waiting
+    /// poll wakes) fail with `error`: a retriable one (`CoordinatorNotAvailable`) skips the
+    /// round (no heartbeat, no join, no new assignment; records of the current assignment
+    /// still come), any other is returned by `poll`. See
+    /// [`kcodec_broker::Consumer::inject_coordinator_errors`].
+    pub fn inject_coordinator_errors(&mut self, n: usize, error: kcodec_broker::BrokerError) {
+        self.consumer.inject_coordinator_errors(n, error);
     }
 
     /// The broker's consumer underneath (its config shows auto-commit off: this transport
@@ -562,6 +599,9 @@ impl ConsumerTransport for MemoryConsumer {
     }
 
     async fn poll(&mut self, timeout: Duration) -> Result<Option<IncomingRecord>, ClientError> {
+        if let Some(e) = self.poll_faults.take() {
+            return Err(e.into());
+        }
         if !self.buffered.is_empty() {
             // Kafka's consumer runs the group protocol on every poll: learn of revoked or lost
             // partitions before handing out more of their buffered records.
@@ -591,13 +631,13 @@ impl ConsumerTransport for MemoryConsumer {
         self.shared.lock().stored.set(topic, partition, next_offset);
     }
 
-    fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
+    async fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
         let offsets: Vec<_> = offsets.iter().map(|(tp, o)| (broker_tp(tp), *o)).collect();
         Ok(self.consumer.commit_offsets(&offsets)?)
     }
 
-    fn committed(
-        &self,
+    async fn committed(
+        &mut self,
         partitions: &[TopicPartition],
     ) -> Result<Vec<(TopicPartition, Option<i64>)>, ClientError> {
         partitions
@@ -659,7 +699,7 @@ impl ConsumerTransport for MemoryConsumer {
         self.shared.lock().callback = Some(callback);
     }
 
-    fn close(self) -> Result<(), ClientError> {
+    async fn close(self) -> Result<(), ClientError> {
         MemoryConsumer::close(self)
     }
 }

@@ -1,6 +1,6 @@
 //! The typed producer.
 
-use crate::transport::{OutgoingRecord, ProducerTransport, check_record};
+use crate::transport::{DeliveryFuture, OutgoingRecord, ProducerTransport, Queued, check_record};
 use crate::{ClientError, SendError};
 use bytes::{Bytes, BytesMut};
 use kcodec_codecs::{Headers, SerializeContext, Serialized, Serializer, Target, resolve};
@@ -206,13 +206,14 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
         &self.inner.value_serializer
     }
 
-    /// Serializes and sends `record`; resolves to its partition, offset and timestamp.
+    /// Serializes and sends `record`; resolves to its partition, offset and timestamp:
+    /// [`enqueue`](Self::enqueue), then its [`Delivery`] (Java's `send(record).get()`).
     ///
     /// Errors come with the record: a serialization error before anything was sent, or the
     /// transport's delivery error.
     pub async fn send<K, V>(
         &self,
-        mut record: ProducerRecord<K, V>,
+        record: ProducerRecord<K, V>,
     ) -> Result<RecordMetadata, SendError<K, V>>
     where
         K: Sync,
@@ -220,25 +221,69 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
         KS: Serializer<K> + Sync,
         VS: Serializer<V> + Sync,
     {
-        let delivery = match self.enqueue(&mut record).await {
-            Ok(d) => d,
+        self.enqueue(record).await?.await
+    }
+
+    /// Serializes `record` and hands it to the transport; resolves, once the record is in the
+    /// transport's queue, to its [`Delivery`]: a future of its partition, offset and timestamp
+    /// (Java's `KafkaProducer.send` returning a `Future<RecordMetadata>`, rdkafka's
+    /// `send_result`). Pipelining is awaiting `enqueue` for each record, then the deliveries.
+    ///
+    /// Encoding is synchronous (a schema codec awaits only its first registration), and the
+    /// record takes its place in the send order on the first poll of this future: records
+    /// enqueued one after another keep their order per partition (per key), also when the
+    /// transport's queue is full. Then this future waits for room, as Java's `send` blocks for
+    /// `max.block.ms`, so a loop of `enqueue(..).await` is held back by a full queue instead
+    /// of piling records up. Dropping it before it resolves withdraws the record if it is
+    /// still waiting for room.
+    ///
+    /// ```
+    /// # #[cfg(feature = "memory")] {
+    /// use kcodec_clients::{Producer, ProducerRecord, memory::{MemoryProducer, broker::{Cluster, NewTopic}}};
+    /// use kcodec_codecs::builtin::StringSerde;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let cluster = Cluster::builder().brokers(1).build();
+    /// cluster.create_topic(NewTopic::new("greetings", 1, 1)).unwrap();
+    /// let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, StringSerde);
+    /// let mut deliveries = Vec::new();
+    /// for word in ["hello", "world"] {
+    ///     let record = ProducerRecord::new("greetings", word.to_string()).key("k".to_string());
+    ///     deliveries.push(producer.enqueue(record).await.unwrap());
+    /// }
+    /// for (offset, delivery) in deliveries.into_iter().enumerate() {
+    ///     assert_eq!(delivery.await.unwrap().offset, offset as i64);
+    /// }
+    /// # });
+    /// # }
+    /// ```
+    pub async fn enqueue<K, V>(
+        &self,
+        mut record: ProducerRecord<K, V>,
+    ) -> Result<Delivery<K, V>, SendError<K, V>>
+    where
+        K: Sync,
+        V: Sync,
+        KS: Serializer<K> + Sync,
+        VS: Serializer<V> + Sync,
+    {
+        let queued = match self.hand_over(&mut record).await {
+            Ok(q) => q,
             Err(error) => return Err(SendError { error, record }),
         };
-        match delivery.await {
-            Ok(d) => Ok(RecordMetadata {
-                topic: record.topic,
-                partition: d.partition,
-                offset: d.offset,
-                timestamp: d.timestamp,
+        match queued.await {
+            Ok(delivery) => Ok(Delivery {
+                delivery,
+                record: Some(record),
             }),
             Err(error) => Err(SendError { error, record }),
         }
     }
 
-    async fn enqueue<K, V>(
+    async fn hand_over<K, V>(
         &self,
         record: &mut ProducerRecord<K, V>,
-    ) -> Result<crate::transport::DeliveryFuture, ClientError>
+    ) -> Result<Queued, ClientError>
     where
         K: Sync,
         V: Sync,
@@ -270,7 +315,7 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
         parts: Parts<'_>,
         key: Option<&K>,
         value: Option<&V>,
-    ) -> Result<crate::transport::DeliveryFuture, ClientError>
+    ) -> Result<Queued, ClientError>
     where
         K: Sync + ?Sized,
         V: Sync + ?Sized,
@@ -290,7 +335,7 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
         key: Option<&K>,
         value: Option<&V>,
         buf: &mut BytesMut,
-    ) -> Result<crate::transport::DeliveryFuture, ClientError>
+    ) -> Result<Queued, ClientError>
     where
         K: Sync + ?Sized,
         V: Sync + ?Sized,
@@ -343,9 +388,61 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
 
     /// Waits until every record handed to the transport is delivered or failed, sends still
     /// waiting for room in a full transport queue included (see
-    /// [`ProducerTransport::flush`]).
-    pub fn flush(&self, timeout: Duration) -> Result<(), ClientError> {
-        self.inner.transport.flush(timeout)
+    /// [`ProducerTransport::flush`]), off the runtime's worker threads.
+    pub async fn flush(&self, timeout: Duration) -> Result<(), ClientError> {
+        self.inner.transport.flush(timeout).await
+    }
+}
+
+/// The delivery of an enqueued record (see [`Producer::enqueue`]): resolves to where it was
+/// stored, or to the error with the record handed back.
+#[must_use = "a delivery does nothing unless awaited; dropping it does not withdraw the record"]
+pub struct Delivery<K, V> {
+    delivery: DeliveryFuture,
+    record: Option<ProducerRecord<K, V>>,
+}
+
+// The record is never pinned: it is only moved out when the delivery resolves.
+impl<K, V> Unpin for Delivery<K, V> {}
+
+impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for Delivery<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("record", &self.record)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K, V> Delivery<K, V> {
+    /// The record (as serialized: serializers may have added headers); `None` once the
+    /// delivery resolved.
+    pub fn record(&self) -> Option<&ProducerRecord<K, V>> {
+        self.record.as_ref()
+    }
+}
+
+impl<K, V> std::future::Future for Delivery<K, V> {
+    type Output = Result<RecordMetadata, SendError<K, V>>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.get_mut();
+        let outcome = std::task::ready!(this.delivery.as_mut().poll(cx));
+        let record = this
+            .record
+            .take()
+            .expect("a Delivery is not polled after it resolved");
+        std::task::Poll::Ready(match outcome {
+            Ok(d) => Ok(RecordMetadata {
+                topic: record.topic,
+                partition: d.partition,
+                offset: d.offset,
+                timestamp: d.timestamp,
+            }),
+            Err(error) => Err(SendError { error, record }),
+        })
     }
 }
 
@@ -434,7 +531,7 @@ mod records {
                 headers: Headers::new(),
                 timestamp: None,
             };
-            let delivery = self.enqueue_refs(&mut rec).await?;
+            let delivery = self.enqueue_refs(&mut rec).await?.await?;
             let d = delivery.await?;
             Ok(RecordMetadata {
                 topic: rec.topic,
@@ -447,7 +544,7 @@ mod records {
         async fn enqueue_refs<K, V>(
             &self,
             record: &mut ProducerRecord<&K, &V>,
-        ) -> Result<crate::transport::DeliveryFuture, ClientError>
+        ) -> Result<Queued, ClientError>
         where
             K: Sync + ?Sized,
             V: Sync + ?Sized,
@@ -468,7 +565,7 @@ mod records {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::{Delivered, DeliveryFuture};
+    use crate::transport::Delivered;
     use kcodec_codecs::builtin::StringSerde;
     use parking_lot::Mutex;
 
@@ -483,20 +580,20 @@ mod tests {
     }
 
     impl ProducerTransport for Copying {
-        fn enqueue(&self, r: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError> {
+        fn enqueue(&self, r: OutgoingRecord<'_>) -> Result<Queued, ClientError> {
             let mut seen = self.seen.lock();
             seen.push((
                 r.key.map(|k| k.to_vec()),
                 r.value.map(|v| (v.as_ptr() as usize, v.to_vec())),
             ));
             let offset = seen.len() as i64 - 1;
-            Ok(Box::pin(std::future::ready(Ok(Delivered {
+            Ok(Queued::ready(Box::pin(std::future::ready(Ok(Delivered {
                 partition: 0,
                 offset,
                 timestamp: None,
-            }))))
+            })))))
         }
-        fn flush(&self, _: Duration) -> Result<(), ClientError> {
+        async fn flush(&self, _: Duration) -> Result<(), ClientError> {
             Ok(())
         }
     }

@@ -112,24 +112,86 @@ pub trait RebalanceCommitter {
 /// [`ConsumerTransport::poll`] or `close`), with a way to commit before partitions go.
 pub type RebalanceCallback = Box<dyn FnMut(&RebalanceEvent, &mut dyn RebalanceCommitter) + Send>;
 
-/// The future a [`ProducerTransport`] returns for a record it accepted.
+/// The future that resolves once a transport stored a record (or gave up on it).
 pub type DeliveryFuture =
     std::pin::Pin<Box<dyn Future<Output = Result<Delivered, ClientError>> + Send + 'static>>;
 
+/// A record a transport took: resolves to its [`DeliveryFuture`] once the record is in the
+/// transport's queue, at once unless the queue is full (then once room was made, or with
+/// the error that none was made in time: Java's `send` blocking for `max.block.ms`).
+///
+/// The record's place in the send order is fixed when [`ProducerTransport::enqueue`] returns,
+/// not when this future is polled: a record enqueued later never overtakes it. Dropping this
+/// future before it resolves withdraws the record if it is still waiting for room.
+#[must_use = "the record is withdrawn if it is still waiting for room"]
+pub struct Queued(QueuedState);
+
+type WaitFuture =
+    std::pin::Pin<Box<dyn Future<Output = Result<DeliveryFuture, ClientError>> + Send + 'static>>;
+
+enum QueuedState {
+    Ready(Option<DeliveryFuture>),
+    Waiting(WaitFuture),
+}
+
+impl Queued {
+    /// A record already in the transport's queue.
+    pub fn ready(delivery: DeliveryFuture) -> Self {
+        Queued(QueuedState::Ready(Some(delivery)))
+    }
+
+    /// A record waiting for room: `wait` resolves once it is in the queue.
+    pub fn waiting(
+        wait: impl Future<Output = Result<DeliveryFuture, ClientError>> + Send + 'static,
+    ) -> Self {
+        Queued(QueuedState::Waiting(Box::pin(wait)))
+    }
+
+    /// Whether the record is in the transport's queue already (no need to wait for room).
+    pub fn is_ready(&self) -> bool {
+        matches!(self.0, QueuedState::Ready(_))
+    }
+}
+
+impl fmt::Debug for Queued {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queued")
+            .field("ready", &self.is_ready())
+            .finish()
+    }
+}
+
+impl Future for Queued {
+    type Output = Result<DeliveryFuture, ClientError>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match &mut self.get_mut().0 {
+            QueuedState::Ready(d) => std::task::Poll::Ready(d.take().ok_or(
+                ClientError::IllegalState("Queued polled after it resolved".into()),
+            )),
+            QueuedState::Waiting(w) => w.as_mut().poll(cx),
+        }
+    }
+}
+
 /// Sends serialized records.
 pub trait ProducerTransport: Send + Sync + 'static {
-    /// Hands a record to the transport. An error here means it was not accepted; the returned
-    /// future resolves once the broker stored it (or gave up). A transport whose queue is full
-    /// may wait for room inside that future (the rdkafka transport does, up to its
-    /// `max.block.ms`). A record with a negative explicit partition is refused with
+    /// Takes a record; an error here means it was not accepted. Its order among the records
+    /// of this transport is fixed by this call: the returned [`Queued`] resolves (to the
+    /// delivery future) once the record is in the transport's queue, waiting for room when the
+    /// queue is full (the rdkafka transport does, up to its `max.block.ms`), and records taken
+    /// later wait behind it. A record with a negative explicit partition is refused with
     /// [`ClientError::InvalidPartition`].
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<DeliveryFuture, ClientError>;
+    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError>;
 
-    /// Waits until every accepted record is delivered or failed, records whose
-    /// [`enqueue`](Self::enqueue) future is still waiting for room in a full queue included
-    /// (the rdkafka transport sends those itself as room frees up), all within `timeout`. A
-    /// record whose future was dropped before it was sent is not waited for.
-    fn flush(&self, timeout: Duration) -> Result<(), ClientError>;
+    /// Waits until every accepted record is delivered or failed, records still waiting for
+    /// room in a full queue included (the rdkafka transport sends those itself, in order, as
+    /// room frees up), all within `timeout`; off the runtime's worker threads. A record whose
+    /// [`Queued`] was dropped before it was in the queue is not waited for.
+    fn flush(&self, timeout: Duration) -> impl Future<Output = Result<(), ClientError>> + Send;
 }
 
 /// Fetches serialized records, in a group or from assigned partitions.
@@ -172,23 +234,30 @@ pub trait ConsumerTransport: Send + 'static {
     /// partitions are revoked and `close` commit. A partition no longer assigned is ignored.
     fn store_offset(&mut self, topic: &Arc<str>, partition: i32, next_offset: i64);
 
-    /// Commits offsets (the next offset to read) synchronously.
-    fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError>;
+    /// Commits offsets (the next offset to read) and waits for the outcome (Kafka's
+    /// `commitSync`), off the runtime's worker threads.
+    fn commit(
+        &mut self,
+        offsets: &[(TopicPartition, i64)],
+    ) -> impl Future<Output = Result<(), ClientError>> + Send;
 
-    /// The group's committed offsets for `partitions` (`None`: nothing committed).
+    /// The group's committed offsets for `partitions` (`None`: nothing committed), off the
+    /// runtime's worker threads.
     fn committed(
-        &self,
+        &mut self,
         partitions: &[TopicPartition],
-    ) -> Result<Vec<(TopicPartition, Option<i64>)>, ClientError>;
+    ) -> impl Future<Output = Result<Vec<(TopicPartition, Option<i64>)>, ClientError>> + Send;
 
     /// Moves an assigned partition's position; records fetched from it but not yet returned
-    /// are dropped.
+    /// are dropped. Does not wait for the broker (Java's `seek` only sets the position the
+    /// next `poll` fetches from; the rdkafka transport seeks asynchronously).
     fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ClientError>;
 
-    /// Moves assigned partitions to their first offset.
+    /// Moves assigned partitions to their first offset (without waiting, as `seek`).
     fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError>;
 
-    /// Moves assigned partitions to their end (the next record produced).
+    /// Moves assigned partitions to their end, the next record produced (without waiting, as
+    /// `seek`).
     fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError>;
 
     /// The offset of the next record [`poll`](Self::poll) returns from an assigned partition;
@@ -209,14 +278,14 @@ pub trait ConsumerTransport: Send + 'static {
     fn set_rebalance_callback(&mut self, callback: RebalanceCallback);
 
     /// Closes the consumer: commits the stored offsets when auto-commit is on, runs the
-    /// revocation callback and leaves the group. Dropping the transport does the same, without
-    /// reporting errors.
-    fn close(self) -> Result<(), ClientError>
+    /// revocation callback and leaves the group, off the runtime's worker threads. Dropping
+    /// the transport does the same, without reporting errors.
+    fn close(self) -> impl Future<Output = Result<(), ClientError>> + Send
     where
         Self: Sized,
     {
         drop(self);
-        Ok(())
+        std::future::ready(Ok(()))
     }
 }
 

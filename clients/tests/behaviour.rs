@@ -320,8 +320,8 @@ async fn group_commit_and_resume<H: Harness>(h: &H) {
         a.subscribe(&[topic.as_str()]).unwrap();
         let got = drain(&mut a, 6, WAIT).await;
         assert_eq!(got.len(), 6);
-        a.commit().unwrap();
-        let committed = a.committed(&tps).unwrap();
+        a.commit().await.unwrap();
+        let committed = a.committed(&tps).await.unwrap();
         let positions = a.consumed_positions();
         for (tp, pos) in &positions {
             let c = committed.iter().find(|(t, _)| t == tp).unwrap().1;
@@ -346,8 +346,8 @@ async fn group_commit_and_resume<H: Harness>(h: &H) {
     assert!(b.poll(Duration::from_millis(500)).await.unwrap().is_none());
     // Commit of one record, then of positions.
     let last = rest.last().unwrap();
-    b.commit_record(last).unwrap();
-    let c = b.committed(&[last.topic_partition()]).unwrap();
+    b.commit_record(last).await.unwrap();
+    let c = b.committed(&[last.topic_partition()]).await.unwrap();
     assert_eq!(c[0].1, Some(last.offset + 1));
 }
 
@@ -373,7 +373,7 @@ async fn rebalance_on_second_member<H: Harness>(h: &H) {
     let got = drain(&mut a, 8, WAIT).await;
     assert_eq!(got.len(), 8);
     assert_eq!(a.assignment().unwrap().len(), 4);
-    a.commit().unwrap();
+    a.commit().await.unwrap();
 
     let mut b: Consumer<Option<String>, u32, _> =
         Consumer::new(h.consumer(&group), StringSerde, JsonSerde);
@@ -453,9 +453,10 @@ async fn deserialize_error_fails<H: Harness>(h: &H) {
         "{e}"
     );
     assert!(std::error::Error::source(&*e).is_some());
-    c.commit().unwrap();
+    c.commit().await.unwrap();
     let committed = c
         .committed(&[TopicPartition::new(topic.as_str(), 0)])
+        .await
         .unwrap();
     assert_eq!(
         committed[0].1,
@@ -610,7 +611,7 @@ async fn auto_commit_commits_returned_records_only<H: Harness>(h: &H) {
     let mut b: Consumer<String, u32, _> =
         Consumer::new(h.auto_consumer(&group), StringSerde, JsonSerde);
     assert_eq!(
-        b.committed(std::slice::from_ref(&tp)).unwrap()[0].1,
+        b.committed(std::slice::from_ref(&tp)).await.unwrap()[0].1,
         Some(2)
     );
     b.subscribe(&[topic.as_str()]).unwrap();
@@ -620,10 +621,10 @@ async fn auto_commit_commits_returned_records_only<H: Harness>(h: &H) {
         [2, 3],
         "the next member resumes after the records returned, no record lost"
     );
-    b.close().unwrap();
-    let c: Consumer<String, u32, _> = Consumer::new(h.consumer(&group), StringSerde, JsonSerde);
+    b.close().await.unwrap();
+    let mut c: Consumer<String, u32, _> = Consumer::new(h.consumer(&group), StringSerde, JsonSerde);
     assert_eq!(
-        c.committed(std::slice::from_ref(&tp)).unwrap()[0].1,
+        c.committed(std::slice::from_ref(&tp)).await.unwrap()[0].1,
         Some(4)
     );
 }
@@ -653,17 +654,17 @@ async fn deserialize_error_stays_until_skipped<H: Harness>(h: &H) {
             assert_eq!(next_error(&mut c).await, 1);
         }
         assert_eq!(c.position(&tp).unwrap(), Some(1));
-        c.commit().unwrap();
+        c.commit().await.unwrap();
         assert_eq!(
-            c.committed(std::slice::from_ref(&tp)).unwrap()[0].1,
+            c.committed(std::slice::from_ref(&tp)).await.unwrap()[0].1,
             Some(1)
         );
-        c.close().unwrap();
+        c.close().await.unwrap();
     }
     let mut c: Consumer<String, i64, _> =
         Consumer::new(h.auto_consumer(&group), StringSerde, JsonSerde);
     assert_eq!(
-        c.committed(std::slice::from_ref(&tp)).unwrap()[0].1,
+        c.committed(std::slice::from_ref(&tp)).await.unwrap()[0].1,
         Some(1),
         "closing with auto-commit did not pass the bad record"
     );
@@ -674,9 +675,9 @@ async fn deserialize_error_stays_until_skipped<H: Harness>(h: &H) {
     let rest = drain(&mut c, 1, WAIT).await;
     assert_eq!((rest[0].offset, rest[0].value), (2, 3));
     assert_eq!(c.skipped(), 1);
-    c.commit().unwrap();
+    c.commit().await.unwrap();
     assert_eq!(
-        c.committed(std::slice::from_ref(&tp)).unwrap()[0].1,
+        c.committed(std::slice::from_ref(&tp)).await.unwrap()[0].1,
         Some(3)
     );
 }
@@ -736,11 +737,12 @@ async fn revoke_callback_commits<H: Harness>(h: &H) {
     assert!(!assignment.is_empty(), "the member owns partitions");
     assert!(
         a.committed(&assignment)
+            .await
             .unwrap()
             .iter()
             .all(|(_, o)| o.is_none())
     );
-    a.close().unwrap();
+    a.close().await.unwrap();
     let revocations = std::mem::take(&mut *commits.lock());
     assert!(!revocations.is_empty(), "revoked on close");
     let mut positions = Vec::new();
@@ -750,11 +752,12 @@ async fn revoke_callback_commits<H: Harness>(h: &H) {
         positions.extend(consumed);
     }
     assert_eq!(positions, before);
-    let b: Consumer<Option<String>, u32, _> =
+    let mut b: Consumer<Option<String>, u32, _> =
         Consumer::new(h.consumer(&group), StringSerde, JsonSerde);
     let tps: Vec<_> = before.iter().map(|(tp, _)| tp.clone()).collect();
     let stored: Vec<_> = b
         .committed(&tps)
+        .await
         .unwrap()
         .into_iter()
         .map(|(tp, o)| (tp, o.unwrap()))

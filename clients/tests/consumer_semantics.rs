@@ -194,7 +194,7 @@ async fn expelled_member_drops_buffered_records() {
     );
 
     assert!(
-        matches!(c.commit(), Err(ClientError::Broker(_))),
+        matches!(c.commit().await, Err(ClientError::Broker(_))),
         "an expelled member cannot commit"
     );
     let r = c.poll(Duration::from_millis(100)).await.unwrap();
@@ -212,7 +212,7 @@ async fn expelled_member_drops_buffered_records() {
         "{ev:?}"
     );
     assert!(c.consumed_positions().is_empty());
-    c.commit().unwrap();
+    c.commit().await.unwrap();
 }
 
 /// Auto-commit runs every `auto.commit.interval.ms` of the broker clock inside `poll`, and
@@ -242,11 +242,11 @@ async fn periodic_auto_commit_commits_returned_records() {
     for want in 0..3 {
         assert_eq!(c.recv().await.unwrap().offset, want);
     }
-    assert_eq!(c.committed(&tp).unwrap()[0].1, None, "not yet due");
+    assert_eq!(c.committed(&tp).await.unwrap()[0].1, None, "not yet due");
     clock.advance(Duration::from_secs(5));
     assert_eq!(c.recv().await.unwrap().offset, 3);
     assert_eq!(
-        c.committed(&tp).unwrap()[0].1,
+        c.committed(&tp).await.unwrap()[0].1,
         Some(3),
         "the 3 records returned before the auto-commit, none of the 7 buffered"
     );
@@ -358,14 +358,14 @@ async fn failed_assign_changes_nothing() {
     assert!(c.assign(&[]).is_err(), "assign while subscribed");
     let tp = TopicPartition::new("p", 0);
     assert_eq!(c.consumed_positions(), [(tp.clone(), 3)]);
-    c.close().unwrap();
-    let probe = Consumer::<String, i64, _>::new(
+    c.close().await.unwrap();
+    let mut probe = Consumer::<String, i64, _>::new(
         MemoryConsumer::new(&cluster, ConsumerConfig::new("g")).unwrap(),
         StringSerde,
         I64Serde,
     );
     assert_eq!(
-        probe.committed(std::slice::from_ref(&tp)).unwrap()[0].1,
+        probe.committed(std::slice::from_ref(&tp)).await.unwrap()[0].1,
         Some(3),
         "the offsets stored before the failed assign were committed on close"
     );
@@ -428,7 +428,7 @@ async fn empty_group_id_is_no_group() {
     c.seek(&TopicPartition::new("p", 0), 0).unwrap();
     assert!(c.poll(Duration::from_secs(1)).await.unwrap().is_some());
     // Closing reports the auto-commit's error: none must be attempted without a group.
-    c.close().unwrap();
+    c.close().await.unwrap();
 }
 
 /// On librdkafka's mock cluster: a consumer failing on a bad record keeps polling for longer
@@ -528,11 +528,11 @@ async fn offsets_stored_for_unassigned_partitions_are_ignored() {
     c.assign(std::slice::from_ref(&p0)).unwrap();
     assert_eq!(offsets(&mut c, 1).await, [0]);
     c.transport_mut().store_offset(&Arc::from("q"), 0, 7);
-    c.close().unwrap();
+    c.close().await.unwrap();
     let probe = MemoryConsumer::new(&cluster, ConsumerConfig::new("g")).unwrap();
-    let probe: Consumer<String, i64, _> = Consumer::new(probe, StringSerde, I64Serde);
+    let mut probe: Consumer<String, i64, _> = Consumer::new(probe, StringSerde, I64Serde);
     assert_eq!(
-        probe.committed(&[p0, q0]).unwrap(),
+        probe.committed(&[p0, q0]).await.unwrap(),
         [
             (TopicPartition::new("p", 0), Some(1)),
             (TopicPartition::new("q", 0), None)
@@ -632,8 +632,139 @@ async fn dropping_a_consumer_during_a_panic_commits_nothing() {
     }));
     assert!(panicked.is_err());
     let mut c = consumer();
-    assert_eq!(c.committed(&tp).unwrap()[0].1, None, "nothing committed");
+    assert_eq!(
+        c.committed(&tp).await.unwrap()[0].1,
+        None,
+        "nothing committed"
+    );
     assert_eq!(c.recv().await.unwrap().offset, 0, "record 0 is read again");
     drop(c);
-    assert_eq!(consumer().committed(&tp).unwrap()[0].1, Some(1));
+    assert_eq!(consumer().committed(&tp).await.unwrap()[0].1, Some(1));
+}
+
+/// Consumer-side faults on the in-memory transport. Poll faults follow Kafka's
+/// `MockConsumer.setPollException` (the next poll throws, for `n` polls here) and lose nothing;
+/// commit faults fail `commitSync` with nothing committed, and a failed auto-commit is not an
+/// error of `poll` (as `ConsumerCoordinator.maybeAutoCommitOffsetsAsync` logs it).
+#[tokio::test]
+async fn injected_poll_and_commit_errors() {
+    use kcodec_broker::BrokerError;
+    let cluster = three_records("t").await;
+    let config = ConsumerConfig::new("g")
+        .auto_offset_reset(OffsetReset::Earliest)
+        .enable_auto_commit(false);
+    let mut c: Consumer<String, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    c.subscribe(&["t"]).unwrap();
+    let boom = || BrokerError::Injected("poll".into());
+    c.transport_mut().inject_poll_errors(2, boom());
+    for _ in 0..2 {
+        let e = c.poll(Duration::from_secs(5)).await.unwrap_err();
+        assert!(
+            matches!(e, ClientError::Broker(BrokerError::Injected(_))),
+            "{e:?}"
+        );
+    }
+    assert_eq!(c.recv().await.unwrap().offset, 0, "nothing lost");
+    // Served from the records fetched ahead: fails all the same, then goes on.
+    c.transport_mut().inject_poll_errors(1, boom());
+    assert!(c.poll(Duration::from_secs(5)).await.is_err());
+    assert_eq!(c.recv().await.unwrap().offset, 1);
+
+    let tp = [TopicPartition::new("t", 0)];
+    c.transport_mut()
+        .inject_commit_errors(1, BrokerError::RequestTimedOut);
+    let e = c.commit().await.unwrap_err();
+    assert_eq!(e.kind(), kcodec_clients::ErrorKind::Retriable);
+    assert_eq!(
+        c.committed(&tp).await.unwrap()[0].1,
+        None,
+        "nothing committed"
+    );
+    c.commit().await.unwrap();
+    assert_eq!(c.committed(&tp).await.unwrap()[0].1, Some(2));
+}
+
+/// A failed auto-commit is swallowed (Java's consumer logs it) and the next one commits.
+#[tokio::test]
+async fn injected_auto_commit_error_is_not_an_error_of_poll() {
+    use kcodec_broker::BrokerError;
+    let clock = ManualClock::new(1_000_000);
+    let cluster = Cluster::builder().brokers(1).clock(clock.clone()).build();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, I64Serde);
+    for i in 0..4i64 {
+        producer
+            .send(ProducerRecord::new("t", i).key("k".to_string()))
+            .await
+            .unwrap();
+    }
+    let config = ConsumerConfig::new("g")
+        .auto_offset_reset(OffsetReset::Earliest)
+        .auto_commit_interval(Duration::from_secs(5))
+        .max_poll_records(1);
+    let mut c: Consumer<String, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    c.subscribe(&["t"]).unwrap();
+    let tp = [TopicPartition::new("t", 0)];
+    assert_eq!(c.recv().await.unwrap().offset, 0);
+    c.transport_mut()
+        .inject_commit_errors(1, BrokerError::RequestTimedOut);
+    clock.advance(Duration::from_secs(5));
+    assert_eq!(c.recv().await.unwrap().offset, 1, "poll goes on");
+    assert_eq!(
+        c.committed(&tp).await.unwrap()[0].1,
+        None,
+        "that auto-commit failed"
+    );
+    clock.advance(Duration::from_secs(5));
+    assert_eq!(c.recv().await.unwrap().offset, 2);
+    assert_eq!(
+        c.committed(&tp).await.unwrap()[0].1,
+        Some(2),
+        "the next one commits"
+    );
+}
+
+/// Coordinator faults: a retriable one (`CoordinatorNotAvailableException`, retried inside
+/// Java's `ConsumerCoordinator`) only skips a round of the group protocol, and records of the
+/// current assignment keep coming; a fatal one is thrown by `poll` (as Java's `poll` throws a
+/// `GroupAuthorizationException`), once, and the consumer goes on.
+#[tokio::test]
+async fn injected_coordinator_errors() {
+    use kcodec_broker::BrokerError;
+    let cluster = three_records("t").await;
+    let config = ConsumerConfig::new("g")
+        .auto_offset_reset(OffsetReset::Earliest)
+        .max_poll_records(1);
+    let mut c: Consumer<String, i64, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        I64Serde,
+    );
+    c.subscribe(&["t"]).unwrap();
+    assert_eq!(c.recv().await.unwrap().offset, 0);
+    c.transport_mut()
+        .inject_coordinator_errors(1, BrokerError::CoordinatorNotAvailable);
+    // One round per poll that finds a record at once.
+    assert_eq!(
+        c.recv().await.unwrap().offset,
+        1,
+        "a retriable error is retried"
+    );
+    c.transport_mut()
+        .inject_coordinator_errors(1, BrokerError::Injected("not authorized".into()));
+    let e = c.poll(Duration::from_secs(5)).await;
+    assert!(
+        matches!(e, Err(ClientError::Broker(BrokerError::Injected(_)))),
+        "{e:?}"
+    );
+    assert_eq!(c.recv().await.unwrap().offset, 2, "then it goes on");
+    assert_eq!(c.assignment().unwrap(), [TopicPartition::new("t", 0)]);
 }

@@ -160,6 +160,22 @@ mod rdkafka_queue {
         }
     }
 
+    /// A one-partition topic `t` on a mock cluster whose broker is down, and a producer with a
+    /// queue of one record.
+    fn full_queue_with_broker_down() -> (
+        MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+        KafkaProducer,
+    ) {
+        let mock = MockCluster::new(1).unwrap();
+        mock.create_topic("t", 1, 1).unwrap();
+        mock.broker_down(1).unwrap();
+        let mut cfg = producer_config(&mock.bootstrap_servers());
+        cfg.set("queue.buffering.max.messages", "1")
+            .set("message.timeout.ms", "30000");
+        let p = KafkaProducer::new(&cfg).unwrap();
+        (mock, p)
+    }
+
     /// `flush` covers a send still waiting for room (its future not even polled yet): the
     /// broker is down while the queue of one is full; once it is up, `flush` sends the waiting
     /// record itself and returns only when it is delivered (the broker goes down again right
@@ -168,13 +184,8 @@ mod rdkafka_queue {
     async fn flush_waits_for_sends_waiting_for_room() {
         use kcodec_clients::{OutgoingRecord, ProducerTransport};
         use kcodec_codecs::{Bytes, Headers};
-        let mock = MockCluster::new(1).unwrap();
-        mock.create_topic("t", 1, 1).unwrap();
-        mock.broker_down(1).unwrap();
-        let mut cfg = producer_config(&mock.bootstrap_servers());
-        cfg.set("queue.buffering.max.messages", "1")
-            .set("message.timeout.ms", "30000");
-        let p = Arc::new(KafkaProducer::new(&cfg).unwrap());
+        let (mock, p) = full_queue_with_broker_down();
+        let p = Arc::new(p);
         let headers = Headers::new();
         let record = |v: &'static str| OutgoingRecord {
             topic: "t",
@@ -188,7 +199,7 @@ mod rdkafka_queue {
         let b = p.enqueue(record("b")).unwrap();
         let flusher = {
             let p = p.clone();
-            std::thread::spawn(move || p.flush(Duration::from_secs(20)))
+            tokio::spawn(async move { p.flush(Duration::from_secs(20)).await })
         };
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(
@@ -196,20 +207,108 @@ mod rdkafka_queue {
             "flush waits while the broker is down"
         );
         mock.broker_up(1).unwrap();
-        let flushed = tokio::task::spawn_blocking(move || flusher.join().unwrap())
-            .await
-            .unwrap();
+        let flushed = flusher.await.unwrap();
         assert!(flushed.is_ok(), "{flushed:?}");
         mock.broker_down(1).unwrap();
-        let a = tokio::time::timeout(Duration::from_secs(30), a)
+        assert!(a.is_ready() && !b.is_ready(), "b waits for room");
+        let a = tokio::time::timeout(Duration::from_secs(30), async { a.await?.await })
             .await
             .expect("a delivered before flush returned")
             .unwrap();
-        let b = tokio::time::timeout(Duration::from_secs(30), b)
+        let b = tokio::time::timeout(Duration::from_secs(30), async { b.await?.await })
             .await
             .expect("b sent and delivered by flush")
             .unwrap();
         assert_eq!((a.offset, b.offset), (0, 1));
+    }
+
+    /// Per-key order under back-pressure. Java's `KafkaProducer.send` blocks the caller for
+    /// room (`max.block.ms`), so a later record of a key can never be appended before an
+    /// earlier one; here the earlier record waits for room (its future not even polled) and
+    /// a later record of the same key, enqueued once librdkafka's queue has room again, must
+    /// wait behind it instead of taking that room.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_later_record_never_overtakes_one_waiting_for_room() {
+        use kcodec_clients::{OutgoingRecord, ProducerTransport};
+        use kcodec_codecs::{Bytes, Headers};
+        let (mock, p) = full_queue_with_broker_down();
+        let headers = Headers::new();
+        let record = |v: &'static str| OutgoingRecord {
+            topic: "t",
+            partition: None,
+            key: Some(Bytes::from_static(b"k")),
+            value: Some(Bytes::from_static(v.as_bytes())),
+            headers: &headers,
+            timestamp: None,
+        };
+        let a = p.enqueue(record("a")).unwrap();
+        let b = p.enqueue(record("b")).unwrap();
+        assert!(a.is_ready() && !b.is_ready(), "b waits for room");
+        mock.broker_up(1).unwrap();
+        let a = tokio::time::timeout(Duration::from_secs(30), async { a.await?.await })
+            .await
+            .expect("a delivered")
+            .unwrap();
+        // Wait (on the event, bounded only for failure) until librdkafka's queue is empty.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while p.inner().in_flight_count() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a never left the queue"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let c = p.enqueue(record("c")).unwrap();
+        assert!(
+            !c.is_ready(),
+            "c queues behind b although librdkafka has room"
+        );
+        let (b, c) = tokio::time::timeout(Duration::from_secs(30), async {
+            let (b, c) = tokio::join!(async { b.await?.await }, async { c.await?.await });
+            Ok::<_, ClientError>((b?, c?))
+        })
+        .await
+        .expect("b and c delivered")
+        .unwrap();
+        assert_eq!((a.offset, b.offset, c.offset), (0, 1, 2));
+    }
+
+    /// Twenty sends of one key joined in one task into a queue of one (most wait for room):
+    /// each lands at its own index, in the order the sends were made (Java's
+    /// `KafkaProducer.send` from one thread: per-partition order), and so do twenty
+    /// `enqueue(..).await` in a row, each held back until there is room.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_key_keeps_its_order_through_a_full_queue() {
+        let mock = MockCluster::new(1).unwrap();
+        mock.create_topic("t", 1, 1).unwrap();
+        let mut cfg = producer_config(&mock.bootstrap_servers());
+        cfg.set("queue.buffering.max.messages", "1")
+            .set("linger.ms", "5");
+        let p = Producer::new(KafkaProducer::new(&cfg).unwrap(), StringSerde, I64Serde);
+        let rec = |i: i64| ProducerRecord::new("t", i).key("k".to_string());
+        let sends = (0..20).map(|i| p.send(rec(i)));
+        let joined = tokio::time::timeout(
+            Duration::from_secs(60),
+            futures_util::future::join_all(sends),
+        )
+        .await
+        .expect("all delivered");
+        let offsets: Vec<i64> = joined.into_iter().map(|r| r.unwrap().offset).collect();
+        assert_eq!(offsets, (0..20).collect::<Vec<_>>());
+
+        let mut deliveries = Vec::new();
+        for i in 20..40 {
+            deliveries.push(p.enqueue(rec(i)).await.unwrap());
+        }
+        let mut offsets = Vec::new();
+        for d in deliveries {
+            let md = tokio::time::timeout(Duration::from_secs(30), d)
+                .await
+                .expect("delivered")
+                .unwrap();
+            offsets.push(md.offset);
+        }
+        assert_eq!(offsets, (20..40).collect::<Vec<_>>());
     }
 
     /// With `max.block.ms` short and nothing draining the queue (the broker is down), a send
@@ -224,23 +323,11 @@ mod rdkafka_queue {
             .set("message.timeout.ms", "30000")
             .set("max.block.ms", "300");
         let p = Producer::new(KafkaProducer::new(&cfg).unwrap(), StringSerde, I64Serde);
-        let first = {
-            let p = p.clone();
-            tokio::spawn(async move {
-                p.send(ProducerRecord::<String, _>::new("t", 1i64))
-                    .await
-                    .is_ok()
-            })
-        };
-        // Wait (on the event, not a margin) until the first record fills the queue.
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while p.transport().inner().in_flight_count() < 1 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "first record never queued"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        // `enqueue` resolves once the first record is in librdkafka's queue, filling it.
+        let first = p
+            .enqueue(ProducerRecord::<String, _>::new("t", 1i64))
+            .await
+            .unwrap();
         let err = tokio::time::timeout(
             Duration::from_secs(10),
             p.send(ProducerRecord::<String, _>::new("t", 2i64)),
@@ -257,10 +344,10 @@ mod rdkafka_queue {
             err.error
         );
         mock.broker_up(1).unwrap();
-        assert!(
-            first.await.unwrap(),
-            "the queued record is delivered once the broker is up"
-        );
+        let first = tokio::time::timeout(Duration::from_secs(60), first)
+            .await
+            .expect("delivered once the broker is up");
+        assert!(first.is_ok(), "{first:?}");
     }
 }
 
@@ -289,6 +376,57 @@ async fn negative_timestamp_is_refused_before_sending() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// `Producer::enqueue` as Java's `KafkaProducer.send` (tested as with Kafka's
+/// `MockProducer(autoComplete = false)`): it returns once the record is handed over, before it
+/// is stored, with a future of its metadata; deliveries complete in the order of the enqueues
+/// (per-partition order); a failed delivery hands the record back.
+#[tokio::test(flavor = "current_thread")]
+async fn enqueue_returns_before_delivery_and_keeps_order() {
+    use kcodec_broker::{BrokerError, TopicPartition};
+    let cluster = Cluster::new();
+    cluster.create_topic(NewTopic::new("t", 2, 1)).unwrap();
+    let held = MemoryProducer::new(&cluster).auto_complete(false);
+    let producer = Producer::new(held, StringSerde, StringSerde);
+    let rec = |k: &str, v: &str| ProducerRecord::new("t", v.to_string()).key(k.to_string());
+    let mut deliveries = Vec::new();
+    for (k, v) in [("k", "1"), ("k", "2"), ("other", "x"), ("k", "3")] {
+        deliveries.push(producer.enqueue(rec(k, v)).await.unwrap());
+    }
+    let t = producer.transport();
+    assert_eq!(
+        t.in_flight(),
+        4,
+        "enqueue returned before anything was stored"
+    );
+    assert_eq!(deliveries[1].record().unwrap().value.as_deref(), Some("2"));
+    assert!(t.complete_next() && t.complete_next());
+    assert!(t.error_next(BrokerError::RecordTooLarge));
+    assert!(t.complete_next());
+    let mut outcomes = Vec::new();
+    for d in deliveries {
+        outcomes.push(d.await);
+    }
+    let key_partition = outcomes[0].as_ref().unwrap().partition;
+    let offsets: Vec<_> = [0, 1, 3]
+        .iter()
+        .map(|&i| {
+            let md = outcomes[i].as_ref().unwrap();
+            assert_eq!(md.partition, key_partition);
+            md.offset
+        })
+        .collect();
+    assert_eq!(offsets, [0, 1, 2], "stored in the order enqueued");
+    let failed = outcomes.remove(2).unwrap_err();
+    assert_eq!(failed.record.key.as_deref(), Some("other"));
+    let stored: Vec<_> = cluster
+        .records(&TopicPartition::new("t", key_partition))
+        .unwrap()
+        .iter()
+        .map(|r| r.value.clone().unwrap())
+        .collect();
+    assert_eq!(stored, ["1", "2", "3"]);
 }
 
 /// Kafka's `MockProducer(autoComplete = false)`: sends stay in flight until the test completes
@@ -333,7 +471,7 @@ async fn manual_completion_error_next_and_history() {
             while t.in_flight() < 1 {
                 tokio::task::yield_now().await;
             }
-            producer.flush(Duration::from_secs(1)).unwrap();
+            producer.flush(Duration::from_secs(1)).await.unwrap();
         }
     );
     assert_eq!(c.unwrap().offset, 1, "flush completed it");
