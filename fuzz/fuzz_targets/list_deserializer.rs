@@ -17,7 +17,13 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<Vec<Option<uuid::Uuid>>, _>(&ListSerde::new(UuidSerde), Some(data));
     if let Ok(v) = decode::<Vec<Option<String>>, _>(&ListSerde::new(StringSerde), Some(data)) {
         let again = encode(&ListSerde::new(StringSerde), &v).unwrap().unwrap();
-        assert_eq!(&again[..], data, "variable-size layout is canonical");
+        let v2: Vec<Option<String>> = decode(&ListSerde::new(StringSerde), Some(&again)).unwrap();
+        assert_eq!(v, v2);
+        // Java's `StringDeserializer` (`new String(bytes, UTF_8)`) replaces malformed UTF-8 with
+        // U+FFFD, so only lists of well-formed strings re-encode to the same bytes.
+        if !v.iter().flatten().any(|s| s.contains('\u{FFFD}')) {
+            assert_eq!(&again[..], data, "variable-size layout is canonical");
+        }
     }
     let _ = decode::<Vec<Vec<u8>>, _>(&ListSerde::new(BytesSerde), Some(data));
     let _ = decode::<Vec<Vec<i32>>, _>(&ListSerde::new(ListSerde::new(I32Serde)), Some(data));
