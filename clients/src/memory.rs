@@ -11,8 +11,10 @@
 //! of the records it was given, and with [`auto_complete(false)`](MemoryProducer::auto_complete)
 //! sends stay in flight until the test [completes](MemoryProducer::complete_next) or
 //! [fails](MemoryProducer::error_next) the oldest one (in order, so per-key order holds);
-//! `flush` completes them all. Broker-side faults (injected produce errors, which the producer
-//! retries when they are retriable) are set on the [`Cluster`].
+//! `flush` completes them all. [`inject_send_errors`](MemoryProducer::inject_send_errors) fails
+//! this producer's next send attempts (each attempt takes one error); retriable errors are
+//! retried as Kafka's `Sender` retries them, within the [`ProducerConfig`]'s `retries` and
+//! `delivery_timeout`. Injected produce errors for every producer are set on the [`Cluster`].
 //!
 //! [`MemoryConsumer`] takes consumer-side faults, each for the next `n` calls (1 for a one-shot
 //! fault, as `MockConsumer.setPollException`):
@@ -121,6 +123,34 @@ impl MemoryProducer {
             }
             None => false,
         }
+    }
+
+    /// Makes this producer's next `n` send attempts fail with `error` (other producers are not
+    /// affected); a send retries a retriable error (`NotEnoughReplicas`, `RequestTimedOut`…)
+    /// as Kafka's `Sender` does, each attempt taking the next injected error, until it
+    /// succeeds, its `retries` run out or its `delivery_timeout` passes on the broker clock;
+    /// it fails at once with a non-retriable one. With
+    /// [`auto_complete(false)`](Self::auto_complete) the attempts are made by
+    /// [`complete_next`](Self::complete_next).
+    ///
+    /// ```
+    /// use kcodec_clients::memory::{MemoryProducer, broker::{BrokerError, Cluster, NewTopic}};
+    /// use kcodec_clients::{ErrorKind, Producer, ProducerRecord};
+    /// use kcodec_codecs::builtin::StringSerde;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let cluster = Cluster::builder().build();
+    /// cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    /// let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, StringSerde);
+    /// producer.transport().inject_send_errors(3, BrokerError::NotEnoughReplicas);
+    /// let record = ProducerRecord::<String, _>::new("t", "v".to_string());
+    /// assert_eq!(producer.send(record.clone()).await.unwrap().offset, 0); // retried 3 times
+    /// producer.transport().inject_send_errors(1, BrokerError::RecordTooLarge);
+    /// let err = producer.send(record).await.unwrap_err();
+    /// assert_eq!(err.error.kind(), ErrorKind::InvalidRecord);
+    /// # });
+    /// ```
+    pub fn inject_send_errors(&self, n: usize, error: kcodec_broker::BrokerError) {
+        self.producer.inject_errors(n, error);
     }
 
     /// How many sends are in flight (always 0 with auto-completion).
