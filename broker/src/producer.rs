@@ -409,7 +409,7 @@ impl Producer {
             topic,
             partition: p as i32,
             offset,
-            timestamp,
+            timestamp: Some(timestamp),
         })
     }
 
