@@ -9,6 +9,7 @@ use kcodec_clients::{Consumer, Producer, ProducerRecord, RebalanceEvent, TopicPa
 use kcodec_codecs::builtin::StringSerde;
 use rdkafka::ClientContext;
 use rdkafka::mocking::MockCluster;
+use rdkafka::producer::DefaultProducerContext;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -78,11 +79,8 @@ async fn flush_waits_off_the_worker_thread() {
     assert_eq!(delivery.await.unwrap().offset, 0);
 }
 
-/// `Consumer::commit` (Java's `KafkaConsumer.commitSync`) and `committed` wait for the broker
-/// on a blocking thread, not on the runtime's only worker; `close` too (not checked here: an
-/// assigned consumer may close without a round trip).
-#[tokio::test(flavor = "current_thread")]
-async fn commit_committed_and_close_wait_off_the_worker_thread() {
+/// A one-broker mock cluster whose topic `t` (one partition) holds one record.
+async fn cluster_with_one_record() -> MockCluster<'static, DefaultProducerContext> {
     let mock = MockCluster::new(1).unwrap();
     mock.create_topic("t", 1, 1).unwrap();
     let p = Producer::new(
@@ -93,6 +91,15 @@ async fn commit_committed_and_close_wait_off_the_worker_thread() {
     p.send(ProducerRecord::new("t", "v".to_string()).key("k".to_string()))
         .await
         .unwrap();
+    mock
+}
+
+/// `Consumer::commit` (Java's `KafkaConsumer.commitSync`) and `committed` wait for the broker
+/// on a blocking thread, not on the runtime's only worker; `close` too (not checked here: an
+/// assigned consumer may close without a round trip).
+#[tokio::test(flavor = "current_thread")]
+async fn commit_committed_and_close_wait_off_the_worker_thread() {
+    let mock = cluster_with_one_record().await;
     let mut cfg = consumer_config(&mock.bootstrap_servers(), "g");
     cfg.set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false");
@@ -123,16 +130,7 @@ async fn commit_committed_and_close_wait_off_the_worker_thread() {
 /// until its deadline, and `released` false).
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn dropping_a_consumer_leaves_the_worker_free() {
-    let mock = MockCluster::new(1).unwrap();
-    mock.create_topic("t", 1, 1).unwrap();
-    let p = Producer::new(
-        KafkaProducer::new(&producer_config(&mock.bootstrap_servers())).unwrap(),
-        StringSerde,
-        StringSerde,
-    );
-    p.send(ProducerRecord::new("t", "v".to_string()).key("k".to_string()))
-        .await
-        .unwrap();
+    let mock = cluster_with_one_record().await;
     let (revoking, revoking_seen) = tokio::sync::oneshot::channel::<()>();
     let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
     let released = Arc::new(AtomicBool::new(false));
