@@ -7,7 +7,7 @@ use crate::lag::LagRow;
 use crate::log::PartitionLog;
 use crate::record::{ConsumerRecord, TimestampType, TopicPartition};
 use parking_lot::{Mutex, RwLock};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -139,7 +139,7 @@ pub(crate) struct Inner {
     default_replication: i16,
     topics: RwLock<BTreeMap<String, Arc<Topic>>>,
     pub(crate) coordinator: Mutex<Coordinator>,
-    faults: Mutex<VecDeque<BrokerError>>,
+    faults: Mutex<crate::fault::InjectedErrors>,
     fault_count: AtomicUsize,
     seq: AtomicU64,
     /// Woken (all waiters) when a topic or partitions are created: a consumer assigned a
@@ -181,8 +181,8 @@ impl Inner {
             return None;
         }
         let mut q = self.faults.lock();
-        let e = q.pop_front();
-        self.fault_count.store(q.len(), Ordering::Relaxed);
+        let e = q.take();
+        self.fault_count.store(q.pending(), Ordering::Relaxed);
         e
     }
 
@@ -403,7 +403,7 @@ impl ClusterBuilder {
                 default_replication: self.default_replication,
                 topics: RwLock::new(BTreeMap::new()),
                 coordinator: Mutex::new(Coordinator::new(crate::clock::millis(self.retention))),
-                faults: Mutex::new(VecDeque::new()),
+                faults: Mutex::new(Default::default()),
                 fault_count: AtomicUsize::new(0),
                 seq: AtomicU64::new(1),
                 partitions_created: Notify::new(),
@@ -636,14 +636,14 @@ impl Cluster {
         Ok(out)
     }
 
-    /// Makes the next `n` produce calls fail with `error` (like `MockProducer.errorNext`),
-    /// queued after any errors already injected.
+    /// Makes the next `n` produce attempts of any producer fail with `error` (like
+    /// `MockProducer.errorNext`), queued after any errors already injected; retriable ones are
+    /// retried by the producer (see [`Producer::inject_errors`](crate::Producer::inject_errors)
+    /// for one producer's own errors, taken before these).
     pub fn inject_produce_errors(&self, n: usize, error: BrokerError) {
         let mut q = self.inner.faults.lock();
-        for _ in 0..n {
-            q.push_back(error.clone());
-        }
-        self.inner.fault_count.store(q.len(), Ordering::Relaxed);
+        q.push(n, error);
+        self.inner.fault_count.store(q.pending(), Ordering::Relaxed);
     }
 
     /// Runs the coordinator's timed transitions now (session timeouts, rebalance timeouts,

@@ -39,6 +39,13 @@ pub struct ConsumerConfig {
     pub enable_auto_commit: bool,
     /// `auto.commit.interval.ms` (default 5 s, broker clock).
     pub auto_commit_interval: Duration,
+    /// `enable.auto.offset.store` (librdkafka's; default true). With `true` the consumer
+    /// commits its positions, as Java's consumer (`SubscriptionState.allConsumed`): every
+    /// record `poll` returned counts as consumed. With `false` it commits only the offsets
+    /// stored with [`Consumer::store_offset`] (a client that hands records out one by one
+    /// stores each as it returns it): auto-commit, the commit before partitions are revoked,
+    /// `close` and [`Consumer::commit_sync`] all commit those, each stored offset once.
+    pub enable_auto_offset_store: bool,
     /// `max.poll.records` (default 500).
     pub max_poll_records: usize,
     /// `session.timeout.ms` (default 45 s, broker clock).
@@ -58,6 +65,7 @@ impl Default for ConsumerConfig {
             auto_offset_reset: OffsetReset::Latest,
             enable_auto_commit: true,
             auto_commit_interval: Duration::from_secs(5),
+            enable_auto_offset_store: true,
             max_poll_records: 500,
             session_timeout: Duration::from_secs(45),
             max_poll_interval: Duration::from_secs(300),
@@ -101,6 +109,12 @@ impl ConsumerConfig {
     /// Sets `auto.commit.interval.ms`.
     pub fn auto_commit_interval(mut self, d: Duration) -> Self {
         self.auto_commit_interval = d;
+        self
+    }
+
+    /// Sets `enable.auto.offset.store` (see the field).
+    pub fn enable_auto_offset_store(mut self, on: bool) -> Self {
+        self.enable_auto_offset_store = on;
         self
     }
 
@@ -176,7 +190,8 @@ pub struct RebalanceContext<'a> {
 }
 
 impl RebalanceContext<'_> {
-    /// Commits the current positions of all assigned partitions.
+    /// Commits the current positions of all assigned partitions (the stored offsets, with
+    /// `enable_auto_offset_store` off).
     pub fn commit_sync(&mut self) -> Result<()> {
         self.core.commit_positions(None)
     }
@@ -216,6 +231,10 @@ struct Entry {
     reset: Option<OffsetReset>,
     paused: bool,
     log: Option<Arc<PartitionLog>>,
+    /// The offset stored by [`Consumer::store_offset`] (`enable.auto.offset.store=false`).
+    stored: Option<i64>,
+    /// The stored offset last committed by this consumer, so that it is not committed again.
+    committed_stored: Option<i64>,
 }
 
 struct Core {
@@ -282,6 +301,8 @@ impl Core {
                     reset: None,
                     paused: false,
                     log: None,
+                    stored: None,
+                    committed_stored: None,
                 }),
             }
         }
@@ -320,17 +341,37 @@ impl Core {
             .commit(&group, member, &offs, now, &counts)
     }
 
+    /// Commits what was consumed from the assigned partitions (all, or `only` those): the
+    /// positions, or with `enable.auto.offset.store=false` the stored offsets not committed
+    /// yet. The one place where auto-commit, the commit before a revocation, `close` and
+    /// `commit_sync` decide what to commit.
     fn commit_positions(&mut self, only: Option<&[TopicPartition]>) -> Result<()> {
+        let store = self.config.enable_auto_offset_store;
         let offs: Vec<(TopicPartition, i64)> = self
             .parts
             .iter()
             .filter(|e| only.is_none_or(|o| o.contains(&e.tp)))
-            .filter_map(|e| e.position.map(|p| (e.tp.clone(), p)))
+            .filter_map(|e| {
+                if store {
+                    e.position
+                } else {
+                    e.stored.filter(|s| e.committed_stored != Some(*s))
+                }
+                .map(|o| (e.tp.clone(), o))
+            })
             .collect();
         if offs.is_empty() {
             return Ok(());
         }
-        self.commit_offsets(&offs)
+        self.commit_offsets(&offs)?;
+        if !store {
+            for (tp, o) in &offs {
+                if let Some(e) = self.parts.iter_mut().find(|e| &e.tp == tp) {
+                    e.committed_stored = Some(*o);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn committed(&self, tp: &TopicPartition) -> Result<Option<OffsetAndMetadata>> {
@@ -735,6 +776,8 @@ impl Consumer {
             ));
         }
         let parts: Vec<TopicPartition> = partitions.into_iter().collect();
+        // Java's `assign` auto-commits first (`maybeAutoCommitOffsetsAsync`), when due.
+        self.core.maybe_auto_commit();
         if parts.is_empty() {
             self.core.set_assignment(Vec::new());
             self.core.mode = Mode::None;
@@ -748,6 +791,28 @@ impl Consumer {
     /// The partitions currently assigned, sorted.
     pub fn assignment(&self) -> Vec<TopicPartition> {
         self.core.assigned()
+    }
+
+    /// Stores `next_offset` (the offset after the last record the application consumed) for
+    /// `partition` of `topic`: what auto-commit, the commit before the partition is revoked,
+    /// `close` and [`commit_sync`](Self::commit_sync) commit when the config's
+    /// `enable_auto_offset_store` is `false` (librdkafka's `rd_kafka_offsets_store`). Fails
+    /// with `IllegalState` when the partition is not assigned.
+    pub fn store_offset(&mut self, topic: &str, partition: i32, next_offset: i64) -> Result<()> {
+        match self
+            .core
+            .parts
+            .iter_mut()
+            .find(|e| e.tp.partition == partition && e.tp.topic == topic)
+        {
+            Some(e) => {
+                e.stored = Some(next_offset);
+                Ok(())
+            }
+            None => Err(BrokerError::IllegalState(format!(
+                "No current assignment for partition {topic}-{partition}"
+            ))),
+        }
     }
 
     /// Sets the next offset to read for an assigned partition.
@@ -813,7 +878,8 @@ impl Consumer {
     }
 
     /// Commits the current positions of all assigned partitions (`commitSync()`): the offset
-    /// after the last record returned by `poll`.
+    /// after the last record returned by `poll`; with `enable_auto_offset_store` off, the
+    /// offsets stored with [`store_offset`](Self::store_offset) not committed yet.
     pub fn commit_sync(&mut self) -> Result<()> {
         self.core.commit_positions(None)
     }

@@ -2,6 +2,7 @@
 
 use crate::cluster::{Cluster, Topic};
 use crate::error::{BrokerError, Result};
+use crate::fault::InjectedErrors;
 use crate::log::{Appender, PartitionLog};
 use crate::partitioner::{
     DEFAULT_BATCH_SIZE, KeylessPartitioner, PartitionerKind, estimated_record_size,
@@ -13,6 +14,7 @@ use bytes::Bytes;
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Producer settings (the subset of `ProducerConfig` that matters in memory).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +166,10 @@ pub struct Producer {
     config: ProducerConfig,
     seed: u64,
     state: Mutex<State>,
+    /// Errors injected into this producer's sends only ([`Producer::inject_errors`]).
+    faults: Mutex<InjectedErrors>,
+    /// Whether `faults` may hold any (checked without the lock on every send).
+    has_faults: AtomicBool,
 }
 
 impl std::fmt::Debug for Producer {
@@ -192,7 +198,56 @@ impl Producer {
             config,
             seed,
             state: Mutex::new(State::default()),
+            faults: Mutex::new(InjectedErrors::default()),
+            has_faults: AtomicBool::new(false),
         }
+    }
+
+    /// Makes the next `n` send attempts of this producer fail with `error`, queued after the
+    /// errors already injected into it; other producers are not affected. A retriable error
+    /// (see [`BrokerError::is_retriable`], e.g. `NotEnoughReplicas`) is retried as Kafka's
+    /// `Sender` retries it, within [`ProducerConfig::retries`] and
+    /// [`ProducerConfig::delivery_timeout`], each attempt taking the next injected error; a
+    /// send whose retries run out, or that meets a non-retriable error, fails with it.
+    /// Errors injected here are taken before those injected into the whole cluster
+    /// ([`Cluster::inject_produce_errors`]).
+    ///
+    /// ```
+    /// use kcodec_broker::{BrokerError, Cluster, NewTopic, ProducerConfig, ProducerRecord};
+    /// let cluster = Cluster::builder().build();
+    /// cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    /// let producer = cluster.producer(ProducerConfig::default());
+    /// producer.inject_errors(2, BrokerError::NotEnoughReplicas);
+    /// // retried twice, then stored once
+    /// assert_eq!(producer.send(ProducerRecord::new("t", "v")).unwrap().offset, 0);
+    /// producer.inject_errors(1, BrokerError::RecordTooLarge);
+    /// assert_eq!(producer.send(ProducerRecord::new("t", "v")), Err(BrokerError::RecordTooLarge));
+    /// ```
+    pub fn inject_errors(&self, n: usize, error: BrokerError) {
+        let mut faults = self.faults.lock();
+        faults.push(n, error);
+        self.has_faults
+            .store(faults.pending() > 0, Ordering::Relaxed);
+    }
+
+    /// How many send attempts of this producer are still to fail with an injected error
+    /// (those of [`inject_errors`](Self::inject_errors), not the cluster's).
+    pub fn injected_errors(&self) -> usize {
+        self.faults.lock().pending()
+    }
+
+    /// One attempt's injected error: this producer's first, then the cluster's.
+    fn take_attempt_fault(&self) -> Option<BrokerError> {
+        if self.has_faults.load(Ordering::Relaxed) {
+            let mut faults = self.faults.lock();
+            let e = faults.take();
+            self.has_faults
+                .store(faults.pending() > 0, Ordering::Relaxed);
+            if e.is_some() {
+                return e;
+            }
+        }
+        self.cluster.inner.take_fault()
     }
 
     /// The configuration.
@@ -289,7 +344,7 @@ impl Producer {
         let mut start = None;
         let mut retries = 0u32;
         loop {
-            let e = inner.take_fault()?;
+            let e = self.take_attempt_fault()?;
             let now = inner.clock.now_ms();
             let start = *start.get_or_insert(now);
             let within =
@@ -354,7 +409,7 @@ impl Producer {
             topic,
             partition: p as i32,
             offset,
-            timestamp,
+            timestamp: Some(timestamp),
         })
     }
 

@@ -5,7 +5,8 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
-/// A topic and partition (`TopicPartition`), displayed as Kafka does: `orders-0`.
+/// A topic and partition (`TopicPartition`), displayed as Kafka does: `orders-0`. The typed
+/// clients use this type too (`kcodec_clients::TopicPartition`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
     /// Topic name.
@@ -155,7 +156,8 @@ impl ProducerRecord {
     }
 }
 
-/// Where a record landed (`RecordMetadata`).
+/// Where a record landed (Java's `RecordMetadata`): what the broker's [`crate::Producer`] and
+/// the typed clients' producers (`kcodec_clients::RecordMetadata` is this type) return.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordMetadata {
     /// Topic: the sent record's own name, handed back without a copy.
@@ -164,8 +166,10 @@ pub struct RecordMetadata {
     pub partition: i32,
     /// Offset within the partition.
     pub offset: i64,
-    /// The stored timestamp (the broker's clock for `LogAppendTime` topics).
-    pub timestamp: i64,
+    /// The stored timestamp in epoch ms (the broker's clock for `LogAppendTime` topics);
+    /// `None` when the transport did not report it (Java's `RecordMetadata.hasTimestamp()`
+    /// false). The in-memory broker always reports it.
+    pub timestamp: Option<i64>,
 }
 
 /// A record's headers as stored: shared, immutable, cheap to clone. Derefs to `[Header]`.

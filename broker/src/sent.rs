@@ -47,7 +47,7 @@ enum Kind {
 /// let first = results.get(0).unwrap().unwrap();
 /// assert_eq!((&*first.topic, first.partition, first.offset), ("orders", 1, 0));
 /// assert!(matches!(results.get(1), Some(Err(BrokerError::InvalidPartition { .. }))));
-/// assert_eq!(results.get(2).unwrap().unwrap().timestamp, 42);
+/// assert_eq!(results.get(2).unwrap().unwrap().timestamp, Some(42));
 /// assert_eq!(results.errors().map(|(i, _)| i).collect::<Vec<_>>(), [1]);
 /// assert!(!results.all_ok());
 /// ```
@@ -169,7 +169,7 @@ impl SendResults {
             topic: self.topics[run].name.clone(),
             partition: entry.partition,
             offset: entry.offset,
-            timestamp,
+            timestamp: Some(timestamp),
         }))
     }
 
@@ -284,11 +284,11 @@ mod tests {
             let m = v[i].clone().unwrap();
             (m.topic.to_string(), m.partition, m.offset, m.timestamp)
         };
-        assert_eq!(row(1), ("a".into(), 0, 0, 100));
+        assert_eq!(row(1), ("a".into(), 0, 0, Some(100)));
         assert_eq!(v[2], Err(BrokerError::NotEnoughReplicas));
-        assert_eq!(row(3), ("a".into(), 1, 0, 11));
-        assert_eq!(row(4), ("b".into(), 0, 5, 100));
-        assert_eq!(row(5), ("b".into(), 0, 6, 7));
+        assert_eq!(row(3), ("a".into(), 1, 0, Some(11)));
+        assert_eq!(row(4), ("b".into(), 0, 5, Some(100)));
+        assert_eq!(row(5), ("b".into(), 0, 6, Some(7)));
         for (i, expected) in v.iter().enumerate() {
             assert_eq!(r.get(i).as_ref(), Some(expected));
         }

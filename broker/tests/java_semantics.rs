@@ -194,3 +194,68 @@ fn retriable_injected_errors_are_retried() {
     assert!(p.send_all([ProducerRecord::new("t", "e")]).all_ok());
     assert_eq!(c.records(&tp(0)).unwrap().len(), 3);
 }
+
+/// With `enable_auto_offset_store(false)` (librdkafka's `enable.auto.offset.store=false` and
+/// `rd_kafka_offsets_store`) what is committed is what was stored, not the fetch position:
+/// auto-commit when due (Java's `ConsumerCoordinator.maybeAutoCommitOffsetsAsync`, run by
+/// `poll`), `close` and `commit_sync` commit the stored offsets, each once; an offset for a
+/// partition not assigned is refused. With the default (`true`) positions are committed, as
+/// Java's `SubscriptionState.allConsumed`.
+#[tokio::test]
+async fn stored_offsets_are_what_the_consumer_commits() {
+    use kcodec_broker::ManualClock;
+    let clock = ManualClock::new(1_000_000);
+    let c = Cluster::builder().clock(clock.clone()).build();
+    c.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let p = c.producer(ProducerConfig::default());
+    for i in 0..10 {
+        p.send(ProducerRecord::new("t", format!("v{i}"))).unwrap();
+    }
+    let config = |group: &str| {
+        ConsumerConfig::new(group)
+            .auto_offset_reset(OffsetReset::Earliest)
+            .auto_commit_interval(Duration::from_secs(1))
+            .max_poll_records(5)
+    };
+    let committed = |group: &str| {
+        let probe = c.consumer(ConsumerConfig::new(group)).unwrap();
+        probe.committed(&tp(0)).unwrap().map(|o| o.offset)
+    };
+
+    let mut stored = c
+        .consumer(config("stored").enable_auto_offset_store(false))
+        .unwrap();
+    stored.assign([tp(0)]).unwrap();
+    assert_eq!(stored.poll(Duration::ZERO).await.unwrap().len(), 5);
+    stored.store_offset("t", 0, 2).unwrap();
+    assert!(matches!(
+        stored.store_offset("t", 1, 2),
+        Err(BrokerError::IllegalState(_))
+    ));
+    clock.advance(Duration::from_secs(1));
+    // the auto-commit is due: it commits the stored offset, not the position (5)
+    assert_eq!(stored.poll(Duration::ZERO).await.unwrap().len(), 5);
+    assert_eq!(committed("stored"), Some(2));
+    stored.store_offset("t", 0, 7).unwrap();
+    stored.commit_sync().unwrap();
+    assert_eq!(committed("stored"), Some(7));
+    stored.close();
+    assert_eq!(
+        committed("stored"),
+        Some(7),
+        "nothing new stored: nothing committed"
+    );
+
+    let mut positions = c.consumer(config("positions")).unwrap();
+    positions.assign([tp(0)]).unwrap();
+    assert_eq!(positions.poll(Duration::ZERO).await.unwrap().len(), 5);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(positions.poll(Duration::ZERO).await.unwrap().len(), 5);
+    assert_eq!(
+        committed("positions"),
+        Some(5),
+        "the position when the commit was due"
+    );
+    positions.close();
+    assert_eq!(committed("positions"), Some(10));
+}

@@ -231,14 +231,17 @@ fn send_all_stamps_one_clock_reading_and_log_append_time() {
             ProducerRecord::new("append", "d"),
         ])
         .into_vec();
-    let ts: Vec<i64> = res.iter().map(|r| r.as_ref().unwrap().timestamp).collect();
+    let ts: Vec<i64> = res
+        .iter()
+        .map(|r| r.as_ref().unwrap().timestamp.unwrap())
+        .collect();
     assert_eq!(ts, [5_000, 42, 5_000, 5_000]);
     clock.set_ms(6_000);
     assert_eq!(
         p.send(ProducerRecord::new("append", "e").timestamp(1))
             .unwrap()
             .timestamp,
-        6_000
+        Some(6_000)
     );
 }
 

@@ -250,7 +250,8 @@ fn topic_configs_are_kept_and_described() {
         .send(kcodec_broker::ProducerRecord::new("lat2", "v").timestamp(5))
         .unwrap();
     assert_ne!(
-        md.timestamp, 5,
+        md.timestamp,
+        Some(5),
         "LogAppendTime replaces the producer's timestamp"
     );
     let back = NewTopic::new("ct", 1, 1)
@@ -279,18 +280,22 @@ fn records_keep_keys_values_headers_timestamps_and_offsets() {
         .header(Header::new("other", Some(Bytes::new())))
         .timestamp(42);
     let md = p.send(r).unwrap();
-    assert_eq!((md.offset, md.timestamp, &*md.topic), (0, 42, "t"));
+    assert_eq!((md.offset, md.timestamp, &*md.topic), (0, Some(42), "t"));
     clock.advance(Duration::from_millis(5));
     let md = p.send(ProducerRecord::tombstone("t")).unwrap();
     assert_eq!(
         (md.offset, md.timestamp),
-        (1, 1_005),
+        (1, Some(1_005)),
         "no timestamp: the clock"
     );
     let md = p
         .send(ProducerRecord::new("lat", "x").timestamp(7))
         .unwrap();
-    assert_eq!(md.timestamp, 1_005, "LogAppendTime overrides the producer");
+    assert_eq!(
+        md.timestamp,
+        Some(1_005),
+        "LogAppendTime overrides the producer"
+    );
 
     let recs = c.records(&TopicPartition::new("t", 0)).unwrap();
     assert_eq!(recs.len(), 2);

@@ -450,9 +450,15 @@ impl ConsumerContext for KcodecContext {
 ///
 /// librdkafka calls that wait for the broker (a synchronous commit, `committed`, closing)
 /// run on tokio's blocking threads, off the runtime's workers; seeks are asynchronous in
-/// librdkafka (as Java's `seek` sets the position the next poll fetches from). Dropping the
-/// consumer closes it where it is dropped, waiting for the group to be left: prefer
-/// [`close`](ConsumerTransport::close)`.await` inside a runtime.
+/// librdkafka (as Java's `seek` sets the position the next poll fetches from).
+///
+/// Dropping the consumer closes it before the drop returns (librdkafka commits the stored
+/// offsets, runs the revocation callback and leaves the group, as Java's `close`). On a
+/// multi-thread tokio runtime's worker that wait runs in
+/// [`block_in_place`](tokio::task::block_in_place): the worker's other tasks move to another
+/// thread, so the runtime keeps running. A current-thread runtime has no other thread to hand
+/// them to and waits: there, prefer [`close`](ConsumerTransport::close)`.await`, which closes
+/// on a blocking thread.
 pub struct KafkaConsumer {
     /// `None` only once `close` handed it to a blocking thread.
     consumer: Option<Arc<StreamConsumer<KcodecContext>>>,
@@ -462,6 +468,24 @@ pub struct KafkaConsumer {
 impl std::fmt::Debug for KafkaConsumer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KafkaConsumer").finish_non_exhaustive()
+    }
+}
+
+impl Drop for KafkaConsumer {
+    fn drop(&mut self) {
+        let Some(consumer) = self.consumer.take() else {
+            return;
+        };
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread {
+            // librdkafka's close waits for the group coordinator: hand this worker's other
+            // tasks to another thread meanwhile. Closing on a detached blocking thread instead
+            // would let the close outlive what the caller drops next (the cluster, in tests).
+            tokio::task::block_in_place(move || drop(consumer));
+        } else {
+            drop(consumer);
+        }
     }
 }
 

@@ -11,8 +11,10 @@
 //! of the records it was given, and with [`auto_complete(false)`](MemoryProducer::auto_complete)
 //! sends stay in flight until the test [completes](MemoryProducer::complete_next) or
 //! [fails](MemoryProducer::error_next) the oldest one (in order, so per-key order holds);
-//! `flush` completes them all. Broker-side faults (injected produce errors, which the producer
-//! retries when they are retriable) are set on the [`Cluster`].
+//! `flush` completes them all. [`inject_send_errors`](MemoryProducer::inject_send_errors) fails
+//! this producer's next send attempts (each attempt takes one error); retriable errors are
+//! retried as Kafka's `Sender` retries them, within the [`ProducerConfig`]'s `retries` and
+//! `delivery_timeout`. Injected produce errors for every producer are set on the [`Cluster`].
 //!
 //! [`MemoryConsumer`] takes consumer-side faults, each for the next `n` calls (1 for a one-shot
 //! fault, as `MockConsumer.setPollException`):
@@ -25,8 +27,8 @@
 
 use crate::ClientError;
 use crate::transport::{
-    ConsumerTransport, Delivered, IncomingRecord, OutgoingRecord, Positions, ProducerTransport,
-    Queued, RebalanceCallback, RebalanceCommitter, RebalanceEvent, TopicPartition, check_record,
+    ConsumerTransport, Delivered, IncomingRecord, OutgoingRecord, ProducerTransport, Queued,
+    RebalanceCallback, RebalanceCommitter, RebalanceEvent, TopicPartition, check_record,
 };
 pub use kcodec_broker as broker;
 use kcodec_broker::{Cluster, ConsumerConfig, ProducerConfig, RebalanceContext, RebalanceListener};
@@ -123,6 +125,34 @@ impl MemoryProducer {
         }
     }
 
+    /// Makes this producer's next `n` send attempts fail with `error` (other producers are not
+    /// affected); a send retries a retriable error (`NotEnoughReplicas`, `RequestTimedOut`…)
+    /// as Kafka's `Sender` does, each attempt taking the next injected error, until it
+    /// succeeds, its `retries` run out or its `delivery_timeout` passes on the broker clock;
+    /// it fails at once with a non-retriable one. With
+    /// [`auto_complete(false)`](Self::auto_complete) the attempts are made by
+    /// [`complete_next`](Self::complete_next).
+    ///
+    /// ```
+    /// use kcodec_clients::memory::{MemoryProducer, broker::{BrokerError, Cluster, NewTopic}};
+    /// use kcodec_clients::{ErrorKind, Producer, ProducerRecord};
+    /// use kcodec_codecs::builtin::StringSerde;
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let cluster = Cluster::builder().build();
+    /// cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    /// let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, StringSerde);
+    /// producer.transport().inject_send_errors(3, BrokerError::NotEnoughReplicas);
+    /// let record = ProducerRecord::<String, _>::new("t", "v".to_string());
+    /// assert_eq!(producer.send(record.clone()).await.unwrap().offset, 0); // retried 3 times
+    /// producer.transport().inject_send_errors(1, BrokerError::RecordTooLarge);
+    /// let err = producer.send(record).await.unwrap_err();
+    /// assert_eq!(err.error.kind(), ErrorKind::InvalidRecord);
+    /// # });
+    /// ```
+    pub fn inject_send_errors(&self, n: usize, error: kcodec_broker::BrokerError) {
+        self.producer.inject_errors(n, error);
+    }
+
     /// How many sends are in flight (always 0 with auto-completion).
     pub fn in_flight(&self) -> usize {
         self.control.lock().in_flight.len()
@@ -145,7 +175,7 @@ impl MemoryProducer {
             .map(|md| Delivered {
                 partition: md.partition,
                 offset: md.offset,
-                timestamp: Some(md.timestamp),
+                timestamp: md.timestamp,
             })
             .map_err(ClientError::from)
     }
@@ -204,28 +234,12 @@ impl ProducerTransport for MemoryProducer {
 /// State the transport shares with the broker's rebalance listener.
 struct Shared {
     callback: Option<RebalanceCallback>,
-    /// Offsets of records handed to the application (see [`ConsumerTransport::store_offset`]).
-    stored: Positions,
-    /// What auto-commit last committed, so that unchanged offsets are not committed again.
-    auto_committed: Positions,
     /// Partitions revoked or lost since the transport last looked: their buffered records go.
     revoked: Vec<TopicPartition>,
 }
 
 struct Listener {
     shared: Arc<Mutex<Shared>>,
-    auto_commit: bool,
-}
-
-fn tps(partitions: &[kcodec_broker::TopicPartition]) -> Vec<TopicPartition> {
-    partitions
-        .iter()
-        .map(|tp| TopicPartition::new(tp.topic.as_str(), tp.partition))
-        .collect()
-}
-
-fn broker_tp(tp: &TopicPartition) -> kcodec_broker::TopicPartition {
-    kcodec_broker::TopicPartition::new(tp.topic.as_str(), tp.partition)
 }
 
 /// The broker's rebalance context as a [`RebalanceCommitter`].
@@ -241,8 +255,7 @@ impl RebalanceCommitter for Committer<'_, '_> {
                 "cannot commit: the partitions were lost (the member left its group)".into(),
             ));
         }
-        let offsets: Vec<_> = offsets.iter().map(|(tp, o)| (broker_tp(tp), *o)).collect();
-        Ok(self.ctx.commit_offsets(&offsets)?)
+        Ok(self.ctx.commit_offsets(offsets)?)
     }
 
     fn lost(&self) -> bool {
@@ -263,39 +276,17 @@ impl Listener {
         }
     }
 
+    /// The broker consumer auto-commits the stored offsets of `partitions` before this runs
+    /// (unless they were lost), as Kafka's consumer commits before `onPartitionsRevoked`.
     fn revoke(
         &mut self,
         ctx: &mut RebalanceContext<'_>,
-        partitions: &[kcodec_broker::TopicPartition],
+        partitions: &[TopicPartition],
         lost: bool,
     ) {
-        let revoked = tps(partitions);
-        if self.auto_commit && !lost {
-            // Kafka's consumer auto-commits before `onPartitionsRevoked`; a failure is logged
-            // there and ignored.
-            let offsets: Vec<_> = {
-                let s = self.shared.lock();
-                revoked
-                    .iter()
-                    .filter_map(|tp| s.stored.get(tp).map(|o| (broker_tp(tp), o)))
-                    .filter(|(tp, o)| {
-                        s.auto_committed
-                            .get(&TopicPartition::new(tp.topic.as_str(), tp.partition))
-                            != Some(*o)
-                    })
-                    .collect()
-            };
-            if !offsets.is_empty() {
-                let _ = ctx.commit_offsets(&offsets);
-            }
-        }
+        let revoked = partitions.to_vec();
         self.call(ctx, RebalanceEvent::Revoked(revoked.clone()), lost);
-        let mut s = self.shared.lock();
-        for tp in &revoked {
-            s.stored.remove(tp);
-            s.auto_committed.remove(tp);
-        }
-        s.revoked.extend(revoked);
+        self.shared.lock().revoked.extend(revoked);
     }
 }
 
@@ -303,7 +294,7 @@ impl RebalanceListener for Listener {
     fn on_partitions_revoked(
         &mut self,
         ctx: &mut RebalanceContext<'_>,
-        partitions: &[kcodec_broker::TopicPartition],
+        partitions: &[TopicPartition],
     ) {
         self.revoke(ctx, partitions, false);
     }
@@ -311,15 +302,15 @@ impl RebalanceListener for Listener {
     fn on_partitions_assigned(
         &mut self,
         ctx: &mut RebalanceContext<'_>,
-        partitions: &[kcodec_broker::TopicPartition],
+        partitions: &[TopicPartition],
     ) {
-        self.call(ctx, RebalanceEvent::Assigned(tps(partitions)), false);
+        self.call(ctx, RebalanceEvent::Assigned(partitions.to_vec()), false);
     }
 
     fn on_partitions_lost(
         &mut self,
         ctx: &mut RebalanceContext<'_>,
-        partitions: &[kcodec_broker::TopicPartition],
+        partitions: &[TopicPartition],
     ) {
         self.revoke(ctx, partitions, true);
     }
@@ -329,21 +320,20 @@ impl RebalanceListener for Listener {
 ///
 /// The broker's `poll` returns up to `max.poll.records` records; this transport buffers them
 /// and hands them out one by one. Offsets therefore follow the records handed out, not the
-/// broker's fetch position: the broker consumer underneath runs with auto-commit off, and this
-/// transport auto-commits itself (every `auto.commit.interval.ms` of the broker clock, before
-/// partitions are revoked, and on close or drop) the offsets stored for records returned to
-/// the application, as Kafka's Java consumer does. While records are buffered it still runs
-/// the group protocol (at most once per broker-clock millisecond), so a partition revoked or
-/// lost meanwhile (the member expelled after a session timeout) has its buffered records
-/// dropped at once instead of handed out.
+/// broker's fetch position: the broker consumer underneath runs with
+/// `enable_auto_offset_store(false)`, each record handed to the application stores its offset
+/// there ([`ConsumerTransport::store_offset`]), and the broker consumer alone decides what
+/// auto-commit (every `auto.commit.interval.ms` of the broker clock), the commit before
+/// partitions are revoked, and close or drop commit: the stored offsets, as Kafka's Java
+/// consumer commits what `poll` returned. While records are buffered it still runs the group
+/// protocol on every poll, so a partition revoked or lost meanwhile (the member expelled after
+/// a session timeout) has its buffered records dropped at once instead of handed out.
 pub struct MemoryConsumer {
     consumer: kcodec_broker::Consumer,
-    cluster: Cluster,
     buffered: VecDeque<kcodec_broker::ConsumerRecord>,
     shared: Arc<Mutex<Shared>>,
-    /// `auto.commit.interval.ms` in ms when `enable.auto.commit` is on.
-    auto_commit: Option<i64>,
-    last_auto_commit: i64,
+    /// `enable.auto.commit` with a group.
+    auto_commit: bool,
     closed: bool,
     /// Injected poll errors (here, not in the broker consumer: a poll served from the buffer
     /// does not reach it).
@@ -363,26 +353,20 @@ impl MemoryConsumer {
     /// A consumer with a broker consumer config (`ConsumerConfig::new(group)` for a group;
     /// Kafka's defaults: auto-commit on, `auto.offset.reset=latest`).
     ///
-    /// `enable.auto.commit` and `auto.commit.interval.ms` are honoured by this transport (see
-    /// the type's documentation); the broker consumer underneath runs with auto-commit off.
+    /// The broker consumer underneath runs with `enable_auto_offset_store(false)`: it commits
+    /// the offsets of records this transport returned (see the type's documentation).
     pub fn new(cluster: &Cluster, config: ConsumerConfig) -> Result<Self, ClientError> {
         // An empty group id is no group, as the broker treats it.
-        let auto_commit = (config.enable_auto_commit
-            && config.group_id.as_deref().is_some_and(|g| !g.is_empty()))
-        .then(|| i64::try_from(config.auto_commit_interval.as_millis()).unwrap_or(i64::MAX));
-        let now = cluster.clock().now_ms();
+        let auto_commit =
+            config.enable_auto_commit && config.group_id.as_deref().is_some_and(|g| !g.is_empty());
         Ok(MemoryConsumer {
-            consumer: cluster.consumer(config.enable_auto_commit(false))?,
-            cluster: cluster.clone(),
+            consumer: cluster.consumer(config.enable_auto_offset_store(false))?,
             buffered: VecDeque::new(),
             shared: Arc::new(Mutex::new(Shared {
                 callback: None,
-                stored: Positions::default(),
-                auto_committed: Positions::default(),
                 revoked: Vec::new(),
             })),
             auto_commit,
-            last_auto_commit: now,
             closed: false,
             poll_faults: Default::default(),
         })
@@ -411,8 +395,7 @@ impl MemoryConsumer {
         self.consumer.inject_coordinator_errors(n, error);
     }
 
-    /// The broker's consumer underneath (its config shows auto-commit off: this transport
-    /// auto-commits).
+    /// The broker's consumer underneath (its config shows `enable_auto_offset_store` off).
     pub fn inner(&self) -> &kcodec_broker::Consumer {
         &self.consumer
     }
@@ -429,51 +412,17 @@ impl MemoryConsumer {
             return Ok(());
         }
         self.closed = true;
-        let committed = if self.auto_commit.is_some() {
-            self.commit_stored()
+        // Commit here to report a failure (the broker's close ignores it, as Kafka's
+        // auto-commit on close logs it); what is committed here is not committed again.
+        let committed = if self.auto_commit {
+            self.consumer.commit_sync().map_err(ClientError::from)
         } else {
             Ok(())
         };
         self.buffered.clear();
-        // Leaves the group: the listener commits (nothing new) and runs the callback.
+        // Leaves the group (or the assignment) and runs the revocation callback.
         self.consumer.unsubscribe();
         committed
-    }
-
-    /// Commits the stored offsets that changed since the last auto-commit.
-    fn commit_stored(&mut self) -> Result<(), ClientError> {
-        let assigned = self.consumer.assignment();
-        let offsets: Vec<_> = {
-            let mut s = self.shared.lock();
-            // Offsets stored for partitions no longer assigned are ignored.
-            s.stored.retain(|tp| assigned.contains(&broker_tp(tp)));
-            s.stored
-                .to_vec()
-                .into_iter()
-                .filter(|(tp, o)| s.auto_committed.get(tp) != Some(*o))
-                .collect()
-        };
-        if offsets.is_empty() {
-            return Ok(());
-        }
-        let broker: Vec<_> = offsets.iter().map(|(tp, o)| (broker_tp(tp), *o)).collect();
-        self.consumer.commit_offsets(&broker)?;
-        let mut s = self.shared.lock();
-        for (tp, o) in &offsets {
-            s.auto_committed.set_tp(tp, *o);
-        }
-        Ok(())
-    }
-
-    fn maybe_auto_commit(&mut self) {
-        if let Some(interval) = self.auto_commit {
-            let now = self.cluster.clock().now_ms();
-            if now.saturating_sub(self.last_auto_commit) >= interval {
-                self.last_auto_commit = now;
-                // As Kafka's consumer, a failed auto-commit is not an error of `poll`.
-                let _ = self.commit_stored();
-            }
-        }
     }
 
     /// Drops buffered records of partitions revoked or lost in the last broker call.
@@ -501,7 +450,7 @@ impl MemoryConsumer {
                 self.buffered
                     .retain(|r| !(*tp.topic == *r.topic && tp.partition == r.partition));
                 if rewind {
-                    self.consumer.seek(&broker_tp(tp), first)?;
+                    self.consumer.seek(tp, first)?;
                 }
             }
         }
@@ -512,10 +461,7 @@ impl MemoryConsumer {
     /// calls over several partitions would apply to those before it).
     fn check_assigned(&self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let assigned = self.consumer.assignment();
-        match partitions
-            .iter()
-            .find(|tp| !assigned.contains(&broker_tp(tp)))
-        {
+        match partitions.iter().find(|tp| !assigned.contains(tp)) {
             Some(tp) => Err(ClientError::Broker(
                 kcodec_broker::BrokerError::IllegalState(format!(
                     "No current assignment for partition {tp}"
@@ -543,8 +489,9 @@ impl Drop for MemoryConsumer {
     /// processed was stored when it was returned, and committing it would skip it.
     fn drop(&mut self) {
         if std::thread::panicking() {
-            self.auto_commit = None;
-            self.shared.lock().stored = Positions::default();
+            // The broker consumer's own drop leaves without committing.
+            self.closed = true;
+            return;
         }
         let _ = self.shutdown();
     }
@@ -577,7 +524,6 @@ impl ConsumerTransport for MemoryConsumer {
         self.unbuffer(&buffered, true)?;
         let listener = Listener {
             shared: self.shared.clone(),
-            auto_commit: self.auto_commit.is_some(),
         };
         Ok(self
             .consumer
@@ -587,15 +533,7 @@ impl ConsumerTransport for MemoryConsumer {
     fn assign(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let buffered = self.buffered_partitions();
         self.unbuffer(&buffered, true)?;
-        if self.auto_commit.is_some() {
-            // Kafka's `assign` auto-commits before it changes the assignment.
-            let _ = self.commit_stored();
-        }
-        self.consumer.assign(partitions.iter().map(broker_tp))?;
-        let mut s = self.shared.lock();
-        s.stored.retain(|tp| partitions.contains(tp));
-        s.auto_committed.retain(|tp| partitions.contains(tp));
-        Ok(())
+        Ok(self.consumer.assign(partitions.iter().cloned())?)
     }
 
     async fn poll(&mut self, timeout: Duration) -> Result<Option<IncomingRecord>, ClientError> {
@@ -606,8 +544,6 @@ impl ConsumerTransport for MemoryConsumer {
             // Kafka's consumer runs the group protocol on every poll: learn of revoked or lost
             // partitions before handing out more of their buffered records.
             self.coordinate()?;
-        } else {
-            self.maybe_auto_commit();
         }
         if self.buffered.is_empty() {
             // Cancel-safe: the broker's poll fetches only after its last await.
@@ -618,22 +554,21 @@ impl ConsumerTransport for MemoryConsumer {
         Ok(self.buffered.pop_front().map(incoming))
     }
 
-    /// Auto-commit and the broker's group protocol, on every poll (as Kafka's consumer runs
+    /// The broker's group protocol and auto-commit, on every poll (as Kafka's consumer runs
     /// its coordinator on every `poll`, whatever the clock says).
     fn coordinate(&mut self) -> Result<(), ClientError> {
-        self.maybe_auto_commit();
         let r = self.consumer.poll_group();
         self.apply_revocations();
         Ok(r?)
     }
 
     fn store_offset(&mut self, topic: &Arc<str>, partition: i32, next_offset: i64) {
-        self.shared.lock().stored.set(topic, partition, next_offset);
+        // A partition no longer assigned is ignored (the trait's contract).
+        let _ = self.consumer.store_offset(topic, partition, next_offset);
     }
 
     async fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
-        let offsets: Vec<_> = offsets.iter().map(|(tp, o)| (broker_tp(tp), *o)).collect();
-        Ok(self.consumer.commit_offsets(&offsets)?)
+        Ok(self.consumer.commit_offsets(offsets)?)
     }
 
     async fn committed(
@@ -643,28 +578,26 @@ impl ConsumerTransport for MemoryConsumer {
         partitions
             .iter()
             .map(|tp| {
-                let c = self.consumer.committed(&broker_tp(tp))?;
+                let c = self.consumer.committed(tp)?;
                 Ok((tp.clone(), c.map(|c| c.offset)))
             })
             .collect()
     }
 
     fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ClientError> {
-        self.consumer.seek(&broker_tp(tp), offset)?;
+        self.consumer.seek(tp, offset)?;
         self.unbuffer(std::slice::from_ref(tp), false)
     }
 
     fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         self.check_assigned(partitions)?;
-        let btps: Vec<_> = partitions.iter().map(broker_tp).collect();
-        self.consumer.seek_to_beginning(&btps)?;
+        self.consumer.seek_to_beginning(partitions)?;
         self.unbuffer(partitions, false)
     }
 
     fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         self.check_assigned(partitions)?;
-        let btps: Vec<_> = partitions.iter().map(broker_tp).collect();
-        self.consumer.seek_to_end(&btps)?;
+        self.consumer.seek_to_end(partitions)?;
         self.unbuffer(partitions, false)
     }
 
@@ -676,23 +609,21 @@ impl ConsumerTransport for MemoryConsumer {
         {
             return Ok(Some(r.offset));
         }
-        Ok(Some(self.consumer.position(&broker_tp(tp))?))
+        Ok(Some(self.consumer.position(tp)?))
     }
 
     fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         self.check_assigned(partitions)?;
-        let btps: Vec<_> = partitions.iter().map(broker_tp).collect();
-        self.consumer.pause(&btps)?;
+        self.consumer.pause(partitions)?;
         self.unbuffer(partitions, true)
     }
 
     fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
-        let btps: Vec<_> = partitions.iter().map(broker_tp).collect();
-        Ok(self.consumer.resume(&btps)?)
+        Ok(self.consumer.resume(partitions)?)
     }
 
     fn assignment(&self) -> Result<Vec<TopicPartition>, ClientError> {
-        Ok(tps(&self.consumer.assignment()))
+        Ok(self.consumer.assignment())
     }
 
     fn set_rebalance_callback(&mut self, callback: RebalanceCallback) {

@@ -14,8 +14,9 @@ use std::time::Duration;
 /// `value: None` is a tombstone. Neither calls the serializer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProducerRecord<K, V> {
-    /// Destination topic.
-    pub topic: String,
+    /// Destination topic (shared: records built from one `Arc<str>` name carry no copy of it,
+    /// and the [`RecordMetadata`] hands it back).
+    pub topic: Arc<str>,
     /// Explicit partition; wins over the key.
     pub partition: Option<i32>,
     /// The key.
@@ -40,7 +41,7 @@ impl<K, V> ProducerRecord<K, V> {
     /// let record = ProducerRecord::<String, _>::new("greetings", "hello".to_string());
     /// assert!(record.key.is_none());
     /// ```
-    pub fn new(topic: impl Into<String>, value: V) -> Self {
+    pub fn new(topic: impl Into<Arc<str>>, value: V) -> Self {
         ProducerRecord {
             topic: topic.into(),
             partition: None,
@@ -52,7 +53,7 @@ impl<K, V> ProducerRecord<K, V> {
     }
 
     /// A tombstone (null value) for `key`.
-    pub fn tombstone(topic: impl Into<String>, key: K) -> Self {
+    pub fn tombstone(topic: impl Into<Arc<str>>, key: K) -> Self {
         ProducerRecord {
             topic: topic.into(),
             partition: None,
@@ -89,18 +90,9 @@ impl<K, V> ProducerRecord<K, V> {
     }
 }
 
-/// Where a record was stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordMetadata {
-    /// Topic.
-    pub topic: String,
-    /// Partition.
-    pub partition: i32,
-    /// Offset within the partition.
-    pub offset: i64,
-    /// The stored timestamp (epoch ms) when the transport reports it.
-    pub timestamp: Option<i64>,
-}
+/// Where a record was stored (the broker's type: one type for both transports); its
+/// `timestamp` is `None` when the transport did not report one.
+pub use kcodec_broker::RecordMetadata;
 
 /// A typed producer: serializes keys and values with its codecs, then hands the bytes to its
 /// transport.
@@ -524,7 +516,7 @@ mod records {
             VS: Serializer<R> + Sync,
         {
             let mut rec = ProducerRecord::<&R::Key, &R> {
-                topic: topic.to_owned(),
+                topic: topic.into(),
                 partition: None,
                 key: Some(record.key()),
                 value: Some(record),

@@ -13,30 +13,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A topic and partition, displayed as Kafka does: `orders-0`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TopicPartition {
-    /// Topic name.
-    pub topic: String,
-    /// Partition number, from 0.
-    pub partition: i32,
-}
-
-impl TopicPartition {
-    /// Builds a topic-partition.
-    pub fn new(topic: impl Into<String>, partition: i32) -> Self {
-        TopicPartition {
-            topic: topic.into(),
-            partition,
-        }
-    }
-}
-
-impl fmt::Display for TopicPartition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.topic, self.partition)
-    }
-}
+/// A topic and partition, displayed as Kafka does: `orders-0` (the broker's type: one type
+/// for the in-memory broker, the typed clients and every transport).
+pub use kcodec_broker::TopicPartition;
 
 /// A serialized record on its way to a transport.
 #[derive(Debug, Clone)]

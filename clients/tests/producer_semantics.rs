@@ -532,3 +532,59 @@ async fn error_kinds_are_transport_neutral() {
         );
     }
 }
+
+/// Errors injected into one producer (`MemoryProducer::inject_send_errors`) are retried when
+/// retriable, as Kafka's `org.apache.kafka.clients.producer.internals.Sender` retries a
+/// `RetriableException` (`NotEnoughReplicasException`…) until `retries` or
+/// `delivery.timeout.ms` runs out: the send succeeds once, stored once; a non-retriable error
+/// fails it at once; with `retries = 1` the second retriable failure is returned. Another
+/// producer of the same cluster is not affected.
+#[tokio::test(flavor = "current_thread")]
+async fn per_producer_injected_errors_are_retried_like_javas_sender() {
+    use kcodec_broker::{BrokerError, ProducerConfig};
+    use kcodec_clients::ErrorKind;
+    let cluster = Cluster::builder().build();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let faulty = Producer::new(MemoryProducer::new(&cluster), StringSerde, StringSerde);
+    let other = Producer::new(MemoryProducer::new(&cluster), StringSerde, StringSerde);
+    let record = |v: &str| ProducerRecord::new("t", v.to_string()).key("k".to_string());
+
+    faulty
+        .transport()
+        .inject_send_errors(3, BrokerError::NotEnoughReplicas);
+    // the other producer takes none of them
+    assert_eq!(other.send(record("other")).await.unwrap().offset, 0);
+    // three retriable failures, then stored once
+    assert_eq!(faulty.send(record("retried")).await.unwrap().offset, 1);
+    assert_eq!(
+        cluster
+            .records(&kcodec_broker::TopicPartition::new("t", 0))
+            .unwrap()
+            .len(),
+        2
+    );
+
+    faulty
+        .transport()
+        .inject_send_errors(1, BrokerError::RecordTooLarge);
+    faulty
+        .transport()
+        .inject_send_errors(1, BrokerError::NotEnoughReplicas);
+    let err = faulty.send(record("too large")).await.unwrap_err();
+    assert_eq!(err.error.kind(), ErrorKind::InvalidRecord, "{err}");
+    // the retriable one queued behind it is taken by the next send, which succeeds
+    assert_eq!(faulty.send(record("next")).await.unwrap().offset, 2);
+
+    let limited = Producer::new(
+        MemoryProducer::with_config(&cluster, ProducerConfig::default().retries(1)),
+        StringSerde,
+        StringSerde,
+    );
+    limited
+        .transport()
+        .inject_send_errors(2, BrokerError::NotEnoughReplicas);
+    let err = limited.send(record("gives up")).await.unwrap_err();
+    assert_eq!(err.error.kind(), ErrorKind::Retriable, "{err}");
+    // nothing was stored by the failed send, nothing is left injected
+    assert_eq!(limited.send(record("after")).await.unwrap().offset, 3);
+}
