@@ -500,6 +500,15 @@ impl Cluster {
         Ok(())
     }
 
+    /// Creates `name` with the auto-creation defaults (`num.partitions`,
+    /// `default.replication.factor`) if it does not exist and the cluster auto-creates topics,
+    /// as a produce to it or a metadata request for it does in Kafka. Ok when the topic exists.
+    /// Errors: [`BrokerError::InvalidTopic`] for a name no topic can have,
+    /// [`BrokerError::UnknownTopicOrPartition`] when auto-creation is off.
+    pub fn auto_create_topic(&self, name: &str) -> Result<()> {
+        self.inner.topic_for_produce(name).map(|_| ())
+    }
+
     /// Topic names, sorted.
     pub fn list_topics(&self) -> Vec<String> {
         self.inner.topics.read().keys().cloned().collect()
