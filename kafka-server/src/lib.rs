@@ -9,6 +9,13 @@
 //! One listener per broker of the cluster (node ids `0..brokers`), each advertised in the
 //! metadata it answers, with partition leaders and replicas as the cluster places them.
 //!
+//! Implemented (versions as ApiVersions advertises them): Produce v3–12 (record batches v2,
+//! gzip/snappy/lz4/zstd, `acks` 0/1/-1, idempotent producers), Fetch v4–12 (long poll),
+//! ListOffsets v1–10, Metadata v0–13 (auto-creation as the cluster is configured),
+//! ApiVersions v0–4, CreateTopics v2–7, DeleteTopics v1–6, InitProducerId v0–5,
+//! DescribeConfigs v1–4, CreatePartitions v0–3, DescribeCluster v0–2. Transactions are not
+//! implemented.
+//!
 //! Requests on one connection are answered in order, one at a time, as Kafka does (a long
 //! `Fetch` holds that connection's later requests back; clients use several connections).
 //! A request the front end does not implement, or a version it does not support, is answered
@@ -36,6 +43,7 @@
 mod api;
 mod conn;
 mod error;
+mod records;
 mod server;
 
 pub use error::Error;

@@ -8,9 +8,12 @@ use kcodec_broker::Cluster;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+mod admin;
 mod api_versions;
+mod fetch;
 pub(crate) mod groups;
 mod metadata;
+mod produce;
 mod unsupported;
 
 /// Kafka's error codes (`org.apache.kafka.common.protocol.Errors`) as the handlers use them.
@@ -24,6 +27,8 @@ pub(crate) struct Shared {
     pub(crate) brokers: Vec<SocketAddr>,
     /// The cluster id clients see (22 characters, base64url, as Kafka's).
     pub(crate) cluster_id: String,
+    /// Producer ids and the idempotent producers' state per partition.
+    pub(crate) producers: produce::Producers,
 }
 
 impl Shared {
@@ -32,14 +37,14 @@ impl Shared {
             cluster,
             brokers,
             cluster_id: cluster_id(uuid::Uuid::new_v4()),
+            producers: produce::Producers::default(),
         }
     }
 }
 
 /// One broker of the front end: what a connection's handlers see.
 pub(crate) struct Broker {
-    /// This broker's node id (the group APIs and leadership checks read it).
-    #[allow(dead_code)]
+    /// This broker's node id.
     pub(crate) node_id: i32,
     pub(crate) shared: Arc<Shared>,
 }
@@ -81,8 +86,21 @@ pub(crate) enum RequestError {
 
 /// The APIs this front end implements, with the versions it answers (each within what
 /// `kafka-protocol` can decode and encode: see [`supported`]).
-const IMPLEMENTED: &[(ApiKey, i16, i16)] =
-    &[(ApiKey::ApiVersions, 0, 4), (ApiKey::Metadata, 0, 13)];
+///
+/// Produce and Fetch stop at v12: from v13 they name topics by id only.
+const IMPLEMENTED: &[(ApiKey, i16, i16)] = &[
+    (ApiKey::Produce, 3, 12),
+    (ApiKey::Fetch, 4, 12),
+    (ApiKey::ListOffsets, 1, 10),
+    (ApiKey::Metadata, 0, 13),
+    (ApiKey::ApiVersions, 0, 4),
+    (ApiKey::CreateTopics, 2, 7),
+    (ApiKey::DeleteTopics, 1, 6),
+    (ApiKey::InitProducerId, 0, 5),
+    (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::CreatePartitions, 0, 3),
+    (ApiKey::DescribeCluster, 0, 2),
+];
 
 /// The versions of `key` this front end answers, if it implements it: the implemented range
 /// (the group APIs' from [`groups::VERSIONS`]) intersected with `kafka-protocol`'s.
@@ -140,11 +158,34 @@ pub(crate) async fn handle(
         Some(range) if (range.min..=range.max).contains(&version) => {}
         _ => return Ok(Some(unsupported::response(key, &header))),
     }
-    let response = match key {
-        ApiKey::Metadata => {
+    // decodes the request, runs the handler on it and encodes its answer
+    macro_rules! answer {
+        (async $handler:path) => {{
             let request = decode(key, &header, &mut body)?;
-            respond(key, &header, &metadata::handle(broker, &header, request))?
+            respond(key, &header, &$handler(broker, &header, request).await)?
+        }};
+        ($handler:path) => {{
+            let request = decode(key, &header, &mut body)?;
+            respond(key, &header, &$handler(broker, &header, request))?
+        }};
+    }
+    let response = match key {
+        ApiKey::Produce => {
+            let request = decode(key, &header, &mut body)?;
+            match produce::handle(broker, &header, request) {
+                Some(response) => respond(key, &header, &response)?,
+                None => return Ok(None),
+            }
         }
+        ApiKey::Fetch => answer!(async fetch::handle),
+        ApiKey::ListOffsets => answer!(fetch::list_offsets),
+        ApiKey::Metadata => answer!(metadata::handle),
+        ApiKey::InitProducerId => answer!(produce::init_producer_id),
+        ApiKey::CreateTopics => answer!(admin::create_topics),
+        ApiKey::DeleteTopics => answer!(admin::delete_topics),
+        ApiKey::CreatePartitions => answer!(admin::create_partitions),
+        ApiKey::DescribeConfigs => answer!(admin::describe_configs),
+        ApiKey::DescribeCluster => answer!(admin::describe_cluster),
         _ if groups::handles(key) => groups::handle(broker, key, &header, &mut body).await?,
         _ => unsupported::response(key, &header),
     };
