@@ -486,3 +486,38 @@ async fn offsets_commit_fetch_with_generation_checks_and_group_admin() {
             .is_empty()
     );
 }
+
+/// In-process consumers and wire clients share one group namespace: `DescribeGroups` shows an
+/// in-process group in the consumer protocol's encoding (`ConsumerProtocol` v0), and an
+/// in-process consumer cannot join a group wire clients are in (Kafka's
+/// `INCONSISTENT_GROUP_PROTOCOL`).
+#[tokio::test]
+async fn in_process_and_wire_groups_share_the_coordinator() {
+    use kcodec_broker::{BrokerError, ConsumerConfig};
+    let (cluster, _clock) = cluster();
+    let mut local = cluster.consumer(ConsumerConfig::new("local")).unwrap();
+    local.subscribe(["t"]).unwrap();
+    local.poll_group().unwrap();
+    let d = cluster.describe_classic_group("local").unwrap();
+    assert_eq!(
+        (d.state, d.protocol_type.as_str(), d.protocol.as_str()),
+        (GroupState::Stable, "consumer", "range")
+    );
+    assert_eq!(
+        decode_assignment(&d.members[0].assignment).unwrap(),
+        tps(&[0, 1, 2, 3])
+    );
+
+    let a = member_id(&cluster).await;
+    cluster.join_group(join(&a, &["range"])).await.unwrap();
+    let mut intruder = cluster.consumer(ConsumerConfig::new("g")).unwrap();
+    intruder.subscribe(["t"]).unwrap();
+    assert!(matches!(
+        intruder.poll_group(),
+        Err(BrokerError::InconsistentGroupProtocol(_))
+    ));
+    // and a wire member cannot join the in-process group
+    let mut j = join("", &["range"]);
+    j.group_id = "local".into();
+    assert_eq!(cluster.join_group(j).await.unwrap_err().code(), 23);
+}

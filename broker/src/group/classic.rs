@@ -170,6 +170,17 @@ pub(crate) struct ClassicMember {
     assignment: Bytes,
 }
 
+impl ClassicMember {
+    /// The member's metadata for `protocol` (empty when it has none).
+    fn metadata_for(&self, protocol: &str) -> Bytes {
+        self.protocols
+            .iter()
+            .find(|(n, _)| n == protocol)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_default()
+    }
+}
+
 pub(crate) struct ClassicGroup {
     pub(crate) state: GroupState,
     pub(crate) generation: i32,
@@ -270,12 +281,7 @@ impl ClassicGroup {
                 .map(|(id, m)| JoinedMember {
                     member_id: id.clone(),
                     group_instance_id: m.instance_id.clone(),
-                    metadata: m
-                        .protocols
-                        .iter()
-                        .find(|(n, _)| *n == protocol)
-                        .map(|(_, b)| b.clone())
-                        .unwrap_or_default(),
+                    metadata: m.metadata_for(&protocol),
                 })
                 .collect()
         } else {
@@ -495,12 +501,7 @@ impl ClassicGroup {
                     group_instance_id: m.instance_id.clone(),
                     client_id: m.client_id.clone(),
                     client_host: m.client_host.clone(),
-                    metadata: m
-                        .protocols
-                        .iter()
-                        .find(|(n, _)| *n == protocol)
-                        .map(|(_, b)| b.clone())
-                        .unwrap_or_default(),
+                    metadata: m.metadata_for(&protocol),
                     assignment: if self.state == GroupState::Stable {
                         m.assignment.clone()
                     } else {
