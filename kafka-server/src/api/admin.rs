@@ -451,14 +451,12 @@ pub(crate) fn describe_cluster(
 ) -> DescribeClusterResponse {
     let brokers = broker
         .shared
-        .brokers
-        .iter()
-        .enumerate()
-        .map(|(id, addr)| {
+        .endpoints()
+        .map(|(id, host, port)| {
             DescribeClusterBroker::default()
-                .with_broker_id(BrokerId(id as i32))
-                .with_host(text(addr.ip().to_string()))
-                .with_port(i32::from(addr.port()))
+                .with_broker_id(id)
+                .with_host(host)
+                .with_port(port)
         })
         .collect();
     DescribeClusterResponse::default()
