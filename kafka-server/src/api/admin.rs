@@ -220,7 +220,7 @@ pub(crate) fn create_partitions(
         .into_iter()
         .map(|t| {
             let name = t.name.0.to_string();
-            let outcome = if t.assignments.is_some() {
+            let outcome = if t.assignments.as_ref().is_some_and(|a| !a.is_empty()) {
                 Err((
                     ResponseError::InvalidReplicaAssignment.code(),
                     "Manual replica assignments are not supported by this broker.".to_owned(),
@@ -424,7 +424,8 @@ pub(crate) fn describe_configs(
                         ))));
                 }
             };
-            let keys = res.configuration_keys.as_ref();
+            // null or empty: every configuration
+            let keys = res.configuration_keys.as_ref().filter(|k| !k.is_empty());
             let configs = configs
                 .into_iter()
                 .filter(|c| keys.is_none_or(|k| k.iter().any(|k| k.as_str() == c.name)))

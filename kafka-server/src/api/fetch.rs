@@ -201,10 +201,16 @@ const EARLIEST_LOCAL: i64 = -4;
 /// Kafka's `UnifiedLog.fetchOffsetByTimestamp`.
 pub(crate) fn list_offsets(
     broker: &Broker,
-    _header: &RequestHeader,
+    header: &RequestHeader,
     req: ListOffsetsRequest,
 ) -> ListOffsetsResponse {
     let cluster = broker.cluster();
+    // the leader epoch is a field from v4 (encoding a value below that fails)
+    let epoch = if header.request_api_version >= 4 {
+        0
+    } else {
+        -1
+    };
     let topics = req
         .topics
         .into_iter()
@@ -227,8 +233,8 @@ pub(crate) fn list_offsets(
                         Ok(Some((offset, timestamp))) => r
                             .with_offset(offset)
                             .with_timestamp(timestamp)
-                            .with_leader_epoch(0),
-                        Ok(None) => r.with_leader_epoch(0),
+                            .with_leader_epoch(epoch),
+                        Ok(None) => r.with_leader_epoch(epoch),
                         Err(e) => r.with_error_code(error_code(&e)),
                     }
                 })
