@@ -26,7 +26,12 @@ fn run(bootstrap: &str, topic: &str) -> (f64, f64) {
     for i in 0..RECORDS {
         let key = (i % 1000).to_string();
         loop {
-            match producer.send(BaseRecord::to(topic).key(&key).payload(&value[..]).partition(0)) {
+            match producer.send(
+                BaseRecord::to(topic)
+                    .key(&key)
+                    .payload(&value[..])
+                    .partition(0),
+            ) {
                 Ok(()) => break,
                 Err((_, _)) => {
                     producer.poll(Duration::from_millis(1));
@@ -44,7 +49,8 @@ fn run(bootstrap: &str, topic: &str) -> (f64, f64) {
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, 0, Offset::Beginning).unwrap();
+    tpl.add_partition_offset(topic, 0, Offset::Beginning)
+        .unwrap();
     consumer.assign(&tpl).unwrap();
     let start = Instant::now();
     let mut n = 0;
@@ -72,7 +78,9 @@ fn main() {
         .block_on(kcodec_kafka_server::serve(&cluster, "127.0.0.1:0"))
         .unwrap();
     let (p, c) = run(&server.bootstrap(), "bench");
-    println!("kcodec-kafka-server: {p:.0} produced/s, {c:.0} consumed/s ({RECORDS} records, 100-byte values)");
+    println!(
+        "kcodec-kafka-server: {p:.0} produced/s, {c:.0} consumed/s ({RECORDS} records, 100-byte values)"
+    );
 
     let mock = MockCluster::new(1).unwrap();
     mock.create_topic("bench", 1, 1).unwrap();
