@@ -1,7 +1,7 @@
 //! Every implemented API answers at every version ApiVersions advertises (a response that
 //! cannot be encoded at the request's version would close the connection instead).
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use kafka_protocol::messages::create_partitions_request::CreatePartitionsTopic;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
@@ -11,48 +11,16 @@ use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListO
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::*;
-use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
+use kafka_protocol::protocol::StrBytes;
 use kcodec_broker::{Cluster, NewTopic};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::{call, name};
 use tokio::net::TcpStream;
 
-async fn call<Q: Request>(s: &mut TcpStream, version: i16, req: &Q) -> Q::Response {
-    let key = ApiKey::try_from(Q::KEY).unwrap();
-    let mut body = BytesMut::new();
-    RequestHeader::default()
-        .with_request_api_key(Q::KEY)
-        .with_request_api_version(version)
-        .with_correlation_id(i32::from(version))
-        .encode(&mut body, key.request_header_version(version))
-        .unwrap();
-    req.encode(&mut body, version).unwrap();
-    // one write: a split frame meets Nagle's algorithm and delayed ACKs (40 ms a request)
-    let mut frame = BytesMut::with_capacity(4 + body.len());
-    frame.put_i32(body.len() as i32);
-    frame.put_slice(&body);
-    s.write_all(&frame).await.unwrap();
-    let size = s
-        .read_i32()
-        .await
-        .unwrap_or_else(|e| panic!("{key:?} v{version}: no answer ({e})"));
-    let mut buf = vec![0; size as usize];
-    s.read_exact(&mut buf).await.unwrap();
-    let mut buf = Bytes::from(buf);
-    let header = ResponseHeader::decode(&mut buf, Q::Response::header_version(version)).unwrap();
-    assert_eq!(header.correlation_id, i32::from(version));
-    let response = Q::Response::decode(&mut buf, version)
-        .unwrap_or_else(|e| panic!("{key:?} v{version}: {e}"));
-    assert!(!buf.has_remaining(), "{key:?} v{version}: bytes left");
-    response
-}
-
-fn name(s: &str) -> TopicName {
-    TopicName(StrBytes::from_string(s.to_owned()))
-}
+mod support;
 
 /// The versions ApiVersions v3 advertises for `key`.
 async fn advertised(s: &mut TcpStream, key: ApiKey) -> std::ops::RangeInclusive<i16> {
-    let r = call(s, 3, &ApiVersionsRequest::default()).await;
+    let r = call(s, 3, ApiVersionsRequest::default()).await;
     let v = r
         .api_keys
         .iter()
@@ -75,7 +43,7 @@ async fn every_advertised_version_of_every_implemented_api_is_answered() {
     for v in advertised(&mut s, ApiKey::Metadata).await {
         let topics =
             (v >= 1).then(|| vec![MetadataRequestTopic::default().with_name(Some(name("t")))]);
-        let r = call(&mut s, v, &MetadataRequest::default().with_topics(topics)).await;
+        let r = call(&mut s, v, MetadataRequest::default().with_topics(topics)).await;
         assert_eq!(r.brokers.len(), 2, "Metadata v{v}");
     }
     for v in advertised(&mut s, ApiKey::Produce).await {
@@ -88,7 +56,7 @@ async fn every_advertised_version_of_every_implemented_api_is_answered() {
                         .with_records(Some(empty_batch.clone().freeze())),
                 ]),
         ]);
-        let r = call(&mut s, v, &req).await;
+        let r = call(&mut s, v, req).await;
         // not a batch: INVALID_RECORD (87)
         assert_eq!(
             r.responses[0].partition_responses[0].error_code, 87,
@@ -104,7 +72,7 @@ async fn every_advertised_version_of_every_implemented_api_is_answered() {
                     FetchPartition::default().with_partition(1),
                 ]),
         ]);
-        let r = call(&mut s, v, &req).await;
+        let r = call(&mut s, v, req).await;
         let codes: Vec<i16> = r.responses[0]
             .partitions
             .iter()
@@ -122,14 +90,14 @@ async fn every_advertised_version_of_every_implemented_api_is_answered() {
                 .with_name(name("t"))
                 .with_partitions(vec![ListOffsetsPartition::default().with_timestamp(-1)]),
         ]);
-        let r = call(&mut s, v, &req).await;
+        let r = call(&mut s, v, req).await;
         assert_eq!(r.topics[0].partitions[0].offset, 0, "ListOffsets v{v}");
     }
     for v in advertised(&mut s, ApiKey::InitProducerId).await {
         let r = call(
             &mut s,
             v,
-            &InitProducerIdRequest::default().with_transactional_id(None),
+            InitProducerIdRequest::default().with_transactional_id(None),
         )
         .await;
         assert_eq!(r.error_code, 0, "InitProducerId v{v}");
@@ -141,7 +109,7 @@ async fn every_advertised_version_of_every_implemented_api_is_answered() {
                 .with_num_partitions(1)
                 .with_replication_factor(1),
         ]);
-        let r = call(&mut s, v, &req).await;
+        let r = call(&mut s, v, req).await;
         assert_eq!(r.topics[0].error_code, 0, "CreateTopics v{v}");
     }
     for v in advertised(&mut s, ApiKey::CreatePartitions).await {
@@ -150,7 +118,7 @@ async fn every_advertised_version_of_every_implemented_api_is_answered() {
                 .with_name(name(&format!("c{}", 2 + v)))
                 .with_count(2),
         ]);
-        let r = call(&mut s, v, &req).await;
+        let r = call(&mut s, v, req).await;
         assert_eq!(r.results[0].error_code, 0, "CreatePartitions v{v}");
     }
     for v in advertised(&mut s, ApiKey::DeleteTopics).await {
@@ -162,7 +130,7 @@ async fn every_advertised_version_of_every_implemented_api_is_answered() {
         } else {
             DeleteTopicsRequest::default().with_topic_names(vec![name(&topic)])
         };
-        let r = call(&mut s, v, &req).await;
+        let r = call(&mut s, v, req).await;
         assert_eq!(r.responses[0].error_code, 0, "DeleteTopics v{v} of {topic}");
     }
     for v in advertised(&mut s, ApiKey::DescribeConfigs).await {
@@ -174,7 +142,7 @@ async fn every_advertised_version_of_every_implemented_api_is_answered() {
                 .with_resource_type(4)
                 .with_resource_name(StrBytes::from_static_str("0")),
         ]);
-        let r = call(&mut s, v, &req).await;
+        let r = call(&mut s, v, req).await;
         assert!(
             r.results
                 .iter()
@@ -183,11 +151,11 @@ async fn every_advertised_version_of_every_implemented_api_is_answered() {
         );
     }
     for v in advertised(&mut s, ApiKey::DescribeCluster).await {
-        let r = call(&mut s, v, &DescribeClusterRequest::default()).await;
+        let r = call(&mut s, v, DescribeClusterRequest::default()).await;
         assert_eq!(r.brokers.len(), 2, "DescribeCluster v{v}");
     }
     for v in advertised(&mut s, ApiKey::ApiVersions).await {
-        let r = call(&mut s, v, &ApiVersionsRequest::default()).await;
+        let r = call(&mut s, v, ApiVersionsRequest::default()).await;
         assert_eq!(r.error_code, 0, "ApiVersions v{v}");
     }
 }
