@@ -43,11 +43,11 @@ fn leadership(broker: &Broker, info: Option<&TopicInfo>, partition: i32) -> Opti
 
 /// Answers Fetch as Kafka's leader does (`ReplicaManager.fetchMessages`): records from each
 /// partition's fetch offset as one uncompressed v2 batch (several on a `LogAppendTime` topic),
-/// at least one record for a partition that has any, then up to `partition_max_bytes` per
-/// partition and `max_bytes` in all; when fewer than `min_bytes` are ready it waits for
-/// appends (woken by them) until `max_wait_ms` has passed. The high watermark and the last
-/// stable offset are the log end (every replica is in sync, there are no transactions); the
-/// log start offset is 0. Fetch sessions (KIP-227) are not kept: every answer is a full one
+/// up to `partition_max_bytes` per partition and `max_bytes` in all, but at least one record
+/// when any partition has one (KIP-74), in request order; when fewer than `min_bytes` are
+/// ready it waits for appends (woken by them) until `max_wait_ms` has passed. The high
+/// watermark and the last stable offset are the log end (every replica is in sync, there are
+/// no transactions); the log start offset is 0. Fetch sessions (KIP-227) are not kept: every answer is a full one
 /// with session id 0, which clients take as "no session".
 pub(crate) async fn handle(
     broker: &Broker,
