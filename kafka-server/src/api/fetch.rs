@@ -47,8 +47,8 @@ fn leadership(broker: &Broker, info: Option<&TopicInfo>, partition: i32) -> Opti
 /// when any partition has one (KIP-74), in request order; when fewer than `min_bytes` are
 /// ready it waits for appends (woken by them) until `max_wait_ms` has passed. The high
 /// watermark and the last stable offset are the log end (every replica is in sync, there are
-/// no transactions); the log start offset is 0. Fetch sessions (KIP-227) are not kept: every answer is a full one
-/// with session id 0, which clients take as "no session".
+/// no transactions); the log start offset is 0. Fetch sessions (KIP-227) are not kept: every
+/// answer is a full one with session id 0, which clients take as "no session".
 pub(crate) async fn handle(
     broker: &Broker,
     header: &RequestHeader,
