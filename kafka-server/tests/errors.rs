@@ -417,3 +417,47 @@ async fn admin_requests_answer_kafkas_codes() {
     assert_eq!(brokers, expected);
     assert_eq!(r.cluster_id.len(), 22);
 }
+
+/// Metadata creates a missing topic only when both the request allows it
+/// (`allow_auto_topic_creation`) and the cluster auto-creates topics (`num.partitions` of them),
+/// as Kafka's `KafkaApis.getTopicMetadata`; otherwise UNKNOWN_TOPIC_OR_PARTITION (3), and
+/// INVALID_TOPIC_EXCEPTION (17) for a name no topic can have.
+#[tokio::test]
+async fn metadata_auto_creates_topics_as_the_cluster_and_the_request_allow() {
+    use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+    let ask = |topic: &str, allow: bool| {
+        MetadataRequest::default()
+            .with_topics(Some(vec![
+                MetadataRequestTopic::default().with_name(Some(name(topic))),
+            ]))
+            .with_allow_auto_topic_creation(allow)
+    };
+    let auto = Cluster::builder()
+        .auto_create_topics(true)
+        .default_partitions(4)
+        .build();
+    let server = kcodec_kafka_server::serve(&auto, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let mut s = TcpStream::connect(server.local_addr()).await.unwrap();
+    let r = call(&mut s, 12, ask("not-allowed", false)).await;
+    assert_eq!(r.topics[0].error_code, 3);
+    assert!(auto.list_topics().is_empty());
+    let r = call(&mut s, 12, ask("created", true)).await;
+    assert_eq!(
+        (r.topics[0].error_code, r.topics[0].partitions.len()),
+        (0, 4)
+    );
+    assert_eq!(auto.partition_count("created").unwrap(), 4);
+    let r = call(&mut s, 12, ask("bad name", true)).await;
+    assert_eq!(r.topics[0].error_code, 17);
+
+    let manual = Cluster::new();
+    let server = kcodec_kafka_server::serve(&manual, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let mut s = TcpStream::connect(server.local_addr()).await.unwrap();
+    let r = call(&mut s, 12, ask("missing", true)).await;
+    assert_eq!(r.topics[0].error_code, 3);
+    assert!(manual.list_topics().is_empty());
+}
