@@ -1,57 +1,20 @@
 //! Kafka's error codes on the request paths, checked with requests encoded by `kafka-protocol`
 //! (the client side of the same message schemas) over a raw connection.
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::*;
-use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
+use kafka_protocol::protocol::StrBytes;
 use kcodec_broker::{Cluster, NewTopic, ProducerRecord, TopicPartition};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::{call, name, receive, send};
 use tokio::net::TcpStream;
 
-async fn send<Q: Request>(s: &mut TcpStream, version: i16, correlation: i32, req: &Q) {
-    let key = ApiKey::try_from(Q::KEY).unwrap();
-    let mut body = BytesMut::new();
-    RequestHeader::default()
-        .with_request_api_key(Q::KEY)
-        .with_request_api_version(version)
-        .with_correlation_id(correlation)
-        .with_client_id(Some(StrBytes::from_static_str("errors-test")))
-        .encode(&mut body, key.request_header_version(version))
-        .unwrap();
-    req.encode(&mut body, version).unwrap();
-    let mut frame = BytesMut::new();
-    frame.put_i32(body.len() as i32);
-    frame.put_slice(&body);
-    s.write_all(&frame).await.unwrap();
-}
-
-async fn receive<R: Decodable + HeaderVersion>(s: &mut TcpStream, version: i16) -> (i32, R) {
-    let size = s.read_i32().await.unwrap();
-    let mut buf = vec![0; size as usize];
-    s.read_exact(&mut buf).await.unwrap();
-    let mut buf = Bytes::from(buf);
-    let header = ResponseHeader::decode(&mut buf, R::header_version(version)).unwrap();
-    let response = R::decode(&mut buf, version).unwrap();
-    assert!(!buf.has_remaining(), "the whole response is read");
-    (header.correlation_id, response)
-}
-
-async fn call<Q: Request>(s: &mut TcpStream, version: i16, req: Q) -> Q::Response {
-    send(s, version, 1, &req).await;
-    let (correlation, response) = receive::<Q::Response>(s, version).await;
-    assert_eq!(correlation, 1);
-    response
-}
-
-fn name(s: &str) -> TopicName {
-    TopicName(StrBytes::from_string(s.to_owned()))
-}
+mod support;
 
 /// One uncompressed v2 batch holding one record, as a producer writes it.
 fn one_record_batch(value: &str, producer_id: i64, sequence: i32) -> Bytes {
@@ -453,4 +416,48 @@ async fn admin_requests_answer_kafkas_codes() {
         .collect();
     assert_eq!(brokers, expected);
     assert_eq!(r.cluster_id.len(), 22);
+}
+
+/// Metadata creates a missing topic only when both the request allows it
+/// (`allow_auto_topic_creation`) and the cluster auto-creates topics (`num.partitions` of them),
+/// as Kafka's `KafkaApis.getTopicMetadata`; otherwise UNKNOWN_TOPIC_OR_PARTITION (3), and
+/// INVALID_TOPIC_EXCEPTION (17) for a name no topic can have.
+#[tokio::test]
+async fn metadata_auto_creates_topics_as_the_cluster_and_the_request_allow() {
+    use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+    let ask = |topic: &str, allow: bool| {
+        MetadataRequest::default()
+            .with_topics(Some(vec![
+                MetadataRequestTopic::default().with_name(Some(name(topic))),
+            ]))
+            .with_allow_auto_topic_creation(allow)
+    };
+    let auto = Cluster::builder()
+        .auto_create_topics(true)
+        .default_partitions(4)
+        .build();
+    let server = kcodec_kafka_server::serve(&auto, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let mut s = TcpStream::connect(server.local_addr()).await.unwrap();
+    let r = call(&mut s, 12, ask("not-allowed", false)).await;
+    assert_eq!(r.topics[0].error_code, 3);
+    assert!(auto.list_topics().is_empty());
+    let r = call(&mut s, 12, ask("created", true)).await;
+    assert_eq!(
+        (r.topics[0].error_code, r.topics[0].partitions.len()),
+        (0, 4)
+    );
+    assert_eq!(auto.partition_count("created").unwrap(), 4);
+    let r = call(&mut s, 12, ask("bad name", true)).await;
+    assert_eq!(r.topics[0].error_code, 17);
+
+    let manual = Cluster::new();
+    let server = kcodec_kafka_server::serve(&manual, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let mut s = TcpStream::connect(server.local_addr()).await.unwrap();
+    let r = call(&mut s, 12, ask("missing", true)).await;
+    assert_eq!(r.topics[0].error_code, 3);
+    assert!(manual.list_topics().is_empty());
 }

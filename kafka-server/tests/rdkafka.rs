@@ -464,3 +464,62 @@ async fn rdkafka_admin_creates_grows_and_deletes_topics_with_kafkas_errors() {
     );
     server.shutdown().await;
 }
+
+/// On a `LogAppendTime` topic the broker's clock stamps each batch, and a fetch marks the
+/// batches so (attribute bit 3, the append time as the batch's max timestamp): rdkafka reports
+/// `LogAppendTime` with the broker's time, not the producer's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rdkafka_reads_log_append_time_stamped_by_the_brokers_clock() {
+    let clock = kcodec_broker::ManualClock::new(7_000);
+    let cluster = Cluster::builder().clock(clock.clone()).build();
+    cluster
+        .create_topic(
+            NewTopic::new("stamped", 1, 1).config("message.timestamp.type", "LogAppendTime"),
+        )
+        .unwrap();
+    let server = kcodec_kafka_server::serve(&cluster, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let bootstrap = server.bootstrap();
+    let p = producer(&bootstrap, &[]).await;
+    for (i, at) in [(0, 7_000), (1, 7_000), (2, 8_000)] {
+        clock.set_ms(at);
+        p.send(
+            FutureRecord::to("stamped")
+                .key("k")
+                .payload(&format!("v{i}"))
+                .timestamp(1),
+            DEADLINE,
+        )
+        .await
+        .unwrap();
+    }
+    let consumer: StreamConsumer = config(&bootstrap)
+        .set("group.id", "stamps")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset("stamped", 0, Offset::Beginning)
+        .unwrap();
+    consumer.assign(&tpl).unwrap();
+    drop(tpl);
+    let mut stamps = Vec::new();
+    while stamps.len() < 3 {
+        let m = tokio::time::timeout(DEADLINE, consumer.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        stamps.push(m.timestamp());
+    }
+    use rdkafka::message::Timestamp::LogAppendTime;
+    assert_eq!(
+        stamps,
+        vec![
+            LogAppendTime(7_000),
+            LogAppendTime(7_000),
+            LogAppendTime(8_000)
+        ]
+    );
+    server.shutdown().await;
+}

@@ -96,3 +96,22 @@ async fn an_oversized_frame_closes_the_connection() {
     let mut buf = [0u8; 1];
     assert_eq!(s.read(&mut buf).await.unwrap(), 0, "closed by the broker");
 }
+
+/// `shutdown` stops the listeners and closes open connections; the cluster lives on.
+#[tokio::test]
+async fn shutdown_closes_connections_and_listeners() {
+    let cluster = Cluster::new();
+    let server = kcodec_kafka_server::serve(&cluster, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let addr = server.local_addr();
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut r = roundtrip(&mut s, 18, 0, 1, &[]).await;
+    assert_eq!(r.get_i32(), 1);
+    server.shutdown().await;
+    let mut buf = [0u8; 1];
+    // closed (EOF) or reset: either way no more answers
+    assert!(!matches!(s.read(&mut buf).await, Ok(n) if n > 0));
+    assert!(TcpStream::connect(addr).await.is_err(), "nobody listens");
+    assert_eq!(cluster.brokers(), 1);
+}

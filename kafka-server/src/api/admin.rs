@@ -220,7 +220,7 @@ pub(crate) fn create_partitions(
         .into_iter()
         .map(|t| {
             let name = t.name.0.to_string();
-            let outcome = if t.assignments.is_some() {
+            let outcome = if t.assignments.as_ref().is_some_and(|a| !a.is_empty()) {
                 Err((
                     ResponseError::InvalidReplicaAssignment.code(),
                     "Manual replica assignments are not supported by this broker.".to_owned(),
@@ -424,7 +424,8 @@ pub(crate) fn describe_configs(
                         ))));
                 }
             };
-            let keys = res.configuration_keys.as_ref();
+            // null or empty: every configuration
+            let keys = res.configuration_keys.as_ref().filter(|k| !k.is_empty());
             let configs = configs
                 .into_iter()
                 .filter(|c| keys.is_none_or(|k| k.iter().any(|k| k.as_str() == c.name)))
@@ -451,14 +452,12 @@ pub(crate) fn describe_cluster(
 ) -> DescribeClusterResponse {
     let brokers = broker
         .shared
-        .brokers
-        .iter()
-        .enumerate()
-        .map(|(id, addr)| {
+        .endpoints()
+        .map(|(id, host, port)| {
             DescribeClusterBroker::default()
-                .with_broker_id(BrokerId(id as i32))
-                .with_host(text(addr.ip().to_string()))
-                .with_port(i32::from(addr.port()))
+                .with_broker_id(id)
+                .with_host(host)
+                .with_port(port)
         })
         .collect();
     DescribeClusterResponse::default()

@@ -43,12 +43,12 @@ fn leadership(broker: &Broker, info: Option<&TopicInfo>, partition: i32) -> Opti
 
 /// Answers Fetch as Kafka's leader does (`ReplicaManager.fetchMessages`): records from each
 /// partition's fetch offset as one uncompressed v2 batch (several on a `LogAppendTime` topic),
-/// at least one record for a partition that has any, then up to `partition_max_bytes` per
-/// partition and `max_bytes` in all; when fewer than `min_bytes` are ready it waits for
-/// appends (woken by them) until `max_wait_ms` has passed. The high watermark and the last
-/// stable offset are the log end (every replica is in sync, there are no transactions); the
-/// log start offset is 0. Fetch sessions (KIP-227) are not kept: every answer is a full one
-/// with session id 0, which clients take as "no session".
+/// up to `partition_max_bytes` per partition and `max_bytes` in all, but at least one record
+/// when any partition has one (KIP-74), in request order; when fewer than `min_bytes` are
+/// ready it waits for appends (woken by them) until `max_wait_ms` has passed. The high
+/// watermark and the last stable offset are the log end (every replica is in sync, there are
+/// no transactions); the log start offset is 0. Fetch sessions (KIP-227) are not kept: every
+/// answer is a full one with session id 0, which clients take as "no session".
 pub(crate) async fn handle(
     broker: &Broker,
     header: &RequestHeader,
@@ -201,10 +201,16 @@ const EARLIEST_LOCAL: i64 = -4;
 /// Kafka's `UnifiedLog.fetchOffsetByTimestamp`.
 pub(crate) fn list_offsets(
     broker: &Broker,
-    _header: &RequestHeader,
+    header: &RequestHeader,
     req: ListOffsetsRequest,
 ) -> ListOffsetsResponse {
     let cluster = broker.cluster();
+    // the leader epoch is a field from v4 (encoding a value below that fails)
+    let epoch = if header.request_api_version >= 4 {
+        0
+    } else {
+        -1
+    };
     let topics = req
         .topics
         .into_iter()
@@ -227,8 +233,8 @@ pub(crate) fn list_offsets(
                         Ok(Some((offset, timestamp))) => r
                             .with_offset(offset)
                             .with_timestamp(timestamp)
-                            .with_leader_epoch(0),
-                        Ok(None) => r.with_leader_epoch(0),
+                            .with_leader_epoch(epoch),
+                        Ok(None) => r.with_leader_epoch(epoch),
                         Err(e) => r.with_error_code(error_code(&e)),
                     }
                 })

@@ -26,14 +26,12 @@ pub(crate) fn handle(
     let cluster = broker.cluster();
     let brokers = broker
         .shared
-        .brokers
-        .iter()
-        .enumerate()
-        .map(|(id, addr)| {
+        .endpoints()
+        .map(|(id, host, port)| {
             MetadataResponseBroker::default()
-                .with_node_id(BrokerId(id as i32))
-                .with_host(StrBytes::from_string(addr.ip().to_string()))
-                .with_port(i32::from(addr.port()))
+                .with_node_id(id)
+                .with_host(host)
+                .with_port(port)
         })
         .collect();
     let all = match &req.topics {

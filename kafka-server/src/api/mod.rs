@@ -42,6 +42,27 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// Every broker's node id, advertised host and port, by node id.
+    pub(crate) fn endpoints(
+        &self,
+    ) -> impl Iterator<
+        Item = (
+            kafka_protocol::messages::BrokerId,
+            kafka_protocol::protocol::StrBytes,
+            i32,
+        ),
+    > + '_ {
+        self.brokers.iter().enumerate().map(|(id, addr)| {
+            (
+                kafka_protocol::messages::BrokerId(id as i32),
+                kafka_protocol::protocol::StrBytes::from_string(addr.ip().to_string()),
+                i32::from(addr.port()),
+            )
+        })
+    }
+}
+
 /// One broker of the front end: what a connection's handlers see.
 pub(crate) struct Broker {
     /// This broker's node id.
