@@ -92,6 +92,10 @@ pub use kcodec_clients::memory::broker;
 /// kcodec's codecs in Confluent's pure-Rust Kafka client (see [`kcodec_confluent`]).
 #[cfg(feature = "confluent-kafka")]
 pub use kcodec_confluent as confluent;
+/// The in-memory broker over Kafka's wire protocol (see [`kcodec_kafka_server`]):
+/// `kafka_server::serve(&cluster, "127.0.0.1:0")` lets any Kafka client use a [`broker`] cluster.
+#[cfg(feature = "kafka-server")]
+pub use kcodec_kafka_server as kafka_server;
 
 #[cfg(feature = "derive")]
 pub use kcodec_codecs::record::{self, Keyed, Record};

@@ -500,6 +500,146 @@ impl Cluster {
         Ok(())
     }
 
+    /// Creates `name` with the auto-creation defaults (`num.partitions`,
+    /// `default.replication.factor`) if it does not exist and the cluster auto-creates topics,
+    /// as a produce to it or a metadata request for it does in Kafka. Ok when the topic exists.
+    /// Errors: [`BrokerError::InvalidTopic`] for a name no topic can have,
+    /// [`BrokerError::UnknownTopicOrPartition`] when auto-creation is off.
+    pub fn auto_create_topic(&self, name: &str) -> Result<()> {
+        self.inner.topic_for_produce(name).map(|_| ())
+    }
+
+    /// Whether topics are auto-created (`auto.create.topics.enable`).
+    pub fn auto_creates_topics(&self) -> bool {
+        self.inner.auto_create
+    }
+
+    /// `num.partitions` and `default.replication.factor`: what auto-created topics get (and
+    /// what a `CreateTopics` request asking for `-1` gets).
+    pub fn topic_defaults(&self) -> (i32, i16) {
+        (
+            self.inner.default_partitions,
+            self.inner.default_replication,
+        )
+    }
+
+    /// Appends records to one partition as one batch, as Kafka's log appends a producer's
+    /// record batch: under one hold of the partition's lock, at consecutive offsets, all or none.
+    /// The records' own topic and partition are not read. A record without a timestamp gets
+    /// the broker clock's; on a `LogAppendTime` topic every record gets the clock's time at
+    /// the append. Returns the first record's metadata (its offset is the batch's base
+    /// offset; its timestamp the append time on a `LogAppendTime` topic).
+    ///
+    /// Errors: an injected produce error (one is taken per batch,
+    /// [`Cluster::inject_produce_errors`]), [`BrokerError::UnknownTopicOrPartition`],
+    /// [`BrokerError::InvalidTimestamp`] for a negative timestamp, and
+    /// [`BrokerError::IllegalState`] for an empty batch.
+    pub fn append_batch(
+        &self,
+        tp: &TopicPartition,
+        records: Vec<crate::record::ProducerRecord>,
+    ) -> Result<crate::record::RecordMetadata> {
+        let log = self
+            .inner
+            .log(tp)
+            .filter(|l| !l.is_deleted())
+            .ok_or_else(|| BrokerError::UnknownTopicOrPartition(tp.to_string()))?;
+        if records.is_empty() {
+            return Err(BrokerError::IllegalState(
+                "A record batch must hold at least one record.".into(),
+            ));
+        }
+        if let Some(ts) = records
+            .iter()
+            .filter_map(|r| r.timestamp)
+            .find(|ts| *ts < 0)
+        {
+            return Err(BrokerError::InvalidTimestamp(ts));
+        }
+        if let Some(e) = self.inner.take_fault() {
+            return Err(e);
+        }
+        let log_append_time = log.timestamp_type == TimestampType::LogAppendTime;
+        let mut appender = log.appender();
+        // read under the log's lock, so LogAppendTime stamps follow the offsets
+        let now = self.inner.clock.now_ms();
+        let mut first = None;
+        for r in records {
+            let timestamp = match r.timestamp {
+                Some(ts) if !log_append_time => ts,
+                _ => now,
+            };
+            let offset = appender.push(crate::record::StoredRecord {
+                timestamp,
+                key: r.key,
+                value: r.value,
+                headers: crate::record::Headers::from_vec(r.headers),
+            });
+            first.get_or_insert((offset, timestamp));
+        }
+        drop(appender);
+        let (offset, timestamp) = first.unwrap_or((0, now));
+        Ok(crate::record::RecordMetadata {
+            topic: log.topic.clone(),
+            partition: log.partition,
+            offset,
+            timestamp,
+        })
+    }
+
+    /// Up to `max` records of a partition from `offset` (a fetch), in offset order; none when
+    /// `offset` is the log end. Errors: [`BrokerError::UnknownTopicOrPartition`], and
+    /// [`BrokerError::OffsetOutOfRange`] for an offset below 0 or past the log end.
+    pub fn read(
+        &self,
+        tp: &TopicPartition,
+        offset: i64,
+        max: usize,
+    ) -> Result<Vec<ConsumerRecord>> {
+        let log = self
+            .inner
+            .log(tp)
+            .filter(|l| !l.is_deleted())
+            .ok_or_else(|| BrokerError::UnknownTopicOrPartition(tp.to_string()))?;
+        let mut out = Vec::new();
+        match log.read(offset, max, &mut out, None) {
+            crate::log::Read::Records(_) => Ok(out),
+            crate::log::Read::OutOfRange { .. } => {
+                Err(BrokerError::OffsetOutOfRange(vec![(tp.clone(), offset)]))
+            }
+        }
+    }
+
+    /// Waits until one of the partitions has a record at or past its position, or is gone
+    /// (deleted or never there): a fetch's long poll, woken by the append itself (no polling).
+    /// Returns at once if that is already so. Bound the wait with a timeout.
+    pub async fn wait_for_records(&self, positions: &[(TopicPartition, i64)]) {
+        struct Unregister(Vec<Arc<PartitionLog>>, Arc<Notify>);
+        impl Drop for Unregister {
+            fn drop(&mut self) {
+                for log in &self.0 {
+                    log.remove_waiter(&self.1);
+                }
+            }
+        }
+        let notify = Arc::new(Notify::new());
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let mut registered = Unregister(Vec::with_capacity(positions.len()), notify.clone());
+        for (tp, position) in positions {
+            let Some(log) = self.inner.log(tp).filter(|l| !l.is_deleted()) else {
+                return;
+            };
+            if !log.wait_at(*position, &notify) {
+                return;
+            }
+            registered.0.push(log);
+        }
+        notified.await;
+        drop(registered);
+    }
+
     /// Topic names, sorted.
     pub fn list_topics(&self) -> Vec<String> {
         self.inner.topics.read().keys().cloned().collect()

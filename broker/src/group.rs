@@ -33,6 +33,10 @@
 //! of the clock (and on [`crate::Cluster::tick`]), so a manual clock gives deterministic
 //! results.
 
+pub mod classic;
+pub mod consumer;
+pub mod protocol;
+
 use crate::assignor::{Assignor, MemberSubscription};
 use crate::error::{BrokerError, ProtocolMismatch, Result};
 use crate::record::TopicPartition;
@@ -54,6 +58,11 @@ pub enum GroupState {
     Stable,
     /// The group does not exist (any more).
     Dead,
+    /// A KIP-848 group computing its target assignment (never lasts here: the assignor runs at
+    /// once).
+    Assigning,
+    /// A KIP-848 group whose members are moving to their target assignment.
+    Reconciling,
 }
 
 impl fmt::Display for GroupState {
@@ -64,6 +73,8 @@ impl fmt::Display for GroupState {
             GroupState::CompletingRebalance => "CompletingRebalance",
             GroupState::Stable => "Stable",
             GroupState::Dead => "Dead",
+            GroupState::Assigning => "Assigning",
+            GroupState::Reconciling => "Reconciling",
         })
     }
 }
@@ -381,6 +392,11 @@ pub(crate) struct Coordinator {
     groups: BTreeMap<String, Group>,
     retention_ms: i64,
     member_seq: u64,
+    /// Groups joined over Kafka's wire ([`protocol`]); their offsets are in `groups`.
+    wire: BTreeMap<String, protocol::WireGroup>,
+    /// Woken on every change of a wire group (joins and syncs wait on it).
+    wire_changed: Arc<Notify>,
+    settings: protocol::GroupSettings,
 }
 
 fn uuid_like(seq: u64) -> String {
@@ -403,6 +419,9 @@ impl Coordinator {
             groups: BTreeMap::new(),
             retention_ms,
             member_seq: 0,
+            wire: BTreeMap::new(),
+            wire_changed: Arc::new(Notify::new()),
+            settings: protocol::GroupSettings::default(),
         }
     }
 
@@ -414,6 +433,7 @@ impl Coordinator {
                 self.groups.remove(group);
             }
         }
+        self.expire_wire(group, now, counts);
     }
 
     pub(crate) fn expire_all(&mut self, now: i64, counts: &dyn Fn(&str) -> Option<i32>) {
@@ -422,6 +442,7 @@ impl Coordinator {
             g.expire(now, retention, counts);
             !g.is_dead()
         });
+        self.expire_all_wire(now, counts);
     }
 
     pub(crate) fn join(
@@ -433,6 +454,15 @@ impl Coordinator {
         counts: &dyn Fn(&str) -> Option<i32>,
     ) -> Result<String> {
         self.expire_group(group_id, now, counts);
+        if let Some(w) = self.wire.get(group_id).filter(|w| !w.is_empty()) {
+            return Err(BrokerError::InconsistentGroupProtocol(Box::new(
+                ProtocolMismatch {
+                    group: group_id.to_string(),
+                    group_protocol: format!("{} protocol over the wire", w.group_type()),
+                    member_protocol: info.assignor.name().to_string(),
+                },
+            )));
+        }
         self.member_seq += 1;
         let seq = self.member_seq;
         let g = self
@@ -635,6 +665,9 @@ impl Coordinator {
         counts: &dyn Fn(&str) -> Option<i32>,
     ) -> GroupDescription {
         self.expire_group(group_id, now, counts);
+        if let Some(w) = self.wire.get(group_id) {
+            return w.describe(group_id);
+        }
         match self.groups.get(group_id) {
             Some(g) => g.describe(group_id),
             None => GroupDescription {
@@ -650,7 +683,7 @@ impl Coordinator {
     }
 
     pub(crate) fn exists(&self, group_id: &str) -> bool {
-        self.groups.contains_key(group_id)
+        self.groups.contains_key(group_id) || self.wire.contains_key(group_id)
     }
 
     pub(crate) fn list(
@@ -659,18 +692,37 @@ impl Coordinator {
         counts: &dyn Fn(&str) -> Option<i32>,
     ) -> Vec<GroupListing> {
         self.expire_all(now, counts);
-        self.groups
+        let mut wire = protocol::wire_listing(self);
+        let mut out: Vec<GroupListing> = self
+            .groups
             .iter()
-            .map(|(id, g)| GroupListing {
-                group_id: id.clone(),
-                state: g.state,
-                protocol_type: if g.had_members {
-                    "consumer".into()
-                } else {
-                    String::new()
+            .map(|(id, g)| match wire.remove(id) {
+                Some((state, protocol_type)) => GroupListing {
+                    group_id: id.clone(),
+                    state,
+                    protocol_type,
+                },
+                None => GroupListing {
+                    group_id: id.clone(),
+                    state: g.state,
+                    protocol_type: if g.had_members {
+                        "consumer".into()
+                    } else {
+                        String::new()
+                    },
                 },
             })
-            .collect()
+            .collect();
+        out.extend(
+            wire.into_iter()
+                .map(|(group_id, (state, protocol_type))| GroupListing {
+                    group_id,
+                    state,
+                    protocol_type,
+                }),
+        );
+        out.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+        out
     }
 
     pub(crate) fn delete(
@@ -680,6 +732,14 @@ impl Coordinator {
         counts: &dyn Fn(&str) -> Option<i32>,
     ) -> Result<()> {
         self.expire_group(group_id, now, counts);
+        if let Some(w) = self.wire.get(group_id) {
+            if !w.is_empty() {
+                return Err(BrokerError::NonEmptyGroup(group_id.to_string()));
+            }
+            self.wire.remove(group_id);
+            self.groups.remove(group_id);
+            return Ok(());
+        }
         match self.groups.get(group_id) {
             None => Err(BrokerError::GroupIdNotFound(group_id.to_string())),
             Some(g) if !g.members.is_empty() => {
@@ -743,6 +803,14 @@ impl Coordinator {
         BTreeMap<TopicPartition, OffsetAndMetadata>,
     )> {
         self.expire_group(group_id, now, counts);
+        if let Some(w) = self.wire.get(group_id) {
+            let offsets = self
+                .groups
+                .get(group_id)
+                .map(|g| g.offsets.clone())
+                .unwrap_or_default();
+            return Some((w.members(), offsets));
+        }
         let g = self.groups.get(group_id)?;
         Some((g.describe(group_id).members, g.offsets.clone()))
     }

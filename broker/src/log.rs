@@ -235,6 +235,19 @@ impl PartitionLog {
         None
     }
 
+    /// Registers `w` to be woken by the next append if the log has no record at or past
+    /// `position`; false (nothing registered) when it has.
+    pub(crate) fn wait_at(&self, position: i64, w: &Arc<Notify>) -> bool {
+        let mut g = self.inner.lock();
+        if (g.len as i64) > position {
+            return false;
+        }
+        if !g.waiters.iter().any(|x| Arc::ptr_eq(x, w)) {
+            g.waiters.push(w.clone());
+        }
+        true
+    }
+
     /// Unregisters a waiter (consumer closed or reassigned).
     pub(crate) fn remove_waiter(&self, w: &Arc<Notify>) {
         self.inner.lock().waiters.retain(|x| !Arc::ptr_eq(x, w));
