@@ -583,7 +583,7 @@ impl Cluster {
             topic: log.topic.clone(),
             partition: log.partition,
             offset,
-            timestamp,
+            timestamp: Some(timestamp),
         })
     }
 

@@ -50,7 +50,7 @@ fn a_batch_is_appended_whole_at_consecutive_offsets_or_not_at_all() {
 
     let lat = TopicPartition::new("lat", 0);
     let md = cluster.append_batch(&lat, batch(2)).unwrap();
-    assert_eq!(md.timestamp, 5_000);
+    assert_eq!(md.timestamp, Some(5_000));
     assert!(
         cluster
             .records(&lat)
