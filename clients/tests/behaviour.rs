@@ -151,23 +151,12 @@ mod kafka_harness {
 
     impl ExternalHarness {
         pub fn from_env() -> Option<Self> {
-            match std::env::var("KAFKA_BOOTSTRAP") {
-                Ok(bootstrap) if !bootstrap.is_empty() => {
-                    let admin = ClientConfig::new()
-                        .set("bootstrap.servers", &bootstrap)
-                        .create()
-                        .unwrap();
-                    Some(ExternalHarness { bootstrap, admin })
-                }
-                _ => {
-                    assert!(
-                        std::env::var("KCODEC_REQUIRE_KAFKA").as_deref() != Ok("1"),
-                        "KCODEC_REQUIRE_KAFKA=1 but KAFKA_BOOTSTRAP is not set"
-                    );
-                    println!("skipped: KAFKA_BOOTSTRAP not set (no external Kafka broker)");
-                    None
-                }
-            }
+            let bootstrap = external_bootstrap()?;
+            let admin = ClientConfig::new()
+                .set("bootstrap.servers", &bootstrap)
+                .create()
+                .unwrap();
+            Some(ExternalHarness { bootstrap, admin })
         }
     }
 

@@ -34,6 +34,22 @@ pub trait Harness: Send + Sync {
     fn auto_consumer(&self, group: &str) -> Self::C;
 }
 
+/// The external Kafka-protocol broker at `KAFKA_BOOTSTRAP` (tansu in CI); without it, prints
+/// why the test skips, and fails if `KCODEC_REQUIRE_KAFKA=1`.
+pub fn external_bootstrap() -> Option<String> {
+    match std::env::var("KAFKA_BOOTSTRAP") {
+        Ok(bootstrap) if !bootstrap.is_empty() => Some(bootstrap),
+        _ => {
+            assert!(
+                std::env::var("KCODEC_REQUIRE_KAFKA").as_deref() != Ok("1"),
+                "KCODEC_REQUIRE_KAFKA=1 but KAFKA_BOOTSTRAP is not set"
+            );
+            println!("skipped: KAFKA_BOOTSTRAP not set (no external Kafka broker)");
+            None
+        }
+    }
+}
+
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
 pub fn unique(base: &str) -> String {
