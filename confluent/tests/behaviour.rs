@@ -17,10 +17,12 @@ mod suite;
 
 use confluent_kafka::admin::{AdminClient, AdminClientConfig, NewTopic};
 use kcodec_broker::partitioner::partition_for_key;
-use kcodec_clients::{ErrorKind, Producer, ProducerRecord, ProducerTransport};
+use kcodec_clients::{
+    Consumer, ErrorKind, Producer, ProducerRecord, ProducerTransport, TopicPartition,
+};
 use kcodec_codecs::builtin::{I64Serde, StringSerde};
 use kcodec_confluent::transport::{ConfluentConsumer, ConfluentProducer, Properties};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use suite::*;
 
 /// Bounds a failure only.
@@ -227,4 +229,49 @@ fn bad_auto_commit_interval_is_refused() {
         source.contains("auto.commit.interval.ms") && source.contains("soon"),
         "{source}"
     );
+}
+
+/// Commits from assigned partitions (a group id, no membership): `commit_async` (Java's
+/// `KafkaConsumer.commitAsync`) returns before the broker answers, and its offset shows in
+/// `committed` once the broker took it; `commit` (`commitSync`) commits the consumed positions
+/// and has them at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commit_async_then_sync_from_assigned_partitions() {
+    let Some(h) = ConfluentHarness::external() else {
+        return;
+    };
+    let topic = h.topic("commits", 1).await;
+    let p = Producer::new(h.producer(), StringSerde, I64Serde);
+    for i in 0..4i64 {
+        p.send(ProducerRecord::<String, _>::new(topic.as_str(), i))
+            .await
+            .unwrap();
+    }
+    let tp = TopicPartition::new(topic.as_str(), 0);
+    let tps = std::slice::from_ref(&tp);
+    let mut c: Consumer<Option<String>, i64, _> =
+        Consumer::new(h.consumer(&unique("commits")), StringSerde, I64Serde);
+    c.assign(tps).unwrap();
+    let got = drain(&mut c, 2, DEADLINE).await;
+    assert_eq!(got.iter().map(|r| r.offset).collect::<Vec<_>>(), [0, 1]);
+    assert_eq!(c.committed(tps).await.unwrap()[0].1, None);
+    c.transport_mut()
+        .commit_async(&[(tp.clone(), 2)])
+        .await
+        .unwrap();
+    // Waits on the outcome; the deadline only bounds a failure.
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let committed = c.committed(tps).await.unwrap()[0].1;
+        if committed == Some(2) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never committed: {committed:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let got = drain(&mut c, 2, DEADLINE).await;
+    assert_eq!(got.iter().map(|r| r.offset).collect::<Vec<_>>(), [2, 3]);
+    c.commit().await.unwrap();
+    assert_eq!(c.committed(tps).await.unwrap()[0].1, Some(4));
+    c.close().await.unwrap();
 }
