@@ -30,6 +30,17 @@ pub enum ClientError {
     #[cfg(feature = "rdkafka")]
     #[error("Kafka client error")]
     Kafka(#[source] rdkafka::error::KafkaError),
+    /// A transport outside this crate reported an error (kcodec-confluent's over
+    /// confluent-kafka): the transport classified it as `kind`, and `source` is its own error,
+    /// with its cause chain.
+    #[error("Kafka client error")]
+    Transport {
+        /// What [`ClientError::kind`] returns.
+        kind: ErrorKind,
+        /// The transport's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
     /// The transport gave up on a record without a broker error (its delivery channel closed).
     #[error("delivery was cancelled: {0}")]
     Cancelled(&'static str),
@@ -91,6 +102,7 @@ impl ClientError {
             ClientError::Broker(e) => broker_kind(e),
             #[cfg(feature = "rdkafka")]
             ClientError::Kafka(e) => kafka_kind(e),
+            ClientError::Transport { kind, .. } => *kind,
             ClientError::Cancelled(_) => ErrorKind::Cancelled,
             ClientError::InvalidPartition { .. } | ClientError::InvalidTimestamp { .. } => {
                 ErrorKind::InvalidRecord

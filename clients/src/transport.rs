@@ -341,7 +341,7 @@ impl Positions {
 /// Kafka refuses an explicit negative partition and a negative timestamp (Java's
 /// `ProducerRecord` constructor); both transports and the typed producer check them the same
 /// way, before anything is serialized or sent.
-pub(crate) fn check_record(
+pub fn check_record(
     topic: &str,
     partition: Option<i32>,
     timestamp: Option<i64>,

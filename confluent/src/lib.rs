@@ -67,6 +67,8 @@
 #![warn(missing_docs)]
 
 mod error;
+#[cfg(feature = "transport")]
+pub mod transport;
 
 /// The `confluent_kafka` crate these wrappers implement the traits of, re-exported so that its
 /// version always matches.
