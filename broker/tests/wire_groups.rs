@@ -521,3 +521,48 @@ async fn in_process_and_wire_groups_share_the_coordinator() {
     j.group_id = "local".into();
     assert_eq!(cluster.join_group(j).await.unwrap_err().code(), 23);
 }
+
+/// `offsets.retention.minutes` counts from when a wire group became empty, not from the commit
+/// (`OffsetMetadataManager.cleanupExpiredOffsets` with `ClassicGroup.isSubscribedToTopic`):
+/// a member heartbeating past the retention keeps its group's offsets.
+#[tokio::test]
+async fn offsets_of_a_group_with_members_outlive_the_retention() {
+    let clock = ManualClock::default();
+    let cluster = Cluster::builder()
+        .clock(clock.clone())
+        .offsets_retention(Duration::from_secs(60))
+        .build();
+    cluster.create_topic(NewTopic::new("t", 4, 1)).unwrap();
+    let a = member_id(&cluster).await;
+    cluster.join_group(join(&a, &["range"])).await.unwrap();
+    cluster.sync_group(sync(&a, 1, vec![])).await.unwrap();
+    let c = OffsetCommit {
+        partition: TopicPartition::new("t", 0),
+        offset: 9,
+        metadata: String::new(),
+    };
+    cluster
+        .commit_offsets("g", &MemberRef::member(a.clone(), 1), &[c])
+        .unwrap();
+    for _ in 0..20 {
+        clock.advance(Duration::from_secs(9));
+        cluster.heartbeat("g", &a, 1, None).unwrap();
+    }
+    assert_eq!(
+        cluster.group_offsets("g").unwrap()[&TopicPartition::new("t", 0)].offset,
+        9
+    );
+    cluster
+        .leave_group(
+            "g",
+            &[LeavingMember {
+                member_id: a,
+                group_instance_id: None,
+            }],
+        )
+        .unwrap();
+    clock.advance(Duration::from_secs(59));
+    assert_eq!(cluster.describe_group("g").state, GroupState::Empty);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(cluster.describe_group("g").state, GroupState::Dead);
+}

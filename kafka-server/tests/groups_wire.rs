@@ -2,7 +2,7 @@
 //! and response shapes at the versions current clients send (`GroupCoordinatorService`,
 //! `GroupMetadataManager`, `KafkaApis.handleFindCoordinatorRequest`).
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
 use kafka_protocol::messages::consumer_group_heartbeat_request::ConsumerGroupHeartbeatRequest;
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
@@ -14,35 +14,13 @@ use kafka_protocol::messages::offset_fetch_request::{
 };
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::*;
-use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
+use kafka_protocol::protocol::StrBytes;
 use kcodec_broker::group::classic::{decode_assignment, encode_assignment};
 use kcodec_broker::{Cluster, NewTopic, TopicPartition};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Sends one request and reads its response.
-async fn call<Q: Request>(s: &mut TcpStream, version: i16, req: Q) -> Q::Response {
-    let key = ApiKey::try_from(Q::KEY).unwrap();
-    let mut body = BytesMut::new();
-    RequestHeader::default()
-        .with_request_api_key(Q::KEY)
-        .with_request_api_version(version)
-        .with_correlation_id(7)
-        .with_client_id(Some(StrBytes::from_static_str("groups-test")))
-        .encode(&mut body, key.request_header_version(version))
-        .unwrap();
-    req.encode(&mut body, version).unwrap();
-    s.write_i32(body.len() as i32).await.unwrap();
-    s.write_all(&body).await.unwrap();
-    let mut buf = vec![0; s.read_i32().await.unwrap() as usize];
-    s.read_exact(&mut buf).await.unwrap();
-    let mut buf = Bytes::from(buf);
-    let header = ResponseHeader::decode(&mut buf, Q::Response::header_version(version)).unwrap();
-    assert_eq!(header.correlation_id, 7);
-    let response = Q::Response::decode(&mut buf, version).unwrap();
-    assert!(!buf.has_remaining(), "the whole response is read");
-    response
-}
+mod support;
+use support::{call, name};
 
 fn s(v: &str) -> StrBytes {
     StrBytes::from_string(v.to_owned())
@@ -85,7 +63,7 @@ async fn classic_protocol_and_group_admin_answer_kafkas_codes() {
     let r = call(&mut c, 9, join("")).await;
     assert_eq!((r.error_code, r.generation_id), (79, -1));
     let id = r.member_id.to_string();
-    assert!(id.starts_with("groups-test-"), "{id}");
+    assert!(id.starts_with("kafka-server-test-"), "{id}");
     let r = call(&mut c, 9, join(&id)).await;
     assert_eq!(r.error_code, 0);
     assert_eq!(
@@ -139,7 +117,7 @@ async fn classic_protocol_and_group_admin_answer_kafkas_codes() {
         ),
         (0, "Stable", "consumer", "range")
     );
-    assert_eq!(g.members[0].client_id.as_str(), "groups-test");
+    assert_eq!(g.members[0].client_id.as_str(), "kafka-server-test");
     assert_eq!(
         decode_assignment(&g.members[0].member_assignment)
             .unwrap()
@@ -196,7 +174,7 @@ async fn classic_protocol_and_group_admin_answer_kafkas_codes() {
         .with_member_id(s(&id))
         .with_topics(vec![
             OffsetCommitRequestTopic::default()
-                .with_name(TopicName(s("t")))
+                .with_name(name("t"))
                 .with_partitions(vec![
                     OffsetCommitRequestPartition::default()
                         .with_partition_index(0)
@@ -286,7 +264,7 @@ async fn offset_commit_and_batched_offset_fetch() {
         .with_generation_id_or_member_epoch(-1)
         .with_topics(vec![
             OffsetCommitRequestTopic::default()
-                .with_name(TopicName(s("t")))
+                .with_name(name("t"))
                 .with_partitions(vec![
                     OffsetCommitRequestPartition::default()
                         .with_partition_index(1)
@@ -319,7 +297,7 @@ async fn offset_commit_and_batched_offset_fetch() {
             .with_member_epoch(-1)
             .with_topics(Some(vec![
                 OffsetFetchRequestTopics::default()
-                    .with_name(TopicName(s("t")))
+                    .with_name(name("t"))
                     .with_partition_indexes(vec![0, 1]),
             ])),
         OffsetFetchRequestGroup::default()
@@ -383,7 +361,7 @@ async fn consumer_group_heartbeat_and_describe() {
             .with_member_id(s("m1"))
             .with_member_epoch(epoch)
             .with_rebalance_timeout_ms(if epoch == 0 { 30_000 } else { -1 })
-            .with_subscribed_topic_names((epoch == 0).then(|| vec![TopicName(s("t"))]))
+            .with_subscribed_topic_names((epoch == 0).then(|| vec![name("t")]))
             .with_topic_partitions((epoch == 0).then(Vec::new))
     };
     let r = call(&mut c, 1, hb(0)).await;

@@ -333,6 +333,13 @@ impl Coordinator {
             let before = w.fingerprint();
             w.expire(now, &self.settings, counts);
             let changed = w.fingerprint() != before;
+            if !w.is_empty()
+                && let Some(g) = self.groups.get_mut(group_id)
+            {
+                // offsets.retention.minutes counts from when the group became empty
+                // (`OffsetMetadataManager.cleanupExpiredOffsets`): not while it has members
+                g.state_ts = now;
+            }
             if w.is_empty() && !self.groups.contains_key(group_id) {
                 self.wire.remove(group_id);
             }
