@@ -1,15 +1,12 @@
 //! What `topics`, `produce`, `consume` and `groups` share: finding the cluster (and its
-//! `kcodec dev`, if it is one), checking it answers, the schema registry, `k=v` properties and
-//! the dev control endpoint's client.
+//! `kcodec dev`, if it is one), checking it answers, the schema registry and `k=v` properties.
 
 use crate::discovery::{self, DevInfo};
 use crate::error::CliError;
 use clap::Args;
 use kcodec_registry::SchemaRegistry;
-use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 /// The default timeout of one network step.
@@ -253,137 +250,6 @@ pub fn apply_config(
 /// Kafka's boolean property reading: `true` (any case, trimmed) is true, anything else false.
 pub fn bool_property(value: &str) -> bool {
     value.trim().eq_ignore_ascii_case("true")
-}
-
-/// Creates a topic through a `kcodec dev`'s control endpoint; `Ok` is the message to print.
-pub async fn dev_create_topic(
-    dev: &DevInfo,
-    topic: &str,
-    partitions: i32,
-    replication_factor: i32,
-    configs: &[(String, String)],
-    timeout: Duration,
-) -> Result<String, CliError> {
-    let configs: serde_json::Map<String, Value> = configs
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    let request = serde_json::json!({
-        "op": "create_topic",
-        "topic": topic,
-        "partitions": partitions,
-        "replication_factor": replication_factor,
-        "configs": configs,
-    });
-    dev_op(dev, &request, timeout).await
-}
-
-/// The topic configurations a `kcodec dev` was given at creation, by topic (each sorted by
-/// name).
-pub async fn dev_topic_configs(
-    dev: &DevInfo,
-    timeout: Duration,
-) -> Result<std::collections::BTreeMap<String, Vec<(String, String)>>, CliError> {
-    let reply =
-        control_request(dev, &serde_json::json!({ "op": "topic_configs" }), timeout).await?;
-    let Some(Value::Object(topics)) = reply.get("configs") else {
-        return Err(CliError::Failed(format!(
-            "unexpected answer from the kcodec dev control endpoint at {}: {reply}",
-            dev.control
-        )));
-    };
-    Ok(topics
-        .iter()
-        .map(|(topic, configs)| {
-            let mut entries: Vec<(String, String)> = configs
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect();
-            entries.sort();
-            (topic.clone(), entries)
-        })
-        .collect())
-}
-
-/// Asks a `kcodec dev` to delete a topic (it checks the topic exists, then refuses: the mock
-/// cluster cannot delete one).
-pub async fn dev_delete_topic(
-    dev: &DevInfo,
-    topic: &str,
-    timeout: Duration,
-) -> Result<String, CliError> {
-    let request = serde_json::json!({ "op": "delete_topic", "topic": topic });
-    dev_op(dev, &request, timeout).await
-}
-
-/// Asks a `kcodec dev` to raise a topic's partition count (it checks the topic and the count,
-/// then refuses: the mock cluster cannot add partitions).
-pub async fn dev_create_partitions(
-    dev: &DevInfo,
-    topic: &str,
-    partitions: i32,
-    timeout: Duration,
-) -> Result<String, CliError> {
-    let request = serde_json::json!({
-        "op": "create_partitions",
-        "topic": topic,
-        "partitions": partitions,
-    });
-    dev_op(dev, &request, timeout).await
-}
-
-/// One control request whose answer is `{"ok": MESSAGE}` or `{"error": MESSAGE}`.
-async fn dev_op(dev: &DevInfo, request: &Value, timeout: Duration) -> Result<String, CliError> {
-    let reply = control_request(dev, request, timeout).await?;
-    match (reply.get("ok"), reply.get("error")) {
-        (Some(Value::String(ok)), _) => Ok(ok.clone()),
-        (_, Some(Value::String(e))) => Err(CliError::Failed(e.clone())),
-        _ => Err(CliError::Failed(format!(
-            "unexpected answer from the kcodec dev control endpoint at {}: {reply}",
-            dev.control
-        ))),
-    }
-}
-
-/// Sends one JSON line to the control endpoint and reads one JSON line back.
-async fn control_request(
-    dev: &DevInfo,
-    request: &Value,
-    timeout: Duration,
-) -> Result<Value, CliError> {
-    let failed = |what: String| {
-        CliError::Failed(format!(
-            "kcodec dev control endpoint at {}: {what}",
-            dev.control
-        ))
-    };
-    let exchange = async {
-        let mut stream = TcpStream::connect(dev.control.as_str())
-            .await
-            .map_err(|e| failed(e.to_string()))?;
-        let mut line = request.to_string();
-        line.push('\n');
-        stream
-            .write_all(line.as_bytes())
-            .await
-            .map_err(|e| failed(e.to_string()))?;
-        let mut reader = BufReader::new(stream).take(1 << 20);
-        let mut answer = String::new();
-        reader
-            .read_line(&mut answer)
-            .await
-            .map_err(|e| failed(e.to_string()))?;
-        serde_json::from_str::<Value>(&answer).map_err(|e| failed(format!("bad answer: {e}")))
-    };
-    match tokio::time::timeout(timeout, exchange).await {
-        Ok(result) => result,
-        Err(_) => Err(failed(format!(
-            "no answer within {} ms",
-            timeout.as_millis()
-        ))),
-    }
 }
 
 #[cfg(test)]

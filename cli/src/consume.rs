@@ -277,14 +277,6 @@ pub async fn run(mut args: ConsumeArgs) -> Result<(), CliError> {
         .set("enable.auto.commit", if commits { "true" } else { "false" })
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "false");
-    if cluster.dev.is_some() {
-        // librdkafka's mock keeps a group that its last member left in a rebalance for the
-        // member's session timeout less 1 s, and a new member waits that long: a short session
-        // lets the next `kcodec consume --group G` start within 2 s instead of 44 s.
-        config
-            .set("session.timeout.ms", "3000")
-            .set("heartbeat.interval.ms", "500");
-    }
     crate::connect::apply_config(
         &mut config,
         args.consumer_config.as_deref(),

@@ -1,51 +1,41 @@
-//! `kcodec dev`: librdkafka's mock Kafka cluster and the dev schema registry in one process.
+//! `kcodec dev`: kcodec's in-memory broker behind Kafka's wire protocol
+//! ([`kcodec_kafka_server::serve`]) and the dev schema registry in one process.
 //!
-//! The mock cluster speaks the Kafka protocol (produce, fetch, consumer groups, offset commits,
-//! metadata, list offsets) but has no admin API (no CreateTopics, ListGroups, DescribeGroups). So
-//! `kcodec dev` also serves a small control endpoint on 127.0.0.1 (one JSON object per line over
-//! TCP) through which `kcodec topics create` creates topics, and writes a discovery file (see
-//! [`crate::discovery`]) so the other commands find that endpoint and the registry.
-//!
-//! Control requests, one JSON object per line, each answered by `{"ok":MESSAGE}` or
-//! `{"error":MESSAGE}` with kafka-topics' wording:
-//!
-//! * `{"op":"create_topic","topic":T,"partitions":P,"replication_factor":R,"configs":{K:V}}` →
-//!   `{"ok":"Created topic T."}` (`configs` optional). A name that collides with an existing
-//!   topic's once `.` and `_` are treated alike is refused as Kafka refuses it; config names are
-//!   checked against Kafka's topic configs and the values kept (the mock applies none of them).
-//! * `{"op":"topic_configs"}` → `{"configs":{T:{K:V}}}`: the configs each topic was created with.
-//! * `{"op":"delete_topic","topic":T}` and `{"op":"create_partitions","topic":T,"partitions":P}`:
-//!   the topic and the count are checked as Kafka checks them (`Topic 'T' does not exist as
-//!   expected`, `... would not be an increase.`), then the request is refused: librdkafka's mock
-//!   cluster can neither remove a topic nor add partitions to one (its API has no call for either).
-//! * `{"op":"info"}` → the broker count and the bootstrap servers.
+//! Any Kafka client (librdkafka, Java, Confluent's clients, kcat, the other `kcodec` commands)
+//! produces, consumes, joins groups and administers topics and groups through Kafka's own
+//! requests (CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, ListGroups,
+//! DescribeGroups, DeleteGroups, ...). The broker is configured as Kafka's defaults are
+//! (`auto.create.topics.enable=true`, `num.partitions=1`, `default.replication.factor=1`).
+//! `kcodec dev` writes a discovery file (see [`crate::discovery`]) so the other commands find
+//! its bootstrap servers and its registry without flags.
 
 use crate::discovery::{DevInfo, DiscoveryFile};
 use crate::error::{CliError, describe};
 use clap::Args;
+use kcodec_broker::{Cluster, NewTopic};
 use kcodec_registry::InMemoryRegistry;
 use kcodec_registry::server::{DevServer, ServerOptions};
-use rdkafka::ClientConfig;
-use rdkafka::producer::{BaseProducer, Producer};
-use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Arc;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 
 /// Arguments of `kcodec dev`.
 #[derive(Debug, Args)]
 pub struct DevArgs {
-    /// Number of brokers of the mock cluster (replication factors up to this are accepted).
+    /// Number of brokers (replication factors up to this are accepted), each with a listener
+    /// of its own.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=64))]
     pub brokers: i32,
 
     /// Create this topic on start: NAME:PARTITIONS[:REPLICATION-FACTOR] (repeatable).
     #[arg(long = "topic", value_name = "NAME:PARTITIONS[:RF]")]
     pub topics: Vec<TopicSpec>,
+
+    /// Address of the Kafka listeners: broker 0 on it, broker N on its port + N. Port 0 gives
+    /// each broker a free port (the bootstrap servers printed on start name them).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: SocketAddr,
 
     /// Address of the schema registry. Port 0 picks a free port (the URL printed on start
     /// names it).
@@ -56,13 +46,14 @@ pub struct DevArgs {
     #[arg(long, conflicts_with = "registry_listen")]
     pub no_registry: bool,
 
-    /// Address of the control endpoint (topic creation for `kcodec topics create`).
-    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
-    pub control_listen: SocketAddr,
+    /// Formerly the address of the control endpoint that librdkafka's mock cluster needed for
+    /// topic creation; topics are now administered through Kafka's admin API, so the value is
+    /// not used.
+    #[arg(long, value_name = "ADDR", hide = true)]
+    pub control_listen: Option<SocketAddr>,
 
-    /// The mock's initial rebalance delay: how long the first member of a group waits for
-    /// others before the group forms. Kafka's broker default is 3000; 0 lets a console consumer
-    /// start at once.
+    /// Kafka's `group.initial.rebalance.delay.ms`. kcodec's broker completes a group's first
+    /// join at once (as with 0, the default here); another value is accepted and not applied.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub rebalance_delay_ms: i32,
 }
@@ -143,52 +134,15 @@ pub fn check_collision<'a>(
     }
 }
 
-/// Kafka's topic-level configuration names (`LogConfig`, Kafka 3.x and 4.x).
-const TOPIC_CONFIG_NAMES: &[&str] = &[
-    "cleanup.policy",
-    "compression.gzip.level",
-    "compression.lz4.level",
-    "compression.type",
-    "compression.zstd.level",
-    "delete.retention.ms",
-    "file.delete.delay.ms",
-    "flush.messages",
-    "flush.ms",
-    "follower.replication.throttled.replicas",
-    "index.interval.bytes",
-    "leader.replication.throttled.replicas",
-    "local.retention.bytes",
-    "local.retention.ms",
-    "max.compaction.lag.ms",
-    "max.message.bytes",
-    "message.downconversion.enable",
-    "message.format.version",
-    "message.timestamp.after.max.ms",
-    "message.timestamp.before.max.ms",
-    "message.timestamp.difference.max.ms",
-    "message.timestamp.type",
-    "min.cleanable.dirty.ratio",
-    "min.compaction.lag.ms",
-    "min.insync.replicas",
-    "preallocate",
-    "remote.log.copy.disable",
-    "remote.log.delete.on.disable",
-    "remote.storage.enable",
-    "retention.bytes",
-    "retention.ms",
-    "segment.bytes",
-    "segment.index.bytes",
-    "segment.jitter.ms",
-    "segment.ms",
-    "unclean.leader.election.enable",
-];
-
 /// Refuses a configuration name Kafka does not know, with its message
 /// (`LogConfig.validateNames`).
 pub fn validate_topic_config_names<'a>(
     names: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), String> {
-    match names.into_iter().find(|n| !TOPIC_CONFIG_NAMES.contains(n)) {
+    match names
+        .into_iter()
+        .find(|n| !kcodec_kafka_server::TOPIC_CONFIG_NAMES.contains(n))
+    {
         Some(unknown) => Err(format!("Unknown topic config name: {unknown}")),
         None => Ok(()),
     }
@@ -234,148 +188,57 @@ pub fn no_such_topic(name: &str) -> String {
     format!("Topic '{name}' does not exist as expected")
 }
 
-/// The mock cluster, owned by a producer handle (which is `Send + Sync`; the mock's own calls
-/// post operations to its thread, so any thread may make them).
-struct Mock {
-    owner: BaseProducer,
-    brokers: i32,
-    /// The configs each topic was created with (kept for `describe`; the mock applies none).
-    /// Held while a topic is created, so creations (and their collision checks) are serial.
-    configs: std::sync::Mutex<BTreeMap<String, BTreeMap<String, String>>>,
-}
-
-impl Mock {
-    fn start(brokers: i32, rebalance_delay_ms: i32) -> Result<Mock, CliError> {
-        let owner: BaseProducer = ClientConfig::new()
-            .set("test.mock.num.brokers", brokers.to_string())
-            .create()
-            .map_err(|e| CliError::kafka("starting librdkafka's mock cluster", e))?;
-        // SAFETY: the handle is alive for this call; a null mock cluster is checked.
-        let raw = unsafe { rdkafka_sys::rd_kafka_handle_mock_cluster(owner.client().native_ptr()) };
-        if raw.is_null() {
-            return Err(CliError::Failed(
-                "librdkafka did not start a mock cluster".to_owned(),
-            ));
-        }
-        // SAFETY: `raw` is the live mock cluster of `owner`; the call posts an op to it.
-        unsafe {
-            rdkafka_sys::rd_kafka_mock_group_initial_rebalance_delay_ms(raw, rebalance_delay_ms)
-        };
-        Ok(Mock {
-            owner,
-            brokers,
-            configs: std::sync::Mutex::new(BTreeMap::new()),
-        })
-    }
-
-    fn bootstrap(&self) -> String {
-        self.owner
-            .client()
-            .mock_cluster()
-            .map(|m| m.bootstrap_servers())
-            .unwrap_or_default()
-    }
-
-    /// Creates a topic; `Ok` is kafka-topics' success line.
-    fn create_topic(
-        &self,
-        name: &str,
-        partitions: i32,
-        rf: i32,
-        configs: BTreeMap<String, String>,
-    ) -> Result<String, String> {
-        validate_create(name, partitions, rf, self.brokers)?;
-        validate_topic_config_names(configs.keys().map(String::as_str))?;
-        let Some(mock) = self.owner.client().mock_cluster() else {
-            return Err("the mock cluster is gone".to_owned());
-        };
-        let mut kept = self
-            .configs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let existing = self.topic_names()?;
-        if existing.iter().any(|t| t == name) {
-            return Err(format!("Topic '{name}' already exists."));
-        }
-        check_collision(name, existing.iter().map(String::as_str))?;
-        match mock.create_topic(name, partitions, rf) {
-            Ok(()) => {
-                kept.insert(name.to_owned(), configs);
-                Ok(format!("Created topic {name}."))
-            }
-            Err(rdkafka::error::KafkaError::MockCluster(
-                rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists,
-            )) => Err(format!("Topic '{name}' already exists.")),
-            Err(e) => Err(format!("cannot create topic {name}: {e}")),
-        }
-    }
-
-    /// The mock's metadata for every topic (which never creates one).
-    fn metadata(&self) -> Result<rdkafka::metadata::Metadata, String> {
-        self.owner
-            .client()
-            .fetch_metadata(None, std::time::Duration::from_secs(5))
-            .map_err(|e| format!("reading the mock cluster's metadata: {e}"))
-    }
-
-    /// The names of the mock's topics.
-    fn topic_names(&self) -> Result<Vec<String>, String> {
-        Ok(self
-            .metadata()?
-            .topics()
-            .iter()
-            .filter(|t| t.error().is_none())
-            .map(|t| t.name().to_owned())
-            .collect())
-    }
-
-    /// The configs each topic was created with.
-    fn topic_configs(&self) -> Value {
-        let kept = self
-            .configs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        json!({ "configs": *kept })
-    }
-
-    /// The partition count of `name`, `None` when the mock has no such topic (read from its
-    /// metadata for every topic, which never creates one).
-    fn partition_count(&self, name: &str) -> Result<Option<i32>, String> {
-        Ok(self
-            .metadata()?
-            .topics()
-            .iter()
-            .find(|t| t.name() == name && t.error().is_none())
-            .map(|t| i32::try_from(t.partitions().len()).unwrap_or(i32::MAX)))
-    }
-
-    /// Checks the topic exists, then refuses: the mock cannot delete a topic.
-    fn delete_topic(&self, name: &str) -> Result<String, String> {
-        if self.partition_count(name)?.is_none() {
-            return Err(no_such_topic(name));
-        }
-        Err(format!(
-            "kcodec dev cannot delete topic {name}: librdkafka's mock cluster has no way to remove a topic (restart kcodec dev for an empty cluster)"
-        ))
-    }
-
-    /// Checks the topic exists and the count is an increase, then refuses: the mock cannot add
-    /// partitions.
-    fn create_partitions(&self, name: &str, partitions: i32) -> Result<String, String> {
-        let current = self
-            .partition_count(name)?
-            .ok_or_else(|| no_such_topic(name))?;
-        validate_partition_increase(name, current, partitions)?;
-        Err(format!(
-            "kcodec dev cannot add partitions to topic {name}: librdkafka's mock cluster cannot change a topic's partition count (start kcodec dev with --topic {name}:{partitions})"
-        ))
-    }
-}
+/// How often the coordinator's timed transitions (session and rebalance timeouts, offset
+/// expiry) run when no request touches the group, as Kafka's coordinator timers do.
+const TICK: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Runs `kcodec dev` until Ctrl-C or SIGTERM.
 pub async fn run(args: DevArgs) -> Result<(), CliError> {
-    let mock = Arc::new(Mock::start(args.brokers, args.rebalance_delay_ms)?);
-    let bootstrap = mock.bootstrap();
+    if args.control_listen.is_some() {
+        eprintln!(
+            "Note: --control-listen is not used: kcodec dev serves Kafka's admin API (CreateTopics, DeleteTopics, ...) on its brokers."
+        );
+    }
+    if args.rebalance_delay_ms != 0 {
+        eprintln!(
+            "Note: --rebalance-delay-ms {} is not applied: kcodec's broker completes a group's first join at once.",
+            args.rebalance_delay_ms
+        );
+    }
+    let cluster = Cluster::builder()
+        .brokers(args.brokers)
+        .auto_create_topics(true)
+        .default_partitions(1)
+        .default_replication_factor(1)
+        .build();
+    let mut created = Vec::new();
+    for t in &args.topics {
+        let replication_factor = i16::try_from(t.replication_factor).map_err(|_| {
+            CliError::Failed(format!(
+                "--topic {}: the replication factor {} is not a Kafka replication factor (at most {})",
+                t.name,
+                t.replication_factor,
+                i16::MAX
+            ))
+        })?;
+        cluster
+            .create_topic(NewTopic::new(
+                t.name.clone(),
+                t.partitions,
+                replication_factor,
+            ))
+            .map_err(|e| CliError::Failed(format!("--topic {}: {e}", t.name)))?;
+        created.push(format!("Created topic {}.", t.name));
+    }
+    let server = kcodec_kafka_server::serve(&cluster, &args.listen.to_string())
+        .await
+        .map_err(|e| {
+            CliError::Failed(format!(
+                "starting the Kafka listeners: {} (--listen 127.0.0.1:0 picks free ports)",
+                describe(&e)
+            ))
+        })?;
+    let bootstrap = server.bootstrap();
 
     let registry = if args.no_registry {
         None
@@ -399,25 +262,10 @@ pub async fn run(args: DevArgs) -> Result<(), CliError> {
         })?;
         Some(server)
     };
-    let control = TcpListener::bind(args.control_listen)
-        .await
-        .map_err(|e| CliError::io(format!("binding {}", args.control_listen), e))?;
-    let control_addr = control
-        .local_addr()
-        .map_err(|e| CliError::io("reading the control address", e))?;
-
-    let mut created = Vec::new();
-    for t in &args.topics {
-        created.push(
-            mock.create_topic(&t.name, t.partitions, t.replication_factor, BTreeMap::new())
-                .map_err(CliError::Failed)?,
-        );
-    }
 
     let info = DevInfo {
         bootstrap: bootstrap.clone(),
         registry: registry.as_ref().map(DevServer::url),
-        control: control_addr.to_string(),
         brokers: args.brokers,
         pid: std::process::id(),
     };
@@ -436,10 +284,9 @@ pub async fn run(args: DevArgs) -> Result<(), CliError> {
         }
         let _ = writeln!(
             out,
-            "Brokers: {} (librdkafka mock cluster; initial rebalance delay {} ms)",
-            args.brokers, args.rebalance_delay_ms
+            "Brokers: {} (kcodec's in-memory broker over Kafka's protocol)",
+            args.brokers
         );
-        let _ = writeln!(out, "Control endpoint: {control_addr}");
         let _ = writeln!(out, "Discovery file: {}", file.path().display());
         for line in &created {
             let _ = writeln!(out, "{line}");
@@ -448,9 +295,19 @@ pub async fn run(args: DevArgs) -> Result<(), CliError> {
         let _ = out.flush();
     }
 
-    let control_task = tokio::spawn(serve_control(control, mock.clone()));
+    let ticker = {
+        let cluster = cluster.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(TICK);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                cluster.tick();
+            }
+        })
+    };
     let result = match registry {
-        Some(server) => server
+        Some(registry) => registry
             .run_until(crate::registry_cmd::stop_signal())
             .await
             .map_err(|e| CliError::Failed(describe(&e))),
@@ -459,100 +316,11 @@ pub async fn run(args: DevArgs) -> Result<(), CliError> {
             Ok(())
         }
     };
-    control_task.abort();
+    ticker.abort();
+    server.shutdown().await;
     drop(file);
     eprintln!("Shutting down");
     result
-}
-
-/// Accepts control connections; each carries JSON requests, one per line.
-async fn serve_control(listener: TcpListener, mock: Arc<Mock>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let mock = mock.clone();
-        tokio::spawn(async move {
-            let (read, mut write) = stream.into_split();
-            // A request is a short JSON line; more than 64 KiB is not one.
-            let mut lines = BufReader::new(read.take(64 * 1024)).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let mock = mock.clone();
-                let answer = tokio::task::spawn_blocking(move || handle(&mock, &line))
-                    .await
-                    .unwrap_or_else(|e| json!({ "error": e.to_string() }));
-                let mut text = answer.to_string();
-                text.push('\n');
-                if write.write_all(text.as_bytes()).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
-}
-
-fn answer(result: Result<String, String>) -> Value {
-    match result {
-        Ok(ok) => json!({ "ok": ok }),
-        Err(e) => json!({ "error": e }),
-    }
-}
-
-fn handle(mock: &Mock, line: &str) -> Value {
-    let Ok(request) = serde_json::from_str::<Value>(line) else {
-        return json!({ "error": "not a JSON request" });
-    };
-    match request.get("op").and_then(Value::as_str) {
-        Some("create_topic") => {
-            let topic = request.get("topic").and_then(Value::as_str);
-            let int = |k: &str| {
-                request
-                    .get(k)
-                    .and_then(Value::as_i64)
-                    .and_then(|n| i32::try_from(n).ok())
-            };
-            let configs: BTreeMap<String, String> = match request.get("configs") {
-                None | Some(Value::Null) => BTreeMap::new(),
-                Some(Value::Object(map)) => {
-                    let mut configs = BTreeMap::new();
-                    for (k, v) in map {
-                        let Some(v) = v.as_str() else {
-                            return json!({ "error": format!("config {k}: the value must be a string") });
-                        };
-                        configs.insert(k.clone(), v.to_owned());
-                    }
-                    configs
-                }
-                Some(_) => return json!({ "error": "configs must be an object of strings" }),
-            };
-            match (topic, int("partitions"), int("replication_factor")) {
-                (Some(topic), Some(p), Some(rf)) => {
-                    answer(mock.create_topic(topic, p, rf, configs))
-                }
-                _ => {
-                    json!({ "error": "create_topic needs topic, partitions and replication_factor" })
-                }
-            }
-        }
-        Some("delete_topic") => match request.get("topic").and_then(Value::as_str) {
-            Some(topic) => answer(mock.delete_topic(topic)),
-            None => json!({ "error": "delete_topic needs topic" }),
-        },
-        Some("create_partitions") => {
-            let topic = request.get("topic").and_then(Value::as_str);
-            let partitions = request
-                .get("partitions")
-                .and_then(Value::as_i64)
-                .and_then(|n| i32::try_from(n).ok());
-            match (topic, partitions) {
-                (Some(topic), Some(p)) => answer(mock.create_partitions(topic, p)),
-                _ => json!({ "error": "create_partitions needs topic and partitions" }),
-            }
-        }
-        Some("topic_configs") => mock.topic_configs(),
-        Some("info") => json!({ "brokers": mock.brokers, "bootstrap": mock.bootstrap() }),
-        _ => json!({ "error": "unknown op" }),
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Finding a running `kcodec dev`: each one writes a small JSON file (bootstrap servers, schema
-//! registry URL, control endpoint, pid) into a runtime directory and removes it on exit, so the
-//! other commands given `--bootstrap-server B` can find the control endpoint and the registry of
-//! the `kcodec dev` serving `B`, or use the only one running when no bootstrap server is given.
+//! registry URL, broker count, pid) into a runtime directory and removes it on exit, so the
+//! other commands given `--bootstrap-server B` can find the registry of the `kcodec dev` serving
+//! `B`, or use the only one running when no bootstrap server is given.
 //!
 //! The directory is `$KCODEC_RUNTIME_DIR`, else `$XDG_RUNTIME_DIR/kcodec`, else `<temp dir>/kcodec`.
 
@@ -12,13 +12,11 @@ use std::path::{Path, PathBuf};
 /// What a running `kcodec dev` publishes about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DevInfo {
-    /// The mock cluster's bootstrap servers (`host:port,host:port`).
+    /// The brokers' bootstrap servers (`host:port,host:port`).
     pub bootstrap: String,
     /// The dev schema registry's URL, if it runs one.
     pub registry: Option<String>,
-    /// The control endpoint (`host:port`, JSON lines over TCP) for admin requests.
-    pub control: String,
-    /// How many brokers the mock cluster has.
+    /// How many brokers the cluster has.
     pub brokers: i32,
     /// The process id of the `kcodec dev`.
     pub pid: u32,
@@ -29,7 +27,6 @@ impl DevInfo {
         json!({
             "bootstrap": self.bootstrap,
             "registry": self.registry,
-            "control": self.control,
             "brokers": self.brokers,
             "pid": self.pid,
         })
@@ -39,7 +36,6 @@ impl DevInfo {
         Some(DevInfo {
             bootstrap: v.get("bootstrap")?.as_str()?.to_owned(),
             registry: v.get("registry")?.as_str().map(str::to_owned),
-            control: v.get("control")?.as_str()?.to_owned(),
             brokers: i32::try_from(v.get("brokers")?.as_i64()?).ok()?,
             pid: u32::try_from(v.get("pid")?.as_u64()?).ok()?,
         })
@@ -202,7 +198,6 @@ mod tests {
         let info = DevInfo {
             bootstrap: "127.0.0.1:1,127.0.0.1:2".into(),
             registry: None,
-            control: "127.0.0.1:3".into(),
             brokers: 2,
             pid: 7,
         };

@@ -3,26 +3,21 @@
 //! `describe` prints kafka-consumer-groups' table: committed offsets (OffsetFetch), log-end
 //! offsets (ListOffsets) and LAG = LOG-END-OFFSET − CURRENT-OFFSET, with each partition's member
 //! from DescribeGroups where the broker has it; one table per group (`--group` repeated, or
-//! `--all-groups` from ListGroups), each after a blank line. librdkafka's mock cluster
-//! (`kcodec dev`) has no ListGroups or DescribeGroups: there `list` and `--all-groups` fail in
-//! one line and `describe` shows `-` for the members.
+//! `--all-groups` from ListGroups), each after a blank line. A broker without DescribeGroups
+//! (librdkafka's mock cluster) gets `-` for the members and a note.
 //!
 //! `describe --members` and `describe --state` are kafka-consumer-groups' other views: one row
 //! per member (`#PARTITIONS` counted from the member's ConsumerProtocolAssignment; `--verbose`
 //! adds Kafka 4's epoch and assignment columns, the epochs `-` as for any classic group) and the
 //! group's coordinator (leader of its `__consumer_offsets` partition, or the only broker),
-//! assignment strategy, state and member count. Both need DescribeGroups: on the mock they fail
-//! in one line.
+//! assignment strategy, state and member count. Both need DescribeGroups.
 //!
 //! `reset-offsets` is `--reset-offsets`: it plans new committed offsets for a scope (`--topic
 //! T[:P,...]` or `--all-topics`) from a spec (`--to-earliest`, `--to-latest`, `--to-current`,
 //! `--to-offset`, `--shift-by`, `--to-datetime`, `--by-duration`), prints Kafka's `GROUP TOPIC PARTITION
 //! NEW-OFFSET` table, and with `--execute` commits them, as the group's OffsetCommit from outside
 //! the group (what Kafka's AlterConsumerGroupOffsets does). Like Kafka it refuses a group whose
-//! state (DescribeGroups) is not `Empty` or `Dead`. The mock cluster has no DescribeGroups and
-//! refuses commits from outside a group it has seen members of; there `--execute` commits as a
-//! member that joins the group for the moment, and refuses when another member holds part of
-//! the topics. `delete` is `--delete` (DeleteGroups, which the mock lacks).
+//! state (DescribeGroups) is not `Empty` or `Dead`. `delete` is `--delete` (DeleteGroups).
 
 use crate::connect::{AdminArgs, Cluster};
 use crate::error::CliError;
@@ -33,8 +28,8 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaResult;
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{Message, Offset, TopicPartitionList};
-use std::collections::{BTreeMap, BTreeSet};
+use rdkafka::{Offset, TopicPartitionList};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
 
@@ -246,9 +241,6 @@ async fn list(args: ListArgs) -> Result<(), CliError> {
 
 /// The consumer groups of the cluster (ListGroups), sorted.
 async fn group_names(common: &AdminArgs, cluster: &Cluster) -> Result<Vec<String>, CliError> {
-    if cluster.dev.is_some() {
-        return Err(no_group_api(cluster, "ListGroups"));
-    }
     let consumer = consumer(common, cluster, "kcodec-groups")?;
     let timeout = common.timeout();
     let names = tokio::task::spawn_blocking(move || {
@@ -513,9 +505,6 @@ async fn describe(args: DescribeArgs) -> Result<(), CliError> {
         }
         groups
     };
-    if view != View::Offsets && cluster.dev.is_some() {
-        return Err(no_group_api(&cluster, "DescribeGroups"));
-    }
     let mut failed = Vec::new();
     let mut note_shown = false;
     for group in &groups {
@@ -557,14 +546,11 @@ async fn describe_group(
 ) -> Result<String, CliError> {
     let timeout = common.timeout();
     let consumer = consumer(common, cluster, group)?;
-    let is_dev = cluster.dev.is_some();
     let bootstrap = cluster.bootstrap.clone();
     let owned = group.to_owned();
     let (described, rows, coordinator) = tokio::task::spawn_blocking(move || {
         let group = owned;
-        let described = if is_dev {
-            None
-        } else {
+        let described = {
             match consumer.fetch_group_list(Some(&group), timeout) {
                 Ok(list) => list
                     .groups()
@@ -1069,7 +1055,6 @@ fn plan_reset(
     spec: Spec,
     timeout: Duration,
     bootstrap: &str,
-    read_for_times: Option<(&AdminArgs, &Cluster)>,
 ) -> Result<Vec<NewOffset>, CliError> {
     let metadata = consumer
         .fetch_metadata(None, timeout)
@@ -1137,13 +1122,6 @@ fn plan_reset(
     // Offsets by time, when asked for.
     let mut by_time: BTreeMap<(String, i32), Option<i64>> = BTreeMap::new();
     if let Spec::Time(ts) = spec
-        && let Some((common, cluster)) = read_for_times
-    {
-        for (topic, partition) in &scope {
-            let found = offset_for_time_by_reading(common, cluster, group, topic, *partition, ts)?;
-            by_time.insert((topic.clone(), *partition), found);
-        }
-    } else if let Spec::Time(ts) = spec
         && !scope.is_empty()
     {
         let mut tpl = TopicPartitionList::new();
@@ -1201,75 +1179,6 @@ fn plan_reset(
     Ok(rows)
 }
 
-/// The first offset of a partition whose record's timestamp is at or after `ts`, found by
-/// reading the partition (librdkafka's mock cluster answers ListOffsets by timestamp with
-/// nothing); `None` when no record is that late.
-fn offset_for_time_by_reading(
-    common: &AdminArgs,
-    cluster: &Cluster,
-    group: &str,
-    topic: &str,
-    partition: i32,
-    ts: i64,
-) -> Result<Option<i64>, CliError> {
-    let timeout = common.timeout();
-    let consumer: BaseConsumer = common
-        .config(
-            cluster,
-            &[
-                // librdkafka's assign needs a group; nothing joins it or commits.
-                ("group.id", group),
-                ("enable.auto.commit", "false"),
-                ("allow.auto.create.topics", "false"),
-                ("enable.partition.eof", "true"),
-            ],
-        )?
-        .create()
-        .map_err(|e| CliError::kafka("creating a Kafka client", e))?;
-    let (low, high) = consumer
-        .fetch_watermarks(topic, partition, timeout)
-        .map_err(|e| CliError::kafka(format!("reading the offsets of {topic}-{partition}"), e))?;
-    if low >= high {
-        return Ok(None);
-    }
-    {
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(topic, partition, Offset::Offset(low))
-            .map_err(|e| CliError::kafka("building the assignment", e))?;
-        consumer
-            .assign(&tpl)
-            .map_err(|e| CliError::kafka(format!("reading {topic}-{partition}"), e))?;
-    }
-    // the timeout applies while records keep coming; only a read that reached the log's end
-    // may answer "no record that late" (a read cut short must not reset to the end)
-    let mut deadline = std::time::Instant::now() + timeout;
-    loop {
-        if std::time::Instant::now() >= deadline {
-            return Err(CliError::Failed(format!(
-                "reading {topic}-{partition} for --to-datetime/--by-duration timed out after {} ms \
-                 before reaching its end (raise --timeout-ms)",
-                timeout.as_millis()
-            )));
-        }
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => {
-                if m.timestamp().to_millis().is_some_and(|t| t >= ts) {
-                    return Ok(Some(m.offset()));
-                }
-                if m.offset() + 1 >= high {
-                    return Ok(None);
-                }
-                deadline = std::time::Instant::now() + timeout;
-            }
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => return Ok(None),
-            Some(Err(e)) => {
-                return Err(CliError::kafka(format!("reading {topic}-{partition}"), e));
-            }
-            None => {}
-        }
-    }
-}
-
 /// Commits `rows` for the group as a consumer outside it (OffsetCommit with no member, which
 /// Kafka accepts while the group is empty).
 fn commit_offsets(consumer: &BaseConsumer, rows: &[NewOffset]) -> KafkaResult<()> {
@@ -1278,74 +1187,6 @@ fn commit_offsets(consumer: &BaseConsumer, rows: &[NewOffset]) -> KafkaResult<()
         tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
     }
     consumer.commit(&tpl, CommitMode::Sync)
-}
-
-/// Commits `rows` as a member of the group (librdkafka's mock cluster refuses commits from
-/// outside a group it has seen members of): joins it subscribed to the rows' topics, refuses as
-/// Kafka does when another member holds any of their partitions, commits, and leaves.
-fn commit_as_member(
-    common: &AdminArgs,
-    cluster: &Cluster,
-    group: &str,
-    rows: &[NewOffset],
-) -> Result<(), CliError> {
-    let timeout = common.timeout();
-    let consumer: BaseConsumer = common
-        .config(
-            cluster,
-            &[
-                ("group.id", group),
-                ("enable.auto.commit", "false"),
-                ("allow.auto.create.topics", "false"),
-                ("session.timeout.ms", "6000"),
-            ],
-        )?
-        .create()
-        .map_err(|e| CliError::kafka("creating a Kafka client", e))?;
-    let topics: BTreeSet<&str> = rows.iter().map(|(t, _, _)| t.as_str()).collect();
-    let topics: Vec<&str> = topics.into_iter().collect();
-    consumer
-        .subscribe(&topics)
-        .map_err(|e| CliError::kafka(format!("joining group {group}"), e))?;
-    let deadline = std::time::Instant::now() + timeout;
-    let mut assigned: BTreeSet<(String, i32)> = BTreeSet::new();
-    while assigned.is_empty() && std::time::Instant::now() < deadline {
-        // Records that arrive are dropped: only the membership matters.
-        drop(consumer.poll(Duration::from_millis(100)));
-        // The list is dropped before the consumer (librdkafka hangs otherwise).
-        if let Ok(list) = consumer.assignment() {
-            assigned = list
-                .elements()
-                .iter()
-                .map(|e| (e.topic().to_owned(), e.partition()))
-                .collect();
-        }
-    }
-    if assigned.is_empty() {
-        return Err(CliError::Failed(format!(
-            "could not join group '{group}' within {} ms to commit its offsets",
-            timeout.as_millis()
-        )));
-    }
-    let metadata = consumer.fetch_metadata(None, timeout).map_err(|e| {
-        CliError::kafka(format!("reading the metadata of {}", cluster.bootstrap), e)
-    })?;
-    let all: BTreeSet<(String, i32)> = metadata
-        .topics()
-        .iter()
-        .filter(|t| topics.contains(&t.name()))
-        .flat_map(|t| t.partitions().iter().map(|p| (t.name().to_owned(), p.id())))
-        .collect();
-    drop(metadata);
-    let result = if assigned == all {
-        commit_offsets(&consumer, rows)
-            .map_err(|e| CliError::kafka(format!("committing the offsets of group {group}"), e))
-    } else {
-        // Another member holds some of the partitions: the group is active.
-        Err(active_group(group, "Stable"))
-    };
-    consumer.unsubscribe();
-    result
 }
 
 async fn reset_offsets(args: ResetArgs) -> Result<(), CliError> {
@@ -1360,18 +1201,6 @@ async fn reset_offsets(args: ResetArgs) -> Result<(), CliError> {
     let cluster = common.connect.cluster()?;
     cluster.check_reachable(common.timeout()).await?;
     let groups = selected_groups(common, &cluster, &args.group, args.all_groups).await?;
-    let is_dev = cluster.dev.is_some();
-    if is_dev {
-        eprintln!(
-            "Note: the broker at {} has no DescribeGroups: the groups' states are not checked{}.",
-            cluster.bootstrap,
-            if args.execute {
-                " (a member holding part of the topics still stops --execute)"
-            } else {
-                ""
-            }
-        );
-    }
     let mut plans = Vec::new();
     let mut failed = Vec::new();
     for group in &groups {
@@ -1381,48 +1210,18 @@ async fn reset_offsets(args: ResetArgs) -> Result<(), CliError> {
         let topics = args.topic.clone();
         let owned = group.clone();
         let execute = args.execute;
-        let common = common.clone();
-        let cluster_copy = cluster.clone();
         let result = tokio::task::spawn_blocking(move || {
             let group = owned;
-            if !is_dev
-                && let Some(state) = group_state(&consumer, &group, timeout)
+            if let Some(state) = group_state(&consumer, &group, timeout)
                 && !matches!(state.as_str(), "Empty" | "Dead" | "")
             {
                 return Err(active_group(&group, &state));
             }
-            let read_for_times = is_dev.then_some((&common, &cluster_copy));
-            let rows = plan_reset(
-                &consumer,
-                &group,
-                &topics,
-                spec,
-                timeout,
-                &bootstrap,
-                read_for_times,
-            )?;
+            let rows = plan_reset(&consumer, &group, &topics, spec, timeout, &bootstrap)?;
             if execute && !rows.is_empty() {
-                match commit_offsets(&consumer, &rows) {
-                    Ok(()) => {}
-                    Err(e)
-                        if is_dev
-                            && matches!(
-                                e.rdkafka_error_code(),
-                                Some(RDKafkaErrorCode::UnknownMemberId)
-                                    | Some(RDKafkaErrorCode::IllegalGeneration)
-                            ) =>
-                    {
-                        drop(consumer);
-                        commit_as_member(&common, &cluster_copy, &group, &rows)?;
-                        return Ok(rows);
-                    }
-                    Err(e) => {
-                        return Err(CliError::kafka(
-                            format!("committing the offsets of group {group}"),
-                            e,
-                        ));
-                    }
-                }
+                commit_offsets(&consumer, &rows).map_err(|e| {
+                    CliError::kafka(format!("committing the offsets of group {group}"), e)
+                })?;
             }
             drop(consumer);
             Ok(rows)
@@ -1481,12 +1280,6 @@ async fn delete(args: DeleteArgs) -> Result<(), CliError> {
     let common = &args.common;
     let cluster = common.connect.cluster()?;
     cluster.check_reachable(common.timeout()).await?;
-    if cluster.dev.is_some() {
-        return Err(CliError::Failed(format!(
-            "the broker at {} does not support DeleteGroups (librdkafka's mock cluster has no group admin API)",
-            cluster.bootstrap
-        )));
-    }
     let groups = selected_groups(common, &cluster, &args.group, args.all_groups).await?;
     if groups.is_empty() {
         println!("Deletion of requested consumer groups () was successful.");

@@ -1,6 +1,7 @@
 //! `kcodec`: Kafka's console tools with codecs.
 //!
-//! * `kcodec dev`: librdkafka's mock cluster and the dev schema registry in one process.
+//! * `kcodec dev`: kcodec's in-memory broker over Kafka's protocol and the dev schema registry
+//!   in one process.
 //! * `kcodec topics|produce|consume|groups`: kafka-topics, kafka-console-producer,
 //!   kafka-console-consumer and kafka-consumer-groups, with key/value formats (string, JSON,
 //!   Avro, Protobuf, JSON Schema, Java's numbers, bytes) against any Kafka.
@@ -43,7 +44,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a development environment: librdkafka's mock Kafka cluster and the schema registry.
+    /// Run a development environment: kcodec's in-memory Kafka (over Kafka's protocol) and the
+    /// schema registry.
     Dev(dev::DevArgs),
     /// Create, delete, alter, list and describe topics (kafka-topics).
     #[command(subcommand)]

@@ -404,37 +404,38 @@ pub async fn run(mut args: ProduceArgs) -> Result<(), CliError> {
         .create_with_context(DeliveryContext::default())
         .map_err(|e| CliError::kafka("creating the producer", e))?;
     {
-        // A missing topic is created as Kafka's `auto.create.topics.enable` does, with
-        // `num.partitions=1`; librdkafka's mock would make 4 partitions, so a kcodec dev gets
-        // the topic through its control endpoint first.
-        let p = producer.clone();
-        let bootstrap = cluster.bootstrap.clone();
+        // A missing topic is created as the broker's `auto.create.topics.enable` says (on a
+        // `kcodec dev`, as Kafka's defaults: with `num.partitions=1`).
+        // A name the broker refuses to create because it collides with an existing topic's
+        // (INVALID_TOPIC_EXCEPTION) gets the controller's message, which librdkafka drops.
         let topic = args.topic.clone();
-        let exists = tokio::task::spawn_blocking(move || {
-            p.client().fetch_metadata(None, timeout).map(|m| {
-                m.topics()
-                    .iter()
-                    .any(|t| t.name() == topic && t.error().is_none())
-            })
+        let p = producer.clone();
+        let collision = tokio::task::spawn_blocking(move || {
+            let refused = p
+                .client()
+                .fetch_metadata(Some(&topic), timeout)?
+                .topics()
+                .iter()
+                .any(|t| {
+                    t.name() == topic
+                        && t.error().map(RDKafkaErrorCode::from)
+                            == Some(RDKafkaErrorCode::InvalidTopic)
+                });
+            if !refused {
+                return Ok(None);
+            }
+            let all = p.client().fetch_metadata(None, timeout)?;
+            let names = all.topics().iter().map(|t| t.name());
+            Ok(crate::dev::check_collision(&topic, names).err())
         })
         .await
         .map_err(|e| CliError::Failed(format!("metadata task: {e}")))?
-        .map_err(|e| CliError::kafka(format!("reading the metadata of {bootstrap}"), e))?;
-        if !exists && let Some(dev) = &cluster.dev {
-            match crate::connect::dev_create_topic(dev, &args.topic, 1, 1, &[], timeout).await {
-                Ok(_) => {}
-                Err(CliError::Failed(e)) if e.ends_with("already exists.") => {}
-                Err(e) => return Err(e),
-            }
+        .map_err(|e: KafkaError| {
+            CliError::kafka(format!("reading the metadata of {}", cluster.bootstrap), e)
+        })?;
+        if let Some(message) = collision {
+            return Err(CliError::Failed(message));
         }
-        let topic = args.topic.clone();
-        let p = producer.clone();
-        tokio::task::spawn_blocking(move || p.client().fetch_metadata(Some(&topic), timeout))
-            .await
-            .map_err(|e| CliError::Failed(format!("metadata task: {e}")))?
-            .map_err(|e| {
-                CliError::kafka(format!("reading the metadata of {}", cluster.bootstrap), e)
-            })?;
     }
 
     let topic = args.topic.as_str();

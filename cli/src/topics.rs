@@ -1,20 +1,17 @@
 //! `kcodec topics create|delete|alter|list|describe`: kafka-topics.
 //!
 //! `create`, `delete` and `alter` use Kafka's CreateTopics, DeleteTopics and CreatePartitions
-//! admin requests (rdkafka's `AdminClient`), or, against a `kcodec dev`, its control endpoint
-//! (librdkafka's mock cluster has no admin API; it cannot delete a topic or add partitions at
-//! all, so a `kcodec dev` checks those requests as Kafka would and then refuses them). `delete`
+//! admin requests (rdkafka's `AdminClient`), on any Kafka and on `kcodec dev` alike. `delete`
 //! and `alter` first look the topic up in the metadata, as kafka-topics does. `list` and
-//! `describe` read cluster metadata, which every Kafka (and the mock) serves; `describe` adds each
-//! topic's non-default configs (DescribeConfigs, or what a `kcodec dev` was given at create).
-//! Kafka 3's `TopicId:` is not printed: librdkafka's metadata does not expose topic ids.
+//! `describe` read cluster metadata; `describe` adds each topic's non-default configs
+//! (DescribeConfigs). librdkafka's mock cluster, which answers no admin request, is refused in
+//! one line. Kafka 3's `TopicId:` is not printed: librdkafka's metadata does not expose topic
+//! ids.
 //!
 //! As kafka-topics, `create` prints the metric-name collision warning for a name with `.` or `_`
 //! and checks `--partitions` and `--replication-factor` before sending anything.
 
-use crate::connect::{
-    AdminArgs, Cluster, dev_create_partitions, dev_create_topic, dev_delete_topic, parse_property,
-};
+use crate::connect::{AdminArgs, Cluster, parse_property};
 use crate::dev::{no_such_topic, validate_create, validate_partition_increase};
 use crate::error::CliError;
 use clap::{Args, Subcommand};
@@ -54,15 +51,16 @@ pub struct CreateArgs {
     /// The topic to create.
     #[arg(long)]
     topic: String,
-    /// Its partition count (default: the broker's `num.partitions`; 1 on a `kcodec dev`).
+    /// Its partition count (default: the broker's `num.partitions`, 1 on a `kcodec dev`).
     #[arg(long, allow_negative_numbers = true)]
     partitions: Option<i32>,
-    /// Its replication factor (default: the broker's `default.replication.factor`; 1 on a
+    /// Its replication factor (default: the broker's `default.replication.factor`, 1 on a
     /// `kcodec dev`).
     #[arg(long, allow_negative_numbers = true)]
     replication_factor: Option<i32>,
     /// A topic configuration, KEY=VALUE (repeatable). A `kcodec dev` checks the name, keeps
-    /// the value and reports it in `describe`, but the mock cluster does not apply it.
+    /// the value and reports it in `describe`; of the values it applies
+    /// `message.timestamp.type`.
     #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_property)]
     configs: Vec<(String, String)>,
     /// Succeed without doing anything when the topic exists.
@@ -160,29 +158,11 @@ async fn create(args: CreateArgs) -> Result<(), CliError> {
     check_create_args(args.partitions, args.replication_factor).map_err(CliError::Failed)?;
     let common = &args.common;
     let cluster = common.connect().await?;
-    let message = if let Some(dev) = &cluster.dev {
-        let result = dev_create_topic(
-            dev,
-            &args.topic,
-            args.partitions.unwrap_or(1),
-            args.replication_factor.unwrap_or(1),
-            &args.configs,
-            common.timeout(),
-        )
-        .await;
-        match result {
-            Err(CliError::Failed(e)) if args.if_not_exists && e.ends_with("already exists.") => {
-                return Ok(());
-            }
-            other => other?,
+    let message = match admin_create(&args, &cluster).await {
+        Err(CliError::Failed(e)) if args.if_not_exists && e.ends_with("already exists.") => {
+            return Ok(());
         }
-    } else {
-        match admin_create(&args, &cluster).await {
-            Err(CliError::Failed(e)) if args.if_not_exists && e.ends_with("already exists.") => {
-                return Ok(());
-            }
-            other => other?,
-        }
+        other => other?,
     };
     println!("{message}");
     Ok(())
@@ -219,6 +199,12 @@ async fn admin_create(args: &CreateArgs, cluster: &Cluster) -> Result<String, Cl
             RDKafkaErrorCode::InvalidPartitions => {
                 "Number of partitions must be larger than 0.".to_owned()
             }
+            // As for a collision: Kafka's message for an unknown config name, rebuilt.
+            RDKafkaErrorCode::InvalidConfig => crate::dev::validate_topic_config_names(
+                args.configs.iter().map(|(k, _)| k.as_str()),
+            )
+            .err()
+            .unwrap_or_else(|| format!("cannot create topic {name}: {code}")),
             // librdkafka keeps the code but not the broker's message: rebuild Kafka's for a
             // name that collides with an existing topic's.
             RDKafkaErrorCode::InvalidTopic => {
@@ -252,7 +238,7 @@ fn unsupported(cluster: &Cluster, api: &str, topic: &str, mock: bool) -> CliErro
         ""
     };
     let hint = if mock && api == "CreateTopics" {
-        format!("; start it with kcodec dev --topic {topic}:PARTITIONS")
+        format!("; kcodec dev serves it (kcodec dev --topic {topic}:PARTITIONS)")
     } else {
         String::new()
     };
@@ -262,9 +248,8 @@ fn unsupported(cluster: &Cluster, api: &str, topic: &str, mock: bool) -> CliErro
     ))
 }
 
-/// An admin client for a cluster that is not a `kcodec dev`; librdkafka's mock cluster (which
-/// names itself `mockCluster…` and answers no admin request) is refused at once, in one line,
-/// rather than after the request times out.
+/// An admin client; librdkafka's mock cluster (which names itself `mockCluster…` and answers
+/// no admin request) is refused at once, in one line, rather than after the request times out.
 fn admin_client(
     common: &AdminArgs,
     cluster: &Cluster,
@@ -315,10 +300,6 @@ async fn delete(args: DeleteArgs) -> Result<(), CliError> {
             Err(CliError::Failed(no_such_topic(name)))
         };
     }
-    if let Some(dev) = &cluster.dev {
-        dev_delete_topic(dev, name, common.timeout()).await?;
-        return Ok(());
-    }
     let admin = admin_client(common, &cluster, "DeleteTopics", name)?;
     let results = admin
         .delete_topics(&[name], &admin_options(common))
@@ -355,10 +336,6 @@ async fn alter(args: AlterArgs) -> Result<(), CliError> {
         };
     };
     validate_partition_increase(name, current, args.partitions).map_err(CliError::Failed)?;
-    if let Some(dev) = &cluster.dev {
-        dev_create_partitions(dev, name, args.partitions, common.timeout()).await?;
-        return Ok(());
-    }
     let admin = admin_client(common, &cluster, "CreatePartitions", name)?;
     let increase = NewPartitions::new(name, usize::try_from(args.partitions).unwrap_or(0));
     let results = admin
@@ -525,9 +502,8 @@ async fn describe(args: DescribeArgs) -> Result<(), CliError> {
 
 /// Each topic's non-default configs, as kafka-topics `--describe` prints them after `Configs:`:
 /// DescribeConfigs' entries whose source is not the default, in the broker's order (a sensitive
-/// value, which the broker withholds, reads `null` as in Kafka's tool). A `kcodec dev` reports
-/// the configs the topic was created with, sorted by name; librdkafka's bare mock cluster, which
-/// has no DescribeConfigs, none.
+/// value, which the broker withholds, reads `null` as in Kafka's tool). librdkafka's mock
+/// cluster, which has no DescribeConfigs, reports none.
 async fn topic_configs(
     common: &AdminArgs,
     cluster: &Cluster,
@@ -535,9 +511,6 @@ async fn topic_configs(
 ) -> Result<BTreeMap<String, Vec<(String, String)>>, CliError> {
     if names.is_empty() {
         return Ok(BTreeMap::new());
-    }
-    if let Some(dev) = &cluster.dev {
-        return crate::connect::dev_topic_configs(dev, common.timeout()).await;
     }
     let Ok(admin) = admin_client(common, cluster, "DescribeConfigs", names[0]) else {
         return Ok(BTreeMap::new());

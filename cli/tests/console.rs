@@ -224,15 +224,15 @@ fn topics_create_list_describe_with_kafkas_messages() {
     for p in 0..3 {
         assert_eq!(
             lines[1 + p],
-            format!("\tTopic: orders\tPartition: {p}\tLeader: 1\tReplicas: 1\tIsr: 1")
+            format!("\tTopic: orders\tPartition: {p}\tLeader: 0\tReplicas: 0\tIsr: 0")
         );
     }
     assert_eq!(lines.len(), 4);
     let e = dev.fails(&["topics", "describe", "--topic", "nope"], "");
     assert!(e.contains("Topic 'nope' does not exist"), "{e}");
 
-    // Producing to a missing topic creates it as Kafka's auto.create.topics.enable would
-    // (num.partitions=1), not with the mock's 4 partitions.
+    // Producing to a missing topic creates it as Kafka's auto.create.topics.enable does, with
+    // Kafka's default num.partitions=1.
     dev.ok(&["produce", "--topic", "fresh"], "x\n");
     let described = dev.ok(&["topics", "describe", "--topic", "fresh"], "");
     assert!(
@@ -363,9 +363,10 @@ fn committed(dev: &Dev, group: &str, topic: &str) -> BTreeMap<i32, String> {
 
 /// kafka-consumer-groups `--reset-offsets` as `groups reset-offsets` against `kcodec dev`: the
 /// dry run (the default, with Kafka's warning) prints the plan and commits nothing, `--execute`
-/// commits it, both for a group that never had members and for one that had (the mock refuses
-/// commits from outside such a group, so kcodec joins it for the moment); a group with an active
-/// member is refused with Kafka's message; `--delete` needs DeleteGroups, which the mock lacks.
+/// commits it (OffsetCommit from outside the group, as `Admin.alterConsumerGroupOffsets`), both
+/// for a group that never had members and for one that had; a group with an active member is
+/// refused with Kafka's message (its state from DescribeGroups); `--delete` is DeleteGroups, with
+/// `GroupNotEmptyException` for a group with a member (`ConsumerGroupCommand.deleteGroups`).
 #[test]
 fn groups_reset_offsets_and_delete_on_dev() {
     let dev = dev(&["--topic", "t:2"]);
@@ -497,7 +498,7 @@ fn groups_reset_offsets_and_delete_on_dev() {
     );
     assert_eq!(committed(&dev, "g", "t")[&1], end[1].to_string());
 
-    // A group that consumed (so the mock knows it) is reset too, once its consumer is gone.
+    // A group that had a member is reset too, once its consumer is gone.
     let out = dev.ok(
         &[
             "consume",
@@ -604,7 +605,7 @@ fn groups_reset_offsets_and_delete_on_dev() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_for_state(&dev, "g3", "Stable");
     let e = dev.fails(
         &[
             "groups",
@@ -618,14 +619,20 @@ fn groups_reset_offsets_and_delete_on_dev() {
         ],
         "",
     );
-    let _ = member.kill();
-    let _ = member.wait();
     assert!(
         e.ends_with(
             "error: Assignments can only be reset if the group 'g3' is inactive, but the current state is Stable.\n"
         ),
         "{e}"
     );
+    // Nor can it be deleted while it has a member.
+    let e = dev.fails(&["groups", "delete", "--group", "g3"], "");
+    assert_eq!(
+        e,
+        "error: Deletion of some consumer groups failed:\n* Group 'g3' could not be deleted due to: org.apache.kafka.common.errors.GroupNotEmptyException: The group is not empty.\n"
+    );
+    let _ = member.kill();
+    let _ = member.wait();
 
     // Several groups: each one's plan in one table; a group that fails is named and the command
     // fails after the others are done (here: no committed offset to shift from).
@@ -706,9 +713,42 @@ fn groups_reset_offsets_and_delete_on_dev() {
     ] {
         assert_eq!(dev.run(args, "").status.code(), Some(2), "{args:?}");
     }
+    // DeleteGroups: the group and its committed offsets are gone; a second delete names Kafka's
+    // GroupIdNotFoundException.
+    assert_eq!(
+        dev.ok(&["groups", "delete", "--group", "g"], ""),
+        "Deletion of requested consumer groups ('g') was successful.\n"
+    );
+    let e = dev.fails(&["groups", "describe", "--group", "g"], "");
+    assert!(e.contains("Consumer group 'g' does not exist."), "{e}");
     let e = dev.fails(&["groups", "delete", "--group", "g"], "");
-    assert_eq!(e.lines().count(), 1, "{e}");
-    assert!(e.contains("does not support DeleteGroups"), "{e}");
+    assert!(
+        e.contains("GroupIdNotFoundException: The group id does not exist."),
+        "{e}"
+    );
+}
+
+/// Waits until `groups describe --state` shows `group` in `state` (the deadline only bounds a
+/// failure).
+fn wait_for_state(dev: &Dev, group: &str, state: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = dev.run(&["groups", "describe", "--group", group, "--state"], "");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let current = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{group} ")))
+            .and_then(|l| l.split_whitespace().nth(4).map(str::to_owned));
+        if current.as_deref() == Some(state) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "group {group} not {state} within 60 s: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Kafka's tools (joptsimple) take any unique prefix of a long option; so does kcodec.
@@ -746,13 +786,12 @@ fn unique_prefixes_of_long_options_like_kafkas_tools() {
     assert_eq!(dev.ok(&["topics", "list"], ""), "t\n");
 }
 
-/// `topics delete` and `topics alter --partitions` on a `kcodec dev`: Kafka's checks and
-/// messages, then a one-line refusal (librdkafka's mock cluster can neither delete a topic nor
-/// add partitions), and nothing changed.
+/// `topics delete` and `topics alter --partitions` on a `kcodec dev`, through DeleteTopics and
+/// CreatePartitions: kafka-topics' checks and messages (`TopicCommand.alterTopic`,
+/// `deleteTopic`), then the change itself.
 #[test]
-fn topics_delete_and_alter_check_like_kafka_and_the_mock_refuses_in_one_line() {
+fn topics_delete_and_alter_through_kafkas_admin_api() {
     let dev = dev(&["--topic", "orders:3"]);
-    let one_line = |e: &str| assert_eq!(e.lines().count(), 1, "{e}");
 
     assert_eq!(
         dev.fails(&["topics", "delete", "--topic", "nope"], ""),
@@ -762,13 +801,6 @@ fn topics_delete_and_alter_check_like_kafka_and_the_mock_refuses_in_one_line() {
         dev.ok(&["topics", "delete", "--topic", "nope", "--if-exists"], ""),
         ""
     );
-    let e = dev.fails(&["topics", "delete", "--topic", "orders"], "");
-    one_line(&e);
-    assert!(
-        e.starts_with("error: kcodec dev cannot delete topic orders: librdkafka's mock cluster"),
-        "{e}"
-    );
-
     assert_eq!(
         dev.fails(
             &["topics", "alter", "--topic", "nope", "--partitions", "4"],
@@ -805,27 +837,32 @@ fn topics_delete_and_alter_check_like_kafka_and_the_mock_refuses_in_one_line() {
         ),
         "error: Topic already has 3 partition(s).\n"
     );
-    // Kafka's own spelling, abbreviated: `--partition 5`.
-    let e = dev.fails(
-        &["topics", "alter", "--topic", "orders", "--partition", "5"],
-        "",
-    );
-    one_line(&e);
-    assert!(
-        e.starts_with(
-            "error: kcodec dev cannot add partitions to topic orders: librdkafka's mock cluster"
+    // Kafka's own spelling, abbreviated: `--partition 5`. kafka-topics prints nothing.
+    assert_eq!(
+        dev.ok(
+            &["topics", "alter", "--topic", "orders", "--partition", "5"],
+            ""
         ),
-        "{e}"
+        ""
     );
-    assert!(e.contains("--topic orders:5"), "{e}");
-
-    // Nothing was faked: the topic is there with its 3 partitions.
-    assert_eq!(dev.ok(&["topics", "list"], ""), "orders\n");
     let described = dev.ok(&["topics", "describe", "--topic", "orders"], "");
     assert!(
-        described.starts_with("Topic: orders\tPartitionCount: 3\t"),
+        described.starts_with("Topic: orders\tPartitionCount: 5\t"),
         "{described}"
     );
+    assert!(
+        described.contains("\tTopic: orders\tPartition: 4\tLeader: 0\t"),
+        "{described}"
+    );
+    // Deleted: gone from the list and the description; deleting it again is Kafka's error.
+    assert_eq!(dev.ok(&["topics", "delete", "--topic", "orders"], ""), "");
+    assert_eq!(dev.ok(&["topics", "list"], ""), "");
+    assert_eq!(
+        dev.fails(&["topics", "delete", "--topic", "orders"], ""),
+        "error: Topic 'orders' does not exist as expected\n"
+    );
+    let e = dev.fails(&["topics", "describe", "--topic", "orders"], "");
+    assert!(e.contains("Topic 'orders' does not exist"), "{e}");
 }
 
 #[test]
@@ -866,7 +903,7 @@ fn three_brokers_take_replication_factor_three() {
             .unwrap();
         let mut ids: Vec<&str> = replicas["Replicas: ".len()..].split(',').collect();
         ids.sort_unstable();
-        assert_eq!(ids, ["1", "2", "3"], "{line}");
+        assert_eq!(ids, ["0", "1", "2"], "{line}");
     }
 }
 
@@ -975,7 +1012,9 @@ fn keyed_records_keep_their_partition_and_order_and_lag_follows_commits() {
 }
 
 /// `groups describe` with `--group` repeated: one table per group, a blank line before each (as
-/// kafka-consumer-groups `--describe --all-groups`); `--all-groups` needs ListGroups.
+/// kafka-consumer-groups `--describe --all-groups`); `--all-groups` and `groups list` from
+/// ListGroups; `--members` and `--state` from DescribeGroups, with
+/// `ConsumerGroupCommand`'s note for a group without active members.
 #[test]
 fn groups_describe_several_groups_one_table_each() {
     let dev = dev(&["--topic", "t:1"]);
@@ -1026,9 +1065,14 @@ fn groups_describe_several_groups_one_table_each() {
             "{text}"
         );
     }
-    // The note about the mock's missing DescribeGroups comes once, not per group.
+    // Both consumers are gone: Kafka's note for each group, on stderr.
     let e = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(e.matches("cannot describe group members").count(), 1, "{e}");
+    for group in ["a", "b"] {
+        assert!(
+            e.contains(&format!("Consumer group '{group}' has no active members.")),
+            "{e}"
+        );
+    }
 
     // A missing group among several: the others are still described, then the command fails.
     let out = dev.run(
@@ -1052,13 +1096,27 @@ fn groups_describe_several_groups_one_table_each() {
         "{e}"
     );
 
-    // --members and --state need DescribeGroups, which the mock cluster lacks: one line;
-    // --offsets is the default table.
-    for view in ["--members", "--state"] {
-        let e = dev.fails(&["groups", "describe", "--group", "a", view], "");
-        assert_eq!(e.lines().count(), 1, "{e}");
-        assert!(e.contains("does not support DescribeGroups"), "{e}");
-    }
+    // --members: the header alone (no member); --state: Empty with no members, the coordinator
+    // broker 0; --offsets is the default table.
+    let text = dev.ok(&["groups", "describe", "--group", "a", "--members"], "");
+    assert_eq!(
+        text.lines().filter(|l| !l.is_empty()).collect::<Vec<_>>(),
+        ["GROUP           CONSUMER-ID     HOST            CLIENT-ID       #PARTITIONS"],
+        "{text}"
+    );
+    let text = dev.ok(&["groups", "describe", "--group", "a", "--state"], "");
+    let row: Vec<&str> = text
+        .lines()
+        .find(|l| l.starts_with("a "))
+        .unwrap_or_else(|| panic!("{text}"))
+        .split_whitespace()
+        .collect();
+    let port = dev.bootstrap.rsplit(':').next().unwrap();
+    assert_eq!(
+        row,
+        ["a", &format!("127.0.0.1:{port}"), "(0)", "-", "Empty", "0"],
+        "{text}"
+    );
     let text = dev.ok(&["groups", "describe", "--group", "a", "--offsets"], "");
     assert!(text.lines().any(|l| l.starts_with("a ")), "{text}");
     // The views exclude each other, and --verbose goes with --members.
@@ -1075,10 +1133,15 @@ fn groups_describe_several_groups_one_table_each() {
     let e = dev.fails(&["groups", "describe", "--group", "a", "--verbose"], "");
     assert!(e.contains("--verbose goes with --members"), "{e}");
 
-    // --all-groups needs ListGroups, which the mock cluster lacks: one line.
-    let e = dev.fails(&["groups", "describe", "--all-groups"], "");
-    assert_eq!(e.lines().count(), 1, "{e}");
-    assert!(e.contains("does not support ListGroups"), "{e}");
+    // --all-groups and `groups list`: ListGroups.
+    assert_eq!(dev.ok(&["groups", "list"], ""), "a\nb\n");
+    let text = dev.ok(&["groups", "describe", "--all-groups"], "");
+    let groups: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with("GROUP"))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(groups, ["a", "b"], "{text}");
     // One of --group and --all-groups, not both.
     for args in [
         &["groups", "describe"][..],
@@ -1308,6 +1371,8 @@ fn an_unreachable_cluster_fails_fast_in_one_line() {
 
 #[test]
 fn discovery_and_brokers_without_admin_apis() {
+    // Discovery: `kcodec dev` writes its bootstrap servers and registry where the other
+    // commands look; librdkafka's mock cluster, which has no admin API, is refused in one line.
     let dev = dev(&["--topic", "d:1"]);
     // No --bootstrap-server: the one running kcodec dev of this discovery directory.
     let out = run_with(dev.runtime.path(), &["topics", "list"], "");
@@ -1329,10 +1394,39 @@ fn discovery_and_brokers_without_admin_apis() {
     assert!(e.contains("pass --bootstrap-server"), "{e}");
     assert_eq!(e.lines().count(), 1);
 
-    // The same mock cluster, not known as a kcodec dev: no admin API, said in one line.
+    // The same dev named by --bootstrap-server from elsewhere (no discovery file): its admin
+    // API is Kafka's, so nothing depends on discovery but the registry.
+    let out = run_with(
+        empty.path(),
+        &[
+            "topics",
+            "create",
+            "--topic",
+            "elsewhere",
+            "--bootstrap-server",
+            &dev.bootstrap,
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"Created topic elsewhere.\n");
+
+    // librdkafka's mock cluster (no admin API): said in one line, not after a timeout.
+    let mock = rdkafka::mocking::MockCluster::new(1).unwrap();
+    mock.create_topic("d", 1, 1).unwrap();
+    let mock_bootstrap = mock.bootstrap_servers();
     let bare = |args: &[&str]| {
         let mut all = args.to_vec();
-        all.extend(["--bootstrap-server", &dev.bootstrap, "--timeout-ms", "5000"]);
+        all.extend([
+            "--bootstrap-server",
+            &mock_bootstrap,
+            "--timeout-ms",
+            "5000",
+        ]);
         let start = Instant::now();
         let out = run_with(empty.path(), &all, "");
         assert!(start.elapsed() < Duration::from_secs(7));
@@ -1360,8 +1454,8 @@ fn discovery_and_brokers_without_admin_apis() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("pass --bootstrap-server"));
 }
 
-/// Against a real Kafka-protocol broker at `KAFKA_BOOTSTRAP` (tansu in CI), when set: the admin
-/// path (CreateTopics, ListGroups, DescribeGroups) instead of the dev control endpoint.
+/// Against another Kafka-protocol broker at `KAFKA_BOOTSTRAP` (tansu in CI), when set: the same
+/// admin path (CreateTopics, ListGroups, DescribeGroups) as on `kcodec dev`.
 #[test]
 fn external_kafka_uses_the_admin_api() {
     let Some(bootstrap) = std::env::var("KAFKA_BOOTSTRAP")

@@ -46,5 +46,6 @@ mod error;
 mod records;
 mod server;
 
+pub use api::TOPIC_CONFIG_NAMES;
 pub use error::Error;
 pub use server::{MAX_REQUEST_SIZE, Server, serve};

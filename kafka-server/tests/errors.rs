@@ -291,7 +291,7 @@ async fn list_offsets_answers_earliest_latest_and_by_timestamp() {
 
 /// CreateTopics with Kafka's codes (TOPIC_ALREADY_EXISTS 36, INVALID_PARTITIONS 37,
 /// INVALID_REPLICATION_FACTOR 38, INVALID_TOPIC_EXCEPTION 17, INVALID_REQUEST 42 for a name
-/// given twice), `validate_only` creating nothing, `-1` taking the broker defaults;
+/// given twice, INVALID_CONFIG 40 for an unknown config name as `LogConfig.validateNames`), `validate_only` creating nothing, `-1` taking the broker defaults;
 /// DescribeConfigs for a topic (its own settings as DYNAMIC_TOPIC_CONFIG, defaults as
 /// DEFAULT_CONFIG) and an unknown one; DescribeCluster listing the brokers.
 #[tokio::test]
@@ -359,6 +359,36 @@ async fn admin_requests_answer_kafkas_codes() {
     assert!(
         cluster.describe_topic("dry").is_err(),
         "validate_only creates nothing"
+    );
+
+    // An unknown config name: INVALID_CONFIG (40) with `LogConfig.validateNames`' message,
+    // nothing created; a known one is kept.
+    let configured = |n: &str, key: &str| {
+        topic(n, 1, 1).with_configs(vec![
+            kafka_protocol::messages::create_topics_request::CreatableTopicConfig::default()
+                .with_name(StrBytes::from_string(key.to_owned()))
+                .with_value(Some(StrBytes::from_static_str("1000"))),
+        ])
+    };
+    let r = call(
+        &mut s,
+        7,
+        CreateTopicsRequest::default().with_topics(vec![
+            configured("unknown-config", "retention"),
+            configured("known-config", "retention.ms"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.topics[0].error_code, 40);
+    assert_eq!(
+        r.topics[0].error_message.as_deref(),
+        Some("Unknown topic config name: retention")
+    );
+    assert!(cluster.describe_topic("unknown-config").is_err());
+    assert_eq!(r.topics[1].error_code, 0);
+    assert_eq!(
+        cluster.describe_topic_configs("known-config").unwrap()["retention.ms"],
+        "1000"
     );
 
     cluster

@@ -25,11 +25,54 @@ fn text(s: impl Into<String>) -> StrBytes {
     StrBytes::from_string(s.into())
 }
 
+/// Kafka's topic-level configuration names (`LogConfig`, Kafka 3.x and 4.x): CreateTopics
+/// refuses any other with `INVALID_CONFIG` (`Unknown topic config name: NAME`, as
+/// `LogConfig.validateNames`).
+pub const TOPIC_CONFIG_NAMES: &[&str] = &[
+    "cleanup.policy",
+    "compression.gzip.level",
+    "compression.lz4.level",
+    "compression.type",
+    "compression.zstd.level",
+    "delete.retention.ms",
+    "file.delete.delay.ms",
+    "flush.messages",
+    "flush.ms",
+    "follower.replication.throttled.replicas",
+    "index.interval.bytes",
+    "leader.replication.throttled.replicas",
+    "local.retention.bytes",
+    "local.retention.ms",
+    "max.compaction.lag.ms",
+    "max.message.bytes",
+    "message.downconversion.enable",
+    "message.format.version",
+    "message.timestamp.after.max.ms",
+    "message.timestamp.before.max.ms",
+    "message.timestamp.difference.max.ms",
+    "message.timestamp.type",
+    "min.cleanable.dirty.ratio",
+    "min.compaction.lag.ms",
+    "min.insync.replicas",
+    "preallocate",
+    "remote.log.copy.disable",
+    "remote.log.delete.on.disable",
+    "remote.storage.enable",
+    "retention.bytes",
+    "retention.ms",
+    "segment.bytes",
+    "segment.index.bytes",
+    "segment.jitter.ms",
+    "segment.ms",
+    "unclean.leader.election.enable",
+];
+
 /// Answers CreateTopics as Kafka's controller does: `-1` partitions or replication factor take
 /// the broker's defaults; a name given twice is refused for each occurrence (`INVALID_REQUEST`);
 /// manual replica assignments are not supported (`INVALID_REPLICA_ASSIGNMENT`); with
 /// `validate_only` nothing is created. Errors: `TOPIC_ALREADY_EXISTS`, `INVALID_TOPIC_EXCEPTION`,
-/// `INVALID_PARTITIONS`, `INVALID_REPLICATION_FACTOR`, `INVALID_CONFIG`, each with Kafka's message.
+/// `INVALID_PARTITIONS`, `INVALID_REPLICATION_FACTOR`, `INVALID_CONFIG` (a name not in
+/// [`TOPIC_CONFIG_NAMES`] or a bad value), each with Kafka's message.
 pub(crate) fn create_topics(
     broker: &Broker,
     _header: &RequestHeader,
@@ -63,6 +106,16 @@ pub(crate) fn create_topics(
                 return fail(
                     ResponseError::InvalidRequest,
                     format!("Found multiple entries for topic {name}."),
+                );
+            }
+            if let Some(unknown) = t
+                .configs
+                .iter()
+                .find(|c| !TOPIC_CONFIG_NAMES.contains(&c.name.as_str()))
+            {
+                return fail(
+                    ResponseError::InvalidConfig,
+                    format!("Unknown topic config name: {}", unknown.name.as_str()),
                 );
             }
             if !t.assignments.is_empty() {

@@ -16,6 +16,7 @@ mod metadata;
 mod produce;
 mod unsupported;
 
+pub use admin::TOPIC_CONFIG_NAMES;
 /// Kafka's error codes (`org.apache.kafka.common.protocol.Errors`) as the handlers use them.
 pub(crate) use kafka_protocol::ResponseError;
 
