@@ -4,7 +4,6 @@ use super::AvroError;
 use super::encode::KeyOrder;
 use super::plan::Plan;
 use apache_avro::Schema;
-use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema::{NamesRef, ResolvedSchema};
 use apache_avro::types::Value;
 use kcodec_registry::SchemaReference;
@@ -56,9 +55,6 @@ struct Compiled {
     #[borrows(schema, deps)]
     #[covariant]
     resolved: ResolvedSchema<'this>,
-    #[borrows(schema, resolved)]
-    #[covariant]
-    reader: GenericDatumReader<'this>,
 }
 
 struct Inner {
@@ -183,7 +179,6 @@ impl ParsedSchema {
             .chain(dep_forms.iter().map(String::as_str))
             .collect::<Vec<_>>()
             .join("\n");
-        let name = super::label::schema_label(&schema);
         let compiled = CompiledTryBuilder {
             schema,
             deps,
@@ -192,12 +187,6 @@ impl ParsedSchema {
                 all.push(s);
                 ResolvedSchema::new_with_schemata(all)
             },
-            reader_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
-                GenericDatumReader::builder(s)
-                    .resolved_writer_schemata(r.clone())
-                    .human_readable(super::label::HUMAN_READABLE)
-                    .build()
-            },
         }
         .try_build()
         .map_err(AvroError::SchemaParse)?;
@@ -205,6 +194,7 @@ impl ParsedSchema {
             compiled.borrow_schema(),
             compiled.borrow_resolved().get_names(),
         )?;
+        let name = plan.label(plan.root());
         Ok(ParsedSchema {
             inner: Arc::new(Inner {
                 text,
@@ -256,7 +246,7 @@ impl ParsedSchema {
     /// Reads a value in Avro's JSON encoding against this schema (named types of its
     /// references included); see [`value_from_json`](super::value_from_json).
     pub fn value_from_json(&self, json: &serde_json::Value) -> Result<Value, AvroError> {
-        super::json::from_json_with_names(self.schema(), self.names(), json)
+        super::json::from_json(self.plan(), json)
     }
 
     /// Reads a value from the text of a JSON document in Avro's JSON encoding (as
@@ -285,7 +275,7 @@ impl ParsedSchema {
     /// Writes `value` in Avro's JSON encoding against this schema; see
     /// [`value_to_json`](super::value_to_json).
     pub fn value_to_json(&self, value: &Value) -> Result<serde_json::Value, AvroError> {
-        super::json::to_json_with_names(self.schema(), self.names(), value)
+        super::json::to_json(self.plan(), value)
     }
 
     /// The named types (records, enums, fixed) of the schema and of the schemas it references,
@@ -299,10 +289,6 @@ impl ParsedSchema {
         &self.inner.plan
     }
 
-    pub(crate) fn resolved(&self) -> &ResolvedSchema<'_> {
-        self.inner.compiled.borrow_resolved()
-    }
-
     /// Writes a value read from JSON text, its maps' entries in the document's key order.
     pub(crate) fn write_ordered_value(
         &self,
@@ -310,8 +296,8 @@ impl ParsedSchema {
         value: &OrderedValue,
     ) -> Result<(), AvroError> {
         super::encode::encode_in_order(
-            self.schema(),
-            self.names(),
+            self.plan(),
+            self.plan().root(),
             &value.value,
             Some(&value.order),
             out,
@@ -324,27 +310,11 @@ impl ParsedSchema {
         out: &mut impl bytes::BufMut,
         value: &Value,
     ) -> Result<(), AvroError> {
-        super::encode::encode(self.schema(), self.names(), value, out)
+        super::encode::encode(self.plan(), self.plan().root(), value, out)
     }
 
     /// Decodes a payload straight into `T` (no intermediate `Value`), checking it as it goes.
     pub(crate) fn read_de<T: DeserializeOwned>(&self, data: &[u8]) -> Result<T, AvroError> {
         super::direct::from_slice(self.plan(), data)
-    }
-
-    /// Decodes a validated payload into a generic value.
-    pub(crate) fn read_value(&self, mut data: &[u8]) -> Result<Value, AvroError> {
-        self.inner
-            .compiled
-            .borrow_reader()
-            .read_value(&mut data)
-            .map_err(|source| self.decode_error(source))
-    }
-
-    pub(crate) fn decode_error(&self, source: apache_avro::Error) -> AvroError {
-        AvroError::Decode {
-            schema: self.inner.name.clone(),
-            source,
-        }
     }
 }

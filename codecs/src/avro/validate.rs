@@ -1,7 +1,8 @@
-//! A pass over an Avro payload, driven by the compiled [`Plan`], that checks every length, count
-//! and index against the bytes that remain, without allocating, before apache-avro decodes it. It
-//! is what makes decoding errors name the problem (truncated data, a length past the end, a bad
-//! union index, trailing bytes) and keeps the decoder's allocations proportional to the input.
+//! A pass over an Avro payload, driven by the compiled [`Plan`], that skips a value checking every
+//! length, count and index against the bytes that remain, without allocating: how schema
+//! resolution (`resolve`) passes over the fields a reader lacks and copies values that need no
+//! change. Its errors name the problem (truncated data, a length past the end, a bad union index,
+//! trailing bytes). Also the array and map block check every decoder shares ([`block`]).
 
 use super::AvroError;
 use super::cursor::Cursor;
@@ -12,12 +13,33 @@ use super::plan::{MAX_DEPTH, Node, NodeId, Plan};
 /// cap, so whatever decodes also decodes after re-encoding.
 pub const MAX_ZERO_WIDTH_ITEMS: u64 = 65_536;
 
-/// Checks that `data` is exactly one value of `plan`'s root.
-pub(crate) fn validate(plan: &Plan, data: &[u8]) -> Result<(), AvroError> {
-    walk(plan, data).map(drop)
+/// Skips one value of `id` at `bytes`, `depth` containers deep; answers how many values it
+/// visited (its work).
+pub(crate) fn skip(
+    plan: &Plan,
+    bytes: &mut Cursor<'_>,
+    zero_items: &mut u64,
+    id: NodeId,
+    depth: usize,
+) -> Result<u64, AvroError> {
+    let mut walker = Walker {
+        plan,
+        bytes: Cursor {
+            data: bytes.data,
+            pos: bytes.pos,
+        },
+        zero_items: *zero_items,
+        steps: 0,
+    };
+    let done = walker.skip(id, depth);
+    bytes.pos = walker.bytes.pos;
+    *zero_items = walker.zero_items;
+    done.map(|()| walker.steps)
 }
 
-/// [`validate`], answering how many values it visited: its work.
+/// Checks that `data` is exactly one value of `plan`'s root, answering how many values it
+/// visited: its work.
+#[cfg(test)]
 fn walk(plan: &Plan, data: &[u8]) -> Result<u64, AvroError> {
     let mut walker = Walker {
         plan,
@@ -43,15 +65,22 @@ struct Walker<'d, 'p> {
 }
 
 impl Walker<'_, '_> {
+    /// Skips a value of `id`; `depth` counts the records, arrays and maps around it, as every
+    /// walker of the plan does.
     fn skip(&mut self, id: NodeId, depth: usize) -> Result<(), AvroError> {
+        self.steps += 1;
+        let plan = self.plan;
+        let container = matches!(
+            plan.node(id),
+            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
+        );
+        let depth = depth + usize::from(container);
         if depth > MAX_DEPTH {
             return Err(AvroError::TooDeep {
                 at: self.bytes.pos,
                 limit: MAX_DEPTH,
             });
         }
-        self.steps += 1;
-        let plan = self.plan;
         match plan.node(id) {
             Node::Null => {}
             Node::Boolean => {
@@ -107,11 +136,11 @@ impl Walker<'_, '_> {
                         index,
                         branches: branches.len(),
                     })?;
-                self.skip(*branch, depth + 1)?;
+                self.skip(*branch, depth)?;
             }
             Node::Record { fields, .. } => {
                 for field in fields {
-                    self.skip(field.node, depth + 1)?;
+                    self.skip(field.node, depth)?;
                 }
             }
             Node::Array { items } => loop {
@@ -122,11 +151,11 @@ impl Walker<'_, '_> {
                 if plan.zero_width(*items) {
                     // Zero-width items occupy no bytes: there is nothing to skip, but a record
                     // of zero width may still nest too deep.
-                    self.skip(*items, depth + 1)?;
+                    self.skip(*items, depth)?;
                     continue;
                 }
                 for _ in 0..count {
-                    self.skip(*items, depth + 1)?;
+                    self.skip(*items, depth)?;
                 }
             },
             Node::Map { values } => loop {
@@ -137,7 +166,7 @@ impl Walker<'_, '_> {
                 for _ in 0..count {
                     let n = self.bytes.len("string")?;
                     self.bytes.pos += n;
-                    self.skip(*values, depth + 1)?;
+                    self.skip(*values, depth)?;
                 }
             },
         }
