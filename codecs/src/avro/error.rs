@@ -246,6 +246,16 @@ pub enum AvroError {
         /// The limit.
         limit: usize,
     },
+    /// A record takes no bytes (its fields are all `null`s, empty records…) yet its one value is
+    /// made of more values than the schema has fields: types reused in several fields, nested,
+    /// which would make reading it cost exponentially more than the schema's size.
+    #[error("the record '{name}' takes no bytes but its value is made of more than {limit} values")]
+    ZeroWidthTooLarge {
+        /// The record's full name.
+        name: String,
+        /// The most values allowed (the schema's field count plus 64).
+        limit: u32,
+    },
     /// A named type referenced by the schema is not defined in it.
     #[error("schema references undefined type '{0}'")]
     UndefinedName(String),

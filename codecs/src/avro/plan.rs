@@ -170,6 +170,8 @@ pub(crate) struct Plan {
     nodes: Vec<Node>,
     extra: Vec<Extra>,
     min_size: Vec<u32>,
+    /// Per zero-width node, how many values its one value is made of (1 for others).
+    expanse: Vec<u32>,
     root: NodeId,
 }
 
@@ -190,10 +192,12 @@ impl Plan {
         }
         let nodes = compiler.nodes;
         let min_size = min_sizes(&nodes);
+        let expanse = expanses(&nodes, &min_size)?;
         let mut plan = Plan {
             nodes,
             extra: compiler.extra,
             min_size,
+            expanse,
             root,
         };
         // Defaults are encoded with the finished plan (a default may be of a type defined later).
@@ -295,6 +299,13 @@ impl Plan {
     #[inline]
     pub(crate) fn min_size(&self, id: NodeId) -> u32 {
         self.min_size[id as usize]
+    }
+
+    /// How many values (itself, its fields, theirs…) a value of `id` that takes no bytes is made
+    /// of: what one item of an array of them costs to walk. 1 for nodes that take bytes.
+    #[inline]
+    pub(crate) fn expanse(&self, id: NodeId) -> u32 {
+        self.expanse[id as usize]
     }
 
     /// Whether values of `id` take no bytes at all.
@@ -582,6 +593,67 @@ pub(crate) fn branch_name(schema: &Schema) -> String {
     }
 }
 
+/// Per zero-width record, how many values its one value is made of, counted by a depth-first
+/// walk over the zero-width records (an explicit stack, each field edge followed once); a field
+/// back to a record being counted (a value that never ends, cut off by the depth limit when
+/// read) counts 1. Refuses a schema whose zero-width value is made of more values than the schema
+/// has fields (plus some slack): reusing a type in several fields would otherwise make a value
+/// that takes no bytes exponentially large in the schema's size, and walking it as costly.
+fn expanses(nodes: &[Node], min_size: &[u32]) -> Result<Vec<u32>, AvroError> {
+    let fields: usize = nodes
+        .iter()
+        .map(|n| match n {
+            Node::Record { fields, .. } => fields.len(),
+            _ => 0,
+        })
+        .sum();
+    let limit = u32::try_from(fields.saturating_add(64)).unwrap_or(u32::MAX);
+    let mut expanse = vec![1u32; nodes.len()];
+    // 0: not seen, 1: being counted, 2: counted.
+    let mut state = vec![0u8; nodes.len()];
+    for start in 0..nodes.len() {
+        if state[start] != 0 || min_size[start] != 0 {
+            continue;
+        }
+        let mut stack = vec![(start, 0usize)];
+        state[start] = 1;
+        while let Some(&mut (n, ref mut next)) = stack.last_mut() {
+            let Node::Record { fields, .. } = &nodes[n] else {
+                state[n] = 2;
+                stack.pop();
+                continue;
+            };
+            if let Some(f) = fields.get(*next) {
+                *next += 1;
+                let c = f.node as usize;
+                if state[c] == 0 {
+                    state[c] = 1;
+                    stack.push((c, 0));
+                }
+                continue;
+            }
+            let total = fields.iter().fold(1u32, |acc, f| {
+                let c = f.node as usize;
+                // A field back to a record still being counted: 1.
+                acc.saturating_add(if state[c] == 2 { expanse[c] } else { 1 })
+            });
+            if total > limit {
+                return Err(AvroError::ZeroWidthTooLarge {
+                    name: match &nodes[n] {
+                        Node::Record { name, .. } => name.clone(),
+                        _ => String::new(),
+                    },
+                    limit,
+                });
+            }
+            expanse[n] = total;
+            state[n] = 2;
+            stack.pop();
+        }
+    }
+    Ok(expanse)
+}
+
 /// The minimum encoded size of every node: the least fixed point of "a record takes the sum of
 /// its fields, a union its index and its smallest branch", computed by rounds over the nodes
 /// from 0 upwards. Every round's values are lower bounds of the true minimums (and a node's value
@@ -729,6 +801,31 @@ mod tests {
         };
         assert_eq!(names, &["null", "long", "pets.Cat", "array"]);
         assert!(matches!(p.node(branches[1]), Node::Long));
+    }
+
+    #[test]
+    fn a_zero_width_value_exponential_in_the_schema_is_refused() {
+        // Z0 has two fields of Z1, which has two of Z2…: a value of 2^25 parts taking no bytes.
+        let mut text =
+            r#"{"type":"record","name":"Z25","fields":[{"name":"n","type":"null"}]}"#.to_owned();
+        for i in (0..25).rev() {
+            text = format!(
+                r#"{{"type":"record","name":"Z{i}","fields":[{{"name":"a","type":{text}}},
+                    {{"name":"b","type":"Z{}"}}]}}"#,
+                i + 1
+            );
+        }
+        let err = ParsedSchema::parse(&text).unwrap_err();
+        assert!(
+            matches!(&err, AvroError::ZeroWidthTooLarge { name, .. } if name.starts_with('Z')),
+            "{err:?}"
+        );
+        // A tree of the same records, each used once, is fine: its expanse is its size.
+        let s = plan(
+            r#"{"type":"record","name":"T","fields":[{"name":"a","type":"null"},
+                {"name":"b","type":{"type":"record","name":"U","fields":[{"name":"c","type":"null"}]}}]}"#,
+        );
+        assert_eq!(s.plan().expanse(s.plan().root()), 4);
     }
 
     #[test]

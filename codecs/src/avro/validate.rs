@@ -9,8 +9,9 @@ use super::cursor::Cursor;
 use super::plan::{MAX_DEPTH, Node, NodeId, Plan};
 
 /// How many items of zero width (such as `null`s or empty records, which take no bytes) the
-/// arrays of one message may hold in all: the one count not bounded by the input's size. A fixed
-/// cap, so whatever decodes also decodes after re-encoding.
+/// arrays of one message may hold in all, an item counted as many times as the values it is made
+/// of (a record of two `null`s: 3): the one count not bounded by the input's size. A fixed cap,
+/// so whatever decodes also decodes after re-encoding.
 pub const MAX_ZERO_WIDTH_ITEMS: u64 = 65_536;
 
 /// Skips one value of `id` at `bytes`, `depth` containers deep; answers how many values it
@@ -199,7 +200,9 @@ pub(crate) fn block(
         u64::from(plan.min_size(item))
     };
     if width == 0 {
-        *zero_items = zero_items.saturating_add(count as u64);
+        // Each item costs its expanse to walk.
+        let weight = u64::from(plan.expanse(item));
+        *zero_items = zero_items.saturating_add((count as u64).saturating_mul(weight));
         if *zero_items > MAX_ZERO_WIDTH_ITEMS {
             return Err(AvroError::TooManyItems {
                 at,
