@@ -152,6 +152,29 @@ impl<'de> serde::Deserialize<'de> for KeyOrder {
     }
 }
 
+/// An `int`'s value, plain or of a logical type on `int`.
+pub(crate) fn int_of(value: &Value) -> Option<i32> {
+    match value {
+        Value::Int(v) | Value::Date(v) | Value::TimeMillis(v) => Some(*v),
+        _ => None,
+    }
+}
+
+/// A `long`'s value, plain or of a logical type on `long`.
+pub(crate) fn long_of(value: &Value) -> Option<i64> {
+    match value {
+        Value::Long(v)
+        | Value::TimeMicros(v)
+        | Value::TimestampMillis(v)
+        | Value::TimestampMicros(v)
+        | Value::TimestampNanos(v)
+        | Value::LocalTimestampMillis(v)
+        | Value::LocalTimestampMicros(v)
+        | Value::LocalTimestampNanos(v) => Some(*v),
+        _ => None,
+    }
+}
+
 /// Writes `v` as Avro's zig-zag varint.
 pub(crate) fn long(out: &mut impl BufMut, v: i64) {
     let mut n = ((v << 1) ^ (v >> 63)) as u64;
@@ -220,6 +243,17 @@ impl<O: BufMut> Writer<'_, '_, O> {
             });
         }
         let logical = plan.logical(id);
+        match (node, int_of(value), long_of(value)) {
+            (Node::Int, Some(v), _) => {
+                long(self.out, i64::from(v));
+                return Ok(());
+            }
+            (Node::Long, _, Some(v)) => {
+                long(self.out, v);
+                return Ok(());
+            }
+            _ => {}
+        }
         match (node, value) {
             (Node::Union { branches, .. }, Value::Union(index, inner)) => {
                 let branch = *branches
@@ -232,20 +266,6 @@ impl<O: BufMut> Writer<'_, '_, O> {
             }
             (Node::Null, Value::Null) => {}
             (Node::Boolean, Value::Boolean(b)) => self.out.put_u8(u8::from(*b)),
-            (Node::Int, Value::Int(v) | Value::Date(v) | Value::TimeMillis(v)) => {
-                long(self.out, i64::from(*v))
-            }
-            (
-                Node::Long,
-                Value::Long(v)
-                | Value::TimeMicros(v)
-                | Value::TimestampMillis(v)
-                | Value::TimestampMicros(v)
-                | Value::TimestampNanos(v)
-                | Value::LocalTimestampMillis(v)
-                | Value::LocalTimestampMicros(v)
-                | Value::LocalTimestampNanos(v),
-            ) => long(self.out, *v),
             (Node::Long, Value::Int(v)) if logical == Logical::None => {
                 long(self.out, i64::from(*v))
             }

@@ -2,6 +2,7 @@
 //! with a compiled [`Plan`]: one walk by node index each way, unions by their branches' names.
 
 use super::AvroError;
+use super::encode::{int_of, long_of};
 use super::plan::{Logical, MAX_DEPTH, Node, NodeId, Plan};
 use apache_avro::schema::ResolvedSchema;
 use apache_avro::types::Value;
@@ -62,6 +63,110 @@ pub(crate) fn from_json(plan: &Plan, json: &Json) -> Result<Value, AvroError> {
 pub(crate) fn to_json(plan: &Plan, value: &Value) -> Result<Json, AvroError> {
     let mut path = String::from("$");
     write(plan, plan.root(), value, &mut path, 0)
+}
+
+/// Writes a value of `plan`'s root as Avro JSON text, record fields in the schema's order (as
+/// Confluent's console consumer prints them; a `serde_json` object sorts its keys), map entries
+/// sorted by key.
+pub(crate) fn write_text(plan: &Plan, value: &Value, out: &mut Vec<u8>) -> Result<(), AvroError> {
+    let mut path = String::from("$");
+    text(plan, plan.root(), value, &mut path, 0, out)
+}
+
+fn json_text(out: &mut Vec<u8>, json: &impl serde::Serialize) {
+    // Writing JSON to a `Vec` cannot fail.
+    let _ = serde_json::to_writer(&mut *out, json);
+}
+
+/// [`write`] as text: the containers here, each leaf through [`write`].
+fn text(
+    plan: &Plan,
+    id: NodeId,
+    value: &Value,
+    path: &mut String,
+    depth: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), AvroError> {
+    let node = plan.node(id);
+    let inner_depth = depth
+        + usize::from(matches!(
+            node,
+            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
+        ));
+    if inner_depth > MAX_DEPTH {
+        return Err(err(path, format!("nesting of at most {MAX_DEPTH} levels")));
+    }
+    let nested = |id: NodeId, value: &Value, step: &str, path: &mut String, out: &mut Vec<u8>| {
+        let len = path.len();
+        path.push_str(step);
+        text(plan, id, value, path, inner_depth, out)?;
+        path.truncate(len);
+        Ok::<(), AvroError>(())
+    };
+    match (node, value) {
+        (Node::Union { branches, names }, Value::Union(index, inner))
+            if (*index as usize) < branches.len()
+                && !matches!(plan.node(branches[*index as usize]), Node::Null) =>
+        {
+            let name = &names[*index as usize];
+            out.push(b'{');
+            json_text(out, name);
+            out.push(b':');
+            nested(
+                branches[*index as usize],
+                inner,
+                &format!("<{name}>"),
+                path,
+                out,
+            )?;
+            out.push(b'}');
+        }
+        (Node::Array { items }, Value::Array(values)) => {
+            out.push(b'[');
+            for (i, item) in values.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                nested(*items, item, &format!("[{i}]"), path, out)?;
+            }
+            out.push(b']');
+        }
+        (Node::Map { values }, Value::Map(entries)) => {
+            let mut keys: Vec<&String> = entries.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_text(out, k);
+                out.push(b':');
+                nested(*values, &entries[k], &format!("[{k:?}]"), path, out)?;
+            }
+            out.push(b'}');
+        }
+        (Node::Record { fields, .. }, Value::Record(values)) => {
+            out.push(b'{');
+            for (i, field) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let v = values
+                    .iter()
+                    .find(|(n, _)| *n == field.name)
+                    .map(|(_, v)| v)
+                    .ok_or_else(|| {
+                        err(&format!("{path}.{}", field.name), "a value for this field")
+                    })?;
+                json_text(out, &field.name);
+                out.push(b':');
+                nested(field.node, v, &format!(".{}", field.name), path, out)?;
+            }
+            out.push(b'}');
+        }
+        _ => json_text(out, &write(plan, id, value, path, depth)?),
+    }
+    Ok(())
 }
 
 /// A field's default (JSON, for a union the value of its first branch that takes it) encoded as
@@ -160,27 +265,8 @@ fn read(
             _ => return Err(err(path, "null")),
         },
         Node::Boolean => Value::Boolean(json.as_bool().ok_or_else(|| err(path, "a boolean"))?),
-        Node::Int => {
-            let v = int(path, json)?;
-            match logical {
-                Logical::Date => Value::Date(v),
-                Logical::TimeMillis => Value::TimeMillis(v),
-                _ => Value::Int(v),
-            }
-        }
-        Node::Long => {
-            let v = long(path, json)?;
-            match logical {
-                Logical::TimeMicros => Value::TimeMicros(v),
-                Logical::TimestampMillis => Value::TimestampMillis(v),
-                Logical::TimestampMicros => Value::TimestampMicros(v),
-                Logical::TimestampNanos => Value::TimestampNanos(v),
-                Logical::LocalTimestampMillis => Value::LocalTimestampMillis(v),
-                Logical::LocalTimestampMicros => Value::LocalTimestampMicros(v),
-                Logical::LocalTimestampNanos => Value::LocalTimestampNanos(v),
-                _ => Value::Long(v),
-            }
-        }
+        Node::Int => logical.int_value(int(path, json)?),
+        Node::Long => logical.long_value(long(path, json)?),
         Node::Float => Value::Float(float(path, json)? as f32),
         Node::Double => Value::Double(float(path, json)?),
         Node::Bytes => match logical {
@@ -327,21 +413,12 @@ fn default_value(
 }
 
 fn decimal_json(path: &str, d: &Decimal, size: Option<usize>) -> Result<Json, AvroError> {
-    let mut bytes = Vec::<u8>::try_from(d).map_err(|_| err(path, "a decimal"))?;
-    if let Some(size) = size {
-        if bytes.len() > size {
-            return Err(err(path, format!("a decimal that fits {size} bytes")));
-        }
-        let sign = if bytes.first().is_some_and(|b| b & 0x80 != 0) {
-            0xff
-        } else {
-            0
-        };
-        let mut padded = vec![sign; size - bytes.len()];
-        padded.extend_from_slice(&bytes);
-        bytes = padded;
-    }
-    Ok(to_latin1(&bytes))
+    super::encode::decimal_bytes(d, size)
+        .map(|b| to_latin1(&b))
+        .ok_or_else(|| match size {
+            Some(size) => err(path, format!("a decimal that fits {size} bytes")),
+            None => err(path, "a decimal"),
+        })
 }
 
 fn write(
@@ -367,6 +444,11 @@ fn write(
             format!("a value of schema '{}', got {value:?}", plan.label(id)),
         )
     };
+    match (node, int_of(value), long_of(value)) {
+        (Node::Int, Some(v), _) => return Ok(Json::from(v)),
+        (Node::Long, _, Some(v)) => return Ok(Json::from(v)),
+        _ => {}
+    }
     Ok(match (node, value) {
         (Node::Union { branches, names }, Value::Union(index, inner)) => {
             let branch = *branches.get(*index as usize).ok_or_else(|| {
@@ -390,18 +472,6 @@ fn write(
         }
         (Node::Null, Value::Null) => Json::Null,
         (Node::Boolean, Value::Boolean(b)) => Json::Bool(*b),
-        (Node::Int, Value::Int(v) | Value::Date(v) | Value::TimeMillis(v)) => Json::from(*v),
-        (
-            Node::Long,
-            Value::Long(v)
-            | Value::TimeMicros(v)
-            | Value::TimestampMillis(v)
-            | Value::TimestampMicros(v)
-            | Value::TimestampNanos(v)
-            | Value::LocalTimestampMillis(v)
-            | Value::LocalTimestampMicros(v)
-            | Value::LocalTimestampNanos(v),
-        ) => Json::from(*v),
         (Node::Float, Value::Float(v)) => float_json(f64::from(*v)),
         (Node::Double, Value::Double(v)) => float_json(*v),
         (Node::Bytes, Value::Bytes(b)) | (Node::Fixed { .. }, Value::Fixed(_, b)) => to_latin1(b),

@@ -151,6 +151,33 @@ pub(crate) enum Logical {
     Duration,
 }
 
+impl Logical {
+    /// An `int` of this logical type as apache-avro's `Value`.
+    pub(crate) fn int_value(self, v: i32) -> apache_avro::types::Value {
+        use apache_avro::types::Value;
+        match self {
+            Logical::Date => Value::Date(v),
+            Logical::TimeMillis => Value::TimeMillis(v),
+            _ => Value::Int(v),
+        }
+    }
+
+    /// A `long` of this logical type as apache-avro's `Value`.
+    pub(crate) fn long_value(self, v: i64) -> apache_avro::types::Value {
+        use apache_avro::types::Value;
+        match self {
+            Logical::TimeMicros => Value::TimeMicros(v),
+            Logical::TimestampMillis => Value::TimestampMillis(v),
+            Logical::TimestampMicros => Value::TimestampMicros(v),
+            Logical::TimestampNanos => Value::TimestampNanos(v),
+            Logical::LocalTimestampMillis => Value::LocalTimestampMillis(v),
+            Logical::LocalTimestampMicros => Value::LocalTimestampMicros(v),
+            Logical::LocalTimestampNanos => Value::LocalTimestampNanos(v),
+            _ => Value::Long(v),
+        }
+    }
+}
+
 /// What a node needs beyond its encoding: its logical type, and for a named type its full name
 /// and aliases (and an enum's default symbol), which schema resolution matches by.
 #[derive(Debug, Default)]

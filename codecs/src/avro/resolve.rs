@@ -26,9 +26,10 @@
 
 use super::AvroError;
 use super::cursor::Cursor;
+use super::encode::long;
 use super::error::Incompatibility;
 use super::plan::{MAX_DEPTH, Node, NodeId, Plan};
-use super::validate::{block, skip};
+use super::validate::{block, enum_index, skip, union_branch};
 use std::collections::HashMap;
 
 /// A step's index in its [`Resolution`].
@@ -50,13 +51,11 @@ enum Step {
         writer: NodeId,
         map: Vec<Option<u32>>,
     },
-    Array {
+    /// An array's items or a map's values (`what`: `array` or `map`), each resolved.
+    Items {
+        what: &'static str,
         writer: NodeId,
         items: StepId,
-    },
-    Map {
-        writer: NodeId,
-        values: StepId,
     },
     Record(Box<RecordStep>),
     /// The writer's schema is a union: each branch resolved against the reader's schema.
@@ -143,8 +142,7 @@ impl Resolution {
         let mut work = Vec::new();
         for (id, step) in self.steps.iter().enumerate() {
             let children: Vec<StepId> = match step {
-                Step::Array { items, .. } => vec![*items],
-                Step::Map { values, .. } => vec![*values],
+                Step::Items { items, .. } => vec![*items],
                 Step::ReaderUnion { inner, .. } => vec![*inner],
                 Step::Record(r) => r.fields.iter().filter_map(|f| f.1.map(|s| s.1)).collect(),
                 Step::WriterUnion { branches, .. } => {
@@ -317,13 +315,18 @@ impl Compiler<'_> {
             }
             (Node::Array { items: wi }, Node::Array { items: ri }) => {
                 let items = self.step(*wi, *ri, &format!("{path}[]"), depth + 1);
-                Step::Array { writer: *wi, items }
+                Step::Items {
+                    what: "array",
+                    writer: *wi,
+                    items,
+                }
             }
             (Node::Map { values: wv }, Node::Map { values: rv }) => {
-                let values = self.step(*wv, *rv, &format!("{path}{{}}"), depth + 1);
-                Step::Map {
+                let items = self.step(*wv, *rv, &format!("{path}{{}}"), depth + 1);
+                Step::Items {
+                    what: "map",
                     writer: *wv,
-                    values,
+                    items,
                 }
             }
             (Node::Record { .. }, Node::Record { .. }) => {
@@ -555,15 +558,6 @@ struct Transcoder<'d, 'p, 'o> {
     work: u64,
 }
 
-fn zigzag(out: &mut Vec<u8>, v: i64) {
-    let mut n = ((v << 1) ^ (v >> 63)) as u64;
-    while n >= 0x80 {
-        out.push((n as u8 & 0x7f) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
 impl Transcoder<'_, '_, '_> {
     fn enter(&self, depth: usize) -> Result<usize, AvroError> {
         if depth + 1 > MAX_DEPTH {
@@ -584,6 +578,29 @@ impl Transcoder<'_, '_, '_> {
         self.work += 1;
         let res = self.res;
         match &res.steps[id as usize] {
+            Step::Items {
+                what,
+                writer,
+                items,
+            } => self.items(what, *writer, *items, depth),
+            Step::Record(rec) => self.record(rec, depth),
+            Step::WriterUnion { branches } => {
+                let (_, step) = union_branch(&mut self.bytes, branches)?;
+                self.step(step, depth)
+            }
+            Step::ReaderUnion { index, inner } => {
+                long(self.out, i64::from(*index));
+                self.step(*inner, depth)
+            }
+            leaf => self.leaf(leaf, depth),
+        }
+    }
+
+    /// A step that holds no other: kept out of [`step`](Self::step) so that the recursion's
+    /// frames stay small.
+    #[inline(never)]
+    fn leaf(&mut self, step: &Step, depth: usize) -> Result<(), ReadError> {
+        match step {
             Step::Copy(node) => {
                 let start = self.bytes.pos;
                 self.skip(*node, depth)?;
@@ -614,21 +631,12 @@ impl Transcoder<'_, '_, '_> {
             }
             Step::Enum { writer, map } => {
                 let at = self.bytes.pos;
-                let index = i64::from(self.bytes.int("enum index")?);
                 let Node::Enum { name, symbols } = self.w.node(*writer) else {
                     return Err(AvroError::Config("an enum step on a non-enum").into());
                 };
-                let i = usize::try_from(index)
-                    .ok()
-                    .filter(|&i| i < symbols.len())
-                    .ok_or_else(|| AvroError::EnumIndex {
-                        at,
-                        index,
-                        name: name.clone(),
-                        symbols: symbols.len(),
-                    })?;
+                let i = enum_index(&mut self.bytes, name, symbols)?;
                 match map[i] {
-                    Some(r) => zigzag(self.out, i64::from(r)),
+                    Some(r) => long(self.out, i64::from(r)),
                     None => {
                         return Err(ReadError::Resolve {
                             at,
@@ -643,108 +651,6 @@ impl Transcoder<'_, '_, '_> {
                     }
                 }
             }
-            Step::Array { writer, items } => {
-                let depth = self.enter(depth)?;
-                loop {
-                    let count = block(
-                        &mut self.bytes,
-                        self.w,
-                        "array",
-                        *writer,
-                        &mut self.zero_items,
-                    )?;
-                    if count == 0 {
-                        break;
-                    }
-                    zigzag(self.out, count as i64);
-                    for _ in 0..count {
-                        self.step(*items, depth)?;
-                    }
-                }
-                self.out.push(0);
-            }
-            Step::Map { writer, values } => {
-                let depth = self.enter(depth)?;
-                loop {
-                    let count = block(
-                        &mut self.bytes,
-                        self.w,
-                        "map",
-                        *writer,
-                        &mut self.zero_items,
-                    )?;
-                    if count == 0 {
-                        break;
-                    }
-                    zigzag(self.out, count as i64);
-                    for _ in 0..count {
-                        let start = self.bytes.pos;
-                        let n = self.bytes.len("string")?;
-                        self.bytes.take("string", n)?;
-                        self.out
-                            .extend_from_slice(&self.bytes.data[start..self.bytes.pos]);
-                        self.step(*values, depth)?;
-                    }
-                }
-                self.out.push(0);
-            }
-            Step::Record(rec) => {
-                let depth = self.enter(depth)?;
-                if rec.in_order {
-                    for (node, target) in &rec.fields {
-                        match target {
-                            Some((_, step)) => self.step(*step, depth)?,
-                            None => self.skip(*node, depth)?,
-                        }
-                    }
-                    for (_, bytes) in &rec.defaults {
-                        self.out.extend_from_slice(bytes);
-                    }
-                } else {
-                    // Each reader field's bytes, then put in the reader's order.
-                    let base = self.out.len();
-                    let mut spans: Vec<(u32, usize, usize)> =
-                        Vec::with_capacity(rec.fields.len() + rec.defaults.len());
-                    for (node, target) in &rec.fields {
-                        match target {
-                            Some((ri, step)) => {
-                                let start = self.out.len();
-                                self.step(*step, depth)?;
-                                spans.push((*ri, start, self.out.len()));
-                            }
-                            None => self.skip(*node, depth)?,
-                        }
-                    }
-                    for (ri, bytes) in &rec.defaults {
-                        let start = self.out.len();
-                        self.out.extend_from_slice(bytes);
-                        spans.push((*ri, start, self.out.len()));
-                    }
-                    spans.sort_unstable_by_key(|s| s.0);
-                    let written = self.out.split_off(base);
-                    for (_, start, end) in spans {
-                        self.out
-                            .extend_from_slice(&written[start - base..end - base]);
-                    }
-                }
-            }
-            Step::WriterUnion { branches } => {
-                let at = self.bytes.pos;
-                let index = self.bytes.long("union index")?;
-                let step = usize::try_from(index)
-                    .ok()
-                    .and_then(|i| branches.get(i))
-                    .ok_or_else(|| AvroError::UnionIndex {
-                        at,
-                        index,
-                        branches: branches.len(),
-                    })?;
-                self.step(*step, depth)?;
-            }
-            Step::ReaderUnion { index, inner } => {
-                zigzag(self.out, i64::from(*index));
-                self.step(*inner, depth)?;
-            }
             Step::Fail(why) => {
                 return Err(ReadError::Resolve {
                     at: self.bytes.pos,
@@ -752,6 +658,81 @@ impl Transcoder<'_, '_, '_> {
                 });
             }
             Step::Pending => return Err(AvroError::Config("an uncompiled resolution step").into()),
+            _ => return Err(AvroError::Config("not a leaf step").into()),
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn items(
+        &mut self,
+        what: &'static str,
+        writer: NodeId,
+        items: StepId,
+        depth: usize,
+    ) -> Result<(), ReadError> {
+        let depth = self.enter(depth)?;
+        loop {
+            let count = block(&mut self.bytes, self.w, what, writer, &mut self.zero_items)?;
+            if count == 0 {
+                break;
+            }
+            long(self.out, count as i64);
+            for _ in 0..count {
+                if what == "map" {
+                    // The key, as it is.
+                    let start = self.bytes.pos;
+                    let n = self.bytes.len("string")?;
+                    self.bytes.take("string", n)?;
+                    self.out
+                        .extend_from_slice(&self.bytes.data[start..self.bytes.pos]);
+                }
+                self.step(items, depth)?;
+            }
+        }
+        self.out.push(0);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn record(&mut self, rec: &RecordStep, depth: usize) -> Result<(), ReadError> {
+        let depth = self.enter(depth)?;
+        if rec.in_order {
+            for (node, target) in &rec.fields {
+                match target {
+                    Some((_, step)) => self.step(*step, depth)?,
+                    None => self.skip(*node, depth)?,
+                }
+            }
+            for (_, bytes) in &rec.defaults {
+                self.out.extend_from_slice(bytes);
+            }
+        } else {
+            // Each reader field's bytes, then put in the reader's order.
+            let base = self.out.len();
+            let mut spans: Vec<(u32, usize, usize)> =
+                Vec::with_capacity(rec.fields.len() + rec.defaults.len());
+            for (node, target) in &rec.fields {
+                match target {
+                    Some((ri, step)) => {
+                        let start = self.out.len();
+                        self.step(*step, depth)?;
+                        spans.push((*ri, start, self.out.len()));
+                    }
+                    None => self.skip(*node, depth)?,
+                }
+            }
+            for (ri, bytes) in &rec.defaults {
+                let start = self.out.len();
+                self.out.extend_from_slice(bytes);
+                spans.push((*ri, start, self.out.len()));
+            }
+            spans.sort_unstable_by_key(|s| s.0);
+            let written = self.out.split_off(base);
+            for (_, start, end) in spans {
+                self.out
+                    .extend_from_slice(&written[start - base..end - base]);
+            }
         }
         Ok(())
     }
@@ -830,6 +811,31 @@ mod tests {
             Err(ReadError::Data(AvroError::TooDeep { .. }))
         ));
         assert!(t.work <= MAX_DEPTH as u64 + 1, "{} steps", t.work);
+    }
+
+    #[test]
+    fn deep_data_through_a_recursive_resolution_stops_at_the_depth_limit() {
+        let w = ParsedSchema::parse(
+            r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]}]}"#,
+        )
+        .unwrap();
+        let r = ParsedSchema::parse(
+            r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]},
+                {"name":"n","type":"int","default":0}]}"#,
+        )
+        .unwrap();
+        let res = resolution(&w, &r);
+        let mut out = Vec::new();
+        // 127 records then null: within the limit, each with the default added.
+        let mut data = vec![2u8; 127];
+        data.push(0);
+        transcode(&res, w.plan(), &data, &mut out).unwrap();
+        assert_eq!(out.len(), 127 * 2 + 2);
+        // 300 levels: refused at 128, not a stack overflow.
+        assert!(matches!(
+            transcode(&res, w.plan(), &[2; 300], &mut out),
+            Err(ReadError::Data(AvroError::TooDeep { limit: 128, .. }))
+        ));
     }
 
     #[test]

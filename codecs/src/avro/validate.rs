@@ -115,29 +115,11 @@ impl Walker<'_, '_> {
                 self.bytes.take("fixed", *size)?;
             }
             Node::Enum { name, symbols } => {
-                let at = self.bytes.pos;
-                let index = i64::from(self.bytes.int("enum index")?);
-                if index < 0 || index as usize >= symbols.len() {
-                    return Err(AvroError::EnumIndex {
-                        at,
-                        index,
-                        name: name.clone(),
-                        symbols: symbols.len(),
-                    });
-                }
+                enum_index(&mut self.bytes, name, symbols)?;
             }
             Node::Union { branches, .. } => {
-                let at = self.bytes.pos;
-                let index = self.bytes.long("union index")?;
-                let branch = usize::try_from(index)
-                    .ok()
-                    .and_then(|i| branches.get(i))
-                    .ok_or(AvroError::UnionIndex {
-                        at,
-                        index,
-                        branches: branches.len(),
-                    })?;
-                self.skip(*branch, depth)?;
+                let (_, branch) = union_branch(&mut self.bytes, branches)?;
+                self.skip(branch, depth)?;
             }
             Node::Record { fields, .. } => {
                 for field in fields {
@@ -173,6 +155,42 @@ impl Walker<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// Reads a union's branch index at `bytes` and gives it with its branch (of `branches`).
+pub(crate) fn union_branch<T: Copy>(
+    bytes: &mut Cursor<'_>,
+    branches: &[T],
+) -> Result<(usize, T), AvroError> {
+    let at = bytes.pos;
+    let index = bytes.long("union index")?;
+    usize::try_from(index)
+        .ok()
+        .and_then(|i| Some((i, *branches.get(i)?)))
+        .ok_or(AvroError::UnionIndex {
+            at,
+            index,
+            branches: branches.len(),
+        })
+}
+
+/// Reads an enum's symbol index at `bytes`, checked against its `symbols`.
+pub(crate) fn enum_index(
+    bytes: &mut Cursor<'_>,
+    name: &str,
+    symbols: &[String],
+) -> Result<usize, AvroError> {
+    let at = bytes.pos;
+    let index = i64::from(bytes.int("enum index")?);
+    usize::try_from(index)
+        .ok()
+        .filter(|&i| i < symbols.len())
+        .ok_or_else(|| AvroError::EnumIndex {
+            at,
+            index,
+            name: name.to_owned(),
+            symbols: symbols.len(),
+        })
 }
 
 /// Reads an array or map block's count (and the byte size after a negative one), checked: items

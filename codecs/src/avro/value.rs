@@ -9,7 +9,7 @@
 use super::AvroError;
 use super::cursor::Cursor;
 use super::plan::{Logical, MAX_DEPTH, Node, NodeId, Plan};
-use super::validate::block;
+use super::validate::{block, enum_index, union_branch};
 use apache_avro::types::Value;
 use std::collections::HashMap;
 
@@ -64,27 +64,8 @@ impl Reader<'_, '_> {
                 1 => Value::Boolean(true),
                 byte => return Err(AvroError::Boolean { at, byte }),
             },
-            Node::Int => {
-                let v = self.bytes.int("int")?;
-                match logical {
-                    Logical::Date => Value::Date(v),
-                    Logical::TimeMillis => Value::TimeMillis(v),
-                    _ => Value::Int(v),
-                }
-            }
-            Node::Long => {
-                let v = self.bytes.long("long")?;
-                match logical {
-                    Logical::TimeMicros => Value::TimeMicros(v),
-                    Logical::TimestampMillis => Value::TimestampMillis(v),
-                    Logical::TimestampMicros => Value::TimestampMicros(v),
-                    Logical::TimestampNanos => Value::TimestampNanos(v),
-                    Logical::LocalTimestampMillis => Value::LocalTimestampMillis(v),
-                    Logical::LocalTimestampMicros => Value::LocalTimestampMicros(v),
-                    Logical::LocalTimestampNanos => Value::LocalTimestampNanos(v),
-                    _ => Value::Long(v),
-                }
-            }
+            Node::Int => logical.int_value(self.bytes.int("int")?),
+            Node::Long => logical.long_value(self.bytes.long("long")?),
             Node::Float => {
                 let b = self.bytes.take("float", 4)?;
                 Value::Float(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -153,17 +134,8 @@ impl Reader<'_, '_> {
                 }
             }
             Node::Enum { name, symbols } => {
-                let index = i64::from(self.bytes.int("enum index")?);
-                let symbol = usize::try_from(index)
-                    .ok()
-                    .and_then(|i| symbols.get(i))
-                    .ok_or_else(|| AvroError::EnumIndex {
-                        at,
-                        index,
-                        name: name.clone(),
-                        symbols: symbols.len(),
-                    })?;
-                Value::Enum(index as u32, symbol.clone())
+                let i = enum_index(&mut self.bytes, name, symbols)?;
+                Value::Enum(i as u32, symbols[i].clone())
             }
             _ => return Err(AvroError::Config("not a leaf")),
         })
@@ -182,18 +154,9 @@ impl Reader<'_, '_> {
                 limit: MAX_DEPTH,
             });
         }
-        let at = self.bytes.pos;
         Ok(match plan.node(id) {
             Node::Union { branches, .. } => {
-                let index = self.bytes.long("union index")?;
-                let (i, branch) = usize::try_from(index)
-                    .ok()
-                    .and_then(|i| Some((i, *branches.get(i)?)))
-                    .ok_or(AvroError::UnionIndex {
-                        at,
-                        index,
-                        branches: branches.len(),
-                    })?;
+                let (i, branch) = union_branch(&mut self.bytes, branches)?;
                 Value::Union(i as u32, Box::new(self.value(branch, depth)?))
             }
             Node::Array { items } => {
