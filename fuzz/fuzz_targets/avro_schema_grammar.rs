@@ -144,7 +144,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(value) = testing::decode::<Value, _>(&generic, Some(&frame)) else {
         return;
     };
-    let ser = GenericAvroSerializer::new(registry, schema);
+    let ser = GenericAvroSerializer::new(registry, schema.clone());
     ser.preload(testing::TOPIC, kcodec_codecs::Target::Value, id)
         .unwrap();
     let once = testing::encode(&ser, &value)
