@@ -26,8 +26,6 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use kcodec_codecs::Serializer as _;
-use kcodec_codecs::avro::apache_avro::Schema as AvroSchema;
-use kcodec_codecs::avro::apache_avro::schema::NamesRef;
 use kcodec_codecs::avro::{
     AvroSerializerConfig, GenericAvroDeserializer, GenericAvroSerializer, ParsedSchema,
 };
@@ -1245,11 +1243,11 @@ impl Decoder {
                 let schema = d.avro.writer_parsed_schema(id).ok_or_else(|| {
                     FormatError::Unsupported(format!("{id}: writer schema not loaded"))
                 })?;
-                let json = schema
-                    .value_to_json(&value)
-                    .map_err(kcodec_codecs::Error::from)?;
+                // Record fields in schema order, as Confluent's console consumer prints them.
                 let mut out = Vec::new();
-                write_avro_json(schema.schema(), schema.names(), &json, &mut out, 0);
+                schema
+                    .write_value_json(&value, &mut out)
+                    .map_err(kcodec_codecs::Error::from)?;
                 Ok(out)
             }
             Format::Protobuf => {
@@ -1286,119 +1284,6 @@ impl Decoder {
                 Ok(out.to_vec())
             }
         }
-    }
-}
-
-/// How deep [`write_avro_json`] follows the schema before writing the rest as it is (the
-/// codec's decoder already refuses data nested deeper than 128 levels).
-const MAX_ORDER_DEPTH: usize = 256;
-
-/// Writes `json` (Avro's JSON encoding of a value of `schema`, whose `Ref`s `names` resolve)
-/// with record fields in schema order (`serde_json`'s maps sort their keys), as Confluent's
-/// console consumer prints them; parts it cannot match to the schema are written as they are.
-fn write_avro_json(
-    schema: &AvroSchema,
-    names: &NamesRef<'_>,
-    json: &serde_json::Value,
-    out: &mut Vec<u8>,
-    depth: usize,
-) {
-    use serde_json::Value as J;
-    let plain = |out: &mut Vec<u8>| {
-        // Writing a `Value` to a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, json);
-    };
-    if depth > MAX_ORDER_DEPTH {
-        return plain(out);
-    }
-    let schema = match schema {
-        AvroSchema::Ref { name } => match names.get(name) {
-            Some(s) => *s,
-            None => return plain(out),
-        },
-        other => other,
-    };
-    match (schema, json) {
-        (AvroSchema::Record(record), J::Object(map)) => {
-            out.push(b'{');
-            let mut first = true;
-            let mut field =
-                |name: &str, schema: Option<&AvroSchema>, value: &J, out: &mut Vec<u8>| {
-                    if !first {
-                        out.push(b',');
-                    }
-                    first = false;
-                    let _ = serde_json::to_writer(&mut *out, name);
-                    out.push(b':');
-                    match schema {
-                        Some(s) => write_avro_json(s, names, value, out, depth + 1),
-                        None => {
-                            let _ = serde_json::to_writer(&mut *out, value);
-                        }
-                    }
-                };
-            for f in &record.fields {
-                if let Some(value) = map.get(&f.name) {
-                    field(&f.name, Some(&f.schema), value, out);
-                }
-            }
-            for (name, value) in map {
-                if !record.fields.iter().any(|f| &f.name == name) {
-                    field(name, None, value, out);
-                }
-            }
-            out.push(b'}');
-        }
-        (AvroSchema::Union(union), J::Object(map)) if map.len() == 1 => {
-            let Some((branch, value)) = map.iter().next() else {
-                return plain(out);
-            };
-            let found = union.variants().iter().find(|v| {
-                let v = match v {
-                    AvroSchema::Ref { name } => names.get(name).copied().unwrap_or(v),
-                    other => other,
-                };
-                match v {
-                    AvroSchema::Record(r) => r.name.fullname(None) == *branch,
-                    AvroSchema::Array(_) => branch == "array",
-                    AvroSchema::Map(_) => branch == "map",
-                    _ => false,
-                }
-            });
-            match found {
-                Some(variant) => {
-                    out.push(b'{');
-                    let _ = serde_json::to_writer(&mut *out, branch);
-                    out.push(b':');
-                    write_avro_json(variant, names, value, out, depth + 1);
-                    out.push(b'}');
-                }
-                None => plain(out),
-            }
-        }
-        (AvroSchema::Array(array), J::Array(items)) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_avro_json(&array.items, names, item, out, depth + 1);
-            }
-            out.push(b']');
-        }
-        (AvroSchema::Map(m), J::Object(map)) => {
-            out.push(b'{');
-            for (i, (key, value)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                let _ = serde_json::to_writer(&mut *out, key);
-                out.push(b':');
-                write_avro_json(&m.types, names, value, out, depth + 1);
-            }
-            out.push(b'}');
-        }
-        _ => plain(out),
     }
 }
 

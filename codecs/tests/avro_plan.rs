@@ -213,3 +213,58 @@ fn the_self_referential_array_schema_decodes_empty_and_1000_item_arrays() {
         assert!(err.to_string().contains("deeper than 128"), "{err}");
     }
 }
+
+/// The enum's own order (Cat, Dog): a reader schema built from the enum.
+fn pets_cat_first() -> ParsedSchema {
+    ParsedSchema::parse(&format!(r#"{{"type":"array","items":[{CAT},{DOG}]}}"#)).unwrap()
+}
+
+/// `[Dog("rex"), Cat("tom")]` written with `writer`, preloaded as schema id 1.
+fn pets_frame(writer_dog_first: bool) -> Bytes {
+    let (dog, cat) = if writer_dog_first { (0, 2) } else { (2, 0) };
+    Bytes::from(vec![
+        0, 0, 0, 0, 1, 4, dog, 6, b'r', b'e', b'x', cat, 6, b't', b'o', b'm', 0,
+    ])
+}
+
+/// Schema resolution picks a reader union's branch by the writer branch's full name, as Java's
+/// `Resolver.ReaderUnion` (`firstMatchingBranch`: an exact name match first), whatever order
+/// either union lists them in: two records of the same shape are never read as each other.
+#[test]
+fn resolution_maps_union_branches_by_name_in_both_directions() {
+    let headers = Headers::new();
+    let ctx = DeserializeContext::new("pets", Target::Value, &headers);
+    let expected = vec![
+        Pet::Dog(Named { name: "rex".into() }),
+        Pet::Cat(Named { name: "tom".into() }),
+    ];
+    let dog = |name: &str| Value::Record(vec![("name".to_owned(), Value::String(name.to_owned()))]);
+    for (writer_dog_first, writer, reader) in [
+        (true, pets_dog_first(), pets_cat_first()),
+        (false, pets_cat_first(), pets_dog_first()),
+    ] {
+        let frame = pets_frame(writer_dog_first);
+        // Typed: the reader schema's union order is not the writer's.
+        let de = AvroDeserializer::<Vec<Pet>>::with_reader_schema(
+            Arc::new(InMemoryRegistry::new()),
+            reader.clone(),
+        );
+        de.preload(SchemaId::Id(1), writer.clone()).unwrap();
+        assert_eq!(de.deserialize(Some(&frame), &ctx).unwrap(), expected);
+        // Generic: the union indexes are the reader's.
+        let de = GenericAvroDeserializer::with_reader_schema(
+            Arc::new(InMemoryRegistry::new()),
+            reader.clone(),
+        );
+        de.preload(SchemaId::Id(1), writer).unwrap();
+        let value: Value = de.deserialize(Some(&frame), &ctx).unwrap();
+        let (dog_index, cat_index) = if writer_dog_first { (1, 0) } else { (0, 1) };
+        assert_eq!(
+            value,
+            Value::Array(vec![
+                Value::Union(dog_index, Box::new(dog("rex"))),
+                Value::Union(cat_index, Box::new(dog("tom"))),
+            ])
+        );
+    }
+}

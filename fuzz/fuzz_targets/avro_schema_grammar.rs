@@ -1,8 +1,10 @@
 //! Fuzzes the Avro engine with schemas as well as data: the first bytes build a schema from a
 //! small grammar (every primitive, enum, fixed, array, map, union, records with fields and
 //! references back to named types, recursion included), the rest is decoded against it by the
-//! generic and the typed deserializer. Nothing may panic, hang or allocate without bound;
-//! whatever decodes re-encodes to bytes that decode and re-encode the same.
+//! generic and the typed deserializer, and resolved into a second schema from the same grammar
+//! (named alike, so records, enums and fixed meet their namesakes) by both. Nothing may panic,
+//! hang or allocate without bound; whatever decodes re-encodes to bytes that decode and
+//! re-encode the same, and prints as Avro JSON that reads back.
 #![no_main]
 
 use kcodec_codecs::avro::{
@@ -103,6 +105,9 @@ fuzz_target!(|data: &[u8]| {
         names: Vec::new(),
     };
     let text = grammar.schema(0);
+    // The reader schema: the next bytes, its names counted afresh.
+    grammar.names.clear();
+    let reader_text = grammar.schema(0);
     let payload = &data[grammar.used..];
     // Schemas Avro refuses (a union in a union, two branches of one type…) are not the point.
     let Ok(schema) = ParsedSchema::parse(&text) else {
@@ -117,10 +122,29 @@ fuzz_target!(|data: &[u8]| {
     let mut frame = vec![0, 0, 0, 0, 1];
     frame.extend_from_slice(payload);
     let _ = testing::decode::<serde_json::Value, _>(&typed, Some(&frame));
+    if let Ok(reader) = ParsedSchema::parse(&reader_text) {
+        let generic = GenericAvroDeserializer::with_reader_schema(registry.clone(), reader.clone());
+        let typed = AvroDeserializer::<serde_json::Value>::with_reader_schema(
+            registry.clone(),
+            reader.clone(),
+        );
+        generic.preload(id, schema.clone()).unwrap();
+        typed.preload(id, schema.clone()).unwrap();
+        let _ = testing::decode::<serde_json::Value, _>(&typed, Some(&frame));
+        if let Ok(resolved) = testing::decode::<Value, _>(&generic, Some(&frame)) {
+            // A resolved value is a value of the reader schema.
+            let ser = GenericAvroSerializer::new(registry.clone(), reader.clone());
+            ser.preload(testing::TOPIC, kcodec_codecs::Target::Value, id)
+                .unwrap();
+            testing::encode(&ser, &resolved).unwrap_or_else(|e| {
+                panic!("{text} -> {reader_text}: {resolved:?} does not re-encode: {e}")
+            });
+        }
+    }
     let Ok(value) = testing::decode::<Value, _>(&generic, Some(&frame)) else {
         return;
     };
-    let ser = GenericAvroSerializer::new(registry, schema);
+    let ser = GenericAvroSerializer::new(registry, schema.clone());
     ser.preload(testing::TOPIC, kcodec_codecs::Target::Value, id)
         .unwrap();
     let once = testing::encode(&ser, &value)
@@ -130,4 +154,11 @@ fuzz_target!(|data: &[u8]| {
         .unwrap_or_else(|e| panic!("{text}: re-encoded {value:?} does not decode: {e}"));
     let twice = testing::encode(&ser, &back).unwrap().expect("not null");
     assert_eq!(once, twice, "{text}: {value:?} came back as {back:?}");
+    // Avro JSON: what decodes prints, and what prints reads back.
+    let json = schema
+        .value_to_json(&value)
+        .unwrap_or_else(|e| panic!("{text}: {value:?} does not print as JSON: {e}"));
+    schema
+        .value_from_json(&json)
+        .unwrap_or_else(|e| panic!("{text}: {json} does not read back: {e}"));
 });

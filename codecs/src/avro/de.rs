@@ -1,43 +1,36 @@
 //! Avro deserializers: writer schema lookup by id or GUID, resolution against the reader schema,
 //! and the direct path when the two match.
 
-use super::label::schema_label;
+use super::error::Incompatibility;
+use super::resolve::{ReadError, Resolution, transcode};
 use super::ser::parse_registered;
-use super::validate::validate;
 use super::{AvroError, ParsedSchema, Value};
 use crate::resolve::ResolveFuture;
 use crate::subject::ReaderCache;
 use crate::wire::{self, SchemaId};
 use crate::{DeserializeContext, Deserializer, Error, Unresolved};
 use apache_avro::Schema;
-use apache_avro::reader::datum::GenericDatumReader;
-use apache_avro::schema_compatibility::SchemaCompatibility;
 use kcodec_registry::{RegistryError, SchemaRegistry};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-/// A writer schema paired with a different reader schema: decodes with the writer's and
-/// resolves into the reader's.
-#[ouroboros::self_referencing]
-struct Resolver {
-    writer: ParsedSchema,
-    reader: ParsedSchema,
-    #[borrows(writer, reader)]
-    #[covariant]
-    datum: GenericDatumReader<'this>,
-}
-
 /// How values written with one writer schema are read: the plan cached per writer id.
 enum Plan {
     /// Writer and reader agree (or there is no reader schema): decode directly.
     Direct(ParsedSchema),
-    /// Decode with the writer schema, resolve into the reader schema.
-    Resolve(Box<Resolver>),
+    /// Transcode into the reader schema's encoding with the compiled resolution, then decode
+    /// that with the reader's plan.
+    Resolve {
+        writer: ParsedSchema,
+        reader: ParsedSchema,
+        resolution: Resolution,
+    },
     /// The writer schema does not resolve to the reader schema; every read fails with this.
     Unresolvable {
         writer: ParsedSchema,
         reader: ParsedSchema,
+        why: Incompatibility,
     },
 }
 
@@ -101,27 +94,50 @@ impl Core {
         if writer == *reader {
             return Ok(Plan::Direct(writer));
         }
-        if SchemaCompatibility::can_read(writer.schema(), reader.schema()).is_err() {
-            return Ok(Plan::Unresolvable {
+        Ok(match Resolution::compile(writer.plan(), reader.plan()) {
+            Ok(resolution) => Plan::Resolve {
                 writer,
                 reader: reader.clone(),
-            });
-        }
-        let resolver = ResolverTryBuilder {
-            writer,
-            reader: reader.clone(),
-            datum_builder: |w: &ParsedSchema, r: &ParsedSchema| {
-                GenericDatumReader::builder(w.schema())
-                    .resolved_writer_schemata(w.resolved().clone())
-                    .reader_schema(r.schema())
-                    .resolved_reader_schemata(r.resolved().clone())
-                    .human_readable(super::label::HUMAN_READABLE)
-                    .build()
+                resolution,
             },
-        }
-        .try_build()
-        .map_err(AvroError::SchemaParse)?;
-        Ok(Plan::Resolve(Box::new(resolver)))
+            Err(why) => Plan::Unresolvable {
+                writer,
+                reader: reader.clone(),
+                why,
+            },
+        })
+    }
+}
+
+/// The writer's payload in the reader schema's encoding.
+fn resolved(
+    id: SchemaId,
+    writer: &ParsedSchema,
+    reader: &ParsedSchema,
+    resolution: &Resolution,
+    payload: &[u8],
+) -> Result<Vec<u8>, AvroError> {
+    // A top-level `bytes` is written raw: give it its length prefix back.
+    let prefixed;
+    let data = if writer.is_raw_bytes() {
+        let mut p = Vec::with_capacity(payload.len() + 10);
+        super::encode::long(&mut p, payload.len() as i64);
+        p.extend_from_slice(payload);
+        prefixed = p;
+        &prefixed[..]
+    } else {
+        payload
+    };
+    let mut out = Vec::with_capacity(data.len() + 16);
+    match transcode(resolution, writer.plan(), data, &mut out) {
+        Ok(_) => Ok(out),
+        Err(ReadError::Data(e)) => Err(e),
+        Err(ReadError::Resolve { at, source }) => Err(AvroError::Resolve {
+            writer: id,
+            reader: reader.name().to_owned(),
+            at,
+            source,
+        }),
     }
 }
 
@@ -132,56 +148,45 @@ fn read_value(id: SchemaId, plan: &Plan, payload: &[u8]) -> Result<Value, AvroEr
             if schema.is_raw_bytes() {
                 return Ok(Value::Bytes(payload.to_vec()));
             }
-            validate(schema.plan(), payload)?;
-            schema.read_value(payload)
+            super::value::read_value(schema.plan(), payload)
         }
-        Plan::Resolve(resolver) => {
-            let writer = resolver.borrow_writer();
-            let reader = resolver.borrow_reader();
-            let resolve_error = |source| AvroError::Resolve {
-                writer: id,
-                reader: reader.name().to_owned(),
-                source,
-            };
-            if writer.is_raw_bytes() {
-                return Value::Bytes(payload.to_vec())
-                    .resolve(reader.schema())
-                    .map_err(resolve_error);
-            }
-            validate(writer.plan(), payload)?;
-            let mut data = payload;
-            resolver
-                .borrow_datum()
-                .read_value(&mut data)
-                .map_err(resolve_error)
+        Plan::Resolve {
+            writer,
+            reader,
+            resolution,
+        } => {
+            let data = resolved(id, writer, reader, resolution, payload)?;
+            super::value::read_value(reader.plan(), &data)
         }
-        Plan::Unresolvable { writer, reader } => Err(unresolvable(id, writer, reader)),
+        Plan::Unresolvable { reader, why, .. } => Err(unresolvable(id, reader, why)),
     }
 }
 
-fn unresolvable(id: SchemaId, writer: &ParsedSchema, reader: &ParsedSchema) -> AvroError {
-    match SchemaCompatibility::can_read(writer.schema(), reader.schema()) {
-        Err(source) => AvroError::Unresolvable {
-            writer: id,
-            reader: reader.name().to_owned(),
-            source,
-        },
-        // Unreachable: the plan is only made when the check fails.
-        Ok(_) => AvroError::Config("schema compatibility check changed its answer"),
+fn unresolvable(id: SchemaId, reader: &ParsedSchema, why: &Incompatibility) -> AvroError {
+    AvroError::Unresolvable {
+        writer: id,
+        reader: reader.name().to_owned(),
+        source: why.clone(),
     }
 }
 
 fn typed<T: DeserializeOwned>(id: SchemaId, plan: &Plan, payload: &[u8]) -> Result<T, AvroError> {
     match plan {
         Plan::Direct(schema) if !schema.is_raw_bytes() => schema.read_de(payload),
-        _ => {
+        Plan::Resolve {
+            writer,
+            reader,
+            resolution,
+        } if !reader.is_raw_bytes() => {
+            let data = resolved(id, writer, reader, resolution, payload)?;
+            reader.read_de(&data)
+        }
+        Plan::Unresolvable { reader, why, .. } => Err(unresolvable(id, reader, why)),
+        Plan::Direct(schema) | Plan::Resolve { reader: schema, .. } => {
+            // A raw `bytes` value: through a `Value`, as serde's byte sequences expect.
             let value = read_value(id, plan, payload)?;
             apache_avro::from_value(&value).map_err(|source| AvroError::Decode {
-                schema: match plan {
-                    Plan::Direct(s) => s.name().to_owned(),
-                    Plan::Resolve(r) => r.borrow_reader().name().to_owned(),
-                    Plan::Unresolvable { reader, .. } => schema_label(reader.schema()),
-                },
+                schema: schema.name().to_owned(),
                 source,
             })
         }
@@ -364,7 +369,7 @@ impl GenericAvroDeserializer {
     pub fn writer_parsed_schema(&self, id: SchemaId) -> Option<ParsedSchema> {
         match &*self.core.plan(id).ok()? {
             Plan::Direct(s) => Some(s.clone()),
-            Plan::Resolve(r) => Some(r.borrow_writer().clone()),
+            Plan::Resolve { writer, .. } => Some(writer.clone()),
             Plan::Unresolvable { writer, .. } => Some(writer.clone()),
         }
     }

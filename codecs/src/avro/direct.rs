@@ -350,7 +350,7 @@ impl<'de> de::Deserializer<'de> for De<'_, 'de, '_> {
     }
 
     fn is_human_readable(&self) -> bool {
-        super::label::HUMAN_READABLE
+        super::plan::HUMAN_READABLE
     }
 
     serde::forward_to_deserialize_any! {

@@ -2,6 +2,17 @@
 
 use crate::wire::SchemaId;
 
+/// Where and why a writer schema does not resolve to a reader schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("at {path}: {reason}")]
+pub struct Incompatibility {
+    /// Where in the reader schema (`$.address.zip`; `<1>` a union branch, `[]` array items,
+    /// `{}` map values).
+    pub path: String,
+    /// What does not resolve.
+    pub reason: String,
+}
+
 /// Why an Avro value could not be encoded or decoded, or a schema could not be used.
 ///
 /// Byte offsets (`at`) count from the start of the Avro payload (after the wire-format prefix).
@@ -58,28 +69,44 @@ pub enum AvroError {
         #[source]
         source: apache_avro::Error,
     },
-    /// The writer schema cannot be resolved against the reader schema (Avro schema resolution).
+    /// The writer schema cannot be resolved against the reader schema (Avro schema resolution):
+    /// no value written with it can be read.
     #[error("writer {writer} does not resolve to the reader schema '{reader}'")]
     Unresolvable {
         /// The writer schema's id.
         writer: SchemaId,
         /// The reader schema's name (or type).
         reader: String,
-        /// apache-avro's compatibility report, naming the field or type at fault.
+        /// The first incompatibility found, and where.
         #[source]
-        source: apache_avro::error::CompatibilityError,
+        source: Incompatibility,
     },
-    /// A value written with a resolvable schema could not be resolved (for example an enum symbol
-    /// the reader lacks and no enum default).
-    #[error("value written with {writer} could not be resolved to the reader schema '{reader}'")]
+    /// A value written with a resolvable schema could not be resolved (an enum symbol the reader
+    /// lacks with no enum default, a union branch the reader's schema has no match for).
+    #[error(
+        "value written with {writer} could not be resolved to the reader schema '{reader}' (at byte {at})"
+    )]
     Resolve {
         /// The writer schema's id.
         writer: SchemaId,
         /// The reader schema's name (or type).
         reader: String,
-        /// apache-avro's report.
+        /// Where in the payload.
+        at: usize,
+        /// What does not resolve.
         #[source]
-        source: apache_avro::Error,
+        source: Incompatibility,
+    },
+    /// A logical type's value is invalid (a `uuid` that does not parse, a `duration` whose
+    /// `fixed` is not 12 bytes).
+    #[error("invalid {logical} value at byte {at}: {problem}")]
+    Logical {
+        /// Where it was read.
+        at: usize,
+        /// The logical type.
+        logical: &'static str,
+        /// What is wrong.
+        problem: String,
     },
     /// The payload ends inside a value.
     #[error("truncated Avro data: {what} at byte {at} needs {needed} bytes, {available} left")]
@@ -218,6 +245,16 @@ pub enum AvroError {
     SchemaTooDeep {
         /// The limit.
         limit: usize,
+    },
+    /// A record takes no bytes (its fields are all `null`s, empty records…) yet its one value is
+    /// made of more values than the schema has fields: types reused in several fields, nested,
+    /// which would make reading it cost exponentially more than the schema's size.
+    #[error("the record '{name}' takes no bytes but its value is made of more than {limit} values")]
+    ZeroWidthTooLarge {
+        /// The record's full name.
+        name: String,
+        /// The most values allowed (the schema's field count plus 64).
+        limit: u32,
     },
     /// A named type referenced by the schema is not defined in it.
     #[error("schema references undefined type '{0}'")]

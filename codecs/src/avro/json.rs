@@ -1,11 +1,10 @@
 //! Avro's JSON encoding of values (the Avro specification's "JSON Encoding"), read and written
-//! against a schema.
+//! with a compiled [`Plan`]: one walk by node index each way, unions by their branches' names.
 
 use super::AvroError;
-use super::label::schema_label;
-use apache_avro::schema::{
-    DecimalSchema, InnerDecimalSchema, NamesRef, ResolvedSchema, UnionSchema, UuidSchema,
-};
+use super::encode::{int_of, long_of};
+use super::plan::{Logical, MAX_DEPTH, Node, NodeId, Plan};
+use apache_avro::schema::ResolvedSchema;
 use apache_avro::types::Value;
 use apache_avro::{Decimal, Schema};
 use serde_json::Value as Json;
@@ -41,8 +40,8 @@ use std::collections::HashMap;
 /// ```
 pub fn value_from_json(schema: &Schema, json: &Json) -> Result<Value, AvroError> {
     let resolved = ResolvedSchema::try_from(schema).map_err(AvroError::SchemaParse)?;
-    let mut path = String::from("$");
-    from_json(schema, resolved.get_names(), json, &mut path, 0)
+    let plan = Plan::compile(schema, resolved.get_names())?;
+    from_json(&plan, json)
 }
 
 /// Writes `value` in Avro's JSON encoding against `schema`: the inverse of [`value_from_json`].
@@ -50,84 +49,140 @@ pub fn value_from_json(schema: &Schema, json: &Json) -> Result<Value, AvroError>
 /// type (a `Long` for a `timestamp-millis`).
 pub fn value_to_json(schema: &Schema, value: &Value) -> Result<Json, AvroError> {
     let resolved = ResolvedSchema::try_from(schema).map_err(AvroError::SchemaParse)?;
-    let mut path = String::from("$");
-    to_json(schema, resolved.get_names(), value, &mut path, 0)
+    let plan = Plan::compile(schema, resolved.get_names())?;
+    to_json(&plan, value)
 }
 
-pub(crate) fn from_json_with_names(
-    schema: &Schema,
-    names: &NamesRef<'_>,
-    json: &Json,
-) -> Result<Value, AvroError> {
+/// Reads a value of `plan`'s root from Avro's JSON encoding.
+pub(crate) fn from_json(plan: &Plan, json: &Json) -> Result<Value, AvroError> {
     let mut path = String::from("$");
-    from_json(schema, names, json, &mut path, 0)
+    read(plan, plan.root(), json, &mut path, 0)
 }
 
-pub(crate) fn to_json_with_names(
-    schema: &Schema,
-    names: &NamesRef<'_>,
+/// Writes a value of `plan`'s root in Avro's JSON encoding.
+pub(crate) fn to_json(plan: &Plan, value: &Value) -> Result<Json, AvroError> {
+    let mut path = String::from("$");
+    write(plan, plan.root(), value, &mut path, 0)
+}
+
+/// Writes a value of `plan`'s root as Avro JSON text, record fields in the schema's order (as
+/// Confluent's console consumer prints them; a `serde_json` object sorts its keys), map entries
+/// sorted by key.
+pub(crate) fn write_text(plan: &Plan, value: &Value, out: &mut Vec<u8>) -> Result<(), AvroError> {
+    let mut path = String::from("$");
+    text(plan, plan.root(), value, &mut path, 0, out)
+}
+
+fn json_text(out: &mut Vec<u8>, json: &impl serde::Serialize) {
+    // Writing JSON to a `Vec` cannot fail.
+    let _ = serde_json::to_writer(&mut *out, json);
+}
+
+/// [`write`] as text: the containers here, each leaf through [`write`].
+fn text(
+    plan: &Plan,
+    id: NodeId,
     value: &Value,
-) -> Result<Json, AvroError> {
-    let mut path = String::from("$");
-    to_json(schema, names, value, &mut path, 0)
+    path: &mut String,
+    depth: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), AvroError> {
+    let node = plan.node(id);
+    let inner_depth = depth
+        + usize::from(matches!(
+            node,
+            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
+        ));
+    if inner_depth > MAX_DEPTH {
+        return Err(err(path, format!("nesting of at most {MAX_DEPTH} levels")));
+    }
+    let nested = |id: NodeId, value: &Value, step: &str, path: &mut String, out: &mut Vec<u8>| {
+        let len = path.len();
+        path.push_str(step);
+        text(plan, id, value, path, inner_depth, out)?;
+        path.truncate(len);
+        Ok::<(), AvroError>(())
+    };
+    match (node, value) {
+        (Node::Union { branches, names }, Value::Union(index, inner))
+            if (*index as usize) < branches.len()
+                && !matches!(plan.node(branches[*index as usize]), Node::Null) =>
+        {
+            let name = &names[*index as usize];
+            out.push(b'{');
+            json_text(out, name);
+            out.push(b':');
+            nested(
+                branches[*index as usize],
+                inner,
+                &format!("<{name}>"),
+                path,
+                out,
+            )?;
+            out.push(b'}');
+        }
+        (Node::Array { items }, Value::Array(values)) => {
+            out.push(b'[');
+            for (i, item) in values.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                nested(*items, item, &format!("[{i}]"), path, out)?;
+            }
+            out.push(b']');
+        }
+        (Node::Map { values }, Value::Map(entries)) => {
+            let mut keys: Vec<&String> = entries.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_text(out, k);
+                out.push(b':');
+                nested(*values, &entries[k], &format!("[{k:?}]"), path, out)?;
+            }
+            out.push(b'}');
+        }
+        (Node::Record { fields, .. }, Value::Record(values)) => {
+            out.push(b'{');
+            for (i, field) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let v = values
+                    .iter()
+                    .find(|(n, _)| *n == field.name)
+                    .map(|(_, v)| v)
+                    .ok_or_else(|| {
+                        err(&format!("{path}.{}", field.name), "a value for this field")
+                    })?;
+                json_text(out, &field.name);
+                out.push(b':');
+                nested(field.node, v, &format!(".{}", field.name), path, out)?;
+            }
+            out.push(b'}');
+        }
+        _ => json_text(out, &write(plan, id, value, path, depth)?),
+    }
+    Ok(())
 }
 
-const MAX_DEPTH: usize = 256;
+/// A field's default (JSON, for a union the value of its first branch that takes it) encoded as
+/// a value of `id`; `None` if it does not fit.
+pub(crate) fn default_bytes(plan: &Plan, id: NodeId, json: &Json) -> Option<Box<[u8]>> {
+    let mut path = String::from("$");
+    let value = default_value(plan, id, json, &mut path, 0).ok()?;
+    let mut out = Vec::new();
+    super::encode::encode(plan, id, &value, &mut out).ok()?;
+    Some(out.into_boxed_slice())
+}
 
 fn err(path: &str, expected: impl Into<String>) -> AvroError {
     AvroError::Json {
         path: path.to_owned(),
         expected: expected.into(),
-    }
-}
-
-fn deref<'a>(schema: &'a Schema, names: &'a NamesRef<'_>) -> Result<&'a Schema, AvroError> {
-    match schema {
-        Schema::Ref { name } => names
-            .get(name)
-            .copied()
-            .ok_or_else(|| AvroError::UndefinedName(name.fullname(None))),
-        other => Ok(other),
-    }
-}
-
-/// The name a union branch goes by in the JSON encoding.
-pub(crate) fn branch_name(schema: &Schema) -> String {
-    match schema {
-        Schema::Record(r) => r.name.fullname(None),
-        Schema::Enum(e) => e.name.fullname(None),
-        Schema::Fixed(f)
-        | Schema::Duration(f)
-        | Schema::Uuid(UuidSchema::Fixed(f))
-        | Schema::Decimal(DecimalSchema {
-            inner: InnerDecimalSchema::Fixed(f),
-            ..
-        }) => f.name.fullname(None),
-        Schema::Ref { name } => name.fullname(None),
-        Schema::Null => "null".into(),
-        Schema::Boolean => "boolean".into(),
-        Schema::Int | Schema::Date | Schema::TimeMillis => "int".into(),
-        Schema::Long
-        | Schema::TimeMicros
-        | Schema::TimestampMillis
-        | Schema::TimestampMicros
-        | Schema::TimestampNanos
-        | Schema::LocalTimestampMillis
-        | Schema::LocalTimestampMicros
-        | Schema::LocalTimestampNanos => "long".into(),
-        Schema::Float => "float".into(),
-        Schema::Double => "double".into(),
-        Schema::Bytes
-        | Schema::BigDecimal
-        | Schema::Uuid(UuidSchema::Bytes)
-        | Schema::Decimal(DecimalSchema {
-            inner: InnerDecimalSchema::Bytes,
-            ..
-        }) => "bytes".into(),
-        Schema::String | Schema::Uuid(UuidSchema::String) => "string".into(),
-        Schema::Array(_) => "array".into(),
-        Schema::Map(_) => "map".into(),
-        Schema::Union(_) => "union".into(),
     }
 }
 
@@ -186,57 +241,117 @@ fn fixed_bytes(path: &str, json: &Json, size: usize) -> Result<Vec<u8>, AvroErro
     Ok(bytes)
 }
 
-fn from_json(
-    schema: &Schema,
-    names: &NamesRef<'_>,
+fn read(
+    plan: &Plan,
+    id: NodeId,
     json: &Json,
     path: &mut String,
     depth: usize,
 ) -> Result<Value, AvroError> {
+    let node = plan.node(id);
+    let depth = depth
+        + usize::from(matches!(
+            node,
+            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
+        ));
     if depth > MAX_DEPTH {
         return Err(err(path, format!("nesting of at most {MAX_DEPTH} levels")));
     }
-    let schema = deref(schema, names)?;
-    Ok(match schema {
-        Schema::Null => match json {
+    let logical = plan.logical(id);
+    let uuid = |b: &[u8]| uuid::Uuid::from_slice(b).map_err(|_| err(path, "16 bytes"));
+    Ok(match node {
+        Node::Null => match json {
             Json::Null => Value::Null,
             _ => return Err(err(path, "null")),
         },
-        Schema::Boolean => Value::Boolean(json.as_bool().ok_or_else(|| err(path, "a boolean"))?),
-        Schema::Int => Value::Int(int(path, json)?),
-        Schema::Long => Value::Long(long(path, json)?),
-        Schema::Float => Value::Float(float(path, json)? as f32),
-        Schema::Double => Value::Double(float(path, json)?),
-        Schema::Bytes => Value::Bytes(latin1(path, json)?),
-        Schema::String => Value::String(
-            json.as_str()
-                .ok_or_else(|| err(path, "a string"))?
-                .to_owned(),
-        ),
-        Schema::Fixed(f) => Value::Fixed(f.size, fixed_bytes(path, json, f.size)?),
-        Schema::Enum(e) => {
+        Node::Boolean => Value::Boolean(json.as_bool().ok_or_else(|| err(path, "a boolean"))?),
+        Node::Int => logical.int_value(int(path, json)?),
+        Node::Long => logical.long_value(long(path, json)?),
+        Node::Float => Value::Float(float(path, json)? as f32),
+        Node::Double => Value::Double(float(path, json)?),
+        Node::Bytes => match logical {
+            Logical::Decimal => Value::Decimal(Decimal::from(latin1(path, json)?)),
+            Logical::Uuid => Value::Uuid(uuid(&latin1(path, json)?)?),
+            Logical::BigDecimal => {
+                return Err(err(path, "no JSON form for big-decimal (not supported)"));
+            }
+            _ => Value::Bytes(latin1(path, json)?),
+        },
+        Node::String => {
+            let s = json.as_str();
+            match logical {
+                Logical::Uuid => {
+                    let s = s.ok_or_else(|| err(path, "a UUID string"))?;
+                    Value::Uuid(uuid::Uuid::parse_str(s).map_err(|_| err(path, "a UUID string"))?)
+                }
+                _ => Value::String(s.ok_or_else(|| err(path, "a string"))?.to_owned()),
+            }
+        }
+        Node::Fixed { size, .. } => {
+            let b = fixed_bytes(path, json, *size)?;
+            match logical {
+                Logical::Decimal => Value::Decimal(Decimal::from(b)),
+                Logical::Uuid => Value::Uuid(uuid(&b)?),
+                Logical::Duration => {
+                    let arr: [u8; 12] =
+                        b.try_into().map_err(|_| err(path, "12 bytes (duration)"))?;
+                    Value::Duration(apache_avro::Duration::from(arr))
+                }
+                _ => Value::Fixed(*size, b),
+            }
+        }
+        Node::Enum { name, symbols } => {
             let symbol = json.as_str().ok_or_else(|| err(path, "an enum symbol"))?;
-            let index = e.symbols.iter().position(|s| s == symbol).ok_or_else(|| {
-                err(
-                    path,
-                    format!("a symbol of enum '{}'", e.name.fullname(None)),
-                )
-            })?;
+            let index = symbols
+                .iter()
+                .position(|s| s == symbol)
+                .ok_or_else(|| err(path, format!("a symbol of enum '{name}'")))?;
             Value::Enum(index as u32, symbol.to_owned())
         }
-        Schema::Union(u) => union_from_json(u, names, json, path, depth)?,
-        Schema::Array(a) => {
-            let items = json.as_array().ok_or_else(|| err(path, "an array"))?;
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
+        Node::Union { branches, names } => {
+            if json.is_null() {
+                let index = branches
+                    .iter()
+                    .position(|&b| matches!(plan.node(b), Node::Null))
+                    .ok_or_else(|| {
+                        err(
+                            path,
+                            "a one-key object naming a branch (the union has no null)",
+                        )
+                    })?;
+                return Ok(Value::Union(index as u32, Box::new(Value::Null)));
+            }
+            let obj = json.as_object().filter(|o| o.len() == 1).ok_or_else(|| {
+                err(
+                    path,
+                    "null or a one-key object {\"<branch>\": value} (union)",
+                )
+            })?;
+            let Some((name, inner)) = obj.iter().next() else {
+                return Err(err(path, "a one-key object"));
+            };
+            let index = names
+                .iter()
+                .position(|n| n == name)
+                .ok_or_else(|| err(path, format!("a branch of the union, not '{name}'")))?;
+            let len = path.len();
+            path.push_str(&format!("<{name}>"));
+            let value = read(plan, branches[index], inner, path, depth)?;
+            path.truncate(len);
+            Value::Union(index as u32, Box::new(value))
+        }
+        Node::Array { items } => {
+            let values = json.as_array().ok_or_else(|| err(path, "an array"))?;
+            let mut out = Vec::with_capacity(values.len());
+            for (i, item) in values.iter().enumerate() {
                 let len = path.len();
                 path.push_str(&format!("[{i}]"));
-                out.push(from_json(&a.items, names, item, path, depth + 1)?);
+                out.push(read(plan, *items, item, path, depth)?);
                 path.truncate(len);
             }
             Value::Array(out)
         }
-        Schema::Map(m) => {
+        Node::Map { values } => {
             let obj = json
                 .as_object()
                 .ok_or_else(|| err(path, "an object (map)"))?;
@@ -244,28 +359,23 @@ fn from_json(
             for (k, v) in obj {
                 let len = path.len();
                 path.push_str(&format!("[{k:?}]"));
-                out.insert(k.clone(), from_json(&m.types, names, v, path, depth + 1)?);
+                out.insert(k.clone(), read(plan, *values, v, path, depth)?);
                 path.truncate(len);
             }
             Value::Map(out)
         }
-        Schema::Record(r) => {
-            let obj = json.as_object().ok_or_else(|| {
-                err(
-                    path,
-                    format!("an object (record '{}')", r.name.fullname(None)),
-                )
-            })?;
-            let mut out = Vec::with_capacity(r.fields.len());
-            for field in &r.fields {
+        Node::Record { name, fields, .. } => {
+            let obj = json
+                .as_object()
+                .ok_or_else(|| err(path, format!("an object (record '{name}')")))?;
+            let mut out = Vec::with_capacity(fields.len());
+            for field in fields {
                 let len = path.len();
                 path.push('.');
                 path.push_str(&field.name);
-                let value = match (obj.get(&field.name), &field.default) {
-                    (Some(v), _) => from_json(&field.schema, names, v, path, depth + 1)?,
-                    (None, Some(default)) => {
-                        default_value(&field.schema, names, default, path, depth)?
-                    }
+                let value = match (obj.get(&field.name), &field.json_default) {
+                    (Some(v), _) => read(plan, field.node, v, path, depth)?,
+                    (None, Some(default)) => default_value(plan, field.node, default, path, depth)?,
                     (None, None) => return Err(err(path, "a value (the field has no default)")),
                 };
                 path.truncate(len);
@@ -273,256 +383,156 @@ fn from_json(
             }
             Value::Record(out)
         }
-        Schema::Decimal(d) => {
-            let bytes = match &d.inner {
-                InnerDecimalSchema::Bytes => latin1(path, json)?,
-                InnerDecimalSchema::Fixed(f) => fixed_bytes(path, json, f.size)?,
-            };
-            Value::Decimal(Decimal::from(bytes))
-        }
-        Schema::BigDecimal => {
-            return Err(err(path, "no JSON form for big-decimal (not supported)"));
-        }
-        Schema::Uuid(inner) => {
-            let uuid = match inner {
-                UuidSchema::String => {
-                    let s = json.as_str().ok_or_else(|| err(path, "a UUID string"))?;
-                    uuid::Uuid::parse_str(s).map_err(|_| err(path, "a UUID string"))?
-                }
-                UuidSchema::Fixed(f) => {
-                    let b = fixed_bytes(path, json, f.size)?;
-                    uuid::Uuid::from_slice(&b).map_err(|_| err(path, "16 bytes"))?
-                }
-                UuidSchema::Bytes => {
-                    let b = latin1(path, json)?;
-                    uuid::Uuid::from_slice(&b).map_err(|_| err(path, "16 bytes"))?
-                }
-            };
-            Value::Uuid(uuid)
-        }
-        Schema::Date => Value::Date(int(path, json)?),
-        Schema::TimeMillis => Value::TimeMillis(int(path, json)?),
-        Schema::TimeMicros => Value::TimeMicros(long(path, json)?),
-        Schema::TimestampMillis => Value::TimestampMillis(long(path, json)?),
-        Schema::TimestampMicros => Value::TimestampMicros(long(path, json)?),
-        Schema::TimestampNanos => Value::TimestampNanos(long(path, json)?),
-        Schema::LocalTimestampMillis => Value::LocalTimestampMillis(long(path, json)?),
-        Schema::LocalTimestampMicros => Value::LocalTimestampMicros(long(path, json)?),
-        Schema::LocalTimestampNanos => Value::LocalTimestampNanos(long(path, json)?),
-        Schema::Duration(f) => {
-            let b = fixed_bytes(path, json, f.size)?;
-            let arr: [u8; 12] = b.try_into().map_err(|_| err(path, "12 bytes (duration)"))?;
-            Value::Duration(apache_avro::Duration::from(arr))
-        }
-        Schema::Ref { name } => return Err(AvroError::UndefinedName(name.fullname(None))),
     })
 }
 
-/// A field default is written in the first branch's form for a union (not as `{"branch": v}`).
+/// A field default is written in a union's branch's form (not as `{"branch": v}`): the first
+/// branch's, or else the first other branch that takes it.
 fn default_value(
-    schema: &Schema,
-    names: &NamesRef<'_>,
+    plan: &Plan,
+    id: NodeId,
     default: &Json,
     path: &mut String,
     depth: usize,
 ) -> Result<Value, AvroError> {
-    match deref(schema, names)? {
-        Schema::Union(u) => {
-            let first = u
-                .variants()
-                .first()
-                .ok_or_else(|| err(path, "a union with branches"))?;
-            let inner = from_json(first, names, default, path, depth + 1)?;
-            Ok(Value::Union(0, Box::new(inner)))
+    match plan.node(id) {
+        Node::Union { branches, .. } => {
+            let mut first = None;
+            for (i, &b) in branches.iter().enumerate() {
+                match read(plan, b, default, path, depth) {
+                    Ok(v) => return Ok(Value::Union(i as u32, Box::new(v))),
+                    Err(e) => {
+                        first.get_or_insert(e);
+                    }
+                }
+            }
+            Err(first.unwrap_or_else(|| err(path, "a union with branches")))
         }
-        other => from_json(other, names, default, path, depth + 1),
+        _ => read(plan, id, default, path, depth),
     }
-}
-
-fn union_from_json(
-    u: &UnionSchema,
-    names: &NamesRef<'_>,
-    json: &Json,
-    path: &mut String,
-    depth: usize,
-) -> Result<Value, AvroError> {
-    if json.is_null() {
-        let index = u
-            .variants()
-            .iter()
-            .position(|b| matches!(b, Schema::Null))
-            .ok_or_else(|| {
-                err(
-                    path,
-                    "a one-key object naming a branch (the union has no null)",
-                )
-            })?;
-        return Ok(Value::Union(index as u32, Box::new(Value::Null)));
-    }
-    let obj = json.as_object().filter(|o| o.len() == 1).ok_or_else(|| {
-        err(
-            path,
-            "null or a one-key object {\"<branch>\": value} (union)",
-        )
-    })?;
-    let (name, inner) = obj.iter().next().expect("one key");
-    for (index, branch) in u.variants().iter().enumerate() {
-        let resolved = deref(branch, names)?;
-        if branch_name(resolved) == *name || branch_name(branch) == *name {
-            let len = path.len();
-            path.push_str(&format!("<{name}>"));
-            let value = from_json(resolved, names, inner, path, depth + 1)?;
-            path.truncate(len);
-            return Ok(Value::Union(index as u32, Box::new(value)));
-        }
-    }
-    Err(err(path, format!("a branch of the union, not '{name}'")))
 }
 
 fn decimal_json(path: &str, d: &Decimal, size: Option<usize>) -> Result<Json, AvroError> {
-    let mut bytes = Vec::<u8>::try_from(d).map_err(|_| err(path, "a decimal"))?;
-    if let Some(size) = size {
-        if bytes.len() > size {
-            return Err(err(path, format!("a decimal that fits {size} bytes")));
-        }
-        let sign = if bytes.first().is_some_and(|b| b & 0x80 != 0) {
-            0xff
-        } else {
-            0
-        };
-        let mut padded = vec![sign; size - bytes.len()];
-        padded.extend_from_slice(&bytes);
-        bytes = padded;
-    }
-    Ok(to_latin1(&bytes))
+    super::encode::decimal_bytes(d, size)
+        .map(|b| to_latin1(&b))
+        .ok_or_else(|| match size {
+            Some(size) => err(path, format!("a decimal that fits {size} bytes")),
+            None => err(path, "a decimal"),
+        })
 }
 
-fn to_json(
-    schema: &Schema,
-    names: &NamesRef<'_>,
+fn write(
+    plan: &Plan,
+    id: NodeId,
     value: &Value,
     path: &mut String,
     depth: usize,
 ) -> Result<Json, AvroError> {
+    let node = plan.node(id);
+    let depth = depth
+        + usize::from(matches!(
+            node,
+            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
+        ));
     if depth > MAX_DEPTH {
         return Err(err(path, format!("nesting of at most {MAX_DEPTH} levels")));
     }
-    let schema = deref(schema, names)?;
+    let logical = plan.logical(id);
     let mismatch = |path: &str| {
         err(
             path,
-            format!(
-                "a value of schema '{}', got {value:?}",
-                schema_label(schema)
-            ),
+            format!("a value of schema '{}', got {value:?}", plan.label(id)),
         )
     };
-    Ok(match (schema, value) {
-        (Schema::Union(u), Value::Union(index, inner)) => {
-            let branch = u.variants().get(*index as usize).ok_or_else(|| {
+    match (node, int_of(value), long_of(value)) {
+        (Node::Int, Some(v), _) => return Ok(Json::from(v)),
+        (Node::Long, _, Some(v)) => return Ok(Json::from(v)),
+        _ => {}
+    }
+    Ok(match (node, value) {
+        (Node::Union { branches, names }, Value::Union(index, inner)) => {
+            let branch = *branches.get(*index as usize).ok_or_else(|| {
                 err(
                     path,
-                    format!("a union branch index below {}", u.variants().len()),
+                    format!("a union branch index below {}", branches.len()),
                 )
             })?;
-            let branch = deref(branch, names)?;
-            if matches!(branch, Schema::Null) {
+            if matches!(plan.node(branch), Node::Null) {
                 Json::Null
             } else {
-                let name = branch_name(branch);
+                let name = &names[*index as usize];
                 let len = path.len();
                 path.push_str(&format!("<{name}>"));
-                let inner = to_json(branch, names, inner, path, depth + 1)?;
+                let inner = write(plan, branch, inner, path, depth)?;
                 path.truncate(len);
                 let mut obj = serde_json::Map::new();
-                obj.insert(name, inner);
+                obj.insert(name.clone(), inner);
                 Json::Object(obj)
             }
         }
-        (Schema::Null, Value::Null) => Json::Null,
-        (Schema::Boolean, Value::Boolean(b)) => Json::Bool(*b),
-        (
-            Schema::Int | Schema::Date | Schema::TimeMillis,
-            Value::Int(v) | Value::Date(v) | Value::TimeMillis(v),
-        ) => Json::from(*v),
-        (
-            Schema::Long
-            | Schema::TimeMicros
-            | Schema::TimestampMillis
-            | Schema::TimestampMicros
-            | Schema::TimestampNanos
-            | Schema::LocalTimestampMillis
-            | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos,
-            Value::Long(v)
-            | Value::TimeMicros(v)
-            | Value::TimestampMillis(v)
-            | Value::TimestampMicros(v)
-            | Value::TimestampNanos(v)
-            | Value::LocalTimestampMillis(v)
-            | Value::LocalTimestampMicros(v)
-            | Value::LocalTimestampNanos(v),
-        ) => Json::from(*v),
-        (Schema::Float, Value::Float(v)) => float_json(f64::from(*v)),
-        (Schema::Double, Value::Double(v)) => float_json(*v),
-        (Schema::Bytes, Value::Bytes(b)) => to_latin1(b),
-        (Schema::String, Value::String(s)) => Json::String(s.clone()),
-        (Schema::Fixed(_) | Schema::Duration(_), Value::Fixed(_, b)) => to_latin1(b),
-        (Schema::Duration(_), Value::Duration(d)) => to_latin1(&<[u8; 12]>::from(*d)),
-        (Schema::Enum(_), Value::Enum(_, symbol)) => Json::String(symbol.clone()),
-        (Schema::Array(a), Value::Array(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
+        (Node::Null, Value::Null) => Json::Null,
+        (Node::Boolean, Value::Boolean(b)) => Json::Bool(*b),
+        (Node::Float, Value::Float(v)) => float_json(f64::from(*v)),
+        (Node::Double, Value::Double(v)) => float_json(*v),
+        (Node::Bytes, Value::Bytes(b)) | (Node::Fixed { .. }, Value::Fixed(_, b)) => to_latin1(b),
+        (Node::Bytes | Node::Fixed { .. }, Value::Bytes(b) | Value::Fixed(_, b))
+            if matches!(logical, Logical::Decimal | Logical::Uuid) =>
+        {
+            to_latin1(b)
+        }
+        (Node::String, Value::String(s)) => Json::String(s.clone()),
+        (Node::Fixed { .. }, Value::Duration(d)) if logical == Logical::Duration => {
+            to_latin1(&<[u8; 12]>::from(*d))
+        }
+        (Node::Enum { .. }, Value::Enum(_, symbol)) => Json::String(symbol.clone()),
+        (Node::Array { items }, Value::Array(values)) => {
+            let mut out = Vec::with_capacity(values.len());
+            for (i, item) in values.iter().enumerate() {
                 let len = path.len();
                 path.push_str(&format!("[{i}]"));
-                out.push(to_json(&a.items, names, item, path, depth + 1)?);
+                out.push(write(plan, *items, item, path, depth)?);
                 path.truncate(len);
             }
             Json::Array(out)
         }
-        (Schema::Map(m), Value::Map(entries)) => {
+        (Node::Map { values }, Value::Map(entries)) => {
             let mut keys: Vec<&String> = entries.keys().collect();
             keys.sort();
             let mut out = serde_json::Map::new();
             for k in keys {
                 let len = path.len();
                 path.push_str(&format!("[{k:?}]"));
-                out.insert(
-                    k.clone(),
-                    to_json(&m.types, names, &entries[k], path, depth + 1)?,
-                );
+                out.insert(k.clone(), write(plan, *values, &entries[k], path, depth)?);
                 path.truncate(len);
             }
             Json::Object(out)
         }
-        (Schema::Record(r), Value::Record(fields)) => {
+        (Node::Record { fields, .. }, Value::Record(values)) => {
             let mut out = serde_json::Map::new();
-            for field in &r.fields {
+            for field in fields {
                 let len = path.len();
                 path.push('.');
                 path.push_str(&field.name);
-                let v = fields
+                let v = values
                     .iter()
                     .find(|(n, _)| *n == field.name)
                     .map(|(_, v)| v)
                     .ok_or_else(|| err(path, "a value for this field"))?;
-                out.insert(
-                    field.name.clone(),
-                    to_json(&field.schema, names, v, path, depth + 1)?,
-                );
+                out.insert(field.name.clone(), write(plan, field.node, v, path, depth)?);
                 path.truncate(len);
             }
             Json::Object(out)
         }
-        (Schema::Decimal(d), Value::Decimal(dec)) => match &d.inner {
-            InnerDecimalSchema::Bytes => decimal_json(path, dec, None)?,
-            InnerDecimalSchema::Fixed(f) => decimal_json(path, dec, Some(f.size))?,
-        },
-        (Schema::Decimal(_), Value::Bytes(b) | Value::Fixed(_, b)) => to_latin1(b),
-        (Schema::Uuid(UuidSchema::String), Value::Uuid(u)) => Json::String(u.to_string()),
-        (Schema::Uuid(UuidSchema::String), Value::String(s)) => Json::String(s.clone()),
-        (Schema::Uuid(_), Value::Uuid(u)) => to_latin1(u.as_bytes()),
-        (Schema::Uuid(_), Value::Fixed(_, b) | Value::Bytes(b)) => to_latin1(b),
+        (Node::Bytes, Value::Decimal(dec)) if logical == Logical::Decimal => {
+            decimal_json(path, dec, None)?
+        }
+        (Node::Fixed { size, .. }, Value::Decimal(dec)) if logical == Logical::Decimal => {
+            decimal_json(path, dec, Some(*size))?
+        }
+        (Node::String, Value::Uuid(u)) if logical == Logical::Uuid => Json::String(u.to_string()),
+        (Node::Bytes | Node::Fixed { .. }, Value::Uuid(u)) if logical == Logical::Uuid => {
+            to_latin1(u.as_bytes())
+        }
         _ => return Err(mismatch(path)),
     })
 }

@@ -69,15 +69,39 @@
 //! | `timestamp-millis` / `-micros` | `i64` since the Unix epoch (UTC) | `Value::TimestampMillis` / `Micros` |
 //! | `local-timestamp-millis` / `-micros` | `i64` since 1970-01-01T00:00 local time | `Value::LocalTimestampMillis` / `Micros` |
 //!
+//! # One walker: the compiled plan
+//!
+//! Each schema is compiled once, with its references, into an index-addressed plan (`plan`):
+//! named types resolved to node indexes, each union's branch names, each record's field table,
+//! minimum encoded sizes and zero-width flags, logical types, encoded field defaults. Compiling
+//! is linear in the schema's size. The plan is the only Avro schema walker in this module; each
+//! job is one walk over it, with one depth limit (128 nested records, arrays and maps) for readers
+//! and writers alike:
+//!
+//! | job | module |
+//! |---|---|
+//! | serde value → binary (typed encode, unions by the variant's name) | `typed` |
+//! | binary → serde value (typed decode, unions by name) | `direct` |
+//! | generic [`Value`] → binary | `encode` |
+//! | binary → generic [`Value`] | `value` |
+//! | Avro JSON ⇄ [`Value`] (the CLI's text layer) | `json` |
+//! | skipping a value (fields a reader lacks), the block-count check | `validate` |
+//! | writer → reader resolution, compiled once per (writer, reader) pair | `resolve` |
+//!
+//! Resolution transcodes the writer's bytes into the reader schema's encoding (fields in the
+//! reader's order, defaults written in, promotions applied, enum symbols and union branches
+//! mapped by name), which the typed or the generic decoder then reads with the reader's plan. A
+//! pair that can never be read is refused with an [`Incompatibility`] naming where and why.
+//! apache-avro stays for parsing, the Parsing Canonical Form, fingerprints and its [`Value`].
+//!
 //! # Bad input
 //!
-//! Each schema is compiled once, with its references, into an index-addressed plan whose work
-//! is linear in the schema's size (named types resolved to indexes, minimum encoded sizes
-//! precomputed). Before apache-avro decodes a payload, a pass over that plan checks every length,
-//! count, union and enum index against the bytes that remain, without allocating; truncated data, a length
-//! larger than the input, a bad index, data nested deeper than 128 levels and trailing bytes are
-//! typed [`AvroError`]s naming the offset. So the decoder's allocations stay proportional to the
-//! frame; apache-avro's global allocation limit is also set to [`MAX_ALLOCATION_BYTES`].
+//! Every length, count, union and enum index is checked against the bytes that remain before
+//! anything is allocated; truncated data, a length larger than the input, a bad index, data
+//! nested deeper than 128 levels and trailing bytes are typed [`AvroError`]s naming the offset.
+//! Arrays of items that take no bytes hold at most [`MAX_ZERO_WIDTH_ITEMS`] items per message.
+//! apache-avro's global allocation limit is also set to [`MAX_ALLOCATION_BYTES`] (it decodes
+//! only `big-decimal` values now).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -117,17 +141,18 @@ mod direct;
 mod encode;
 mod error;
 mod json;
-mod label;
 mod plan;
+mod resolve;
 mod schema;
 mod ser;
 mod typed;
 mod validate;
+mod value;
 
 pub use apache_avro;
 pub use apache_avro::types::Value;
 pub use de::{AvroDeserializer, GenericAvroDeserializer};
-pub use error::AvroError;
+pub use error::{AvroError, Incompatibility};
 pub use json::{value_from_json, value_to_json};
 pub use schema::{MAX_ALLOCATION_BYTES, OrderedValue, ParsedSchema};
 pub use ser::{AvroSerializer, AvroSerializerConfig, GenericAvroSerializer};

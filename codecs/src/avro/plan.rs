@@ -21,6 +21,10 @@ use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, Name, NamesRef, Uui
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// What serde's `is_human_readable` answers: `true`, so that `uuid::Uuid` writes and reads the
+/// string form the Avro `uuid` logical type (on `string`) holds.
+pub(crate) const HUMAN_READABLE: bool = true;
+
 /// How deep values may nest (records in records, recursive types): the one depth limit of every
 /// Avro walker, readers and writers alike.
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -79,7 +83,12 @@ pub(crate) enum Node {
 #[derive(Debug)]
 pub(crate) struct Field {
     pub(crate) name: String,
+    /// The field's other names (a reader's field matches a writer's field of one of them).
+    pub(crate) aliases: Vec<String>,
     pub(crate) node: NodeId,
+    /// The field's default as written in the schema (JSON; for a union, its first matching
+    /// branch's value): what a JSON document that leaves the field out takes.
+    pub(crate) json_default: Option<serde_json::Value>,
     /// The field's default, encoded (what the typed encoder writes for a field serde leaves
     /// out); `None` without a default (or with one that does not fit the field's type).
     pub(crate) default: Option<Box<[u8]>>,
@@ -117,11 +126,79 @@ impl Node {
     }
 }
 
+/// The logical type a node's values have in apache-avro's [`Value`](apache_avro::types::Value)
+/// (the node itself says how they are encoded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Logical {
+    #[default]
+    None,
+    Date,
+    TimeMillis,
+    TimeMicros,
+    TimestampMillis,
+    TimestampMicros,
+    TimestampNanos,
+    LocalTimestampMillis,
+    LocalTimestampMicros,
+    LocalTimestampNanos,
+    /// `decimal` on `bytes` or `fixed`.
+    Decimal,
+    /// `big-decimal` on `bytes`.
+    BigDecimal,
+    /// `uuid` on `string`, `bytes` or `fixed`.
+    Uuid,
+    /// `duration` on a `fixed`.
+    Duration,
+}
+
+impl Logical {
+    /// An `int` of this logical type as apache-avro's `Value`.
+    pub(crate) fn int_value(self, v: i32) -> apache_avro::types::Value {
+        use apache_avro::types::Value;
+        match self {
+            Logical::Date => Value::Date(v),
+            Logical::TimeMillis => Value::TimeMillis(v),
+            _ => Value::Int(v),
+        }
+    }
+
+    /// A `long` of this logical type as apache-avro's `Value`.
+    pub(crate) fn long_value(self, v: i64) -> apache_avro::types::Value {
+        use apache_avro::types::Value;
+        match self {
+            Logical::TimeMicros => Value::TimeMicros(v),
+            Logical::TimestampMillis => Value::TimestampMillis(v),
+            Logical::TimestampMicros => Value::TimestampMicros(v),
+            Logical::TimestampNanos => Value::TimestampNanos(v),
+            Logical::LocalTimestampMillis => Value::LocalTimestampMillis(v),
+            Logical::LocalTimestampMicros => Value::LocalTimestampMicros(v),
+            Logical::LocalTimestampNanos => Value::LocalTimestampNanos(v),
+            _ => Value::Long(v),
+        }
+    }
+}
+
+/// What a node needs beyond its encoding: its logical type, and for a named type its full name
+/// and aliases (and an enum's default symbol), which schema resolution matches by.
+#[derive(Debug, Default)]
+pub(crate) struct Extra {
+    pub(crate) logical: Logical,
+    /// A named type's full name.
+    pub(crate) name: Option<Box<str>>,
+    /// A named type's aliases, as full names.
+    pub(crate) aliases: Vec<String>,
+    /// An enum's default symbol's index.
+    pub(crate) enum_default: Option<u32>,
+}
+
 /// A compiled schema: its nodes, the root's index, and per node its minimum encoded size.
 #[derive(Debug)]
 pub(crate) struct Plan {
     nodes: Vec<Node>,
+    extra: Vec<Extra>,
     min_size: Vec<u32>,
+    /// Per zero-width node, how many values its one value is made of (1 for others).
+    expanse: Vec<u32>,
     root: NodeId,
 }
 
@@ -131,6 +208,7 @@ impl Plan {
         let mut compiler = Compiler {
             names,
             nodes: Vec::new(),
+            extra: Vec::new(),
             by_name: HashMap::new(),
             pending: Vec::new(),
             primitives: [None; 8],
@@ -141,11 +219,89 @@ impl Plan {
         }
         let nodes = compiler.nodes;
         let min_size = min_sizes(&nodes);
-        Ok(Plan {
+        let expanse = expanses(&nodes, &min_size)?;
+        let mut plan = Plan {
             nodes,
+            extra: compiler.extra,
             min_size,
+            expanse,
             root,
-        })
+        };
+        // Defaults are encoded with the finished plan (a default may be of a type defined later).
+        let mut defaults = Vec::new();
+        for (id, node) in plan.nodes.iter().enumerate() {
+            if let Node::Record { fields, .. } = node {
+                for (i, f) in fields.iter().enumerate() {
+                    if let Some(json) = &f.json_default {
+                        defaults.push((id, i, super::json::default_bytes(&plan, f.node, json)));
+                    }
+                }
+            }
+        }
+        for (id, i, bytes) in defaults {
+            if let Node::Record { fields, .. } = &mut plan.nodes[id] {
+                fields[i].default = bytes;
+            }
+        }
+        Ok(plan)
+    }
+
+    /// What the node at `id` needs beyond its encoding.
+    #[inline]
+    pub(crate) fn extra(&self, id: NodeId) -> &Extra {
+        &self.extra[id as usize]
+    }
+
+    /// The node's logical type.
+    #[inline]
+    pub(crate) fn logical(&self, id: NodeId) -> Logical {
+        self.extra[id as usize].logical
+    }
+
+    /// The node's name in messages: a named type's full name, a logical type's name, else its
+    /// type (`string`, `array`…).
+    pub(crate) fn label(&self, id: NodeId) -> String {
+        let extra = self.extra(id);
+        if let Some(name) = &extra.name {
+            return name.to_string();
+        }
+        let logical = match extra.logical {
+            Logical::None => None,
+            Logical::Date => Some("date"),
+            Logical::TimeMillis => Some("time-millis"),
+            Logical::TimeMicros => Some("time-micros"),
+            Logical::TimestampMillis => Some("timestamp-millis"),
+            Logical::TimestampMicros => Some("timestamp-micros"),
+            Logical::TimestampNanos => Some("timestamp-nanos"),
+            Logical::LocalTimestampMillis => Some("local-timestamp-millis"),
+            Logical::LocalTimestampMicros => Some("local-timestamp-micros"),
+            Logical::LocalTimestampNanos => Some("local-timestamp-nanos"),
+            Logical::Decimal => Some("decimal"),
+            Logical::BigDecimal => Some("big-decimal"),
+            Logical::Uuid => Some("uuid"),
+            Logical::Duration => Some("duration"),
+        };
+        logical.unwrap_or(self.type_name(id)).to_owned()
+    }
+
+    /// The node's Avro type (`record`, `long`, `union`…).
+    pub(crate) fn type_name(&self, id: NodeId) -> &'static str {
+        match self.node(id) {
+            Node::Null => "null",
+            Node::Boolean => "boolean",
+            Node::Int => "int",
+            Node::Long => "long",
+            Node::Float => "float",
+            Node::Double => "double",
+            Node::Bytes => "bytes",
+            Node::String => "string",
+            Node::Fixed { .. } => "fixed",
+            Node::Enum { .. } => "enum",
+            Node::Union { .. } => "union",
+            Node::Array { .. } => "array",
+            Node::Map { .. } => "map",
+            Node::Record { .. } => "record",
+        }
     }
 
     /// The root node's index.
@@ -172,6 +328,13 @@ impl Plan {
         self.min_size[id as usize]
     }
 
+    /// How many values (itself, its fields, theirs…) a value of `id` that takes no bytes is made
+    /// of: what one item of an array of them costs to walk. 1 for nodes that take bytes.
+    #[inline]
+    pub(crate) fn expanse(&self, id: NodeId) -> u32 {
+        self.expanse[id as usize]
+    }
+
     /// Whether values of `id` take no bytes at all.
     #[inline]
     pub(crate) fn zero_width(&self, id: NodeId) -> bool {
@@ -182,6 +345,7 @@ impl Plan {
 struct Compiler<'s, 'n> {
     names: &'n NamesRef<'s>,
     nodes: Vec<Node>,
+    extra: Vec<Extra>,
     by_name: HashMap<Name, NodeId>,
     /// Named types referred to before being compiled: filled from this list, not by recursion.
     pending: Vec<(NodeId, &'s Schema)>,
@@ -194,6 +358,7 @@ impl<'s> Compiler<'s, '_> {
         // A schema's text would have to be gigabytes long to reach u32::MAX nodes.
         let id = NodeId::try_from(self.nodes.len()).unwrap_or(NodeId::MAX);
         self.nodes.push(node);
+        self.extra.push(Extra::default());
         id
     }
 
@@ -247,25 +412,40 @@ impl<'s> Compiler<'s, '_> {
             }) => return self.leaf_named(&f.name, schema),
             Schema::Null => Node::Null,
             Schema::Boolean => Node::Boolean,
-            Schema::Int | Schema::Date | Schema::TimeMillis => Node::Int,
-            Schema::Long
-            | Schema::TimeMicros
-            | Schema::TimestampMillis
-            | Schema::TimestampMicros
-            | Schema::TimestampNanos
-            | Schema::LocalTimestampMillis
-            | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos => Node::Long,
+            Schema::Int => Node::Int,
+            Schema::Date => return Ok(self.logical(Node::Int, Logical::Date)),
+            Schema::TimeMillis => return Ok(self.logical(Node::Int, Logical::TimeMillis)),
+            Schema::Long => Node::Long,
+            Schema::TimeMicros => return Ok(self.logical(Node::Long, Logical::TimeMicros)),
+            Schema::TimestampMillis => {
+                return Ok(self.logical(Node::Long, Logical::TimestampMillis));
+            }
+            Schema::TimestampMicros => {
+                return Ok(self.logical(Node::Long, Logical::TimestampMicros));
+            }
+            Schema::TimestampNanos => return Ok(self.logical(Node::Long, Logical::TimestampNanos)),
+            Schema::LocalTimestampMillis => {
+                return Ok(self.logical(Node::Long, Logical::LocalTimestampMillis));
+            }
+            Schema::LocalTimestampMicros => {
+                return Ok(self.logical(Node::Long, Logical::LocalTimestampMicros));
+            }
+            Schema::LocalTimestampNanos => {
+                return Ok(self.logical(Node::Long, Logical::LocalTimestampNanos));
+            }
             Schema::Float => Node::Float,
             Schema::Double => Node::Double,
-            Schema::Bytes
-            | Schema::BigDecimal
-            | Schema::Uuid(UuidSchema::Bytes)
-            | Schema::Decimal(DecimalSchema {
+            Schema::Bytes => Node::Bytes,
+            Schema::BigDecimal => return Ok(self.logical(Node::Bytes, Logical::BigDecimal)),
+            Schema::Uuid(UuidSchema::Bytes) => return Ok(self.logical(Node::Bytes, Logical::Uuid)),
+            Schema::Decimal(DecimalSchema {
                 inner: InnerDecimalSchema::Bytes,
                 ..
-            }) => Node::Bytes,
-            Schema::String | Schema::Uuid(UuidSchema::String) => Node::String,
+            }) => return Ok(self.logical(Node::Bytes, Logical::Decimal)),
+            Schema::String => Node::String,
+            Schema::Uuid(UuidSchema::String) => {
+                return Ok(self.logical(Node::String, Logical::Uuid));
+            }
             Schema::Array(a) => {
                 let items = self.node(&a.items, depth + 1)?;
                 Node::Array { items }
@@ -280,7 +460,7 @@ impl<'s> Compiler<'s, '_> {
                 let mut names = Vec::with_capacity(variants.len());
                 for v in variants {
                     branches.push(self.node(v, depth + 1)?);
-                    names.push(super::json::branch_name(v));
+                    names.push(branch_name(v));
                 }
                 Node::Union { branches, names }
             }
@@ -304,6 +484,13 @@ impl<'s> Compiler<'s, '_> {
         Ok(id)
     }
 
+    /// A primitive node with a logical type (not shared, unlike plain primitives).
+    fn logical(&mut self, node: Node, logical: Logical) -> NodeId {
+        let id = self.push(node);
+        self.extra[id as usize].logical = logical;
+        id
+    }
+
     fn leaf_named(&mut self, name: &Name, schema: &'s Schema) -> Result<NodeId, AvroError> {
         match self.named(name) {
             Err(id) => Ok(id),
@@ -316,17 +503,26 @@ impl<'s> Compiler<'s, '_> {
 
     /// Compiles the named type `schema` into its allocated node `id`.
     fn fill(&mut self, id: NodeId, schema: &'s Schema) -> Result<(), AvroError> {
+        let full = |name: &Name, aliases: &Option<Vec<apache_avro::schema::Alias>>| {
+            let aliases = aliases
+                .iter()
+                .flatten()
+                .map(|a| a.fullname(name.namespace()))
+                .collect();
+            (Some(name.fullname(None).into_boxed_str()), aliases)
+        };
+        let mut extra = Extra::default();
         let node = match schema {
             Schema::Record(r) => {
+                (extra.name, extra.aliases) = full(&r.name, &r.aliases);
                 let mut fields = Vec::with_capacity(r.fields.len());
                 for f in &r.fields {
                     fields.push(Field {
                         name: f.name.clone(),
+                        aliases: f.aliases.clone(),
                         node: self.node(&f.schema, 1)?,
-                        default: f
-                            .default
-                            .as_ref()
-                            .and_then(|d| encode_default(&f.schema, self.names, d)),
+                        json_default: f.default.clone(),
+                        default: None,
                         seen: AtomicUsize::new(0),
                     });
                 }
@@ -340,11 +536,25 @@ impl<'s> Compiler<'s, '_> {
                     by_name,
                 }
             }
-            Schema::Enum(e) => Node::Enum {
-                name: e.name.fullname(None),
-                symbols: e.symbols.clone(),
-            },
+            Schema::Enum(e) => {
+                (extra.name, extra.aliases) = full(&e.name, &e.aliases);
+                extra.enum_default = e
+                    .default
+                    .as_ref()
+                    .and_then(|d| e.symbols.iter().position(|s| s == d))
+                    .and_then(|i| u32::try_from(i).ok());
+                Node::Enum {
+                    name: e.name.fullname(None),
+                    symbols: e.symbols.clone(),
+                }
+            }
             Schema::Fixed(f) | Schema::Duration(f) | Schema::Uuid(UuidSchema::Fixed(f)) => {
+                (extra.name, extra.aliases) = full(&f.name, &f.aliases);
+                extra.logical = match schema {
+                    Schema::Duration(_) => Logical::Duration,
+                    Schema::Uuid(_) => Logical::Uuid,
+                    _ => Logical::None,
+                };
                 Node::Fixed {
                     size: f.size,
                     decimal: false,
@@ -353,34 +563,122 @@ impl<'s> Compiler<'s, '_> {
             Schema::Decimal(DecimalSchema {
                 inner: InnerDecimalSchema::Fixed(f),
                 ..
-            }) => Node::Fixed {
-                size: f.size,
-                decimal: true,
-            },
-            // A name that stands for an unnamed type: apache-avro's parser makes none.
-            other => {
-                return Err(AvroError::UndefinedName(super::label::schema_label(other)));
+            }) => {
+                (extra.name, extra.aliases) = full(&f.name, &f.aliases);
+                extra.logical = Logical::Decimal;
+                Node::Fixed {
+                    size: f.size,
+                    decimal: true,
+                }
             }
+            // A name that stands for an unnamed type: apache-avro's parser makes none.
+            _ => return Err(AvroError::UndefinedName(branch_name(schema))),
         };
         self.nodes[id as usize] = node;
+        self.extra[id as usize] = extra;
         Ok(())
     }
 }
 
-/// A field's default (JSON, for a union its first branch's value) encoded with the field's
-/// schema; `None` if it does not fit.
-fn encode_default(
-    schema: &Schema,
-    names: &NamesRef<'_>,
-    default: &serde_json::Value,
-) -> Option<Box<[u8]>> {
-    let value = apache_avro::types::Value::try_from(default.clone())
-        .ok()?
-        .resolve_with_names(schema, names)
-        .ok()?;
-    let mut out = Vec::new();
-    super::encode::encode(schema, names, &value, &mut out).ok()?;
-    Some(out.into_boxed_slice())
+/// The name a union branch goes by in the JSON encoding.
+pub(crate) fn branch_name(schema: &Schema) -> String {
+    match schema {
+        Schema::Record(r) => r.name.fullname(None),
+        Schema::Enum(e) => e.name.fullname(None),
+        Schema::Fixed(f)
+        | Schema::Duration(f)
+        | Schema::Uuid(UuidSchema::Fixed(f))
+        | Schema::Decimal(DecimalSchema {
+            inner: InnerDecimalSchema::Fixed(f),
+            ..
+        }) => f.name.fullname(None),
+        Schema::Ref { name } => name.fullname(None),
+        Schema::Null => "null".into(),
+        Schema::Boolean => "boolean".into(),
+        Schema::Int | Schema::Date | Schema::TimeMillis => "int".into(),
+        Schema::Long
+        | Schema::TimeMicros
+        | Schema::TimestampMillis
+        | Schema::TimestampMicros
+        | Schema::TimestampNanos
+        | Schema::LocalTimestampMillis
+        | Schema::LocalTimestampMicros
+        | Schema::LocalTimestampNanos => "long".into(),
+        Schema::Float => "float".into(),
+        Schema::Double => "double".into(),
+        Schema::Bytes
+        | Schema::BigDecimal
+        | Schema::Uuid(UuidSchema::Bytes)
+        | Schema::Decimal(DecimalSchema {
+            inner: InnerDecimalSchema::Bytes,
+            ..
+        }) => "bytes".into(),
+        Schema::String | Schema::Uuid(UuidSchema::String) => "string".into(),
+        Schema::Array(_) => "array".into(),
+        Schema::Map(_) => "map".into(),
+        Schema::Union(_) => "union".into(),
+    }
+}
+
+/// Per zero-width record, how many values its one value is made of, counted by a depth-first
+/// walk over the zero-width records (an explicit stack, each field edge followed once); a field
+/// back to a record being counted (a value that never ends, cut off by the depth limit when
+/// read) counts 1. Refuses a schema whose zero-width value is made of more values than the schema
+/// has fields (plus some slack): reusing a type in several fields would otherwise make a value
+/// that takes no bytes exponentially large in the schema's size, and walking it as costly.
+fn expanses(nodes: &[Node], min_size: &[u32]) -> Result<Vec<u32>, AvroError> {
+    let fields: usize = nodes
+        .iter()
+        .map(|n| match n {
+            Node::Record { fields, .. } => fields.len(),
+            _ => 0,
+        })
+        .sum();
+    let limit = u32::try_from(fields.saturating_add(64)).unwrap_or(u32::MAX);
+    let mut expanse = vec![1u32; nodes.len()];
+    // 0: not seen, 1: being counted, 2: counted.
+    let mut state = vec![0u8; nodes.len()];
+    for start in 0..nodes.len() {
+        if state[start] != 0 || min_size[start] != 0 {
+            continue;
+        }
+        let mut stack = vec![(start, 0usize)];
+        state[start] = 1;
+        while let Some(&mut (n, ref mut next)) = stack.last_mut() {
+            let Node::Record { fields, .. } = &nodes[n] else {
+                state[n] = 2;
+                stack.pop();
+                continue;
+            };
+            if let Some(f) = fields.get(*next) {
+                *next += 1;
+                let c = f.node as usize;
+                if state[c] == 0 {
+                    state[c] = 1;
+                    stack.push((c, 0));
+                }
+                continue;
+            }
+            let total = fields.iter().fold(1u32, |acc, f| {
+                let c = f.node as usize;
+                // A field back to a record still being counted: 1.
+                acc.saturating_add(if state[c] == 2 { expanse[c] } else { 1 })
+            });
+            if total > limit {
+                return Err(AvroError::ZeroWidthTooLarge {
+                    name: match &nodes[n] {
+                        Node::Record { name, .. } => name.clone(),
+                        _ => String::new(),
+                    },
+                    limit,
+                });
+            }
+            expanse[n] = total;
+            state[n] = 2;
+            stack.pop();
+        }
+    }
+    Ok(expanse)
 }
 
 /// The minimum encoded size of every node: the least fixed point of "a record takes the sum of
@@ -530,6 +828,31 @@ mod tests {
         };
         assert_eq!(names, &["null", "long", "pets.Cat", "array"]);
         assert!(matches!(p.node(branches[1]), Node::Long));
+    }
+
+    #[test]
+    fn a_zero_width_value_exponential_in_the_schema_is_refused() {
+        // Z0 has two fields of Z1, which has two of Z2…: a value of 2^25 parts taking no bytes.
+        let mut text =
+            r#"{"type":"record","name":"Z25","fields":[{"name":"n","type":"null"}]}"#.to_owned();
+        for i in (0..25).rev() {
+            text = format!(
+                r#"{{"type":"record","name":"Z{i}","fields":[{{"name":"a","type":{text}}},
+                    {{"name":"b","type":"Z{}"}}]}}"#,
+                i + 1
+            );
+        }
+        let err = ParsedSchema::parse(&text).unwrap_err();
+        assert!(
+            matches!(&err, AvroError::ZeroWidthTooLarge { name, .. } if name.starts_with('Z')),
+            "{err:?}"
+        );
+        // A tree of the same records, each used once, is fine: its expanse is its size.
+        let s = plan(
+            r#"{"type":"record","name":"T","fields":[{"name":"a","type":"null"},
+                {"name":"b","type":{"type":"record","name":"U","fields":[{"name":"c","type":"null"}]}}]}"#,
+        );
+        assert_eq!(s.plan().expanse(s.plan().root()), 4);
     }
 
     #[test]

@@ -4,7 +4,6 @@ use super::AvroError;
 use super::encode::KeyOrder;
 use super::plan::Plan;
 use apache_avro::Schema;
-use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::schema::{NamesRef, ResolvedSchema};
 use apache_avro::types::Value;
 use kcodec_registry::SchemaReference;
@@ -49,18 +48,6 @@ pub struct ParsedSchema {
     inner: Arc<Inner>,
 }
 
-#[ouroboros::self_referencing]
-struct Compiled {
-    schema: Schema,
-    deps: Vec<Schema>,
-    #[borrows(schema, deps)]
-    #[covariant]
-    resolved: ResolvedSchema<'this>,
-    #[borrows(schema, resolved)]
-    #[covariant]
-    reader: GenericDatumReader<'this>,
-}
-
 struct Inner {
     text: String,
     references: Vec<SchemaReference>,
@@ -68,7 +55,8 @@ struct Inner {
     /// The canonical form with those of the referenced schemas: what [`PartialEq`] compares.
     identity: String,
     name: String,
-    compiled: Compiled,
+    schema: Schema,
+    deps: Vec<Schema>,
     plan: Plan,
 }
 
@@ -132,6 +120,16 @@ fn in_definition_order(deps: &[Schema]) -> Vec<&Schema> {
     order
 }
 
+/// The named types of `schema` and its dependencies `deps` (given in any order).
+fn resolve_names<'s>(
+    schema: &'s Schema,
+    deps: &'s [Schema],
+) -> Result<ResolvedSchema<'s>, apache_avro::Error> {
+    let mut all = in_definition_order(deps);
+    all.push(schema);
+    ResolvedSchema::new_with_schemata(all)
+}
+
 impl ParsedSchema {
     /// Parses an Avro schema from its JSON text.
     pub fn parse(text: &str) -> Result<Self, AvroError> {
@@ -183,28 +181,10 @@ impl ParsedSchema {
             .chain(dep_forms.iter().map(String::as_str))
             .collect::<Vec<_>>()
             .join("\n");
-        let name = super::label::schema_label(&schema);
-        let compiled = CompiledTryBuilder {
-            schema,
-            deps,
-            resolved_builder: |s: &Schema, d: &Vec<Schema>| {
-                let mut all = in_definition_order(d);
-                all.push(s);
-                ResolvedSchema::new_with_schemata(all)
-            },
-            reader_builder: |s: &Schema, r: &ResolvedSchema<'_>| {
-                GenericDatumReader::builder(s)
-                    .resolved_writer_schemata(r.clone())
-                    .human_readable(super::label::HUMAN_READABLE)
-                    .build()
-            },
-        }
-        .try_build()
-        .map_err(AvroError::SchemaParse)?;
-        let plan = Plan::compile(
-            compiled.borrow_schema(),
-            compiled.borrow_resolved().get_names(),
-        )?;
+        let resolved = resolve_names(&schema, &deps).map_err(AvroError::SchemaParse)?;
+        let plan = Plan::compile(&schema, resolved.get_names())?;
+        drop(resolved);
+        let name = plan.label(plan.root());
         Ok(ParsedSchema {
             inner: Arc::new(Inner {
                 text,
@@ -212,7 +192,8 @@ impl ParsedSchema {
                 canonical,
                 identity,
                 name,
-                compiled,
+                schema,
+                deps,
                 plan,
             }),
         })
@@ -220,7 +201,7 @@ impl ParsedSchema {
 
     /// The apache-avro schema.
     pub fn schema(&self) -> &Schema {
-        self.inner.compiled.borrow_schema()
+        &self.inner.schema
     }
 
     /// The schema text as given (what is registered).
@@ -250,13 +231,13 @@ impl ParsedSchema {
 
     /// The schemas it refers to (parsed from the references' texts).
     pub fn dependencies(&self) -> &[Schema] {
-        self.inner.compiled.borrow_deps()
+        &self.inner.deps
     }
 
     /// Reads a value in Avro's JSON encoding against this schema (named types of its
     /// references included); see [`value_from_json`](super::value_from_json).
     pub fn value_from_json(&self, json: &serde_json::Value) -> Result<Value, AvroError> {
-        super::json::from_json_with_names(self.schema(), self.names(), json)
+        super::json::from_json(self.plan(), json)
     }
 
     /// Reads a value from the text of a JSON document in Avro's JSON encoding (as
@@ -285,22 +266,42 @@ impl ParsedSchema {
     /// Writes `value` in Avro's JSON encoding against this schema; see
     /// [`value_to_json`](super::value_to_json).
     pub fn value_to_json(&self, value: &Value) -> Result<serde_json::Value, AvroError> {
-        super::json::to_json_with_names(self.schema(), self.names(), value)
+        super::json::to_json(self.plan(), value)
+    }
+
+    /// Writes `value` as Avro JSON text (as [`value_to_json`](Self::value_to_json)) with each
+    /// record's fields in the schema's order, as Confluent's console consumer prints them (a
+    /// `serde_json` object sorts its keys); map entries are sorted by key.
+    ///
+    /// ```
+    /// use kcodec_codecs::avro::{ParsedSchema, Value};
+    ///
+    /// let schema = ParsedSchema::parse(r#"{"type":"record","name":"R","fields":[
+    ///     {"name":"z","type":"long"},{"name":"a","type":["null","string"]}]}"#).unwrap();
+    /// let value = Value::Record(vec![
+    ///     ("z".into(), Value::Long(1)),
+    ///     ("a".into(), Value::Union(1, Box::new(Value::String("x".into())))),
+    /// ]);
+    /// let mut out = Vec::new();
+    /// schema.write_value_json(&value, &mut out).unwrap();
+    /// assert_eq!(out, br#"{"z":1,"a":{"string":"x"}}"#);
+    /// ```
+    pub fn write_value_json(&self, value: &Value, out: &mut Vec<u8>) -> Result<(), AvroError> {
+        super::json::write_text(self.plan(), value, out)
     }
 
     /// The named types (records, enums, fixed) of the schema and of the schemas it references,
-    /// by full name: what its `Schema::Ref`s stand for.
-    pub fn names(&self) -> &NamesRef<'_> {
-        self.inner.compiled.borrow_resolved().get_names()
+    /// by full name: what its `Schema::Ref`s stand for. Gathered at each call (kcodec's own
+    /// walkers follow the compiled plan instead).
+    pub fn names(&self) -> NamesRef<'_> {
+        resolve_names(&self.inner.schema, &self.inner.deps)
+            .map(|r| r.get_names().clone())
+            .unwrap_or_default()
     }
 
     /// The compiled plan the binary walkers follow.
     pub(crate) fn plan(&self) -> &Plan {
         &self.inner.plan
-    }
-
-    pub(crate) fn resolved(&self) -> &ResolvedSchema<'_> {
-        self.inner.compiled.borrow_resolved()
     }
 
     /// Writes a value read from JSON text, its maps' entries in the document's key order.
@@ -310,8 +311,8 @@ impl ParsedSchema {
         value: &OrderedValue,
     ) -> Result<(), AvroError> {
         super::encode::encode_in_order(
-            self.schema(),
-            self.names(),
+            self.plan(),
+            self.plan().root(),
             &value.value,
             Some(&value.order),
             out,
@@ -324,27 +325,11 @@ impl ParsedSchema {
         out: &mut impl bytes::BufMut,
         value: &Value,
     ) -> Result<(), AvroError> {
-        super::encode::encode(self.schema(), self.names(), value, out)
+        super::encode::encode(self.plan(), self.plan().root(), value, out)
     }
 
     /// Decodes a payload straight into `T` (no intermediate `Value`), checking it as it goes.
     pub(crate) fn read_de<T: DeserializeOwned>(&self, data: &[u8]) -> Result<T, AvroError> {
         super::direct::from_slice(self.plan(), data)
-    }
-
-    /// Decodes a validated payload into a generic value.
-    pub(crate) fn read_value(&self, mut data: &[u8]) -> Result<Value, AvroError> {
-        self.inner
-            .compiled
-            .borrow_reader()
-            .read_value(&mut data)
-            .map_err(|source| self.decode_error(source))
-    }
-
-    pub(crate) fn decode_error(&self, source: apache_avro::Error) -> AvroError {
-        AvroError::Decode {
-            schema: self.inner.name.clone(),
-            source,
-        }
     }
 }

@@ -555,7 +555,7 @@ impl<'w, 'o, 'p> ser::Serializer for Ser<'w, 'o, 'p> {
     }
 
     fn is_human_readable(&self) -> bool {
-        super::label::HUMAN_READABLE
+        super::plan::HUMAN_READABLE
     }
 }
 

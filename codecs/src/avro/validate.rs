@@ -1,23 +1,46 @@
-//! A pass over an Avro payload, driven by the compiled [`Plan`], that checks every length, count
-//! and index against the bytes that remain, without allocating, before apache-avro decodes it. It
-//! is what makes decoding errors name the problem (truncated data, a length past the end, a bad
-//! union index, trailing bytes) and keeps the decoder's allocations proportional to the input.
+//! A pass over an Avro payload, driven by the compiled [`Plan`], that skips a value checking every
+//! length, count and index against the bytes that remain, without allocating: how schema
+//! resolution (`resolve`) passes over the fields a reader lacks and copies values that need no
+//! change. Its errors name the problem (truncated data, a length past the end, a bad union index,
+//! trailing bytes). Also the array and map block check every decoder shares ([`block`]).
 
 use super::AvroError;
 use super::cursor::Cursor;
 use super::plan::{MAX_DEPTH, Node, NodeId, Plan};
 
 /// How many items of zero width (such as `null`s or empty records, which take no bytes) the
-/// arrays of one message may hold in all: the one count not bounded by the input's size. A fixed
-/// cap, so whatever decodes also decodes after re-encoding.
+/// arrays of one message may hold in all, an item counted as many times as the values it is made
+/// of (a record of two `null`s: 3): the one count not bounded by the input's size. A fixed cap,
+/// so whatever decodes also decodes after re-encoding.
 pub const MAX_ZERO_WIDTH_ITEMS: u64 = 65_536;
 
-/// Checks that `data` is exactly one value of `plan`'s root.
-pub(crate) fn validate(plan: &Plan, data: &[u8]) -> Result<(), AvroError> {
-    walk(plan, data).map(drop)
+/// Skips one value of `id` at `bytes`, `depth` containers deep; answers how many values it
+/// visited (its work).
+pub(crate) fn skip(
+    plan: &Plan,
+    bytes: &mut Cursor<'_>,
+    zero_items: &mut u64,
+    id: NodeId,
+    depth: usize,
+) -> Result<u64, AvroError> {
+    let mut walker = Walker {
+        plan,
+        bytes: Cursor {
+            data: bytes.data,
+            pos: bytes.pos,
+        },
+        zero_items: *zero_items,
+        steps: 0,
+    };
+    let done = walker.skip(id, depth);
+    bytes.pos = walker.bytes.pos;
+    *zero_items = walker.zero_items;
+    done.map(|()| walker.steps)
 }
 
-/// [`validate`], answering how many values it visited: its work.
+/// Checks that `data` is exactly one value of `plan`'s root, answering how many values it
+/// visited: its work.
+#[cfg(test)]
 fn walk(plan: &Plan, data: &[u8]) -> Result<u64, AvroError> {
     let mut walker = Walker {
         plan,
@@ -43,15 +66,22 @@ struct Walker<'d, 'p> {
 }
 
 impl Walker<'_, '_> {
+    /// Skips a value of `id`; `depth` counts the records, arrays and maps around it, as every
+    /// walker of the plan does.
     fn skip(&mut self, id: NodeId, depth: usize) -> Result<(), AvroError> {
+        self.steps += 1;
+        let plan = self.plan;
+        let container = matches!(
+            plan.node(id),
+            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
+        );
+        let depth = depth + usize::from(container);
         if depth > MAX_DEPTH {
             return Err(AvroError::TooDeep {
                 at: self.bytes.pos,
                 limit: MAX_DEPTH,
             });
         }
-        self.steps += 1;
-        let plan = self.plan;
         match plan.node(id) {
             Node::Null => {}
             Node::Boolean => {
@@ -85,33 +115,15 @@ impl Walker<'_, '_> {
                 self.bytes.take("fixed", *size)?;
             }
             Node::Enum { name, symbols } => {
-                let at = self.bytes.pos;
-                let index = i64::from(self.bytes.int("enum index")?);
-                if index < 0 || index as usize >= symbols.len() {
-                    return Err(AvroError::EnumIndex {
-                        at,
-                        index,
-                        name: name.clone(),
-                        symbols: symbols.len(),
-                    });
-                }
+                enum_index(&mut self.bytes, name, symbols)?;
             }
             Node::Union { branches, .. } => {
-                let at = self.bytes.pos;
-                let index = self.bytes.long("union index")?;
-                let branch = usize::try_from(index)
-                    .ok()
-                    .and_then(|i| branches.get(i))
-                    .ok_or(AvroError::UnionIndex {
-                        at,
-                        index,
-                        branches: branches.len(),
-                    })?;
-                self.skip(*branch, depth + 1)?;
+                let (_, branch) = union_branch(&mut self.bytes, branches)?;
+                self.skip(branch, depth)?;
             }
             Node::Record { fields, .. } => {
                 for field in fields {
-                    self.skip(field.node, depth + 1)?;
+                    self.skip(field.node, depth)?;
                 }
             }
             Node::Array { items } => loop {
@@ -122,11 +134,11 @@ impl Walker<'_, '_> {
                 if plan.zero_width(*items) {
                     // Zero-width items occupy no bytes: there is nothing to skip, but a record
                     // of zero width may still nest too deep.
-                    self.skip(*items, depth + 1)?;
+                    self.skip(*items, depth)?;
                     continue;
                 }
                 for _ in 0..count {
-                    self.skip(*items, depth + 1)?;
+                    self.skip(*items, depth)?;
                 }
             },
             Node::Map { values } => loop {
@@ -137,12 +149,48 @@ impl Walker<'_, '_> {
                 for _ in 0..count {
                     let n = self.bytes.len("string")?;
                     self.bytes.pos += n;
-                    self.skip(*values, depth + 1)?;
+                    self.skip(*values, depth)?;
                 }
             },
         }
         Ok(())
     }
+}
+
+/// Reads a union's branch index at `bytes` and gives it with its branch (of `branches`).
+pub(crate) fn union_branch<T: Copy>(
+    bytes: &mut Cursor<'_>,
+    branches: &[T],
+) -> Result<(usize, T), AvroError> {
+    let at = bytes.pos;
+    let index = bytes.long("union index")?;
+    usize::try_from(index)
+        .ok()
+        .and_then(|i| Some((i, *branches.get(i)?)))
+        .ok_or(AvroError::UnionIndex {
+            at,
+            index,
+            branches: branches.len(),
+        })
+}
+
+/// Reads an enum's symbol index at `bytes`, checked against its `symbols`.
+pub(crate) fn enum_index(
+    bytes: &mut Cursor<'_>,
+    name: &str,
+    symbols: &[String],
+) -> Result<usize, AvroError> {
+    let at = bytes.pos;
+    let index = i64::from(bytes.int("enum index")?);
+    usize::try_from(index)
+        .ok()
+        .filter(|&i| i < symbols.len())
+        .ok_or_else(|| AvroError::EnumIndex {
+            at,
+            index,
+            name: name.to_owned(),
+            symbols: symbols.len(),
+        })
 }
 
 /// Reads an array or map block's count (and the byte size after a negative one), checked: items
@@ -170,7 +218,9 @@ pub(crate) fn block(
         u64::from(plan.min_size(item))
     };
     if width == 0 {
-        *zero_items = zero_items.saturating_add(count as u64);
+        // Each item costs its expanse to walk.
+        let weight = u64::from(plan.expanse(item));
+        *zero_items = zero_items.saturating_add((count as u64).saturating_mul(weight));
         if *zero_items > MAX_ZERO_WIDTH_ITEMS {
             return Err(AvroError::TooManyItems {
                 at,
