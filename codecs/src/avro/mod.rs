@@ -119,6 +119,7 @@ mod error;
 mod json;
 mod label;
 mod plan;
+pub mod raw;
 mod schema;
 mod ser;
 mod typed;
