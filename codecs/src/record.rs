@@ -288,6 +288,8 @@ primitive!(
     f64 => "double", |w, v| w.double(*v), |r| r.double();
     String => "string", |w, v| w.str(v), |r| r.str().map(str::to_owned);
     char => "string", |w, v| w.str(v.encode_utf8(&mut [0; 4])), |r| read_char(r);
+    Box<str> => "string", |w, v| w.str(v), |r| r.str().map(Box::from);
+    bytes::Bytes => "bytes", |w, v| w.bytes(v), |r| r.bytes().map(bytes::Bytes::copy_from_slice);
 );
 
 impl AvroType for () {
@@ -453,29 +455,6 @@ impl<T: AvroType> AvroType for Box<[T]> {
     }
 }
 
-impl AvroType for Box<str> {
-    const AVRO_BRANCH: &'static str = "string";
-
-    fn avro_raw_in(_: &mut avro_raw::Seen) -> bool {
-        true
-    }
-
-    #[inline]
-    fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
-        w.str(self);
-        Ok(())
-    }
-
-    #[inline]
-    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
-        r.str().map(Box::from)
-    }
-
-    fn avro_schema_in(names: &mut Names) -> Value {
-        str::avro_schema_in(names)
-    }
-}
-
 /// Writes a map's entries as one block (what the plan's typed encoder writes for a map of known
 /// length), then the 0 count.
 #[inline]
@@ -596,28 +575,5 @@ impl AvroType for uuid::Uuid {
 
     fn avro_schema_in(_: &mut Names) -> Value {
         json!({"type": "string", "logicalType": "uuid"})
-    }
-}
-
-impl AvroType for bytes::Bytes {
-    const AVRO_BRANCH: &'static str = "bytes";
-
-    fn avro_raw_in(_: &mut avro_raw::Seen) -> bool {
-        true
-    }
-
-    #[inline]
-    fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
-        w.bytes(self);
-        Ok(())
-    }
-
-    #[inline]
-    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
-        r.bytes().map(bytes::Bytes::copy_from_slice)
-    }
-
-    fn avro_schema_in(_: &mut Names) -> Value {
-        Value::String("bytes".to_owned())
     }
 }

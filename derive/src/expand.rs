@@ -557,16 +557,25 @@ fn enum_body(
     })
 }
 
+/// `AvroType::avro_raw_in` of a record or union over `tys`: a type met again (recursion) answers
+/// for itself.
+fn raw_in(raw: &TokenStream, avro: &TokenStream, tys: &[&Type]) -> TokenStream {
+    quote! {
+        fn avro_raw_in(seen: &mut #raw::Seen) -> bool {
+            !seen.first::<Self>() || (true #(&& <#tys as #avro>::avro_raw_in(seen))*)
+        }
+    }
+}
+
 /// The generated Avro code of a record: its fields in schema order, straight-line.
 fn record_raw(krate: &syn::Path, fields: &[(syn::Ident, &Type)]) -> TokenStream {
     let avro = quote!(#krate::record::AvroType);
     let raw = quote!(#krate::record::avro_raw);
     let tys: Vec<&Type> = fields.iter().map(|(_, t)| *t).collect();
     let idents: Vec<&syn::Ident> = fields.iter().map(|(i, _)| i).collect();
+    let raw_in = raw_in(&raw, &avro, &tys);
     quote! {
-        fn avro_raw_in(seen: &mut #raw::Seen) -> bool {
-            !seen.first::<Self>() || (true #(&& <#tys as #avro>::avro_raw_in(seen))*)
-        }
+        #raw_in
 
         #[inline]
         fn avro_encode_raw(
@@ -598,7 +607,8 @@ fn union_raw(krate: &syn::Path, variants: &[(&syn::Ident, Option<&Type>)]) -> To
     let avro = quote!(#krate::record::AvroType);
     let raw = quote!(#krate::record::avro_raw);
     let count = variants.len();
-    let tys = variants.iter().filter_map(|(_, t)| *t);
+    let tys: Vec<&Type> = variants.iter().filter_map(|(_, t)| *t).collect();
+    let raw_in = raw_in(&raw, &avro, &tys);
     let encode = variants.iter().enumerate().map(|(i, (v, ty))| {
         let i = i as i64;
         match ty {
@@ -621,9 +631,7 @@ fn union_raw(krate: &syn::Path, variants: &[(&syn::Ident, Option<&Type>)]) -> To
         }
     });
     quote! {
-        fn avro_raw_in(seen: &mut #raw::Seen) -> bool {
-            !seen.first::<Self>() || (true #(&& <#tys as #avro>::avro_raw_in(seen))*)
-        }
+        #raw_in
 
         #[inline]
         fn avro_encode_raw(
