@@ -67,7 +67,7 @@ pub mod avro {
     pub use kcodec_codecs::avro::{
         AvroDeserializer, AvroError, AvroSerializer, AvroSerializerConfig, GenericAvroDeserializer,
         GenericAvroSerializer, MAX_ALLOCATION_BYTES, MAX_ZERO_WIDTH_ITEMS, ParsedSchema, Value,
-        apache_avro, value_from_json, value_to_json,
+        apache_avro, raw, value_from_json, value_to_json,
     };
 }
 /// The schema registry: the `SchemaRegistry` trait the schema codecs take, the in-memory

@@ -4,16 +4,26 @@
 //! schema-registry-client (each with a warmed registry so only the steady state is timed), and
 //! prost and serde_json on the same data for scale.
 //!
+//! A second record, `Invoice`, has a union of two records, a map and a decimal.
+//!
+//! kcodec appears three ways: `AvroSerializer::new` with the schema text (the compiled plan,
+//! serde-driven), `for_record` on the `#[derive(Record)]` type (the code the derive generates,
+//! used because the writer schema is the record's own), and the borrowed decode
+//! (`deserialize_borrowed` into a struct of `&str`s).
+//!
 //! Run: `cargo bench -p kcodec-benches --bench avro`
 
 use bytes::BytesMut;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kcodec_codecs::avro::{AvroDeserializer, AvroSerializer, ParsedSchema};
+use kcodec_codecs::avro::{AvroDeserializer, AvroSerializer, ParsedSchema, raw};
+use kcodec_codecs::record::Decimal;
 use kcodec_codecs::wire::SchemaId;
 use kcodec_codecs::{
     DeserializeContext, Deserializer, Headers, SerializeContext, Serializer, Target,
 };
+use kcodec_derive::Record;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::Arc;
@@ -32,8 +42,10 @@ const ORDER: &str = r#"{"type":"record","name":"Order","namespace":"kcodec.bench
     {"name":"coupon","type":["null","string"],"default":null},
     {"name":"created_at","type":{"type":"long","logicalType":"timestamp-millis"}}]}"#;
 
-// Struct names equal the Avro record names: apache-avro's direct reader requires it.
-#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+// Struct names equal the Avro record names: apache-avro's direct reader requires it. The derived
+// schema is `ORDER` without the `timestamp-millis` annotation (the same bytes).
+#[derive(Record, Serialize, Deserialize, Debug, PartialEq, Clone)]
+#[record(crate = "kcodec_codecs", namespace = "kcodec.bench")]
 struct Order {
     id: String,
     customer_id: i64,
@@ -47,18 +59,119 @@ struct Order {
     created_at: i64,
 }
 
-#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+#[derive(Record, Serialize, Deserialize, Debug, PartialEq, Clone)]
+#[record(crate = "kcodec_codecs", namespace = "kcodec.bench")]
 struct Address {
     street: String,
     city: String,
     zip: String,
 }
 
-#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+#[derive(Record, Serialize, Deserialize, Debug, PartialEq, Clone)]
+#[record(crate = "kcodec_codecs", namespace = "kcodec.bench")]
 struct Line {
     sku: String,
     qty: i32,
     price_cents: i64,
+}
+
+/// `Order` borrowing its strings from the frame.
+#[derive(Deserialize, Debug, PartialEq)]
+struct OrderRef<'a> {
+    id: &'a str,
+    customer_id: i64,
+    sku: &'a str,
+    quantity: i32,
+    amount_cents: i64,
+    currency: &'a str,
+    #[serde(borrow)]
+    shipping: AddressRef<'a>,
+    #[serde(borrow)]
+    lines: Vec<LineRef<'a>>,
+    coupon: Option<&'a str>,
+    created_at: i64,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct AddressRef<'a> {
+    street: &'a str,
+    city: &'a str,
+    zip: &'a str,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct LineRef<'a> {
+    sku: &'a str,
+    qty: i32,
+    price_cents: i64,
+}
+
+/// The second record: a union of two records, a map and a decimal.
+#[derive(Record, Serialize, Deserialize, Debug, PartialEq, Clone)]
+#[record(crate = "kcodec_codecs", namespace = "kcodec.bench")]
+struct Invoice {
+    id: String,
+    amount: Decimal<12, 2>,
+    method: Method,
+    tags: BTreeMap<String, String>,
+    issued_at: i64,
+}
+
+#[derive(Record, Serialize, Deserialize, Debug, PartialEq, Clone)]
+#[record(crate = "kcodec_codecs", namespace = "kcodec.bench")]
+enum Method {
+    Card(Card),
+    Transfer(Transfer),
+}
+
+#[derive(Record, Serialize, Deserialize, Debug, PartialEq, Clone)]
+#[record(crate = "kcodec_codecs", namespace = "kcodec.bench")]
+struct Card {
+    last4: String,
+    network: String,
+}
+
+#[derive(Record, Serialize, Deserialize, Debug, PartialEq, Clone)]
+#[record(crate = "kcodec_codecs", namespace = "kcodec.bench")]
+struct Transfer {
+    iban: String,
+}
+
+/// `Invoice` for serde_avro_fast, which takes a decimal as a number and names a union's record
+/// variants by their full names when reading.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct InvoiceFast {
+    id: String,
+    amount: f64,
+    method: MethodFast,
+    tags: BTreeMap<String, String>,
+    issued_at: i64,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+enum MethodFast {
+    #[serde(rename = "kcodec.bench.Card")]
+    Card(Card),
+    #[serde(rename = "kcodec.bench.Transfer")]
+    Transfer(Transfer),
+}
+
+fn invoice() -> Invoice {
+    Invoice {
+        id: "inv-2026-000042".into(),
+        amount: Decimal::new(1_234_599),
+        method: Method::Card(Card {
+            last4: "4242".into(),
+            network: "VISA".into(),
+        }),
+        tags: [
+            ("channel".to_owned(), "web".to_owned()),
+            ("region".to_owned(), "eu-west".to_owned()),
+            ("tier".to_owned(), "gold".to_owned()),
+        ]
+        .into(),
+        issued_at: 1_700_000_000_000,
+    }
 }
 
 fn order() -> Order {
@@ -133,6 +246,58 @@ mod pb {
         pub qty: i32,
         #[prost(int64, tag = "3")]
         pub price_cents: i64,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Invoice {
+        #[prost(string, tag = "1")]
+        pub id: String,
+        /// The decimal's unscaled value.
+        #[prost(int64, tag = "2")]
+        pub amount: i64,
+        #[prost(oneof = "Method", tags = "3, 4")]
+        pub method: Option<Method>,
+        #[prost(btree_map = "string, string", tag = "5")]
+        pub tags: std::collections::BTreeMap<String, String>,
+        #[prost(int64, tag = "6")]
+        pub issued_at: i64,
+    }
+    #[derive(Clone, PartialEq, prost::Oneof)]
+    pub enum Method {
+        #[prost(message, tag = "3")]
+        Card(Card),
+        #[prost(message, tag = "4")]
+        Transfer(Transfer),
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Card {
+        #[prost(string, tag = "1")]
+        pub last4: String,
+        #[prost(string, tag = "2")]
+        pub network: String,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Transfer {
+        #[prost(string, tag = "1")]
+        pub iban: String,
+    }
+
+    pub fn from_invoice(i: &super::Invoice) -> Invoice {
+        Invoice {
+            id: i.id.clone(),
+            amount: i.amount.unscaled as i64,
+            method: Some(match &i.method {
+                super::Method::Card(c) => Method::Card(Card {
+                    last4: c.last4.clone(),
+                    network: c.network.clone(),
+                }),
+                super::Method::Transfer(t) => Method::Transfer(Transfer {
+                    iban: t.iban.clone(),
+                }),
+            }),
+            tags: i.tags.clone(),
+            issued_at: i.issued_at,
+        }
     }
 
     pub fn from(o: &super::Order) -> Order {
@@ -324,6 +489,40 @@ fn bench(c: &mut Criterion) {
     let pb_bytes = prost::Message::encode_to_vec(&pb_value);
     let json_bytes = serde_json::to_vec(&value).unwrap();
 
+    // kcodec, derived: `for_record` (the generated code, the writer schema being the record's
+    // own), registered once like the others.
+    let derived_ser = AvroSerializer::<Order>::for_record(registry.clone()).unwrap();
+    let derived_de = AvroDeserializer::<Order>::for_record(registry.clone()).unwrap();
+    assert!(raw::supported::<Order>());
+    let derived_frame = rt.block_on(async {
+        let mut headers = Headers::new();
+        let mut out = BytesMut::new();
+        let mut ctx = SerializeContext::new("orders-derived", Target::Value, &mut headers);
+        let _ = kcodec_codecs::resolve::serialize(&derived_ser, &value, &mut ctx, &mut out)
+            .await
+            .unwrap();
+        let frame = out.freeze();
+        let ctx = DeserializeContext::new("orders-derived", Target::Value, &headers);
+        let back: Order = kcodec_codecs::resolve::deserialize(&derived_de, Some(&frame), &ctx)
+            .await
+            .unwrap();
+        assert_eq!(back, value);
+        frame
+    });
+    assert_eq!(
+        &derived_frame[5..],
+        &raw[..],
+        "the generated code writes the same bytes"
+    );
+    {
+        let headers = Headers::new();
+        let ctx = DeserializeContext::new("orders", Target::Value, &headers);
+        let borrowed: OrderRef<'_> = de.deserialize_borrowed(Some(&frame[..]), &ctx).unwrap();
+        assert_eq!(borrowed.shipping.city, value.shipping.city);
+        let fast: OrderRef<'_> = serde_avro_fast::from_datum_slice(&raw, &fast_schema).unwrap();
+        assert_eq!(fast, borrowed);
+    }
+
     // ---------------------------------------------------------------- encode
     let mut g = c.benchmark_group("avro_encode");
     g.throughput(Throughput::Elements(1));
@@ -336,6 +535,26 @@ fn bench(c: &mut Criterion) {
             let _ = ser
                 .serialize(black_box(&value), &mut ctx, &mut out)
                 .unwrap();
+            black_box(&out);
+        })
+    });
+    g.bench_function("kcodec for_record (framed, derived code)", |b| {
+        let mut headers = Headers::new();
+        let mut out = BytesMut::with_capacity(512);
+        b.iter(|| {
+            out.clear();
+            let mut ctx = SerializeContext::new("orders-derived", Target::Value, &mut headers);
+            let _ = derived_ser
+                .serialize(black_box(&value), &mut ctx, &mut out)
+                .unwrap();
+            black_box(&out);
+        })
+    });
+    g.bench_function("kcodec raw::encode (unframed, derived code)", |b| {
+        let mut out = BytesMut::with_capacity(512);
+        b.iter(|| {
+            out.clear();
+            raw::encode(black_box(&value), &mut out).unwrap();
             black_box(&out);
         })
     });
@@ -402,6 +621,33 @@ fn bench(c: &mut Criterion) {
         let ctx = DeserializeContext::new("orders", Target::Value, &headers);
         b.iter(|| black_box(de.deserialize(Some(black_box(&frame[..])), &ctx).unwrap()))
     });
+    g.bench_function("kcodec for_record (framed, derived code)", |b| {
+        let ctx = DeserializeContext::new("orders-derived", Target::Value, &headers);
+        b.iter(|| {
+            black_box(
+                derived_de
+                    .deserialize(Some(black_box(&derived_frame[..])), &ctx)
+                    .unwrap(),
+            )
+        })
+    });
+    g.bench_function("kcodec borrowed (framed, typed)", |b| {
+        let ctx = DeserializeContext::new("orders", Target::Value, &headers);
+        b.iter(|| {
+            black_box(
+                de.deserialize_borrowed::<OrderRef<'_>>(Some(black_box(&frame[..])), &ctx)
+                    .unwrap(),
+            )
+        })
+    });
+    g.bench_function("serde_avro_fast borrowed (raw)", |b| {
+        b.iter(|| {
+            black_box(
+                serde_avro_fast::from_datum_slice::<OrderRef<'_>>(black_box(&raw), &fast_schema)
+                    .unwrap(),
+            )
+        })
+    });
     g.bench_function("apache-avro (raw, direct serde reader)", |b| {
         b.iter(|| {
             black_box(
@@ -441,6 +687,144 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("serde_json", |b| {
         b.iter(|| black_box(serde_json::from_slice::<Order>(black_box(&json_bytes)).unwrap()))
+    });
+    g.finish();
+
+    bench_invoice(c, &rt, registry);
+}
+
+/// The second record: a union of records, a map and a decimal.
+fn bench_invoice(
+    c: &mut Criterion,
+    rt: &tokio::runtime::Runtime,
+    registry: Arc<kcodec_registry::InMemoryRegistry>,
+) {
+    use kcodec_codecs::record::Record as _;
+    let value = invoice();
+    let schema_text = Invoice::avro_schema().json();
+    let schema = ParsedSchema::parse(schema_text).unwrap();
+    let plan_ser = AvroSerializer::<Invoice>::new(registry.clone(), schema);
+    let plan_de = AvroDeserializer::<Invoice>::new(registry.clone());
+    let derived_ser = AvroSerializer::<Invoice>::for_record(registry.clone()).unwrap();
+    let derived_de = AvroDeserializer::<Invoice>::for_record(registry).unwrap();
+    assert!(raw::supported::<Invoice>());
+    let frame = rt.block_on(async {
+        let mut headers = Headers::new();
+        let mut out = BytesMut::new();
+        let mut ctx = SerializeContext::new("invoices", Target::Value, &mut headers);
+        let _ = kcodec_codecs::resolve::serialize(&plan_ser, &value, &mut ctx, &mut out)
+            .await
+            .unwrap();
+        let mut derived = BytesMut::new();
+        let mut ctx = SerializeContext::new("invoices", Target::Value, &mut headers);
+        let _ = kcodec_codecs::resolve::serialize(&derived_ser, &value, &mut ctx, &mut derived)
+            .await
+            .unwrap();
+        assert_eq!(
+            out, derived,
+            "the generated code writes what the plan writes"
+        );
+        let frame = out.freeze();
+        let ctx = DeserializeContext::new("invoices", Target::Value, &headers);
+        let back: Invoice = kcodec_codecs::resolve::deserialize(&plan_de, Some(&frame), &ctx)
+            .await
+            .unwrap();
+        assert_eq!(back, value);
+        let back: Invoice = kcodec_codecs::resolve::deserialize(&derived_de, Some(&frame), &ctx)
+            .await
+            .unwrap();
+        assert_eq!(back, value);
+        frame
+    });
+    let payload = frame[5..].to_vec();
+
+    let fast_schema: serde_avro_fast::Schema = schema_text.parse().unwrap();
+    let mut fast_config = serde_avro_fast::ser::SerializerConfig::new(&fast_schema);
+    let fast_value = InvoiceFast {
+        id: value.id.clone(),
+        amount: 12_345.99,
+        method: match &value.method {
+            Method::Card(c) => MethodFast::Card(c.clone()),
+            Method::Transfer(t) => MethodFast::Transfer(t.clone()),
+        },
+        tags: value.tags.clone(),
+        issued_at: value.issued_at,
+    };
+    let fast = serde_avro_fast::to_datum(&fast_value, Vec::new(), &mut fast_config).unwrap();
+    assert_eq!(fast, payload, "serde_avro_fast writes the same bytes");
+    assert_eq!(
+        serde_avro_fast::from_datum_slice::<InvoiceFast>(&payload, &fast_schema).unwrap(),
+        fast_value
+    );
+    let pb_value = pb::from_invoice(&value);
+    let pb_bytes = prost::Message::encode_to_vec(&pb_value);
+
+    let mut g = c.benchmark_group("avro_encode_invoice");
+    g.throughput(Throughput::Elements(1));
+    for (name, ser) in [
+        ("kcodec (framed, typed)", &plan_ser),
+        ("kcodec for_record (framed, derived code)", &derived_ser),
+    ] {
+        g.bench_function(name, |b| {
+            let mut headers = Headers::new();
+            let mut out = BytesMut::with_capacity(512);
+            b.iter(|| {
+                out.clear();
+                let mut ctx = SerializeContext::new("invoices", Target::Value, &mut headers);
+                let _ = ser
+                    .serialize(black_box(&value), &mut ctx, &mut out)
+                    .unwrap();
+                black_box(&out);
+            })
+        });
+    }
+    g.bench_function("serde_avro_fast (raw)", |b| {
+        let mut buf = Vec::with_capacity(512);
+        b.iter(|| {
+            buf.clear();
+            let out = serde_avro_fast::to_datum(
+                black_box(&fast_value),
+                std::mem::take(&mut buf),
+                &mut fast_config,
+            )
+            .unwrap();
+            buf = black_box(out);
+        })
+    });
+    g.bench_function("prost", |b| {
+        let mut out = Vec::with_capacity(512);
+        b.iter(|| {
+            out.clear();
+            prost::Message::encode(black_box(&pb_value), &mut out).unwrap();
+            black_box(&out);
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("avro_decode_invoice");
+    g.throughput(Throughput::Elements(1));
+    let headers = Headers::new();
+    let ctx = DeserializeContext::new("invoices", Target::Value, &headers);
+    for (name, de) in [
+        ("kcodec (framed, typed)", &plan_de),
+        ("kcodec for_record (framed, derived code)", &derived_de),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| black_box(de.deserialize(Some(black_box(&frame[..])), &ctx).unwrap()))
+        });
+    }
+    g.bench_function("serde_avro_fast (raw)", |b| {
+        b.iter(|| {
+            black_box(
+                serde_avro_fast::from_datum_slice::<InvoiceFast>(black_box(&payload), &fast_schema)
+                    .unwrap(),
+            )
+        })
+    });
+    g.bench_function("prost", |b| {
+        b.iter(|| {
+            black_box(<pb::Invoice as prost::Message>::decode(black_box(&pb_bytes[..])).unwrap())
+        })
     });
     g.finish();
 }

@@ -16,6 +16,7 @@
 //! | `HashMap<String, T>`, `BTreeMap<String, T>` | `{"type": "map", "values": T}` |
 //! | `uuid::Uuid` | `{"type": "string", "logicalType": "uuid"}` |
 //! | `bytes::Bytes` (serde writes it as bytes) | `"bytes"` |
+//! | [`Decimal<P, S>`](Decimal) | `{"type": "bytes", "logicalType": "decimal", "precision": P, "scale": S}` |
 //! | a `#[derive(Record)]` struct | its record (defined once, then named) |
 //! | a `#[derive(Record)]` enum of unit variants | an Avro enum |
 //! | a `#[derive(Record)]` enum of newtype (and at most one unit) variants | an Avro union |
@@ -34,6 +35,12 @@ use serde_json::{Value, json};
 
 pub mod avro_bytes;
 pub mod avro_time;
+mod decimal;
+
+pub use decimal::Decimal;
+
+/// The runtime of the Avro code `#[derive(Record)]` generates (see [`crate::avro::raw`]).
+pub use crate::avro::raw as avro_raw;
 
 /// A type with a named Avro schema.
 pub trait Record: AvroType {
@@ -167,6 +174,35 @@ pub trait AvroType {
     /// union).
     const AVRO_BRANCH: &'static str = "";
 
+    /// Whether [`avro_encode_raw`](Self::avro_encode_raw) and
+    /// [`avro_decode_raw`](Self::avro_decode_raw) are real for this type and every type in it:
+    /// straight-line Avro code for this type's own schema, which `#[derive(Record)]` generates
+    /// (and kcodec implements for the built-in types above). `false` by default: the codecs then
+    /// go through the compiled schema plan, as they do for any other writer schema. Types
+    /// already in `seen` (a recursive type, met again) answer `true`; ask with
+    /// [`avro_raw::supported`].
+    fn avro_raw_in(seen: &mut avro_raw::Seen) -> bool {
+        let _ = seen;
+        false
+    }
+
+    /// Writes `self` as Avro binary of [`avro_schema_in`](Self::avro_schema_in)'s schema. Only
+    /// called when [`avro_raw_in`](Self::avro_raw_in) says so; the default fails.
+    fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
+        let _ = w;
+        Err(avro_raw::unsupported(std::any::type_name::<Self>()))
+    }
+
+    /// Reads a value written with this type's own schema. Only called when
+    /// [`avro_raw_in`](Self::avro_raw_in) says so; the default fails.
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError>
+    where
+        Self: Sized,
+    {
+        let _ = r;
+        Err(avro_raw::unsupported(std::any::type_name::<Self>()))
+    }
+
     /// The schema of this type; named types already in `names` are referred to by name.
     fn avro_schema_in(names: &mut Names) -> Value;
 }
@@ -213,9 +249,24 @@ impl Default for SchemaCell {
 }
 
 macro_rules! primitive {
-    ($($t:ty => $name:literal),+ $(,)?) => {$(
+    ($($t:ty => $name:literal, |$w:ident, $v:ident| $enc:expr, |$r:ident| $dec:expr;)+) => {$(
         impl AvroType for $t {
             const AVRO_BRANCH: &'static str = $name;
+            fn avro_raw_in(_: &mut avro_raw::Seen) -> bool {
+                true
+            }
+
+            #[inline]
+            fn avro_encode_raw(&self, $w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
+                let $v = self;
+                $enc;
+                Ok(())
+            }
+
+            #[inline]
+            fn avro_decode_raw($r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
+                $dec
+            }
 
             fn avro_schema_in(_: &mut Names) -> Value {
                 Value::String($name.to_owned())
@@ -225,16 +276,100 @@ macro_rules! primitive {
 }
 
 primitive!(
-    bool => "boolean",
-    i8 => "int", i16 => "int", i32 => "int", u8 => "int", u16 => "int",
-    i64 => "long", u32 => "long",
-    f32 => "float", f64 => "double",
-    String => "string", str => "string", char => "string",
-    () => "null",
+    bool => "boolean", |w, v| w.boolean(*v), |r| r.boolean();
+    i8 => "int", |w, v| w.long((*v).into()), |r| r.int_as("i8");
+    i16 => "int", |w, v| w.long((*v).into()), |r| r.int_as("i16");
+    i32 => "int", |w, v| w.long((*v).into()), |r| r.int();
+    u8 => "int", |w, v| w.long((*v).into()), |r| r.int_as("u8");
+    u16 => "int", |w, v| w.long((*v).into()), |r| r.int_as("u16");
+    i64 => "long", |w, v| w.long(*v), |r| r.long();
+    u32 => "long", |w, v| w.long((*v).into()), |r| r.long_as("u32");
+    f32 => "float", |w, v| w.float(*v), |r| r.float();
+    f64 => "double", |w, v| w.double(*v), |r| r.double();
+    String => "string", |w, v| w.str(v), |r| r.str().map(str::to_owned);
+    char => "string", |w, v| w.str(v.encode_utf8(&mut [0; 4])), |r| read_char(r);
+    Box<str> => "string", |w, v| w.str(v), |r| r.str().map(Box::from);
+    bytes::Bytes => "bytes", |w, v| w.bytes(v), |r| r.bytes().map(bytes::Bytes::copy_from_slice);
 );
+
+impl AvroType for () {
+    const AVRO_BRANCH: &'static str = "null";
+
+    fn avro_raw_in(_: &mut avro_raw::Seen) -> bool {
+        true
+    }
+
+    #[inline]
+    fn avro_encode_raw(&self, _: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
+        Ok(())
+    }
+
+    #[inline]
+    fn avro_decode_raw(_: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
+        Ok(())
+    }
+
+    fn avro_schema_in(_: &mut Names) -> Value {
+        Value::String("null".to_owned())
+    }
+}
+
+impl AvroType for str {
+    const AVRO_BRANCH: &'static str = "string";
+
+    #[inline]
+    fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
+        w.str(self);
+        Ok(())
+    }
+
+    fn avro_schema_in(_: &mut Names) -> Value {
+        Value::String("string".to_owned())
+    }
+}
+
+/// A `char`: a string of exactly one character.
+fn read_char(r: &mut avro_raw::Reader<'_>) -> Result<char, avro_raw::AvroError> {
+    let at = r.position();
+    let s = r.str()?;
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Ok(c),
+        _ => Err(r.mismatch(
+            at,
+            format!("a char needs a string of one character, not {s:?}"),
+        )),
+    }
+}
 
 impl<T: AvroType> AvroType for Option<T> {
     const AVRO_BRANCH: &'static str = "union";
+
+    fn avro_raw_in(seen: &mut avro_raw::Seen) -> bool {
+        T::avro_raw_in(seen)
+    }
+
+    #[inline]
+    fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
+        match self {
+            None => {
+                w.long(0);
+                Ok(())
+            }
+            Some(v) => {
+                w.long(1);
+                v.avro_encode_raw(w)
+            }
+        }
+    }
+
+    #[inline]
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
+        match r.branch(2)? {
+            0 => Ok(None),
+            _ => T::avro_decode_raw(r).map(Some),
+        }
+    }
 
     fn avro_schema_in(names: &mut Names) -> Value {
         json!(["null", T::avro_schema_in(names)])
@@ -244,6 +379,20 @@ impl<T: AvroType> AvroType for Option<T> {
 impl<T: AvroType> AvroType for Vec<T> {
     const AVRO_BRANCH: &'static str = "array";
 
+    fn avro_raw_in(seen: &mut avro_raw::Seen) -> bool {
+        T::avro_raw_in(seen)
+    }
+
+    #[inline]
+    fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
+        avro_raw::write_array(w, self.iter(), |w, v| v.avro_encode_raw(w))
+    }
+
+    #[inline]
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
+        avro_raw::array(r, T::avro_decode_raw)
+    }
+
     fn avro_schema_in(names: &mut Names) -> Value {
         json!({"type": "array", "items": T::avro_schema_in(names)})
     }
@@ -252,21 +401,124 @@ impl<T: AvroType> AvroType for Vec<T> {
 impl<T: AvroType> AvroType for [T] {
     const AVRO_BRANCH: &'static str = "array";
 
+    #[inline]
+    fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
+        avro_raw::write_array(w, self.iter(), |w, v| v.avro_encode_raw(w))
+    }
+
     fn avro_schema_in(names: &mut Names) -> Value {
         json!({"type": "array", "items": T::avro_schema_in(names)})
     }
 }
 
-impl<T: AvroType + ?Sized> AvroType for Box<T> {
+impl<T: AvroType> AvroType for Box<T> {
     const AVRO_BRANCH: &'static str = T::AVRO_BRANCH;
+
+    fn avro_raw_in(seen: &mut avro_raw::Seen) -> bool {
+        T::avro_raw_in(seen)
+    }
+
+    #[inline]
+    fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
+        (**self).avro_encode_raw(w)
+    }
+
+    #[inline]
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
+        T::avro_decode_raw(r).map(Box::new)
+    }
 
     fn avro_schema_in(names: &mut Names) -> Value {
         T::avro_schema_in(names)
     }
 }
 
-impl<T: AvroType, S> AvroType for HashMap<String, T, S> {
+impl<T: AvroType> AvroType for Box<[T]> {
+    const AVRO_BRANCH: &'static str = "array";
+
+    fn avro_raw_in(seen: &mut avro_raw::Seen) -> bool {
+        T::avro_raw_in(seen)
+    }
+
+    #[inline]
+    fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
+        (**self).avro_encode_raw(w)
+    }
+
+    #[inline]
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
+        Vec::<T>::avro_decode_raw(r).map(Vec::into_boxed_slice)
+    }
+
+    fn avro_schema_in(names: &mut Names) -> Value {
+        <[T]>::avro_schema_in(names)
+    }
+}
+
+/// Writes a map's entries as one block (what the plan's typed encoder writes for a map of known
+/// length), then the 0 count.
+#[inline]
+fn write_map<'i, T: AvroType + 'i>(
+    w: &mut avro_raw::Writer<'_>,
+    entries: impl ExactSizeIterator<Item = (&'i String, &'i T)>,
+) -> Result<(), avro_raw::AvroError> {
+    w.enter()?;
+    if entries.len() > 0 {
+        w.long(entries.len() as i64);
+        for (k, v) in entries {
+            w.str(k);
+            v.avro_encode_raw(w)?;
+        }
+    }
+    w.long(0);
+    w.leave();
+    Ok(())
+}
+
+/// Reads a map's blocks into `map` (`reserve` is told how many entries may be reserved: at most
+/// the bytes that remain).
+#[inline]
+fn read_map<T: AvroType, M: Extend<(String, T)>>(
+    r: &mut avro_raw::Reader<'_>,
+    map: &mut M,
+    reserve: fn(&mut M, usize),
+) -> Result<(), avro_raw::AvroError> {
+    r.enter()?;
+    loop {
+        let n = r.block()?;
+        if n == 0 {
+            break;
+        }
+        reserve(map, n.min(r.remaining()));
+        for _ in 0..n {
+            // A key takes at least its length byte: no entry is zero-width.
+            let key = r.str()?.to_owned();
+            let value = T::avro_decode_raw(r)?;
+            map.extend(Some((key, value)));
+        }
+    }
+    r.leave();
+    Ok(())
+}
+
+impl<T: AvroType, S: std::hash::BuildHasher + Default> AvroType for HashMap<String, T, S> {
     const AVRO_BRANCH: &'static str = "map";
+
+    fn avro_raw_in(seen: &mut avro_raw::Seen) -> bool {
+        T::avro_raw_in(seen)
+    }
+
+    #[inline]
+    fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
+        write_map(w, self.iter())
+    }
+
+    #[inline]
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
+        let mut map = HashMap::default();
+        read_map(r, &mut map, |m: &mut Self, n| m.reserve(n))?;
+        Ok(map)
+    }
 
     fn avro_schema_in(names: &mut Names) -> Value {
         json!({"type": "map", "values": T::avro_schema_in(names)})
@@ -276,6 +528,22 @@ impl<T: AvroType, S> AvroType for HashMap<String, T, S> {
 impl<T: AvroType> AvroType for BTreeMap<String, T> {
     const AVRO_BRANCH: &'static str = "map";
 
+    fn avro_raw_in(seen: &mut avro_raw::Seen) -> bool {
+        T::avro_raw_in(seen)
+    }
+
+    #[inline]
+    fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
+        write_map(w, self.iter())
+    }
+
+    #[inline]
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
+        let mut map = BTreeMap::new();
+        read_map(r, &mut map, |_, _| {})?;
+        Ok(map)
+    }
+
     fn avro_schema_in(names: &mut Names) -> Value {
         json!({"type": "map", "values": T::avro_schema_in(names)})
     }
@@ -284,15 +552,28 @@ impl<T: AvroType> AvroType for BTreeMap<String, T> {
 impl AvroType for uuid::Uuid {
     const AVRO_BRANCH: &'static str = "string";
 
+    fn avro_raw_in(_: &mut avro_raw::Seen) -> bool {
+        true
+    }
+
+    #[inline]
+    fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
+        // serde's human-readable form, which the plan's encoder writes too.
+        w.str(
+            self.hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer()),
+        );
+        Ok(())
+    }
+
+    #[inline]
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
+        let at = r.position();
+        let s = r.str()?;
+        uuid::Uuid::parse_str(s).map_err(|e| r.mismatch(at, format!("{s:?} is not a UUID: {e}")))
+    }
+
     fn avro_schema_in(_: &mut Names) -> Value {
         json!({"type": "string", "logicalType": "uuid"})
-    }
-}
-
-impl AvroType for bytes::Bytes {
-    const AVRO_BRANCH: &'static str = "bytes";
-
-    fn avro_schema_in(_: &mut Names) -> Value {
-        Value::String("bytes".to_owned())
     }
 }

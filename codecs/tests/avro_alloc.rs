@@ -8,31 +8,50 @@ use kcodec_codecs::wire::SchemaId;
 use kcodec_codecs::{
     DeserializeContext, Deserializer, Headers, SerializeContext, Serialized, Serializer, Target,
 };
+use kcodec_derive::Record;
 use serde::{Deserialize, Serialize};
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// This thread's allocations while it measures (`None` when it does not): only the
+    /// measuring test's own, never the test harness's or another test's.
+    static COUNTED: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+fn count() {
+    COUNTED.with(|c| c.set(c.get().map(|n| n + 1)));
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+/// The allocations `f` makes per call on this thread, over `n` calls.
+fn per_call(n: usize, mut f: impl FnMut()) -> f64 {
+    COUNTED.with(|c| c.set(Some(0)));
+    for _ in 0..n {
+        f();
+    }
+    let total = COUNTED.with(|c| c.replace(None)).unwrap_or(0);
+    total as f64 / n as f64
+}
 
 /// The benchmark's representative record (see `benches/`).
 const ORDER: &str = r#"{"type":"record","name":"Order","namespace":"kcodec.bench","fields":[
@@ -49,7 +68,8 @@ const ORDER: &str = r#"{"type":"record","name":"Order","namespace":"kcodec.bench
     {"name":"coupon","type":["null","string"],"default":null},
     {"name":"created_at","type":{"type":"long","logicalType":"timestamp-millis"}}]}"#;
 
-#[derive(Serialize, Deserialize, Debug, PartialEq)]
+#[derive(Record, Serialize, Deserialize, Debug, PartialEq)]
+#[record(crate = "kcodec_codecs", namespace = "kcodec.bench")]
 struct Order {
     id: String,
     customer_id: i64,
@@ -63,14 +83,16 @@ struct Order {
     created_at: i64,
 }
 
-#[derive(Serialize, Deserialize, Debug, PartialEq)]
+#[derive(Record, Serialize, Deserialize, Debug, PartialEq)]
+#[record(crate = "kcodec_codecs", namespace = "kcodec.bench")]
 struct Address {
     street: String,
     city: String,
     zip: String,
 }
 
-#[derive(Serialize, Deserialize, Debug, PartialEq)]
+#[derive(Record, Serialize, Deserialize, Debug, PartialEq)]
+#[record(crate = "kcodec_codecs", namespace = "kcodec.bench")]
 struct Line {
     sku: String,
     qty: i32,
@@ -127,13 +149,11 @@ fn encoding_into_a_reused_buffer_allocates_nothing() {
         );
     }
     let n = 1000;
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    for _ in 0..n {
+    let per_message = per_call(n, || {
         out.clear();
         let mut ctx = SerializeContext::new("orders", Target::Value, &mut headers);
         let _ = ser.serialize(&value, &mut ctx, &mut out).unwrap();
-    }
-    let per_message = (ALLOCATIONS.load(Ordering::SeqCst) - before) as f64 / n as f64;
+    });
     println!("allocations per encoded message: {per_message}");
     // The typed encoder writes straight into the buffer: no allocation at all.
     assert_eq!(per_message, 0.0, "{per_message} allocations per message");
@@ -145,13 +165,89 @@ fn encoding_into_a_reused_buffer_allocates_nothing() {
     let headers = Headers::new();
     let ctx = DeserializeContext::new("orders", Target::Value, &headers);
     assert_eq!(de.deserialize(Some(&frame), &ctx).unwrap(), value);
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    for _ in 0..n {
+    let per_decode = per_call(n, || {
         let back = de.deserialize(Some(&frame), &ctx).unwrap();
         std::hint::black_box(back);
-    }
-    let per_decode = (ALLOCATIONS.load(Ordering::SeqCst) - before) as f64 / n as f64;
+    });
     // The value itself owns 9 strings and one Vec: 10 allocations, and decoding adds none.
     println!("allocations per decoded message: {per_decode}");
     assert!(per_decode <= 10.0, "{per_decode} allocations per decode");
+}
+
+/// `Address` borrowing its strings from the frame.
+#[derive(Deserialize, Debug, PartialEq)]
+struct AddressRef<'a> {
+    street: &'a str,
+    city: &'a str,
+    zip: &'a str,
+}
+
+#[test]
+fn derived_code_allocates_only_the_value() {
+    let registry = Arc::new(kcodec_registry::InMemoryRegistry::new());
+    let ser = AvroSerializer::<Order>::for_record(registry.clone()).unwrap();
+    ser.preload("orders", Target::Value, SchemaId::Id(1))
+        .unwrap();
+    let de = AvroDeserializer::<Order>::for_record(registry).unwrap();
+    de.preload(SchemaId::Id(1), ser.schema().clone()).unwrap();
+    let value = order();
+    let mut headers = Headers::new();
+    let mut out = BytesMut::with_capacity(4096);
+    let mut encode = || {
+        out.clear();
+        let mut ctx = SerializeContext::new("orders", Target::Value, &mut headers);
+        let _ = ser.serialize(&value, &mut ctx, &mut out).unwrap();
+    };
+    encode();
+    let per_encode = per_call(1000, encode);
+    println!("allocations per derived encode: {per_encode}");
+    assert_eq!(per_encode, 0.0);
+
+    let frame = {
+        let mut headers = Headers::new();
+        let mut ctx = SerializeContext::new("orders", Target::Value, &mut headers);
+        let mut out = BytesMut::new();
+        let _ = ser.serialize(&value, &mut ctx, &mut out).unwrap();
+        out.freeze()
+    };
+    let headers = Headers::new();
+    let ctx = DeserializeContext::new("orders", Target::Value, &headers);
+    assert_eq!(de.deserialize(Some(&frame), &ctx).unwrap(), value);
+    let per_decode = per_call(1000, || {
+        std::hint::black_box(de.deserialize(Some(&frame), &ctx).unwrap());
+    });
+    // Exactly the value's 9 strings and its one Vec.
+    println!("allocations per derived decode: {per_decode}");
+    assert_eq!(per_decode, 10.0);
+}
+
+#[test]
+fn borrowed_decode_allocates_nothing() {
+    let registry = Arc::new(kcodec_registry::InMemoryRegistry::new());
+    let de = AvroDeserializer::<Address>::for_record(registry).unwrap();
+    de.preload(
+        SchemaId::Id(2),
+        ParsedSchema::parse(
+            r#"{"type":"record","name":"Address","namespace":"kcodec.bench","fields":[
+            {"name":"street","type":"string"},{"name":"city","type":"string"},
+            {"name":"zip","type":"string"}]}"#,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut frame = vec![0, 0, 0, 0, 2];
+    for s in ["1 Main Street", "Springfield", "12345"] {
+        frame.push((s.len() * 2) as u8);
+        frame.extend_from_slice(s.as_bytes());
+    }
+    let headers = Headers::new();
+    let ctx = DeserializeContext::new("addresses", Target::Value, &headers);
+    let address: AddressRef<'_> = de.deserialize_borrowed(Some(&frame), &ctx).unwrap();
+    assert_eq!(address.city, "Springfield");
+    let per_decode = per_call(1000, || {
+        let a: AddressRef<'_> = de.deserialize_borrowed(Some(&frame), &ctx).unwrap();
+        std::hint::black_box(a);
+    });
+    println!("allocations per borrowed decode: {per_decode}");
+    assert_eq!(per_decode, 0.0);
 }

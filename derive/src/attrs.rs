@@ -25,6 +25,9 @@ pub struct Field {
     pub aliases: Vec<String>,
     /// Not written by serde: left out of the schema.
     pub skip: bool,
+    /// `#[serde(skip_deserializing)]`: written, but serde fills it from its default when
+    /// reading (so the generated Avro decoder is not used for the record).
+    pub skip_deserializing: bool,
     /// `#[serde(default)]` (None) or `#[serde(default = "path")]` (Some).
     pub serde_default: Option<Option<syn::ExprPath>>,
     /// `with`, `serialize_with` or `deserialize_with`: a custom representation.
@@ -255,7 +258,8 @@ pub fn field(attrs: &[Attribute]) -> syn::Result<Field> {
                     "rename" => f.rename = Some(single_name(&m)?),
                     "alias" => f.aliases.push(m.value()?.parse::<LitStr>()?.value()),
                     "skip" | "skip_serializing" => f.skip = true,
-                    "skip_deserializing" | "borrow" | "bound" => skip_value(&m)?,
+                    "skip_deserializing" => f.skip_deserializing = true,
+                    "borrow" | "bound" => skip_value(&m)?,
                     "default" => {
                         if m.input.peek(syn::Token![=]) {
                             let s: LitStr = m.value()?.parse()?;

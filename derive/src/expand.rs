@@ -44,9 +44,12 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         _ => name.clone(),
     };
     let mut checks = Vec::new();
+    // The generated Avro code (`AvroType::avro_encode_raw`/`avro_decode_raw`), when the type's
+    // shape has it.
+    let mut raw = TokenStream::new();
     let (body, keyed) = match &input.data {
         Data::Struct(s) => match &s.fields {
-            Fields::Named(fields) => record_body(&c, &krate, &name, fields, &mut checks)?,
+            Fields::Named(fields) => record_body(&c, &krate, &name, fields, &mut checks, &mut raw)?,
             _ => {
                 return Err(syn::Error::new(
                     input.ident.span(),
@@ -55,10 +58,10 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         },
         Data::Enum(e) if e.variants.iter().any(|v| !matches!(v.fields, Fields::Unit)) => (
-            union_body(&krate, &input.ident, &full_name, e, &mut checks)?,
+            union_body(&krate, &input.ident, &full_name, e, &mut checks, &mut raw)?,
             None,
         ),
-        Data::Enum(e) => (enum_body(&c, &name, e)?, None),
+        Data::Enum(e) => (enum_body(&c, &krate, &name, &full_name, e, &mut raw)?, None),
         Data::Union(u) => {
             return Err(syn::Error::new(
                 u.union_token.span(),
@@ -99,6 +102,8 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             impl #krate::record::AvroType for #ident {
                 const AVRO_BRANCH: &'static str = #branch;
 
+                #raw
+
                 fn avro_schema_in(names: &mut #krate::record::Names) -> serde_json::Value {
                     if #named && !names.define(#full_name) {
                         return serde_json::Value::String(#full_name.to_owned());
@@ -129,9 +134,12 @@ fn record_body(
     name: &str,
     fields: &syn::FieldsNamed,
     checks: &mut Vec<TokenStream>,
+    raw: &mut TokenStream,
 ) -> syn::Result<(TokenStream, Option<(syn::Ident, Type)>)> {
     let mut key: Option<(syn::Ident, Type, Span)> = None;
     let mut pushes = Vec::new();
+    // The fields in order, while every one of them is written and read by its type alone.
+    let mut raw_fields: Option<Vec<(syn::Ident, &Type)>> = Some(Vec::new());
     for field in &fields.named {
         let ident = field.ident.clone().expect("named field");
         let f = attrs::field(&field.attrs)?;
@@ -143,6 +151,14 @@ fn record_body(
                 ));
             }
             key = Some((ident.clone(), field.ty.clone(), span));
+        }
+        if f.skip || f.skip_deserializing || f.custom_with.is_some() || f.schema_json.is_some() {
+            // serde's encoding of the field is not its type's alone: the record keeps to the
+            // compiled plan.
+            raw_fields = None;
+        }
+        if let Some(raw_fields) = &mut raw_fields {
+            raw_fields.push((ident.clone(), &field.ty));
         }
         if f.skip {
             if f.key.is_some() {
@@ -302,6 +318,9 @@ fn record_body(
             }
         });
     }
+    if let Some(raw_fields) = raw_fields {
+        *raw = record_raw(krate, &raw_fields);
+    }
     let header = header(c, name, "record");
     let body = quote! {
         let mut fields = ::std::vec::Vec::new();
@@ -342,8 +361,11 @@ fn union_body(
     full_name: &str,
     e: &syn::DataEnum,
     checks: &mut Vec<TokenStream>,
+    raw: &mut TokenStream,
 ) -> syn::Result<TokenStream> {
     let mut branches = Vec::new();
+    // Each variant's branch: `None` for the unit variant (null), else its type.
+    let mut raw_variants: Vec<(&syn::Ident, Option<&Type>)> = Vec::new();
     let mut types: Vec<&Type> = Vec::new();
     let mut unit: Option<&syn::Ident> = None;
     let mut seen: Vec<(String, &syn::Ident)> = Vec::new();
@@ -367,6 +389,7 @@ fn union_body(
                     ));
                 }
                 unit = Some(&v.ident);
+                raw_variants.push((&v.ident, None));
                 branches.push(quote!(serde_json::Value::from("null")));
             }
             Fields::Unnamed(u) if u.unnamed.len() == 1 => {
@@ -413,6 +436,7 @@ fn union_body(
                     ));
                 }
                 types.push(ty);
+                raw_variants.push((&v.ident, Some(ty)));
                 branches.push(quote_spanned! {ty.span()=>
                     <#ty as #krate::record::AvroType>::avro_schema_in(names)
                 });
@@ -437,6 +461,7 @@ fn union_body(
             ));
         }
     }
+    *raw = union_raw(krate, &raw_variants);
     Ok(quote! {
         names.begin_union(#full_name);
         let branches = ::std::vec![#(#branches),*];
@@ -475,8 +500,17 @@ fn mentions(ty: &Type, ident: &syn::Ident) -> bool {
     walk(quote!(#ty), ident)
 }
 
-fn enum_body(c: &Container, name: &str, e: &syn::DataEnum) -> syn::Result<TokenStream> {
+fn enum_body(
+    c: &Container,
+    krate: &syn::Path,
+    name: &str,
+    full_name: &str,
+    e: &syn::DataEnum,
+    raw: &mut TokenStream,
+) -> syn::Result<TokenStream> {
     let mut symbols = Vec::new();
+    // The variants in symbol order, unless serde skips one (then the enum keeps to the plan).
+    let mut raw_variants = Some(Vec::new());
     for v in &e.variants {
         if !matches!(v.fields, Fields::Unit) {
             return Err(syn::Error::new(
@@ -485,6 +519,12 @@ fn enum_body(c: &Container, name: &str, e: &syn::DataEnum) -> syn::Result<TokenS
             ));
         }
         let f = attrs::field(&v.attrs)?;
+        if f.skip || f.skip_deserializing {
+            raw_variants = None;
+        }
+        if let Some(raw_variants) = &mut raw_variants {
+            raw_variants.push(&v.ident);
+        }
         if f.skip {
             continue;
         }
@@ -506,12 +546,152 @@ fn enum_body(c: &Container, name: &str, e: &syn::DataEnum) -> syn::Result<TokenS
             "an Avro enum needs at least one symbol",
         ));
     }
+    if let Some(raw_variants) = raw_variants {
+        *raw = enum_raw(krate, full_name, &raw_variants);
+    }
     let header = header(c, name, "enum");
     Ok(quote! {
         let mut m = #header;
         m.insert("symbols".to_owned(), serde_json::json!([#(#symbols),*]));
         serde_json::Value::Object(m)
     })
+}
+
+/// `AvroType::avro_raw_in` of a record or union over `tys`: a type met again (recursion) answers
+/// for itself.
+fn raw_in(raw: &TokenStream, avro: &TokenStream, tys: &[&Type]) -> TokenStream {
+    quote! {
+        fn avro_raw_in(seen: &mut #raw::Seen) -> bool {
+            !seen.first::<Self>() || (true #(&& <#tys as #avro>::avro_raw_in(seen))*)
+        }
+    }
+}
+
+/// The generated Avro code of a record: its fields in schema order, straight-line.
+fn record_raw(krate: &syn::Path, fields: &[(syn::Ident, &Type)]) -> TokenStream {
+    let avro = quote!(#krate::record::AvroType);
+    let raw = quote!(#krate::record::avro_raw);
+    let tys: Vec<&Type> = fields.iter().map(|(_, t)| *t).collect();
+    let idents: Vec<&syn::Ident> = fields.iter().map(|(i, _)| i).collect();
+    let raw_in = raw_in(&raw, &avro, &tys);
+    quote! {
+        #raw_in
+
+        #[inline]
+        fn avro_encode_raw(
+            &self,
+            w: &mut #raw::Writer<'_>,
+        ) -> ::core::result::Result<(), #raw::AvroError> {
+            w.enter()?;
+            #(<#tys as #avro>::avro_encode_raw(&self.#idents, w)?;)*
+            w.leave();
+            ::core::result::Result::Ok(())
+        }
+
+        #[inline]
+        fn avro_decode_raw(
+            r: &mut #raw::Reader<'_>,
+        ) -> ::core::result::Result<Self, #raw::AvroError> {
+            r.enter()?;
+            let value = Self {
+                #(#idents: <#tys as #avro>::avro_decode_raw(r)?,)*
+            };
+            r.leave();
+            ::core::result::Result::Ok(value)
+        }
+    }
+}
+
+/// The generated Avro code of a union enum: branch `i` is variant `i`.
+fn union_raw(krate: &syn::Path, variants: &[(&syn::Ident, Option<&Type>)]) -> TokenStream {
+    let avro = quote!(#krate::record::AvroType);
+    let raw = quote!(#krate::record::avro_raw);
+    let count = variants.len();
+    let tys: Vec<&Type> = variants.iter().filter_map(|(_, t)| *t).collect();
+    let raw_in = raw_in(&raw, &avro, &tys);
+    let encode = variants.iter().enumerate().map(|(i, (v, ty))| {
+        let i = i as i64;
+        match ty {
+            None => quote!(Self::#v => w.long(#i),),
+            Some(ty) => quote!(Self::#v(v) => {
+                w.long(#i);
+                <#ty as #avro>::avro_encode_raw(v, w)?;
+            }),
+        }
+    });
+    let decode = variants.iter().enumerate().map(|(i, (v, ty))| {
+        let pattern = if i + 1 == count {
+            quote!(_)
+        } else {
+            quote!(#i)
+        };
+        match ty {
+            None => quote!(#pattern => Self::#v,),
+            Some(ty) => quote!(#pattern => Self::#v(<#ty as #avro>::avro_decode_raw(r)?),),
+        }
+    });
+    quote! {
+        #raw_in
+
+        #[inline]
+        fn avro_encode_raw(
+            &self,
+            w: &mut #raw::Writer<'_>,
+        ) -> ::core::result::Result<(), #raw::AvroError> {
+            match self {
+                #(#encode)*
+            }
+            ::core::result::Result::Ok(())
+        }
+
+        #[inline]
+        fn avro_decode_raw(
+            r: &mut #raw::Reader<'_>,
+        ) -> ::core::result::Result<Self, #raw::AvroError> {
+            ::core::result::Result::Ok(match r.branch(#count)? {
+                #(#decode)*
+            })
+        }
+    }
+}
+
+/// The generated Avro code of an enum of unit variants: symbol `i` is variant `i`.
+fn enum_raw(krate: &syn::Path, full_name: &str, variants: &[&syn::Ident]) -> TokenStream {
+    let raw = quote!(#krate::record::avro_raw);
+    let count = variants.len();
+    let indexes = (0..count).map(|i| i as i64);
+    let decode = variants.iter().enumerate().map(|(i, v)| {
+        if i + 1 == count {
+            quote!(_ => Self::#v,)
+        } else {
+            quote!(#i => Self::#v,)
+        }
+    });
+    quote! {
+        fn avro_raw_in(_: &mut #raw::Seen) -> bool {
+            true
+        }
+
+        #[inline]
+        fn avro_encode_raw(
+            &self,
+            w: &mut #raw::Writer<'_>,
+        ) -> ::core::result::Result<(), #raw::AvroError> {
+            w.long(match self {
+                #(Self::#variants => #indexes,)*
+            });
+            ::core::result::Result::Ok(())
+        }
+
+        #[inline]
+        fn avro_decode_raw(
+            r: &mut #raw::Reader<'_>,
+        ) -> ::core::result::Result<Self, #raw::AvroError> {
+            ::core::result::Result::Ok(match r.symbol(#full_name, #count)? {
+                #(#decode)*
+            })
+        }
+    }
 }
 
 fn is_option(ty: &Type) -> bool {

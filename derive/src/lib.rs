@@ -5,6 +5,18 @@
 //! The schema is the one serde's encoding of the type matches, so values round-trip through
 //! kcodec's Avro codec (and read as Confluent's and Java's serializers write them).
 //!
+//! # Generated Avro code
+//!
+//! Besides the schema, the derive writes straight-line Avro encode and decode functions for the
+//! type's own schema (`AvroType::avro_encode_raw` / `avro_decode_raw`, running on
+//! `kcodec::record::avro_raw`): prost's `encode_raw` shape, one function per type, fields in
+//! order, no visitor. `AvroSerializer::for_record` and `AvroDeserializer::for_record` use them
+//! whenever a frame's writer schema is the record's own (references included); any other writer
+//! schema goes through the compiled plan, with resolution. A record with a field that serde
+//! writes through a `with` module, a `#[record(schema)]`, or a skipped field (and an enum with a
+//! skipped variant) gets none: serde's form of such a field is not its type's, so those records
+//! always take the plan (`kcodec::record::avro_raw::supported` tells).
+//!
 //! # Type mapping
 //!
 //! | Rust field type | Avro schema |
@@ -21,6 +33,7 @@
 //! | `Box<T>` | `T` |
 //! | `uuid::Uuid` | `{"type": "string", "logicalType": "uuid"}` |
 //! | `bytes::Bytes` | `"bytes"` |
+//! | `kcodec::record::Decimal<P, S>` | `{"type": "bytes", "logicalType": "decimal", "precision": P, "scale": S}` |
 //! | `Vec<u8>`, `Box<[u8]>`, `bytes::Bytes` with `#[serde(with = "kcodec::record::avro_bytes")]` | `"bytes"` |
 //! | `[u8; N]` with `#[serde(with = "kcodec::record::avro_bytes")]` | `{"type": "fixed", "name": …, "size": N}` |
 //! | a timestamp with `#[serde(with = "kcodec::record::avro_time::timestamp_millis")]` (or `_micros`) | `{"type": "long", "logicalType": "timestamp-millis"}` (or `-micros`) |

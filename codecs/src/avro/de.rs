@@ -224,13 +224,19 @@ fn null<T: DeserializeOwned>(ctx: &DeserializeContext<'_>) -> Result<T, Error> {
 /// See the [module docs](super).
 pub struct AvroDeserializer<T> {
     core: Arc<Core>,
+    /// A record's generated decoder (`for_record`), used when the writer schema is the reader's.
+    raw: Option<RawDecode<T>>,
     _type: PhantomData<fn() -> T>,
 }
+
+/// A derived record's generated Avro decoder ([`super::raw::decode`]).
+type RawDecode<T> = fn(&[u8]) -> Result<T, AvroError>;
 
 impl<T> Clone for AvroDeserializer<T> {
     fn clone(&self) -> Self {
         AvroDeserializer {
             core: self.core.clone(),
+            raw: self.raw,
             _type: PhantomData,
         }
     }
@@ -251,6 +257,7 @@ impl<T> AvroDeserializer<T> {
     pub fn new(registry: Arc<dyn SchemaRegistry>) -> Self {
         AvroDeserializer {
             core: Arc::new(Core::new(registry, None)),
+            raw: None,
             _type: PhantomData,
         }
     }
@@ -260,6 +267,7 @@ impl<T> AvroDeserializer<T> {
     pub fn with_reader_schema(registry: Arc<dyn SchemaRegistry>, reader: ParsedSchema) -> Self {
         AvroDeserializer {
             core: Arc::new(Core::new(registry, Some(reader))),
+            raw: None,
             _type: PhantomData,
         }
     }
@@ -274,6 +282,64 @@ impl<T> AvroDeserializer<T> {
     pub fn preload(&self, id: SchemaId, writer: ParsedSchema) -> Result<(), AvroError> {
         self.core.preload(id, writer)
     }
+
+    /// Decodes a frame into `B`, which may borrow its `&str` and `&[u8]` fields (with
+    /// `#[serde(borrow)]` for `&[u8]` and `Cow`s) from `data`: no allocation for a struct of
+    /// borrowed fields. `B` is usually `T`'s borrowing twin (`Order<'a>` for an owned `Order`).
+    ///
+    /// Only a frame whose writer schema needs no resolution can be borrowed from (no reader
+    /// schema, or the writer's equals it); another is
+    /// [`AvroError::Mismatch`]. A null record is `None` for an `Option<B>`, else
+    /// [`Error::UnexpectedNull`](crate::Error::UnexpectedNull).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use kcodec_codecs::avro::{AvroDeserializer, ParsedSchema};
+    /// use kcodec_codecs::wire::SchemaId;
+    /// use kcodec_codecs::{DeserializeContext, Headers, Target};
+    /// use kcodec_registry::InMemoryRegistry;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct User<'a> { name: &'a str, id: i64 }
+    ///
+    /// let de = AvroDeserializer::<()>::new(Arc::new(InMemoryRegistry::new()));
+    /// de.preload(SchemaId::Id(7), ParsedSchema::parse(r#"{"type":"record","name":"User","fields":[
+    ///     {"name":"name","type":"string"},{"name":"id","type":"long"}]}"#)?)?;
+    /// let frame = [0, 0, 0, 0, 7, 6, b'a', b'd', b'a', 2];
+    /// let headers = Headers::new();
+    /// let ctx = DeserializeContext::new("users", Target::Value, &headers);
+    /// let user: User<'_> = de.deserialize_borrowed(Some(&frame), &ctx)?;
+    /// assert_eq!((user.name, user.id), ("ada", 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn deserialize_borrowed<'a, B: serde::Deserialize<'a>>(
+        &self,
+        data: Option<&'a [u8]>,
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<B, Error> {
+        let Some(data) = data else {
+            return B::deserialize(
+                serde::de::value::UnitDeserializer::<serde::de::value::Error>::new(),
+            )
+            .map_err(|_| Error::UnexpectedNull {
+                deserializer: "Avro",
+                target: ctx.target(),
+            });
+        };
+        let (_, plan, payload) = self.core.locate(data, ctx)?;
+        match &*plan {
+            Plan::Direct(schema) if !schema.is_raw_bytes() => {
+                Ok(super::direct::from_slice(schema.plan(), payload)?)
+            }
+            _ => Err(AvroError::Mismatch {
+                at: 0,
+                message: "a borrowed decode needs the writer schema to be the reader's (this \
+                          frame's needs resolution): decode into an owned type"
+                    .to_owned(),
+            }
+            .into()),
+        }
+    }
 }
 
 impl<T: crate::record::Record> AvroDeserializer<T> {
@@ -283,7 +349,13 @@ impl<T: crate::record::Record> AvroDeserializer<T> {
     /// this one, fields it added taking their `#[record(default = ...)]`.
     pub fn for_record(registry: Arc<dyn SchemaRegistry>) -> Result<Self, AvroError> {
         let schema = ParsedSchema::parse(T::avro_schema().json())?;
-        Ok(Self::with_reader_schema(registry, schema))
+        let mut de = Self::with_reader_schema(registry, schema);
+        // A frame written with the record's own schema is read by the code `#[derive(Record)]`
+        // generated for it; any other goes through the plan, with resolution.
+        if super::raw::supported::<T>() {
+            de.raw = Some(super::raw::decode::<T>);
+        }
+        Ok(de)
     }
 }
 
@@ -293,6 +365,10 @@ impl<T: DeserializeOwned> Deserializer<T> for AvroDeserializer<T> {
             return null(ctx);
         };
         let (id, plan, payload) = self.core.locate(data, ctx)?;
+        if let (Some(raw), Plan::Direct(_)) = (self.raw, &*plan) {
+            // `for_record` has a reader schema: `Direct` means the writer's is the record's own.
+            return Ok(raw(payload)?);
+        }
         typed(id, &plan, payload).map_err(|e| match e {
             // Without a reader schema, a field the writer lacks can't take a default: say how
             // to get one.

@@ -142,6 +142,7 @@ mod encode;
 mod error;
 mod json;
 mod plan;
+pub mod raw;
 mod resolve;
 mod schema;
 mod ser;

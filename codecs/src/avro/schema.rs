@@ -299,6 +299,13 @@ impl ParsedSchema {
             .unwrap_or_default()
     }
 
+    /// Whether `other` is this schema: the same parse (a pointer compare), else equal with
+    /// references included (see [`PartialEq`]).
+    #[inline]
+    pub(crate) fn is(&self, other: &ParsedSchema) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner) || self == other
+    }
+
     /// The compiled plan the binary walkers follow.
     pub(crate) fn plan(&self) -> &Plan {
         &self.inner.plan

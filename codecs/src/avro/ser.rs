@@ -177,13 +177,19 @@ fn strip_length_prefix(out: &mut BytesMut, start: usize) {
 /// [module docs](super) for how the schema is chosen and when the registry is called.
 pub struct AvroSerializer<T: ?Sized> {
     core: Arc<Core>,
+    /// A record's generated encoder (`for_record`), used when the writer schema is the local one.
+    raw: Option<RawEncode<T>>,
     _type: PhantomData<fn(&T)>,
 }
+
+/// A derived record's generated Avro encoder ([`super::raw::encode`]).
+type RawEncode<T> = fn(&T, &mut BytesMut) -> Result<(), AvroError>;
 
 impl<T: ?Sized> Clone for AvroSerializer<T> {
     fn clone(&self) -> Self {
         AvroSerializer {
             core: self.core.clone(),
+            raw: self.raw,
             _type: PhantomData,
         }
     }
@@ -213,6 +219,7 @@ impl<T: ?Sized> AvroSerializer<T> {
     ) -> Result<Self, AvroError> {
         Ok(AvroSerializer {
             core: Arc::new(new_core(registry, schema, config)?),
+            raw: None,
             _type: PhantomData,
         })
     }
@@ -237,12 +244,22 @@ impl<T: crate::record::Record> AvroSerializer<T> {
     }
 
     /// A serializer for the record's own schema with this configuration.
+    ///
+    /// While the writer schema is the record's own (references included), records are written
+    /// by the code `#[derive(Record)]` generated for it
+    /// ([`AvroType::avro_encode_raw`](crate::record::AvroType::avro_encode_raw)); a writer schema
+    /// picked from the registry that differs (`use_latest_version`, `use_schema_id`…) is
+    /// written through its compiled plan.
     pub fn for_record_with_config(
         registry: Arc<dyn SchemaRegistry>,
         config: AvroSerializerConfig,
     ) -> Result<Self, AvroError> {
         let schema = ParsedSchema::parse(T::avro_schema().json())?;
-        Self::with_config(registry, schema, config)
+        let mut ser = Self::with_config(registry, schema, config)?;
+        if super::raw::supported::<T>() {
+            ser.raw = Some(super::raw::encode::<T>);
+        }
+        Ok(ser)
     }
 }
 
@@ -256,8 +273,10 @@ impl<T: Serialize + ?Sized> Serializer<T> for AvroSerializer<T> {
         if subject::is_null(value, false) {
             return Ok(Serialized::Null);
         }
-        frame(&self.core, ctx, out, |schema, out| {
-            encode_typed(schema, value, out)
+        let own = &self.core.format.schema;
+        frame(&self.core, ctx, out, |schema, out| match self.raw {
+            Some(raw) if schema.is(own) => raw(value, out),
+            _ => encode_typed(schema, value, out),
         })
     }
 

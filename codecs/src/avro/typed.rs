@@ -41,29 +41,42 @@ pub(crate) fn to_bytes<T: Serialize + ?Sized>(
 }
 
 /// The serializer's error: where (innermost segment first) and what did not fit.
+///
+/// Boxed, so that every serializer call's `Result<(), SerError>` stays one word wide.
 #[derive(Debug)]
-pub(crate) struct SerError {
+pub(crate) struct SerError(Box<Failure>);
+
+#[derive(Debug)]
+struct Failure {
     /// Path segments from the failing value outwards (`.name`, `[3]`).
     path: Vec<String>,
     schema: String,
     problem: String,
 }
 
+impl From<Failure> for SerError {
+    #[cold]
+    fn from(f: Failure) -> Self {
+        SerError(Box::new(f))
+    }
+}
+
 impl SerError {
     fn at(mut self, segment: impl FnOnce() -> String) -> Self {
-        self.path.push(segment());
+        self.0.path.push(segment());
         self
     }
 
     fn into_avro(self) -> AvroError {
+        let f = *self.0;
         let mut path = String::from("$");
-        for segment in self.path.iter().rev() {
+        for segment in f.path.iter().rev() {
             path.push_str(segment);
         }
         AvroError::Encode {
             path,
-            schema: self.schema,
-            problem: self.problem,
+            schema: f.schema,
+            problem: f.problem,
         }
     }
 }
@@ -71,10 +84,10 @@ impl SerError {
 impl std::fmt::Display for SerError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("value at $")?;
-        for segment in self.path.iter().rev() {
+        for segment in self.0.path.iter().rev() {
             f.write_str(segment)?;
         }
-        write!(f, " does not fit '{}': {}", self.schema, self.problem)
+        write!(f, " does not fit '{}': {}", self.0.schema, self.0.problem)
     }
 }
 
@@ -82,11 +95,11 @@ impl std::error::Error for SerError {}
 
 impl ser::Error for SerError {
     fn custom<T: std::fmt::Display>(msg: T) -> Self {
-        SerError {
+        SerError::from(Failure {
             path: Vec::new(),
             schema: String::new(),
             problem: msg.to_string(),
-        }
+        })
     }
 }
 
@@ -98,12 +111,7 @@ struct Writer<'o, 'p> {
 
 #[inline]
 fn zigzag(out: &mut BytesMut, v: i64) {
-    let mut n = ((v << 1) ^ (v >> 63)) as u64;
-    while n >= 0x80 {
-        out.put_u8((n as u8 & 0x7f) | 0x80);
-        n >>= 7;
-    }
-    out.put_u8(n as u8);
+    super::raw::put_long(out, v);
 }
 
 #[inline]
@@ -148,11 +156,11 @@ type Res<T = ()> = Result<T, SerError>;
 
 impl<'w, 'o, 'p> Ser<'w, 'o, 'p> {
     fn fail(&self, problem: impl Into<String>) -> SerError {
-        SerError {
+        SerError::from(Failure {
             path: Vec::new(),
             schema: label(self.w.plan.node(self.node)),
             problem: problem.into(),
-        }
+        })
     }
 
     /// The node to write at: this one, or for a union the branch `rank` prefers (lowest rank,
@@ -603,11 +611,11 @@ impl<'w, 'o, 'p> SeqSer<'w, 'o, 'p> {
         match self.told {
             Some(n) if n == self.count => {}
             Some(n) => {
-                return Err(SerError {
+                return Err(SerError::from(Failure {
                     path: Vec::new(),
                     schema: label(self.w.plan.node(self.items)),
                     problem: format!("a sequence that said {n} items and gave {}", self.count),
-                });
+                }));
             }
             None if self.count > 0 => {
                 // Insert the count before the items, which move right by its width.
@@ -789,11 +797,11 @@ impl<F: FnOnce(&str)> ser::Serializer for KeySer<F> {
 }
 
 fn not_a_key() -> SerError {
-    SerError {
+    SerError::from(Failure {
         path: Vec::new(),
         schema: "map".to_owned(),
         problem: "a map key that is not a string".to_owned(),
-    }
+    })
 }
 
 /// What a tuple's elements are written as.
@@ -869,11 +877,11 @@ fn byte<T: Serialize + ?Sized>(value: &T) -> Res<u8> {
 struct ByteSer<'a>(&'a mut Option<u8>);
 
 fn not_a_byte() -> SerError {
-    SerError {
+    SerError::from(Failure {
         path: Vec::new(),
         schema: "fixed".to_owned(),
         problem: "an element that is not a u8".to_owned(),
-    }
+    })
 }
 
 impl ser::Serializer for ByteSer<'_> {
@@ -923,11 +931,11 @@ struct RecordSer<'w, 'o, 'p> {
 
 impl RecordSer<'_, '_, '_> {
     fn fail(&self, problem: String) -> SerError {
-        SerError {
+        SerError::from(Failure {
             path: Vec::new(),
             schema: label(self.w.plan.node(self.record)),
             problem,
-        }
+        })
     }
 
     /// A field of a struct (serde's static field name) or of a map (`key` only).
