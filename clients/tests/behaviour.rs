@@ -1,6 +1,9 @@
 //! One behaviour suite, run against every transport: the in-memory broker (always), librdkafka's
-//! mock cluster (feature `rdkafka`) and an external Kafka-protocol broker at `KAFKA_BOOTSTRAP`
-//! (feature `rdkafka`; skipped with a printed line when unset, unless `KCODEC_REQUIRE_KAFKA=1`).
+//! mock cluster (feature `rdkafka`), kcodec's broker served in-process over Kafka's protocol by
+//! kcodec-kafka-server (feature `rdkafka`; classic groups in `served`, KIP-848's
+//! `group.protocol=consumer` in `served_kip848`) and an external Kafka-protocol broker at
+//! `KAFKA_BOOTSTRAP` (feature `rdkafka`; skipped with a printed line when unset, unless
+//! `KCODEC_REQUIRE_KAFKA=1`).
 //!
 //! Each test is written once as an async function generic over a `Harness`, which creates
 //! topics and transports; the `suite!` macro instantiates every test per harness.
@@ -143,6 +146,68 @@ mod kafka_harness {
         }
     }
 
+    /// kcodec's broker (one cluster per test) served in-process over Kafka's protocol by
+    /// `kcodec_kafka_server::serve`; groups on the classic protocol, or on KIP-848's consumer
+    /// protocol (`group.protocol=consumer`, heartbeats every 100 ms) with `kip848`.
+    pub struct ServedHarness {
+        bootstrap: String,
+        kip848: bool,
+        server: kcodec_kafka_server::Server,
+    }
+
+    impl ServedHarness {
+        pub async fn new(kip848: bool) -> Self {
+            let cluster = kcodec_broker::Cluster::builder().build();
+            cluster.set_group_settings(kcodec_broker::group::protocol::GroupSettings {
+                consumer_heartbeat_interval: Duration::from_millis(100),
+                ..Default::default()
+            });
+            let server = kcodec_kafka_server::serve(&cluster, "127.0.0.1:0")
+                .await
+                .expect("kcodec's broker served in-process");
+            ServedHarness {
+                bootstrap: server.bootstrap(),
+                kip848,
+                server,
+            }
+        }
+
+        /// librdkafka refuses the classic session settings with `group.protocol=consumer`
+        /// (the broker sets the session and heartbeat there).
+        fn group_config(&self, mut c: ClientConfig) -> ClientConfig {
+            if self.kip848 {
+                c.remove("session.timeout.ms");
+                c.remove("heartbeat.interval.ms");
+                c.set("group.protocol", "consumer");
+            }
+            c
+        }
+    }
+
+    impl Harness for ServedHarness {
+        type P = KafkaProducer;
+        type C = KafkaConsumer;
+        async fn topic(&self, base: &str, partitions: i32) -> String {
+            let name = unique(base);
+            self.server
+                .cluster()
+                .create_topic(kcodec_broker::NewTopic::new(name.as_str(), partitions, 1))
+                .unwrap();
+            name
+        }
+        fn producer(&self) -> KafkaProducer {
+            KafkaProducer::new(&rd_producer_config(&self.bootstrap)).unwrap()
+        }
+        fn consumer(&self, group: &str) -> KafkaConsumer {
+            let c = self.group_config(rd_consumer_config(&self.bootstrap, group));
+            KafkaConsumer::new(&c).unwrap()
+        }
+        fn auto_consumer(&self, group: &str) -> KafkaConsumer {
+            let c = self.group_config(rd_auto_consumer_config(&self.bootstrap, group));
+            KafkaConsumer::new(&c).unwrap()
+        }
+    }
+
     /// An external broker at `KAFKA_BOOTSTRAP` (tansu in CI).
     pub struct ExternalHarness {
         bootstrap: String,
@@ -194,6 +259,13 @@ mod kafka_harness {
 suite!(memory, Some(memory_harness::MemoryHarness::new()));
 #[cfg(feature = "rdkafka")]
 suite!(mock, Some(kafka_harness::MockHarness::new()));
+#[cfg(feature = "rdkafka")]
+suite!(served, Some(kafka_harness::ServedHarness::new(false).await));
+#[cfg(feature = "rdkafka")]
+suite!(
+    served_kip848,
+    Some(kafka_harness::ServedHarness::new(true).await)
+);
 #[cfg(feature = "rdkafka")]
 suite!(external, kafka_harness::ExternalHarness::from_env());
 
