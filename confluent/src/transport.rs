@@ -330,6 +330,47 @@ pub struct ConfluentConsumer {
     manual: Option<Vec<TopicPartition>>,
     auto_commit_interval: Duration,
     last_auto_commit: Instant,
+    /// Set once `close` has started, so dropping the consumer afterwards closes nothing.
+    closing: bool,
+}
+
+/// Dropping the consumer closes it as [`close`](ConsumerTransport::close) does (commits the
+/// stored offsets when auto-commit is on, runs the revocation callback, leaves the group), as
+/// the rdkafka transport's drop does. Translation note: Java's `KafkaConsumer` (and
+/// confluent-kafka's) keeps its heartbeat running until `close`; a dropped typed consumer
+/// leaves instead. On a multi-thread tokio runtime the close runs before the drop returns, in
+/// [`block_in_place`](tokio::task::block_in_place) (the worker's other tasks move to another
+/// thread); on a current-thread runtime it is spawned on the runtime; outside a runtime the
+/// consumer is dropped unclosed.
+impl Drop for ConfluentConsumer {
+    fn drop(&mut self) {
+        if self.closing {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let orphan = ConfluentConsumer {
+            state: std::mem::replace(&mut self.state, State::Moved),
+            shared: self.shared.clone(),
+            ops: std::mem::take(&mut self.ops),
+            buffer: std::mem::take(&mut self.buffer),
+            positions: std::mem::take(&mut self.positions),
+            manual: self.manual.take(),
+            auto_commit_interval: self.auto_commit_interval,
+            last_auto_commit: self.last_auto_commit,
+            closing: false,
+        };
+        self.closing = true;
+        if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+            // The result has nowhere to go: a failed close leaves the group by session timeout.
+            let _ = tokio::task::block_in_place(|| runtime.block_on(orphan.close()));
+        } else {
+            runtime.spawn(async move {
+                let _ = orphan.close().await;
+            });
+        }
+    }
 }
 
 impl std::fmt::Debug for ConfluentConsumer {
@@ -400,6 +441,7 @@ impl ConfluentConsumer {
             manual: None,
             auto_commit_interval: interval,
             last_auto_commit: Instant::now(),
+            closing: false,
         })
     }
 
@@ -838,6 +880,7 @@ impl ConsumerTransport for ConfluentConsumer {
     /// Commits the stored offsets when auto-commit is on, then closes confluent-kafka's
     /// consumer (which runs the revocation callback and leaves the group).
     async fn close(mut self) -> Result<(), ClientError> {
+        self.closing = true;
         let stored = self.stored_offsets();
         let auto = self.shared.auto_commit;
         let consumer = self.settle().await?;

@@ -9,9 +9,7 @@
 //! - Group scenarios need a KIP-848 broker (confluent-kafka speaks only
 //!   `group.protocol=consumer`, which tansu lacks): they run against `KCODEC_KIP848_BOOTSTRAP`
 //!   when it is set, and otherwise against kcodec's own broker served in-process over Kafka's
-//!   protocol (`kcodec_kafka_server::serve`, one cluster per test), so they always run. Two
-//!   scenarios that need a dropped consumer to commit and leave are not run here; their
-//!   `*_not_run` tests print why.
+//!   protocol (`kcodec_kafka_server::serve`, one cluster per test), so they always run.
 #![cfg(feature = "transport")]
 
 #[path = "../../clients/tests/suite/mod.rs"]
@@ -138,36 +136,7 @@ suite!(external, ConfluentHarness::external(); keyed_ordering_assigned, assign_a
 // Groups: a KIP-848 broker (kcodec's own, in-process, unless KCODEC_KIP848_BOOTSTRAP is set).
 suite!(kip848, ConfluentHarness::kip848().await; keyed_ordering, rebalance_on_second_member, deserialize_error_fails, deserialize_error_skips,
     deserialize_error_dead_letters, headers_round_trip, deserialize_error_stays_until_skipped,
-    revoke_callback_commits);
-
-/// The suite's `group_commit_and_resume` drops its first member (no `close`) and expects the
-/// next member to get its partitions within the suite's 30 s wait. A dropped `ConfluentConsumer`
-/// does not leave the group, and keeps heartbeating: checked against kcodec's broker with the
-/// KIP-848 session at 2 s, the member was still there 4 s after the drop (even with the tokio
-/// runtime it ran on shut down), though the broker expires a silent member on
-/// `describe_group`. Not a fault of kcodec's broker (the scenario passes there with rdkafka,
-/// classic and KIP-848, in clients/tests/behaviour.rs); not run, said so.
-#[test]
-fn group_commit_and_resume_not_run() {
-    println!(
-        "not run: group_commit_and_resume needs a dropped consumer to leave its group; a dropped \
-         ConfluentConsumer keeps heartbeating and keeps its partitions (it leaves only through \
-         its async close())"
-    );
-}
-
-/// The suite's `auto_commit_commits_returned_records_only` drops a member and expects the drop
-/// to close it with an auto-commit (rdkafka's and the in-memory transports do). The
-/// confluent-kafka transport closes only through the async `close` (confluent-kafka's
-/// `KafkaConsumer::close` is async; there is no blocking close to run from `Drop`), so a dropped
-/// member commits nothing and the scenario cannot pass on it: not run, said so.
-#[test]
-fn auto_commit_commits_returned_records_only_not_run() {
-    println!(
-        "not run: auto_commit_commits_returned_records_only needs a consumer that commits when \
-         dropped; ConfluentConsumer commits and leaves only through its async close()"
-    );
-}
+    revoke_callback_commits, group_commit_and_resume, auto_commit_commits_returned_records_only);
 
 /// The transport's partitioner is Java's `BuiltInPartitioner.partitionForKey`:
 /// `toPositive(murmur2(key)) % partitions`, the partition kcodec-broker computes, for every key

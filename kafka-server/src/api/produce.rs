@@ -273,7 +273,16 @@ fn append(
     let appended = |records| {
         cluster
             .append_batch(tp, records)
-            .map(|md| (md.offset, if log_append_time { md.timestamp.unwrap_or(-1) } else { -1 }))
+            .map(|md| {
+                (
+                    md.offset,
+                    if log_append_time {
+                        md.timestamp.unwrap_or(-1)
+                    } else {
+                        -1
+                    },
+                )
+            })
             .map_err(|e| (error_code(&e), Some(e.to_string())))
     };
     if batch.producer_id < 0 || batch.base_sequence < 0 {
