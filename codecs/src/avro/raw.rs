@@ -11,7 +11,7 @@
 //! through the compiled plan, with resolution. [`encode`] and [`decode`] call it directly.
 //!
 //! The reader checks every length and count against the bytes that remain before it reserves
-//! anything, caps items that take no bytes at [`MAX_ZERO_WIDTH_ITEMS`](super::MAX_ZERO_WIDTH_ITEMS),
+//! anything, caps items that take no bytes at [`MAX_ZERO_WIDTH_ITEMS`],
 //! nests at most as deep as the plan's walkers (128 levels), and reports bad input as an
 //! [`AvroError`] naming the byte offset: it never panics.
 //!
@@ -348,7 +348,7 @@ impl<'a> Reader<'a> {
     }
 
     /// After an array or map item that started at `start`: an item that took no bytes counts
-    /// towards [`MAX_ZERO_WIDTH_ITEMS`](super::MAX_ZERO_WIDTH_ITEMS) (every other item takes a
+    /// towards [`MAX_ZERO_WIDTH_ITEMS`] (every other item takes a
     /// byte, so a block's count can't make the reader loop past its input).
     #[inline]
     pub fn item_read(&mut self, start: usize) -> Result<(), AvroError> {
