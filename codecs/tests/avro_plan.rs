@@ -268,3 +268,29 @@ fn resolution_maps_union_branches_by_name_in_both_directions() {
         );
     }
 }
+
+/// A `bytes` decimal of zero bytes is refused on decode, as Java's
+/// `Conversions.DecimalConversion.fromBytes` (`new BigInteger(new byte[0])` throws), instead of
+/// decoding to a value that does not re-encode (found by the `avro_deserializer` fuzz target).
+#[test]
+fn a_zero_length_bytes_decimal_is_refused() {
+    let headers = Headers::new();
+    let ctx = DeserializeContext::new("t", Target::Value, &headers);
+    let de = GenericAvroDeserializer::new(Arc::new(InMemoryRegistry::new()));
+    let schema = r#"{"type":"record","name":"D","fields":[{"name":"dec","type":
+        {"type":"bytes","logicalType":"decimal","precision":4,"scale":2}}]}"#;
+    de.preload(SchemaId::Id(1), ParsedSchema::parse(schema).unwrap())
+        .unwrap();
+    let empty = Bytes::from(vec![0, 0, 0, 0, 1, 0]);
+    let err = Deserializer::<Value>::deserialize(&de, Some(&empty), &ctx).unwrap_err();
+    assert!(err.to_string().contains("decimal"), "{err}");
+    let one = Bytes::from(vec![0, 0, 0, 0, 1, 2, 0x7f]);
+    let value: Value = de.deserialize(Some(&one), &ctx).unwrap();
+    let Value::Record(fields) = value else {
+        panic!("a record: {value:?}")
+    };
+    assert_eq!(
+        fields[0].1,
+        Value::Decimal(apache_avro::Decimal::from(vec![0x7f]))
+    );
+}

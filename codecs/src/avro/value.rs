@@ -80,6 +80,15 @@ impl Reader<'_, '_> {
                 let n = self.bytes.len("bytes")?;
                 let b = self.bytes.take("bytes", n)?;
                 match logical {
+                    // Java's `Conversions.DecimalConversion.fromBytes` builds a `BigInteger`,
+                    // which refuses zero bytes ("Zero length BigInteger").
+                    Logical::Decimal if b.is_empty() => {
+                        return Err(self.logical_error(
+                            at,
+                            "decimal",
+                            "a zero-length unscaled value".to_owned(),
+                        ));
+                    }
                     Logical::Decimal => Value::Decimal(apache_avro::Decimal::from(b)),
                     Logical::Uuid => Value::Uuid(
                         uuid::Uuid::from_slice(b)
