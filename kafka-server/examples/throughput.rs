@@ -45,7 +45,10 @@ fn run(bootstrap: &str, topic: &str, n: usize) -> (f64, f64) {
     let start = Instant::now();
     for i in 0..n {
         let key = (i % 1000).to_string();
-        let mut record = BaseRecord::to(topic).key(&key).payload(&value[..]).partition(0);
+        let mut record = BaseRecord::to(topic)
+            .key(&key)
+            .payload(&value[..])
+            .partition(0);
         loop {
             match producer.send(record) {
                 Ok(()) => break,
@@ -122,7 +125,9 @@ fn main() {
             .block_on(kcodec_kafka_server::serve(&cluster, "127.0.0.1:0"))
             .unwrap();
         let (p, c) = run(&server.bootstrap(), "bench", n);
-        println!("kcodec-kafka-server (in-process): {p:.0} produced/s, {c:.0} consumed/s ({n} records, 100-byte values)");
+        println!(
+            "kcodec-kafka-server (in-process): {p:.0} produced/s, {c:.0} consumed/s ({n} records, 100-byte values)"
+        );
 
         if n <= MOCK_KEEPS {
             let mock = MockCluster::new(1).unwrap();

@@ -43,6 +43,9 @@
 mod api;
 mod conn;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod records;
 mod server;
 

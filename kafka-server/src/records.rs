@@ -15,8 +15,9 @@ const CRC_START: usize = 21;
 /// The smallest record: seven one-byte fields (length, attributes, timestamp delta, offset
 /// delta, key length, value length, header count).
 const MIN_RECORD: usize = 7;
-/// Most bytes one batch may decompress to: bounds what a small compressed batch can make the
-/// broker allocate.
+/// Most bytes the compressed batches of one produce request may decompress to, together: bounds
+/// what a small request can make the broker allocate and keep (the broker stores records
+/// decompressed, where Kafka keeps the client's compressed batch).
 pub(crate) const MAX_DECOMPRESSED: usize = 64 * 1024 * 1024;
 
 /// Why a batch was refused.
@@ -36,7 +37,9 @@ pub(crate) enum RecordsError {
         #[source]
         source: std::io::Error,
     },
-    #[error("record batch decompresses to more than {MAX_DECOMPRESSED} bytes")]
+    #[error(
+        "record batches decompress to more than {MAX_DECOMPRESSED} bytes in one produce request"
+    )]
     TooLarge,
     #[error("record batch claims {0} records, more than its bytes can hold")]
     Count(i32),
@@ -71,15 +74,25 @@ impl Batch {
 }
 
 /// Decodes every batch of a partition's `records` field, the records addressed to `topic`.
-pub(crate) fn decode(mut buf: Bytes, topic: &Arc<str>) -> Result<Vec<Batch>, RecordsError> {
+/// Compressed batches may decompress to at most `budget` bytes, which shrinks by what they
+/// took: one budget of [`MAX_DECOMPRESSED`] serves a whole produce request.
+pub(crate) fn decode(
+    mut buf: Bytes,
+    topic: &Arc<str>,
+    budget: &mut usize,
+) -> Result<Vec<Batch>, RecordsError> {
     let mut batches = Vec::new();
     while buf.has_remaining() {
-        batches.push(decode_batch(&mut buf, topic)?);
+        batches.push(decode_batch(&mut buf, topic, budget)?);
     }
     Ok(batches)
 }
 
-fn decode_batch(buf: &mut Bytes, topic: &Arc<str>) -> Result<Batch, RecordsError> {
+fn decode_batch(
+    buf: &mut Bytes,
+    topic: &Arc<str>,
+    budget: &mut usize,
+) -> Result<Batch, RecordsError> {
     if buf.len() < 17 {
         return Err(RecordsError::Truncated("batch header"));
     }
@@ -108,7 +121,7 @@ fn decode_batch(buf: &mut Bytes, topic: &Arc<str>) -> Result<Batch, RecordsError
     let producer_epoch = batch.get_i16();
     let base_sequence = batch.get_i32();
     let count = batch.get_i32();
-    let body = decompress(attributes & 0x7, batch)?;
+    let body = decompress(attributes & 0x7, batch, budget)?;
     let n = usize::try_from(count)
         .ok()
         .filter(|n| n.saturating_mul(MIN_RECORD) <= body.len())
@@ -218,28 +231,31 @@ fn unsigned(buf: &mut Bytes, max_bytes: usize) -> Result<u64, RecordsError> {
     Err(RecordsError::Invalid("varint longer than its type"))
 }
 
-/// The records section, decompressed (at most [`MAX_DECOMPRESSED`] bytes).
-fn decompress(codec: i16, data: Bytes) -> Result<Bytes, RecordsError> {
+/// The records section, decompressed: at most `budget` bytes, which shrinks by what it took.
+fn decompress(codec: i16, data: Bytes, budget: &mut usize) -> Result<Bytes, RecordsError> {
+    if codec == 0 {
+        return Ok(data);
+    }
+    let limit = *budget;
     let read = |codec: &'static str, reader: std::io::Result<Box<dyn Read + '_>>| {
         let error = |source| RecordsError::Decompress { codec, source };
         let mut out = Vec::new();
         reader
             .map_err(error)?
-            .take(MAX_DECOMPRESSED as u64 + 1)
+            .take(limit as u64 + 1)
             .read_to_end(&mut out)
             .map_err(error)?;
-        if out.len() > MAX_DECOMPRESSED {
+        if out.len() > limit {
             return Err(RecordsError::TooLarge);
         }
         Ok(Bytes::from(out))
     };
-    match codec {
-        0 => Ok(data),
+    let out = match codec {
         1 => read(
             "gzip",
             Ok(Box::new(flate2::read::MultiGzDecoder::new(&data[..]))),
         ),
-        2 => snappy(&data),
+        2 => snappy(&data, limit),
         3 => read(
             "lz4",
             lz4::Decoder::new(&data[..]).map(|d| Box::new(d) as Box<dyn Read>),
@@ -249,13 +265,15 @@ fn decompress(codec: i16, data: Bytes) -> Result<Bytes, RecordsError> {
             zstd::stream::read::Decoder::new(&data[..]).map(|d| Box::new(d) as Box<dyn Read>),
         ),
         other => Err(RecordsError::Codec(other)),
-    }
+    }?;
+    *budget -= out.len();
+    Ok(out)
 }
 
 /// Snappy as Kafka's Java client writes it (snappy-java's framing: a 16-byte header, then
 /// blocks each prefixed by its compressed length), or a raw snappy block, as snappy-java's
 /// `SnappyInputStream` falls back to.
-fn snappy(data: &[u8]) -> Result<Bytes, RecordsError> {
+fn snappy(data: &[u8], limit: usize) -> Result<Bytes, RecordsError> {
     const MAGIC: &[u8] = b"\x82SNAPPY\x00";
     let error = |e: snap::Error| RecordsError::Decompress {
         codec: "snappy",
@@ -263,7 +281,7 @@ fn snappy(data: &[u8]) -> Result<Bytes, RecordsError> {
     };
     let block = |block: &[u8], out: &mut Vec<u8>| -> Result<(), RecordsError> {
         let len = snap::raw::decompress_len(block).map_err(error)?;
-        if out.len().saturating_add(len) > MAX_DECOMPRESSED {
+        if out.len().saturating_add(len) > limit {
             return Err(RecordsError::TooLarge);
         }
         let start = out.len();
@@ -440,7 +458,7 @@ mod tests {
     #[test]
     fn an_encoded_batch_decodes_to_the_same_records() {
         let topic: Arc<str> = Arc::from("t");
-        let batches = decode(batch().freeze(), &topic).unwrap();
+        let batches = decode(batch().freeze(), &topic, &mut budget()).unwrap();
         assert_eq!(batches.len(), 1);
         let b = &batches[0];
         assert_eq!(
@@ -509,8 +527,8 @@ mod tests {
             b[21..23].copy_from_slice(&(codec as i16).to_be_bytes());
             let crc = crc32c::crc32c(&b[CRC_START..]);
             b[17..21].copy_from_slice(&crc.to_be_bytes());
-            let batches =
-                decode(b.freeze(), &topic).unwrap_or_else(|e| panic!("codec {codec}: {e}"));
+            let batches = decode(b.freeze(), &topic, &mut budget())
+                .unwrap_or_else(|e| panic!("codec {codec}: {e}"));
             let values: Vec<Option<&[u8]>> = batches[0]
                 .records
                 .iter()
@@ -538,27 +556,27 @@ mod tests {
         huge_count[57..61].copy_from_slice(&i32::MAX.to_be_bytes());
         fix_crc(&mut huge_count);
         assert!(matches!(
-            decode(huge_count.freeze(), &topic),
+            decode(huge_count.freeze(), &topic, &mut budget()),
             Err(RecordsError::Count(i32::MAX))
         ));
 
         let mut bad_crc = batch();
         bad_crc[30] ^= 1;
         assert!(matches!(
-            decode(bad_crc.freeze(), &topic),
+            decode(bad_crc.freeze(), &topic, &mut budget()),
             Err(RecordsError::Crc { .. })
         ));
 
         let mut old = batch();
         old[16] = 1;
         assert!(matches!(
-            decode(old.freeze(), &topic),
+            decode(old.freeze(), &topic, &mut budget()),
             Err(RecordsError::Magic(1))
         ));
 
         let cut = batch().freeze().slice(..40);
         assert!(matches!(
-            decode(cut, &topic),
+            decode(cut, &topic, &mut budget()),
             Err(RecordsError::Truncated(_))
         ));
 
@@ -570,9 +588,35 @@ mod tests {
         b[21..23].copy_from_slice(&4i16.to_be_bytes());
         fix_crc(&mut b);
         assert!(matches!(
-            decode(b.freeze(), &topic),
+            decode(b.freeze(), &topic, &mut budget()),
             Err(RecordsError::TooLarge)
         ));
+    }
+
+    /// A fresh produce request's decompression budget.
+    fn budget() -> usize {
+        MAX_DECOMPRESSED
+    }
+
+    /// The batches of one request share one budget: two that each decompress within the
+    /// bound may not together exceed it (the broker stores them decompressed).
+    #[test]
+    fn one_request_decompresses_to_at_most_the_budget() {
+        let forty_mib = zstd::encode_all(&vec![0u8; 40 << 20][..], 3).unwrap();
+        let mut budget = budget();
+        let first = decompress(4, Bytes::from(forty_mib.clone()), &mut budget).unwrap();
+        assert_eq!(first.len(), 40 << 20);
+        assert_eq!(budget, MAX_DECOMPRESSED - (40 << 20));
+        assert!(matches!(
+            decompress(4, Bytes::from(forty_mib), &mut budget),
+            Err(RecordsError::TooLarge)
+        ));
+        // uncompressed records take nothing from it: the request's size bounds them
+        let mut budget = 0;
+        assert_eq!(
+            decompress(0, Bytes::from_static(b"abc"), &mut budget).unwrap(),
+            &b"abc"[..]
+        );
     }
 
     /// `DefaultRecordBatch.incrementSequence`: sequences wrap past `i32::MAX` to 0.

@@ -115,3 +115,46 @@ async fn shutdown_closes_connections_and_listeners() {
     assert!(TcpStream::connect(addr).await.is_err(), "nobody listens");
     assert_eq!(cluster.brokers(), 1);
 }
+
+/// A request whose array claims more elements than the request has bytes is refused before
+/// anything is reserved for it, as Kafka's generated readers refuse it ("Tried to allocate a
+/// collection of size N, but there are only M bytes remaining"), and the connection closes as
+/// `SocketServer` closes one whose request does not parse; the broker serves on. (Before the
+/// fix in `vendor/kafka-protocol`, these 20-odd bytes made the process abort.)
+#[tokio::test]
+async fn a_request_claiming_a_huge_array_is_refused_without_reserving_it() {
+    let cluster = Cluster::new();
+    let server = kcodec_kafka_server::serve(&cluster, "127.0.0.1:0")
+        .await
+        .unwrap();
+    // Metadata v0: topics is an ARRAY (i32 length); v9+: a COMPACT_ARRAY (varint length + 1)
+    // after a flexible header (client id, then an empty tagged-field section)
+    let cases: [(i16, Vec<u8>); 2] = [
+        (0, vec![0x7f, 0xff, 0xff, 0xff, 0, 0]),
+        (12, vec![0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0]),
+    ];
+    for (version, body) in cases {
+        let mut s = TcpStream::connect(server.local_addr()).await.unwrap();
+        let mut req = BytesMut::new();
+        req.put_i16(3); // Metadata
+        req.put_i16(version);
+        req.put_i32(7);
+        req.put_i16(4);
+        req.put_slice(b"test");
+        req.put_slice(&body);
+        let mut frame = BytesMut::new();
+        frame.put_i32(req.len() as i32);
+        frame.put_slice(&req);
+        s.write_all(&frame).await.unwrap();
+        let mut buf = [0u8; 1];
+        assert!(
+            !matches!(s.read(&mut buf).await, Ok(n) if n > 0),
+            "v{version}: no answer, the connection closes"
+        );
+        // the broker is alive: a new connection is answered
+        let mut s = TcpStream::connect(server.local_addr()).await.unwrap();
+        let mut r = roundtrip(&mut s, 18, 0, 8, &[]).await;
+        assert_eq!(r.get_i32(), 8);
+        assert_eq!(r.get_i16(), 0);
+    }
+}

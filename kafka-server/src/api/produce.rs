@@ -180,6 +180,8 @@ pub(crate) fn handle(
 ) -> Option<ProduceResponse> {
     let acks = req.acks;
     let valid_acks = matches!(acks, -1..=1);
+    // what the request's compressed batches may decompress to, together
+    let mut budget = records::MAX_DECOMPRESSED;
     let responses = req
         .topic_data
         .into_iter()
@@ -207,7 +209,13 @@ pub(crate) fn handle(
                             Some(l) if l != broker.node_id => {
                                 Err((ResponseError::NotLeaderOrFollower.code(), None))
                             }
-                            Some(_) => append(broker, &tp, &topic, p.records.unwrap_or_default()),
+                            Some(_) => append(
+                                broker,
+                                &tp,
+                                &topic,
+                                p.records.unwrap_or_default(),
+                                &mut budget,
+                            ),
                         }
                     };
                     let mut r = PartitionProduceResponse::default()
@@ -244,11 +252,12 @@ fn append(
     tp: &TopicPartition,
     topic: &Arc<str>,
     records: bytes::Bytes,
+    budget: &mut usize,
 ) -> Result<(i64, i64), (i16, Option<String>)> {
     if records.len() > MESSAGE_MAX_BYTES {
         return Err((ResponseError::MessageTooLarge.code(), None));
     }
-    let mut batches = records::decode(records, topic).map_err(|e| {
+    let mut batches = records::decode(records, topic, budget).map_err(|e| {
         let code = match e {
             records::RecordsError::Magic(_) => ResponseError::UnsupportedForMessageFormat,
             records::RecordsError::TooLarge => ResponseError::MessageTooLarge,
