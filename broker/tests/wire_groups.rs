@@ -8,7 +8,9 @@ use kcodec_broker::group::classic::{
     JoinGroupRequest, LeavingMember, SyncGroupRequest, decode_assignment, encode_assignment,
 };
 use kcodec_broker::group::consumer::ConsumerHeartbeatRequest;
-use kcodec_broker::group::protocol::{GroupError, GroupType, MemberRef, OffsetCommit};
+use kcodec_broker::group::protocol::{
+    GroupError, GroupType, MemberRef, OFFSET_COMMIT_VERSION, OffsetCommit,
+};
 use kcodec_broker::{Cluster, GroupState, ManualClock, NewTopic, TopicPartition};
 use std::time::Duration;
 
@@ -405,17 +407,27 @@ async fn offsets_commit_fetch_with_generation_checks_and_group_admin() {
         metadata: "m".into(),
     };
     let e = cluster
-        .commit_offsets("g", &MemberRef::member(a.clone(), 1), &[c(5)])
+        .commit_offsets(
+            "g",
+            &MemberRef::member(a.clone(), 1),
+            &[c(5)],
+            OFFSET_COMMIT_VERSION,
+        )
         .unwrap_err();
     assert_eq!(e.code(), 27);
     cluster.sync_group(sync(&a, 1, vec![])).await.unwrap();
     let e = cluster
-        .commit_offsets("g", &MemberRef::member(a.clone(), 0), &[c(5)])
+        .commit_offsets(
+            "g",
+            &MemberRef::member(a.clone(), 0),
+            &[c(5)],
+            OFFSET_COMMIT_VERSION,
+        )
         .unwrap_err();
     assert_eq!(e.code(), 22);
     assert_eq!(
         cluster
-            .commit_offsets("g", &MemberRef::none(), &[c(5)])
+            .commit_offsets("g", &MemberRef::none(), &[c(5)], OFFSET_COMMIT_VERSION)
             .unwrap_err()
             .code(),
         25
@@ -426,7 +438,12 @@ async fn offsets_commit_fetch_with_generation_checks_and_group_admin() {
         metadata: String::new(),
     };
     let r = cluster
-        .commit_offsets("g", &MemberRef::member(a.clone(), 1), &[c(5), bad])
+        .commit_offsets(
+            "g",
+            &MemberRef::member(a.clone(), 1),
+            &[c(5), bad],
+            OFFSET_COMMIT_VERSION,
+        )
         .unwrap();
     assert!(r[0].is_ok());
     assert_eq!(r[1].as_ref().unwrap_err().code(), 3);
@@ -471,7 +488,7 @@ async fn offsets_commit_fetch_with_generation_checks_and_group_admin() {
         .unwrap();
     // an empty group keeps its offsets and takes commits without a member
     cluster
-        .commit_offsets("g", &MemberRef::none(), &[c(6)])
+        .commit_offsets("g", &MemberRef::none(), &[c(6)], OFFSET_COMMIT_VERSION)
         .unwrap();
     assert_eq!(
         cluster.group_offsets("g").unwrap()[&TopicPartition::new("t", 1)].offset,
@@ -542,7 +559,12 @@ async fn offsets_of_a_group_with_members_outlive_the_retention() {
         metadata: String::new(),
     };
     cluster
-        .commit_offsets("g", &MemberRef::member(a.clone(), 1), &[c])
+        .commit_offsets(
+            "g",
+            &MemberRef::member(a.clone(), 1),
+            &[c],
+            OFFSET_COMMIT_VERSION,
+        )
         .unwrap();
     for _ in 0..20 {
         clock.advance(Duration::from_secs(9));

@@ -411,3 +411,114 @@ async fn consumer_group_heartbeat_and_describe() {
     assert_eq!((r.error_code, r.member_epoch), (0, -1));
     server.shutdown().await;
 }
+
+/// OffsetCommit into a KIP-848 group, at each version and with each kind of committer, as
+/// Java's `ConsumerGroup.validateOffsetCommit` (and `OffsetMetadataManager.validateOffsetCommit`
+/// for a group that does not exist) answer: the error applies to every partition of the
+/// request. OffsetFetch v9 names its member as `ConsumerGroup.validateOffsetFetch` checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offset_commit_versions_and_committers_follow_consumer_group_validate_offset_commit() {
+    let (_cluster, server, mut c) = setup().await;
+    let r = call(
+        &mut c,
+        1,
+        ConsumerGroupHeartbeatRequest::default()
+            .with_group_id(group("cg"))
+            .with_member_id(s("m1"))
+            .with_member_epoch(0)
+            .with_rebalance_timeout_ms(30_000)
+            .with_subscribed_topic_names(Some(vec![name("t")]))
+            .with_topic_partitions(Some(Vec::new())),
+    )
+    .await;
+    assert_eq!((r.error_code, r.member_epoch), (0, 1));
+
+    let commit = |g: &str, member: &str, epoch: i32| {
+        OffsetCommitRequest::default()
+            .with_group_id(group(g))
+            .with_generation_id_or_member_epoch(epoch)
+            .with_member_id(s(member))
+            .with_topics(vec![
+                OffsetCommitRequestTopic::default()
+                    .with_name(name("t"))
+                    .with_partitions(
+                        (0..2)
+                            .map(|p| {
+                                OffsetCommitRequestPartition::default()
+                                    .with_partition_index(p)
+                                    .with_committed_offset(7)
+                            })
+                            .collect(),
+                    ),
+            ])
+    };
+    async fn codes(c: &mut TcpStream, v: i16, req: OffsetCommitRequest) -> Vec<i16> {
+        call(c, v, req).await.topics[0]
+            .partitions
+            .iter()
+            .map(|p| p.error_code)
+            .collect()
+    }
+    // a consumer-protocol member below v9: UNSUPPORTED_VERSION, on every partition
+    for v in [2, 7, 8] {
+        assert_eq!(
+            codes(&mut c, v, commit("cg", "m1", 1)).await,
+            [35, 35],
+            "v{v}"
+        );
+    }
+    // the member is looked up before the version is checked: UNKNOWN_MEMBER_ID
+    assert_eq!(codes(&mut c, 8, commit("cg", "nobody", 1)).await, [25, 25]);
+    assert_eq!(codes(&mut c, 9, commit("cg", "nobody", 1)).await, [25, 25]);
+    // v9: the member's epoch commits; any other is STALE_MEMBER_EPOCH
+    assert_eq!(codes(&mut c, 9, commit("cg", "m1", 1)).await, [0, 0]);
+    assert_eq!(codes(&mut c, 9, commit("cg", "m1", 0)).await, [113, 113]);
+    assert_eq!(codes(&mut c, 9, commit("cg", "m1", 2)).await, [113, 113]);
+    // no member (an admin, manual assignment) while the group has members: UNKNOWN_MEMBER_ID
+    assert_eq!(codes(&mut c, 8, commit("cg", "", -1)).await, [25, 25]);
+    assert_eq!(codes(&mut c, 9, commit("cg", "", -1)).await, [25, 25]);
+
+    // OffsetFetch v9 with the member's identity (`validateOffsetFetch`)
+    let fetch = |member: &str, epoch: i32| {
+        OffsetFetchRequest::default().with_groups(vec![
+            OffsetFetchRequestGroup::default()
+                .with_group_id(group("cg"))
+                .with_member_id(Some(s(member)))
+                .with_member_epoch(epoch)
+                .with_topics(None),
+        ])
+    };
+    let r = call(&mut c, 9, fetch("m1", 1)).await;
+    assert_eq!(r.groups[0].error_code, 0);
+    assert_eq!(r.groups[0].topics[0].partitions[0].committed_offset, 7);
+    assert_eq!(
+        call(&mut c, 9, fetch("m1", 3)).await.groups[0].error_code,
+        113
+    );
+    assert_eq!(
+        call(&mut c, 9, fetch("nobody", 1)).await.groups[0].error_code,
+        25
+    );
+
+    // once the member left, the empty group takes commits without a member at any version
+    let r = call(
+        &mut c,
+        1,
+        ConsumerGroupHeartbeatRequest::default()
+            .with_group_id(group("cg"))
+            .with_member_id(s("m1"))
+            .with_member_epoch(-1),
+    )
+    .await;
+    assert_eq!(r.error_code, 0);
+    assert_eq!(codes(&mut c, 8, commit("cg", "", -1)).await, [0, 0]);
+
+    // a group that does not exist (`OffsetMetadataManager.validateOffsetCommit`): a generation
+    // is ILLEGAL_GENERATION below v9, GROUP_ID_NOT_FOUND from v9; generation -1 creates a
+    // simple group (a member id alone does not matter), which then knows no member
+    assert_eq!(codes(&mut c, 8, commit("ghost", "m", 3)).await, [22, 22]);
+    assert_eq!(codes(&mut c, 9, commit("ghost", "m", 3)).await, [69, 69]);
+    assert_eq!(codes(&mut c, 8, commit("ghost", "m", -1)).await, [0, 0]);
+    assert_eq!(codes(&mut c, 8, commit("ghost", "m", 3)).await, [25, 25]);
+    server.shutdown().await;
+}

@@ -137,6 +137,19 @@ pub(crate) struct ConsumerMember {
     revoke_by: Option<i64>,
 }
 
+impl ConsumerMember {
+    /// `ConsumerGroup.validateMemberEpoch` for a consumer-protocol member.
+    fn validate_epoch(&self, given: i32) -> Result<(), GroupError> {
+        if given != self.epoch {
+            return Err(GroupError::StaleMemberEpoch {
+                given,
+                current: self.epoch,
+            });
+        }
+        Ok(())
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct ConsumerGroup {
     pub(crate) group_epoch: i32,
@@ -320,22 +333,38 @@ impl ConsumerGroup {
             .min()
     }
 
-    /// `ConsumerGroup.validateOffsetCommit` / `validateOffsetFetch`.
-    pub(crate) fn validate_offsets(&self, r: &MemberRef) -> Result<(), GroupError> {
+    /// `ConsumerGroup.validateOffsetCommit`: without a member (epoch < 0) only while the group
+    /// is empty; else the member must exist, commit with OffsetCommit v9+ (every member here
+    /// uses the consumer protocol: no classic member joins a consumer group) and name its
+    /// current epoch.
+    pub(crate) fn validate_commit(
+        &self,
+        r: &MemberRef,
+        api_version: i16,
+    ) -> Result<(), GroupError> {
         if r.generation_or_epoch < 0 && self.members.is_empty() {
             return Ok(());
         }
-        let m = self
-            .members
-            .get(&r.member_id)
-            .ok_or_else(|| GroupError::UnknownMemberId(r.member_id.clone()))?;
-        if r.generation_or_epoch != m.epoch {
-            return Err(GroupError::StaleMemberEpoch {
-                given: r.generation_or_epoch,
-                current: m.epoch,
-            });
+        let m = self.member(&r.member_id)?;
+        if api_version < 9 {
+            return Err(GroupError::UnsupportedVersion(
+                "OffsetCommit version 9 or above must be used by members using the modern group protocol".into(),
+            ));
         }
-        Ok(())
+        m.validate_epoch(r.generation_or_epoch)
+    }
+
+    /// `ConsumerGroup.validateOffsetFetch` for a request that names a member (the caller
+    /// accepts one that does not): the member must exist at the epoch named.
+    pub(crate) fn validate_fetch(&self, r: &MemberRef) -> Result<(), GroupError> {
+        self.member(&r.member_id)?
+            .validate_epoch(r.generation_or_epoch)
+    }
+
+    fn member(&self, id: &str) -> Result<&ConsumerMember, GroupError> {
+        self.members
+            .get(id)
+            .ok_or_else(|| GroupError::UnknownMemberId(id.to_string()))
     }
 
     /// Group epoch and assignor, for [`super::GroupDescription`] (no leader in KIP-848).

@@ -79,7 +79,7 @@ pub(crate) async fn handle(
         ApiKey::OffsetCommit => respond(
             key,
             header,
-            &offset_commit(cluster, decode(key, header, body)?),
+            &offset_commit(cluster, decode(key, header, body)?, v),
         ),
         ApiKey::OffsetFetch => respond(
             key,
@@ -227,7 +227,7 @@ fn find_coordinator(
     }
 }
 
-fn offset_commit(cluster: &Cluster, req: OffsetCommitRequest) -> OffsetCommitResponse {
+fn offset_commit(cluster: &Cluster, req: OffsetCommitRequest, v: i16) -> OffsetCommitResponse {
     let member = MemberRef {
         member_id: req.member_id.to_string(),
         generation_or_epoch: req.generation_id_or_member_epoch,
@@ -248,7 +248,7 @@ fn offset_commit(cluster: &Cluster, req: OffsetCommitRequest) -> OffsetCommitRes
             })
         })
         .collect();
-    let results = cluster.commit_offsets(&req.group_id.0, &member, &offsets);
+    let results = cluster.commit_offsets(&req.group_id.0, &member, &offsets, v);
     let mut codes = offsets.iter().enumerate().map(|(i, _)| match &results {
         Err(e) => e.code(),
         Ok(r) => r.get(i).map_or(0, code),
