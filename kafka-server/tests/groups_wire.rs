@@ -522,3 +522,68 @@ async fn offset_commit_versions_and_committers_follow_consumer_group_validate_of
     assert_eq!(codes(&mut c, 8, commit("ghost", "m", 3)).await, [25, 25]);
     server.shutdown().await;
 }
+
+/// The client host the coordinator records is the connection's peer as Java's
+/// `InetAddress.toString()` prints it (`GroupMetadataManager` stores
+/// `context.clientAddress.toString()`), in DescribeGroups (classic) and ConsumerGroupDescribe
+/// (KIP-848): a client bound to 127.0.0.2 is `/127.0.0.2`, one over IPv6 loopback
+/// `/0:0:0:0:0:0:0:1` (`Inet6Address.getHostAddress`, uncompressed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_host_is_the_peer_address_as_javas_inet_address_prints_it() {
+    let (_cluster, server, _) = setup().await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut c = socket.connect(server.local_addr()).await.unwrap();
+    // classic: join, sync, describe
+    let id = call(&mut c, 9, join("")).await.member_id.to_string();
+    assert_eq!(call(&mut c, 9, join(&id)).await.error_code, 0);
+    let sync = SyncGroupRequest::default()
+        .with_group_id(group("g"))
+        .with_generation_id(1)
+        .with_member_id(s(&id))
+        .with_protocol_type(Some(s("consumer")))
+        .with_protocol_name(Some(s("range")));
+    assert_eq!(call(&mut c, 5, sync).await.error_code, 0);
+    let d = call(
+        &mut c,
+        5,
+        DescribeGroupsRequest::default().with_groups(vec![group("g")]),
+    )
+    .await;
+    assert_eq!(d.groups[0].members[0].client_host.as_str(), "/127.0.0.2");
+
+    // KIP-848: heartbeat, describe
+    async fn consumer_member_host(c: &mut TcpStream) -> String {
+        let r = call(
+            c,
+            1,
+            ConsumerGroupHeartbeatRequest::default()
+                .with_group_id(group("cg"))
+                .with_member_id(s("m1"))
+                .with_member_epoch(0)
+                .with_rebalance_timeout_ms(30_000)
+                .with_subscribed_topic_names(Some(vec![name("t")]))
+                .with_topic_partitions(Some(Vec::new())),
+        )
+        .await;
+        assert_eq!(r.error_code, 0);
+        let d = call(
+            c,
+            1,
+            ConsumerGroupDescribeRequest::default().with_group_ids(vec![group("cg")]),
+        )
+        .await;
+        d.groups[0].members[0].client_host.to_string()
+    }
+    assert_eq!(consumer_member_host(&mut c).await, "/127.0.0.2");
+    server.shutdown().await;
+
+    let cluster = Cluster::new();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let server = kcodec_kafka_server::serve(&cluster, "[::1]:0")
+        .await
+        .unwrap();
+    let mut c = TcpStream::connect(server.local_addr()).await.unwrap();
+    assert_eq!(consumer_member_host(&mut c).await, "/0:0:0:0:0:0:0:1");
+    server.shutdown().await;
+}

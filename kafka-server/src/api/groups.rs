@@ -8,7 +8,7 @@
 //! answers for every group (they share one coordinator); FindCoordinator names the broker
 //! Kafka would (the leader of the group's `__consumer_offsets` partition).
 
-use super::{Broker, RequestError, ResponseError, decode, respond};
+use super::{Broker, Client, RequestError, ResponseError, decode, respond};
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::consumer_group_describe_response as cgd;
 use kafka_protocol::messages::consumer_group_heartbeat_response as cgh;
@@ -59,6 +59,7 @@ pub(crate) fn handles(key: ApiKey) -> bool {
 /// Answers a group request whose key is in [`VERSIONS`] (and whose version is in range).
 pub(crate) async fn handle(
     broker: &Broker,
+    client: &Client,
     key: ApiKey,
     header: &RequestHeader,
     body: &mut Bytes,
@@ -87,7 +88,7 @@ pub(crate) async fn handle(
             &offset_fetch(cluster, decode(key, header, body)?, v),
         ),
         ApiKey::JoinGroup => {
-            let r = join_group(cluster, decode(key, header, body)?, v, client_id).await;
+            let r = join_group(cluster, decode(key, header, body)?, v, client_id, client).await;
             respond(key, header, &r)
         }
         ApiKey::SyncGroup => {
@@ -129,7 +130,8 @@ pub(crate) async fn handle(
             &delete_groups(cluster, decode(key, header, body)?),
         ),
         ApiKey::ConsumerGroupHeartbeat => {
-            let r = consumer_group_heartbeat(cluster, decode(key, header, body)?, client_id);
+            let r =
+                consumer_group_heartbeat(cluster, decode(key, header, body)?, client_id, client);
             respond(key, header, &r)
         }
         ApiKey::ConsumerGroupDescribe => respond(
@@ -140,9 +142,6 @@ pub(crate) async fn handle(
         _ => Ok(super::unsupported::response(key, header)),
     }
 }
-
-/// The client's host as Kafka prints it. The front end listens on loopback.
-const CLIENT_HOST: &str = "/127.0.0.1";
 
 fn s(v: impl Into<String>) -> StrBytes {
     StrBytes::from_string(v.into())
@@ -395,6 +394,7 @@ async fn join_group(
     req: JoinGroupRequest,
     v: i16,
     client_id: String,
+    client: &Client,
 ) -> JoinGroupResponse {
     let r = cluster
         .join_group(classic::JoinGroupRequest {
@@ -410,7 +410,7 @@ async fn join_group(
             session_timeout_ms: req.session_timeout_ms,
             rebalance_timeout_ms: if v >= 1 { req.rebalance_timeout_ms } else { -1 },
             client_id,
-            client_host: CLIENT_HOST.into(),
+            client_host: client.host.clone(),
             require_known_member_id: v >= 4,
         })
         .await;
@@ -624,6 +624,7 @@ fn consumer_group_heartbeat(
     cluster: &Cluster,
     req: ConsumerGroupHeartbeatRequest,
     client_id: String,
+    client: &Client,
 ) -> ConsumerGroupHeartbeatResponse {
     let error = |e: GroupError| {
         ConsumerGroupHeartbeatResponse::default()
@@ -660,7 +661,7 @@ fn consumer_group_heartbeat(
         server_assignor: req.server_assignor.as_ref().map(|a| a.to_string()),
         owned,
         client_id,
-        client_host: CLIENT_HOST.into(),
+        client_host: client.host.clone(),
     });
     match r {
         Err(e) => error(e),
