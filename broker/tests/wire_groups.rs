@@ -588,3 +588,93 @@ async fn offsets_of_a_group_with_members_outlive_the_retention() {
     clock.advance(Duration::from_secs(1));
     assert_eq!(cluster.describe_group("g").state, GroupState::Dead);
 }
+
+/// KIP-848 regex subscriptions (`GroupMetadataManager.maybeUpdateRegularExpressions`,
+/// `refreshRegularExpressions`): an invalid expression new to the group is
+/// INVALID_REGULAR_EXPRESSION and changes nothing; a valid one resolves to the whole names it
+/// matches, which the member is assigned; a topic created or deleted is resolved again at the
+/// next heartbeat, bumping the group epoch and moving the member to the new target (a deleted
+/// topic's partitions revoked first, `CurrentAssignmentBuilder`).
+#[test]
+fn kip848_regex_subscription_resolves_against_topics_as_they_come_and_go() {
+    let (cluster, _clock) = cluster();
+    cluster
+        .create_topic(NewTopic::new("orders-eu", 2, 1))
+        .unwrap();
+    let tp = |t: &str, p: i32| TopicPartition::new(t, p);
+    let regex_hb = |regex: &str| ConsumerHeartbeatRequest {
+        subscribed_topic_names: Some(vec![]),
+        subscribed_topic_regex: Some(regex.into()),
+        owned: Some(vec![]),
+        ..hb("A", 0)
+    };
+
+    let e = cluster
+        .consumer_group_heartbeat(regex_hb("orders-("))
+        .unwrap_err();
+    assert_eq!(e.code(), 128, "{e}");
+    assert!(
+        cluster.describe_consumer_group("g").is_err(),
+        "no group made"
+    );
+
+    let a = cluster
+        .consumer_group_heartbeat(regex_hb("orders-.*"))
+        .unwrap();
+    assert_eq!(a.member_epoch, 1);
+    assert_eq!(
+        a.assignment,
+        Some(vec![tp("orders-eu", 0), tp("orders-eu", 1)])
+    );
+    let d = cluster.describe_consumer_group("g").unwrap();
+    assert_eq!(
+        d.members[0].subscribed_topic_regex.as_deref(),
+        Some("orders-.*")
+    );
+    assert!(d.members[0].subscribed_topic_names.is_empty());
+
+    // a matching topic appears (and one that does not): epoch 2, the member gets it
+    cluster
+        .create_topic(NewTopic::new("orders-us", 1, 1))
+        .unwrap();
+    cluster.create_topic(NewTopic::new("audit", 1, 1)).unwrap();
+    let mut next = hb("A", 1);
+    next.owned = Some(vec![tp("orders-eu", 0), tp("orders-eu", 1)]);
+    let a = cluster.consumer_group_heartbeat(next).unwrap();
+    assert_eq!(a.member_epoch, 2);
+    assert_eq!(
+        a.assignment,
+        Some(vec![
+            tp("orders-eu", 0),
+            tp("orders-eu", 1),
+            tp("orders-us", 0)
+        ])
+    );
+
+    // a matching topic goes: epoch 3, only orders-us left
+    cluster.delete_topic("orders-eu").unwrap();
+    let mut next = hb("A", 2);
+    next.owned = Some(vec![
+        tp("orders-eu", 0),
+        tp("orders-eu", 1),
+        tp("orders-us", 0),
+    ]);
+    let a = cluster.consumer_group_heartbeat(next).unwrap();
+    assert_eq!(a.assignment, Some(vec![tp("orders-us", 0)]));
+    let mut next = hb("A", a.member_epoch);
+    next.owned = Some(vec![tp("orders-us", 0)]);
+    let a = cluster.consumer_group_heartbeat(next).unwrap();
+    assert_eq!(a.member_epoch, 3);
+    assert_eq!(cluster.describe_consumer_group("g").unwrap().group_epoch, 3);
+
+    // dropping the expression (empty) unsubscribes: nothing assigned
+    let mut next = hb("A", 3);
+    next.subscribed_topic_regex = Some(String::new());
+    next.owned = Some(vec![tp("orders-us", 0)]);
+    let a = cluster.consumer_group_heartbeat(next).unwrap();
+    assert_eq!(a.assignment, Some(vec![]));
+    assert_eq!(
+        cluster.describe_consumer_group("g").unwrap().members[0].subscribed_topic_regex,
+        None
+    );
+}

@@ -105,6 +105,14 @@ pub enum GroupError {
     /// `INVALID_REQUEST` (42).
     #[error("{0}")]
     InvalidRequest(String),
+    /// `INVALID_REGULAR_EXPRESSION` (128): a `SubscribedTopicRegex` that does not compile.
+    #[error("SubscribedTopicRegex `{regex}` is not a valid regular expression: {reason}.")]
+    InvalidRegularExpression {
+        /// The expression as sent.
+        regex: String,
+        /// Why it does not compile.
+        reason: String,
+    },
     /// `UNSUPPORTED_VERSION` (35): a request version the group's protocol does not accept
     /// (an OffsetCommit below v9 from a KIP-848 member).
     #[error("{0}")]
@@ -156,6 +164,7 @@ impl GroupError {
             GroupError::UnsupportedAssignor(_) => 112,
             GroupError::InvalidRequest(_) => 42,
             GroupError::UnsupportedVersion(_) => 35,
+            GroupError::InvalidRegularExpression { .. } => 128,
             GroupError::UnknownTopicOrPartition(_) => 3,
             GroupError::OffsetMetadataTooLarge(_) => 12,
         }

@@ -631,15 +631,6 @@ fn consumer_group_heartbeat(
             .with_error_code(e.code())
             .with_error_message(Some(s(e.to_string())))
     };
-    if req
-        .subscribed_topic_regex
-        .as_ref()
-        .is_some_and(|r| !r.is_empty())
-    {
-        return error(GroupError::InvalidRequest(
-            "SubscribedTopicRegex is not supported by this broker.".into(),
-        ));
-    }
     let ids = TopicIds::of(cluster);
     let owned = req.topic_partitions.as_ref().map(|tps| {
         tps.iter()
@@ -658,6 +649,7 @@ fn consumer_group_heartbeat(
             .subscribed_topic_names
             .as_ref()
             .map(|ts| ts.iter().map(|t| t.0.to_string()).collect()),
+        subscribed_topic_regex: req.subscribed_topic_regex.as_ref().map(|r| r.to_string()),
         server_assignor: req.server_assignor.as_ref().map(|a| a.to_string()),
         owned,
         client_id,
@@ -734,6 +726,7 @@ fn consumer_group_describe(
                                         .map(|t| TopicName(s(t)))
                                         .collect(),
                                 )
+                                .with_subscribed_topic_regex(m.subscribed_topic_regex.map(s))
                                 .with_assignment(assignment(&m.assignment))
                                 .with_target_assignment(assignment(&m.target_assignment))
                                 .with_member_type(1)
