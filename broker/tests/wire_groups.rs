@@ -364,8 +364,9 @@ fn kip848_fenced_epochs_unknown_members_and_leave() {
         cluster.consumer_group_heartbeat(bad).unwrap_err().code(),
         112
     );
-    // a classic join into a consumer group is refused
-    assert_eq!(cluster.heartbeat("g", "A", 1, None).unwrap_err().code(), 69);
+    // a classic heartbeat to a consumer group: it has no classic member
+    // (`classicGroupHeartbeatToConsumerGroup`)
+    assert_eq!(cluster.heartbeat("g", "A", 1, None).unwrap_err().code(), 25);
     let left = cluster.consumer_group_heartbeat(hb("A", -1)).unwrap();
     assert_eq!(left.member_epoch, -1);
     assert_eq!(cluster.describe_consumer_group("g").unwrap_err().code(), 69);

@@ -587,3 +587,79 @@ async fn client_host_is_the_peer_address_as_javas_inet_address_prints_it() {
     assert_eq!(consumer_member_host(&mut c).await, "/0:0:0:0:0:0:0:1");
     server.shutdown().await;
 }
+
+/// One protocol per group, answered as Kafka's `GroupMetadataManager` answers when the group
+/// does not migrate (`group.consumer.migration.policy=disabled`): a classic JoinGroup to a
+/// non-empty KIP-848 group is INCONSISTENT_GROUP_PROTOCOL (`classicGroupJoinToConsumerGroup`,
+/// `throwIfClassicProtocolIsNotSupported`), its Heartbeat, SyncGroup and LeaveGroup there
+/// UNKNOWN_MEMBER_ID (`classicGroupHeartbeatToConsumerGroup`, `classicGroupSync`,
+/// `classicGroupLeaveToConsumerGroup`); a ConsumerGroupHeartbeat to a non-empty classic group
+/// GROUP_ID_NOT_FOUND, "Group g is not a consumer group" (`getOrMaybeCreateConsumerGroup`). An
+/// empty group of either protocol goes to the protocol that joins it
+/// (`maybeDeleteEmptyClassicGroup`, `maybeDeleteEmptyConsumerGroup`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_of_one_protocol_refuses_the_other_as_a_non_migrating_kafka_does() {
+    let (_cluster, server, mut c) = setup().await;
+    let kip848 = |epoch: i32| {
+        ConsumerGroupHeartbeatRequest::default()
+            .with_group_id(group("g"))
+            .with_member_id(s("m1"))
+            .with_member_epoch(epoch)
+            .with_rebalance_timeout_ms(if epoch == 0 { 30_000 } else { -1 })
+            .with_subscribed_topic_names((epoch == 0).then(|| vec![name("t")]))
+            .with_topic_partitions((epoch == 0).then(Vec::new))
+    };
+    assert_eq!(call(&mut c, 1, kip848(0)).await.error_code, 0);
+
+    // classic requests to the KIP-848 group
+    let connect = join("").with_protocol_type(s("connect"));
+    let r = call(&mut c, 9, connect).await;
+    assert_eq!(r.error_code, 23);
+    let r = call(&mut c, 9, join("")).await;
+    assert_eq!(r.error_code, 23, "no classic member in a consumer group");
+    let hb = HeartbeatRequest::default()
+        .with_group_id(group("g"))
+        .with_generation_id(1)
+        .with_member_id(s("m1"));
+    assert_eq!(call(&mut c, 4, hb).await.error_code, 25);
+    let sync = SyncGroupRequest::default()
+        .with_group_id(group("g"))
+        .with_generation_id(1)
+        .with_member_id(s("m1"));
+    assert_eq!(call(&mut c, 5, sync).await.error_code, 25);
+    let leave = LeaveGroupRequest::default()
+        .with_group_id(group("g"))
+        .with_members(vec![MemberIdentity::default().with_member_id(s("m1"))]);
+    let r = call(&mut c, 5, leave).await;
+    assert_eq!((r.error_code, r.members[0].error_code), (0, 25));
+    let leave = LeaveGroupRequest::default()
+        .with_group_id(group("g"))
+        .with_member_id(s("m1"));
+    assert_eq!(call(&mut c, 2, leave).await.error_code, 25);
+
+    // once empty, the group goes classic for a classic join
+    let r = call(&mut c, 1, kip848(-1)).await;
+    assert_eq!(r.error_code, 0);
+    let id = call(&mut c, 9, join("")).await.member_id.to_string();
+    let r = call(&mut c, 9, join(&id)).await;
+    assert_eq!((r.error_code, r.generation_id), (0, 1));
+
+    // KIP-848 requests to the non-empty classic group
+    for epoch in [0, 3] {
+        let r = call(&mut c, 1, kip848(epoch)).await;
+        assert_eq!(r.error_code, 69, "epoch {epoch}");
+        let message = r.error_message.unwrap().to_string();
+        assert!(
+            message.starts_with("Group g is not a consumer group"),
+            "{message}"
+        );
+    }
+    // once empty, it goes to the consumer protocol
+    let leave = LeaveGroupRequest::default()
+        .with_group_id(group("g"))
+        .with_members(vec![MemberIdentity::default().with_member_id(s(&id))]);
+    assert_eq!(call(&mut c, 5, leave).await.members[0].error_code, 0);
+    let r = call(&mut c, 1, kip848(0)).await;
+    assert_eq!((r.error_code, r.member_epoch), (0, 1));
+    server.shutdown().await;
+}

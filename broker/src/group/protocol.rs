@@ -134,7 +134,7 @@ pub enum GroupError {
     OffsetMetadataTooLarge(usize),
     /// The group exists with the other protocol: Kafka answers `GROUP_ID_NOT_FOUND` (69) with
     /// "Group X is not a consumer group" (or classic group).
-    #[error("The group is a {actual} group; this request needs a {wanted} group: {group}")]
+    #[error("Group {group} is not a {wanted} group (it is a {actual} group).")]
     WrongGroupType {
         /// The group.
         group: String,
