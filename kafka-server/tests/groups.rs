@@ -196,11 +196,13 @@ fn committed(c: &Member) -> BTreeMap<i32, i64> {
     out
 }
 
-async fn group_of_two_across_a_rebalance(protocol: &'static str) {
+/// A cluster with `topics` (name, partitions) behind the front end, its KIP-848 heartbeat
+/// interval short so that members learn of changes soon.
+async fn serve(topics: &[(&str, i32)]) -> (Cluster, kcodec_kafka_server::Server) {
     let cluster = Cluster::builder().build();
-    cluster
-        .create_topic(NewTopic::new(TOPIC, PARTITIONS, 1))
-        .unwrap();
+    for (t, n) in topics {
+        cluster.create_topic(NewTopic::new(*t, *n, 1)).unwrap();
+    }
     cluster.set_group_settings(GroupSettings {
         consumer_heartbeat_interval: Duration::from_millis(100),
         ..GroupSettings::default()
@@ -208,6 +210,11 @@ async fn group_of_two_across_a_rebalance(protocol: &'static str) {
     let server = kcodec_kafka_server::serve(&cluster, "127.0.0.1:0")
         .await
         .unwrap();
+    (cluster, server)
+}
+
+async fn group_of_two_across_a_rebalance(protocol: &'static str) {
+    let (cluster, server) = serve(&[(TOPIC, PARTITIONS)]).await;
     let bootstrap = server.bootstrap();
     let (tx, rx) = mpsc::unbounded_channel();
     let mut run = Run {
@@ -361,22 +368,13 @@ async fn rdkafka_consumer_protocol_group_of_two_consumes_across_a_rebalance_and_
 /// deleted sometimes hangs in `rd_kafka_destroy` under load.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rdkafka_consumer_protocol_regex_subscription_follows_topic_creation() {
-    let cluster = Cluster::builder().build();
-    for (t, n) in [
+    let (cluster, server) = serve(&[
         ("orders-eu", 2),
         ("orders-us", 1),
         ("audit", 1),
         ("old-orders-x", 1),
-    ] {
-        cluster.create_topic(NewTopic::new(t, n, 1)).unwrap();
-    }
-    cluster.set_group_settings(GroupSettings {
-        consumer_heartbeat_interval: Duration::from_millis(100),
-        ..GroupSettings::default()
-    });
-    let server = kcodec_kafka_server::serve(&cluster, "127.0.0.1:0")
-        .await
-        .unwrap();
+    ])
+    .await;
     let bootstrap = server.bootstrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let consumer: StreamConsumer<TopicCtx> = ClientConfig::new()

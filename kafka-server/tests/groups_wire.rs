@@ -54,6 +54,18 @@ fn join(member_id: &str) -> JoinGroupRequest {
         ])
 }
 
+/// A KIP-848 heartbeat of member `m1` of group `g` at `epoch`: at 0 a full join subscribed to
+/// `t`, else a plain heartbeat (-1 leaves).
+fn kip848(g: &str, epoch: i32) -> ConsumerGroupHeartbeatRequest {
+    ConsumerGroupHeartbeatRequest::default()
+        .with_group_id(group(g))
+        .with_member_id(s("m1"))
+        .with_member_epoch(epoch)
+        .with_rebalance_timeout_ms(if epoch == 0 { 30_000 } else { -1 })
+        .with_subscribed_topic_names((epoch == 0).then(|| vec![name("t")]))
+        .with_topic_partitions((epoch == 0).then(Vec::new))
+}
+
 /// The classic protocol end to end (`classicGroupJoin` → `classicGroupSync` →
 /// `classicGroupHeartbeat` → `classicGroupLeave`) with the admin APIs around it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -355,15 +367,7 @@ async fn consumer_group_heartbeat_and_describe() {
     let (_cluster, server, mut c) = setup().await;
     let md = call(&mut c, 12, MetadataRequest::default().with_topics(None)).await;
     let topic_id = md.topics[0].topic_id;
-    let hb = |epoch: i32| {
-        ConsumerGroupHeartbeatRequest::default()
-            .with_group_id(group("cg"))
-            .with_member_id(s("m1"))
-            .with_member_epoch(epoch)
-            .with_rebalance_timeout_ms(if epoch == 0 { 30_000 } else { -1 })
-            .with_subscribed_topic_names((epoch == 0).then(|| vec![name("t")]))
-            .with_topic_partitions((epoch == 0).then(Vec::new))
-    };
+    let hb = |epoch: i32| kip848("cg", epoch);
     let r = call(&mut c, 1, hb(0)).await;
     assert_eq!(
         (r.error_code, r.member_id.as_deref(), r.member_epoch),
@@ -419,18 +423,7 @@ async fn consumer_group_heartbeat_and_describe() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offset_commit_versions_and_committers_follow_consumer_group_validate_offset_commit() {
     let (_cluster, server, mut c) = setup().await;
-    let r = call(
-        &mut c,
-        1,
-        ConsumerGroupHeartbeatRequest::default()
-            .with_group_id(group("cg"))
-            .with_member_id(s("m1"))
-            .with_member_epoch(0)
-            .with_rebalance_timeout_ms(30_000)
-            .with_subscribed_topic_names(Some(vec![name("t")]))
-            .with_topic_partitions(Some(Vec::new())),
-    )
-    .await;
+    let r = call(&mut c, 1, kip848("cg", 0)).await;
     assert_eq!((r.error_code, r.member_epoch), (0, 1));
 
     let commit = |g: &str, member: &str, epoch: i32| {
@@ -501,15 +494,7 @@ async fn offset_commit_versions_and_committers_follow_consumer_group_validate_of
     );
 
     // once the member left, the empty group takes commits without a member at any version
-    let r = call(
-        &mut c,
-        1,
-        ConsumerGroupHeartbeatRequest::default()
-            .with_group_id(group("cg"))
-            .with_member_id(s("m1"))
-            .with_member_epoch(-1),
-    )
-    .await;
+    let r = call(&mut c, 1, kip848("cg", -1)).await;
     assert_eq!(r.error_code, 0);
     assert_eq!(codes(&mut c, 8, commit("cg", "", -1)).await, [0, 0]);
 
@@ -554,18 +539,7 @@ async fn client_host_is_the_peer_address_as_javas_inet_address_prints_it() {
 
     // KIP-848: heartbeat, describe
     async fn consumer_member_host(c: &mut TcpStream) -> String {
-        let r = call(
-            c,
-            1,
-            ConsumerGroupHeartbeatRequest::default()
-                .with_group_id(group("cg"))
-                .with_member_id(s("m1"))
-                .with_member_epoch(0)
-                .with_rebalance_timeout_ms(30_000)
-                .with_subscribed_topic_names(Some(vec![name("t")]))
-                .with_topic_partitions(Some(Vec::new())),
-        )
-        .await;
+        let r = call(c, 1, kip848("cg", 0)).await;
         assert_eq!(r.error_code, 0);
         let d = call(
             c,
@@ -600,15 +574,7 @@ async fn client_host_is_the_peer_address_as_javas_inet_address_prints_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_of_one_protocol_refuses_the_other_as_a_non_migrating_kafka_does() {
     let (_cluster, server, mut c) = setup().await;
-    let kip848 = |epoch: i32| {
-        ConsumerGroupHeartbeatRequest::default()
-            .with_group_id(group("g"))
-            .with_member_id(s("m1"))
-            .with_member_epoch(epoch)
-            .with_rebalance_timeout_ms(if epoch == 0 { 30_000 } else { -1 })
-            .with_subscribed_topic_names((epoch == 0).then(|| vec![name("t")]))
-            .with_topic_partitions((epoch == 0).then(Vec::new))
-    };
+    let kip848 = |epoch: i32| kip848("g", epoch);
     assert_eq!(call(&mut c, 1, kip848(0)).await.error_code, 0);
 
     // classic requests to the KIP-848 group

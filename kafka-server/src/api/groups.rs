@@ -299,93 +299,107 @@ fn committed(o: &Option<OffsetAndMetadata>) -> (i64, StrBytes) {
     }
 }
 
-fn offset_fetch(cluster: &Cluster, req: OffsetFetchRequest, v: i16) -> OffsetFetchResponse {
-    if v >= 8 {
-        let groups = req
-            .groups
-            .iter()
-            .map(|g| {
-                let member = match &g.member_id {
-                    Some(m) if !m.is_empty() || g.member_epoch >= 0 => {
-                        MemberRef::member(m.to_string(), g.member_epoch)
-                    }
-                    _ => MemberRef::none(),
-                };
-                let asked = g.topics.as_ref().map(|ts| {
-                    ts.iter()
-                        .flat_map(|t| {
-                            t.partition_indexes
-                                .iter()
-                                .map(|p| TopicPartition::new(t.name.0.to_string(), *p))
-                        })
-                        .collect()
-                });
-                match fetch_group(cluster, &g.group_id.0, &member, asked) {
-                    Err(e) => OffsetFetchResponseGroup::default()
-                        .with_group_id(g.group_id.clone())
-                        .with_error_code(e.code()),
-                    Ok(by_topic) => OffsetFetchResponseGroup::default()
-                        .with_group_id(g.group_id.clone())
-                        .with_topics(
-                            by_topic
-                                .into_iter()
-                                .map(|(topic, parts)| {
-                                    OffsetFetchResponseTopics::default()
-                                        .with_name(TopicName(s(topic)))
-                                        .with_partitions(
-                                            parts
-                                                .iter()
-                                                .map(|(p, o)| {
-                                                    let (offset, metadata) = committed(o);
-                                                    OffsetFetchResponsePartitions::default()
-                                                        .with_partition_index(*p)
-                                                        .with_committed_offset(offset)
-                                                        .with_committed_leader_epoch(-1)
-                                                        .with_metadata(Some(metadata))
-                                                })
-                                                .collect(),
-                                        )
-                                })
-                                .collect(),
-                        ),
-                }
-            })
-            .collect();
-        return OffsetFetchResponse::default().with_groups(groups);
-    }
-    let asked = req.topics.as_ref().map(|ts| {
-        ts.iter()
-            .flat_map(|t| {
-                t.partition_indexes
+/// One group's fetched offsets in a version's response types: `topic` builds a topic from its
+/// name and partitions, `partition` a partition from its index, committed offset and metadata
+/// (the v8+ batched and the v1–7 single-group responses carry the same fields in distinct
+/// types).
+fn fetched_topics<T, P>(
+    by_topic: BTreeMap<String, Vec<(i32, Option<OffsetAndMetadata>)>>,
+    topic: impl Fn(TopicName, Vec<P>) -> T,
+    partition: impl Fn(i32, i64, StrBytes) -> P,
+) -> Vec<T> {
+    by_topic
+        .into_iter()
+        .map(|(name, parts)| {
+            let parts = parts
+                .iter()
+                .map(|(p, o)| {
+                    let (offset, metadata) = committed(o);
+                    partition(*p, offset, metadata)
+                })
+                .collect();
+            topic(TopicName(s(name)), parts)
+        })
+        .collect()
+}
+
+/// The partitions asked for, `None` for every committed one.
+fn asked<'a, I: IntoIterator<Item = (&'a TopicName, &'a [i32])>>(
+    topics: Option<I>,
+) -> Option<Vec<TopicPartition>> {
+    topics.map(|ts| {
+        ts.into_iter()
+            .flat_map(|(name, parts)| {
+                parts
                     .iter()
-                    .map(|p| TopicPartition::new(t.name.0.to_string(), *p))
+                    .map(|p| TopicPartition::new(name.0.to_string(), *p))
             })
             .collect()
-    });
+    })
+}
+
+fn offset_fetch(cluster: &Cluster, req: OffsetFetchRequest, v: i16) -> OffsetFetchResponse {
+    if v >= 8 {
+        let groups =
+            req.groups
+                .iter()
+                .map(|g| {
+                    let member = match &g.member_id {
+                        Some(m) if !m.is_empty() || g.member_epoch >= 0 => {
+                            MemberRef::member(m.to_string(), g.member_epoch)
+                        }
+                        _ => MemberRef::none(),
+                    };
+                    let asked =
+                        asked(g.topics.as_ref().map(|ts| {
+                            ts.iter().map(|t| (&t.name, t.partition_indexes.as_slice()))
+                        }));
+                    let response =
+                        OffsetFetchResponseGroup::default().with_group_id(g.group_id.clone());
+                    match fetch_group(cluster, &g.group_id.0, &member, asked) {
+                        Err(e) => response.with_error_code(e.code()),
+                        Ok(by_topic) => response.with_topics(fetched_topics(
+                            by_topic,
+                            |name, parts| {
+                                OffsetFetchResponseTopics::default()
+                                    .with_name(name)
+                                    .with_partitions(parts)
+                            },
+                            |p, offset, metadata| {
+                                OffsetFetchResponsePartitions::default()
+                                    .with_partition_index(p)
+                                    .with_committed_offset(offset)
+                                    .with_committed_leader_epoch(-1)
+                                    .with_metadata(Some(metadata))
+                            },
+                        )),
+                    }
+                })
+                .collect();
+        return OffsetFetchResponse::default().with_groups(groups);
+    }
+    let asked = asked(
+        req.topics
+            .as_ref()
+            .map(|ts| ts.iter().map(|t| (&t.name, t.partition_indexes.as_slice()))),
+    );
     match fetch_group(cluster, &req.group_id.0, &MemberRef::none(), asked) {
         Err(e) => OffsetFetchResponse::default().with_error_code(e.code()),
-        Ok(by_topic) => OffsetFetchResponse::default().with_topics(
-            by_topic
-                .into_iter()
-                .map(|(topic, parts)| {
-                    OffsetFetchResponseTopic::default()
-                        .with_name(TopicName(s(topic)))
-                        .with_partitions(
-                            parts
-                                .iter()
-                                .map(|(p, o)| {
-                                    let (offset, metadata) = committed(o);
-                                    OffsetFetchResponsePartition::default()
-                                        .with_partition_index(*p)
-                                        .with_committed_offset(offset)
-                                        .with_committed_leader_epoch(-1)
-                                        .with_metadata(Some(metadata))
-                                })
-                                .collect(),
-                        )
-                })
-                .collect(),
-        ),
+        Ok(by_topic) => OffsetFetchResponse::default().with_topics(fetched_topics(
+            by_topic,
+            |name, parts| {
+                OffsetFetchResponseTopic::default()
+                    .with_name(name)
+                    .with_partitions(parts)
+            },
+            |p, offset, metadata| {
+                OffsetFetchResponsePartition::default()
+                    .with_partition_index(p)
+                    .with_committed_offset(offset)
+                    .with_committed_leader_epoch(-1)
+                    .with_metadata(Some(metadata))
+            },
+        )),
     }
 }
 
