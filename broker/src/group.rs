@@ -36,6 +36,7 @@
 pub mod classic;
 pub mod consumer;
 pub mod protocol;
+pub mod topic_regex;
 
 use crate::assignor::{Assignor, MemberSubscription};
 use crate::error::{BrokerError, ProtocolMismatch, Result};
@@ -782,6 +783,11 @@ impl Coordinator {
 
     /// A subscribed topic was created, grew or was deleted: rebalance the groups that care.
     pub(crate) fn metadata_changed(&mut self, topic: &str, now: i64) {
+        for w in self.wire.values_mut() {
+            if let protocol::WireGroup::Consumer(g) = w {
+                g.topics_changed();
+            }
+        }
         for g in self.groups.values_mut() {
             if g.members
                 .values()

@@ -8,7 +8,9 @@ use kcodec_broker::group::classic::{
     JoinGroupRequest, LeavingMember, SyncGroupRequest, decode_assignment, encode_assignment,
 };
 use kcodec_broker::group::consumer::ConsumerHeartbeatRequest;
-use kcodec_broker::group::protocol::{GroupError, GroupType, MemberRef, OffsetCommit};
+use kcodec_broker::group::protocol::{
+    GroupError, GroupType, MemberRef, OFFSET_COMMIT_VERSION, OffsetCommit,
+};
 use kcodec_broker::{Cluster, GroupState, ManualClock, NewTopic, TopicPartition};
 use std::time::Duration;
 
@@ -362,8 +364,9 @@ fn kip848_fenced_epochs_unknown_members_and_leave() {
         cluster.consumer_group_heartbeat(bad).unwrap_err().code(),
         112
     );
-    // a classic join into a consumer group is refused
-    assert_eq!(cluster.heartbeat("g", "A", 1, None).unwrap_err().code(), 69);
+    // a classic heartbeat to a consumer group: it has no classic member
+    // (`classicGroupHeartbeatToConsumerGroup`)
+    assert_eq!(cluster.heartbeat("g", "A", 1, None).unwrap_err().code(), 25);
     let left = cluster.consumer_group_heartbeat(hb("A", -1)).unwrap();
     assert_eq!(left.member_epoch, -1);
     assert_eq!(cluster.describe_consumer_group("g").unwrap_err().code(), 69);
@@ -405,17 +408,27 @@ async fn offsets_commit_fetch_with_generation_checks_and_group_admin() {
         metadata: "m".into(),
     };
     let e = cluster
-        .commit_offsets("g", &MemberRef::member(a.clone(), 1), &[c(5)])
+        .commit_offsets(
+            "g",
+            &MemberRef::member(a.clone(), 1),
+            &[c(5)],
+            OFFSET_COMMIT_VERSION,
+        )
         .unwrap_err();
     assert_eq!(e.code(), 27);
     cluster.sync_group(sync(&a, 1, vec![])).await.unwrap();
     let e = cluster
-        .commit_offsets("g", &MemberRef::member(a.clone(), 0), &[c(5)])
+        .commit_offsets(
+            "g",
+            &MemberRef::member(a.clone(), 0),
+            &[c(5)],
+            OFFSET_COMMIT_VERSION,
+        )
         .unwrap_err();
     assert_eq!(e.code(), 22);
     assert_eq!(
         cluster
-            .commit_offsets("g", &MemberRef::none(), &[c(5)])
+            .commit_offsets("g", &MemberRef::none(), &[c(5)], OFFSET_COMMIT_VERSION)
             .unwrap_err()
             .code(),
         25
@@ -426,7 +439,12 @@ async fn offsets_commit_fetch_with_generation_checks_and_group_admin() {
         metadata: String::new(),
     };
     let r = cluster
-        .commit_offsets("g", &MemberRef::member(a.clone(), 1), &[c(5), bad])
+        .commit_offsets(
+            "g",
+            &MemberRef::member(a.clone(), 1),
+            &[c(5), bad],
+            OFFSET_COMMIT_VERSION,
+        )
         .unwrap();
     assert!(r[0].is_ok());
     assert_eq!(r[1].as_ref().unwrap_err().code(), 3);
@@ -471,7 +489,7 @@ async fn offsets_commit_fetch_with_generation_checks_and_group_admin() {
         .unwrap();
     // an empty group keeps its offsets and takes commits without a member
     cluster
-        .commit_offsets("g", &MemberRef::none(), &[c(6)])
+        .commit_offsets("g", &MemberRef::none(), &[c(6)], OFFSET_COMMIT_VERSION)
         .unwrap();
     assert_eq!(
         cluster.group_offsets("g").unwrap()[&TopicPartition::new("t", 1)].offset,
@@ -542,7 +560,12 @@ async fn offsets_of_a_group_with_members_outlive_the_retention() {
         metadata: String::new(),
     };
     cluster
-        .commit_offsets("g", &MemberRef::member(a.clone(), 1), &[c])
+        .commit_offsets(
+            "g",
+            &MemberRef::member(a.clone(), 1),
+            &[c],
+            OFFSET_COMMIT_VERSION,
+        )
         .unwrap();
     for _ in 0..20 {
         clock.advance(Duration::from_secs(9));
@@ -565,4 +588,94 @@ async fn offsets_of_a_group_with_members_outlive_the_retention() {
     assert_eq!(cluster.describe_group("g").state, GroupState::Empty);
     clock.advance(Duration::from_secs(1));
     assert_eq!(cluster.describe_group("g").state, GroupState::Dead);
+}
+
+/// KIP-848 regex subscriptions (`GroupMetadataManager.maybeUpdateRegularExpressions`,
+/// `refreshRegularExpressions`): an invalid expression new to the group is
+/// INVALID_REGULAR_EXPRESSION and changes nothing; a valid one resolves to the whole names it
+/// matches, which the member is assigned; a topic created or deleted is resolved again at the
+/// next heartbeat, bumping the group epoch and moving the member to the new target (a deleted
+/// topic's partitions revoked first, `CurrentAssignmentBuilder`).
+#[test]
+fn kip848_regex_subscription_resolves_against_topics_as_they_come_and_go() {
+    let (cluster, _clock) = cluster();
+    cluster
+        .create_topic(NewTopic::new("orders-eu", 2, 1))
+        .unwrap();
+    let tp = |t: &str, p: i32| TopicPartition::new(t, p);
+    let regex_hb = |regex: &str| ConsumerHeartbeatRequest {
+        subscribed_topic_names: Some(vec![]),
+        subscribed_topic_regex: Some(regex.into()),
+        owned: Some(vec![]),
+        ..hb("A", 0)
+    };
+
+    let e = cluster
+        .consumer_group_heartbeat(regex_hb("orders-("))
+        .unwrap_err();
+    assert_eq!(e.code(), 128, "{e}");
+    assert!(
+        cluster.describe_consumer_group("g").is_err(),
+        "no group made"
+    );
+
+    let a = cluster
+        .consumer_group_heartbeat(regex_hb("orders-.*"))
+        .unwrap();
+    assert_eq!(a.member_epoch, 1);
+    assert_eq!(
+        a.assignment,
+        Some(vec![tp("orders-eu", 0), tp("orders-eu", 1)])
+    );
+    let d = cluster.describe_consumer_group("g").unwrap();
+    assert_eq!(
+        d.members[0].subscribed_topic_regex.as_deref(),
+        Some("orders-.*")
+    );
+    assert!(d.members[0].subscribed_topic_names.is_empty());
+
+    // a matching topic appears (and one that does not): epoch 2, the member gets it
+    cluster
+        .create_topic(NewTopic::new("orders-us", 1, 1))
+        .unwrap();
+    cluster.create_topic(NewTopic::new("audit", 1, 1)).unwrap();
+    let mut next = hb("A", 1);
+    next.owned = Some(vec![tp("orders-eu", 0), tp("orders-eu", 1)]);
+    let a = cluster.consumer_group_heartbeat(next).unwrap();
+    assert_eq!(a.member_epoch, 2);
+    assert_eq!(
+        a.assignment,
+        Some(vec![
+            tp("orders-eu", 0),
+            tp("orders-eu", 1),
+            tp("orders-us", 0)
+        ])
+    );
+
+    // a matching topic goes: epoch 3, only orders-us left
+    cluster.delete_topic("orders-eu").unwrap();
+    let mut next = hb("A", 2);
+    next.owned = Some(vec![
+        tp("orders-eu", 0),
+        tp("orders-eu", 1),
+        tp("orders-us", 0),
+    ]);
+    let a = cluster.consumer_group_heartbeat(next).unwrap();
+    assert_eq!(a.assignment, Some(vec![tp("orders-us", 0)]));
+    let mut next = hb("A", a.member_epoch);
+    next.owned = Some(vec![tp("orders-us", 0)]);
+    let a = cluster.consumer_group_heartbeat(next).unwrap();
+    assert_eq!(a.member_epoch, 3);
+    assert_eq!(cluster.describe_consumer_group("g").unwrap().group_epoch, 3);
+
+    // dropping the expression (empty) unsubscribes: nothing assigned
+    let mut next = hb("A", 3);
+    next.subscribed_topic_regex = Some(String::new());
+    next.owned = Some(vec![tp("orders-us", 0)]);
+    let a = cluster.consumer_group_heartbeat(next).unwrap();
+    assert_eq!(a.assignment, Some(vec![]));
+    assert_eq!(
+        cluster.describe_consumer_group("g").unwrap().members[0].subscribed_topic_regex,
+        None
+    );
 }

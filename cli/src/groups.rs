@@ -450,43 +450,17 @@ fn format_state_table(
     )
 }
 
-/// Parses Kafka's ConsumerProtocolAssignment (version, \[topic, \[partition\]\], user data);
-/// `None` if the bytes are not one.
-pub fn parse_assignment(bytes: &[u8]) -> Option<Vec<(String, i32)>> {
-    struct R<'a>(&'a [u8]);
-    impl R<'_> {
-        fn take(&mut self, n: usize) -> Option<&[u8]> {
-            if self.0.len() < n {
-                return None;
-            }
-            let (a, b) = self.0.split_at(n);
-            self.0 = b;
-            Some(a)
-        }
-        fn i16(&mut self) -> Option<i16> {
-            Some(i16::from_be_bytes(self.take(2)?.try_into().ok()?))
-        }
-        fn i32(&mut self) -> Option<i32> {
-            Some(i32::from_be_bytes(self.take(4)?.try_into().ok()?))
-        }
-    }
-    let mut r = R(bytes);
-    let _version = r.i16()?;
-    let topics = r.i32()?;
-    let mut out = Vec::new();
-    for _ in 0..topics.max(0) {
-        let len = usize::try_from(r.i16()?).ok()?;
-        let topic = String::from_utf8(r.take(len)?.to_vec()).ok()?;
-        let partitions = r.i32()?;
-        // Each partition takes 4 bytes: a count beyond what is left is malformed.
-        if usize::try_from(partitions).ok()? > r.0.len() / 4 {
-            return None;
-        }
-        for _ in 0..partitions {
-            out.push((topic.clone(), r.i32()?));
-        }
-    }
-    Some(out)
+/// A member's assignment from Kafka's ConsumerProtocolAssignment bytes (the broker's decoder:
+/// version, \[topic, \[partition\]\], user data), by topic and partition; `None` if the bytes
+/// are not one.
+fn parse_assignment(bytes: &[u8]) -> Option<Vec<(String, i32)>> {
+    let parts = kcodec_broker::group::classic::decode_assignment(bytes)?;
+    Some(
+        parts
+            .into_iter()
+            .map(|tp| (tp.topic, tp.partition))
+            .collect(),
+    )
 }
 
 async fn describe(args: DescribeArgs) -> Result<(), CliError> {
@@ -1388,9 +1362,9 @@ mod tests {
         assert_eq!(
             parsed,
             vec![
-                ("orders".to_owned(), 2),
+                ("audit".to_owned(), 1),
                 ("orders".to_owned(), 0),
-                ("audit".to_owned(), 1)
+                ("orders".to_owned(), 2)
             ]
         );
         assert_eq!(assignment_string(&parsed), "audit:1;orders:0,2");

@@ -1,6 +1,6 @@
 //! One client connection: size-prefixed frames in, responses out, in order.
 
-use crate::api::{self, Broker};
+use crate::api::{self, Broker, Client};
 use crate::server::MAX_REQUEST_SIZE;
 use bytes::{Bytes, BytesMut};
 use std::io;
@@ -12,6 +12,7 @@ use tokio::net::TcpStream;
 /// (an oversized frame, a request header that does not parse).
 pub(crate) async fn run(stream: TcpStream, broker: Arc<Broker>) {
     let _ = stream.set_nodelay(true);
+    let client = Client::new(stream.peer_addr().ok());
     let (rd, mut wr) = stream.into_split();
     let mut rd = BufReader::with_capacity(64 * 1024, rd);
     loop {
@@ -19,7 +20,7 @@ pub(crate) async fn run(stream: TcpStream, broker: Arc<Broker>) {
             Ok(Some(frame)) => frame,
             Ok(None) | Err(_) => return,
         };
-        match api::handle(&broker, frame).await {
+        match api::handle(&broker, &client, frame).await {
             Ok(Some(response)) => {
                 if wr.write_all(&response).await.is_err() {
                     return;

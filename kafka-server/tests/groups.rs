@@ -196,11 +196,13 @@ fn committed(c: &Member) -> BTreeMap<i32, i64> {
     out
 }
 
-async fn group_of_two_across_a_rebalance(protocol: &'static str) {
+/// A cluster with `topics` (name, partitions) behind the front end, its KIP-848 heartbeat
+/// interval short so that members learn of changes soon.
+async fn serve(topics: &[(&str, i32)]) -> (Cluster, kcodec_kafka_server::Server) {
     let cluster = Cluster::builder().build();
-    cluster
-        .create_topic(NewTopic::new(TOPIC, PARTITIONS, 1))
-        .unwrap();
+    for (t, n) in topics {
+        cluster.create_topic(NewTopic::new(*t, *n, 1)).unwrap();
+    }
     cluster.set_group_settings(GroupSettings {
         consumer_heartbeat_interval: Duration::from_millis(100),
         ..GroupSettings::default()
@@ -208,6 +210,11 @@ async fn group_of_two_across_a_rebalance(protocol: &'static str) {
     let server = kcodec_kafka_server::serve(&cluster, "127.0.0.1:0")
         .await
         .unwrap();
+    (cluster, server)
+}
+
+async fn group_of_two_across_a_rebalance(protocol: &'static str) {
+    let (cluster, server) = serve(&[(TOPIC, PARTITIONS)]).await;
     let bootstrap = server.bootstrap();
     let (tx, rx) = mpsc::unbounded_channel();
     let mut run = Run {
@@ -349,4 +356,139 @@ async fn rdkafka_classic_group_of_two_consumes_across_a_rebalance_and_commits() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rdkafka_consumer_protocol_group_of_two_consumes_across_a_rebalance_and_commits() {
     group_of_two_across_a_rebalance("consumer").await;
+}
+
+/// KIP-848 regex subscription (`group.protocol=consumer`, `subscribe(["^orders-.*"])`):
+/// librdkafka sends the expression as `SubscribedTopicRegex` and the broker resolves it
+/// (`GroupMetadataManager.maybeUpdateRegularExpressions` / `refreshRegularExpressions`:
+/// whole-name matches against the cluster's topics). The member is assigned the matching
+/// topics only; a topic created later that matches joins the assignment (and one that does
+/// not, does not), and a record produced to it is consumed. (Deletion is covered in
+/// kcodec-broker's `wire_groups` tests: a librdkafka 2.12 consumer whose assigned topic was
+/// deleted sometimes hangs in `rd_kafka_destroy` under load.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rdkafka_consumer_protocol_regex_subscription_follows_topic_creation() {
+    let (cluster, server) = serve(&[
+        ("orders-eu", 2),
+        ("orders-us", 1),
+        ("audit", 1),
+        ("old-orders-x", 1),
+    ])
+    .await;
+    let bootstrap = server.bootstrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let consumer: StreamConsumer<TopicCtx> = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("broker.address.family", "v4")
+        .set("group.id", "regex")
+        .set("group.protocol", "consumer")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false")
+        .set("topic.metadata.refresh.interval.ms", "200")
+        .create_with_context(TopicCtx { events: tx })
+        .unwrap();
+    consumer.subscribe(&["^orders-.*"]).unwrap();
+    let consumer = Arc::new(consumer);
+    let (c2, records) = (
+        consumer.clone(),
+        mpsc::unbounded_channel::<(String, String)>(),
+    );
+    let (records_tx, mut records_rx) = records;
+    let reader = tokio::spawn(async move {
+        loop {
+            if let Ok(m) = c2.recv().await {
+                let value = String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned();
+                if records_tx.send((m.topic().to_owned(), value)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let mut assignment = BTreeSet::new();
+    let mut until = async |what: &str, want: &BTreeSet<(String, i32)>| {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        while &assignment != want {
+            assignment = tokio::time::timeout_at(deadline, rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("{what}: assignment {assignment:?}"))
+                .unwrap();
+        }
+    };
+    let set = |v: &[(&str, i32)]| -> BTreeSet<(String, i32)> {
+        v.iter().map(|(t, p)| (t.to_string(), *p)).collect()
+    };
+    until(
+        "the matching topics",
+        &set(&[("orders-eu", 0), ("orders-eu", 1), ("orders-us", 0)]),
+    )
+    .await;
+    let d = cluster.describe_consumer_group("regex").unwrap();
+    assert_eq!(
+        d.members[0].subscribed_topic_regex.as_deref(),
+        Some("(^orders-.*)"),
+        "librdkafka sends its regex subscriptions, each in parentheses, joined by |"
+    );
+
+    cluster
+        .create_topic(NewTopic::new("orders-asia", 1, 1))
+        .unwrap();
+    cluster
+        .create_topic(NewTopic::new("payments", 1, 1))
+        .unwrap();
+    until(
+        "a created topic that matches",
+        &set(&[
+            ("orders-asia", 0),
+            ("orders-eu", 0),
+            ("orders-eu", 1),
+            ("orders-us", 0),
+        ]),
+    )
+    .await;
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("broker.address.family", "v4")
+        .set("message.timeout.ms", DEADLINE.as_millis().to_string())
+        .create()
+        .unwrap();
+    producer
+        .send(
+            FutureRecord::to("orders-asia").key("k").payload("tokyo"),
+            DEADLINE,
+        )
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(DEADLINE, records_rx.recv())
+        .await
+        .expect("the record of the new topic")
+        .unwrap();
+    assert_eq!(got, ("orders-asia".to_string(), "tokyo".to_string()));
+
+    reader.abort();
+    let _ = reader.await;
+    tokio::task::spawn_blocking(move || drop(consumer))
+        .await
+        .unwrap();
+    server.shutdown().await;
+}
+
+/// Reports the whole assignment (topic, partition) after every rebalance callback.
+struct TopicCtx {
+    events: mpsc::UnboundedSender<BTreeSet<(String, i32)>>,
+}
+
+impl ClientContext for TopicCtx {}
+
+impl ConsumerContext for TopicCtx {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, _rebalance: &Rebalance<'_>) {
+        let parts = match consumer.assignment() {
+            Ok(tpl) => tpl
+                .elements()
+                .iter()
+                .map(|e| (e.topic().to_owned(), e.partition()))
+                .collect(),
+            Err(_) => BTreeSet::new(),
+        };
+        let _ = self.events.send(parts);
+    }
 }

@@ -54,6 +54,18 @@ fn join(member_id: &str) -> JoinGroupRequest {
         ])
 }
 
+/// A KIP-848 heartbeat of member `m1` of group `g` at `epoch`: at 0 a full join subscribed to
+/// `t`, else a plain heartbeat (-1 leaves).
+fn kip848(g: &str, epoch: i32) -> ConsumerGroupHeartbeatRequest {
+    ConsumerGroupHeartbeatRequest::default()
+        .with_group_id(group(g))
+        .with_member_id(s("m1"))
+        .with_member_epoch(epoch)
+        .with_rebalance_timeout_ms(if epoch == 0 { 30_000 } else { -1 })
+        .with_subscribed_topic_names((epoch == 0).then(|| vec![name("t")]))
+        .with_topic_partitions((epoch == 0).then(Vec::new))
+}
+
 /// The classic protocol end to end (`classicGroupJoin` → `classicGroupSync` →
 /// `classicGroupHeartbeat` → `classicGroupLeave`) with the admin APIs around it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -355,15 +367,7 @@ async fn consumer_group_heartbeat_and_describe() {
     let (_cluster, server, mut c) = setup().await;
     let md = call(&mut c, 12, MetadataRequest::default().with_topics(None)).await;
     let topic_id = md.topics[0].topic_id;
-    let hb = |epoch: i32| {
-        ConsumerGroupHeartbeatRequest::default()
-            .with_group_id(group("cg"))
-            .with_member_id(s("m1"))
-            .with_member_epoch(epoch)
-            .with_rebalance_timeout_ms(if epoch == 0 { 30_000 } else { -1 })
-            .with_subscribed_topic_names((epoch == 0).then(|| vec![name("t")]))
-            .with_topic_partitions((epoch == 0).then(Vec::new))
-    };
+    let hb = |epoch: i32| kip848("cg", epoch);
     let r = call(&mut c, 1, hb(0)).await;
     assert_eq!(
         (r.error_code, r.member_id.as_deref(), r.member_epoch),
@@ -409,5 +413,219 @@ async fn consumer_group_heartbeat_and_describe() {
 
     let r = call(&mut c, 1, hb(-1)).await;
     assert_eq!((r.error_code, r.member_epoch), (0, -1));
+    server.shutdown().await;
+}
+
+/// OffsetCommit into a KIP-848 group, at each version and with each kind of committer, as
+/// Java's `ConsumerGroup.validateOffsetCommit` (and `OffsetMetadataManager.validateOffsetCommit`
+/// for a group that does not exist) answer: the error applies to every partition of the
+/// request. OffsetFetch v9 names its member as `ConsumerGroup.validateOffsetFetch` checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offset_commit_versions_and_committers_follow_consumer_group_validate_offset_commit() {
+    let (_cluster, server, mut c) = setup().await;
+    let r = call(&mut c, 1, kip848("cg", 0)).await;
+    assert_eq!((r.error_code, r.member_epoch), (0, 1));
+
+    let commit = |g: &str, member: &str, epoch: i32| {
+        OffsetCommitRequest::default()
+            .with_group_id(group(g))
+            .with_generation_id_or_member_epoch(epoch)
+            .with_member_id(s(member))
+            .with_topics(vec![
+                OffsetCommitRequestTopic::default()
+                    .with_name(name("t"))
+                    .with_partitions(
+                        (0..2)
+                            .map(|p| {
+                                OffsetCommitRequestPartition::default()
+                                    .with_partition_index(p)
+                                    .with_committed_offset(7)
+                            })
+                            .collect(),
+                    ),
+            ])
+    };
+    async fn codes(c: &mut TcpStream, v: i16, req: OffsetCommitRequest) -> Vec<i16> {
+        call(c, v, req).await.topics[0]
+            .partitions
+            .iter()
+            .map(|p| p.error_code)
+            .collect()
+    }
+    // a consumer-protocol member below v9: UNSUPPORTED_VERSION, on every partition
+    for v in [2, 7, 8] {
+        assert_eq!(
+            codes(&mut c, v, commit("cg", "m1", 1)).await,
+            [35, 35],
+            "v{v}"
+        );
+    }
+    // the member is looked up before the version is checked: UNKNOWN_MEMBER_ID
+    assert_eq!(codes(&mut c, 8, commit("cg", "nobody", 1)).await, [25, 25]);
+    assert_eq!(codes(&mut c, 9, commit("cg", "nobody", 1)).await, [25, 25]);
+    // v9: the member's epoch commits; any other is STALE_MEMBER_EPOCH
+    assert_eq!(codes(&mut c, 9, commit("cg", "m1", 1)).await, [0, 0]);
+    assert_eq!(codes(&mut c, 9, commit("cg", "m1", 0)).await, [113, 113]);
+    assert_eq!(codes(&mut c, 9, commit("cg", "m1", 2)).await, [113, 113]);
+    // no member (an admin, manual assignment) while the group has members: UNKNOWN_MEMBER_ID
+    assert_eq!(codes(&mut c, 8, commit("cg", "", -1)).await, [25, 25]);
+    assert_eq!(codes(&mut c, 9, commit("cg", "", -1)).await, [25, 25]);
+
+    // OffsetFetch v9 with the member's identity (`validateOffsetFetch`)
+    let fetch = |member: &str, epoch: i32| {
+        OffsetFetchRequest::default().with_groups(vec![
+            OffsetFetchRequestGroup::default()
+                .with_group_id(group("cg"))
+                .with_member_id(Some(s(member)))
+                .with_member_epoch(epoch)
+                .with_topics(None),
+        ])
+    };
+    let r = call(&mut c, 9, fetch("m1", 1)).await;
+    assert_eq!(r.groups[0].error_code, 0);
+    assert_eq!(r.groups[0].topics[0].partitions[0].committed_offset, 7);
+    assert_eq!(
+        call(&mut c, 9, fetch("m1", 3)).await.groups[0].error_code,
+        113
+    );
+    assert_eq!(
+        call(&mut c, 9, fetch("nobody", 1)).await.groups[0].error_code,
+        25
+    );
+
+    // once the member left, the empty group takes commits without a member at any version
+    let r = call(&mut c, 1, kip848("cg", -1)).await;
+    assert_eq!(r.error_code, 0);
+    assert_eq!(codes(&mut c, 8, commit("cg", "", -1)).await, [0, 0]);
+
+    // a group that does not exist (`OffsetMetadataManager.validateOffsetCommit`): a generation
+    // is ILLEGAL_GENERATION below v9, GROUP_ID_NOT_FOUND from v9; generation -1 creates a
+    // simple group (a member id alone does not matter), which then knows no member
+    assert_eq!(codes(&mut c, 8, commit("ghost", "m", 3)).await, [22, 22]);
+    assert_eq!(codes(&mut c, 9, commit("ghost", "m", 3)).await, [69, 69]);
+    assert_eq!(codes(&mut c, 8, commit("ghost", "m", -1)).await, [0, 0]);
+    assert_eq!(codes(&mut c, 8, commit("ghost", "m", 3)).await, [25, 25]);
+    server.shutdown().await;
+}
+
+/// The client host the coordinator records is the connection's peer as Java's
+/// `InetAddress.toString()` prints it (`GroupMetadataManager` stores
+/// `context.clientAddress.toString()`), in DescribeGroups (classic) and ConsumerGroupDescribe
+/// (KIP-848): a client bound to 127.0.0.2 is `/127.0.0.2`, one over IPv6 loopback
+/// `/0:0:0:0:0:0:0:1` (`Inet6Address.getHostAddress`, uncompressed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_host_is_the_peer_address_as_javas_inet_address_prints_it() {
+    let (_cluster, server, _) = setup().await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut c = socket.connect(server.local_addr()).await.unwrap();
+    // classic: join, sync, describe
+    let id = call(&mut c, 9, join("")).await.member_id.to_string();
+    assert_eq!(call(&mut c, 9, join(&id)).await.error_code, 0);
+    let sync = SyncGroupRequest::default()
+        .with_group_id(group("g"))
+        .with_generation_id(1)
+        .with_member_id(s(&id))
+        .with_protocol_type(Some(s("consumer")))
+        .with_protocol_name(Some(s("range")));
+    assert_eq!(call(&mut c, 5, sync).await.error_code, 0);
+    let d = call(
+        &mut c,
+        5,
+        DescribeGroupsRequest::default().with_groups(vec![group("g")]),
+    )
+    .await;
+    assert_eq!(d.groups[0].members[0].client_host.as_str(), "/127.0.0.2");
+
+    // KIP-848: heartbeat, describe
+    async fn consumer_member_host(c: &mut TcpStream) -> String {
+        let r = call(c, 1, kip848("cg", 0)).await;
+        assert_eq!(r.error_code, 0);
+        let d = call(
+            c,
+            1,
+            ConsumerGroupDescribeRequest::default().with_group_ids(vec![group("cg")]),
+        )
+        .await;
+        d.groups[0].members[0].client_host.to_string()
+    }
+    assert_eq!(consumer_member_host(&mut c).await, "/127.0.0.2");
+    server.shutdown().await;
+
+    let cluster = Cluster::new();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let server = kcodec_kafka_server::serve(&cluster, "[::1]:0")
+        .await
+        .unwrap();
+    let mut c = TcpStream::connect(server.local_addr()).await.unwrap();
+    assert_eq!(consumer_member_host(&mut c).await, "/0:0:0:0:0:0:0:1");
+    server.shutdown().await;
+}
+
+/// One protocol per group, answered as Kafka's `GroupMetadataManager` answers when the group
+/// does not migrate (`group.consumer.migration.policy=disabled`): a classic JoinGroup to a
+/// non-empty KIP-848 group is INCONSISTENT_GROUP_PROTOCOL (`classicGroupJoinToConsumerGroup`,
+/// `throwIfClassicProtocolIsNotSupported`), its Heartbeat, SyncGroup and LeaveGroup there
+/// UNKNOWN_MEMBER_ID (`classicGroupHeartbeatToConsumerGroup`, `classicGroupSync`,
+/// `classicGroupLeaveToConsumerGroup`); a ConsumerGroupHeartbeat to a non-empty classic group
+/// GROUP_ID_NOT_FOUND, "Group g is not a consumer group" (`getOrMaybeCreateConsumerGroup`). An
+/// empty group of either protocol goes to the protocol that joins it
+/// (`maybeDeleteEmptyClassicGroup`, `maybeDeleteEmptyConsumerGroup`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_of_one_protocol_refuses_the_other_as_a_non_migrating_kafka_does() {
+    let (_cluster, server, mut c) = setup().await;
+    let kip848 = |epoch: i32| kip848("g", epoch);
+    assert_eq!(call(&mut c, 1, kip848(0)).await.error_code, 0);
+
+    // classic requests to the KIP-848 group
+    let connect = join("").with_protocol_type(s("connect"));
+    let r = call(&mut c, 9, connect).await;
+    assert_eq!(r.error_code, 23);
+    let r = call(&mut c, 9, join("")).await;
+    assert_eq!(r.error_code, 23, "no classic member in a consumer group");
+    let hb = HeartbeatRequest::default()
+        .with_group_id(group("g"))
+        .with_generation_id(1)
+        .with_member_id(s("m1"));
+    assert_eq!(call(&mut c, 4, hb).await.error_code, 25);
+    let sync = SyncGroupRequest::default()
+        .with_group_id(group("g"))
+        .with_generation_id(1)
+        .with_member_id(s("m1"));
+    assert_eq!(call(&mut c, 5, sync).await.error_code, 25);
+    let leave = LeaveGroupRequest::default()
+        .with_group_id(group("g"))
+        .with_members(vec![MemberIdentity::default().with_member_id(s("m1"))]);
+    let r = call(&mut c, 5, leave).await;
+    assert_eq!((r.error_code, r.members[0].error_code), (0, 25));
+    let leave = LeaveGroupRequest::default()
+        .with_group_id(group("g"))
+        .with_member_id(s("m1"));
+    assert_eq!(call(&mut c, 2, leave).await.error_code, 25);
+
+    // once empty, the group goes classic for a classic join
+    let r = call(&mut c, 1, kip848(-1)).await;
+    assert_eq!(r.error_code, 0);
+    let id = call(&mut c, 9, join("")).await.member_id.to_string();
+    let r = call(&mut c, 9, join(&id)).await;
+    assert_eq!((r.error_code, r.generation_id), (0, 1));
+
+    // KIP-848 requests to the non-empty classic group
+    for epoch in [0, 3] {
+        let r = call(&mut c, 1, kip848(epoch)).await;
+        assert_eq!(r.error_code, 69, "epoch {epoch}");
+        let message = r.error_message.unwrap().to_string();
+        assert!(
+            message.starts_with("Group g is not a consumer group"),
+            "{message}"
+        );
+    }
+    // once empty, it goes to the consumer protocol
+    let leave = LeaveGroupRequest::default()
+        .with_group_id(group("g"))
+        .with_members(vec![MemberIdentity::default().with_member_id(s(&id))]);
+    assert_eq!(call(&mut c, 5, leave).await.members[0].error_code, 0);
+    let r = call(&mut c, 1, kip848(0)).await;
+    assert_eq!((r.error_code, r.member_epoch), (0, 1));
     server.shutdown().await;
 }

@@ -19,6 +19,15 @@
 //!   the group is stable with the same protocols, gets the current generation without a rebalance.
 //! * No `group.initial.rebalance.delay.ms`: the first join completes at once (the delay's only
 //!   purpose is fewer rebalances on a production broker's start).
+//! * One protocol per group, no migration between them (as Kafka with
+//!   `group.consumer.migration.policy=disabled`, where Kafka's default is `bidirectional`): an
+//!   empty group of either protocol becomes a group of the protocol that joins it; a classic
+//!   JoinGroup to a non-empty KIP-848 group is `INCONSISTENT_GROUP_PROTOCOL` (Kafka's answer when
+//!   the member's protocols are not `consumer` ones; Kafka admits a `consumer`-type member as a
+//!   classic member of the consumer group, which this coordinator does not); its Heartbeat,
+//!   SyncGroup and LeaveGroup there are `UNKNOWN_MEMBER_ID` (the group has no classic member);
+//!   a ConsumerGroupHeartbeat to a non-empty classic group is `GROUP_ID_NOT_FOUND` ("Group g is
+//!   not a consumer group": Kafka's answer when the upgrade is not allowed).
 
 use super::protocol::{GroupError, GroupType, MemberRef, WireGroup};
 use super::{Coordinator, GroupState, MemberDescription};
@@ -573,6 +582,25 @@ impl Coordinator {
         let seq = self.member_seq;
         let g = match self.classic_mut(&req.group_id, true) {
             Ok(g) => g,
+            Err(GroupError::WrongGroupType { .. }) => {
+                // a non-empty KIP-848 group (`classicGroupJoinToConsumerGroup`): Kafka refuses a
+                // member whose protocols the group does not support
+                // (`throwIfClassicProtocolIsNotSupported`) and admits the others as classic
+                // members of the consumer group, which this coordinator does not do
+                let id = &req.member_id;
+                let e = if req.protocol_type != "consumer" || req.protocols.is_empty() {
+                    GroupError::InconsistentGroupProtocol(format!(
+                        "Member {id}'s protocols are not supported."
+                    ))
+                } else {
+                    GroupError::InconsistentGroupProtocol(format!(
+                        "Member {id} uses the classic protocol and group {} is a consumer group: \
+                         this coordinator does not mix the protocols in one group.",
+                        req.group_id
+                    ))
+                };
+                return JoinStart::Done(Err(e));
+            }
             Err(e) => return JoinStart::Done(Err(e)),
         };
         if !g.supports(&req.protocol_type, &req.protocols) {
@@ -842,7 +870,12 @@ impl Cluster {
         let counts = self.inner.counts();
         let mut c = self.inner.coordinator.lock();
         c.expire_group(group_id, now, &counts);
-        let g = c.classic_mut(group_id, false)?;
+        // a KIP-848 group has no classic members: `classicGroupHeartbeatToConsumerGroup`'s
+        // UNKNOWN_MEMBER_ID ("does not use the classic protocol")
+        let g = c.classic_mut(group_id, false).map_err(|e| match e {
+            GroupError::WrongGroupType { .. } => GroupError::UnknownMemberId(member_id.to_string()),
+            e => e,
+        })?;
         g.validate_member(member_id, group_instance_id)?;
         if generation_id != g.generation {
             return Err(GroupError::IllegalGeneration {
@@ -872,6 +905,13 @@ impl Cluster {
         let counts = self.inner.counts();
         let mut c = self.inner.coordinator.lock();
         c.expire_group(group_id, now, &counts);
+        if let Some(WireGroup::Consumer(_)) = c.wire.get(group_id) {
+            // `classicGroupLeaveToConsumerGroup`: each member is unknown or not a classic member
+            return Ok(members
+                .iter()
+                .map(|m| Err(GroupError::UnknownMemberId(m.member_id.clone())))
+                .collect());
+        }
         let g = c.classic_mut(group_id, false)?;
         let out = members
             .iter()

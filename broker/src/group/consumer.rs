@@ -23,6 +23,7 @@
 //! equal subscriptions.
 
 use super::protocol::{GroupError, GroupSettings, GroupType, MemberRef, WireGroup};
+use super::topic_regex::Regexes;
 use super::{Coordinator, GroupState, MemberDescription};
 use crate::assignor::{Assignor, MemberSubscription};
 use crate::cluster::Cluster;
@@ -49,6 +50,9 @@ pub struct ConsumerHeartbeatRequest {
     pub rebalance_timeout_ms: i32,
     /// Subscribed topics, `None` when unchanged.
     pub subscribed_topic_names: Option<Vec<String>>,
+    /// Subscribed topic regular expression (`SubscribedTopicRegex`, v1+), `None` when
+    /// unchanged, empty to drop it. See [`super::topic_regex`] for how it is resolved.
+    pub subscribed_topic_regex: Option<String>,
     /// `group.remote.assignor`, `None` when unchanged.
     pub server_assignor: Option<String>,
     /// The partitions the member owns, `None` when unchanged.
@@ -104,8 +108,10 @@ pub struct ConsumerMemberDescription {
     pub client_id: String,
     /// Client host.
     pub client_host: String,
-    /// Subscribed topics.
+    /// Subscribed topics (by name).
     pub subscribed_topic_names: Vec<String>,
+    /// Subscribed topic regular expression.
+    pub subscribed_topic_regex: Option<String>,
     /// What the member owns now.
     pub assignment: Vec<TopicPartition>,
     /// Its target assignment.
@@ -130,11 +136,26 @@ pub(crate) struct ConsumerMember {
     rebalance_timeout_ms: i64,
     assignor: Option<String>,
     topics: Vec<String>,
+    /// The subscribed regular expression (never empty).
+    regex: Option<String>,
     assigned: BTreeSet<TopicPartition>,
     revoking: BTreeSet<TopicPartition>,
     last_heartbeat: i64,
     /// When the member must have revoked (while `UnrevokedPartitions`).
     revoke_by: Option<i64>,
+}
+
+impl ConsumerMember {
+    /// `ConsumerGroup.validateMemberEpoch` for a consumer-protocol member.
+    fn validate_epoch(&self, given: i32) -> Result<(), GroupError> {
+        if given != self.epoch {
+            return Err(GroupError::StaleMemberEpoch {
+                given,
+                current: self.epoch,
+            });
+        }
+        Ok(())
+    }
 }
 
 #[derive(Default)]
@@ -145,6 +166,8 @@ pub(crate) struct ConsumerGroup {
     target: BTreeMap<String, BTreeSet<TopicPartition>>,
     /// Partition counts of the subscribed topics at the last epoch bump.
     metadata: BTreeMap<String, i32>,
+    /// The members' regular expressions, resolved against the cluster's topics.
+    regexes: Regexes,
 }
 
 impl ConsumerGroup {
@@ -180,10 +203,18 @@ impl ConsumerGroup {
             .unwrap_or(SERVER_ASSIGNORS[0])
     }
 
+    /// The topics a member subscribes to: its names and what its regular expression resolved
+    /// to (`TargetAssignmentBuilder.withResolvedRegularExpressions`).
+    fn member_topics<'a>(&'a self, m: &'a ConsumerMember) -> impl Iterator<Item = &'a String> {
+        m.topics
+            .iter()
+            .chain(m.regex.iter().flat_map(|r| self.regexes.topics(r)))
+    }
+
     fn subscribed_metadata(&self, counts: &dyn Fn(&str) -> Option<i32>) -> BTreeMap<String, i32> {
         self.members
             .values()
-            .flat_map(|m| m.topics.iter())
+            .flat_map(|m| self.member_topics(m))
             .filter_map(|t| counts(t).map(|n| (t.clone(), n)))
             .collect()
     }
@@ -208,7 +239,10 @@ impl ConsumerGroup {
                 .members
                 .iter()
                 .map(|(id, m)| {
-                    MemberSubscription::new(id.clone(), m.topics.clone()).owned(
+                    let mut topics: Vec<String> = self.member_topics(m).cloned().collect();
+                    topics.sort();
+                    topics.dedup();
+                    MemberSubscription::new(id.clone(), topics).owned(
                         self.target
                             .get(id)
                             .map(|t| t.iter().cloned().collect())
@@ -286,8 +320,16 @@ impl ConsumerGroup {
     fn remove(&mut self, id: &str, counts: &dyn Fn(&str) -> Option<i32>) {
         if self.members.remove(id).is_some() {
             self.target.remove(id);
+            self.regexes
+                .retain_used(self.members.values().filter_map(|m| m.regex.as_deref()));
             self.refresh(true, counts);
         }
+    }
+
+    /// A topic was created, grew or was deleted: the regular expressions are resolved again
+    /// at the next heartbeat.
+    pub(crate) fn topics_changed(&mut self) {
+        self.regexes.mark_stale();
     }
 
     pub(crate) fn expire(
@@ -320,22 +362,38 @@ impl ConsumerGroup {
             .min()
     }
 
-    /// `ConsumerGroup.validateOffsetCommit` / `validateOffsetFetch`.
-    pub(crate) fn validate_offsets(&self, r: &MemberRef) -> Result<(), GroupError> {
+    /// `ConsumerGroup.validateOffsetCommit`: without a member (epoch < 0) only while the group
+    /// is empty; else the member must exist, commit with OffsetCommit v9+ (every member here
+    /// uses the consumer protocol: no classic member joins a consumer group) and name its
+    /// current epoch.
+    pub(crate) fn validate_commit(
+        &self,
+        r: &MemberRef,
+        api_version: i16,
+    ) -> Result<(), GroupError> {
         if r.generation_or_epoch < 0 && self.members.is_empty() {
             return Ok(());
         }
-        let m = self
-            .members
-            .get(&r.member_id)
-            .ok_or_else(|| GroupError::UnknownMemberId(r.member_id.clone()))?;
-        if r.generation_or_epoch != m.epoch {
-            return Err(GroupError::StaleMemberEpoch {
-                given: r.generation_or_epoch,
-                current: m.epoch,
-            });
+        let m = self.member(&r.member_id)?;
+        if api_version < 9 {
+            return Err(GroupError::UnsupportedVersion(
+                "OffsetCommit version 9 or above must be used by members using the modern group protocol".into(),
+            ));
         }
-        Ok(())
+        m.validate_epoch(r.generation_or_epoch)
+    }
+
+    /// `ConsumerGroup.validateOffsetFetch` for a request that names a member (the caller
+    /// accepts one that does not): the member must exist at the epoch named.
+    pub(crate) fn validate_fetch(&self, r: &MemberRef) -> Result<(), GroupError> {
+        self.member(&r.member_id)?
+            .validate_epoch(r.generation_or_epoch)
+    }
+
+    fn member(&self, id: &str) -> Result<&ConsumerMember, GroupError> {
+        self.members
+            .get(id)
+            .ok_or_else(|| GroupError::UnknownMemberId(id.to_string()))
     }
 
     /// Group epoch and assignor, for [`super::GroupDescription`] (no leader in KIP-848).
@@ -373,6 +431,7 @@ impl ConsumerGroup {
                     client_id: m.client_id.clone(),
                     client_host: m.client_host.clone(),
                     subscribed_topic_names: m.topics.clone(),
+                    subscribed_topic_regex: m.regex.clone(),
                     assignment: m.assigned.iter().cloned().collect(),
                     target_assignment: self
                         .target
@@ -391,6 +450,7 @@ impl Coordinator {
         req: ConsumerHeartbeatRequest,
         now: i64,
         counts: &dyn Fn(&str) -> Option<i32>,
+        topics: &dyn Fn() -> Vec<String>,
     ) -> Result<ConsumerHeartbeatResponse, GroupError> {
         if req.group_id.is_empty() {
             return Err(GroupError::InvalidRequest("GroupId can't be empty.".into()));
@@ -401,11 +461,18 @@ impl Coordinator {
                 req.member_epoch
             )));
         }
+        if req.member_epoch == 0 && req.rebalance_timeout_ms == -1 {
+            return Err(GroupError::InvalidRequest(
+                "RebalanceTimeoutMs must be provided in first request.".into(),
+            ));
+        }
         if req.member_epoch == 0
-            && (req.subscribed_topic_names.is_none() || req.rebalance_timeout_ms == -1)
+            && req.subscribed_topic_names.is_none()
+            && req.subscribed_topic_regex.is_none()
         {
             return Err(GroupError::InvalidRequest(
-                "SubscribedTopicNames and RebalanceTimeoutMs must be set when joining.".into(),
+                "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining."
+                    .into(),
             ));
         }
         if let Some(a) = &req.server_assignor
@@ -469,9 +536,33 @@ impl Coordinator {
                 assignment: None,
             });
         }
-        let mut bump = false;
         match g.members.get(&member_id) {
             None if req.member_epoch != 0 => return Err(GroupError::UnknownMemberId(member_id)),
+            Some(m) if req.member_epoch != 0 => {
+                let owned_subset = req
+                    .owned
+                    .as_ref()
+                    .is_some_and(|o| o.iter().all(|tp| m.assigned.contains(tp)));
+                if req.member_epoch > m.epoch
+                    || req.member_epoch < m.epoch
+                        && (req.member_epoch != m.previous_epoch || !owned_subset)
+                {
+                    return Err(GroupError::FencedMemberEpoch {
+                        given: req.member_epoch,
+                        current: m.epoch,
+                    });
+                }
+            }
+            _ => {}
+        }
+        // a regular expression new to the group must compile (`maybeUpdateRegularExpressions`:
+        // `throwIfRegularExpressionIsInvalid`), checked after the member, before any change
+        let new_regex = match req.subscribed_topic_regex.as_deref() {
+            Some(r) if !r.is_empty() && !g.regexes.contains(r) => Some(Regexes::compile(r)?),
+            _ => None,
+        };
+        let mut bump = false;
+        match g.members.get(&member_id) {
             None => {
                 bump = true;
                 g.members.insert(
@@ -487,6 +578,7 @@ impl Coordinator {
                         rebalance_timeout_ms: 0,
                         assignor: None,
                         topics: Vec::new(),
+                        regex: None,
                         assigned: BTreeSet::new(),
                         revoking: BTreeSet::new(),
                         last_heartbeat: now,
@@ -494,9 +586,8 @@ impl Coordinator {
                     },
                 );
             }
-            Some(m) if req.member_epoch == 0 => {
+            Some(_) if req.member_epoch == 0 => {
                 // the member rejoins: it lost what it had (`ConsumerGroupMember` reset)
-                let _ = m;
                 let m = g.members.get_mut(&member_id).expect("present");
                 m.epoch = 0;
                 m.assigned.clear();
@@ -505,21 +596,7 @@ impl Coordinator {
                 m.state = MemberState::Stable;
                 bump = true;
             }
-            Some(m) => {
-                let owned_subset = req
-                    .owned
-                    .as_ref()
-                    .is_some_and(|o| o.iter().all(|tp| m.assigned.contains(tp)));
-                if req.member_epoch > m.epoch
-                    || req.member_epoch < m.epoch
-                        && (req.member_epoch != m.previous_epoch || !owned_subset)
-                {
-                    return Err(GroupError::FencedMemberEpoch {
-                        given: req.member_epoch,
-                        current: m.epoch,
-                    });
-                }
-            }
+            Some(_) => {}
         }
         let m = g.members.get_mut(&member_id).expect("present");
         let before: BTreeSet<TopicPartition> = m.assigned.clone();
@@ -528,6 +605,13 @@ impl Coordinator {
             t.dedup();
             if t != m.topics {
                 m.topics = t;
+                bump = true;
+            }
+        }
+        if let Some(r) = &req.subscribed_topic_regex {
+            let r = (!r.is_empty()).then(|| r.clone());
+            if r != m.regex {
+                m.regex = r;
                 bump = true;
             }
         }
@@ -547,12 +631,18 @@ impl Coordinator {
         m.client_id = req.client_id.clone();
         m.client_host = req.client_host.clone();
         m.last_heartbeat = now;
+        if let Some(compiled) = new_regex {
+            g.regexes.insert(compiled);
+        }
+        g.regexes
+            .retain_used(g.members.values().filter_map(|m| m.regex.as_deref()));
+        g.regexes.resolve(topics);
         g.refresh(bump, counts);
         g.reconcile(&member_id, req.owned.as_deref(), now);
         let m = &g.members[&member_id];
         let full = req.member_epoch == 0
             || (req.rebalance_timeout_ms != -1
-                && req.subscribed_topic_names.is_some()
+                && (req.subscribed_topic_names.is_some() || req.subscribed_topic_regex.is_some())
                 && req.owned.is_some());
         Ok(ConsumerHeartbeatResponse {
             member_id: member_id.clone(),
@@ -577,7 +667,7 @@ impl Cluster {
         let mut c = self.inner.coordinator.lock();
         c.expire_group(&req.group_id, now, &counts);
         let group_id = req.group_id.clone();
-        let r = c.consumer_heartbeat(req, now, &counts);
+        let r = c.consumer_heartbeat(req, now, &counts, &|| self.list_topics());
         c.expire_wire(&group_id, now, &counts);
         r
     }

@@ -17,6 +17,10 @@ use crate::record::TopicPartition;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// The OffsetCommit version whose checks [`Cluster::commit_offsets`] applies when a commit does
+/// not come in a request (the latest the front end answers).
+pub const OFFSET_COMMIT_VERSION: i16 = 9;
+
 /// Most bytes of metadata one committed offset may carry (`offset.metadata.max.bytes`).
 pub const MAX_OFFSET_METADATA_BYTES: usize = 4096;
 
@@ -101,6 +105,27 @@ pub enum GroupError {
     /// `INVALID_REQUEST` (42).
     #[error("{0}")]
     InvalidRequest(String),
+    /// `INVALID_REGULAR_EXPRESSION` (128): a `SubscribedTopicRegex` that does not compile.
+    #[error("SubscribedTopicRegex `{regex}` is not a valid regular expression: {reason}.")]
+    InvalidRegularExpression {
+        /// The expression as sent.
+        regex: String,
+        /// Why it does not compile.
+        reason: String,
+    },
+    /// `UNSUPPORTED_VERSION` (35): a request version the group's protocol does not accept
+    /// (an OffsetCommit below v9 from a KIP-848 member).
+    #[error("{0}")]
+    UnsupportedVersion(String),
+    /// `ILLEGAL_GENERATION` (22) for a group that does not exist: an OffsetCommit below v9 with a
+    /// generation (v9+ answers [`GroupError::GroupIdNotFound`]).
+    #[error("Specified group generation id {given} is not valid: group {group} does not exist.")]
+    NoGroupForGeneration {
+        /// The group.
+        group: String,
+        /// The generation the request named.
+        given: i32,
+    },
     /// `UNKNOWN_TOPIC_OR_PARTITION` (3), per partition of an offset commit.
     #[error("This server does not host this topic-partition: {0}")]
     UnknownTopicOrPartition(String),
@@ -109,7 +134,7 @@ pub enum GroupError {
     OffsetMetadataTooLarge(usize),
     /// The group exists with the other protocol: Kafka answers `GROUP_ID_NOT_FOUND` (69) with
     /// "Group X is not a consumer group" (or classic group).
-    #[error("The group is a {actual} group; this request needs a {wanted} group: {group}")]
+    #[error("Group {group} is not a {wanted} group (it is a {actual} group).")]
     WrongGroupType {
         /// The group.
         group: String,
@@ -126,7 +151,7 @@ impl GroupError {
         match self {
             GroupError::MemberIdRequired(_) => 79,
             GroupError::UnknownMemberId(_) => 25,
-            GroupError::IllegalGeneration { .. } => 22,
+            GroupError::IllegalGeneration { .. } | GroupError::NoGroupForGeneration { .. } => 22,
             GroupError::RebalanceInProgress => 27,
             GroupError::InconsistentGroupProtocol(_) => 23,
             GroupError::InvalidSessionTimeout { .. } => 26,
@@ -138,6 +163,8 @@ impl GroupError {
             GroupError::StaleMemberEpoch { .. } => 113,
             GroupError::UnsupportedAssignor(_) => 112,
             GroupError::InvalidRequest(_) => 42,
+            GroupError::UnsupportedVersion(_) => 35,
+            GroupError::InvalidRegularExpression { .. } => 128,
             GroupError::UnknownTopicOrPartition(_) => 3,
             GroupError::OffsetMetadataTooLarge(_) => 12,
         }
@@ -374,6 +401,7 @@ impl Coordinator {
         group_id: &str,
         member: &MemberRef,
         offsets: &[OffsetCommit],
+        api_version: i16,
         now: i64,
         counts: &dyn Fn(&str) -> Option<i32>,
     ) -> Result<Vec<Result<(), GroupError>>, GroupError> {
@@ -383,13 +411,28 @@ impl Coordinator {
         self.expire_group(group_id, now, counts);
         match self.wire.get(group_id) {
             Some(WireGroup::Classic(g)) => g.validate_commit(member)?,
-            Some(WireGroup::Consumer(g)) => g.validate_offsets(member)?,
+            Some(WireGroup::Consumer(g)) => g.validate_commit(member, api_version)?,
             None if self.has_local_members(group_id) => {
                 // a wire client committing into an in-process consumers' group
                 return Err(GroupError::UnknownMemberId(member.member_id.clone()));
             }
-            None if member.generation_or_epoch >= 0 || !member.member_id.is_empty() => {
+            // a group with offsets and no members is an empty classic group
+            // (`ClassicGroup.validateOffsetCommit` in state Empty): a generation names a member
+            // it does not have
+            None if self.groups.contains_key(group_id) && member.generation_or_epoch >= 0 => {
                 return Err(GroupError::UnknownMemberId(member.member_id.clone()));
+            }
+            None if self.groups.contains_key(group_id) => {}
+            // no group (`OffsetMetadataManager.validateOffsetCommit`): generation -1 creates a
+            // simple group; a generation is GROUP_ID_NOT_FOUND from v9, ILLEGAL_GENERATION below
+            None if member.generation_or_epoch >= 0 && api_version >= 9 => {
+                return Err(GroupError::GroupIdNotFound(group_id.to_string()));
+            }
+            None if member.generation_or_epoch >= 0 => {
+                return Err(GroupError::NoGroupForGeneration {
+                    group: group_id.to_string(),
+                    given: member.generation_or_epoch,
+                });
             }
             None => {}
         }
@@ -439,7 +482,7 @@ impl Coordinator {
         if let Some(WireGroup::Consumer(g)) = self.wire.get(group_id)
             && (!member.member_id.is_empty() || member.generation_or_epoch >= 0)
         {
-            g.validate_offsets(member)?;
+            g.validate_fetch(member)?;
         }
         let offsets = self.groups.get(group_id).map(|g| &g.offsets);
         Ok(match partitions {
@@ -493,17 +536,24 @@ impl Cluster {
     /// `OFFSET_METADATA_TOO_LARGE`). One result per offset, in order.
     ///
     /// A commit with no member ([`MemberRef::none`]) is accepted while the group has no members,
-    /// and creates the group when it does not exist.
+    /// and creates the group when it does not exist. A commit naming a generation for a group
+    /// that does not exist is `GROUP_ID_NOT_FOUND` from v9 and `ILLEGAL_GENERATION` below
+    /// (`OffsetMetadataManager.validateOffsetCommit`); a KIP-848 member must commit with v9 or
+    /// later (`UNSUPPORTED_VERSION`).
+    ///
+    /// `api_version` is the OffsetCommit request's version ([`OFFSET_COMMIT_VERSION`] when there
+    /// is no request).
     pub fn commit_offsets(
         &self,
         group_id: &str,
         member: &MemberRef,
         offsets: &[OffsetCommit],
+        api_version: i16,
     ) -> Result<Vec<Result<(), GroupError>>, GroupError> {
         let now = self.inner.clock.now_ms();
         let counts = self.inner.counts();
         let mut c = self.inner.coordinator.lock();
-        let r = c.commit_wire(group_id, member, offsets, now, &counts);
+        let r = c.commit_wire(group_id, member, offsets, api_version, now, &counts);
         c.wire_changed.notify_waiters();
         r
     }

@@ -8,7 +8,7 @@
 //! answers for every group (they share one coordinator); FindCoordinator names the broker
 //! Kafka would (the leader of the group's `__consumer_offsets` partition).
 
-use super::{Broker, RequestError, ResponseError, decode, respond};
+use super::{Broker, Client, RequestError, ResponseError, decode, respond};
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::consumer_group_describe_response as cgd;
 use kafka_protocol::messages::consumer_group_heartbeat_response as cgh;
@@ -59,6 +59,7 @@ pub(crate) fn handles(key: ApiKey) -> bool {
 /// Answers a group request whose key is in [`VERSIONS`] (and whose version is in range).
 pub(crate) async fn handle(
     broker: &Broker,
+    client: &Client,
     key: ApiKey,
     header: &RequestHeader,
     body: &mut Bytes,
@@ -79,7 +80,7 @@ pub(crate) async fn handle(
         ApiKey::OffsetCommit => respond(
             key,
             header,
-            &offset_commit(cluster, decode(key, header, body)?),
+            &offset_commit(cluster, decode(key, header, body)?, v),
         ),
         ApiKey::OffsetFetch => respond(
             key,
@@ -87,7 +88,7 @@ pub(crate) async fn handle(
             &offset_fetch(cluster, decode(key, header, body)?, v),
         ),
         ApiKey::JoinGroup => {
-            let r = join_group(cluster, decode(key, header, body)?, v, client_id).await;
+            let r = join_group(cluster, decode(key, header, body)?, v, client_id, client).await;
             respond(key, header, &r)
         }
         ApiKey::SyncGroup => {
@@ -129,7 +130,8 @@ pub(crate) async fn handle(
             &delete_groups(cluster, decode(key, header, body)?),
         ),
         ApiKey::ConsumerGroupHeartbeat => {
-            let r = consumer_group_heartbeat(cluster, decode(key, header, body)?, client_id);
+            let r =
+                consumer_group_heartbeat(cluster, decode(key, header, body)?, client_id, client);
             respond(key, header, &r)
         }
         ApiKey::ConsumerGroupDescribe => respond(
@@ -140,9 +142,6 @@ pub(crate) async fn handle(
         _ => Ok(super::unsupported::response(key, header)),
     }
 }
-
-/// The client's host as Kafka prints it. The front end listens on loopback.
-const CLIENT_HOST: &str = "/127.0.0.1";
 
 fn s(v: impl Into<String>) -> StrBytes {
     StrBytes::from_string(v.into())
@@ -227,7 +226,7 @@ fn find_coordinator(
     }
 }
 
-fn offset_commit(cluster: &Cluster, req: OffsetCommitRequest) -> OffsetCommitResponse {
+fn offset_commit(cluster: &Cluster, req: OffsetCommitRequest, v: i16) -> OffsetCommitResponse {
     let member = MemberRef {
         member_id: req.member_id.to_string(),
         generation_or_epoch: req.generation_id_or_member_epoch,
@@ -248,7 +247,7 @@ fn offset_commit(cluster: &Cluster, req: OffsetCommitRequest) -> OffsetCommitRes
             })
         })
         .collect();
-    let results = cluster.commit_offsets(&req.group_id.0, &member, &offsets);
+    let results = cluster.commit_offsets(&req.group_id.0, &member, &offsets, v);
     let mut codes = offsets.iter().enumerate().map(|(i, _)| match &results {
         Err(e) => e.code(),
         Ok(r) => r.get(i).map_or(0, code),
@@ -300,93 +299,107 @@ fn committed(o: &Option<OffsetAndMetadata>) -> (i64, StrBytes) {
     }
 }
 
-fn offset_fetch(cluster: &Cluster, req: OffsetFetchRequest, v: i16) -> OffsetFetchResponse {
-    if v >= 8 {
-        let groups = req
-            .groups
-            .iter()
-            .map(|g| {
-                let member = match &g.member_id {
-                    Some(m) if !m.is_empty() || g.member_epoch >= 0 => {
-                        MemberRef::member(m.to_string(), g.member_epoch)
-                    }
-                    _ => MemberRef::none(),
-                };
-                let asked = g.topics.as_ref().map(|ts| {
-                    ts.iter()
-                        .flat_map(|t| {
-                            t.partition_indexes
-                                .iter()
-                                .map(|p| TopicPartition::new(t.name.0.to_string(), *p))
-                        })
-                        .collect()
-                });
-                match fetch_group(cluster, &g.group_id.0, &member, asked) {
-                    Err(e) => OffsetFetchResponseGroup::default()
-                        .with_group_id(g.group_id.clone())
-                        .with_error_code(e.code()),
-                    Ok(by_topic) => OffsetFetchResponseGroup::default()
-                        .with_group_id(g.group_id.clone())
-                        .with_topics(
-                            by_topic
-                                .into_iter()
-                                .map(|(topic, parts)| {
-                                    OffsetFetchResponseTopics::default()
-                                        .with_name(TopicName(s(topic)))
-                                        .with_partitions(
-                                            parts
-                                                .iter()
-                                                .map(|(p, o)| {
-                                                    let (offset, metadata) = committed(o);
-                                                    OffsetFetchResponsePartitions::default()
-                                                        .with_partition_index(*p)
-                                                        .with_committed_offset(offset)
-                                                        .with_committed_leader_epoch(-1)
-                                                        .with_metadata(Some(metadata))
-                                                })
-                                                .collect(),
-                                        )
-                                })
-                                .collect(),
-                        ),
-                }
-            })
-            .collect();
-        return OffsetFetchResponse::default().with_groups(groups);
-    }
-    let asked = req.topics.as_ref().map(|ts| {
-        ts.iter()
-            .flat_map(|t| {
-                t.partition_indexes
+/// One group's fetched offsets in a version's response types: `topic` builds a topic from its
+/// name and partitions, `partition` a partition from its index, committed offset and metadata
+/// (the v8+ batched and the v1–7 single-group responses carry the same fields in distinct
+/// types).
+fn fetched_topics<T, P>(
+    by_topic: BTreeMap<String, Vec<(i32, Option<OffsetAndMetadata>)>>,
+    topic: impl Fn(TopicName, Vec<P>) -> T,
+    partition: impl Fn(i32, i64, StrBytes) -> P,
+) -> Vec<T> {
+    by_topic
+        .into_iter()
+        .map(|(name, parts)| {
+            let parts = parts
+                .iter()
+                .map(|(p, o)| {
+                    let (offset, metadata) = committed(o);
+                    partition(*p, offset, metadata)
+                })
+                .collect();
+            topic(TopicName(s(name)), parts)
+        })
+        .collect()
+}
+
+/// The partitions asked for, `None` for every committed one.
+fn asked<'a, I: IntoIterator<Item = (&'a TopicName, &'a [i32])>>(
+    topics: Option<I>,
+) -> Option<Vec<TopicPartition>> {
+    topics.map(|ts| {
+        ts.into_iter()
+            .flat_map(|(name, parts)| {
+                parts
                     .iter()
-                    .map(|p| TopicPartition::new(t.name.0.to_string(), *p))
+                    .map(|p| TopicPartition::new(name.0.to_string(), *p))
             })
             .collect()
-    });
+    })
+}
+
+fn offset_fetch(cluster: &Cluster, req: OffsetFetchRequest, v: i16) -> OffsetFetchResponse {
+    if v >= 8 {
+        let groups =
+            req.groups
+                .iter()
+                .map(|g| {
+                    let member = match &g.member_id {
+                        Some(m) if !m.is_empty() || g.member_epoch >= 0 => {
+                            MemberRef::member(m.to_string(), g.member_epoch)
+                        }
+                        _ => MemberRef::none(),
+                    };
+                    let asked =
+                        asked(g.topics.as_ref().map(|ts| {
+                            ts.iter().map(|t| (&t.name, t.partition_indexes.as_slice()))
+                        }));
+                    let response =
+                        OffsetFetchResponseGroup::default().with_group_id(g.group_id.clone());
+                    match fetch_group(cluster, &g.group_id.0, &member, asked) {
+                        Err(e) => response.with_error_code(e.code()),
+                        Ok(by_topic) => response.with_topics(fetched_topics(
+                            by_topic,
+                            |name, parts| {
+                                OffsetFetchResponseTopics::default()
+                                    .with_name(name)
+                                    .with_partitions(parts)
+                            },
+                            |p, offset, metadata| {
+                                OffsetFetchResponsePartitions::default()
+                                    .with_partition_index(p)
+                                    .with_committed_offset(offset)
+                                    .with_committed_leader_epoch(-1)
+                                    .with_metadata(Some(metadata))
+                            },
+                        )),
+                    }
+                })
+                .collect();
+        return OffsetFetchResponse::default().with_groups(groups);
+    }
+    let asked = asked(
+        req.topics
+            .as_ref()
+            .map(|ts| ts.iter().map(|t| (&t.name, t.partition_indexes.as_slice()))),
+    );
     match fetch_group(cluster, &req.group_id.0, &MemberRef::none(), asked) {
         Err(e) => OffsetFetchResponse::default().with_error_code(e.code()),
-        Ok(by_topic) => OffsetFetchResponse::default().with_topics(
-            by_topic
-                .into_iter()
-                .map(|(topic, parts)| {
-                    OffsetFetchResponseTopic::default()
-                        .with_name(TopicName(s(topic)))
-                        .with_partitions(
-                            parts
-                                .iter()
-                                .map(|(p, o)| {
-                                    let (offset, metadata) = committed(o);
-                                    OffsetFetchResponsePartition::default()
-                                        .with_partition_index(*p)
-                                        .with_committed_offset(offset)
-                                        .with_committed_leader_epoch(-1)
-                                        .with_metadata(Some(metadata))
-                                })
-                                .collect(),
-                        )
-                })
-                .collect(),
-        ),
+        Ok(by_topic) => OffsetFetchResponse::default().with_topics(fetched_topics(
+            by_topic,
+            |name, parts| {
+                OffsetFetchResponseTopic::default()
+                    .with_name(name)
+                    .with_partitions(parts)
+            },
+            |p, offset, metadata| {
+                OffsetFetchResponsePartition::default()
+                    .with_partition_index(p)
+                    .with_committed_offset(offset)
+                    .with_committed_leader_epoch(-1)
+                    .with_metadata(Some(metadata))
+            },
+        )),
     }
 }
 
@@ -395,6 +408,7 @@ async fn join_group(
     req: JoinGroupRequest,
     v: i16,
     client_id: String,
+    client: &Client,
 ) -> JoinGroupResponse {
     let r = cluster
         .join_group(classic::JoinGroupRequest {
@@ -410,7 +424,7 @@ async fn join_group(
             session_timeout_ms: req.session_timeout_ms,
             rebalance_timeout_ms: if v >= 1 { req.rebalance_timeout_ms } else { -1 },
             client_id,
-            client_host: CLIENT_HOST.into(),
+            client_host: client.host.clone(),
             require_known_member_id: v >= 4,
         })
         .await;
@@ -624,21 +638,13 @@ fn consumer_group_heartbeat(
     cluster: &Cluster,
     req: ConsumerGroupHeartbeatRequest,
     client_id: String,
+    client: &Client,
 ) -> ConsumerGroupHeartbeatResponse {
     let error = |e: GroupError| {
         ConsumerGroupHeartbeatResponse::default()
             .with_error_code(e.code())
             .with_error_message(Some(s(e.to_string())))
     };
-    if req
-        .subscribed_topic_regex
-        .as_ref()
-        .is_some_and(|r| !r.is_empty())
-    {
-        return error(GroupError::InvalidRequest(
-            "SubscribedTopicRegex is not supported by this broker.".into(),
-        ));
-    }
     let ids = TopicIds::of(cluster);
     let owned = req.topic_partitions.as_ref().map(|tps| {
         tps.iter()
@@ -657,10 +663,11 @@ fn consumer_group_heartbeat(
             .subscribed_topic_names
             .as_ref()
             .map(|ts| ts.iter().map(|t| t.0.to_string()).collect()),
+        subscribed_topic_regex: req.subscribed_topic_regex.as_ref().map(|r| r.to_string()),
         server_assignor: req.server_assignor.as_ref().map(|a| a.to_string()),
         owned,
         client_id,
-        client_host: CLIENT_HOST.into(),
+        client_host: client.host.clone(),
     });
     match r {
         Err(e) => error(e),
@@ -733,6 +740,7 @@ fn consumer_group_describe(
                                         .map(|t| TopicName(s(t)))
                                         .collect(),
                                 )
+                                .with_subscribed_topic_regex(m.subscribed_topic_regex.map(s))
                                 .with_assignment(assignment(&m.assignment))
                                 .with_target_assignment(assignment(&m.target_assignment))
                                 .with_member_type(1)

@@ -148,10 +148,49 @@ pub(crate) fn supported_apis() -> Vec<(ApiKey, VersionRange)> {
     apis
 }
 
-/// Answers one request frame: `Ok(None)` when the request takes no response (a produce with
-/// `acks=0`).
+/// The client at the other end of a connection, as Kafka's `RequestContext` knows it.
+pub(crate) struct Client {
+    /// The peer address as Java's `InetAddress.toString()` prints it (`/127.0.0.1`): the
+    /// `clientHost` the group coordinator records (`context.clientAddress.toString()`).
+    pub(crate) host: String,
+}
+
+impl Client {
+    /// The client connected from `peer` (`None` when the socket no longer knows its peer).
+    pub(crate) fn new(peer: Option<SocketAddr>) -> Self {
+        Client {
+            host: peer.map(java_inet_address).unwrap_or_default(),
+        }
+    }
+}
+
+/// Java's `InetAddress.toString()` for an address accepted from a socket (no host name, so
+/// `/` then the literal). IPv6 as `Inet6Address.getHostAddress()`: eight hexadecimal groups
+/// without leading zeros or `::` compression, `%scope` when the address has a scope id; an
+/// IPv4-mapped IPv6 peer is the IPv4 address (the JDK turns it into an `Inet4Address`).
+fn java_inet_address(peer: SocketAddr) -> String {
+    use std::net::IpAddr;
+    match peer.ip() {
+        IpAddr::V4(v4) => format!("/{v4}"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("/{v4}"),
+            None => {
+                let groups: Vec<String> = v6.segments().iter().map(|g| format!("{g:x}")).collect();
+                let scope = match peer {
+                    SocketAddr::V6(a) if a.scope_id() != 0 => format!("%{}", a.scope_id()),
+                    _ => String::new(),
+                };
+                format!("/{}{scope}", groups.join(":"))
+            }
+        },
+    }
+}
+
+/// Answers one request frame from `client`: `Ok(None)` when the request takes no response
+/// (a produce with `acks=0`).
 pub(crate) async fn handle(
     broker: &Broker,
+    client: &Client,
     frame: Bytes,
 ) -> Result<Option<BytesMut>, RequestError> {
     if frame.len() < 8 {
@@ -208,7 +247,9 @@ pub(crate) async fn handle(
         ApiKey::CreatePartitions => answer!(admin::create_partitions),
         ApiKey::DescribeConfigs => answer!(admin::describe_configs),
         ApiKey::DescribeCluster => answer!(admin::describe_cluster),
-        _ if groups::handles(key) => groups::handle(broker, key, &header, &mut body).await?,
+        _ if groups::handles(key) => {
+            groups::handle(broker, client, key, &header, &mut body).await?
+        }
         _ => unsupported::response(key, &header),
     };
     Ok(Some(response))
@@ -317,4 +358,25 @@ pub(crate) fn error_code(e: &kcodec_broker::BrokerError) -> i16 {
         _ => ResponseError::UnknownServerError,
     };
     error.code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `InetAddress.toString()` as Java prints accepted peers.
+    #[test]
+    fn client_hosts_print_as_javas_inet_address() {
+        let host = |a: &str| Client::new(Some(a.parse().unwrap())).host;
+        assert_eq!(host("127.0.0.1:9092"), "/127.0.0.1");
+        assert_eq!(host("10.1.2.3:1"), "/10.1.2.3");
+        assert_eq!(host("[::1]:9092"), "/0:0:0:0:0:0:0:1");
+        assert_eq!(
+            host("[fe80::a00:27ff:fe4e:66a1%3]:1"),
+            "/fe80:0:0:0:a00:27ff:fe4e:66a1%3"
+        );
+        assert_eq!(host("[2001:db8::1]:1"), "/2001:db8:0:0:0:0:0:1");
+        assert_eq!(host("[::ffff:192.168.0.7]:1"), "/192.168.0.7");
+        assert_eq!(Client::new(None).host, "");
+    }
 }
