@@ -749,3 +749,36 @@ fn for_record_refuses_an_invalid_hand_written_schema_without_panicking() {
     assert!(matches!(err, AvroError::RecordSchema { .. }), "{err:?}");
     assert!(HoldsNotAvro::try_avro_schema().is_err());
 }
+
+/// Two unions holding arrays of each other: no named record in between, so no Avro schema.
+#[derive(Record, Serialize, Deserialize)]
+#[record(crate = "kcodec_codecs")]
+enum Ping {
+    Pongs(Vec<Pong>),
+    Stop(i32),
+}
+
+#[derive(Record, Serialize, Deserialize)]
+#[record(crate = "kcodec_codecs")]
+enum Pong {
+    Pings(Vec<Ping>),
+    Stop(String),
+}
+
+#[derive(Record, Serialize, Deserialize)]
+#[record(crate = "kcodec_codecs")]
+struct Rally {
+    ping: Ping,
+}
+
+#[test]
+fn a_union_that_contains_itself_is_an_error_from_for_record() {
+    let registry = Arc::new(kcodec_registry::InMemoryRegistry::new());
+    let err = AvroDeserializer::<Rally>::for_record(registry.clone()).unwrap_err();
+    assert!(
+        matches!(&err, AvroError::RecordSchema { problem, source: None, .. }
+            if problem.contains("contains itself")),
+        "{err:?}"
+    );
+    assert!(AvroSerializer::<Rally>::for_record(registry).is_err());
+}
