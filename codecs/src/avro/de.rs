@@ -288,6 +288,9 @@ impl<T> AvroDeserializer<T> {
     /// Decodes a frame into `B`, which may borrow its `&str` and `&[u8]` fields (with
     /// `#[serde(borrow)]` for `&[u8]` and `Cow`s) from `data`: no allocation for a struct of
     /// borrowed fields. `B` is usually `T`'s borrowing twin (`Order<'a>` for an owned `Order`).
+    /// For a record with `#[derive(Record)]`,
+    /// [`deserialize_record`](AvroDeserializer::deserialize_record) runs its generated code
+    /// instead of serde (about 1.7× faster on the benchmark's `Order`).
     ///
     /// Only a frame whose writer schema needs no resolution can be borrowed from (no reader
     /// schema, or the writer's equals it); another is
