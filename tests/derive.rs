@@ -448,7 +448,12 @@ async fn derived_records_round_trip_through_the_avro_codec() {
 
     async fn check<T>(registry: &Arc<dyn SchemaRegistry>, value: &T)
     where
-        T: Record + Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        T: Record
+            + kcodec::record::AvroDecodeOwned
+            + Serialize
+            + serde::de::DeserializeOwned
+            + PartialEq
+            + std::fmt::Debug,
     {
         let ser = AvroSerializer::<T>::for_record(registry.clone()).unwrap();
         let de = AvroDeserializer::<T>::for_record(registry.clone()).unwrap();
@@ -569,7 +574,12 @@ async fn derived_records_round_trip_through_the_avro_codec() {
 /// deserializer and returns the Avro payload (the bytes after the 5-byte prefix).
 async fn through_the_codec<T>(value: &T) -> Vec<u8>
 where
-    T: Record + Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    T: Record
+        + kcodec::record::AvroDecodeOwned
+        + Serialize
+        + serde::de::DeserializeOwned
+        + PartialEq
+        + std::fmt::Debug,
 {
     use kcodec::avro::{AvroDeserializer, AvroSerializer};
     use kcodec::registry::{InMemoryRegistry, SchemaRegistry};
@@ -1169,7 +1179,12 @@ mod confluent_oracle {
     /// The fixtures were written with schema id 1, as a fresh registry gives `T`'s schema.
     async fn check<T>(case: &str, value: &T)
     where
-        T: Record + Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        T: Record
+            + kcodec::record::AvroDecodeOwned
+            + Serialize
+            + serde::de::DeserializeOwned
+            + PartialEq
+            + std::fmt::Debug,
     {
         let f = fixture(case);
         let expected = Schema::parse_str(&f.schema).unwrap();

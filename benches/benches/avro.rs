@@ -9,7 +9,8 @@
 //! kcodec appears three ways: `AvroSerializer::new` with the schema text (the compiled plan,
 //! serde-driven), `for_record` on the `#[derive(Record)]` type (the code the derive generates,
 //! used because the writer schema is the record's own), and the borrowed decode
-//! (`deserialize_borrowed` into a struct of `&str`s).
+//! (`deserialize_borrowed` into a struct of `&str`s through serde, and `deserialize_record` into
+//! the same struct with `#[derive(Record)]`'s generated borrowing decode).
 //!
 //! Run: `cargo bench -p kcodec-benches --bench avro`
 
@@ -75,8 +76,11 @@ struct Line {
     price_cents: i64,
 }
 
-/// `Order` borrowing its strings from the frame.
-#[derive(Deserialize, Debug, PartialEq)]
+/// `Order` borrowing its strings from the frame: serde's `Deserialize` (for
+/// `deserialize_borrowed` and serde_avro_fast) and `#[derive(Record)]` (the same schema as
+/// `Order`, for the generated borrowing decode, `deserialize_record`).
+#[derive(Record, Deserialize, Debug, PartialEq)]
+#[record(crate = "kcodec_codecs", namespace = "kcodec.bench", name = "Order")]
 struct OrderRef<'a> {
     id: &'a str,
     customer_id: i64,
@@ -92,14 +96,16 @@ struct OrderRef<'a> {
     created_at: i64,
 }
 
-#[derive(Deserialize, Debug, PartialEq)]
+#[derive(Record, Deserialize, Debug, PartialEq)]
+#[record(crate = "kcodec_codecs", namespace = "kcodec.bench", name = "Address")]
 struct AddressRef<'a> {
     street: &'a str,
     city: &'a str,
     zip: &'a str,
 }
 
-#[derive(Deserialize, Debug, PartialEq)]
+#[derive(Record, Deserialize, Debug, PartialEq)]
+#[record(crate = "kcodec_codecs", namespace = "kcodec.bench", name = "Line")]
 struct LineRef<'a> {
     sku: &'a str,
     qty: i32,
@@ -521,6 +527,15 @@ fn bench(c: &mut Criterion) {
         assert_eq!(borrowed.shipping.city, value.shipping.city);
         let fast: OrderRef<'_> = serde_avro_fast::from_datum_slice(&raw, &fast_schema).unwrap();
         assert_eq!(fast, borrowed);
+        let ctx = DeserializeContext::new("orders-derived", Target::Value, &headers);
+        let derived: OrderRef<'_> = derived_de
+            .deserialize_record(Some(&derived_frame[..]), &ctx)
+            .unwrap();
+        assert_eq!(derived, borrowed);
+        assert!(std::ptr::eq(
+            derived.id.as_ptr(),
+            derived_frame[6..].as_ptr()
+        ));
     }
 
     // ---------------------------------------------------------------- encode
@@ -640,6 +655,22 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
+    g.bench_function(
+        "kcodec deserialize_record borrowed (framed, derived code)",
+        |b| {
+            let ctx = DeserializeContext::new("orders-derived", Target::Value, &headers);
+            b.iter(|| {
+                black_box(
+                    derived_de
+                        .deserialize_record::<OrderRef<'_>>(
+                            Some(black_box(&derived_frame[..])),
+                            &ctx,
+                        )
+                        .unwrap(),
+                )
+            })
+        },
+    );
     g.bench_function("serde_avro_fast borrowed (raw)", |b| {
         b.iter(|| {
             black_box(

@@ -3,6 +3,8 @@
 //! `derive` feature) implements these traits; they can also be written by hand.
 //!
 //! The schema is built from the types of the fields ([`AvroType`]) once, on first use, and cached.
+//! Values are read back by [`AvroDecode<'de>`](AvroDecode), which may borrow from the input
+//! (`&'de str`, `Cow<'de, str>`, derived records with lifetimes).
 //!
 //! | Rust | Avro |
 //! |---|---|
@@ -10,7 +12,7 @@
 //! | `i8`, `i16`, `i32`, `u8`, `u16` | `"int"` |
 //! | `i64`, `u32` | `"long"` |
 //! | `f32` / `f64` | `"float"` / `"double"` |
-//! | `String`, `char` | `"string"` |
+//! | `String`, `char`, `&str`, `Cow<str>` | `"string"` |
 //! | `Option<T>` | `["null", T]`, default `null` |
 //! | `Vec<T>`, `[T]` | `{"type": "array", "items": T}` |
 //! | `HashMap<String, T>`, `BTreeMap<String, T>` | `{"type": "map", "values": T}` |
@@ -28,10 +30,13 @@
 //! `Vec<u8>` nested in another collection, say) a `Vec<u8>` is an Avro array of ints, as serde
 //! writes it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
+
+use crate::avro::{AvroError, ParsedSchema};
 
 pub mod avro_bytes;
 pub mod avro_time;
@@ -50,7 +55,18 @@ pub trait Record: AvroType {
     const TOPIC: Option<&'static str> = None;
 
     /// The schema, built on first use and cached.
+    ///
+    /// # Panics
+    /// If the [`AvroType`] impls give an invalid schema (a hand-written impl's bug; the
+    /// derive's output is valid): [`try_avro_schema`](Self::try_avro_schema) says why instead.
     fn avro_schema() -> &'static RecordSchema;
+
+    /// The schema, built on first use and cached, or why it is invalid: what `for_record` calls.
+    /// The derive implements it with [`SchemaCell::try_get`]; the default calls
+    /// [`avro_schema`](Self::avro_schema).
+    fn try_avro_schema() -> Result<&'static RecordSchema, AvroError> {
+        Ok(Self::avro_schema())
+    }
 }
 
 /// A record whose key is one of its fields (`#[record(key)]`).
@@ -93,11 +109,12 @@ record_key!(
     bytes::Bytes => crate::builtin::BytesSerde,
 );
 
-/// A record's schema: the JSON it was built from and the parsed Avro schema.
+/// A record's schema: the JSON it was built from, parsed (and compiled).
 #[derive(Debug)]
 pub struct RecordSchema {
     json: String,
-    schema: apache_avro::Schema,
+    parsed: ParsedSchema,
+    raw: bool,
 }
 
 impl RecordSchema {
@@ -108,20 +125,53 @@ impl RecordSchema {
 
     /// The parsed schema.
     pub fn schema(&self) -> &apache_avro::Schema {
-        &self.schema
+        self.parsed.schema()
     }
 
-    /// Builds and parses the schema of `T`. A derived record calls this once, from a `OnceLock`.
+    /// The parsed schema, compiled: what the Avro serializers and deserializers take.
+    pub fn parsed(&self) -> &ParsedSchema {
+        &self.parsed
+    }
+
+    /// Whether the type has generated Avro code ([`avro_raw::supported`]), checked once.
+    pub fn has_raw(&self) -> bool {
+        self.raw
+    }
+
+    /// Builds and parses the schema of `T`.
     ///
     /// # Panics
-    /// If the generated schema does not parse, which is a bug in a hand-written [`AvroType`] impl
-    /// (the derive's output always parses): a schema is a program constant, not input.
+    /// If the schema is invalid ([`try_build`](Self::try_build) fails), which is a bug in a
+    /// hand-written [`AvroType`] impl (the derive's output is valid).
     pub fn build<T: AvroType + ?Sized>() -> Self {
-        let value = T::avro_schema_in(&mut Names::default());
+        Self::try_build::<T>().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Builds and parses the schema of `T`: an error, never a panic, when `T`'s [`AvroType`]
+    /// impls give an invalid schema. A derived record calls this once, through its
+    /// [`SchemaCell`].
+    pub fn try_build<T: AvroType + ?Sized>() -> Result<Self, AvroError> {
+        let rust_type = std::any::type_name::<T>();
+        let mut names = Names::default();
+        let value = T::avro_schema_in(&mut names);
+        if let Some(problem) = names.problem {
+            return Err(AvroError::RecordSchema {
+                rust_type,
+                problem,
+                source: None,
+            });
+        }
         let json = value.to_string();
-        let schema = apache_avro::Schema::parse_str(&json)
-            .unwrap_or_else(|e| panic!("generated Avro schema {json} does not parse: {e}"));
-        RecordSchema { json, schema }
+        let parsed = ParsedSchema::parse(&json).map_err(|e| AvroError::RecordSchema {
+            rust_type,
+            problem: format!("{json} does not parse"),
+            source: Some(Box::new(e)),
+        })?;
+        Ok(RecordSchema {
+            json,
+            parsed,
+            raw: avro_raw::supported::<T>(),
+        })
     }
 }
 
@@ -131,6 +181,8 @@ impl RecordSchema {
 pub struct Names {
     defined: HashSet<&'static str>,
     unions: HashSet<&'static str>,
+    /// The first reason the schema can't be built, if any.
+    problem: Option<String>,
 }
 
 impl Names {
@@ -140,22 +192,40 @@ impl Names {
     }
 
     /// Starts writing the union of the Rust enum `name` (unions have no Avro name, so they are
-    /// written out at each use).
-    ///
-    /// # Panics
-    /// If that union is already being written: it contains itself with no named record in
-    /// between, which no Avro schema can express (the derive refuses the direct case at compile
-    /// time; this catches the indirect one instead of recursing without end).
-    pub fn begin_union(&mut self, name: &'static str) {
-        assert!(
-            self.unions.insert(name),
-            "the Avro union of `{name}` contains itself with no named record in between"
-        );
+    /// written out at each use). `false`, with the schema marked invalid, if that union is
+    /// already being written: it contains itself with no named record in between, which no Avro
+    /// schema can express (the derive refuses the direct case at compile time; this catches the
+    /// indirect one instead of recursing without end). The caller then writes no branches.
+    pub fn begin_union(&mut self, name: &'static str) -> bool {
+        let first = self.unions.insert(name);
+        if !first {
+            self.fail(format!(
+                "the Avro union of `{name}` contains itself with no named record in between"
+            ));
+        }
+        first
     }
 
     /// Ends [`begin_union`](Self::begin_union).
     pub fn end_union(&mut self, name: &'static str) {
         self.unions.remove(name);
+    }
+
+    /// Marks the schema being built as invalid, for `problem` (the first one is kept): building
+    /// it then fails with [`AvroError::RecordSchema`].
+    pub fn fail(&mut self, problem: String) {
+        self.problem.get_or_insert(problem);
+    }
+
+    /// A field's default value as JSON, or `null` with the schema marked invalid if it does not
+    /// serialize to JSON.
+    pub fn default_value(&mut self, field: &str, value: Result<Value, serde_json::Error>) -> Value {
+        value.unwrap_or_else(|e| {
+            self.fail(format!(
+                "the default of field `{field}` does not serialize to JSON: {e}"
+            ));
+            Value::Null
+        })
     }
 }
 
@@ -175,7 +245,7 @@ pub trait AvroType {
     const AVRO_BRANCH: &'static str = "";
 
     /// Whether [`avro_encode_raw`](Self::avro_encode_raw) and
-    /// [`avro_decode_raw`](Self::avro_decode_raw) are real for this type and every type in it:
+    /// [`AvroDecode::avro_decode_raw`] are real for this type and every type in it:
     /// straight-line Avro code for this type's own schema, which `#[derive(Record)]` generates
     /// (and kcodec implements for the built-in types above). `false` by default: the codecs then
     /// go through the compiled schema plan, as they do for any other writer schema. Types
@@ -193,19 +263,36 @@ pub trait AvroType {
         Err(avro_raw::unsupported(std::any::type_name::<Self>()))
     }
 
-    /// Reads a value written with this type's own schema. Only called when
-    /// [`avro_raw_in`](Self::avro_raw_in) says so; the default fails.
-    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError>
-    where
-        Self: Sized,
-    {
-        let _ = r;
-        Err(avro_raw::unsupported(std::any::type_name::<Self>()))
-    }
-
     /// The schema of this type; named types already in `names` are referred to by name.
     fn avro_schema_in(names: &mut Names) -> Value;
 }
+
+/// Reading a value of an [`AvroType`] from Avro binary of its own schema with straight-line code
+/// (what `#[derive(Record)]` generates), as serde's `Deserialize<'de>`: `'de` is the lifetime of
+/// the input, which the value may borrow from (`&'de str`, `Cow<'de, str>`, a derived record
+/// with lifetimes); [`AvroDecodeOwned`] types borrow nothing.
+///
+/// A hand-written [`AvroType`] without generated code implements it empty
+/// (`impl<'de> AvroDecode<'de> for MyType {}`): its default fails, and
+/// [`AvroType::avro_raw_in`]'s default `false` keeps records holding it on the compiled plan.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no Avro decode (`AvroDecode`)",
+    label = "kcodec can't read this field's type with generated code",
+    note = "derive Record for it; for a hand-written AvroType impl, add `impl<'de> AvroDecode<'de> for {Self} {{}}` (it then keeps to the compiled plan)"
+)]
+pub trait AvroDecode<'de>: AvroType + Sized {
+    /// Reads a value written with this type's own schema. Only called when
+    /// [`AvroType::avro_raw_in`] says so; the default fails.
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'de>) -> Result<Self, avro_raw::AvroError> {
+        let _ = r;
+        Err(avro_raw::unsupported(std::any::type_name::<Self>()))
+    }
+}
+
+/// An [`AvroDecode`] type that borrows nothing from its input (serde's `DeserializeOwned`).
+pub trait AvroDecodeOwned: for<'de> AvroDecode<'de> {}
+
+impl<T: for<'de> AvroDecode<'de>> AvroDecodeOwned for T {}
 
 /// Whether two [`AvroType::AVRO_BRANCH`]es are the same union branch (never for an unknown,
 /// empty one): what `#[derive(Record)]`'s compile-time checks call.
@@ -226,7 +313,7 @@ pub const fn __same_branch(a: &str, b: &str) -> bool {
 }
 
 /// Caches a record's schema: `static CELL: SchemaCell = SchemaCell::new();` then
-/// `CELL.get::<Self>()`.
+/// `CELL.get::<Self>()` (or [`try_get`](Self::try_get)).
 #[derive(Debug)]
 pub struct SchemaCell(OnceLock<RecordSchema>);
 
@@ -237,8 +324,23 @@ impl SchemaCell {
     }
 
     /// The schema of `T`, built on the first call.
+    ///
+    /// # Panics
+    /// If the schema is invalid (see [`RecordSchema::build`]).
     pub fn get<T: AvroType + ?Sized>(&'static self) -> &'static RecordSchema {
-        self.0.get_or_init(RecordSchema::build::<T>)
+        self.try_get::<T>().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The schema of `T`, built on the first call, or why it is invalid.
+    pub fn try_get<T: AvroType + ?Sized>(
+        &'static self,
+    ) -> Result<&'static RecordSchema, AvroError> {
+        if let Some(schema) = self.0.get() {
+            return Ok(schema);
+        }
+        // An invalid schema is not cached: building it again gives the error again.
+        let schema = RecordSchema::try_build::<T>()?;
+        Ok(self.0.get_or_init(|| schema))
     }
 }
 
@@ -263,13 +365,15 @@ macro_rules! primitive {
                 Ok(())
             }
 
-            #[inline]
-            fn avro_decode_raw($r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
-                $dec
-            }
-
             fn avro_schema_in(_: &mut Names) -> Value {
                 Value::String($name.to_owned())
+            }
+        }
+
+        impl<'de> AvroDecode<'de> for $t {
+            #[inline]
+            fn avro_decode_raw($r: &mut avro_raw::Reader<'de>) -> Result<Self, avro_raw::AvroError> {
+                $dec
             }
         }
     )+};
@@ -289,7 +393,7 @@ primitive!(
     String => "string", |w, v| w.str(v), |r| r.str().map(str::to_owned);
     char => "string", |w, v| w.str(v.encode_utf8(&mut [0; 4])), |r| read_char(r);
     Box<str> => "string", |w, v| w.str(v), |r| r.str().map(Box::from);
-    bytes::Bytes => "bytes", |w, v| w.bytes(v), |r| r.bytes().map(bytes::Bytes::copy_from_slice);
+    bytes::Bytes => "bytes", |w, v| w.bytes(v), |r| r.shared_bytes();
 );
 
 impl AvroType for () {
@@ -304,13 +408,15 @@ impl AvroType for () {
         Ok(())
     }
 
+    fn avro_schema_in(_: &mut Names) -> Value {
+        Value::String("null".to_owned())
+    }
+}
+
+impl AvroDecode<'_> for () {
     #[inline]
     fn avro_decode_raw(_: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
         Ok(())
-    }
-
-    fn avro_schema_in(_: &mut Names) -> Value {
-        Value::String("null".to_owned())
     }
 }
 
@@ -327,6 +433,44 @@ impl AvroType for str {
         Value::String("string".to_owned())
     }
 }
+
+/// `&str` and `Cow<str>`: strings the generated decoder borrows from the input (a frame),
+/// allocating nothing.
+macro_rules! borrowed_str {
+    ($($t:ident),+) => {$(
+        impl AvroType for $t<'_> {
+            const AVRO_BRANCH: &'static str = "string";
+
+            fn avro_raw_in(_: &mut avro_raw::Seen) -> bool {
+                true
+            }
+
+            #[inline]
+            fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
+                w.str(self);
+                Ok(())
+            }
+
+            fn avro_schema_in(_: &mut Names) -> Value {
+                Value::String("string".to_owned())
+            }
+        }
+
+        impl<'de: 'a, 'a> AvroDecode<'de> for $t<'a> {
+            #[inline]
+            fn avro_decode_raw(r: &mut avro_raw::Reader<'de>) -> Result<Self, avro_raw::AvroError> {
+                r.str().map(Into::into)
+            }
+        }
+    )+};
+}
+
+/// `&'a str` as a path with one lifetime, for `borrowed_str!`.
+type StrRef<'a> = &'a str;
+/// `Cow<'a, str>`, for `borrowed_str!`.
+type CowStr<'a> = Cow<'a, str>;
+
+borrowed_str!(StrRef, CowStr);
 
 /// A `char`: a string of exactly one character.
 fn read_char(r: &mut avro_raw::Reader<'_>) -> Result<char, avro_raw::AvroError> {
@@ -351,28 +495,18 @@ impl<T: AvroType> AvroType for Option<T> {
 
     #[inline]
     fn avro_encode_raw(&self, w: &mut avro_raw::Writer<'_>) -> Result<(), avro_raw::AvroError> {
-        match self {
-            None => {
-                w.long(0);
-                Ok(())
-            }
-            Some(v) => {
-                w.long(1);
-                v.avro_encode_raw(w)
-            }
-        }
-    }
-
-    #[inline]
-    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
-        match r.branch(2)? {
-            0 => Ok(None),
-            _ => T::avro_decode_raw(r).map(Some),
-        }
+        avro_raw::write_option(w, self, T::avro_encode_raw)
     }
 
     fn avro_schema_in(names: &mut Names) -> Value {
         json!(["null", T::avro_schema_in(names)])
+    }
+}
+
+impl<'de, T: AvroDecode<'de>> AvroDecode<'de> for Option<T> {
+    #[inline]
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'de>) -> Result<Self, avro_raw::AvroError> {
+        avro_raw::option(r, T::avro_decode_raw)
     }
 }
 
@@ -388,13 +522,15 @@ impl<T: AvroType> AvroType for Vec<T> {
         avro_raw::write_array(w, self.iter(), |w, v| v.avro_encode_raw(w))
     }
 
-    #[inline]
-    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
-        avro_raw::array(r, T::avro_decode_raw)
-    }
-
     fn avro_schema_in(names: &mut Names) -> Value {
         json!({"type": "array", "items": T::avro_schema_in(names)})
+    }
+}
+
+impl<'de, T: AvroDecode<'de>> AvroDecode<'de> for Vec<T> {
+    #[inline]
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'de>) -> Result<Self, avro_raw::AvroError> {
+        avro_raw::array(r, T::avro_decode_raw)
     }
 }
 
@@ -423,13 +559,15 @@ impl<T: AvroType> AvroType for Box<T> {
         (**self).avro_encode_raw(w)
     }
 
-    #[inline]
-    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
-        T::avro_decode_raw(r).map(Box::new)
-    }
-
     fn avro_schema_in(names: &mut Names) -> Value {
         T::avro_schema_in(names)
+    }
+}
+
+impl<'de, T: AvroDecode<'de>> AvroDecode<'de> for Box<T> {
+    #[inline]
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'de>) -> Result<Self, avro_raw::AvroError> {
+        T::avro_decode_raw(r).map(Box::new)
     }
 }
 
@@ -445,13 +583,15 @@ impl<T: AvroType> AvroType for Box<[T]> {
         (**self).avro_encode_raw(w)
     }
 
-    #[inline]
-    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
-        Vec::<T>::avro_decode_raw(r).map(Vec::into_boxed_slice)
-    }
-
     fn avro_schema_in(names: &mut Names) -> Value {
         <[T]>::avro_schema_in(names)
+    }
+}
+
+impl<'de, T: AvroDecode<'de>> AvroDecode<'de> for Box<[T]> {
+    #[inline]
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'de>) -> Result<Self, avro_raw::AvroError> {
+        Vec::<T>::avro_decode_raw(r).map(Vec::into_boxed_slice)
     }
 }
 
@@ -478,8 +618,8 @@ fn write_map<'i, T: AvroType + 'i>(
 /// Reads a map's blocks into `map` (`reserve` is told how many entries may be reserved: at most
 /// the bytes that remain).
 #[inline]
-fn read_map<T: AvroType, M: Extend<(String, T)>>(
-    r: &mut avro_raw::Reader<'_>,
+fn read_map<'de, T: AvroDecode<'de>, M: Extend<(String, T)>>(
+    r: &mut avro_raw::Reader<'de>,
     map: &mut M,
     reserve: fn(&mut M, usize),
 ) -> Result<(), avro_raw::AvroError> {
@@ -513,15 +653,19 @@ impl<T: AvroType, S: std::hash::BuildHasher + Default> AvroType for HashMap<Stri
         write_map(w, self.iter())
     }
 
+    fn avro_schema_in(names: &mut Names) -> Value {
+        json!({"type": "map", "values": T::avro_schema_in(names)})
+    }
+}
+
+impl<'de, T: AvroDecode<'de>, S: std::hash::BuildHasher + Default> AvroDecode<'de>
+    for HashMap<String, T, S>
+{
     #[inline]
-    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'de>) -> Result<Self, avro_raw::AvroError> {
         let mut map = HashMap::default();
         read_map(r, &mut map, |m: &mut Self, n| m.reserve(n))?;
         Ok(map)
-    }
-
-    fn avro_schema_in(names: &mut Names) -> Value {
-        json!({"type": "map", "values": T::avro_schema_in(names)})
     }
 }
 
@@ -537,15 +681,17 @@ impl<T: AvroType> AvroType for BTreeMap<String, T> {
         write_map(w, self.iter())
     }
 
+    fn avro_schema_in(names: &mut Names) -> Value {
+        json!({"type": "map", "values": T::avro_schema_in(names)})
+    }
+}
+
+impl<'de, T: AvroDecode<'de>> AvroDecode<'de> for BTreeMap<String, T> {
     #[inline]
-    fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
+    fn avro_decode_raw(r: &mut avro_raw::Reader<'de>) -> Result<Self, avro_raw::AvroError> {
         let mut map = BTreeMap::new();
         read_map(r, &mut map, |_, _| {})?;
         Ok(map)
-    }
-
-    fn avro_schema_in(names: &mut Names) -> Value {
-        json!({"type": "map", "values": T::avro_schema_in(names)})
     }
 }
 
@@ -566,14 +712,16 @@ impl AvroType for uuid::Uuid {
         Ok(())
     }
 
+    fn avro_schema_in(_: &mut Names) -> Value {
+        json!({"type": "string", "logicalType": "uuid"})
+    }
+}
+
+impl AvroDecode<'_> for uuid::Uuid {
     #[inline]
     fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
         let at = r.position();
         let s = r.str()?;
         uuid::Uuid::parse_str(s).map_err(|e| r.mismatch(at, format!("{s:?} is not a UUID: {e}")))
-    }
-
-    fn avro_schema_in(_: &mut Names) -> Value {
-        json!({"type": "string", "logicalType": "uuid"})
     }
 }

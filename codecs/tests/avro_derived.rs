@@ -13,6 +13,7 @@ use kcodec_codecs::{
 };
 use kcodec_derive::Record;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -479,4 +480,305 @@ fn borrowed_decode_points_into_the_frame() {
         de.deserialize_borrowed::<ItemRef<'_>>(None, &ctx),
         Err(kcodec_codecs::Error::UnexpectedNull { .. })
     ));
+}
+
+/// A record that borrows every string and byte field from the frame it is decoded from.
+#[derive(Record, Serialize, Debug, PartialEq)]
+#[record(crate = "kcodec_codecs", namespace = "test.borrow")]
+struct View<'a> {
+    id: &'a str,
+    label: Cow<'a, str>,
+    coupon: Option<&'a str>,
+    missing: Option<&'a str>,
+    tags: Vec<&'a str>,
+    #[serde(with = "serde_bytes")]
+    blob: &'a [u8],
+    #[serde(with = "serde_bytes")]
+    thumb: Option<Cow<'a, [u8]>>,
+    #[serde(with = "kcodec_codecs::record::avro_bytes")]
+    digest: [u8; 2],
+    count: i64,
+    place: Place<'a>,
+    shape: Shape<'a>,
+}
+
+#[derive(Record, Serialize, Debug, PartialEq)]
+#[record(crate = "kcodec_codecs", namespace = "test.borrow")]
+struct Place<'a> {
+    city: &'a str,
+}
+
+/// A union whose branch borrows.
+#[derive(Record, Serialize, Debug, PartialEq)]
+#[record(crate = "kcodec_codecs", namespace = "test.borrow")]
+enum Shape<'a> {
+    Named(Place<'a>),
+    Count(i32),
+}
+
+fn view() -> View<'static> {
+    View {
+        id: "v-1",
+        label: Cow::Borrowed("label"),
+        coupon: Some("SAVE"),
+        missing: None,
+        tags: vec!["a", "bc"],
+        blob: &[1, 2, 3],
+        thumb: Some(Cow::Borrowed(&[9, 8])),
+        digest: [7, 7],
+        count: -5,
+        place: Place { city: "Lyon" },
+        shape: Shape::Named(Place { city: "Nice" }),
+    }
+}
+
+/// Whether `s` lies inside `buf`.
+fn inside(s: &[u8], buf: &[u8]) -> bool {
+    let (start, end) = (buf.as_ptr() as usize, buf.as_ptr() as usize + buf.len());
+    s.as_ptr() as usize >= start && s.as_ptr() as usize + s.len() <= end
+}
+
+#[test]
+fn a_record_with_lifetimes_round_trips_and_borrows_from_the_input() {
+    assert!(raw::supported::<View<'_>>());
+    let value = view();
+    let bytes = raw_bytes(&value);
+    // The generated code writes what serde on the compiled plan writes for the same schema.
+    assert_eq!(bytes, plan_bytes(&value));
+    let back: View<'_> = raw::decode(&bytes).unwrap();
+    assert_eq!(back, value);
+    for s in [back.id, &back.label, back.coupon.unwrap(), back.tags[1]] {
+        assert!(inside(s.as_bytes(), &bytes), "{s} is a copy");
+    }
+    assert!(matches!(back.label, Cow::Borrowed(_)));
+    assert!(inside(back.blob, &bytes));
+    assert!(matches!(&back.thumb, Some(Cow::Borrowed(t)) if inside(t, &bytes)));
+    assert!(matches!(back.shape, Shape::Named(Place { city }) if inside(city.as_bytes(), &bytes)));
+    // The schema: strings, bytes, a fixed, the union.
+    let schema = View::avro_schema().json();
+    assert!(
+        schema.contains(r#"{"name":"blob","type":"bytes"}"#),
+        "{schema}"
+    );
+    assert!(
+        schema.contains(r#"{"name":"label","type":"string"}"#),
+        "{schema}"
+    );
+}
+
+#[test]
+fn deserialize_record_borrows_only_from_frames_of_the_records_own_schema() {
+    let registry = Arc::new(kcodec_registry::InMemoryRegistry::new());
+    let de = AvroDeserializer::<()>::new(registry);
+    de.preload(SchemaId::Id(1), View::avro_schema().parsed().clone())
+        .unwrap();
+    let value = view();
+    let mut frame = vec![0, 0, 0, 0, 1];
+    frame.extend(raw_bytes(&value));
+    let headers = Headers::new();
+    let ctx = DeserializeContext::new("t", Target::Value, &headers);
+    let back: View<'_> = de.deserialize_record(Some(&frame), &ctx).unwrap();
+    assert_eq!(back, value);
+    assert!(std::ptr::eq(back.id.as_ptr(), frame[6..].as_ptr()));
+
+    // Another writer schema (a field more) would need resolution: a typed error saying so.
+    let v2 = View::avro_schema().json().replacen(
+        r#""fields":["#,
+        r#""fields":[{"name":"extra","type":"int","default":0},"#,
+        1,
+    );
+    de.preload(SchemaId::Id(2), ParsedSchema::parse(&v2).unwrap())
+        .unwrap();
+    frame[4] = 2;
+    let err = de
+        .deserialize_record::<View<'_>>(Some(&frame), &ctx)
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            kcodec_codecs::Error::Avro(AvroError::NeedsResolution { record: "test.borrow.View", writer })
+                if *writer == SchemaId::Id(2)
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("needs resolution"), "{err}");
+    assert!(matches!(
+        de.deserialize_record::<View<'_>>(None, &ctx),
+        Err(kcodec_codecs::Error::UnexpectedNull { .. })
+    ));
+    // A record without generated code can't be decoded this way: an error, not a panic.
+    de.preload(SchemaId::Id(3), WithModule::avro_schema().parsed().clone())
+        .unwrap();
+    let err = de
+        .deserialize_record::<WithModule>(Some(&[0, 0, 0, 0, 3, 1, 2, 3, 4]), &ctx)
+        .unwrap_err();
+    assert!(err.to_string().contains("no generated Avro code"), "{err}");
+}
+
+#[test]
+fn a_borrowed_record_never_panics_on_truncated_or_corrupt_input() {
+    let bytes = raw_bytes(&view());
+    for len in 0..bytes.len() {
+        assert!(
+            raw::decode::<View<'_>>(&bytes[..len]).is_err(),
+            "prefix {len}"
+        );
+    }
+    // Every byte replaced by a few values: an error or a value, never a panic.
+    for i in 0..bytes.len() {
+        for b in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+            let mut bad = bytes.clone();
+            bad[i] = b;
+            let _ = raw::decode::<View<'_>>(&bad);
+        }
+    }
+    // Invalid UTF-8 in a borrowed string is a typed error.
+    let mut bad = bytes.clone();
+    bad[1] = 0xff; // the first byte of `id`
+    assert!(matches!(
+        raw::decode::<View<'_>>(&bad),
+        Err(AvroError::Utf8 { .. })
+    ));
+}
+
+/// `bytes::Bytes` fields (serde needs `avro_bytes` for them without bytes's `serde` feature).
+#[derive(Record, Serialize, Deserialize, Debug, PartialEq)]
+#[record(crate = "kcodec_codecs", namespace = "test.borrow")]
+struct Blobs {
+    name: String,
+    #[serde(with = "kcodec_codecs::record::avro_bytes")]
+    payload: bytes::Bytes,
+    #[serde(with = "kcodec_codecs::record::avro_bytes")]
+    extra: Option<bytes::Bytes>,
+}
+
+#[test]
+fn bytes_fields_are_slices_of_a_shared_frame() {
+    let registry = Arc::new(kcodec_registry::InMemoryRegistry::new());
+    let de = AvroDeserializer::<Blobs>::for_record(registry).unwrap();
+    de.preload(SchemaId::Id(4), Blobs::avro_schema().parsed().clone())
+        .unwrap();
+    let value = Blobs {
+        name: "n".into(),
+        payload: bytes::Bytes::from_static(b"payload"),
+        extra: Some(bytes::Bytes::from_static(b"extra")),
+    };
+    let mut frame = BytesMut::from(&[0u8, 0, 0, 0, 4][..]);
+    raw::encode(&value, &mut frame).unwrap();
+    let frame = frame.freeze();
+    let headers = Headers::new();
+    let ctx = DeserializeContext::new("t", Target::Value, &headers);
+
+    // From the shared frame: the `Bytes` fields point into it.
+    let back = de.deserialize_bytes(Some(&frame), &ctx).unwrap();
+    assert_eq!(back, value);
+    // name: length + 1 byte at 5..7, payload's length at 7, its bytes from 8.
+    assert_eq!(back.payload.as_ptr(), frame[8..].as_ptr());
+    let extra = back.extra.as_ref().unwrap();
+    assert_eq!(extra.as_ptr(), frame[frame.len() - 5..].as_ptr());
+    // From a plain slice: the same value, copied.
+    let copied = de.deserialize(Some(&frame[..]), &ctx).unwrap();
+    assert_eq!(copied, value);
+    assert!(!inside(&copied.payload, &frame));
+    // Truncated shared frames are errors.
+    for len in 0..frame.len() {
+        assert!(
+            de.deserialize_bytes(Some(&frame.slice(..len)), &ctx)
+                .is_err()
+        );
+    }
+
+    // `Bytes` through its `AvroType` (an array of bytes here) slices the frame too, and a
+    // payload outside the frame is copied.
+    let items = vec![
+        bytes::Bytes::from_static(b"ab"),
+        bytes::Bytes::from_static(b"c"),
+    ];
+    let mut out = BytesMut::new();
+    raw::encode(&items, &mut out).unwrap();
+    let shared = out.freeze();
+    let back: Vec<bytes::Bytes> = raw::decode_shared(&shared, &shared).unwrap();
+    assert_eq!(back, items);
+    assert_eq!(back[0].as_ptr(), shared[2..].as_ptr());
+    assert_eq!(back[1].as_ptr(), shared[5..].as_ptr());
+    let elsewhere = shared.to_vec();
+    let back: Vec<bytes::Bytes> = raw::decode_shared(&shared, &elsewhere).unwrap();
+    assert_eq!(back, items);
+    assert!(!inside(&back[0], &shared) && !inside(&back[0], &elsewhere));
+}
+
+/// A hand-written `AvroType` whose schema is not valid Avro.
+struct NotAvro;
+
+impl AvroType for NotAvro {
+    fn avro_schema_in(_: &mut kcodec_codecs::record::Names) -> serde_json::Value {
+        serde_json::json!({"type": "no-such-type"})
+    }
+}
+
+impl kcodec_codecs::record::AvroDecode<'_> for NotAvro {}
+
+impl Serialize for NotAvro {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_unit()
+    }
+}
+
+impl<'de> Deserialize<'de> for NotAvro {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <()>::deserialize(d).map(|()| NotAvro)
+    }
+}
+
+#[derive(Record, Serialize, Deserialize)]
+#[record(crate = "kcodec_codecs")]
+struct HoldsNotAvro {
+    bad: NotAvro,
+}
+
+#[test]
+fn for_record_refuses_an_invalid_hand_written_schema_without_panicking() {
+    let registry = Arc::new(kcodec_registry::InMemoryRegistry::new());
+    let err = AvroSerializer::<HoldsNotAvro>::for_record(registry.clone()).unwrap_err();
+    assert!(
+        matches!(&err, AvroError::RecordSchema { rust_type, source: Some(_), .. } if rust_type.ends_with("HoldsNotAvro")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("no-such-type"), "{err}");
+    let err = AvroDeserializer::<HoldsNotAvro>::for_record(registry).unwrap_err();
+    assert!(matches!(err, AvroError::RecordSchema { .. }), "{err:?}");
+    assert!(HoldsNotAvro::try_avro_schema().is_err());
+}
+
+/// Two unions holding arrays of each other: no named record in between, so no Avro schema.
+#[derive(Record, Serialize, Deserialize)]
+#[record(crate = "kcodec_codecs")]
+enum Ping {
+    Pongs(Vec<Pong>),
+    Stop(i32),
+}
+
+#[derive(Record, Serialize, Deserialize)]
+#[record(crate = "kcodec_codecs")]
+enum Pong {
+    Pings(Vec<Ping>),
+    Stop(String),
+}
+
+#[derive(Record, Serialize, Deserialize)]
+#[record(crate = "kcodec_codecs")]
+struct Rally {
+    ping: Ping,
+}
+
+#[test]
+fn a_union_that_contains_itself_is_an_error_from_for_record() {
+    let registry = Arc::new(kcodec_registry::InMemoryRegistry::new());
+    let err = AvroDeserializer::<Rally>::for_record(registry.clone()).unwrap_err();
+    assert!(
+        matches!(&err, AvroError::RecordSchema { problem, source: None, .. }
+            if problem.contains("contains itself")),
+        "{err:?}"
+    );
+    assert!(AvroSerializer::<Rally>::for_record(registry).is_err());
 }

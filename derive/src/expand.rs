@@ -7,12 +7,40 @@ use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Type};
 
 pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
-    if !input.generics.params.is_empty() {
+    // Lifetimes are fine (a record borrowing from the frame); a type or const parameter would
+    // give the record one schema per instance, under one name.
+    if let Some(param) = input
+        .generics
+        .params
+        .iter()
+        .find(|p| !matches!(p, syn::GenericParam::Lifetime(_)))
+    {
         return Err(syn::Error::new(
-            input.generics.span(),
-            "#[derive(Record)] does not support generic types: an Avro record has one fixed schema and name",
+            param.span(),
+            "#[derive(Record)] does not support type or const parameters: an Avro record has one \
+             fixed schema and name (lifetime parameters are fine)",
         ));
     }
+    let generics = &input.generics;
+    let (impl_g, ty_g, where_c) = generics.split_for_impl();
+    let ident = &input.ident;
+    // `Self` with every lifetime `'static`: a `TypeId` key, nameable outside the impls.
+    let static_self = {
+        let lifetimes = generics.lifetimes().map(|_| quote!('static));
+        if generics.params.is_empty() {
+            quote!(#ident)
+        } else {
+            quote!(#ident<#(#lifetimes),*>)
+        }
+    };
+    // `impl<'__de: 'a + …, 'a, …> AvroDecode<'__de> for Ident<'a, …>`.
+    let de_generics = {
+        let mut g = generics.clone();
+        let bounds = generics.lifetimes().map(|l| l.lifetime.clone());
+        g.params.insert(0, syn::parse_quote!('__de: #(#bounds)+*));
+        g
+    };
+    let (de_impl_g, _, _) = de_generics.split_for_impl();
     let c = attrs::container(&input.attrs)?;
     let krate = c
         .krate
@@ -44,9 +72,13 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         _ => name.clone(),
     };
     let mut checks = Vec::new();
-    // The generated Avro code (`AvroType::avro_encode_raw`/`avro_decode_raw`), when the type's
-    // shape has it.
-    let mut raw = TokenStream::new();
+    // The generated Avro code (`AvroType::avro_encode_raw`, `AvroDecode::avro_decode_raw`), when
+    // the type's shape has it.
+    let mut raw = Raw {
+        krate: Some(krate.clone()),
+        static_self,
+        ..Raw::default()
+    };
     let (body, keyed) = match &input.data {
         Data::Struct(s) => match &s.fields {
             Fields::Named(fields) => record_body(&c, &krate, &name, fields, &mut checks, &mut raw)?,
@@ -61,7 +93,7 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             union_body(&krate, &input.ident, &full_name, e, &mut checks, &mut raw)?,
             None,
         ),
-        Data::Enum(e) => (enum_body(&c, &krate, &name, &full_name, e, &mut raw)?, None),
+        Data::Enum(e) => (enum_body(&c, &name, &full_name, e, &mut raw)?, None),
         Data::Union(u) => {
             return Err(syn::Error::new(
                 u.union_token.span(),
@@ -69,7 +101,6 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             ));
         }
     };
-    let ident = &input.ident;
     // An Avro union has no name: it is written out at each use.
     let named = match &input.data {
         Data::Enum(e) => e.variants.iter().all(|v| matches!(v.fields, Fields::Unit)),
@@ -84,7 +115,7 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             type Key = #ty;
         };
         quote! {
-            impl #krate::record::Keyed for #ident {
+            impl #impl_g #krate::record::Keyed for #ident #ty_g #where_c {
                 #assert
                 fn key(&self) -> &Self::Key {
                     &self.#field
@@ -93,16 +124,17 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         }
     });
     let branch = if named { full_name.as_str() } else { "union" };
+    let (raw_items, raw_decode) = (raw.items, raw.decode);
     Ok(quote! {
         const _: () = {
             use #krate::__private::serde_json;
 
             #(#checks)*
 
-            impl #krate::record::AvroType for #ident {
+            impl #impl_g #krate::record::AvroType for #ident #ty_g #where_c {
                 const AVRO_BRANCH: &'static str = #branch;
 
-                #raw
+                #raw_items
 
                 fn avro_schema_in(names: &mut #krate::record::Names) -> serde_json::Value {
                     if #named && !names.define(#full_name) {
@@ -112,13 +144,25 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 }
             }
 
-            impl #krate::record::Record for #ident {
+            impl #de_impl_g #krate::record::AvroDecode<'__de> for #ident #ty_g #where_c {
+                #raw_decode
+            }
+
+            static CELL: #krate::record::SchemaCell = #krate::record::SchemaCell::new();
+
+            impl #impl_g #krate::record::Record for #ident #ty_g #where_c {
                 const FULL_NAME: &'static str = #full_name;
                 const TOPIC: ::core::option::Option<&'static str> = #topic;
 
                 fn avro_schema() -> &'static #krate::record::RecordSchema {
-                    static CELL: #krate::record::SchemaCell = #krate::record::SchemaCell::new();
                     CELL.get::<Self>()
+                }
+
+                fn try_avro_schema() -> ::core::result::Result<
+                    &'static #krate::record::RecordSchema,
+                    #krate::record::avro_raw::AvroError,
+                > {
+                    CELL.try_get::<Self>()
                 }
             }
 
@@ -134,12 +178,13 @@ fn record_body(
     name: &str,
     fields: &syn::FieldsNamed,
     checks: &mut Vec<TokenStream>,
-    raw: &mut TokenStream,
+    raw: &mut Raw,
 ) -> syn::Result<(TokenStream, Option<(syn::Ident, Type)>)> {
     let mut key: Option<(syn::Ident, Type, Span)> = None;
     let mut pushes = Vec::new();
-    // The fields in order, while every one of them is written and read by its type alone.
-    let mut raw_fields: Option<Vec<(syn::Ident, &Type)>> = Some(Vec::new());
+    // The fields in order, while every one of them is written and read by its type alone (or is
+    // a bytes field of a known type).
+    let mut raw_fields: Option<Vec<RawField>> = Some(Vec::new());
     for field in &fields.named {
         let ident = field.ident.clone().expect("named field");
         let f = attrs::field(&field.attrs)?;
@@ -152,13 +197,30 @@ fn record_body(
             }
             key = Some((ident.clone(), field.ty.clone(), span));
         }
-        if f.skip || f.skip_deserializing || f.custom_with.is_some() || f.schema_json.is_some() {
+        // `avro_bytes`/`serde_bytes` on a byte buffer or array the generated code knows.
+        let bytes_field = f.schema_json.is_none()
+            && matches!(
+                f.with_path
+                    .as_deref()
+                    .map(|p| special_with(p, Span::call_site())),
+                Some(Ok(Some(Special::Bytes)))
+            )
+            && is_bytes_field(&field.ty);
+        if f.skip
+            || f.skip_deserializing
+            || (f.custom_with.is_some() && !bytes_field)
+            || f.schema_json.is_some()
+        {
             // serde's encoding of the field is not its type's alone: the record keeps to the
             // compiled plan.
             raw_fields = None;
         }
         if let Some(raw_fields) = &mut raw_fields {
-            raw_fields.push((ident.clone(), &field.ty));
+            raw_fields.push(RawField {
+                ident: ident.clone(),
+                ty: &field.ty,
+                bytes: bytes_field,
+            });
         }
         if f.skip {
             if f.key.is_some() {
@@ -239,7 +301,7 @@ fn record_body(
                 if let Some(inner) = option_inner(ty) {
                     checks.push(refuse_same_branch(
                         krate,
-                        inner,
+                        &static_lifetimes(inner),
                         quote!("union"),
                         "an Option of a union is a union in a union, which Avro can't express: \
                          give the union enum a unit variant for null instead of wrapping it in Option",
@@ -281,18 +343,22 @@ fn record_body(
                             syn::parse_str(f.with_path.as_deref().unwrap_or_default())?;
                         quote! {{
                             let value: #ty = #value;
-                            #with::serialize(&value, serde_json::value::Serializer)
-                                .expect("a field's default value serializes to JSON")
+                            names.default_value(
+                                #field_name,
+                                #with::serialize(&value, serde_json::value::Serializer),
+                            )
                         }}
                     }
                 })
             }
             (None, Some(None), None) => Some(quote_spanned! {ty.span()=>
-                serde_json::to_value(<#ty as ::core::default::Default>::default())
-                    .expect("a field's default value serializes to JSON")
+                names.default_value(
+                    #field_name,
+                    serde_json::to_value(<#ty as ::core::default::Default>::default()),
+                )
             }),
             (None, Some(Some(path)), None) => Some(quote! {
-                serde_json::to_value(#path()).expect("a field's default value serializes to JSON")
+                names.default_value(#field_name, serde_json::to_value(#path()))
             }),
             (None, None, _) if is_option(ty) => Some(quote!(serde_json::Value::Null)),
             (None, None, _) => None,
@@ -319,7 +385,7 @@ fn record_body(
         });
     }
     if let Some(raw_fields) = raw_fields {
-        *raw = record_raw(krate, &raw_fields);
+        raw.record(&raw_fields);
     }
     let header = header(c, name, "record");
     let body = quote! {
@@ -361,7 +427,7 @@ fn union_body(
     full_name: &str,
     e: &syn::DataEnum,
     checks: &mut Vec<TokenStream>,
-    raw: &mut TokenStream,
+    raw: &mut Raw,
 ) -> syn::Result<TokenStream> {
     let mut branches = Vec::new();
     // Each variant's branch: `None` for the unit variant (null), else its type.
@@ -420,16 +486,18 @@ fn union_body(
                 seen.push((key, &v.ident));
                 // What the derive can't see from the tokens (`A(i32), B(u16)` are both "int";
                 // a variant that is itself a union) is refused at compile time.
+                let static_ty = static_lifetimes(ty);
                 checks.push(refuse_same_branch(
                     krate,
-                    ty,
+                    &static_ty,
                     quote!("union"),
                     "an Avro union can't hold a union (a union in a union): make the variant's type a record",
                 ));
                 for earlier in &types {
+                    let earlier = static_lifetimes(earlier);
                     checks.push(refuse_same_branch(
                         krate,
-                        ty,
+                        &static_ty,
                         quote!(<#earlier as #krate::record::AvroType>::AVRO_BRANCH),
                         "two variants of this enum have the same Avro type (as `i32` and `u16` are both \
                          \"int\"): an Avro union has one branch per type",
@@ -455,15 +523,17 @@ fn union_body(
         for ty in &types {
             checks.push(refuse_same_branch(
                 krate,
-                ty,
+                &static_lifetimes(ty),
                 quote!("null"),
                 "an Avro union holds one \"null\": this variant's type is null, as the unit variant is",
             ));
         }
     }
-    *raw = union_raw(krate, &raw_variants);
+    raw.union(&raw_variants);
     Ok(quote! {
-        names.begin_union(#full_name);
+        if !names.begin_union(#full_name) {
+            return serde_json::Value::Null;
+        }
         let branches = ::std::vec![#(#branches),*];
         names.end_union(#full_name);
         serde_json::Value::Array(branches)
@@ -502,11 +572,10 @@ fn mentions(ty: &Type, ident: &syn::Ident) -> bool {
 
 fn enum_body(
     c: &Container,
-    krate: &syn::Path,
     name: &str,
     full_name: &str,
     e: &syn::DataEnum,
-    raw: &mut TokenStream,
+    raw: &mut Raw,
 ) -> syn::Result<TokenStream> {
     let mut symbols = Vec::new();
     // The variants in symbol order, unless serde skips one (then the enum keeps to the plan).
@@ -547,7 +616,7 @@ fn enum_body(
         ));
     }
     if let Some(raw_variants) = raw_variants {
-        *raw = enum_raw(krate, full_name, &raw_variants);
+        raw.enumeration(full_name, &raw_variants);
     }
     let header = header(c, name, "enum");
     Ok(quote! {
@@ -557,141 +626,213 @@ fn enum_body(
     })
 }
 
-/// `AvroType::avro_raw_in` of a record or union over `tys`: a type met again (recursion) answers
-/// for itself.
-fn raw_in(raw: &TokenStream, avro: &TokenStream, tys: &[&Type]) -> TokenStream {
-    quote! {
-        fn avro_raw_in(seen: &mut #raw::Seen) -> bool {
-            !seen.first::<Self>() || (true #(&& <#tys as #avro>::avro_raw_in(seen))*)
-        }
-    }
+/// A record field the generated code reads and writes.
+struct RawField<'t> {
+    ident: syn::Ident,
+    ty: &'t Type,
+    /// Written as Avro bytes or fixed through `avro_raw::BytesField` (its `with` module says
+    /// so), not through its `AvroType`.
+    bytes: bool,
 }
 
-/// The generated Avro code of a record: its fields in schema order, straight-line.
-fn record_raw(krate: &syn::Path, fields: &[(syn::Ident, &Type)]) -> TokenStream {
-    let avro = quote!(#krate::record::AvroType);
-    let raw = quote!(#krate::record::avro_raw);
-    let tys: Vec<&Type> = fields.iter().map(|(_, t)| *t).collect();
-    let idents: Vec<&syn::Ident> = fields.iter().map(|(i, _)| i).collect();
-    let raw_in = raw_in(&raw, &avro, &tys);
-    quote! {
-        #raw_in
-
-        #[inline]
-        fn avro_encode_raw(
-            &self,
-            w: &mut #raw::Writer<'_>,
-        ) -> ::core::result::Result<(), #raw::AvroError> {
-            w.enter()?;
-            #(<#tys as #avro>::avro_encode_raw(&self.#idents, w)?;)*
-            w.leave();
-            ::core::result::Result::Ok(())
-        }
-
-        #[inline]
-        fn avro_decode_raw(
-            r: &mut #raw::Reader<'_>,
-        ) -> ::core::result::Result<Self, #raw::AvroError> {
-            r.enter()?;
-            let value = Self {
-                #(#idents: <#tys as #avro>::avro_decode_raw(r)?,)*
-            };
-            r.leave();
-            ::core::result::Result::Ok(value)
-        }
-    }
+/// The generated Avro code of a type: the items of its `AvroType` impl (`avro_raw_in`,
+/// `avro_encode_raw`) and of its `AvroDecode<'__de>` impl (`avro_decode_raw`); both empty (the
+/// traits' defaults: no generated code) when the type's shape has none.
+#[derive(Default)]
+struct Raw {
+    krate: Option<syn::Path>,
+    /// `Self` with `'static` lifetimes (a `TypeId` key).
+    static_self: TokenStream,
+    items: TokenStream,
+    decode: TokenStream,
 }
 
-/// The generated Avro code of a union enum: branch `i` is variant `i`.
-fn union_raw(krate: &syn::Path, variants: &[(&syn::Ident, Option<&Type>)]) -> TokenStream {
-    let avro = quote!(#krate::record::AvroType);
-    let raw = quote!(#krate::record::avro_raw);
-    let count = variants.len();
-    let tys: Vec<&Type> = variants.iter().filter_map(|(_, t)| *t).collect();
-    let raw_in = raw_in(&raw, &avro, &tys);
-    let encode = variants.iter().enumerate().map(|(i, (v, ty))| {
-        let i = i as i64;
-        match ty {
-            None => quote!(Self::#v => w.long(#i),),
-            Some(ty) => quote!(Self::#v(v) => {
-                w.long(#i);
-                <#ty as #avro>::avro_encode_raw(v, w)?;
-            }),
-        }
-    });
-    let decode = variants.iter().enumerate().map(|(i, (v, ty))| {
-        let pattern = if i + 1 == count {
-            quote!(_)
-        } else {
-            quote!(#i)
-        };
-        match ty {
-            None => quote!(#pattern => Self::#v,),
-            Some(ty) => quote!(#pattern => Self::#v(<#ty as #avro>::avro_decode_raw(r)?),),
-        }
-    });
-    quote! {
-        #raw_in
+impl Raw {
+    fn paths(&self) -> (TokenStream, TokenStream, TokenStream) {
+        let krate = &self.krate;
+        (
+            quote!(#krate::record::AvroType),
+            quote!(#krate::record::AvroDecode<'__de>),
+            quote!(#krate::record::avro_raw),
+        )
+    }
 
-        #[inline]
-        fn avro_encode_raw(
-            &self,
-            w: &mut #raw::Writer<'_>,
-        ) -> ::core::result::Result<(), #raw::AvroError> {
-            match self {
-                #(#encode)*
+    /// `AvroType::avro_raw_in` of a record or union over `tys`: a type met again (recursion)
+    /// answers for itself.
+    fn raw_in(&self, tys: &[&Type]) -> TokenStream {
+        let (avro, _, raw) = self.paths();
+        let static_self = &self.static_self;
+        quote! {
+            fn avro_raw_in(seen: &mut #raw::Seen) -> bool {
+                !seen.first::<#static_self>() || (true #(&& <#tys as #avro>::avro_raw_in(seen))*)
             }
-            ::core::result::Result::Ok(())
         }
+    }
 
-        #[inline]
-        fn avro_decode_raw(
-            r: &mut #raw::Reader<'_>,
-        ) -> ::core::result::Result<Self, #raw::AvroError> {
-            ::core::result::Result::Ok(match r.branch(#count)? {
-                #(#decode)*
-            })
-        }
+    /// Sets the generated functions from their bodies: `encode` writes `self` to `w`, `decode`
+    /// is an expression reading `Self` from `r`.
+    fn set(&mut self, raw_in: TokenStream, encode: TokenStream, decode: TokenStream) {
+        let (_, _, raw) = self.paths();
+        self.items = quote! {
+            #raw_in
+
+            #[inline]
+            fn avro_encode_raw(
+                &self,
+                w: &mut #raw::Writer<'_>,
+            ) -> ::core::result::Result<(), #raw::AvroError> {
+                #encode
+                ::core::result::Result::Ok(())
+            }
+        };
+        self.decode = quote! {
+            #[inline]
+            fn avro_decode_raw(
+                r: &mut #raw::Reader<'__de>,
+            ) -> ::core::result::Result<Self, #raw::AvroError> {
+                ::core::result::Result::Ok(#decode)
+            }
+        };
+    }
+
+    /// A record: its fields in schema order, straight-line.
+    fn record(&mut self, fields: &[RawField<'_>]) {
+        let (avro, decode, raw) = self.paths();
+        let tys: Vec<&Type> = fields.iter().filter(|f| !f.bytes).map(|f| f.ty).collect();
+        let raw_in = self.raw_in(&tys);
+        let encode = fields.iter().map(|RawField { ident, ty, bytes }| {
+            if *bytes {
+                quote!(<#ty as #raw::BytesField<'_>>::encode_bytes(&self.#ident, w)?;)
+            } else {
+                quote!(<#ty as #avro>::avro_encode_raw(&self.#ident, w)?;)
+            }
+        });
+        let read = fields.iter().map(|RawField { ident, ty, bytes }| {
+            if *bytes {
+                quote!(#ident: <#ty as #raw::BytesField<'__de>>::decode_bytes(r)?,)
+            } else {
+                quote!(#ident: <#ty as #decode>::avro_decode_raw(r)?,)
+            }
+        });
+        self.set(
+            raw_in,
+            quote! {
+                w.enter()?;
+                #(#encode)*
+                w.leave();
+            },
+            quote! {{
+                r.enter()?;
+                let value = Self {
+                    #(#read)*
+                };
+                r.leave();
+                value
+            }},
+        );
+    }
+
+    /// A union enum: branch `i` is variant `i`.
+    fn union(&mut self, variants: &[(&syn::Ident, Option<&Type>)]) {
+        let (avro, decode, _) = self.paths();
+        let count = variants.len();
+        let tys: Vec<&Type> = variants.iter().filter_map(|(_, t)| *t).collect();
+        let raw_in = self.raw_in(&tys);
+        let encode = variants.iter().enumerate().map(|(i, (v, ty))| {
+            let i = i as i64;
+            match ty {
+                None => quote!(Self::#v => w.long(#i),),
+                Some(ty) => quote!(Self::#v(v) => {
+                    w.long(#i);
+                    <#ty as #avro>::avro_encode_raw(v, w)?;
+                }),
+            }
+        });
+        let read = variants.iter().enumerate().map(|(i, (v, ty))| {
+            let pattern = if i + 1 == count {
+                quote!(_)
+            } else {
+                quote!(#i)
+            };
+            match ty {
+                None => quote!(#pattern => Self::#v,),
+                Some(ty) => quote!(#pattern => Self::#v(<#ty as #decode>::avro_decode_raw(r)?),),
+            }
+        });
+        self.set(
+            raw_in,
+            quote! {
+                match self {
+                    #(#encode)*
+                }
+            },
+            quote! {
+                match r.branch(#count)? {
+                    #(#read)*
+                }
+            },
+        );
+    }
+
+    /// An enum of unit variants: symbol `i` is variant `i`.
+    fn enumeration(&mut self, full_name: &str, variants: &[&syn::Ident]) {
+        let (_, _, raw) = self.paths();
+        let count = variants.len();
+        let indexes = (0..count).map(|i| i as i64);
+        let read = variants.iter().enumerate().map(|(i, v)| {
+            if i + 1 == count {
+                quote!(_ => Self::#v,)
+            } else {
+                quote!(#i => Self::#v,)
+            }
+        });
+        self.set(
+            quote! {
+                fn avro_raw_in(_: &mut #raw::Seen) -> bool {
+                    true
+                }
+            },
+            quote! {
+                w.long(match self {
+                    #(Self::#variants => #indexes,)*
+                });
+            },
+            quote! {
+                match r.symbol(#full_name, #count)? {
+                    #(#read)*
+                }
+            },
+        );
     }
 }
 
-/// The generated Avro code of an enum of unit variants: symbol `i` is variant `i`.
-fn enum_raw(krate: &syn::Path, full_name: &str, variants: &[&syn::Ident]) -> TokenStream {
-    let raw = quote!(#krate::record::avro_raw);
-    let count = variants.len();
-    let indexes = (0..count).map(|i| i as i64);
-    let decode = variants.iter().enumerate().map(|(i, v)| {
-        if i + 1 == count {
-            quote!(_ => Self::#v,)
-        } else {
-            quote!(#i => Self::#v,)
-        }
-    });
-    quote! {
-        fn avro_raw_in(_: &mut #raw::Seen) -> bool {
-            true
-        }
-
-        #[inline]
-        fn avro_encode_raw(
-            &self,
-            w: &mut #raw::Writer<'_>,
-        ) -> ::core::result::Result<(), #raw::AvroError> {
-            w.long(match self {
-                #(Self::#variants => #indexes,)*
-            });
-            ::core::result::Result::Ok(())
-        }
-
-        #[inline]
-        fn avro_decode_raw(
-            r: &mut #raw::Reader<'_>,
-        ) -> ::core::result::Result<Self, #raw::AvroError> {
-            ::core::result::Result::Ok(match r.symbol(#full_name, #count)? {
-                #(#decode)*
-            })
+/// `ty` with every lifetime `'static`: nameable outside the type's impls (in the compile-time
+/// checks), and the same Avro type.
+fn static_lifetimes(ty: &Type) -> Type {
+    struct Static;
+    impl syn::visit_mut::VisitMut for Static {
+        fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
+            *l = syn::Lifetime::new("'static", l.span());
         }
     }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Static, &mut ty);
+    ty
+}
+
+/// A type `avro_raw::BytesField` reads and writes: `Vec<u8>`, `Box<[u8]>`, `&[u8]`,
+/// `Cow<[u8]>`, `Bytes`, `[u8; N]`, or an `Option` of one.
+fn is_bytes_field(ty: &Type) -> bool {
+    let ty = option_inner(ty).unwrap_or(ty);
+    if byte_array_len(ty).is_some() || is_byte_buf(ty) {
+        return true;
+    }
+    let Type::Path(p) = ty else { return false };
+    p.qself.is_none()
+        && p.path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Bytes" && s.arguments.is_none())
 }
 
 fn is_option(ty: &Type) -> bool {
@@ -775,6 +916,17 @@ fn check_plain_type(ty: &Type) -> syn::Result<()> {
              or give the schema with #[record(schema = \"...\")]",
         ));
     }
+    if matches!(base, Type::Reference(_)) && is_byte_buf(base)
+        || matches!(base, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Cow"))
+            && is_byte_buf(base)
+    {
+        return Err(syn::Error::new_spanned(
+            base,
+            "serde writes &[u8] and Cow<[u8]> as a sequence of ints, not Avro bytes: add \
+             #[serde(with = \"serde_bytes\")] to write them as Avro bytes (and read them borrowed \
+             from the frame)",
+        ));
+    }
     if is_byte_buf(base) {
         return Err(syn::Error::new_spanned(
             base,
@@ -829,8 +981,11 @@ fn byte_array_len(ty: &Type) -> Option<&syn::Expr> {
     }
 }
 
-/// `Vec<u8>` or `Box<[u8]>`.
+/// `Vec<u8>`, `Box<[u8]>`, `&[u8]` or `Cow<[u8]>`.
 fn is_byte_buf(ty: &Type) -> bool {
+    if let Type::Reference(r) = ty {
+        return matches!(&*r.elem, Type::Slice(s) if is_u8(&s.elem));
+    }
     let Type::Path(p) = ty else { return false };
     let Some(last) = p.path.segments.last() else {
         return false;
@@ -838,11 +993,15 @@ fn is_byte_buf(ty: &Type) -> bool {
     let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
         return false;
     };
-    let Some(syn::GenericArgument::Type(arg)) = a.args.first() else {
+    let Some(arg) = a.args.iter().find_map(|arg| match arg {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    }) else {
         return false;
     };
     (last.ident == "Vec" && is_u8(arg))
-        || (last.ident == "Box" && matches!(arg, Type::Slice(s) if is_u8(&s.elem)))
+        || ((last.ident == "Box" || last.ident == "Cow")
+            && matches!(arg, Type::Slice(s) if is_u8(&s.elem)))
 }
 
 /// The name of a well-known date/time type (chrono, time, std), whose serde form is a string.
@@ -915,6 +1074,37 @@ mod tests {
         ] {
             assert!(super::expand(&input).is_ok());
         }
+    }
+
+    #[test]
+    fn lifetimes_are_accepted_type_and_const_parameters_refused() {
+        assert!(
+            super::expand(
+                &syn::parse_quote! { struct A<'a, 'b: 'a> { s: &'a str, t: Vec<&'b str> } }
+            )
+            .is_ok()
+        );
+        assert!(super::expand(&syn::parse_quote! { enum U<'a> { A(&'a str), B(i64) } }).is_ok());
+        for input in [
+            syn::parse_quote! { struct A<T> { t: T } },
+            syn::parse_quote! { struct A<'a, const N: usize> { s: &'a str } },
+        ] {
+            assert_error(input, "does not support type or const parameters");
+        }
+        assert_error(
+            syn::parse_quote! { struct A<'a> { b: &'a [u8] } },
+            "serde writes &[u8] and Cow<[u8]> as a sequence of ints",
+        );
+        assert_error(
+            syn::parse_quote! { struct A<'a> { b: Option<Cow<'a, [u8]>> } },
+            "serde writes &[u8] and Cow<[u8]> as a sequence of ints",
+        );
+        assert!(
+            super::expand(&syn::parse_quote! {
+                struct A<'a> { #[serde(with = "serde_bytes")] b: &'a [u8] }
+            })
+            .is_ok()
+        );
     }
 
     #[test]

@@ -8,14 +8,28 @@
 //! # Generated Avro code
 //!
 //! Besides the schema, the derive writes straight-line Avro encode and decode functions for the
-//! type's own schema (`AvroType::avro_encode_raw` / `avro_decode_raw`, running on
+//! type's own schema (`AvroType::avro_encode_raw` and `AvroDecode::avro_decode_raw`, running on
 //! `kcodec::record::avro_raw`): prost's `encode_raw` shape, one function per type, fields in
 //! order, no visitor. `AvroSerializer::for_record` and `AvroDeserializer::for_record` use them
 //! whenever a frame's writer schema is the record's own (references included); any other writer
 //! schema goes through the compiled plan, with resolution. A record with a field that serde
-//! writes through a `with` module, a `#[record(schema)]`, or a skipped field (and an enum with a
-//! skipped variant) gets none: serde's form of such a field is not its type's, so those records
-//! always take the plan (`kcodec::record::avro_raw::supported` tells).
+//! writes through a `with` module (other than `avro_bytes`/`serde_bytes` on the byte types
+//! below), a `#[record(schema)]`, or a skipped field (and an enum with a skipped variant) gets
+//! none: serde's form of such a field is not its type's, so those records always take the plan
+//! (`kcodec::record::avro_raw::supported` tells).
+//!
+//! # Borrowed records
+//!
+//! A record may have lifetime parameters (not type or const parameters: an Avro record has one
+//! schema) and borrow from the frame it is decoded from: `&'a str` and `Cow<'a, str>` fields
+//! (`"string"`), `&'a [u8]` and `Cow<'a, [u8]>` fields with `#[serde(with = "serde_bytes")]`
+//! (`"bytes"`), and any of them inside `Option`, `Vec`, maps' values, other borrowed records
+//! and unions. The generated decode (`AvroDecode<'de>`, `'de` the frame's lifetime) points into
+//! the frame: `AvroDeserializer::deserialize_record` decodes such a record with no allocation
+//! (besides its `Vec`s) when the frame's writer schema is the record's own; another writer
+//! schema needs resolution, which only owned records get (`for_record`), and is an error.
+//! `bytes::Bytes` fields of an owned record are slices of the frame (no copy) when the frame is
+//! a `Bytes` (`Deserializer::deserialize_bytes`, what the typed consumers call).
 //!
 //! # Type mapping
 //!
@@ -25,7 +39,7 @@
 //! | `i8`, `i16`, `i32`, `u8`, `u16` | `"int"` |
 //! | `i64`, `u32` | `"long"` |
 //! | `f32` / `f64` | `"float"` / `"double"` |
-//! | `String`, `char` | `"string"` |
+//! | `String`, `char`, `&'a str`, `Cow<'a, str>` | `"string"` |
 //! | `()` | `"null"` |
 //! | `Option<T>` | `["null", T]`, default `null` |
 //! | `Vec<T>`, `Box<[T]>` | `{"type": "array", "items": T}` |
@@ -35,6 +49,7 @@
 //! | `bytes::Bytes` | `"bytes"` |
 //! | `kcodec::record::Decimal<P, S>` | `{"type": "bytes", "logicalType": "decimal", "precision": P, "scale": S}` |
 //! | `Vec<u8>`, `Box<[u8]>`, `bytes::Bytes` with `#[serde(with = "kcodec::record::avro_bytes")]` | `"bytes"` |
+//! | `&'a [u8]`, `Cow<'a, [u8]>` (and the above) with `#[serde(with = "serde_bytes")]` | `"bytes"` |
 //! | `[u8; N]` with `#[serde(with = "kcodec::record::avro_bytes")]` | `{"type": "fixed", "name": …, "size": N}` |
 //! | a timestamp with `#[serde(with = "kcodec::record::avro_time::timestamp_millis")]` (or `_micros`) | `{"type": "long", "logicalType": "timestamp-millis"}` (or `-micros`) |
 //! | a local date-time with `avro_time::local_timestamp_millis` (or `_micros`) | `{"type": "long", "logicalType": "local-timestamp-millis"}` (or `-micros`) |
@@ -55,7 +70,8 @@
 //! serde writes `Vec<u8>` as a sequence of ints and `[u8; N]` as a tuple, which Avro `bytes` and
 //! `fixed` can't hold, so a `Vec<u8>`, `Box<[u8]>` or `[u8; N]` field needs
 //! `#[serde(with = "kcodec::record::avro_bytes")]` (the `serde_bytes` crate's
-//! `#[serde(with = "serde_bytes")]` is recognised as well) — or an explicit
+//! `#[serde(with = "serde_bytes")]` is recognised as well, and is what a borrowed `&'a [u8]` or
+//! `Cow<'a, [u8]>` needs, serde's own form of those being a sequence of ints too) — or an explicit
 //! `#[record(schema = …)]`; without either it is a compile error rather than a silent array of
 //! ints. (Nested in another collection, where no `with` applies, `Vec<u8>` stays an array of
 //! ints, as serde writes it.)

@@ -10,6 +10,7 @@ use crate::subject::ReaderCache;
 use crate::wire::{self, SchemaId};
 use crate::{DeserializeContext, Deserializer, Error, Unresolved};
 use apache_avro::Schema;
+use bytes::Bytes;
 use kcodec_registry::{RegistryError, SchemaRegistry};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
@@ -229,8 +230,9 @@ pub struct AvroDeserializer<T> {
     _type: PhantomData<fn() -> T>,
 }
 
-/// A derived record's generated Avro decoder ([`super::raw::decode`]).
-type RawDecode<T> = fn(&[u8]) -> Result<T, AvroError>;
+/// A derived record's generated Avro decoder ([`super::raw::decode_shared`]): from a payload,
+/// part of a shared frame when there is one.
+type RawDecode<T> = fn(&Bytes, &[u8]) -> Result<T, AvroError>;
 
 impl<T> Clone for AvroDeserializer<T> {
     fn clone(&self) -> Self {
@@ -286,6 +288,9 @@ impl<T> AvroDeserializer<T> {
     /// Decodes a frame into `B`, which may borrow its `&str` and `&[u8]` fields (with
     /// `#[serde(borrow)]` for `&[u8]` and `Cow`s) from `data`: no allocation for a struct of
     /// borrowed fields. `B` is usually `T`'s borrowing twin (`Order<'a>` for an owned `Order`).
+    /// For a record with `#[derive(Record)]`,
+    /// [`deserialize_record`](AvroDeserializer::deserialize_record) runs its generated code
+    /// instead of serde (about 1.7× faster on the benchmark's `Order`).
     ///
     /// Only a frame whose writer schema needs no resolution can be borrowed from (no reader
     /// schema, or the writer's equals it); another is
@@ -342,32 +347,118 @@ impl<T> AvroDeserializer<T> {
     }
 }
 
-impl<T: crate::record::Record> AvroDeserializer<T> {
+impl<T: crate::record::Record + crate::record::AvroDecodeOwned> AvroDeserializer<T> {
     /// A deserializer that resolves every writer schema into the record's own
     /// ([`Record::avro_schema`](crate::record::Record::avro_schema)), as Confluent's specific
     /// reader does: values written with an older or newer version of the record read into
     /// this one, fields it added taking their `#[record(default = ...)]`.
+    ///
+    /// A frame written with the record's own schema (references included) is read by the code
+    /// `#[derive(Record)]` generated for it, its `bytes::Bytes` fields sliced from the frame
+    /// (no copy) when the frame is a `Bytes` ([`Deserializer::deserialize_bytes`], what the
+    /// typed consumers call); any other goes through the compiled plan, with resolution.
+    ///
+    /// An invalid record schema (from a hand-written [`AvroType`](crate::record::AvroType)
+    /// impl) is [`AvroError::RecordSchema`].
     pub fn for_record(registry: Arc<dyn SchemaRegistry>) -> Result<Self, AvroError> {
-        let schema = ParsedSchema::parse(T::avro_schema().json())?;
-        let mut de = Self::with_reader_schema(registry, schema);
-        // A frame written with the record's own schema is read by the code `#[derive(Record)]`
-        // generated for it; any other goes through the plan, with resolution.
-        if super::raw::supported::<T>() {
-            de.raw = Some(super::raw::decode::<T>);
+        let own = T::try_avro_schema()?;
+        let mut de = Self::with_reader_schema(registry, own.parsed().clone());
+        if own.has_raw() {
+            de.raw = Some(|frame, payload| super::raw::decode_shared(frame, payload));
         }
         Ok(de)
     }
 }
 
-impl<T: DeserializeOwned> Deserializer<T> for AvroDeserializer<T> {
-    fn deserialize(&self, data: Option<&[u8]>, ctx: &DeserializeContext<'_>) -> Result<T, Error> {
+impl<T> AvroDeserializer<T> {
+    /// Decodes a frame into the derived record `B` with the code `#[derive(Record)]` generated
+    /// for it, `B` borrowing its `&str`, `&[u8]` and `Cow` fields from `data`: no allocation for a
+    /// record of borrowed fields. Any `AvroDeserializer` does (the frame's writer schema decides,
+    /// not the deserializer's reader schema).
+    ///
+    /// The frame's writer schema must be `B`'s own (references included): another one would
+    /// need resolution, which can't be borrowed from, and is
+    /// [`AvroError::NeedsResolution`] (decode those into an owned record with
+    /// [`for_record`](AvroDeserializer::for_record)). A record without generated code (a field
+    /// with a `with` module other than the bytes ones) is [`AvroError::Mismatch`]; a null
+    /// record is [`Error::UnexpectedNull`](crate::Error::UnexpectedNull).
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use std::sync::Arc;
+    /// use kcodec_codecs::avro::AvroDeserializer;
+    /// use kcodec_codecs::record::Record;
+    /// use kcodec_codecs::wire::SchemaId;
+    /// use kcodec_codecs::{DeserializeContext, Headers, Target};
+    /// use kcodec_derive::Record;
+    /// use kcodec_registry::InMemoryRegistry;
+    ///
+    /// #[derive(Record)]
+    /// #[record(crate = "kcodec_codecs")]
+    /// struct User<'a> {
+    ///     name: &'a str,
+    ///     nick: Option<Cow<'a, str>>,
+    ///     id: i64,
+    /// }
+    ///
+    /// let de = AvroDeserializer::<()>::new(Arc::new(InMemoryRegistry::new()));
+    /// de.preload(SchemaId::Id(7), User::avro_schema().parsed().clone())?;
+    /// let frame = [0, 0, 0, 0, 7, 6, b'a', b'd', b'a', 0, 2];
+    /// let headers = Headers::new();
+    /// let ctx = DeserializeContext::new("users", Target::Value, &headers);
+    /// let user: User<'_> = de.deserialize_record(Some(&frame), &ctx)?;
+    /// assert_eq!((user.name, user.nick, user.id), ("ada", None, 1));
+    /// assert_eq!(user.name.as_ptr(), frame[6..].as_ptr()); // borrowed from the frame
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn deserialize_record<'a, B>(
+        &self,
+        data: Option<&'a [u8]>,
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<B, Error>
+    where
+        B: crate::record::Record + crate::record::AvroDecode<'a>,
+    {
         let Some(data) = data else {
-            return null(ctx);
+            return Err(Error::UnexpectedNull {
+                deserializer: "Avro",
+                target: ctx.target(),
+            });
         };
+        let own = B::try_avro_schema()?;
+        let (id, plan, payload) = self.core.locate(data, ctx)?;
+        let writer = match &*plan {
+            Plan::Direct(writer)
+            | Plan::Resolve { writer, .. }
+            | Plan::Unresolvable { writer, .. } => writer,
+        };
+        if !writer.is(own.parsed()) {
+            return Err(AvroError::NeedsResolution {
+                record: B::FULL_NAME,
+                writer: id,
+            }
+            .into());
+        }
+        if !own.has_raw() {
+            return Err(super::raw::unsupported(std::any::type_name::<B>()).into());
+        }
+        Ok(super::raw::decode(payload)?)
+    }
+}
+
+impl<T: DeserializeOwned> AvroDeserializer<T> {
+    /// Decodes a non-null frame; `shared` is the frame as a `Bytes`, when it is one.
+    fn decode(
+        &self,
+        data: &[u8],
+        shared: Option<&Bytes>,
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<T, Error> {
         let (id, plan, payload) = self.core.locate(data, ctx)?;
         if let (Some(raw), Plan::Direct(_)) = (self.raw, &*plan) {
             // `for_record` has a reader schema: `Direct` means the writer's is the record's own.
-            return Ok(raw(payload)?);
+            // Without a shared frame, `payload` lies in none and `Bytes` fields are copies.
+            return Ok(raw(shared.unwrap_or(&Bytes::new()), payload)?);
         }
         typed(id, &plan, payload).map_err(|e| match e {
             // Without a reader schema, a field the writer lacks can't take a default: say how
@@ -387,6 +478,29 @@ impl<T: DeserializeOwned> Deserializer<T> for AvroDeserializer<T> {
             }
             e => e.into(),
         })
+    }
+}
+
+impl<T: DeserializeOwned> Deserializer<T> for AvroDeserializer<T> {
+    fn deserialize(&self, data: Option<&[u8]>, ctx: &DeserializeContext<'_>) -> Result<T, Error> {
+        match data {
+            None => null(ctx),
+            Some(data) => self.decode(data, None, ctx),
+        }
+    }
+
+    /// As [`deserialize`](Deserializer::deserialize); a record's generated code
+    /// ([`for_record`](AvroDeserializer::for_record)) makes its `bytes::Bytes` fields slices of
+    /// `data` instead of copies.
+    fn deserialize_bytes(
+        &self,
+        data: Option<&Bytes>,
+        ctx: &DeserializeContext<'_>,
+    ) -> Result<T, Error> {
+        match data {
+            None => null(ctx),
+            Some(data) => self.decode(data, Some(data), ctx),
+        }
     }
 
     fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {

@@ -282,4 +282,29 @@ pub enum AvroError {
         /// What the schema wanted there.
         expected: String,
     },
+    /// A record type's Avro schema, as its [`AvroType`](crate::record::AvroType) impls give it,
+    /// is not a valid schema (a hand-written impl's mistake: the derive's output is valid).
+    #[error("the Avro schema of {rust_type} is invalid: {problem}")]
+    RecordSchema {
+        /// The Rust type.
+        rust_type: &'static str,
+        /// What is wrong.
+        problem: String,
+        /// The parser's error, when the schema's JSON does not parse.
+        #[source]
+        source: Option<Box<AvroError>>,
+    },
+    /// A borrowed decode met a frame whose writer schema is not the record's own: reading it
+    /// needs schema resolution, which writes a new encoding and so can't be borrowed from.
+    #[error(
+        "a borrowed decode of '{record}' reads only frames written with the record's own schema; \
+         writer {writer} is another one, which needs resolution: decode into an owned record \
+         (`AvroDeserializer::for_record`)"
+    )]
+    NeedsResolution {
+        /// The record's full name.
+        record: &'static str,
+        /// The frame's writer schema.
+        writer: SchemaId,
+    },
 }

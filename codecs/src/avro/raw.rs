@@ -1,6 +1,6 @@
 //! The runtime of the Avro code `#[derive(Record)]` generates: a [`Writer`] that appends Avro
 //! binary to a `BytesMut` and a [`Reader`] that reads it back from a byte slice, called by each
-//! derived type's [`AvroType::avro_encode_raw`] / [`AvroType::avro_decode_raw`] (the shape of
+//! derived type's [`AvroType::avro_encode_raw`] / [`AvroDecode::avro_decode_raw`] (the shape of
 //! prost's generated `encode_raw`: one straight-line function per type, no visitor, no per-field
 //! dispatch on a schema).
 //!
@@ -9,6 +9,13 @@
 //! [`AvroDeserializer::for_record`](super::AvroDeserializer::for_record) call it only when the
 //! frame's writer schema is that schema (references included); any other writer schema goes
 //! through the compiled plan, with resolution. [`encode`] and [`decode`] call it directly.
+//!
+//! Decoding borrows: a [`Reader<'a>`](Reader) hands out `&'a str` and `&'a [u8]` from its input,
+//! so a derived record with lifetimes (`&'a str`, `Cow<'a, str>`, `&'a [u8]` fields) decodes with
+//! no allocation ([`decode`], or
+//! [`AvroDeserializer::deserialize_record`](super::AvroDeserializer::deserialize_record) on a
+//! frame). Read from a shared [`Bytes`] frame ([`decode_shared`]), `bytes::Bytes` fields are
+//! slices of that frame, not copies.
 //!
 //! The reader checks every length and count against the bytes that remain before it reserves
 //! anything, caps items that take no bytes at [`MAX_ZERO_WIDTH_ITEMS`],
@@ -29,15 +36,16 @@
 //!
 //! [`AvroType::avro_encode_raw`]: crate::record::AvroType::avro_encode_raw
 //! [`AvroType::avro_raw_in`]: crate::record::AvroType::avro_raw_in
-//! [`AvroType::avro_decode_raw`]: crate::record::AvroType::avro_decode_raw
+//! [`AvroDecode::avro_decode_raw`]: crate::record::AvroDecode::avro_decode_raw
 //! [`Record::avro_schema`]: crate::record::Record::avro_schema
 
 pub use super::AvroError;
 use super::cursor::Cursor;
 use super::plan::MAX_DEPTH;
 use super::validate::MAX_ZERO_WIDTH_ITEMS;
-use crate::record::AvroType;
-use bytes::{BufMut, BytesMut};
+use crate::record::{AvroDecode, AvroType};
+use bytes::{BufMut, Bytes, BytesMut};
+use std::borrow::Cow;
 
 /// Encodes `value` with its type's generated code, appending to `out` (left as it was on error).
 ///
@@ -50,9 +58,39 @@ pub fn encode<T: AvroType + ?Sized>(value: &T, out: &mut BytesMut) -> Result<(),
     })
 }
 
-/// Decodes exactly one value of `T` from `data` with its type's generated code.
-pub fn decode<T: AvroType>(data: &[u8]) -> Result<T, AvroError> {
-    let mut r = Reader::new(data);
+/// Decodes exactly one value of `T` from `data` with its type's generated code; `T` may borrow
+/// from `data`.
+pub fn decode<'de, T: AvroDecode<'de>>(data: &'de [u8]) -> Result<T, AvroError> {
+    finish(Reader::new(data))
+}
+
+/// Decodes exactly one value of `T` from `payload`, a part of `frame` (a Kafka record's value):
+/// as [`decode`], and `bytes::Bytes` values in `T` are slices of `frame` rather than copies. A
+/// `payload` outside `frame` is read as [`decode`] reads it.
+///
+/// ```
+/// use kcodec_codecs::avro::raw;
+/// use kcodec_codecs::Bytes;
+///
+/// let frame = Bytes::from_static(&[0, 0, 0, 0, 1, 4, 0xCA, 0xFE]);
+/// let payload: Bytes = raw::decode_shared(&frame, &frame[5..]).unwrap();
+/// assert_eq!(&payload[..], [0xCA, 0xFE]);
+/// assert_eq!(payload.as_ptr(), frame[6..].as_ptr()); // no copy
+/// ```
+pub fn decode_shared<'de, T: AvroDecode<'de>>(
+    frame: &'de Bytes,
+    payload: &'de [u8],
+) -> Result<T, AvroError> {
+    let mut r = Reader::new(payload);
+    // Where `payload` starts in `frame`, if it lies within it.
+    let offset = (payload.as_ptr() as usize).wrapping_sub(frame.as_ptr() as usize);
+    if offset <= frame.len() && payload.len() <= frame.len() - offset {
+        r.shared = Some((frame, offset));
+    }
+    finish(r)
+}
+
+fn finish<'de, T: AvroDecode<'de>>(mut r: Reader<'de>) -> Result<T, AvroError> {
     let value = T::avro_decode_raw(&mut r)?;
     r.finish()?;
     Ok(value)
@@ -184,6 +222,9 @@ pub struct Reader<'a> {
     cur: Cursor<'a>,
     depth: usize,
     zero_items: u64,
+    /// The shared buffer the input is part of, and the input's offset in it
+    /// ([`decode_shared`]): `Bytes` values are sliced from it.
+    shared: Option<(&'a Bytes, usize)>,
 }
 
 impl std::fmt::Debug for Reader<'_> {
@@ -202,6 +243,7 @@ impl<'a> Reader<'a> {
             cur: Cursor::new(data),
             depth: 0,
             zero_items: 0,
+            shared: None,
         }
     }
 
@@ -288,6 +330,26 @@ impl<'a> Reader<'a> {
     pub fn bytes(&mut self) -> Result<&'a [u8], AvroError> {
         let n = self.cur.len("bytes")?;
         self.cur.take("bytes", n)
+    }
+
+    /// `bytes` as a [`Bytes`]: a slice of the shared frame when reading one
+    /// ([`decode_shared`]), else a copy.
+    #[inline]
+    pub fn shared_bytes(&mut self) -> Result<Bytes, AvroError> {
+        let v = self.bytes()?;
+        Ok(match self.shared {
+            Some((frame, offset)) => {
+                let end = offset + self.cur.pos;
+                frame.slice(end - v.len()..end)
+            }
+            None => Bytes::copy_from_slice(v),
+        })
+    }
+
+    /// A `fixed` of `size` bytes, borrowed from the input.
+    #[inline]
+    pub fn fixed(&mut self, size: usize) -> Result<&'a [u8], AvroError> {
+        self.cur.take("fixed", size)
     }
 
     /// A `string`, borrowed from the input.
@@ -425,6 +487,38 @@ pub fn array<'a, T>(
     Ok(v)
 }
 
+/// Encodes an `Option` as the union `["null", T]`: branch 0, or branch 1 and the value
+/// written by `some`.
+#[inline]
+pub fn write_option<T>(
+    w: &mut Writer<'_>,
+    value: &Option<T>,
+    some: impl FnOnce(&T, &mut Writer<'_>) -> Result<(), AvroError>,
+) -> Result<(), AvroError> {
+    match value {
+        None => {
+            w.long(0);
+            Ok(())
+        }
+        Some(v) => {
+            w.long(1);
+            some(v, w)
+        }
+    }
+}
+
+/// Decodes the union `["null", T]` into an `Option`, the value read by `some`.
+#[inline]
+pub fn option<'a, T>(
+    r: &mut Reader<'a>,
+    some: impl FnOnce(&mut Reader<'a>) -> Result<T, AvroError>,
+) -> Result<Option<T>, AvroError> {
+    match r.branch(2)? {
+        0 => Ok(None),
+        _ => some(r).map(Some),
+    }
+}
+
 /// Encodes an array: one block of `len` items written by `items`, then the 0 count (what the
 /// plan's typed encoder writes for a sequence of known length).
 #[inline]
@@ -443,4 +537,70 @@ pub fn write_array<'i, T: 'i>(
     w.long(0);
     w.leave();
     Ok(())
+}
+
+/// A field `#[derive(Record)]` writes as Avro `bytes` (or `fixed`, for `[u8; N]`) because of its
+/// `#[serde(with = "kcodec::record::avro_bytes")]` (or `serde_bytes`): the generated code reads and
+/// writes it through this trait. `&'de [u8]` and `Cow<'de, [u8]>` borrow from the input,
+/// `Bytes` slices a shared frame ([`decode_shared`]).
+pub trait BytesField<'de>: Sized {
+    /// Writes the value.
+    fn encode_bytes(&self, w: &mut Writer<'_>) -> Result<(), AvroError>;
+    /// Reads a value.
+    fn decode_bytes(r: &mut Reader<'de>) -> Result<Self, AvroError>;
+}
+
+macro_rules! bytes_field {
+    ($($(#[$m:meta])* [$($g:tt)*] $t:ty => |$r:ident| $dec:expr;)+) => {$(
+        $(#[$m])*
+        impl<$($g)*> BytesField<'de> for $t {
+            #[inline]
+            fn encode_bytes(&self, w: &mut Writer<'_>) -> Result<(), AvroError> {
+                w.bytes(self);
+                Ok(())
+            }
+
+            #[inline]
+            fn decode_bytes($r: &mut Reader<'de>) -> Result<Self, AvroError> {
+                $dec
+            }
+        }
+    )+};
+}
+
+bytes_field!(
+    ['de] Vec<u8> => |r| r.bytes().map(<[u8]>::to_vec);
+    ['de] Box<[u8]> => |r| r.bytes().map(Box::from);
+    ['de] Bytes => |r| r.shared_bytes();
+    ['de: 'a, 'a] &'a [u8] => |r| r.bytes();
+    ['de: 'a, 'a] Cow<'a, [u8]> => |r| r.bytes().map(Cow::Borrowed);
+);
+
+/// `fixed` (size `N`).
+impl<'de, const N: usize> BytesField<'de> for [u8; N] {
+    #[inline]
+    fn encode_bytes(&self, w: &mut Writer<'_>) -> Result<(), AvroError> {
+        w.out.put_slice(self);
+        Ok(())
+    }
+
+    #[inline]
+    fn decode_bytes(r: &mut Reader<'de>) -> Result<Self, AvroError> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(r.fixed(N)?);
+        Ok(a)
+    }
+}
+
+/// `["null", bytes]`.
+impl<'de, T: BytesField<'de>> BytesField<'de> for Option<T> {
+    #[inline]
+    fn encode_bytes(&self, w: &mut Writer<'_>) -> Result<(), AvroError> {
+        write_option(w, self, T::encode_bytes)
+    }
+
+    #[inline]
+    fn decode_bytes(r: &mut Reader<'de>) -> Result<Self, AvroError> {
+        option(r, T::decode_bytes)
+    }
 }

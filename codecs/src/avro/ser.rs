@@ -254,9 +254,9 @@ impl<T: crate::record::Record> AvroSerializer<T> {
         registry: Arc<dyn SchemaRegistry>,
         config: AvroSerializerConfig,
     ) -> Result<Self, AvroError> {
-        let schema = ParsedSchema::parse(T::avro_schema().json())?;
-        let mut ser = Self::with_config(registry, schema, config)?;
-        if super::raw::supported::<T>() {
+        let own = T::try_avro_schema()?;
+        let mut ser = Self::with_config(registry, own.parsed().clone(), config)?;
+        if own.has_raw() {
             ser.raw = Some(super::raw::encode::<T>);
         }
         Ok(ser)

@@ -1,7 +1,7 @@
 //! [`Decimal`]: an Avro `decimal` on `bytes` with its precision and scale in the type, so a
 //! derived record's schema has them and its generated Avro code writes it.
 
-use super::{AvroType, Names, avro_raw};
+use super::{AvroDecode, AvroType, Names, avro_raw};
 use serde_json::{Value, json};
 
 /// A decimal number `unscaled × 10^-SCALE` of at most `PRECISION` digits: Avro's
@@ -138,6 +138,12 @@ impl<const PRECISION: u32, const SCALE: u32> AvroType for Decimal<PRECISION, SCA
         Ok(())
     }
 
+    fn avro_schema_in(_: &mut Names) -> Value {
+        json!({"type": "bytes", "logicalType": "decimal", "precision": PRECISION, "scale": SCALE})
+    }
+}
+
+impl<const PRECISION: u32, const SCALE: u32> AvroDecode<'_> for Decimal<PRECISION, SCALE> {
     #[inline]
     fn avro_decode_raw(r: &mut avro_raw::Reader<'_>) -> Result<Self, avro_raw::AvroError> {
         let at = r.position();
@@ -148,9 +154,5 @@ impl<const PRECISION: u32, const SCALE: u32> AvroType for Decimal<PRECISION, SCA
                 format!("a decimal of {} bytes does not fit an i128", v.len()),
             )
         })
-    }
-
-    fn avro_schema_in(_: &mut Names) -> Value {
-        json!({"type": "bytes", "logicalType": "decimal", "precision": PRECISION, "scale": SCALE})
     }
 }
