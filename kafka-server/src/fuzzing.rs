@@ -126,7 +126,7 @@ impl Front {
         let correlation = frame
             .get(4..8)
             .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-        match api::handle(&self.0, frame).await {
+        match api::handle(&self.0, &api::Client::new(None), frame).await {
             Ok(Some(response)) => {
                 let size = i32::from_be_bytes([response[0], response[1], response[2], response[3]]);
                 assert_eq!(
