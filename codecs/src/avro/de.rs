@@ -55,14 +55,18 @@ impl Core {
     }
 
     /// Splits the frame and finds the plan for its writer id.
-    fn locate<'d>(
+    /// Deframes `data` and calls `f` with the writer's id, plan and the payload (for the first
+    /// writer schema fetched: no lock, no hash, no reference count).
+    #[inline]
+    fn locate<'d, R>(
         &self,
         data: &'d [u8],
         ctx: &DeserializeContext<'_>,
-    ) -> Result<(SchemaId, Arc<Plan>, &'d [u8]), Error> {
+        f: impl FnOnce(SchemaId, &Plan, &'d [u8]) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         let framed = wire::read(data, ctx.headers(), ctx.target(), false)?;
-        let plan = self.plan(framed.schema_id)?;
-        Ok((framed.schema_id, plan, framed.payload))
+        let id = framed.schema_id;
+        self.plans.with(id, |plan| f(id, plan, framed.payload))?
     }
 
     async fn resolve(&self, need: &Unresolved) -> Result<(), Error> {
@@ -326,8 +330,7 @@ impl<T> AvroDeserializer<T> {
                 target: ctx.target(),
             });
         };
-        let (_, plan, payload) = self.core.locate(data, ctx)?;
-        match &*plan {
+        self.core.locate(data, ctx, |_, plan, payload| match plan {
             Plan::Direct(schema) if !schema.is_raw_bytes() => {
                 Ok(super::direct::from_slice(schema.plan(), payload)?)
             }
@@ -338,7 +341,7 @@ impl<T> AvroDeserializer<T> {
                     .to_owned(),
             }
             .into()),
-        }
+        })
     }
 }
 
@@ -364,12 +367,24 @@ impl<T: DeserializeOwned> Deserializer<T> for AvroDeserializer<T> {
         let Some(data) = data else {
             return null(ctx);
         };
-        let (id, plan, payload) = self.core.locate(data, ctx)?;
-        if let (Some(raw), Plan::Direct(_)) = (self.raw, &*plan) {
+        self.core
+            .locate(data, ctx, |id, plan, payload| self.typed(id, plan, payload))
+    }
+
+    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
+        Box::pin(self.core.resolve(need))
+    }
+}
+
+impl<T: DeserializeOwned> AvroDeserializer<T> {
+    /// Decodes a payload written with `plan`'s writer schema into `T`.
+    #[inline]
+    fn typed(&self, id: SchemaId, plan: &Plan, payload: &[u8]) -> Result<T, Error> {
+        if let (Some(raw), Plan::Direct(_)) = (self.raw, plan) {
             // `for_record` has a reader schema: `Direct` means the writer's is the record's own.
             return Ok(raw(payload)?);
         }
-        typed(id, &plan, payload).map_err(|e| match e {
+        typed(id, plan, payload).map_err(|e| match e {
             // Without a reader schema, a field the writer lacks can't take a default: say how
             // to get one.
             AvroError::Mismatch { at, message }
@@ -387,10 +402,6 @@ impl<T: DeserializeOwned> Deserializer<T> for AvroDeserializer<T> {
             }
             e => e.into(),
         })
-    }
-
-    fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
-        Box::pin(self.core.resolve(need))
     }
 }
 
@@ -463,8 +474,9 @@ impl Deserializer<Value> for GenericAvroDeserializer {
                 target: ctx.target(),
             });
         };
-        let (id, plan, payload) = self.core.locate(data, ctx)?;
-        Ok(read_value(id, &plan, payload)?)
+        self.core.locate(data, ctx, |id, plan, payload| {
+            Ok(read_value(id, plan, payload)?)
+        })
     }
 
     fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {
