@@ -110,28 +110,35 @@ struct Writer<'o, 'p> {
     depth: usize,
 }
 
-/// Appends `v` as a zigzag varint. One byte is written directly; up to eight are spread into
-/// one `u64` without a loop or branch and written whole (a fixed-size store, no `memcpy` call),
-/// the unused bytes truncated away.
-#[inline]
+/// Appends `v` as a zigzag varint: one byte written directly (inlined: string lengths, small
+/// ints), a longer one by [`varint_wide`].
+#[inline(always)]
 fn zigzag(out: &mut BytesMut, v: i64) {
     let n = ((v << 1) ^ (v >> 63)) as u64;
     if n < 0x80 {
         out.put_u8(n as u8);
-    } else if n < 1 << 56 {
-        // 2 to 8 groups of 7 bits, each in its own byte, the continuation bit on all but the last.
-        let len = (64 - n.leading_zeros()).div_ceil(7) as usize;
-        let mut spread = 0u64;
-        for i in 0..8 {
-            spread |= ((n >> (7 * i)) & 0x7f) << (8 * i);
-        }
-        let more = 0x8080_8080_8080_8080u64 >> (8 * (9 - len));
-        out.put_u64_le(spread | more);
-        let end = out.len() - (8 - len);
-        out.truncate(end);
     } else {
-        varint_long(out, n);
+        varint_wide(out, n);
     }
+}
+
+/// A varint of 2 to 10 bytes: up to eight are spread into one `u64` without a loop or branch
+/// and written whole (a fixed-size store, no `memcpy` call), the unused bytes truncated away.
+#[inline(never)]
+fn varint_wide(out: &mut BytesMut, n: u64) {
+    if n >= 1 << 56 {
+        return varint_long(out, n);
+    }
+    // 2 to 8 groups of 7 bits, each in its own byte, the continuation bit on all but the last.
+    let len = (64 - n.leading_zeros()).div_ceil(7) as usize;
+    let mut spread = 0u64;
+    for i in 0..8 {
+        spread |= ((n >> (7 * i)) & 0x7f) << (8 * i);
+    }
+    let more = 0x8080_8080_8080_8080u64 >> (8 * (9 - len));
+    out.put_u64_le(spread | more);
+    let end = out.len() - (8 - len);
+    out.truncate(end);
 }
 
 /// A varint of 9 or 10 bytes.
