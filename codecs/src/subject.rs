@@ -570,21 +570,45 @@ impl<E> WriterCache<E> {
 
 /// The writer schemas a schema deserializer has fetched (parsed into `W`), by the id or GUID
 /// frames name them with: filled by the async `resolve`, read on every record.
+///
+/// The first schema stored is found without a lock, a hash or a reference count (most topics
+/// are written with one schema); the others through a read lock and a map lookup.
 pub(crate) struct ReaderCache<W> {
+    first: OnceLock<(SchemaId, Arc<W>)>,
+    /// Set when the first id was stored again: the map then holds its current writer.
+    first_replaced: AtomicBool,
     map: RwLock<HashMap<SchemaId, Arc<W>>>,
 }
 
 impl<W> Default for ReaderCache<W> {
     fn default() -> Self {
         ReaderCache {
+            first: OnceLock::new(),
+            first_replaced: AtomicBool::new(false),
             map: RwLock::default(),
         }
     }
 }
 
 impl<W> ReaderCache<W> {
+    /// The first writer stored, while it is `id`'s.
+    #[inline]
+    fn first(&self, id: SchemaId) -> Option<&Arc<W>> {
+        match self.first.get() {
+            Some((first, writer))
+                if *first == id && !self.first_replaced.load(Ordering::Acquire) =>
+            {
+                Some(writer)
+            }
+            _ => None,
+        }
+    }
+
     /// The writer for `id`, or [`Unresolved::Schema`] for the async layer to fetch it.
     pub(crate) fn get(&self, id: SchemaId) -> Result<Arc<W>, Error> {
+        if let Some(writer) = self.first(id) {
+            return Ok(writer.clone());
+        }
         self.map
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -593,18 +617,39 @@ impl<W> ReaderCache<W> {
             .ok_or(Error::Unresolved(Unresolved::Schema(id)))
     }
 
+    /// Calls `f` with the writer for `id` (for the first writer stored: no lock, no hash, no
+    /// reference count), or answers [`Unresolved::Schema`] for the async layer to fetch it.
+    #[inline]
+    pub(crate) fn with<R>(&self, id: SchemaId, f: impl FnOnce(&W) -> R) -> Result<R, Error> {
+        match self.first(id) {
+            Some(writer) => Ok(f(writer)),
+            None => Ok(f(&*self.get(id)?)),
+        }
+    }
+
     /// Stores the writer for `id` (entries are inserted whole, so lock poisoning is ignored).
     pub(crate) fn insert(&self, id: SchemaId, writer: W) {
+        let writer = Arc::new(writer);
+        let writer = match self.first.set((id, writer)) {
+            Ok(()) => return,
+            Err((_, writer)) => writer,
+        };
+        let is_first = self.first.get().is_some_and(|(first, _)| *first == id);
         self.map
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id, Arc::new(writer));
+            .insert(id, writer);
+        if is_first {
+            self.first_replaced.store(true, Ordering::Release);
+        }
     }
 
     /// How many writers are cached.
     #[cfg(feature = "protobuf")]
     pub(crate) fn len(&self) -> usize {
-        self.map.read().map_or(0, |m| m.len())
+        let first = usize::from(self.first.get().is_some());
+        let replaced = usize::from(self.first_replaced.load(Ordering::Acquire));
+        self.map.read().map_or(0, |m| m.len()) + first - replaced
     }
 }
 
@@ -856,5 +901,43 @@ mod cache_tests {
         // ... and again: the latest preload wins.
         cache.insert("a".into(), Target::Value, 8, true);
         assert_eq!(get(&cache, Target::Value, "a"), Some(8));
+    }
+}
+
+#[cfg(test)]
+mod reader_cache_tests {
+    use super::ReaderCache;
+    use crate::wire::SchemaId;
+    use crate::{Error, Unresolved};
+
+    fn get(cache: &ReaderCache<u32>, id: u32) -> Option<u32> {
+        match cache.with(SchemaId::Id(id), |w| *w) {
+            Ok(w) => {
+                assert_eq!(cache.get(SchemaId::Id(id)).ok().as_deref(), Some(&w));
+                Some(w)
+            }
+            Err(Error::Unresolved(Unresolved::Schema(SchemaId::Id(n)))) if n == id => None,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn first_id_later_ids_and_replacement() {
+        let cache = ReaderCache::default();
+        assert_eq!(get(&cache, 1), None);
+        cache.insert(SchemaId::Id(1), 10);
+        cache.insert(SchemaId::Id(2), 20);
+        assert_eq!(get(&cache, 1), Some(10));
+        assert_eq!(get(&cache, 2), Some(20));
+        assert_eq!(get(&cache, 3), None);
+        // Storing an id again replaces its writer, the first id's too (off its lock-free path).
+        cache.insert(SchemaId::Id(2), 21);
+        cache.insert(SchemaId::Id(1), 11);
+        assert_eq!(get(&cache, 1), Some(11));
+        assert_eq!(get(&cache, 2), Some(21));
+        cache.insert(SchemaId::Id(1), 12);
+        assert_eq!(get(&cache, 1), Some(12));
+        #[cfg(feature = "protobuf")]
+        assert_eq!(cache.len(), 2);
     }
 }

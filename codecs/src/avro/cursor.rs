@@ -20,15 +20,20 @@ impl<'d> Cursor<'d> {
         self.data.len() - self.pos
     }
 
+    #[cold]
+    fn truncated(&self, what: &'static str, needed: usize) -> AvroError {
+        AvroError::Truncated {
+            what,
+            at: self.pos,
+            needed,
+            available: self.remaining(),
+        }
+    }
+
     #[inline]
     pub(crate) fn take(&mut self, what: &'static str, n: usize) -> Result<&'d [u8], AvroError> {
         if self.remaining() < n {
-            return Err(AvroError::Truncated {
-                what,
-                at: self.pos,
-                needed: n,
-                available: self.remaining(),
-            });
+            return Err(self.truncated(what, n));
         }
         let data: &'d [u8] = self.data;
         let slice = &data[self.pos..self.pos + n];
@@ -38,15 +43,21 @@ impl<'d> Cursor<'d> {
 
     #[inline]
     pub(crate) fn long(&mut self, what: &'static str) -> Result<i64, AvroError> {
-        let start = self.pos;
-        // Fast path: one byte.
-        if let Some(&b) = self.data.get(start)
+        // Fast path, inlined: one byte.
+        if let Some(&b) = self.data.get(self.pos)
             && b & 0x80 == 0
         {
-            self.pos = start + 1;
+            self.pos += 1;
             let v = u64::from(b);
             return Ok(((v >> 1) as i64) ^ -((v & 1) as i64));
         }
+        self.long_slow(what)
+    }
+
+    /// A varint of more than one byte (or none left).
+    #[inline(never)]
+    fn long_slow(&mut self, what: &'static str) -> Result<i64, AvroError> {
+        let start = self.pos;
         let mut value: u64 = 0;
         for i in 0..10 {
             let Some(&byte) = self.data.get(start + i) else {
@@ -89,17 +100,22 @@ impl<'d> Cursor<'d> {
     pub(crate) fn len(&mut self, what: &'static str) -> Result<usize, AvroError> {
         let at = self.pos;
         let length = self.long(what)?;
-        if length < 0 {
-            return Err(AvroError::NegativeLength { what, at, length });
-        }
-        if length as u64 > self.remaining() as u64 {
-            return Err(AvroError::LengthTooLarge {
-                what,
-                at,
-                length,
-                remaining: self.remaining(),
-            });
+        if length < 0 || length as u64 > self.remaining() as u64 {
+            return Err(self.bad_length(what, at, length));
         }
         Ok(length as usize)
+    }
+
+    #[cold]
+    fn bad_length(&self, what: &'static str, at: usize, length: i64) -> AvroError {
+        if length < 0 {
+            return AvroError::NegativeLength { what, at, length };
+        }
+        AvroError::LengthTooLarge {
+            what,
+            at,
+            length,
+            remaining: self.remaining(),
+        }
     }
 }

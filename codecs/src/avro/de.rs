@@ -56,14 +56,18 @@ impl Core {
     }
 
     /// Splits the frame and finds the plan for its writer id.
-    fn locate<'d>(
+    /// Deframes `data` and calls `f` with the writer's id, plan and the payload (for the first
+    /// writer schema fetched: no lock, no hash, no reference count).
+    #[inline]
+    fn locate<'d, R>(
         &self,
         data: &'d [u8],
         ctx: &DeserializeContext<'_>,
-    ) -> Result<(SchemaId, Arc<Plan>, &'d [u8]), Error> {
+        f: impl FnOnce(SchemaId, &Plan, &'d [u8]) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         let framed = wire::read(data, ctx.headers(), ctx.target(), false)?;
-        let plan = self.plan(framed.schema_id)?;
-        Ok((framed.schema_id, plan, framed.payload))
+        let id = framed.schema_id;
+        self.plans.with(id, |plan| f(id, plan, framed.payload))?
     }
 
     async fn resolve(&self, need: &Unresolved) -> Result<(), Error> {
@@ -331,8 +335,7 @@ impl<T> AvroDeserializer<T> {
                 target: ctx.target(),
             });
         };
-        let (_, plan, payload) = self.core.locate(data, ctx)?;
-        match &*plan {
+        self.core.locate(data, ctx, |_, plan, payload| match plan {
             Plan::Direct(schema) if !schema.is_raw_bytes() => {
                 Ok(super::direct::from_slice(schema.plan(), payload)?)
             }
@@ -343,7 +346,7 @@ impl<T> AvroDeserializer<T> {
                     .to_owned(),
             }
             .into()),
-        }
+        })
     }
 }
 
@@ -426,41 +429,56 @@ impl<T> AvroDeserializer<T> {
             });
         };
         let own = B::try_avro_schema()?;
-        let (id, plan, payload) = self.core.locate(data, ctx)?;
-        let writer = match &*plan {
-            Plan::Direct(writer)
-            | Plan::Resolve { writer, .. }
-            | Plan::Unresolvable { writer, .. } => writer,
-        };
-        if !writer.is(own.parsed()) {
-            return Err(AvroError::NeedsResolution {
-                record: B::FULL_NAME,
-                writer: id,
+        self.core.locate(data, ctx, |id, plan, payload| {
+            let writer = match plan {
+                Plan::Direct(writer)
+                | Plan::Resolve { writer, .. }
+                | Plan::Unresolvable { writer, .. } => writer,
+            };
+            if !writer.is(own.parsed()) {
+                return Err(AvroError::NeedsResolution {
+                    record: B::FULL_NAME,
+                    writer: id,
+                }
+                .into());
             }
-            .into());
-        }
-        if !own.has_raw() {
-            return Err(super::raw::unsupported(std::any::type_name::<B>()).into());
-        }
-        Ok(super::raw::decode(payload)?)
+            if !own.has_raw() {
+                return Err(super::raw::unsupported(std::any::type_name::<B>()).into());
+            }
+            Ok(super::raw::decode(payload)?)
+        })
     }
 }
 
 impl<T: DeserializeOwned> AvroDeserializer<T> {
     /// Decodes a non-null frame; `shared` is the frame as a `Bytes`, when it is one.
+    #[inline]
     fn decode(
         &self,
         data: &[u8],
         shared: Option<&Bytes>,
         ctx: &DeserializeContext<'_>,
     ) -> Result<T, Error> {
-        let (id, plan, payload) = self.core.locate(data, ctx)?;
-        if let (Some(raw), Plan::Direct(_)) = (self.raw, &*plan) {
+        self.core.locate(data, ctx, |id, plan, payload| {
+            self.typed(id, plan, payload, shared)
+        })
+    }
+
+    /// Decodes a payload written with `plan`'s writer schema into `T`.
+    #[inline]
+    fn typed(
+        &self,
+        id: SchemaId,
+        plan: &Plan,
+        payload: &[u8],
+        shared: Option<&Bytes>,
+    ) -> Result<T, Error> {
+        if let (Some(raw), Plan::Direct(_)) = (self.raw, plan) {
             // `for_record` has a reader schema: `Direct` means the writer's is the record's own.
             // Without a shared frame, `payload` lies in none and `Bytes` fields are copies.
             return Ok(raw(shared.unwrap_or(&Bytes::new()), payload)?);
         }
-        typed(id, &plan, payload).map_err(|e| match e {
+        typed(id, plan, payload).map_err(|e| match e {
             // Without a reader schema, a field the writer lacks can't take a default: say how
             // to get one.
             AvroError::Mismatch { at, message }
@@ -577,8 +595,9 @@ impl Deserializer<Value> for GenericAvroDeserializer {
                 target: ctx.target(),
             });
         };
-        let (id, plan, payload) = self.core.locate(data, ctx)?;
-        Ok(read_value(id, &plan, payload)?)
+        self.core.locate(data, ctx, |id, plan, payload| {
+            Ok(read_value(id, plan, payload)?)
+        })
     }
 
     fn resolve<'a>(&'a self, need: &'a Unresolved) -> ResolveFuture<'a> {

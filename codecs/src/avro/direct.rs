@@ -12,8 +12,11 @@ use super::plan::{Field, MAX_DEPTH, Node, NodeId, Plan};
 use serde::de::{self, DeserializeSeed, Visitor};
 
 /// The deserializer's error: an [`AvroError`], or a message from the target type.
+///
+/// Boxed, so that every `Result` the visitors pass back stays small (an `AvroError` is several
+/// words wide, and most results carry a `String` or a small struct).
 #[derive(Debug)]
-pub(crate) struct DeError(pub(crate) AvroError);
+pub(crate) struct DeError(Box<AvroError>);
 
 impl std::fmt::Display for DeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -24,17 +27,19 @@ impl std::fmt::Display for DeError {
 impl std::error::Error for DeError {}
 
 impl de::Error for DeError {
+    #[cold]
     fn custom<T: std::fmt::Display>(msg: T) -> Self {
-        DeError(AvroError::Mismatch {
+        DeError(Box::new(AvroError::Mismatch {
             at: usize::MAX,
             message: msg.to_string(),
-        })
+        }))
     }
 }
 
 impl From<AvroError> for DeError {
+    #[cold]
     fn from(e: AvroError) -> Self {
-        DeError(e)
+        DeError(Box::new(e))
     }
 }
 
@@ -59,14 +64,16 @@ pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(
             at: reader.bytes.pos,
             count: data.len() - reader.bytes.pos,
         }),
-        Err(DeError(AvroError::Mismatch {
-            at: usize::MAX,
-            message,
-        })) => Err(AvroError::Mismatch {
-            at: reader.bytes.pos,
-            message,
+        Err(DeError(e)) => Err(match *e {
+            AvroError::Mismatch {
+                at: usize::MAX,
+                message,
+            } => AvroError::Mismatch {
+                at: reader.bytes.pos,
+                message,
+            },
+            e => e,
         }),
-        Err(DeError(e)) => Err(e),
     }
 }
 
@@ -89,7 +96,10 @@ impl<'de, 's> Reader<'de, 's> {
         let n = self.bytes.len("string")?;
         let at = self.bytes.pos;
         let raw = self.bytes.take("string", n)?;
-        std::str::from_utf8(raw).map_err(|source| AvroError::Utf8 { at, source })
+        match std::str::from_utf8(raw) {
+            Ok(s) => Ok(s),
+            Err(source) => Err(utf8(at, source)),
+        }
     }
 
     #[inline]
@@ -115,6 +125,11 @@ impl<'de, 's> Reader<'de, 's> {
     }
 }
 
+#[cold]
+fn utf8(at: usize, source: std::str::Utf8Error) -> AvroError {
+    AvroError::Utf8 { at, source }
+}
+
 struct De<'r, 'de, 's> {
     r: &'r mut Reader<'de, 's>,
     node: NodeId,
@@ -133,6 +148,34 @@ impl<'r, 'de, 's> De<'r, 'de, 's> {
                 index,
                 branches: branches.len(),
             })
+    }
+
+    /// An array of `items`, read as a sequence.
+    #[inline]
+    fn array<V: Visitor<'de>>(self, items: NodeId, visitor: V) -> Result<V::Value, DeError> {
+        self.r.enter()?;
+        let left = self.r.block("array", items)?;
+        let v = visitor.visit_seq(Seq {
+            r: self.r,
+            items,
+            left,
+            done: left == 0,
+        })?;
+        self.r.depth -= 1;
+        Ok(v)
+    }
+
+    /// A record of `fields`, read as a map of its field names.
+    #[inline]
+    fn record<V: Visitor<'de>>(self, fields: &'s [Field], visitor: V) -> Result<V::Value, DeError> {
+        self.r.enter()?;
+        let v = visitor.visit_map(Record {
+            r: self.r,
+            fields,
+            next: 0,
+        })?;
+        self.r.depth -= 1;
+        Ok(v)
     }
 
     fn any<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, DeError> {
@@ -175,18 +218,7 @@ impl<'r, 'de, 's> De<'r, 'de, 's> {
                 }
                 .any(visitor)
             }
-            Node::Array { items } => {
-                self.r.enter()?;
-                let left = self.r.block("array", *items)?;
-                let v = visitor.visit_seq(Seq {
-                    r: self.r,
-                    items: *items,
-                    left,
-                    done: left == 0,
-                })?;
-                self.r.depth -= 1;
-                Ok(v)
-            }
+            Node::Array { items } => self.array(*items, visitor),
             Node::Map { values } => {
                 self.r.enter()?;
                 let left = self.r.block("map", *values)?;
@@ -199,16 +231,7 @@ impl<'r, 'de, 's> De<'r, 'de, 's> {
                 self.r.depth -= 1;
                 Ok(v)
             }
-            Node::Record { fields, .. } => {
-                self.r.enter()?;
-                let v = visitor.visit_map(Record {
-                    r: self.r,
-                    fields,
-                    next: 0,
-                })?;
-                self.r.depth -= 1;
-                Ok(v)
-            }
+            Node::Record { fields, .. } => self.record(fields, visitor),
         }
     }
 }
@@ -268,6 +291,57 @@ impl<'de> de::Deserializer<'de> for De<'_, 'de, '_> {
         self.any(visitor)
     }
 
+    // The common leaves, read without the dispatch over every node type.
+    #[inline]
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if let Node::String = self.r.node(self.node) {
+            return visitor.visit_borrowed_str(self.r.str()?);
+        }
+        self.any(visitor)
+    }
+
+    #[inline]
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_string(visitor)
+    }
+
+    #[inline]
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if let Node::Long = self.r.node(self.node) {
+            return visitor.visit_i64(self.r.bytes.long("long")?);
+        }
+        self.any(visitor)
+    }
+
+    #[inline]
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if let Node::Int = self.r.node(self.node) {
+            return visitor.visit_i32(self.r.bytes.int("int")?);
+        }
+        self.any(visitor)
+    }
+
+    #[inline]
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        if let Node::Record { fields, .. } = self.r.node(self.node) {
+            return self.record(fields, visitor);
+        }
+        self.any(visitor)
+    }
+
+    #[inline]
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if let Node::Array { items } = self.r.node(self.node) {
+            return self.array(*items, visitor);
+        }
+        self.any(visitor)
+    }
+
     fn deserialize_option<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, DeError> {
         match self.r.node(self.node) {
             Node::Union { branches, .. } => {
@@ -309,7 +383,7 @@ impl<'de> de::Deserializer<'de> for De<'_, 'de, '_> {
                 visitor
                     .visit_seq(de::value::SeqDeserializer::new(bytes.iter().copied()))
                     .map_err(|e: de::value::Error| {
-                        DeError(AvroError::Mismatch {
+                        DeError::from(AvroError::Mismatch {
                             at: usize::MAX,
                             message: e.to_string(),
                         })
@@ -354,8 +428,8 @@ impl<'de> de::Deserializer<'de> for De<'_, 'de, '_> {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple_struct map struct identifier ignored_any
+        bool i8 i16 i128 u8 u16 u32 u64 u128 f32 f64 char
+        bytes byte_buf unit unit_struct tuple_struct map identifier ignored_any
     }
 }
 

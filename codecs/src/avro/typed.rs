@@ -62,6 +62,7 @@ impl From<Failure> for SerError {
 }
 
 impl SerError {
+    #[cold]
     fn at(mut self, segment: impl FnOnce() -> String) -> Self {
         self.0.path.push(segment());
         self
@@ -109,9 +110,46 @@ struct Writer<'o, 'p> {
     depth: usize,
 }
 
-#[inline]
+/// Appends `v` as a zigzag varint: one byte written directly (inlined: string lengths, small
+/// ints), a longer one by [`varint_wide`].
+#[inline(always)]
 fn zigzag(out: &mut BytesMut, v: i64) {
-    super::raw::put_long(out, v);
+    let n = ((v << 1) ^ (v >> 63)) as u64;
+    if n < 0x80 {
+        out.put_u8(n as u8);
+    } else {
+        varint_wide(out, n);
+    }
+}
+
+/// A varint of 2 to 10 bytes: up to eight are spread into one `u64` without a loop or branch
+/// and written whole (a fixed-size store, no `memcpy` call), the unused bytes truncated away.
+#[inline(never)]
+fn varint_wide(out: &mut BytesMut, n: u64) {
+    if n >= 1 << 56 {
+        return varint_long(out, n);
+    }
+    // 2 to 8 groups of 7 bits, each in its own byte, the continuation bit on all but the last.
+    let len = (64 - n.leading_zeros()).div_ceil(7) as usize;
+    let mut spread = 0u64;
+    for i in 0..8 {
+        spread |= ((n >> (7 * i)) & 0x7f) << (8 * i);
+    }
+    let more = 0x8080_8080_8080_8080u64 >> (8 * (9 - len));
+    out.put_u64_le(spread | more);
+    let end = out.len() - (8 - len);
+    out.truncate(end);
+}
+
+/// A varint of 9 or 10 bytes.
+#[cold]
+#[inline(never)]
+fn varint_long(out: &mut BytesMut, mut n: u64) {
+    while n >= 0x80 {
+        out.put_u8((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.put_u8(n as u8);
 }
 
 #[inline]
@@ -155,6 +193,14 @@ struct Ser<'w, 'o, 'p> {
 type Res<T = ()> = Result<T, SerError>;
 
 impl<'w, 'o, 'p> Ser<'w, 'o, 'p> {
+    /// The node to write at (before any union branch is chosen).
+    #[inline]
+    fn here(&self) -> &'p Node {
+        self.w.plan.node(self.node)
+    }
+
+    #[cold]
+    #[inline(never)]
     fn fail(&self, problem: impl Into<String>) -> SerError {
         SerError::from(Failure {
             path: Vec::new(),
@@ -203,6 +249,7 @@ impl<'w, 'o, 'p> Ser<'w, 'o, 'p> {
         false
     }
 
+    #[inline]
     fn enter(&mut self) -> Res {
         self.w.depth += 1;
         if self.w.depth > MAX_DEPTH {
@@ -213,7 +260,19 @@ impl<'w, 'o, 'p> Ser<'w, 'o, 'p> {
 
     /// Writes an integer (`what`: its Rust type) to an `int` or `long`; a union prefers `long`
     /// for the 64-bit types (and `u32`), `int` for the others.
-    fn int(mut self, v: i64, what: &str, wide: bool) -> Res {
+    #[inline]
+    fn int(self, v: i64, what: &str, wide: bool) -> Res {
+        match self.here() {
+            Node::Long => zigzag(self.w.out, v),
+            Node::Int if i32::try_from(v).is_ok() => zigzag(self.w.out, v),
+            _ => return self.int_slow(v, what, wide),
+        }
+        Ok(())
+    }
+
+    /// [`int`](Self::int) into a union, or a refusal.
+    #[inline(never)]
+    fn int_slow(mut self, v: i64, what: &str, wide: bool) -> Res {
         let fits = i32::try_from(v).is_ok();
         let small = !wide;
         let node = self.target(what, |n| match n {
@@ -232,7 +291,21 @@ impl<'w, 'o, 'p> Ser<'w, 'o, 'p> {
 
     /// Starts a record: in a union, the record branch named `name`, else the only record
     /// branch (of several, none is guessed: same-shaped records would be written as each other).
+    #[inline]
     fn record(mut self, what: &str, name: Option<&str>) -> Res<RecordSer<'w, 'o, 'p>> {
+        if let Node::Record {
+            fields, by_name, ..
+        } = self.here()
+        {
+            self.enter()?;
+            return Ok(RecordSer::new(self.w, self.node, fields, by_name));
+        }
+        self.record_slow(what, name)
+    }
+
+    /// [`record`](Self::record) in a union, or a refusal.
+    #[inline(never)]
+    fn record_slow(mut self, what: &str, name: Option<&str>) -> Res<RecordSer<'w, 'o, 'p>> {
         let plan = self.w.plan;
         let records = match plan.node(self.node) {
             Node::Union { branches, .. } => branches
@@ -253,21 +326,44 @@ impl<'w, 'o, 'p> Ser<'w, 'o, 'p> {
             return Err(self.fail(format!("a {what}")));
         };
         self.enter()?;
-        Ok(RecordSer {
-            w: self.w,
-            record: self.node,
-            fields,
-            by_name,
-            next: 0,
-            parked: Vec::new(),
-            key: None,
-        })
+        Ok(RecordSer::new(self.w, self.node, fields, by_name))
+    }
+
+    /// [`serialize_str`](ser::Serializer::serialize_str) into a union or an enum, or a refusal.
+    #[inline(never)]
+    fn str_slow(mut self, v: &str) -> Res {
+        // A union takes a string in its first `string` branch (before any enum).
+        let plan = self.w.plan;
+        if let Node::Union { branches, .. } = self.here()
+            && let Some(i) = branches
+                .iter()
+                .position(|&b| matches!(plan.node(b), Node::String))
+        {
+            zigzag(self.w.out, i as i64);
+            len_prefixed(self.w.out, v.as_bytes());
+            return Ok(());
+        }
+        let node = self.target("string", |n| match n {
+            Node::String => Some(0),
+            Node::Enum { symbols, .. } if symbols.iter().any(|s| s == v) => Some(1),
+            _ => None,
+        })?;
+        match node {
+            Node::String => len_prefixed(self.w.out, v.as_bytes()),
+            Node::Enum { symbols, .. } => match symbols.iter().position(|s| s == v) {
+                Some(i) => zigzag(self.w.out, i as i64),
+                None => return Err(self.fail(format!("{v:?} is not one of its symbols"))),
+            },
+            _ => return Err(self.fail("a string")),
+        }
+        Ok(())
     }
 }
 
 /// The integer methods that fit an `i64`: all but `u64` and the 128-bit ones.
 macro_rules! ints {
     ($($name:ident($ty:ident))*) => {$(
+        #[inline]
         fn $name(self, v: $ty) -> Res {
             self.int(
                 i64::from(v),
@@ -289,7 +385,12 @@ impl<'w, 'o, 'p> ser::Serializer for Ser<'w, 'o, 'p> {
     type SerializeStruct = RecordSer<'w, 'o, 'p>;
     type SerializeStructVariant = RecordSer<'w, 'o, 'p>;
 
+    #[inline]
     fn serialize_bool(mut self, v: bool) -> Res {
+        if let Node::Boolean = self.here() {
+            self.w.out.put_u8(u8::from(v));
+            return Ok(());
+        }
         match self.target("bool", |n| matches!(n, Node::Boolean).then_some(0))? {
             Node::Boolean => {
                 self.w.out.put_u8(u8::from(v));
@@ -324,7 +425,12 @@ impl<'w, 'o, 'p> ser::Serializer for Ser<'w, 'o, 'p> {
         Ok(())
     }
 
+    #[inline]
     fn serialize_f64(mut self, v: f64) -> Res {
+        if let Node::Double = self.here() {
+            self.w.out.put_f64_le(v);
+            return Ok(());
+        }
         match self.target("f64", |n| matches!(n, Node::Double).then_some(0))? {
             Node::Double => {
                 self.w.out.put_f64_le(v);
@@ -338,21 +444,13 @@ impl<'w, 'o, 'p> ser::Serializer for Ser<'w, 'o, 'p> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
 
-    fn serialize_str(mut self, v: &str) -> Res {
-        let node = self.target("string", |n| match n {
-            Node::String => Some(0),
-            Node::Enum { symbols, .. } if symbols.iter().any(|s| s == v) => Some(1),
-            _ => None,
-        })?;
-        match node {
-            Node::String => len_prefixed(self.w.out, v.as_bytes()),
-            Node::Enum { symbols, .. } => match symbols.iter().position(|s| s == v) {
-                Some(i) => zigzag(self.w.out, i as i64),
-                None => return Err(self.fail(format!("{v:?} is not one of its symbols"))),
-            },
-            _ => return Err(self.fail("a string")),
+    #[inline]
+    fn serialize_str(self, v: &str) -> Res {
+        if let Node::String = self.here() {
+            len_prefixed(self.w.out, v.as_bytes());
+            return Ok(());
         }
-        Ok(())
+        self.str_slow(v)
     }
 
     fn serialize_bytes(mut self, v: &[u8]) -> Res {
@@ -468,7 +566,12 @@ impl<'w, 'o, 'p> ser::Serializer for Ser<'w, 'o, 'p> {
         value.serialize(self)
     }
 
+    #[inline]
     fn serialize_seq(mut self, len: Option<usize>) -> Res<SeqSer<'w, 'o, 'p>> {
+        if let Node::Array { items } = self.here() {
+            self.enter()?;
+            return Ok(SeqSer::new(self.w, *items, len));
+        }
         match self.target("sequence", |n| matches!(n, Node::Array { .. }).then_some(0))? {
             Node::Array { items } => {
                 self.enter()?;
@@ -528,11 +631,12 @@ impl<'w, 'o, 'p> ser::Serializer for Ser<'w, 'o, 'p> {
                 self.enter()?;
                 Ok(MapSer::Map(SeqSer::new(self.w, values, len)))
             }
-            Node::Record { .. } => Ok(MapSer::Record(self.record("map", None)?)),
+            Node::Record { .. } => Ok(MapSer::Record(self.record("map", None)?, None)),
             _ => Err(self.fail("a map")),
         }
     }
 
+    #[inline]
     fn serialize_struct(self, name: &'static str, _: usize) -> Res<RecordSer<'w, 'o, 'p>> {
         self.record("struct", Some(name))
     }
@@ -648,6 +752,7 @@ impl ser::SerializeSeq for SeqSer<'_, '_, '_> {
     type Ok = ();
     type Error = SerError;
 
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
         self.item(value)
     }
@@ -657,10 +762,10 @@ impl ser::SerializeSeq for SeqSer<'_, '_, '_> {
     }
 }
 
-/// A map's entries, or a record given as a map (fields by name).
+/// A map's entries, or a record given as a map (fields by name, with the pending key).
 enum MapSer<'w, 'o, 'p> {
     Map(SeqSer<'w, 'o, 'p>),
-    Record(RecordSer<'w, 'o, 'p>),
+    Record(RecordSer<'w, 'o, 'p>, Option<String>),
 }
 
 impl ser::SerializeMap for MapSer<'_, '_, '_> {
@@ -673,18 +778,15 @@ impl ser::SerializeMap for MapSer<'_, '_, '_> {
                 let out = &mut *seq.w.out;
                 key.serialize(KeySer(|k: &str| len_prefixed(out, k.as_bytes())))
             }
-            MapSer::Record(record) => {
-                let slot = &mut record.key;
-                key.serialize(KeySer(|k: &str| *slot = Some(k.to_owned())))
-            }
+            MapSer::Record(_, slot) => key.serialize(KeySer(|k: &str| *slot = Some(k.to_owned()))),
         }
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
         match self {
             MapSer::Map(seq) => seq.item(value),
-            MapSer::Record(record) => {
-                let key = record.key.take().unwrap_or_default();
+            MapSer::Record(record, key) => {
+                let key = key.take().unwrap_or_default();
                 record.field(&key, None, value)
             }
         }
@@ -693,7 +795,7 @@ impl ser::SerializeMap for MapSer<'_, '_, '_> {
     fn end(self) -> Res {
         match self {
             MapSer::Map(seq) => seq.finish(),
-            MapSer::Record(record) => record.finish(),
+            MapSer::Record(record, _) => record.finish(),
         }
     }
 }
@@ -925,11 +1027,28 @@ struct RecordSer<'w, 'o, 'p> {
     next: usize,
     /// Fields given before their turn: (index, encoded bytes).
     parked: Vec<(usize, BytesMut)>,
-    /// A record given as a map: the pending key.
-    key: Option<String>,
 }
 
-impl RecordSer<'_, '_, '_> {
+impl<'w, 'o, 'p> RecordSer<'w, 'o, 'p> {
+    #[inline]
+    fn new(
+        w: &'w mut Writer<'o, 'p>,
+        record: NodeId,
+        fields: &'p [Field],
+        by_name: &'p [u32],
+    ) -> Self {
+        RecordSer {
+            w,
+            record,
+            fields,
+            by_name,
+            next: 0,
+            parked: Vec::new(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
     fn fail(&self, problem: String) -> SerError {
         SerError::from(Failure {
             path: Vec::new(),
@@ -939,6 +1058,7 @@ impl RecordSer<'_, '_, '_> {
     }
 
     /// A field of a struct (serde's static field name) or of a map (`key` only).
+    #[inline]
     fn field<T: Serialize + ?Sized>(
         &mut self,
         key: &str,
@@ -951,13 +1071,20 @@ impl RecordSer<'_, '_, '_> {
             && static_key.map_or(field.name == key, |k| field.is(k))
         {
             self.next += 1;
-            return value
-                .serialize(Ser {
-                    w: self.w,
-                    node: field.node,
-                })
-                .map_err(|e| e.at(|| format!(".{key}")));
+            return match value.serialize(Ser {
+                w: self.w,
+                node: field.node,
+            }) {
+                Ok(()) => Ok(()),
+                Err(e) => Err(e.at(|| format!(".{key}"))),
+            };
         }
+        self.field_slow(key, value)
+    }
+
+    /// A field given out of the schema's order: encoded aside and parked until its turn.
+    #[inline(never)]
+    fn field_slow<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Res {
         let Some(i) = Node::field_index(self.fields, self.by_name, key) else {
             return Err(self.fail(format!(
                 "the Rust type has a field {key:?} the record lacks"
@@ -992,6 +1119,7 @@ impl RecordSer<'_, '_, '_> {
         Ok(())
     }
 
+    #[inline]
     fn finish(mut self) -> Res {
         while self.next < self.fields.len() {
             self.flush()?;
@@ -1017,6 +1145,7 @@ impl ser::SerializeStruct for RecordSer<'_, '_, '_> {
     type Ok = ();
     type Error = SerError;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Res {
         self.field(key, Some(key), value)
     }
@@ -1030,11 +1159,49 @@ impl ser::SerializeStructVariant for RecordSer<'_, '_, '_> {
     type Ok = ();
     type Error = SerError;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Res {
         self.field(key, Some(key), value)
     }
 
     fn end(self) -> Res {
         self.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::zigzag;
+    use bytes::BytesMut;
+
+    /// Avro's zigzag varint, one byte at a time (the specification's definition).
+    fn reference(v: i64) -> Vec<u8> {
+        let mut n = ((v << 1) ^ (v >> 63)) as u64;
+        let mut out = Vec::new();
+        while n >= 0x80 {
+            out.push((n as u8 & 0x7f) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+        out
+    }
+
+    #[test]
+    fn varints_of_every_width_match_the_specification() {
+        let mut values = vec![0, 1, -1, 63, -64, 64, -65, i64::MAX, i64::MIN];
+        for bit in 0..64 {
+            let p = 1u64 << bit;
+            for v in [p, p - 1, p + 1] {
+                let (v, half) = (v as i64, (v >> 1) as i64);
+                values.extend([v, v.wrapping_neg(), half, -half]);
+            }
+        }
+        let mut out = BytesMut::from(&b"prefix"[..]);
+        for v in values {
+            out.truncate(6);
+            zigzag(&mut out, v);
+            assert_eq!(&out[..6], b"prefix");
+            assert_eq!(&out[6..], &reference(v)[..], "{v}");
+        }
     }
 }
