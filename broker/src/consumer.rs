@@ -187,9 +187,16 @@ pub trait RebalanceListener: Send {
 /// What a rebalance listener may do with the consumer.
 pub struct RebalanceContext<'a> {
     core: &'a mut Core,
+    lost: bool,
 }
 
 impl RebalanceContext<'_> {
+    /// Whether this is [`RebalanceListener::on_partitions_lost`] (also when its default
+    /// forwards to `on_partitions_revoked`): the member left its group, another member may own
+    /// the partitions already, and commits fail.
+    pub fn is_lost(&self) -> bool {
+        self.lost
+    }
     /// Commits the current positions of all assigned partitions (the stored offsets, with
     /// `enable_auto_offset_store` off).
     pub fn commit_sync(&mut self) -> Result<()> {
@@ -921,6 +928,7 @@ impl Consumer {
         if let Some(l) = self.listener.as_mut() {
             let mut ctx = RebalanceContext {
                 core: &mut self.core,
+                lost: which == 2,
             };
             match which {
                 0 => l.on_partitions_revoked(&mut ctx, parts),

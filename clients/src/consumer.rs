@@ -1,50 +1,25 @@
 //! The typed consumer.
 
 use crate::transport::{
-    ConsumerTransport, IncomingRecord, OutgoingRecord, Positions, ProducerTransport, Queued,
-    RebalanceCommitter, RebalanceEvent, TopicPartition,
+    ConsumerTransport, Positions, ProducerTransport, Queued, RebalanceCommitter, RebalanceEvent,
+    TopicPartition,
 };
 use crate::{ClientError, DeserializationError};
 use bytes::Bytes;
-use kcodec_codecs::{DeserializeContext, Deserializer, Headers, Target, resolve};
+use kcodec_codecs::{DeserializeContext, Deserializer, Target, resolve};
+use kcodec_record::{ConsumerRecord, ProducerRecord};
 use parking_lot::Mutex;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A fetched record with its key and value deserialized.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConsumerRecord<K, V> {
-    /// Topic.
-    pub topic: Arc<str>,
-    /// Partition.
-    pub partition: i32,
-    /// Offset.
-    pub offset: i64,
-    /// Timestamp in epoch ms, when the record has one.
-    pub timestamp: Option<i64>,
-    /// The key.
-    pub key: K,
-    /// The value.
-    pub value: V,
-    /// Headers.
-    pub headers: Headers,
-}
-
-impl<K, V> ConsumerRecord<K, V> {
-    /// The record's topic and partition.
-    pub fn topic_partition(&self) -> TopicPartition {
-        TopicPartition::new(&*self.topic, self.partition)
-    }
-}
-
 /// Sends raw records to a dead-letter topic (object-safe view of a [`ProducerTransport`]).
 trait DeadLetterSink: Send + Sync {
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError>;
+    fn enqueue(&self, record: ProducerRecord) -> Result<Queued, ClientError>;
 }
 
 impl<P: ProducerTransport> DeadLetterSink for P {
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError> {
+    fn enqueue(&self, record: ProducerRecord) -> Result<Queued, ClientError> {
         ProducerTransport::enqueue(self, record)
     }
 }
@@ -56,7 +31,7 @@ impl<P: ProducerTransport> DeadLetterSink for P {
 /// `kcodec.dlt.offset` (decimal text) and `kcodec.dlt.error` (the error chain as text).
 #[derive(Clone)]
 pub struct DeadLetterQueue {
-    topic: String,
+    topic: Arc<str>,
     sink: Arc<dyn DeadLetterSink>,
 }
 
@@ -70,7 +45,7 @@ impl std::fmt::Debug for DeadLetterQueue {
 
 impl DeadLetterQueue {
     /// Dead letters go to `topic` through `transport`.
-    pub fn new(topic: impl Into<String>, transport: impl ProducerTransport) -> Self {
+    pub fn new(topic: impl Into<Arc<str>>, transport: impl ProducerTransport) -> Self {
         DeadLetterQueue {
             topic: topic.into(),
             sink: Arc::new(transport),
@@ -181,7 +156,7 @@ struct Shared {
 
 /// A fetched record not yet handed to the application.
 struct Pending<K, V> {
-    raw: IncomingRecord,
+    raw: ConsumerRecord,
     /// The decode in flight, when it had to wait for its codec.
     decoding: Option<DecodeFuture<K, V>>,
     /// It failed to deserialize under [`OnDeserializeError::Fail`].
@@ -548,7 +523,7 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
     }
 
     /// Marks the pending record consumed and returns it.
-    fn consume_pending(&mut self) -> Option<IncomingRecord> {
+    fn consume_pending(&mut self) -> Option<ConsumerRecord> {
         let raw = self.pending.take()?.raw;
         if self
             .failed_at
@@ -586,7 +561,7 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
         }
     }
 
-    fn drop_pending_of(&mut self, tps: &[TopicPartition]) -> Option<IncomingRecord> {
+    fn drop_pending_of(&mut self, tps: &[TopicPartition]) -> Option<ConsumerRecord> {
         if self
             .failed_at
             .as_ref()
@@ -791,12 +766,13 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
     }
 }
 
-fn record<K, V>(raw: &IncomingRecord, key: K, value: V) -> ConsumerRecord<K, V> {
+fn record<K, V>(raw: &ConsumerRecord, key: K, value: V) -> ConsumerRecord<K, V> {
     ConsumerRecord {
         topic: raw.topic.clone(),
         partition: raw.partition,
         offset: raw.offset,
         timestamp: raw.timestamp,
+        timestamp_type: raw.timestamp_type,
         key,
         value,
         headers: raw.headers.clone(),
@@ -809,7 +785,7 @@ fn record<K, V>(raw: &IncomingRecord, key: K, value: V) -> ConsumerRecord<K, V> 
 fn decode_now<K, V>(
     key_de: &(dyn Deserializer<K> + Send + Sync),
     value_de: &(dyn Deserializer<V> + Send + Sync),
-    raw: &IncomingRecord,
+    raw: &ConsumerRecord,
 ) -> Option<Result<ConsumerRecord<K, V>, (Target, kcodec_codecs::Error)>> {
     let ctx = DeserializeContext::new(&raw.topic, Target::Key, &raw.headers);
     let key = match key_de.deserialize_bytes(raw.key.as_ref(), &ctx) {
@@ -830,7 +806,7 @@ fn decode_now<K, V>(
 async fn decode<K, V>(
     key_de: BoxDe<K>,
     value_de: BoxDe<V>,
-    raw: IncomingRecord,
+    raw: ConsumerRecord,
 ) -> Result<ConsumerRecord<K, V>, (Target, kcodec_codecs::Error)> {
     let ctx = DeserializeContext::new(&raw.topic, Target::Key, &raw.headers);
     let key = resolve::deserialize(&*key_de, raw.key.as_ref(), &ctx)
@@ -845,7 +821,7 @@ async fn decode<K, V>(
 
 async fn dead_letter(
     dlq: &DeadLetterQueue,
-    raw: &IncomingRecord,
+    raw: &ConsumerRecord,
     err: &DeserializationError,
 ) -> Result<(), ClientError> {
     let mut headers = raw.headers.clone();
@@ -856,12 +832,12 @@ async fn dead_letter(
     );
     headers.add("kcodec.dlt.offset", Bytes::from(raw.offset.to_string()));
     headers.add("kcodec.dlt.error", Bytes::from(error_chain(err)));
-    let delivery = dlq.sink.enqueue(OutgoingRecord {
-        topic: &dlq.topic,
+    let delivery = dlq.sink.enqueue(ProducerRecord {
+        topic: dlq.topic.clone(),
         partition: None,
         key: raw.key.clone(),
         value: raw.value.clone(),
-        headers: &headers,
+        headers,
         timestamp: raw.timestamp,
     })?;
     delivery.await?.await.map(|_| ())

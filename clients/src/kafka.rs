@@ -24,11 +24,10 @@
 
 use crate::ClientError;
 use crate::transport::{
-    ConsumerTransport, Delivered, DeliveryFuture, IncomingRecord, OutgoingRecord,
-    ProducerTransport, Queued, RebalanceCallback, RebalanceCommitter, RebalanceEvent,
-    TopicPartition, check_record,
+    ConsumerTransport, Delivered, DeliveryFuture, ProducerTransport, Queued, RebalanceCallback,
+    RebalanceCommitter, RebalanceEvent, TopicPartition, check_record,
 };
-use kcodec_codecs::{Header, Headers};
+use kcodec_record::{ConsumerRecord, Header, Headers, ProducerRecord, TimestampType};
 use parking_lot::Mutex;
 pub use rdkafka::ClientConfig;
 use rdkafka::Offset;
@@ -267,9 +266,9 @@ impl ProducerTransport for KafkaProducer {
     /// [`flush`](ProducerTransport::flush) sends waiting records too (even when their futures
     /// are not polled meanwhile); dropping the [`Queued`] before the record was sent
     /// withdraws it.
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError> {
-        check_record(record.topic, record.partition, record.timestamp)?;
-        let OutgoingRecord {
+    fn enqueue(&self, record: ProducerRecord) -> Result<Queued, ClientError> {
+        check_record(&record.topic, record.partition, record.timestamp)?;
+        let ProducerRecord {
             topic,
             partition,
             key,
@@ -279,10 +278,10 @@ impl ProducerTransport for KafkaProducer {
         } = record;
         // Holding the list from the check to the push: no record slips in between.
         let mut list = self.waiting.lock();
-        let headers = to_kafka_headers(headers);
+        let headers = to_kafka_headers(&headers);
         let headers = if list.is_empty() {
             let fr = future_record(
-                topic,
+                &topic,
                 partition,
                 key.as_deref(),
                 value.as_deref(),
@@ -298,7 +297,7 @@ impl ProducerTransport for KafkaProducer {
             headers
         };
         let slot = Arc::new(Mutex::new(Waiting {
-            topic: topic.to_owned(),
+            topic: topic.to_string(),
             partition,
             key,
             value,
@@ -563,25 +562,30 @@ impl ConsumerTransport for KafkaConsumer {
     }
 
     /// Cancel-safe: rdkafka's `StreamConsumer::recv` is.
-    async fn poll(&mut self, timeout: Duration) -> Result<Option<IncomingRecord>, ClientError> {
+    async fn poll(&mut self, timeout: Duration) -> Result<Option<ConsumerRecord>, ClientError> {
         let msg = match tokio::time::timeout(timeout, self.inner().recv()).await {
             Err(_) => return Ok(None),
             Ok(m) => m?,
         };
-        let mut headers = Headers::new();
-        if let Some(hs) = msg.headers() {
-            for h in hs.iter() {
-                headers.push(Header {
-                    key: h.key.to_owned(),
-                    value: h.value.map(bytes::Bytes::copy_from_slice),
-                });
-            }
-        }
-        Ok(Some(IncomingRecord {
+        let headers: Headers = msg
+            .headers()
+            .map(|hs| {
+                hs.iter()
+                    .map(|h| Header::new(h.key, h.value.map(bytes::Bytes::copy_from_slice)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (timestamp, timestamp_type) = match msg.timestamp() {
+            rdkafka::Timestamp::NotAvailable => (None, None),
+            rdkafka::Timestamp::CreateTime(t) => (Some(t), Some(TimestampType::CreateTime)),
+            rdkafka::Timestamp::LogAppendTime(t) => (Some(t), Some(TimestampType::LogAppendTime)),
+        };
+        Ok(Some(ConsumerRecord {
             topic: Arc::from(msg.topic()),
             partition: msg.partition(),
             offset: msg.offset(),
-            timestamp: msg.timestamp().to_millis(),
+            timestamp,
+            timestamp_type,
             key: msg.key().map(bytes::Bytes::copy_from_slice),
             value: msg.payload().map(bytes::Bytes::copy_from_slice),
             headers,

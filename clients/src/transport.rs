@@ -1,38 +1,22 @@
-//! The transport traits the typed clients are generic over, and the raw records they move.
+//! The transport traits the typed clients are generic over.
 //!
-//! A transport moves bytes only: the typed [`Producer`](crate::Producer) serializes before it
-//! calls [`ProducerTransport::enqueue`], the typed [`Consumer`](crate::Consumer) deserializes what
-//! [`ConsumerTransport::poll`] returns. Implementations: [`memory`](crate::memory) (the in-memory
+//! A transport moves bytes only: the typed [`Producer`](crate::Producer) serializes, then
+//! hands a [`ProducerRecord`] of bytes to [`ProducerTransport::enqueue`]; the typed
+//! [`Consumer`](crate::Consumer) deserializes the [`ConsumerRecord`] of bytes that
+//! [`ConsumerTransport::poll`] returns. Both are the record types of the typed clients (and of
+//! the in-memory broker), with their default `Bytes` key and value types. Implementations: [`memory`](crate::memory) (the in-memory
 //! broker) and `rdkafka` (feature `rdkafka`).
 
 use crate::ClientError;
-use bytes::Bytes;
-use kcodec_codecs::Headers;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A topic and partition, displayed as Kafka does: `orders-0` (the broker's type: one type
-/// for the in-memory broker, the typed clients and every transport).
-pub use kcodec_broker::TopicPartition;
-
-/// A serialized record on its way to a transport.
-#[derive(Debug, Clone)]
-pub struct OutgoingRecord<'a> {
-    /// Destination topic.
-    pub topic: &'a str,
-    /// Explicit partition; `None` lets the transport's partitioner choose.
-    pub partition: Option<i32>,
-    /// Key bytes (`None` = null key).
-    pub key: Option<Bytes>,
-    /// Value bytes (`None` = null value, a tombstone).
-    pub value: Option<Bytes>,
-    /// Headers, in order.
-    pub headers: &'a Headers,
-    /// `CreateTime` in epoch ms; `None` = now.
-    pub timestamp: Option<i64>,
-}
+/// A topic and partition, displayed as Kafka does: `orders-0` (one type for the broker, the
+/// typed clients and every transport).
+pub use kcodec_record::TopicPartition;
+use kcodec_record::{ConsumerRecord, ProducerRecord};
 
 /// Where a transport stored a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,25 +27,6 @@ pub struct Delivered {
     pub offset: i64,
     /// The stored timestamp in epoch ms, when the transport reports one.
     pub timestamp: Option<i64>,
-}
-
-/// A fetched record, still bytes.
-#[derive(Debug, Clone)]
-pub struct IncomingRecord {
-    /// Topic.
-    pub topic: Arc<str>,
-    /// Partition.
-    pub partition: i32,
-    /// Offset.
-    pub offset: i64,
-    /// Timestamp in epoch ms, when the record has one.
-    pub timestamp: Option<i64>,
-    /// Key bytes (`None` = null).
-    pub key: Option<Bytes>,
-    /// Value bytes (`None` = null).
-    pub value: Option<Bytes>,
-    /// Headers, in order.
-    pub headers: Headers,
 }
 
 /// A change of a group member's assignment.
@@ -164,7 +129,7 @@ pub trait ProducerTransport: Send + Sync + 'static {
     /// queue is full (the rdkafka transport does, up to its `max.block.ms`), and records taken
     /// later wait behind it. A record with a negative explicit partition is refused with
     /// [`ClientError::InvalidPartition`].
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError>;
+    fn enqueue(&self, record: ProducerRecord) -> Result<Queued, ClientError>;
 
     /// Waits until every accepted record is delivered or failed, records still waiting for
     /// room in a full queue included (the rdkafka transport sends those itself, in order, as
@@ -195,7 +160,7 @@ pub trait ConsumerTransport: Send + 'static {
     fn poll(
         &mut self,
         timeout: Duration,
-    ) -> impl Future<Output = Result<Option<IncomingRecord>, ClientError>> + Send;
+    ) -> impl Future<Output = Result<Option<ConsumerRecord>, ClientError>> + Send;
 
     /// Runs group coordination (heartbeat, rebalances and their callbacks, auto-commit)
     /// without fetching, where the transport can. The typed consumer does not rely on it: at a
