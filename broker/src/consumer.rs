@@ -206,6 +206,10 @@ impl RebalanceContext<'_> {
     pub fn commit_offsets(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<()> {
         self.core.commit_offsets(offsets)
     }
+    /// The offset stored for a partition with [`Consumer::store_offset`], if any.
+    pub fn stored_offset(&self, tp: &TopicPartition) -> Option<i64> {
+        self.core.entry(tp).and_then(|e| e.stored)
+    }
     /// The current position of a partition, if resolved.
     pub fn position(&self, tp: &TopicPartition) -> Option<i64> {
         self.core.entry(tp).and_then(|e| e.position)
@@ -820,6 +824,12 @@ impl Consumer {
                 "No current assignment for partition {topic}-{partition}"
             ))),
         }
+    }
+
+    /// The offset stored for an assigned partition with [`store_offset`](Self::store_offset)
+    /// (dropped when the partition is revoked, lost or unassigned); `None` when none was.
+    pub fn stored_offset(&self, tp: &TopicPartition) -> Option<i64> {
+        self.core.entry(tp).and_then(|e| e.stored)
     }
 
     /// Sets the next offset to read for an assigned partition.

@@ -1,7 +1,7 @@
 //! The typed consumer.
 
 use crate::transport::{
-    ConsumerTransport, Positions, ProducerTransport, Queued, RebalanceCommitter, RebalanceEvent,
+    ConsumerTransport, ProducerTransport, Queued, RebalanceCommitter, RebalanceEvent,
     TopicPartition,
 };
 use crate::{ClientError, DeserializationError};
@@ -147,10 +147,11 @@ impl RebalanceContext<'_> {
     }
 }
 
-/// State the typed consumer shares with its rebalance callback.
+/// State the typed consumer shares with its rebalance callback: partitions revoked or lost
+/// since it last looked (a record it holds of one of them goes). What was consumed is kept by
+/// the transport alone ([`ConsumerTransport::stored_offsets`]).
 #[derive(Default)]
 struct Shared {
-    consumed: Positions,
     revoked: Vec<TopicPartition>,
 }
 
@@ -263,12 +264,7 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> ConsumerBuilder
         transport.set_rebalance_callback(Box::new(
             move |event: &RebalanceEvent, committer: &mut dyn RebalanceCommitter| {
                 let consumed = match event {
-                    RebalanceEvent::Revoked(tps) => {
-                        let s = sink.lock();
-                        tps.iter()
-                            .filter_map(|tp| s.consumed.get(tp).map(|o| (tp.clone(), o)))
-                            .collect()
-                    }
+                    RebalanceEvent::Revoked(tps) => committer.stored_offsets(tps),
                     RebalanceEvent::Assigned(_) => Vec::new(),
                 };
                 if let Some(cb) = user.as_mut() {
@@ -279,11 +275,7 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> ConsumerBuilder
                     });
                 }
                 if let RebalanceEvent::Revoked(tps) = event {
-                    let mut s = sink.lock();
-                    for tp in tps {
-                        s.consumed.remove(tp);
-                    }
-                    s.revoked.extend(tps.iter().cloned());
+                    sink.lock().revoked.extend(tps.iter().cloned());
                 }
             },
         ));
@@ -343,10 +335,6 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
             self.pending = None;
         }
         self.transport.assign(partitions)?;
-        self.shared
-            .lock()
-            .consumed
-            .retain(|tp| partitions.contains(tp));
         if self
             .failed_at
             .as_ref()
@@ -507,7 +495,6 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
                 return None;
             }
             self.drop_pending_of(std::slice::from_ref(&tp));
-            self.shared.lock().consumed.set_tp(&tp, offset + 1);
             let topic: Arc<str> = Arc::from(tp.topic.as_str());
             self.transport
                 .store_offset(&topic, tp.partition, offset + 1);
@@ -533,10 +520,6 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
             // The failed record was fetched again and decoded this time (a transient cause).
             self.failed_at = None;
         }
-        self.shared
-            .lock()
-            .consumed
-            .set(&raw.topic, raw.partition, raw.offset + 1);
         self.transport
             .store_offset(&raw.topic, raw.partition, raw.offset + 1);
         Some(raw)
@@ -586,7 +569,7 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
     /// Waits for the outcome (Kafka's `commitSync`), off the runtime's worker threads.
     pub async fn commit(&mut self) -> Result<(), ClientError> {
         self.apply_rebalances();
-        let offsets = self.shared.lock().consumed.to_vec();
+        let offsets = self.transport.stored_offsets();
         if offsets.is_empty() {
             return Ok(());
         }
@@ -619,10 +602,11 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
         self.transport.committed(partitions).await
     }
 
-    /// What [`commit`](Self::commit) would commit: the next offset per partition that returned
-    /// records (or was sought), sorted.
+    /// What [`commit`](Self::commit) would commit: the next offset per assigned partition that
+    /// returned records (or was sought), sorted, as the transport stored it
+    /// ([`ConsumerTransport::stored_offsets`]).
     pub fn consumed_positions(&self) -> Vec<(TopicPartition, i64)> {
-        self.shared.lock().consumed.to_vec()
+        self.transport.stored_offsets()
     }
 
     /// Moves a partition's position: the next record returned from it is at `offset`, and
@@ -632,33 +616,32 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
     pub fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ClientError> {
         self.transport.seek(tp, offset)?;
         self.drop_pending_of(std::slice::from_ref(tp));
-        self.shared.lock().consumed.set_tp(tp, offset);
         let topic: Arc<str> = Arc::from(tp.topic.as_str());
         self.transport.store_offset(&topic, tp.partition, offset);
         Ok(())
     }
 
     /// Moves partitions (every assigned one when `partitions` is empty, as Kafka's
-    /// `seekToBeginning`) to their first offset. [`commit`](Self::commit) leaves these
-    /// partitions alone until a record of them is returned; auto-commit, the commit before
-    /// they are revoked and `close` still commit the offset after the last record returned
-    /// from them before the seek (if any), as the transport stored it.
+    /// `seekToBeginning`) to their first offset, resolved at the next fetch. Until a record of
+    /// them is returned, commits (explicit, automatic, before they are revoked, on `close`)
+    /// commit the offset after the last record returned from them before the seek, if any,
+    /// as the transport stored it.
     pub fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let partitions = self.or_all_assigned(partitions)?;
         self.transport.seek_to_beginning(&partitions)?;
-        self.forget(&partitions);
+        self.drop_pending_of(&partitions);
         Ok(())
     }
 
     /// Moves partitions (every assigned one when `partitions` is empty, as Kafka's
-    /// `seekToEnd`) to their end. [`commit`](Self::commit) leaves these partitions alone
-    /// until a record of them is returned; auto-commit, the commit before they are revoked and
-    /// `close` still commit the offset after the last record returned from them before the
-    /// seek (if any), as the transport stored it.
+    /// `seekToEnd`) to their end, resolved at the next fetch. Until a record of them is
+    /// returned, commits (explicit, automatic, before they are revoked, on `close`) commit
+    /// the offset after the last record returned from them before the seek, if any, as the
+    /// transport stored it.
     pub fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let partitions = self.or_all_assigned(partitions)?;
         self.transport.seek_to_end(&partitions)?;
-        self.forget(&partitions);
+        self.drop_pending_of(&partitions);
         Ok(())
     }
 
@@ -672,14 +655,6 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
             self.transport.assignment()
         } else {
             Ok(partitions.to_vec())
-        }
-    }
-
-    fn forget(&mut self, partitions: &[TopicPartition]) {
-        self.drop_pending_of(partitions);
-        let mut s = self.shared.lock();
-        for tp in partitions {
-            s.consumed.remove(tp);
         }
     }
 

@@ -41,6 +41,7 @@ use rdkafka::producer::{
 };
 use rdkafka::types::RDKafkaConfRes;
 use rdkafka::{ClientContext, TopicPartitionList};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -376,6 +377,9 @@ impl ProducerTransport for KafkaProducer {
 /// The consumer context: forwards rebalances to the callback.
 pub struct KcodecContext {
     callback: Arc<Mutex<Option<RebalanceCallback>>>,
+    /// The offsets the typed consumer stored, as given to `rd_kafka_offsets_store`: librdkafka
+    /// commits its copy (auto-commit, close) but has no call that reads it back.
+    stored: Mutex<HashMap<TopicPartition, i64>>,
 }
 
 impl ClientContext for KcodecContext {}
@@ -398,6 +402,7 @@ fn commit_tpl(offsets: &[(TopicPartition, i64)]) -> Result<TopicPartitionList, C
 /// librdkafka's consumer inside a rebalance callback as a [`RebalanceCommitter`].
 struct Committer<'a> {
     consumer: &'a BaseConsumer<KcodecContext>,
+    stored: &'a Mutex<HashMap<TopicPartition, i64>>,
     lost: bool,
 }
 
@@ -415,13 +420,29 @@ impl RebalanceCommitter for Committer<'_> {
     fn lost(&self) -> bool {
         self.lost
     }
+
+    fn stored_offsets(&self, partitions: &[TopicPartition]) -> Vec<(TopicPartition, i64)> {
+        let stored = self.stored.lock();
+        partitions
+            .iter()
+            .filter_map(|tp| stored.get(tp).map(|o| (tp.clone(), *o)))
+            .collect()
+    }
 }
 
 impl KcodecContext {
     fn call(&self, consumer: &BaseConsumer<Self>, event: RebalanceEvent, lost: bool) {
         let cb = self.callback.lock().take();
         if let Some(mut cb) = cb {
-            cb(&event, &mut Committer { consumer, lost });
+            let stored = &self.stored;
+            cb(
+                &event,
+                &mut Committer {
+                    consumer,
+                    stored,
+                    lost,
+                },
+            );
             let mut slot = self.callback.lock();
             if slot.is_none() {
                 *slot = Some(cb);
@@ -434,7 +455,12 @@ impl ConsumerContext for KcodecContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
             let lost = consumer.assignment_lost();
-            self.call(consumer, RebalanceEvent::Revoked(tpl_to_vec(tpl)), lost);
+            let revoked = tpl_to_vec(tpl);
+            self.call(consumer, RebalanceEvent::Revoked(revoked.clone()), lost);
+            let mut stored = self.stored.lock();
+            for tp in &revoked {
+                stored.remove(tp);
+            }
         }
     }
 
@@ -498,6 +524,7 @@ impl KafkaConsumer {
         config.set("enable.auto.offset.store", "false");
         let consumer = config.create_with_context(KcodecContext {
             callback: callback.clone(),
+            stored: Mutex::new(HashMap::new()),
         })?;
         Ok(KafkaConsumer {
             consumer: Some(Arc::new(consumer)),
@@ -558,7 +585,13 @@ impl ConsumerTransport for KafkaConsumer {
 
     fn assign(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let tpl = tpl_of(partitions, Offset::Stored)?;
-        Ok(self.inner().assign(&tpl)?)
+        self.inner().assign(&tpl)?;
+        self.inner()
+            .context()
+            .stored
+            .lock()
+            .retain(|tp, _| partitions.contains(tp));
+        Ok(())
     }
 
     /// Cancel-safe: rdkafka's `StreamConsumer::recv` is.
@@ -599,9 +632,31 @@ impl ConsumerTransport for KafkaConsumer {
         if tpl
             .add_partition_offset(topic, partition, Offset::Offset(next_offset))
             .is_ok()
+            && self.inner().store_offsets(&tpl).is_ok()
         {
-            let _ = self.inner().store_offsets(&tpl);
+            self.inner()
+                .context()
+                .stored
+                .lock()
+                .insert(TopicPartition::new(&**topic, partition), next_offset);
         }
+    }
+
+    /// What `store_offset` gave librdkafka, for the assigned partitions.
+    fn stored_offsets(&self) -> Vec<(TopicPartition, i64)> {
+        let assigned = self.inner().assignment().map(|tpl| tpl_to_vec(&tpl));
+        let assigned = assigned.unwrap_or_default();
+        let mut v: Vec<_> = self
+            .inner()
+            .context()
+            .stored
+            .lock()
+            .iter()
+            .filter(|(tp, _)| assigned.contains(tp))
+            .map(|(tp, o)| (tp.clone(), *o))
+            .collect();
+        v.sort();
+        v
     }
 
     /// librdkafka's synchronous commit, on a blocking thread.

@@ -224,6 +224,13 @@ impl RebalanceCommitter for RebalanceContext<'_> {
     fn lost(&self) -> bool {
         self.is_lost()
     }
+
+    fn stored_offsets(&self, partitions: &[TopicPartition]) -> Vec<(TopicPartition, i64)> {
+        partitions
+            .iter()
+            .filter_map(|tp| self.stored_offset(tp).map(|o| (tp.clone(), o)))
+            .collect()
+    }
 }
 
 impl Listener {
@@ -495,6 +502,18 @@ impl ConsumerTransport for MemoryConsumer {
     fn store_offset(&mut self, topic: &Arc<str>, partition: i32, next_offset: i64) {
         // A partition no longer assigned is ignored (the trait's contract).
         let _ = self.consumer.store_offset(topic, partition, next_offset);
+    }
+
+    /// The broker consumer's stored offsets: the one place they are kept.
+    fn stored_offsets(&self) -> Vec<(TopicPartition, i64)> {
+        let mut v: Vec<_> = self
+            .consumer
+            .assignment()
+            .into_iter()
+            .filter_map(|tp| self.consumer.stored_offset(&tp).map(|o| (tp, o)))
+            .collect();
+        v.sort();
+        v
     }
 
     async fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {

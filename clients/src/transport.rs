@@ -50,6 +50,11 @@ pub trait RebalanceCommitter {
     /// Whether the revoked partitions were lost: the member is no longer in the group, another
     /// member may own them already, and commits fail.
     fn lost(&self) -> bool;
+
+    /// The offsets stored for `partitions` (those that have one), as
+    /// [`ConsumerTransport::stored_offsets`] reports them, while the partitions are still
+    /// owned.
+    fn stored_offsets(&self, partitions: &[TopicPartition]) -> Vec<(TopicPartition, i64)>;
 }
 
 /// A rebalance callback: called on the task that drives the consumer (inside
@@ -141,9 +146,13 @@ pub trait ProducerTransport: Send + Sync + 'static {
 /// Fetches serialized records, in a group or from assigned partitions.
 ///
 /// The typed [`Consumer`](crate::Consumer) calls [`store_offset`](Self::store_offset) for every
-/// record it hands to the application; commits made by the transport itself (auto-commit,
-/// commits before partitions are revoked, on close) use those stored offsets, never the fetch
-/// position, so a record fetched but not yet returned is never committed past.
+/// record it hands to the application (and for a seek); the transport is the one place that
+/// keeps those offsets. Every commit uses them, never the fetch position, so a record fetched
+/// but not yet returned is never committed past: the transport's own (auto-commit, commits
+/// before partitions are revoked, on close) and the typed consumer's
+/// [`commit`](crate::Consumer::commit), which reads them with
+/// [`stored_offsets`](Self::stored_offsets) (a rebalance callback with
+/// [`RebalanceCommitter::stored_offsets`]).
 pub trait ConsumerTransport: Send + 'static {
     /// Joins the consumer's group with a subscription to `topics`.
     fn subscribe(&mut self, topics: &[&str]) -> Result<(), ClientError>;
@@ -177,6 +186,14 @@ pub trait ConsumerTransport: Send + 'static {
     /// (the offset after the last record returned): what auto-commit, the commit before
     /// partitions are revoked and `close` commit. A partition no longer assigned is ignored.
     fn store_offset(&mut self, topic: &Arc<str>, partition: i32, next_offset: i64);
+
+    /// The offsets stored with [`store_offset`](Self::store_offset) (each the next offset to
+    /// read) of the assigned partitions that have one, sorted. The transport is the one place
+    /// that keeps what the application consumed: the typed consumer's
+    /// [`commit`](crate::Consumer::commit) commits these and its
+    /// [`consumed_positions`](crate::Consumer::consumed_positions) reports them. A partition
+    /// revoked, lost or no longer assigned loses its offset.
+    fn stored_offsets(&self) -> Vec<(TopicPartition, i64)>;
 
     /// Commits offsets (the next offset to read) and waits for the outcome (Kafka's
     /// `commitSync`), off the runtime's worker threads.
@@ -230,76 +247,6 @@ pub trait ConsumerTransport: Send + 'static {
     {
         drop(self);
         std::future::ready(Ok(()))
-    }
-}
-
-/// Next offsets per partition, updated per record without allocating.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Positions {
-    map: std::collections::HashMap<Arc<str>, std::collections::HashMap<i32, i64>>,
-}
-
-impl Positions {
-    pub(crate) fn set(&mut self, topic: &Arc<str>, partition: i32, offset: i64) {
-        match self.map.get_mut(&**topic) {
-            Some(m) => {
-                m.insert(partition, offset);
-            }
-            None => {
-                self.map
-                    .insert(topic.clone(), [(partition, offset)].into_iter().collect());
-            }
-        }
-    }
-
-    pub(crate) fn set_tp(&mut self, tp: &TopicPartition, offset: i64) {
-        match self.map.get_mut(tp.topic.as_str()) {
-            Some(m) => {
-                m.insert(tp.partition, offset);
-            }
-            None => {
-                self.map.insert(
-                    Arc::from(tp.topic.as_str()),
-                    [(tp.partition, offset)].into_iter().collect(),
-                );
-            }
-        }
-    }
-
-    pub(crate) fn get(&self, tp: &TopicPartition) -> Option<i64> {
-        self.map
-            .get(tp.topic.as_str())
-            .and_then(|m| m.get(&tp.partition).copied())
-    }
-
-    pub(crate) fn remove(&mut self, tp: &TopicPartition) {
-        if let Some(m) = self.map.get_mut(tp.topic.as_str()) {
-            m.remove(&tp.partition);
-            if m.is_empty() {
-                self.map.remove(tp.topic.as_str());
-            }
-        }
-    }
-
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&TopicPartition) -> bool) {
-        for (t, m) in self.map.iter_mut() {
-            m.retain(|p, _| keep(&TopicPartition::new(&**t, *p)));
-        }
-        self.map.retain(|_, m| !m.is_empty());
-    }
-
-    /// Sorted by topic and partition.
-    pub(crate) fn to_vec(&self) -> Vec<(TopicPartition, i64)> {
-        let mut v: Vec<_> = self
-            .map
-            .iter()
-            .flat_map(|(t, m)| {
-                m.iter()
-                    .map(move |(p, o)| (TopicPartition::new(&**t, *p), *o))
-            })
-            .collect();
-        v.sort();
-        v
     }
 }
 

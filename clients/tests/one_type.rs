@@ -96,3 +96,47 @@ async fn a_serializers_header_reaches_the_broker_and_the_typed_consumer_unconver
     assert_eq!(got.timestamp, stored.timestamp);
     assert_eq!(got.timestamp_type, Some(broker::TimestampType::CreateTime));
 }
+
+/// One place keeps what the application consumed: the transport's stored offsets (here the
+/// broker consumer's, `enable.auto.offset.store=false`, librdkafka's `rd_kafka_offsets_store`).
+/// The typed consumer's `consumed_positions`, `commit` and its rebalance context read them there;
+/// Java's `commitSync()` commits the position after the records `poll` returned and after a
+/// `seek` (`KafkaConsumer.commitSync`, `SubscriptionState.allConsumed`).
+#[tokio::test]
+async fn consumed_positions_are_the_transports_stored_offsets() {
+    let cluster = Cluster::builder().build();
+    cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
+    let producer = Producer::new(MemoryProducer::new(&cluster), StringSerde, StringSerde);
+    for v in ["a", "b", "c"] {
+        let record = ProducerRecord::new("t", v.to_string()).key("k".to_string());
+        producer.send(record).await.unwrap();
+    }
+    let tp = TopicPartition::new("t", 0);
+    let config = ConsumerConfig::new("g")
+        .auto_offset_reset(OffsetReset::Earliest)
+        .enable_auto_commit(false);
+    let mut consumer: Consumer<String, String, _> = Consumer::new(
+        MemoryConsumer::new(&cluster, config).unwrap(),
+        StringSerde,
+        StringSerde,
+    );
+    consumer.assign(std::slice::from_ref(&tp)).unwrap();
+    assert_eq!(consumer.recv().await.unwrap().value, "a");
+    assert_eq!(consumer.recv().await.unwrap().value, "b");
+    // The broker consumer fetched all three; two were returned.
+    let stored = consumer.transport().inner().stored_offset(&tp);
+    assert_eq!(stored, Some(2));
+    assert_eq!(consumer.consumed_positions(), [(tp.clone(), 2)]);
+
+    consumer.seek(&tp, 1).unwrap();
+    assert_eq!(consumer.transport().inner().stored_offset(&tp), Some(1));
+    consumer.commit().await.unwrap();
+    let committed = consumer.committed(std::slice::from_ref(&tp)).await.unwrap();
+    assert_eq!(
+        committed,
+        [(tp.clone(), Some(1))],
+        "commitSync commits the sought position"
+    );
+    assert_eq!(consumer.recv().await.unwrap().value, "b");
+    assert_eq!(consumer.consumed_positions(), [(tp, 2)]);
+}

@@ -562,18 +562,6 @@ impl ConfluentConsumer {
         first
     }
 
-    fn stored_offsets(&self) -> Vec<(TopicPartition, i64)> {
-        let mut v: Vec<_> = self
-            .shared
-            .stored
-            .lock()
-            .iter()
-            .map(|(tp, o)| (tp.clone(), *o))
-            .collect();
-        v.sort();
-        v
-    }
-
     async fn auto_commit(&mut self) -> Result<(), ClientError> {
         if !self.shared.auto_commit || self.last_auto_commit.elapsed() < self.auto_commit_interval {
             return Ok(());
@@ -648,13 +636,13 @@ impl Listener {
         let cb = shared.callback.lock().take();
         if let Some(mut cb) = cb {
             let runtime = tokio::runtime::Handle::current();
-            let handle = shared.handle.clone();
+            let committer_shared = shared.clone();
             let cb = tokio::task::spawn_blocking(move || {
                 cb(
                     &event,
                     &mut Committer {
                         runtime,
-                        handle,
+                        shared: committer_shared,
                         lost,
                     },
                 );
@@ -706,7 +694,7 @@ impl ConsumerRebalanceListener for Listener {
 /// A synchronous commit from the rebalance callback's blocking thread.
 struct Committer {
     runtime: tokio::runtime::Handle,
-    handle: ConsumerHandle,
+    shared: Arc<Shared>,
     lost: bool,
 }
 
@@ -719,12 +707,20 @@ impl RebalanceCommitter for Committer {
         }
         let offsets = offsets_map(offsets)?;
         self.runtime
-            .block_on(self.handle.commit_sync_with_offsets(offsets))
+            .block_on(self.shared.handle.commit_sync_with_offsets(offsets))
             .map_err(client_error)
     }
 
     fn lost(&self) -> bool {
         self.lost
+    }
+
+    fn stored_offsets(&self, partitions: &[TopicPartition]) -> Vec<(TopicPartition, i64)> {
+        let stored = self.shared.stored.lock();
+        partitions
+            .iter()
+            .filter_map(|tp| stored.get(tp).map(|o| (tp.clone(), *o)))
+            .collect()
     }
 }
 
@@ -792,6 +788,18 @@ impl ConsumerTransport for ConfluentConsumer {
         if owned {
             self.shared.stored.lock().insert(tp, next_offset);
         }
+    }
+
+    fn stored_offsets(&self) -> Vec<(TopicPartition, i64)> {
+        let mut v: Vec<_> = self
+            .shared
+            .stored
+            .lock()
+            .iter()
+            .map(|(tp, o)| (tp.clone(), *o))
+            .collect();
+        v.sort();
+        v
     }
 
     /// confluent-kafka's `commit_sync_with_offsets`.
