@@ -264,7 +264,10 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> ConsumerBuilder
         transport.set_rebalance_callback(Box::new(
             move |event: &RebalanceEvent, committer: &mut dyn RebalanceCommitter| {
                 let consumed = match event {
-                    RebalanceEvent::Revoked(tps) => committer.stored_offsets(tps),
+                    RebalanceEvent::Revoked(tps) => tps
+                        .iter()
+                        .filter_map(|tp| committer.stored_offset(tp).map(|o| (tp.clone(), o)))
+                        .collect(),
                     RebalanceEvent::Assigned(_) => Vec::new(),
                 };
                 if let Some(cb) = user.as_mut() {

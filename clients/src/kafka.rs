@@ -421,12 +421,8 @@ impl RebalanceCommitter for Committer<'_> {
         self.lost
     }
 
-    fn stored_offsets(&self, partitions: &[TopicPartition]) -> Vec<(TopicPartition, i64)> {
-        let stored = self.stored.lock();
-        partitions
-            .iter()
-            .filter_map(|tp| stored.get(tp).map(|o| (tp.clone(), *o)))
-            .collect()
+    fn stored_offset(&self, tp: &TopicPartition) -> Option<i64> {
+        self.stored.lock().get(tp).copied()
     }
 }
 

@@ -225,11 +225,8 @@ impl RebalanceCommitter for RebalanceContext<'_> {
         self.is_lost()
     }
 
-    fn stored_offsets(&self, partitions: &[TopicPartition]) -> Vec<(TopicPartition, i64)> {
-        partitions
-            .iter()
-            .filter_map(|tp| self.stored_offset(tp).map(|o| (tp.clone(), o)))
-            .collect()
+    fn stored_offset(&self, tp: &TopicPartition) -> Option<i64> {
+        RebalanceContext::stored_offset(self, tp)
     }
 }
 

@@ -51,10 +51,9 @@ pub trait RebalanceCommitter {
     /// member may own them already, and commits fail.
     fn lost(&self) -> bool;
 
-    /// The offsets stored for `partitions` (those that have one), as
-    /// [`ConsumerTransport::stored_offsets`] reports them, while the partitions are still
-    /// owned.
-    fn stored_offsets(&self, partitions: &[TopicPartition]) -> Vec<(TopicPartition, i64)>;
+    /// The offset stored for a partition still owned, as
+    /// [`ConsumerTransport::stored_offsets`] reports it; `None` when none was.
+    fn stored_offset(&self, tp: &TopicPartition) -> Option<i64>;
 }
 
 /// A rebalance callback: called on the task that drives the consumer (inside
@@ -152,7 +151,7 @@ pub trait ProducerTransport: Send + Sync + 'static {
 /// before partitions are revoked, on close) and the typed consumer's
 /// [`commit`](crate::Consumer::commit), which reads them with
 /// [`stored_offsets`](Self::stored_offsets) (a rebalance callback with
-/// [`RebalanceCommitter::stored_offsets`]).
+/// [`RebalanceCommitter::stored_offset`]).
 pub trait ConsumerTransport: Send + 'static {
     /// Joins the consumer's group with a subscription to `topics`.
     fn subscribe(&mut self, topics: &[&str]) -> Result<(), ClientError>;
