@@ -3,6 +3,7 @@
 //!
 //! Run: `cargo bench -p kcodec-broker --bench broker -- --warm-up-time 1 --measurement-time 3`
 
+use bytes::Bytes;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use kcodec_broker::assignor::{Assignor, MemberSubscription};
 use kcodec_broker::{
@@ -52,7 +53,8 @@ fn records() -> Vec<ProducerRecord> {
         .map(|i| {
             let mut v = vec![0u8; 100];
             v[..8].copy_from_slice(&(i as u64).to_be_bytes());
-            ProducerRecord::new(topic.clone(), v).key(format!("key-{}", i % 1000))
+            ProducerRecord::new(topic.clone(), Bytes::from(v))
+                .key(Bytes::from(format!("key-{}", i % 1000)))
         })
         .collect()
 }
@@ -158,8 +160,8 @@ fn consume(c: &mut Criterion) {
                         topic: topic.clone(),
                         partition: 0,
                         offset: i as i64,
-                        timestamp: 0,
-                        timestamp_type: Default::default(),
+                        timestamp: Some(0),
+                        timestamp_type: Some(Default::default()),
                         key: r.key.clone(),
                         value: r.value.clone(),
                         headers: Default::default(),
@@ -298,11 +300,14 @@ fn memory_per_record() {
     let cl = cluster(8);
     let p = cl.producer(ProducerConfig::default());
     // warm the topic so per-topic/per-producer setup is not counted
-    p.send(ProducerRecord::new("bench", vec![0u8; 100]).key("warm"))
+    p.send(ProducerRecord::new("bench", Bytes::from(vec![0u8; 100])).key(Bytes::from("warm")))
         .unwrap();
     let baseline = LIVE.load(Ordering::Relaxed);
     let recs: Vec<ProducerRecord> = (0..M)
-        .map(|i| ProducerRecord::new("bench", vec![0u8; 100]).key(format!("key-{:05}", i % 1000)))
+        .map(|i| {
+            ProducerRecord::new("bench", Bytes::from(vec![0u8; 100]))
+                .key(Bytes::from(format!("key-{:05}", i % 1000)))
+        })
         .collect();
     // key + value bytes of the records
     let payload: usize = recs

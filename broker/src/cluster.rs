@@ -573,7 +573,7 @@ impl Cluster {
                 timestamp,
                 key: r.key,
                 value: r.value,
-                headers: crate::record::Headers::from_vec(r.headers),
+                headers: r.headers,
             });
             first.get_or_insert((offset, timestamp));
         }

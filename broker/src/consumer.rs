@@ -187,9 +187,16 @@ pub trait RebalanceListener: Send {
 /// What a rebalance listener may do with the consumer.
 pub struct RebalanceContext<'a> {
     core: &'a mut Core,
+    lost: bool,
 }
 
 impl RebalanceContext<'_> {
+    /// Whether this is [`RebalanceListener::on_partitions_lost`] (also when its default
+    /// forwards to `on_partitions_revoked`): the member left its group, another member may own
+    /// the partitions already, and commits fail.
+    pub fn is_lost(&self) -> bool {
+        self.lost
+    }
     /// Commits the current positions of all assigned partitions (the stored offsets, with
     /// `enable_auto_offset_store` off).
     pub fn commit_sync(&mut self) -> Result<()> {
@@ -198,6 +205,10 @@ impl RebalanceContext<'_> {
     /// Commits explicit offsets (next offset to read).
     pub fn commit_offsets(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<()> {
         self.core.commit_offsets(offsets)
+    }
+    /// The offset stored for a partition with [`Consumer::store_offset`], if any.
+    pub fn stored_offset(&self, tp: &TopicPartition) -> Option<i64> {
+        self.core.entry(tp).and_then(|e| e.stored)
     }
     /// The current position of a partition, if resolved.
     pub fn position(&self, tp: &TopicPartition) -> Option<i64> {
@@ -815,6 +826,12 @@ impl Consumer {
         }
     }
 
+    /// The offset stored for an assigned partition with [`store_offset`](Self::store_offset)
+    /// (dropped when the partition is revoked, lost or unassigned); `None` when none was.
+    pub fn stored_offset(&self, tp: &TopicPartition) -> Option<i64> {
+        self.core.entry(tp).and_then(|e| e.stored)
+    }
+
     /// Sets the next offset to read for an assigned partition.
     pub fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<()> {
         self.core.seek(tp, offset)
@@ -921,6 +938,7 @@ impl Consumer {
         if let Some(l) = self.listener.as_mut() {
             let mut ctx = RebalanceContext {
                 core: &mut self.core,
+                lost: which == 2,
             };
             match which {
                 0 => l.on_partitions_revoked(&mut ctx, parts),

@@ -23,7 +23,7 @@
 //! path.
 //!
 //! ```
-//! use kcodec_broker::{Cluster, ConsumerConfig, NewTopic, OffsetReset, ProducerConfig, ProducerRecord};
+//! use kcodec_broker::{Bytes, Cluster, ConsumerConfig, NewTopic, OffsetReset, ProducerConfig, ProducerRecord};
 //! use std::time::Duration;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -31,7 +31,7 @@
 //! cluster.create_topic(NewTopic::new("orders", 3, 3)).unwrap();
 //!
 //! let producer = cluster.producer(ProducerConfig::default());
-//! let md = producer.send(ProducerRecord::new("orders", "42 EUR").key("alice")).unwrap();
+//! let md = producer.send(ProducerRecord::new("orders", Bytes::from("42 EUR")).key(Bytes::from("alice"))).unwrap();
 //! assert_eq!(md.partition, kcodec_broker::partitioner::partition_for_key(b"alice", 3));
 //!
 //! let mut consumer = cluster
@@ -66,6 +66,7 @@ mod record;
 mod sent;
 
 pub use assignor::Assignor;
+pub use bytes::Bytes;
 pub use clock::{Clock, ManualClock};
 pub use cluster::{
     Cluster, ClusterBuilder, DEFAULT_OFFSETS_RETENTION, MAX_PARTITIONS_PER_TOPIC,

@@ -210,8 +210,8 @@ impl PartitionLog {
                 topic: self.topic.clone(),
                 partition: self.partition,
                 offset: off as i64,
-                timestamp: r.timestamp,
-                timestamp_type: self.timestamp_type,
+                timestamp: Some(r.timestamp),
+                timestamp_type: Some(self.timestamp_type),
                 key: r.key.clone(),
                 value: r.value.clone(),
                 headers: r.headers.clone(),
@@ -275,7 +275,7 @@ mod tests {
             timestamp: i as i64,
             key: (!i.is_multiple_of(3)).then(|| Bytes::from(format!("k{i}"))),
             value: Some(Bytes::from(i.to_be_bytes().to_vec())),
-            headers: Headers::from_vec(Vec::new()),
+            headers: Headers::new(),
         };
         let total = 3 * SEGMENT + 7;
         for i in 0..total / 2 {
@@ -299,7 +299,7 @@ mod tests {
         assert_eq!(out.len(), total);
         for (i, r) in out.iter().enumerate() {
             assert_eq!(r.offset, i as i64);
-            assert_eq!(r.timestamp, i as i64);
+            assert_eq!(r.timestamp, Some(i as i64));
             assert_eq!(r.value.as_deref(), Some(&i.to_be_bytes()[..]));
             let key = (!i.is_multiple_of(3)).then(|| format!("k{i}"));
             assert_eq!(r.key.as_deref(), key.as_deref().map(str::as_bytes));

@@ -8,7 +8,7 @@ use crate::partitioner::{
     DEFAULT_BATCH_SIZE, KeylessPartitioner, PartitionerKind, estimated_record_size,
     partition_for_key,
 };
-use crate::record::{Header, Headers, ProducerRecord, RecordMetadata, StoredRecord, TimestampType};
+use crate::record::{Header, ProducerRecord, RecordMetadata, StoredRecord, TimestampType};
 use crate::sent::SendResults;
 use bytes::Bytes;
 use parking_lot::{Mutex, MutexGuard};
@@ -213,15 +213,15 @@ impl Producer {
     /// ([`Cluster::inject_produce_errors`]).
     ///
     /// ```
-    /// use kcodec_broker::{BrokerError, Cluster, NewTopic, ProducerConfig, ProducerRecord};
+    /// use kcodec_broker::{Bytes, BrokerError, Cluster, NewTopic, ProducerConfig, ProducerRecord};
     /// let cluster = Cluster::builder().build();
     /// cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
     /// let producer = cluster.producer(ProducerConfig::default());
     /// producer.inject_errors(2, BrokerError::NotEnoughReplicas);
     /// // retried twice, then stored once
-    /// assert_eq!(producer.send(ProducerRecord::new("t", "v")).unwrap().offset, 0);
+    /// assert_eq!(producer.send(ProducerRecord::new("t", Bytes::from("v"))).unwrap().offset, 0);
     /// producer.inject_errors(1, BrokerError::RecordTooLarge);
-    /// assert_eq!(producer.send(ProducerRecord::new("t", "v")), Err(BrokerError::RecordTooLarge));
+    /// assert_eq!(producer.send(ProducerRecord::new("t", Bytes::from("v"))), Err(BrokerError::RecordTooLarge));
     /// ```
     pub fn inject_errors(&self, n: usize, error: BrokerError) {
         let mut faults = self.faults.lock();
@@ -400,7 +400,7 @@ impl Producer {
                 timestamp,
                 key,
                 value,
-                headers: Headers::from_vec(headers),
+                headers,
             },
             log_append_time,
         );
@@ -422,14 +422,14 @@ impl Producer {
     /// for). Injected errors apply per record.
     ///
     /// ```
-    /// use kcodec_broker::{Cluster, NewTopic, ProducerConfig, ProducerRecord};
+    /// use kcodec_broker::{Bytes, Cluster, NewTopic, ProducerConfig, ProducerRecord};
     /// use std::sync::Arc;
     /// let cluster = Cluster::new();
     /// cluster.create_topic(NewTopic::new("orders", 2, 1)).unwrap();
     /// let producer = cluster.producer(ProducerConfig::default());
     /// let topic: Arc<str> = Arc::from("orders");
     /// let results = producer.send_all(
-    ///     (0..4).map(|i| ProducerRecord::new(topic.clone(), format!("v{i}")).partition(i % 2)),
+    ///     (0..4).map(|i| ProducerRecord::new(topic.clone(), Bytes::from(format!("v{i}"))).partition(i % 2)),
     /// );
     /// let offsets: Vec<(i32, i64)> =
     ///     results.iter().map(|r| r.map(|m| (m.partition, m.offset)).unwrap()).collect();
@@ -562,7 +562,7 @@ impl Producer {
                 timestamp,
                 key,
                 value,
-                headers: Headers::from_vec(headers),
+                headers,
             });
             if own {
                 results.push_sent_at(topic, p as i32, offset, timestamp);

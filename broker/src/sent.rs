@@ -34,14 +34,14 @@ enum Kind {
 /// ([`SendResults::get`], [`SendResults::iter`]); errors are cloned out.
 ///
 /// ```
-/// use kcodec_broker::{BrokerError, Cluster, NewTopic, ProducerConfig, ProducerRecord};
+/// use kcodec_broker::{BrokerError, Bytes, Cluster, NewTopic, ProducerConfig, ProducerRecord};
 /// let cluster = Cluster::new();
 /// cluster.create_topic(NewTopic::new("orders", 2, 1)).unwrap();
 /// let producer = cluster.producer(ProducerConfig::default());
 /// let results = producer.send_all([
-///     ProducerRecord::new("orders", "a").partition(1),
-///     ProducerRecord::new("orders", "b").partition(7), // no such partition
-///     ProducerRecord::new("orders", "c").partition(1).timestamp(42),
+///     ProducerRecord::new("orders", Bytes::from("a")).partition(1),
+///     ProducerRecord::new("orders", Bytes::from("b")).partition(7), // no such partition
+///     ProducerRecord::new("orders", Bytes::from("c")).partition(1).timestamp(42),
 /// ]);
 /// assert_eq!(results.len(), 3);
 /// let first = results.get(0).unwrap().unwrap();

@@ -55,7 +55,7 @@ fn spawn_producers(
                     producer
                         .send(
                             ProducerRecord::new("events", value(p, seq))
-                                .key(key.to_be_bytes().to_vec()),
+                                .key(Bytes::from(key.to_be_bytes().to_vec())),
                         )
                         .unwrap();
                 }

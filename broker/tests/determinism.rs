@@ -2,6 +2,7 @@
 //! whose members join, leave and are expelled at scripted points of a `ManualClock` gives the
 //! same assignment history and the same deliveries on every run.
 
+use bytes::Bytes;
 use kcodec_broker::{
     Assignor, Cluster, Consumer, ConsumerConfig, ManualClock, NewTopic, OffsetReset,
     ProducerConfig, ProducerRecord,
@@ -88,7 +89,10 @@ async fn run(seed: u64) -> Run {
         if step < STEPS {
             for _ in 0..RECORDS / STEPS {
                 producer
-                    .send(ProducerRecord::new("workload", "v").key(keys.next()))
+                    .send(
+                        ProducerRecord::new("workload", Bytes::from("v"))
+                            .key(Bytes::from(keys.next())),
+                    )
                     .unwrap();
             }
         }

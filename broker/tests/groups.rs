@@ -1,5 +1,6 @@
 //! Consumer groups: assignors, rebalances, listeners, commits, states, retention, lag.
 
+use bytes::Bytes;
 use kcodec_broker::assignor::{Assignor, MemberSubscription};
 use kcodec_broker::{
     BrokerError, Cluster, Consumer, ConsumerConfig, GroupState, ManualClock, NewTopic, OffsetReset,
@@ -280,7 +281,7 @@ async fn listener_commits_before_losing_partitions_so_the_new_owner_resumes_ther
     cluster.create_topic(NewTopic::new("t", 2, 1)).unwrap();
     let p = cluster.producer(ProducerConfig::default());
     for i in 0..20 {
-        p.send(ProducerRecord::new("t", format!("{i}")).partition(i % 2))
+        p.send(ProducerRecord::new("t", Bytes::from(format!("{i}"))).partition(i % 2))
             .unwrap();
     }
     let log = Log::default();
@@ -371,7 +372,8 @@ async fn commits_survive_a_restart_and_the_consumer_resumes_after_the_last_commi
     cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
     let p = cluster.producer(ProducerConfig::default());
     for i in 0..10 {
-        p.send(ProducerRecord::new("t", format!("{i}"))).unwrap();
+        p.send(ProducerRecord::new("t", Bytes::from(format!("{i}"))))
+            .unwrap();
     }
     let conf = || {
         ConsumerConfig::new("app")
@@ -405,7 +407,8 @@ async fn auto_commit_on_interval_and_close() {
     cluster.create_topic(NewTopic::new("t", 1, 1)).unwrap();
     let p = cluster.producer(ProducerConfig::default());
     for i in 0..5 {
-        p.send(ProducerRecord::new("t", format!("{i}"))).unwrap();
+        p.send(ProducerRecord::new("t", Bytes::from(format!("{i}"))))
+            .unwrap();
     }
     let mut c = cluster
         .consumer(
@@ -706,7 +709,7 @@ async fn lag_rows_and_the_kafka_consumer_groups_table() {
     cluster.create_topic(NewTopic::new("orders", 3, 1)).unwrap();
     let p = cluster.producer(ProducerConfig::default());
     for i in 0..12 {
-        p.send(ProducerRecord::new("orders", format!("{i}")).partition(i % 3))
+        p.send(ProducerRecord::new("orders", Bytes::from(format!("{i}"))).partition(i % 3))
             .unwrap();
     }
     let mut c = cluster
@@ -805,7 +808,8 @@ async fn group_offsets_are_altered_only_while_the_group_is_empty() {
     let cluster = setup(&clock);
     let p = cluster.producer(ProducerConfig::default());
     for _ in 0..6 {
-        p.send(ProducerRecord::new("t0", "v").partition(0)).unwrap();
+        p.send(ProducerRecord::new("t0", Bytes::from("v")).partition(0))
+            .unwrap();
     }
     // A group that does not exist yet is created with just these offsets.
     cluster

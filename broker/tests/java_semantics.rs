@@ -1,6 +1,7 @@
 //! Semantics pinned to the Java client and broker: lazy seeks, seeks of every assigned
 //! partition, `LogAppendTime` order, negative timestamps, and no commit on a panic.
 
+use bytes::Bytes;
 use kcodec_broker::{
     BrokerError, Cluster, ConsumerConfig, NewTopic, OffsetReset, ProducerConfig, ProducerRecord,
     TimestampType, TopicPartition,
@@ -17,7 +18,7 @@ fn cluster_with(partitions: i32, records_per_partition: usize) -> Cluster {
     let p = c.producer(ProducerConfig::default());
     for part in 0..partitions {
         for i in 0..records_per_partition {
-            p.send(ProducerRecord::new("t", format!("v{i}")).partition(part))
+            p.send(ProducerRecord::new("t", Bytes::from(format!("v{i}"))).partition(part))
                 .unwrap();
         }
     }
@@ -34,7 +35,7 @@ async fn seek_to_end_resolves_at_the_next_poll() {
     consumer.assign([tp(0)]).unwrap();
     consumer.seek_to_end(&[tp(0)]).unwrap();
     c.producer(ProducerConfig::default())
-        .send(ProducerRecord::new("t", "between").partition(0))
+        .send(ProducerRecord::new("t", Bytes::from("between")).partition(0))
         .unwrap();
     assert_eq!(
         consumer.position(&tp(0)).unwrap(),
@@ -43,7 +44,7 @@ async fn seek_to_end_resolves_at_the_next_poll() {
     );
     assert!(consumer.poll(Duration::ZERO).await.unwrap().is_empty());
     c.producer(ProducerConfig::default())
-        .send(ProducerRecord::new("t", "after").partition(0))
+        .send(ProducerRecord::new("t", Bytes::from("after")).partition(0))
         .unwrap();
     let got = consumer.poll(Duration::ZERO).await.unwrap();
     assert_eq!(got.len(), 1);
@@ -88,9 +89,11 @@ fn log_append_time_never_decreases_within_a_partition() {
             s.spawn(move || {
                 for i in 0..2_000 {
                     if n % 2 == 0 {
-                        p.send(ProducerRecord::new("t", "v").timestamp(1)).unwrap();
+                        p.send(ProducerRecord::new("t", Bytes::from("v")).timestamp(1))
+                            .unwrap();
                     } else {
-                        let r = p.send_all((0..4).map(|_| ProducerRecord::new("t", "v")));
+                        let r =
+                            p.send_all((0..4).map(|_| ProducerRecord::new("t", Bytes::from("v"))));
                         assert!(r.all_ok(), "{i}");
                     }
                 }
@@ -102,7 +105,7 @@ fn log_append_time_never_decreases_within_a_partition() {
     for w in records.windows(2) {
         assert!(
             w[0].timestamp <= w[1].timestamp,
-            "offset {} at {} after offset {} at {}",
+            "offset {} at {:?} after offset {} at {:?}",
             w[1].offset,
             w[1].timestamp,
             w[0].offset,
@@ -118,7 +121,7 @@ fn negative_create_time_is_refused() {
     let c = cluster_with(1, 0);
     let p = c.producer(ProducerConfig::default());
     let e = p
-        .send(ProducerRecord::new("t", "v").timestamp(-1))
+        .send(ProducerRecord::new("t", Bytes::from("v")).timestamp(-1))
         .unwrap_err();
     assert!(matches!(e, BrokerError::InvalidTimestamp(-1)), "{e:?}");
     assert_eq!(
@@ -126,8 +129,8 @@ fn negative_create_time_is_refused() {
         "Invalid timestamp: -1. Timestamp should always be non-negative or null."
     );
     let r = p.send_all([
-        ProducerRecord::new("t", "a").timestamp(0),
-        ProducerRecord::new("t", "b").timestamp(i64::MIN),
+        ProducerRecord::new("t", Bytes::from("a")).timestamp(0),
+        ProducerRecord::new("t", Bytes::from("b")).timestamp(i64::MIN),
     ]);
     assert!(r.get(0).unwrap().is_ok());
     assert!(matches!(
@@ -172,12 +175,13 @@ fn retriable_injected_errors_are_retried() {
     let p = c.producer(ProducerConfig::default());
     c.inject_produce_errors(3, BrokerError::NotEnoughReplicas);
     c.inject_produce_errors(1, BrokerError::NotLeaderOrFollower);
-    let md = p.send(ProducerRecord::new("t", "a")).unwrap();
+    let md = p.send(ProducerRecord::new("t", Bytes::from("a"))).unwrap();
     assert_eq!(md.offset, 0, "delivered after four retries");
     c.inject_produce_errors(1, BrokerError::NotEnoughReplicas);
     c.inject_produce_errors(1, BrokerError::RecordTooLarge);
     assert_eq!(
-        p.send(ProducerRecord::new("t", "b")).unwrap_err(),
+        p.send(ProducerRecord::new("t", Bytes::from("b")))
+            .unwrap_err(),
         BrokerError::RecordTooLarge,
         "retried, then a non-retriable error"
     );
@@ -185,13 +189,22 @@ fn retriable_injected_errors_are_retried() {
     let once = c.producer(ProducerConfig::default().retries(1));
     c.inject_produce_errors(3, BrokerError::RequestTimedOut);
     assert_eq!(
-        once.send(ProducerRecord::new("t", "c")).unwrap_err(),
+        once.send(ProducerRecord::new("t", Bytes::from("c")))
+            .unwrap_err(),
         BrokerError::RequestTimedOut
     );
-    assert_eq!(once.send(ProducerRecord::new("t", "d")).unwrap().offset, 1);
+    assert_eq!(
+        once.send(ProducerRecord::new("t", Bytes::from("d")))
+            .unwrap()
+            .offset,
+        1
+    );
     // send_all retries per record too.
     c.inject_produce_errors(2, BrokerError::NotEnoughReplicas);
-    assert!(p.send_all([ProducerRecord::new("t", "e")]).all_ok());
+    assert!(
+        p.send_all([ProducerRecord::new("t", Bytes::from("e"))])
+            .all_ok()
+    );
     assert_eq!(c.records(&tp(0)).unwrap().len(), 3);
 }
 
@@ -209,7 +222,8 @@ async fn stored_offsets_are_what_the_consumer_commits() {
     c.create_topic(NewTopic::new("t", 1, 1)).unwrap();
     let p = c.producer(ProducerConfig::default());
     for i in 0..10 {
-        p.send(ProducerRecord::new("t", format!("v{i}"))).unwrap();
+        p.send(ProducerRecord::new("t", Bytes::from(format!("v{i}"))))
+            .unwrap();
     }
     let config = |group: &str| {
         ConsumerConfig::new(group)

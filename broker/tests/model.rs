@@ -1,6 +1,7 @@
 //! Property test: random operation sequences against a simple model of topics, partitions,
 //! offsets and committed offsets.
 
+use bytes::Bytes;
 use kcodec_broker::partitioner::partition_for_key;
 use kcodec_broker::{
     BrokerError, Cluster, ConsumerConfig, NewTopic, OffsetReset, PartitionerKind, ProducerConfig,
@@ -116,9 +117,9 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 partition,
                 value,
             } => {
-                let mut rec = ProducerRecord::new(name(topic), vec![value]);
+                let mut rec = ProducerRecord::new(name(topic), Bytes::from(vec![value]));
                 if let Some(k) = key {
-                    rec = rec.key(vec![k]);
+                    rec = rec.key(Bytes::from(vec![k]));
                 }
                 if let Some(p) = partition {
                     rec = rec.partition(p);

@@ -63,22 +63,26 @@ fn producer_places_keys_like_kafka_and_explicit_partition_wins() {
     let p = c.producer(ProducerConfig::default());
     for k in 0..10 {
         let md = p
-            .send(ProducerRecord::new("t", "v").key(k.to_string()))
+            .send(ProducerRecord::new("t", Bytes::from("v")).key(Bytes::from(k.to_string())))
             .unwrap();
         assert_eq!(md.partition, [2, 0, 2, 2, 1, 0, 1, 0, 0, 2][k]);
     }
     // An empty key is a key: murmur2 of no bytes.
     let md = p
-        .send(ProducerRecord::new("t", "v").key(Bytes::new()))
+        .send(ProducerRecord::new("t", Bytes::from("v")).key(Bytes::new()))
         .unwrap();
     assert_eq!(md.partition, to_positive(murmur2(b"")) % 3);
     // An explicit partition beats the key.
     let md = p
-        .send(ProducerRecord::new("t", "v").key("0").partition(1))
+        .send(
+            ProducerRecord::new("t", Bytes::from("v"))
+                .key(Bytes::from("0"))
+                .partition(1),
+        )
         .unwrap();
     assert_eq!(md.partition, 1);
     let err = p
-        .send(ProducerRecord::new("t", "v").partition(3))
+        .send(ProducerRecord::new("t", Bytes::from("v")).partition(3))
         .unwrap_err();
     assert_eq!(
         err,
@@ -91,7 +95,10 @@ fn producer_places_keys_like_kafka_and_explicit_partition_wins() {
         err.to_string(),
         "Invalid partition given with record: 3 is not in the range [0...3)."
     );
-    assert!(p.send(ProducerRecord::new("t", "v").partition(-1)).is_err());
+    assert!(
+        p.send(ProducerRecord::new("t", Bytes::from("v")).partition(-1))
+            .is_err()
+    );
 }
 
 #[test]
@@ -178,7 +185,7 @@ fn compare_three_keyless_strategies_through_the_producer() {
         );
         let parts: Vec<i32> = (0..40)
             .map(|_| {
-                p.send(ProducerRecord::new("t", vec![0u8; 100]))
+                p.send(ProducerRecord::new("t", Bytes::from(vec![0u8; 100])))
                     .unwrap()
                     .partition
             })
@@ -212,7 +219,7 @@ fn ignore_keys_with_round_robin_is_kafkas_round_robin_partitioner() {
     );
     let got: Vec<i32> = (0..6)
         .map(|_| {
-            p.send(ProducerRecord::new("t", "v").key("same"))
+            p.send(ProducerRecord::new("t", Bytes::from("v")).key(Bytes::from("same")))
                 .unwrap()
                 .partition
         })
@@ -229,7 +236,10 @@ fn per_key_order_kept_over_10k_records_and_8_partitions() {
     for i in 0..10_000u32 {
         let key = format!("key-{}", i % 97);
         let md = p
-            .send(ProducerRecord::new("t", i.to_be_bytes().to_vec()).key(key.clone()))
+            .send(
+                ProducerRecord::new("t", Bytes::from(i.to_be_bytes().to_vec()))
+                    .key(Bytes::from(key.clone())),
+            )
             .unwrap();
         let prev = expected_partition.insert(key, md.partition);
         assert!(
@@ -269,9 +279,9 @@ fn send_all_partitions_like_send_and_reports_per_record() {
     let records = || -> Vec<ProducerRecord> {
         (0..2000u32)
             .map(|i| {
-                let r = ProducerRecord::new("t", i.to_be_bytes().to_vec());
+                let r = ProducerRecord::new("t", Bytes::from(i.to_be_bytes().to_vec()));
                 match i % 3 {
-                    0 => r.key(format!("k{}", i % 37)),
+                    0 => r.key(Bytes::from(format!("k{}", i % 37))),
                     1 => r,
                     _ => r.partition((i % 8) as i32),
                 }
@@ -314,10 +324,10 @@ fn send_all_partitions_like_send_and_reports_per_record() {
     all.inject_produce_errors(1, BrokerError::RecordTooLarge);
     let res = p2
         .send_all([
-            ProducerRecord::new("t", "a").partition(0),
-            ProducerRecord::new("nope", "b"),
-            ProducerRecord::new("t", "c").partition(9),
-            ProducerRecord::new("t", "d").partition(0),
+            ProducerRecord::new("t", Bytes::from("a")).partition(0),
+            ProducerRecord::new("nope", Bytes::from("b")),
+            ProducerRecord::new("t", Bytes::from("c")).partition(9),
+            ProducerRecord::new("t", Bytes::from("d")).partition(0),
         ])
         .into_vec();
     assert_eq!(res[0], Err(BrokerError::RecordTooLarge));

@@ -30,9 +30,9 @@ fn mixed_records() -> Vec<ProducerRecord> {
             } else {
                 b.clone()
             };
-            let r = ProducerRecord::new(topic, i.to_be_bytes().to_vec());
+            let r = ProducerRecord::new(topic, Bytes::from(i.to_be_bytes().to_vec()));
             match i % 3 {
-                0 => r.key(format!("k{}", i % 101)),
+                0 => r.key(Bytes::from(format!("k{}", i % 101))),
                 1 => r,
                 _ => r.partition((i % 3) as i32),
             }
@@ -95,11 +95,11 @@ fn send_all_reports_errors_per_record_mid_run() {
     let p = c.producer(ProducerConfig::default());
     let res = p
         .send_all([
-            ProducerRecord::new("a", "0").partition(0),
-            ProducerRecord::new("a", "1").partition(7),
-            ProducerRecord::new("missing", "2"),
-            ProducerRecord::new("a", "3").partition(0),
-            ProducerRecord::new("a", "4").partition(1),
+            ProducerRecord::new("a", Bytes::from("0")).partition(0),
+            ProducerRecord::new("a", Bytes::from("1")).partition(7),
+            ProducerRecord::new("missing", Bytes::from("2")),
+            ProducerRecord::new("a", Bytes::from("3")).partition(0),
+            ProducerRecord::new("a", Bytes::from("4")).partition(1),
         ])
         .into_vec();
     let got: Vec<_> = res
@@ -123,7 +123,7 @@ fn send_all_reports_errors_per_record_mid_run() {
 
     c.inject_produce_errors(2, BrokerError::RecordTooLarge);
     let res = p
-        .send_all((0..4).map(|i| ProducerRecord::new("a", "x").partition(i % 2)))
+        .send_all((0..4).map(|i| ProducerRecord::new("a", Bytes::from("x")).partition(i % 2)))
         .into_vec();
     assert_eq!(res[0], Err(BrokerError::RecordTooLarge));
     assert_eq!(res[1], Err(BrokerError::RecordTooLarge));
@@ -147,7 +147,8 @@ fn concurrent_send_all_on_shared_partitions_neither_deadlocks_nor_reorders() {
                         let mut v = w.to_be_bytes().to_vec();
                         v.extend_from_slice(&seq.to_be_bytes());
                         // the partition cycles, so the runs of all threads contend for all logs
-                        ProducerRecord::new(topic.clone(), v).partition((seq % 4) as i32)
+                        ProducerRecord::new(topic.clone(), Bytes::from(v))
+                            .partition((seq % 4) as i32)
                     });
                     assert!(p.send_all(recs).all_ok());
                 }
@@ -184,7 +185,7 @@ fn producer_sees_added_partitions_and_returns_the_records_topic_name() {
     let topic: Arc<str> = Arc::from("t");
     let key = b"some-key";
     let md = p
-        .send(ProducerRecord::new(topic.clone(), "v").key(&key[..]))
+        .send(ProducerRecord::new(topic.clone(), Bytes::from("v")).key(Bytes::from(&key[..])))
         .unwrap();
     assert!(
         Arc::ptr_eq(&md.topic, &topic),
@@ -195,13 +196,13 @@ fn producer_sees_added_partitions_and_returns_the_records_topic_name() {
         kcodec_broker::partitioner::partition_for_key(key, 2)
     );
     assert!(matches!(
-        p.send(ProducerRecord::new(topic.clone(), "v").partition(5)),
+        p.send(ProducerRecord::new(topic.clone(), Bytes::from("v")).partition(5)),
         Err(BrokerError::InvalidPartition { partitions: 2, .. })
     ));
 
     c.create_partitions("t", 6).unwrap();
     let md = p
-        .send(ProducerRecord::new(topic.clone(), "v").key(&key[..]))
+        .send(ProducerRecord::new(topic.clone(), Bytes::from("v")).key(Bytes::from(&key[..])))
         .unwrap();
     assert_eq!(
         md.partition,
@@ -209,7 +210,7 @@ fn producer_sees_added_partitions_and_returns_the_records_topic_name() {
         "keys hash over the new partition count"
     );
     let res = p
-        .send_all([ProducerRecord::new(topic.clone(), "w").partition(5)])
+        .send_all([ProducerRecord::new(topic.clone(), Bytes::from("w")).partition(5)])
         .into_vec();
     assert_eq!(res[0].as_ref().map(|m| (m.partition, m.offset)), Ok((5, 0)));
 }
@@ -225,10 +226,10 @@ fn send_all_stamps_one_clock_reading_and_log_append_time() {
     clock.set_ms(5_000);
     let res = p
         .send_all([
-            ProducerRecord::new("create", "a"),
-            ProducerRecord::new("create", "b").timestamp(42),
-            ProducerRecord::new("append", "c").timestamp(42),
-            ProducerRecord::new("append", "d"),
+            ProducerRecord::new("create", Bytes::from("a")),
+            ProducerRecord::new("create", Bytes::from("b")).timestamp(42),
+            ProducerRecord::new("append", Bytes::from("c")).timestamp(42),
+            ProducerRecord::new("append", Bytes::from("d")),
         ])
         .into_vec();
     let ts: Vec<i64> = res
@@ -238,7 +239,7 @@ fn send_all_stamps_one_clock_reading_and_log_append_time() {
     assert_eq!(ts, [5_000, 42, 5_000, 5_000]);
     clock.set_ms(6_000);
     assert_eq!(
-        p.send(ProducerRecord::new("append", "e").timestamp(1))
+        p.send(ProducerRecord::new("append", Bytes::from("e")).timestamp(1))
             .unwrap()
             .timestamp,
         Some(6_000)
@@ -257,7 +258,8 @@ async fn send_all_wakes_a_waiting_consumer() {
     let producer = c.producer(ProducerConfig::default());
     let sender = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        producer.send_all((0..10).map(|i| ProducerRecord::new("t", "v").partition(i % 2)))
+        producer
+            .send_all((0..10).map(|i| ProducerRecord::new("t", Bytes::from("v")).partition(i % 2)))
     });
     // A poll without a deadline returns only when woken; the outer deadline bounds a failure.
     let got = tokio::time::timeout(Duration::from_secs(60), consumer.poll(Duration::MAX))
@@ -279,7 +281,7 @@ fn send_all_auto_creates_topics_between_runs() {
     let res = p
         .send_all((0..6).map(|i| {
             let topic = if i % 2 == 0 { "a" } else { "fresh" };
-            ProducerRecord::new(topic, "v").partition(i % 2)
+            ProducerRecord::new(topic, Bytes::from("v")).partition(i % 2)
         }))
         .into_vec();
     let got: Vec<(String, i32, i64)> = res

@@ -2,6 +2,7 @@
 //! clock and wake the members they affect, and a consumer waits for partitions that do not
 //! exist yet. Every wait is on an event; deadlines only bound a failure.
 
+use bytes::Bytes;
 use kcodec_broker::{
     Cluster, Consumer, ConsumerConfig, ManualClock, NewTopic, OffsetReset, ProducerConfig,
     ProducerRecord, RebalanceContext, RebalanceListener, TopicPartition,
@@ -62,7 +63,7 @@ async fn two_members(cluster: &Cluster, session: Duration) -> (Consumer, Consume
     cluster.create_topic(NewTopic::new("t", 2, 1)).unwrap();
     let p = cluster.producer(ProducerConfig::default());
     for i in 0..3 {
-        p.send(ProducerRecord::new("t", format!("v{i}")).partition(1))
+        p.send(ProducerRecord::new("t", Bytes::from(format!("v{i}"))).partition(1))
             .unwrap();
     }
     let events = Recorder::default();
@@ -173,7 +174,7 @@ async fn assigned_partition_of_a_missing_topic_wakes_poll_when_created() {
     cluster.create_topic(NewTopic::new("later", 2, 1)).unwrap();
     cluster
         .producer(ProducerConfig::default())
-        .send(ProducerRecord::new("later", "hello").partition(1))
+        .send(ProducerRecord::new("later", Bytes::from("hello")).partition(1))
         .unwrap();
     let recs = tokio::time::timeout(WAIT, waiting)
         .await

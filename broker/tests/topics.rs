@@ -129,7 +129,7 @@ fn describe_list_delete_and_add_partitions() {
     ));
     let p = c.producer(ProducerConfig::default());
     assert!(matches!(
-        p.send(ProducerRecord::new("t", "v")),
+        p.send(ProducerRecord::new("t", Bytes::from("v"))),
         Err(BrokerError::UnknownTopicOrPartition(_))
     ));
 }
@@ -139,11 +139,12 @@ fn producer_cache_sees_a_recreated_topic() {
     let c = Cluster::new();
     c.create_topic(NewTopic::new("t", 1, 1)).unwrap();
     let p = c.producer(ProducerConfig::default());
-    p.send(ProducerRecord::new("t", "old")).unwrap();
+    p.send(ProducerRecord::new("t", Bytes::from("old")))
+        .unwrap();
     c.delete_topic("t").unwrap();
     c.create_topic(NewTopic::new("t", 2, 1)).unwrap();
     let md = p
-        .send(ProducerRecord::new("t", "new").partition(1))
+        .send(ProducerRecord::new("t", Bytes::from("new")).partition(1))
         .unwrap();
     assert_eq!((md.partition, md.offset), (1, 0));
     assert!(c.records(&TopicPartition::new("t", 0)).unwrap().is_empty());
@@ -153,7 +154,9 @@ fn producer_cache_sees_a_recreated_topic() {
 fn auto_create_is_off_by_default_and_optional() {
     let c = Cluster::new();
     let p = c.producer(ProducerConfig::default());
-    let err = p.send(ProducerRecord::new("nope", "v")).unwrap_err();
+    let err = p
+        .send(ProducerRecord::new("nope", Bytes::from("v")))
+        .unwrap_err();
     assert_eq!(err, BrokerError::UnknownTopicOrPartition("nope".into()));
     assert!(err.is_retriable());
 
@@ -162,10 +165,11 @@ fn auto_create_is_off_by_default_and_optional() {
         .default_partitions(3)
         .build();
     let p = c.producer(ProducerConfig::default());
-    p.send(ProducerRecord::new("auto", "v")).unwrap();
+    p.send(ProducerRecord::new("auto", Bytes::from("v")))
+        .unwrap();
     assert_eq!(c.partition_count("auto").unwrap(), 3);
     assert!(matches!(
-        p.send(ProducerRecord::new("bad name", "v")),
+        p.send(ProducerRecord::new("bad name", Bytes::from("v"))),
         Err(BrokerError::InvalidTopic(_))
     ));
 }
@@ -189,7 +193,8 @@ fn colliding_names_are_refused_on_create_and_on_auto_create() {
     );
     let p = c.producer(ProducerConfig::default());
     assert_eq!(
-        p.send(ProducerRecord::new("foo_bar", "v")).unwrap_err(),
+        p.send(ProducerRecord::new("foo_bar", Bytes::from("v")))
+            .unwrap_err(),
         BrokerError::InvalidTopic("Topic 'foo_bar' collides with existing topic: foo.bar".into())
     );
     assert_eq!(c.list_topics(), ["foo.bar", "x_y"]);
@@ -199,7 +204,8 @@ fn colliding_names_are_refused_on_create_and_on_auto_create() {
         Err(BrokerError::TopicExists("foo.bar".into()))
     );
     c.create_topic(NewTopic::new("foo-bar", 1, 1)).unwrap();
-    p.send(ProducerRecord::new("foo.bar", "v")).unwrap();
+    p.send(ProducerRecord::new("foo.bar", Bytes::from("v")))
+        .unwrap();
 }
 
 /// Topic configs given at creation are kept as strings and reported (the broker applies none);
@@ -247,7 +253,7 @@ fn topic_configs_are_kept_and_described() {
     );
     let p = c.producer(kcodec_broker::ProducerConfig::default());
     let md = p
-        .send(kcodec_broker::ProducerRecord::new("lat2", "v").timestamp(5))
+        .send(kcodec_broker::ProducerRecord::new("lat2", Bytes::from("v")).timestamp(5))
         .unwrap();
     assert_ne!(
         md.timestamp,
@@ -273,23 +279,26 @@ fn records_keep_keys_values_headers_timestamps_and_offsets() {
     c.create_topic(NewTopic::new("lat", 1, 1).timestamp_type(TimestampType::LogAppendTime))
         .unwrap();
     let p = c.producer(ProducerConfig::default());
-    let r = ProducerRecord::new("t", "v1")
-        .key("k")
-        .header(Header::new("h", Some(Bytes::from_static(b"1"))))
-        .header(Header::new("h", None))
-        .header(Header::new("other", Some(Bytes::new())))
+    let mut r = ProducerRecord::new("t", Bytes::from("v1"))
+        .key(Bytes::from("k"))
+        .header("h", "1")
         .timestamp(42);
+    r.headers
+        .push(Header::new("h", None))
+        .push(Header::new("other", Some(Bytes::new())));
     let md = p.send(r).unwrap();
     assert_eq!((md.offset, md.timestamp, &*md.topic), (0, Some(42), "t"));
     clock.advance(Duration::from_millis(5));
-    let md = p.send(ProducerRecord::tombstone("t")).unwrap();
+    let mut tombstone = ProducerRecord::new("t", Bytes::new());
+    tombstone.value = None;
+    let md = p.send(tombstone).unwrap();
     assert_eq!(
         (md.offset, md.timestamp),
         (1, Some(1_005)),
         "no timestamp: the clock"
     );
     let md = p
-        .send(ProducerRecord::new("lat", "x").timestamp(7))
+        .send(ProducerRecord::new("lat", Bytes::from("x")).timestamp(7))
         .unwrap();
     assert_eq!(
         md.timestamp,
@@ -301,7 +310,7 @@ fn records_keep_keys_values_headers_timestamps_and_offsets() {
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[0].key.as_deref(), Some(&b"k"[..]));
     assert_eq!(recs[0].value.as_deref(), Some(&b"v1"[..]));
-    assert_eq!(recs[0].timestamp_type, TimestampType::CreateTime);
+    assert_eq!(recs[0].timestamp_type, Some(TimestampType::CreateTime));
     let keys: Vec<&str> = recs[0].headers.iter().map(|h| h.key.as_str()).collect();
     assert_eq!(keys, ["h", "h", "other"]);
     assert_eq!(recs[0].headers.last_header("h").unwrap().value, None);
@@ -313,7 +322,7 @@ fn records_keep_keys_values_headers_timestamps_and_offsets() {
     assert_eq!((recs[1].key.clone(), recs[1].value.clone()), (None, None));
     assert!(recs[1].headers.is_empty());
     let lat = c.records(&TopicPartition::new("lat", 0)).unwrap();
-    assert_eq!(lat[0].timestamp_type, TimestampType::LogAppendTime);
+    assert_eq!(lat[0].timestamp_type, Some(TimestampType::LogAppendTime));
     assert_eq!(c.end_offset(&TopicPartition::new("t", 0)).unwrap(), 2);
     assert_eq!(
         c.offset_for_time(&TopicPartition::new("t", 0), 43).unwrap(),
@@ -335,18 +344,24 @@ fn injected_errors_fail_exactly_the_next_n_sends() {
     c.inject_produce_errors(2, BrokerError::NotLeaderOrFollower);
     c.inject_produce_errors(1, BrokerError::Injected("disk full".into()));
     assert_eq!(
-        p.send(ProducerRecord::new("t", "a")).unwrap_err(),
+        p.send(ProducerRecord::new("t", Bytes::from("a")))
+            .unwrap_err(),
         BrokerError::NotLeaderOrFollower
     );
     assert!(BrokerError::NotLeaderOrFollower.is_retriable());
     assert_eq!(
-        p.send(ProducerRecord::new("t", "b")).unwrap_err(),
+        p.send(ProducerRecord::new("t", Bytes::from("b")))
+            .unwrap_err(),
         BrokerError::NotLeaderOrFollower
     );
-    let e = p.send(ProducerRecord::new("t", "c")).unwrap_err();
+    let e = p
+        .send(ProducerRecord::new("t", Bytes::from("c")))
+        .unwrap_err();
     assert_eq!(e.to_string(), "Injected failure: disk full");
     assert_eq!(
-        p.send(ProducerRecord::new("t", "d")).unwrap().offset,
+        p.send(ProducerRecord::new("t", Bytes::from("d")))
+            .unwrap()
+            .offset,
         0,
         "failed sends stored nothing"
     );
@@ -366,7 +381,7 @@ async fn poll_waits_and_is_woken_by_an_append() {
     let handle = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(50)).await;
         producer
-            .send(ProducerRecord::new("t", "late").partition(1))
+            .send(ProducerRecord::new("t", Bytes::from("late")).partition(1))
             .unwrap();
         drop(c2);
     });
@@ -393,7 +408,7 @@ async fn assign_seek_pause_resume_position_and_resets() {
     c.create_topic(NewTopic::new("t", 2, 1)).unwrap();
     let p = c.producer(ProducerConfig::default());
     for i in 0..10 {
-        p.send(ProducerRecord::new("t", format!("{i}")).partition(i % 2))
+        p.send(ProducerRecord::new("t", Bytes::from(format!("{i}"))).partition(i % 2))
             .unwrap();
     }
     let tp0 = TopicPartition::new("t", 0);
@@ -541,7 +556,7 @@ async fn extreme_inputs_are_refused_or_handled_without_panics() {
         .unwrap();
     cons.subscribe(["t"]).unwrap();
     c.producer(ProducerConfig::default())
-        .send(ProducerRecord::new("t", "v"))
+        .send(ProducerRecord::new("t", Bytes::from("v")))
         .unwrap();
     cons.seek_to_beginning(&[]).unwrap();
     // Joined and assigned; a huge poll timeout returns as soon as there is data.
@@ -568,7 +583,9 @@ fn producing_to_an_illegal_topic_name_is_an_invalid_topic_error() {
         let c = Cluster::builder().auto_create_topics(auto_create).build();
         let p = c.producer(ProducerConfig::default());
         for name in ["bad topic!", "", ".."] {
-            let err = p.send(ProducerRecord::new(name, "v")).unwrap_err();
+            let err = p
+                .send(ProducerRecord::new(name, Bytes::from("v")))
+                .unwrap_err();
             assert!(
                 matches!(err, BrokerError::InvalidTopic(_)),
                 "{name:?} (auto-create {auto_create}): {err}"

@@ -1,50 +1,25 @@
 //! The typed consumer.
 
 use crate::transport::{
-    ConsumerTransport, IncomingRecord, OutgoingRecord, Positions, ProducerTransport, Queued,
-    RebalanceCommitter, RebalanceEvent, TopicPartition,
+    ConsumerTransport, ProducerTransport, Queued, RebalanceCommitter, RebalanceEvent,
+    TopicPartition,
 };
 use crate::{ClientError, DeserializationError};
 use bytes::Bytes;
-use kcodec_codecs::{DeserializeContext, Deserializer, Headers, Target, resolve};
+use kcodec_codecs::{DeserializeContext, Deserializer, Target, resolve};
+use kcodec_record::{ConsumerRecord, ProducerRecord};
 use parking_lot::Mutex;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A fetched record with its key and value deserialized.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConsumerRecord<K, V> {
-    /// Topic.
-    pub topic: Arc<str>,
-    /// Partition.
-    pub partition: i32,
-    /// Offset.
-    pub offset: i64,
-    /// Timestamp in epoch ms, when the record has one.
-    pub timestamp: Option<i64>,
-    /// The key.
-    pub key: K,
-    /// The value.
-    pub value: V,
-    /// Headers.
-    pub headers: Headers,
-}
-
-impl<K, V> ConsumerRecord<K, V> {
-    /// The record's topic and partition.
-    pub fn topic_partition(&self) -> TopicPartition {
-        TopicPartition::new(&*self.topic, self.partition)
-    }
-}
-
 /// Sends raw records to a dead-letter topic (object-safe view of a [`ProducerTransport`]).
 trait DeadLetterSink: Send + Sync {
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError>;
+    fn enqueue(&self, record: ProducerRecord) -> Result<Queued, ClientError>;
 }
 
 impl<P: ProducerTransport> DeadLetterSink for P {
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError> {
+    fn enqueue(&self, record: ProducerRecord) -> Result<Queued, ClientError> {
         ProducerTransport::enqueue(self, record)
     }
 }
@@ -56,7 +31,7 @@ impl<P: ProducerTransport> DeadLetterSink for P {
 /// `kcodec.dlt.offset` (decimal text) and `kcodec.dlt.error` (the error chain as text).
 #[derive(Clone)]
 pub struct DeadLetterQueue {
-    topic: String,
+    topic: Arc<str>,
     sink: Arc<dyn DeadLetterSink>,
 }
 
@@ -70,7 +45,7 @@ impl std::fmt::Debug for DeadLetterQueue {
 
 impl DeadLetterQueue {
     /// Dead letters go to `topic` through `transport`.
-    pub fn new(topic: impl Into<String>, transport: impl ProducerTransport) -> Self {
+    pub fn new(topic: impl Into<Arc<str>>, transport: impl ProducerTransport) -> Self {
         DeadLetterQueue {
             topic: topic.into(),
             sink: Arc::new(transport),
@@ -172,16 +147,17 @@ impl RebalanceContext<'_> {
     }
 }
 
-/// State the typed consumer shares with its rebalance callback.
+/// State the typed consumer shares with its rebalance callback: partitions revoked or lost
+/// since it last looked (a record it holds of one of them goes). What was consumed is kept by
+/// the transport alone ([`ConsumerTransport::stored_offsets`]).
 #[derive(Default)]
 struct Shared {
-    consumed: Positions,
     revoked: Vec<TopicPartition>,
 }
 
 /// A fetched record not yet handed to the application.
 struct Pending<K, V> {
-    raw: IncomingRecord,
+    raw: ConsumerRecord,
     /// The decode in flight, when it had to wait for its codec.
     decoding: Option<DecodeFuture<K, V>>,
     /// It failed to deserialize under [`OnDeserializeError::Fail`].
@@ -288,12 +264,10 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> ConsumerBuilder
         transport.set_rebalance_callback(Box::new(
             move |event: &RebalanceEvent, committer: &mut dyn RebalanceCommitter| {
                 let consumed = match event {
-                    RebalanceEvent::Revoked(tps) => {
-                        let s = sink.lock();
-                        tps.iter()
-                            .filter_map(|tp| s.consumed.get(tp).map(|o| (tp.clone(), o)))
-                            .collect()
-                    }
+                    RebalanceEvent::Revoked(tps) => tps
+                        .iter()
+                        .filter_map(|tp| committer.stored_offset(tp).map(|o| (tp.clone(), o)))
+                        .collect(),
                     RebalanceEvent::Assigned(_) => Vec::new(),
                 };
                 if let Some(cb) = user.as_mut() {
@@ -304,11 +278,7 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> ConsumerBuilder
                     });
                 }
                 if let RebalanceEvent::Revoked(tps) = event {
-                    let mut s = sink.lock();
-                    for tp in tps {
-                        s.consumed.remove(tp);
-                    }
-                    s.revoked.extend(tps.iter().cloned());
+                    sink.lock().revoked.extend(tps.iter().cloned());
                 }
             },
         ));
@@ -368,10 +338,6 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
             self.pending = None;
         }
         self.transport.assign(partitions)?;
-        self.shared
-            .lock()
-            .consumed
-            .retain(|tp| partitions.contains(tp));
         if self
             .failed_at
             .as_ref()
@@ -532,7 +498,6 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
                 return None;
             }
             self.drop_pending_of(std::slice::from_ref(&tp));
-            self.shared.lock().consumed.set_tp(&tp, offset + 1);
             let topic: Arc<str> = Arc::from(tp.topic.as_str());
             self.transport
                 .store_offset(&topic, tp.partition, offset + 1);
@@ -548,7 +513,7 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
     }
 
     /// Marks the pending record consumed and returns it.
-    fn consume_pending(&mut self) -> Option<IncomingRecord> {
+    fn consume_pending(&mut self) -> Option<ConsumerRecord> {
         let raw = self.pending.take()?.raw;
         if self
             .failed_at
@@ -558,10 +523,6 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
             // The failed record was fetched again and decoded this time (a transient cause).
             self.failed_at = None;
         }
-        self.shared
-            .lock()
-            .consumed
-            .set(&raw.topic, raw.partition, raw.offset + 1);
         self.transport
             .store_offset(&raw.topic, raw.partition, raw.offset + 1);
         Some(raw)
@@ -586,7 +547,7 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
         }
     }
 
-    fn drop_pending_of(&mut self, tps: &[TopicPartition]) -> Option<IncomingRecord> {
+    fn drop_pending_of(&mut self, tps: &[TopicPartition]) -> Option<ConsumerRecord> {
         if self
             .failed_at
             .as_ref()
@@ -611,7 +572,7 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
     /// Waits for the outcome (Kafka's `commitSync`), off the runtime's worker threads.
     pub async fn commit(&mut self) -> Result<(), ClientError> {
         self.apply_rebalances();
-        let offsets = self.shared.lock().consumed.to_vec();
+        let offsets = self.transport.stored_offsets();
         if offsets.is_empty() {
             return Ok(());
         }
@@ -644,10 +605,11 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
         self.transport.committed(partitions).await
     }
 
-    /// What [`commit`](Self::commit) would commit: the next offset per partition that returned
-    /// records (or was sought), sorted.
+    /// What [`commit`](Self::commit) would commit: the next offset per assigned partition that
+    /// returned records (or was sought), sorted, as the transport stored it
+    /// ([`ConsumerTransport::stored_offsets`]).
     pub fn consumed_positions(&self) -> Vec<(TopicPartition, i64)> {
-        self.shared.lock().consumed.to_vec()
+        self.transport.stored_offsets()
     }
 
     /// Moves a partition's position: the next record returned from it is at `offset`, and
@@ -657,33 +619,32 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
     pub fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ClientError> {
         self.transport.seek(tp, offset)?;
         self.drop_pending_of(std::slice::from_ref(tp));
-        self.shared.lock().consumed.set_tp(tp, offset);
         let topic: Arc<str> = Arc::from(tp.topic.as_str());
         self.transport.store_offset(&topic, tp.partition, offset);
         Ok(())
     }
 
     /// Moves partitions (every assigned one when `partitions` is empty, as Kafka's
-    /// `seekToBeginning`) to their first offset. [`commit`](Self::commit) leaves these
-    /// partitions alone until a record of them is returned; auto-commit, the commit before
-    /// they are revoked and `close` still commit the offset after the last record returned
-    /// from them before the seek (if any), as the transport stored it.
+    /// `seekToBeginning`) to their first offset, resolved at the next fetch. Until a record of
+    /// them is returned, commits (explicit, automatic, before they are revoked, on `close`)
+    /// commit the offset after the last record returned from them before the seek, if any,
+    /// as the transport stored it.
     pub fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let partitions = self.or_all_assigned(partitions)?;
         self.transport.seek_to_beginning(&partitions)?;
-        self.forget(&partitions);
+        self.drop_pending_of(&partitions);
         Ok(())
     }
 
     /// Moves partitions (every assigned one when `partitions` is empty, as Kafka's
-    /// `seekToEnd`) to their end. [`commit`](Self::commit) leaves these partitions alone
-    /// until a record of them is returned; auto-commit, the commit before they are revoked and
-    /// `close` still commit the offset after the last record returned from them before the
-    /// seek (if any), as the transport stored it.
+    /// `seekToEnd`) to their end, resolved at the next fetch. Until a record of them is
+    /// returned, commits (explicit, automatic, before they are revoked, on `close`) commit
+    /// the offset after the last record returned from them before the seek, if any, as the
+    /// transport stored it.
     pub fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let partitions = self.or_all_assigned(partitions)?;
         self.transport.seek_to_end(&partitions)?;
-        self.forget(&partitions);
+        self.drop_pending_of(&partitions);
         Ok(())
     }
 
@@ -697,14 +658,6 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
             self.transport.assignment()
         } else {
             Ok(partitions.to_vec())
-        }
-    }
-
-    fn forget(&mut self, partitions: &[TopicPartition]) {
-        self.drop_pending_of(partitions);
-        let mut s = self.shared.lock();
-        for tp in partitions {
-            s.consumed.remove(tp);
         }
     }
 
@@ -791,12 +744,13 @@ impl<K: Send + 'static, V: Send + 'static, T: ConsumerTransport> Consumer<K, V, 
     }
 }
 
-fn record<K, V>(raw: &IncomingRecord, key: K, value: V) -> ConsumerRecord<K, V> {
+fn record<K, V>(raw: &ConsumerRecord, key: K, value: V) -> ConsumerRecord<K, V> {
     ConsumerRecord {
         topic: raw.topic.clone(),
         partition: raw.partition,
         offset: raw.offset,
         timestamp: raw.timestamp,
+        timestamp_type: raw.timestamp_type,
         key,
         value,
         headers: raw.headers.clone(),
@@ -809,7 +763,7 @@ fn record<K, V>(raw: &IncomingRecord, key: K, value: V) -> ConsumerRecord<K, V> 
 fn decode_now<K, V>(
     key_de: &(dyn Deserializer<K> + Send + Sync),
     value_de: &(dyn Deserializer<V> + Send + Sync),
-    raw: &IncomingRecord,
+    raw: &ConsumerRecord,
 ) -> Option<Result<ConsumerRecord<K, V>, (Target, kcodec_codecs::Error)>> {
     let ctx = DeserializeContext::new(&raw.topic, Target::Key, &raw.headers);
     let key = match key_de.deserialize_bytes(raw.key.as_ref(), &ctx) {
@@ -830,7 +784,7 @@ fn decode_now<K, V>(
 async fn decode<K, V>(
     key_de: BoxDe<K>,
     value_de: BoxDe<V>,
-    raw: IncomingRecord,
+    raw: ConsumerRecord,
 ) -> Result<ConsumerRecord<K, V>, (Target, kcodec_codecs::Error)> {
     let ctx = DeserializeContext::new(&raw.topic, Target::Key, &raw.headers);
     let key = resolve::deserialize(&*key_de, raw.key.as_ref(), &ctx)
@@ -845,7 +799,7 @@ async fn decode<K, V>(
 
 async fn dead_letter(
     dlq: &DeadLetterQueue,
-    raw: &IncomingRecord,
+    raw: &ConsumerRecord,
     err: &DeserializationError,
 ) -> Result<(), ClientError> {
     let mut headers = raw.headers.clone();
@@ -856,12 +810,12 @@ async fn dead_letter(
     );
     headers.add("kcodec.dlt.offset", Bytes::from(raw.offset.to_string()));
     headers.add("kcodec.dlt.error", Bytes::from(error_chain(err)));
-    let delivery = dlq.sink.enqueue(OutgoingRecord {
-        topic: &dlq.topic,
+    let delivery = dlq.sink.enqueue(ProducerRecord {
+        topic: dlq.topic.clone(),
         partition: None,
         key: raw.key.clone(),
         value: raw.value.clone(),
-        headers: &headers,
+        headers,
         timestamp: raw.timestamp,
     })?;
     delivery.await?.await.map(|_| ())

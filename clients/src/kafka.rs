@@ -24,11 +24,10 @@
 
 use crate::ClientError;
 use crate::transport::{
-    ConsumerTransport, Delivered, DeliveryFuture, IncomingRecord, OutgoingRecord,
-    ProducerTransport, Queued, RebalanceCallback, RebalanceCommitter, RebalanceEvent,
-    TopicPartition, check_record,
+    ConsumerTransport, Delivered, DeliveryFuture, ProducerTransport, Queued, RebalanceCallback,
+    RebalanceCommitter, RebalanceEvent, TopicPartition, check_record,
 };
-use kcodec_codecs::{Header, Headers};
+use kcodec_record::{ConsumerRecord, Header, Headers, ProducerRecord, TimestampType};
 use parking_lot::Mutex;
 pub use rdkafka::ClientConfig;
 use rdkafka::Offset;
@@ -42,6 +41,7 @@ use rdkafka::producer::{
 };
 use rdkafka::types::RDKafkaConfRes;
 use rdkafka::{ClientContext, TopicPartitionList};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -267,9 +267,9 @@ impl ProducerTransport for KafkaProducer {
     /// [`flush`](ProducerTransport::flush) sends waiting records too (even when their futures
     /// are not polled meanwhile); dropping the [`Queued`] before the record was sent
     /// withdraws it.
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError> {
-        check_record(record.topic, record.partition, record.timestamp)?;
-        let OutgoingRecord {
+    fn enqueue(&self, record: ProducerRecord) -> Result<Queued, ClientError> {
+        check_record(&record.topic, record.partition, record.timestamp)?;
+        let ProducerRecord {
             topic,
             partition,
             key,
@@ -279,10 +279,10 @@ impl ProducerTransport for KafkaProducer {
         } = record;
         // Holding the list from the check to the push: no record slips in between.
         let mut list = self.waiting.lock();
-        let headers = to_kafka_headers(headers);
+        let headers = to_kafka_headers(&headers);
         let headers = if list.is_empty() {
             let fr = future_record(
-                topic,
+                &topic,
                 partition,
                 key.as_deref(),
                 value.as_deref(),
@@ -298,7 +298,7 @@ impl ProducerTransport for KafkaProducer {
             headers
         };
         let slot = Arc::new(Mutex::new(Waiting {
-            topic: topic.to_owned(),
+            topic: topic.to_string(),
             partition,
             key,
             value,
@@ -377,6 +377,9 @@ impl ProducerTransport for KafkaProducer {
 /// The consumer context: forwards rebalances to the callback.
 pub struct KcodecContext {
     callback: Arc<Mutex<Option<RebalanceCallback>>>,
+    /// The offsets the typed consumer stored, as given to `rd_kafka_offsets_store`: librdkafka
+    /// commits its copy (auto-commit, close) but has no call that reads it back.
+    stored: Mutex<HashMap<TopicPartition, i64>>,
 }
 
 impl ClientContext for KcodecContext {}
@@ -399,6 +402,7 @@ fn commit_tpl(offsets: &[(TopicPartition, i64)]) -> Result<TopicPartitionList, C
 /// librdkafka's consumer inside a rebalance callback as a [`RebalanceCommitter`].
 struct Committer<'a> {
     consumer: &'a BaseConsumer<KcodecContext>,
+    stored: &'a Mutex<HashMap<TopicPartition, i64>>,
     lost: bool,
 }
 
@@ -416,13 +420,25 @@ impl RebalanceCommitter for Committer<'_> {
     fn lost(&self) -> bool {
         self.lost
     }
+
+    fn stored_offset(&self, tp: &TopicPartition) -> Option<i64> {
+        self.stored.lock().get(tp).copied()
+    }
 }
 
 impl KcodecContext {
     fn call(&self, consumer: &BaseConsumer<Self>, event: RebalanceEvent, lost: bool) {
         let cb = self.callback.lock().take();
         if let Some(mut cb) = cb {
-            cb(&event, &mut Committer { consumer, lost });
+            let stored = &self.stored;
+            cb(
+                &event,
+                &mut Committer {
+                    consumer,
+                    stored,
+                    lost,
+                },
+            );
             let mut slot = self.callback.lock();
             if slot.is_none() {
                 *slot = Some(cb);
@@ -435,7 +451,12 @@ impl ConsumerContext for KcodecContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
             let lost = consumer.assignment_lost();
-            self.call(consumer, RebalanceEvent::Revoked(tpl_to_vec(tpl)), lost);
+            let revoked = tpl_to_vec(tpl);
+            self.call(consumer, RebalanceEvent::Revoked(revoked.clone()), lost);
+            let mut stored = self.stored.lock();
+            for tp in &revoked {
+                stored.remove(tp);
+            }
         }
     }
 
@@ -499,6 +520,7 @@ impl KafkaConsumer {
         config.set("enable.auto.offset.store", "false");
         let consumer = config.create_with_context(KcodecContext {
             callback: callback.clone(),
+            stored: Mutex::new(HashMap::new()),
         })?;
         Ok(KafkaConsumer {
             consumer: Some(Arc::new(consumer)),
@@ -559,29 +581,40 @@ impl ConsumerTransport for KafkaConsumer {
 
     fn assign(&mut self, partitions: &[TopicPartition]) -> Result<(), ClientError> {
         let tpl = tpl_of(partitions, Offset::Stored)?;
-        Ok(self.inner().assign(&tpl)?)
+        self.inner().assign(&tpl)?;
+        self.inner()
+            .context()
+            .stored
+            .lock()
+            .retain(|tp, _| partitions.contains(tp));
+        Ok(())
     }
 
     /// Cancel-safe: rdkafka's `StreamConsumer::recv` is.
-    async fn poll(&mut self, timeout: Duration) -> Result<Option<IncomingRecord>, ClientError> {
+    async fn poll(&mut self, timeout: Duration) -> Result<Option<ConsumerRecord>, ClientError> {
         let msg = match tokio::time::timeout(timeout, self.inner().recv()).await {
             Err(_) => return Ok(None),
             Ok(m) => m?,
         };
-        let mut headers = Headers::new();
-        if let Some(hs) = msg.headers() {
-            for h in hs.iter() {
-                headers.push(Header {
-                    key: h.key.to_owned(),
-                    value: h.value.map(bytes::Bytes::copy_from_slice),
-                });
-            }
-        }
-        Ok(Some(IncomingRecord {
+        let headers: Headers = msg
+            .headers()
+            .map(|hs| {
+                hs.iter()
+                    .map(|h| Header::new(h.key, h.value.map(bytes::Bytes::copy_from_slice)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (timestamp, timestamp_type) = match msg.timestamp() {
+            rdkafka::Timestamp::NotAvailable => (None, None),
+            rdkafka::Timestamp::CreateTime(t) => (Some(t), Some(TimestampType::CreateTime)),
+            rdkafka::Timestamp::LogAppendTime(t) => (Some(t), Some(TimestampType::LogAppendTime)),
+        };
+        Ok(Some(ConsumerRecord {
             topic: Arc::from(msg.topic()),
             partition: msg.partition(),
             offset: msg.offset(),
-            timestamp: msg.timestamp().to_millis(),
+            timestamp,
+            timestamp_type,
             key: msg.key().map(bytes::Bytes::copy_from_slice),
             value: msg.payload().map(bytes::Bytes::copy_from_slice),
             headers,
@@ -595,9 +628,31 @@ impl ConsumerTransport for KafkaConsumer {
         if tpl
             .add_partition_offset(topic, partition, Offset::Offset(next_offset))
             .is_ok()
+            && self.inner().store_offsets(&tpl).is_ok()
         {
-            let _ = self.inner().store_offsets(&tpl);
+            self.inner()
+                .context()
+                .stored
+                .lock()
+                .insert(TopicPartition::new(&**topic, partition), next_offset);
         }
+    }
+
+    /// What `store_offset` gave librdkafka, for the assigned partitions.
+    fn stored_offsets(&self) -> Vec<(TopicPartition, i64)> {
+        let assigned = self.inner().assignment().map(|tpl| tpl_to_vec(&tpl));
+        let assigned = assigned.unwrap_or_default();
+        let mut v: Vec<_> = self
+            .inner()
+            .context()
+            .stored
+            .lock()
+            .iter()
+            .filter(|(tp, _)| assigned.contains(tp))
+            .map(|(tp, o)| (tp.clone(), *o))
+            .collect();
+        v.sort();
+        v
     }
 
     /// librdkafka's synchronous commit, on a blocking thread.

@@ -54,12 +54,14 @@ mod producer;
 pub mod transport;
 
 pub use consumer::{
-    Consumer, ConsumerBuilder, ConsumerRecord, DeadLetterQueue, OnDeserializeError,
-    RebalanceContext,
+    Consumer, ConsumerBuilder, DeadLetterQueue, OnDeserializeError, RebalanceContext,
 };
 pub use error::{ClientError, DeserializationError, ErrorKind, SendError};
-pub use producer::{Delivery, Producer, ProducerRecord, RecordMetadata};
+/// Kafka's record types (from `kcodec-record`): the typed clients' records are these, generic
+/// over key and value; the transports move them with their default `Bytes` types.
+pub use kcodec_record::{ConsumerRecord, ProducerRecord, RecordMetadata, TimestampType};
+pub use producer::{Delivery, Producer};
 pub use transport::{
-    ConsumerTransport, Delivered, IncomingRecord, OutgoingRecord, ProducerTransport, Queued,
-    RebalanceCommitter, RebalanceEvent, TopicPartition,
+    ConsumerTransport, Delivered, ProducerTransport, Queued, RebalanceCommitter, RebalanceEvent,
+    TopicPartition,
 };

@@ -27,12 +27,14 @@
 
 use crate::ClientError;
 use crate::transport::{
-    ConsumerTransport, Delivered, IncomingRecord, OutgoingRecord, ProducerTransport, Queued,
-    RebalanceCallback, RebalanceCommitter, RebalanceEvent, TopicPartition, check_record,
+    ConsumerTransport, Delivered, ProducerTransport, Queued, RebalanceCallback, RebalanceCommitter,
+    RebalanceEvent, TopicPartition, check_record,
 };
 pub use kcodec_broker as broker;
-use kcodec_broker::{Cluster, ConsumerConfig, ProducerConfig, RebalanceContext, RebalanceListener};
-use kcodec_codecs::{Header, Headers};
+use kcodec_broker::{
+    Cluster, ConsumerConfig, ConsumerRecord, ProducerConfig, ProducerRecord, RebalanceContext,
+    RebalanceListener,
+};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -46,31 +48,14 @@ pub struct MemoryProducer {
     control: Mutex<Control>,
 }
 
-/// A record a [`MemoryProducer`] was given (`MockProducer.history()`), as serialized.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SentRecord {
-    /// Topic.
-    pub topic: String,
-    /// The explicit partition, if the record named one.
-    pub partition: Option<i32>,
-    /// Serialized key.
-    pub key: Option<bytes::Bytes>,
-    /// Serialized value.
-    pub value: Option<bytes::Bytes>,
-    /// Headers.
-    pub headers: Headers,
-    /// The record's own timestamp, if any.
-    pub timestamp: Option<i64>,
-}
-
 type Completion = tokio::sync::oneshot::Sender<Result<Delivered, ClientError>>;
 
 #[derive(Debug)]
 struct Control {
     auto_complete: bool,
-    history: Vec<SentRecord>,
+    history: Vec<ProducerRecord>,
     /// Sends waiting for `complete_next` / `error_next`, oldest first.
-    in_flight: VecDeque<(kcodec_broker::ProducerRecord, Completion)>,
+    in_flight: VecDeque<(ProducerRecord, Completion)>,
 }
 
 impl MemoryProducer {
@@ -159,8 +144,9 @@ impl MemoryProducer {
     }
 
     /// Every record this producer was given, in order, whatever became of it
-    /// (`MockProducer.history()`).
-    pub fn history(&self) -> Vec<SentRecord> {
+    /// (`MockProducer.history()`), as serialized (a clone shares the key, value and header
+    /// bytes with the broker's log: no copy).
+    pub fn history(&self) -> Vec<ProducerRecord> {
         self.control.lock().history.clone()
     }
 
@@ -169,7 +155,7 @@ impl MemoryProducer {
         self.control.lock().history.clear();
     }
 
-    fn store(&self, rec: kcodec_broker::ProducerRecord) -> Result<Delivered, ClientError> {
+    fn store(&self, rec: ProducerRecord) -> Result<Delivered, ClientError> {
         self.producer
             .send(rec)
             .map(|md| Delivered {
@@ -184,29 +170,10 @@ impl MemoryProducer {
 impl ProducerTransport for MemoryProducer {
     /// The broker has no queue limit: the record is queued at once (stored, or held in flight
     /// behind earlier ones).
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError> {
-        check_record(record.topic, record.partition, record.timestamp)?;
-        let rec = kcodec_broker::ProducerRecord {
-            topic: record.topic.into(),
-            partition: record.partition,
-            key: record.key,
-            value: record.value,
-            headers: record
-                .headers
-                .iter()
-                .map(|h| kcodec_broker::Header::new(h.key.clone(), h.value.clone()))
-                .collect(),
-            timestamp: record.timestamp,
-        };
+    fn enqueue(&self, rec: ProducerRecord) -> Result<Queued, ClientError> {
+        check_record(&rec.topic, rec.partition, rec.timestamp)?;
         let mut control = self.control.lock();
-        control.history.push(SentRecord {
-            topic: record.topic.to_owned(),
-            partition: record.partition,
-            key: rec.key.clone(),
-            value: rec.value.clone(),
-            headers: record.headers.clone(),
-            timestamp: record.timestamp,
-        });
+        control.history.push(rec.clone());
         if control.auto_complete && control.in_flight.is_empty() {
             drop(control);
             return Ok(Queued::ready(Box::pin(std::future::ready(self.store(rec)))));
@@ -242,61 +209,52 @@ struct Listener {
     shared: Arc<Mutex<Shared>>,
 }
 
-/// The broker's rebalance context as a [`RebalanceCommitter`].
-struct Committer<'a, 'b> {
-    ctx: &'a mut RebalanceContext<'b>,
-    lost: bool,
-}
-
-impl RebalanceCommitter for Committer<'_, '_> {
+/// The broker's rebalance context is the transport's [`RebalanceCommitter`]: the typed
+/// consumer's [`RebalanceContext`](crate::RebalanceContext) is built on it.
+impl RebalanceCommitter for RebalanceContext<'_> {
     fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {
-        if self.lost {
+        if self.is_lost() {
             return Err(ClientError::IllegalState(
                 "cannot commit: the partitions were lost (the member left its group)".into(),
             ));
         }
-        Ok(self.ctx.commit_offsets(offsets)?)
+        Ok(self.commit_offsets(offsets)?)
     }
 
     fn lost(&self) -> bool {
-        self.lost
+        self.is_lost()
+    }
+
+    fn stored_offset(&self, tp: &TopicPartition) -> Option<i64> {
+        RebalanceContext::stored_offset(self, tp)
     }
 }
 
 impl Listener {
-    fn call(&self, ctx: &mut RebalanceContext<'_>, event: RebalanceEvent, lost: bool) {
+    fn call(&self, ctx: &mut RebalanceContext<'_>, event: RebalanceEvent) {
         // The callback runs without the lock held.
         let cb = self.shared.lock().callback.take();
         if let Some(mut cb) = cb {
-            cb(&event, &mut Committer { ctx, lost });
+            cb(&event, ctx);
             let mut s = self.shared.lock();
             if s.callback.is_none() {
                 s.callback = Some(cb);
             }
         }
     }
-
-    /// The broker consumer auto-commits the stored offsets of `partitions` before this runs
-    /// (unless they were lost), as Kafka's consumer commits before `onPartitionsRevoked`.
-    fn revoke(
-        &mut self,
-        ctx: &mut RebalanceContext<'_>,
-        partitions: &[TopicPartition],
-        lost: bool,
-    ) {
-        let revoked = partitions.to_vec();
-        self.call(ctx, RebalanceEvent::Revoked(revoked.clone()), lost);
-        self.shared.lock().revoked.extend(revoked);
-    }
 }
 
 impl RebalanceListener for Listener {
+    /// The broker consumer auto-commits the stored offsets of `partitions` before this runs
+    /// (unless they were lost), as Kafka's consumer commits before `onPartitionsRevoked`.
     fn on_partitions_revoked(
         &mut self,
         ctx: &mut RebalanceContext<'_>,
         partitions: &[TopicPartition],
     ) {
-        self.revoke(ctx, partitions, false);
+        let revoked = partitions.to_vec();
+        self.call(ctx, RebalanceEvent::Revoked(revoked.clone()));
+        self.shared.lock().revoked.extend(revoked);
     }
 
     fn on_partitions_assigned(
@@ -304,16 +262,11 @@ impl RebalanceListener for Listener {
         ctx: &mut RebalanceContext<'_>,
         partitions: &[TopicPartition],
     ) {
-        self.call(ctx, RebalanceEvent::Assigned(partitions.to_vec()), false);
+        self.call(ctx, RebalanceEvent::Assigned(partitions.to_vec()));
     }
 
-    fn on_partitions_lost(
-        &mut self,
-        ctx: &mut RebalanceContext<'_>,
-        partitions: &[TopicPartition],
-    ) {
-        self.revoke(ctx, partitions, true);
-    }
+    // `on_partitions_lost`: the default forwards to `on_partitions_revoked`, the context
+    // tells them apart (`is_lost`).
 }
 
 /// A [`ConsumerTransport`] over the in-memory broker.
@@ -330,7 +283,7 @@ impl RebalanceListener for Listener {
 /// a session timeout) has its buffered records dropped at once instead of handed out.
 pub struct MemoryConsumer {
     consumer: kcodec_broker::Consumer,
-    buffered: VecDeque<kcodec_broker::ConsumerRecord>,
+    buffered: VecDeque<ConsumerRecord>,
     shared: Arc<Mutex<Shared>>,
     /// `enable.auto.commit` with a group.
     auto_commit: bool,
@@ -497,25 +450,6 @@ impl Drop for MemoryConsumer {
     }
 }
 
-fn incoming(r: kcodec_broker::ConsumerRecord) -> IncomingRecord {
-    let mut headers = Headers::new();
-    for h in r.headers.iter() {
-        headers.push(Header {
-            key: h.key.clone(),
-            value: h.value.clone(),
-        });
-    }
-    IncomingRecord {
-        topic: r.topic,
-        partition: r.partition,
-        offset: r.offset,
-        timestamp: Some(r.timestamp),
-        key: r.key,
-        value: r.value,
-        headers,
-    }
-}
-
 impl ConsumerTransport for MemoryConsumer {
     fn subscribe(&mut self, topics: &[&str]) -> Result<(), ClientError> {
         // Records fetched but not returned are fetched again (the subscription may keep
@@ -536,7 +470,7 @@ impl ConsumerTransport for MemoryConsumer {
         Ok(self.consumer.assign(partitions.iter().cloned())?)
     }
 
-    async fn poll(&mut self, timeout: Duration) -> Result<Option<IncomingRecord>, ClientError> {
+    async fn poll(&mut self, timeout: Duration) -> Result<Option<ConsumerRecord>, ClientError> {
         if let Some(e) = self.poll_faults.take() {
             return Err(e.into());
         }
@@ -551,7 +485,7 @@ impl ConsumerTransport for MemoryConsumer {
             self.apply_revocations();
             self.buffered.extend(got?);
         }
-        Ok(self.buffered.pop_front().map(incoming))
+        Ok(self.buffered.pop_front())
     }
 
     /// The broker's group protocol and auto-commit, on every poll (as Kafka's consumer runs
@@ -565,6 +499,18 @@ impl ConsumerTransport for MemoryConsumer {
     fn store_offset(&mut self, topic: &Arc<str>, partition: i32, next_offset: i64) {
         // A partition no longer assigned is ignored (the trait's contract).
         let _ = self.consumer.store_offset(topic, partition, next_offset);
+    }
+
+    /// The broker consumer's stored offsets: the one place they are kept.
+    fn stored_offsets(&self) -> Vec<(TopicPartition, i64)> {
+        let mut v: Vec<_> = self
+            .consumer
+            .assignment()
+            .into_iter()
+            .filter_map(|tp| self.consumer.stored_offset(&tp).map(|o| (tp, o)))
+            .collect();
+        v.sort();
+        v
     }
 
     async fn commit(&mut self, offsets: &[(TopicPartition, i64)]) -> Result<(), ClientError> {

@@ -1,98 +1,13 @@
 //! The typed producer.
 
-use crate::transport::{DeliveryFuture, OutgoingRecord, ProducerTransport, Queued, check_record};
+use crate::transport::{DeliveryFuture, ProducerTransport, Queued, check_record};
 use crate::{ClientError, SendError};
 use bytes::{Bytes, BytesMut};
 use kcodec_codecs::{Headers, SerializeContext, Serialized, Serializer, Target, resolve};
+use kcodec_record::{ProducerRecord, RecordMetadata};
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// A record to send: topic, optional key and partition, value, headers and timestamp.
-///
-/// `key: None` is a null key (the partitioner then spreads records, sticky per batch);
-/// `value: None` is a tombstone. Neither calls the serializer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProducerRecord<K, V> {
-    /// Destination topic (shared: records built from one `Arc<str>` name carry no copy of it,
-    /// and the [`RecordMetadata`] hands it back).
-    pub topic: Arc<str>,
-    /// Explicit partition; wins over the key.
-    pub partition: Option<i32>,
-    /// The key.
-    pub key: Option<K>,
-    /// The value.
-    pub value: Option<V>,
-    /// Headers; serializers may add to them (schema codecs with header-carried ids).
-    pub headers: Headers,
-    /// `CreateTime` in epoch ms; `None` = now.
-    pub timestamp: Option<i64>,
-}
-
-impl<K, V> ProducerRecord<K, V> {
-    /// A keyless record.
-    ///
-    /// Nothing in a keyless record names the key type `K`, and Rust does not infer it from the
-    /// producer's key serializer when that serializer handles several types (the built-ins
-    /// do): name it, e.g. `ProducerRecord::<String, _>::new("t", v)`, or annotate the binding.
-    ///
-    /// ```
-    /// use kcodec_clients::ProducerRecord;
-    /// let record = ProducerRecord::<String, _>::new("greetings", "hello".to_string());
-    /// assert!(record.key.is_none());
-    /// ```
-    pub fn new(topic: impl Into<Arc<str>>, value: V) -> Self {
-        ProducerRecord {
-            topic: topic.into(),
-            partition: None,
-            key: None,
-            value: Some(value),
-            headers: Headers::new(),
-            timestamp: None,
-        }
-    }
-
-    /// A tombstone (null value) for `key`.
-    pub fn tombstone(topic: impl Into<Arc<str>>, key: K) -> Self {
-        ProducerRecord {
-            topic: topic.into(),
-            partition: None,
-            key: Some(key),
-            value: None,
-            headers: Headers::new(),
-            timestamp: None,
-        }
-    }
-
-    /// Sets the key.
-    pub fn key(mut self, key: K) -> Self {
-        self.key = Some(key);
-        self
-    }
-
-    /// Sets an explicit partition. A negative one is refused by `send` with
-    /// [`ClientError::InvalidPartition`] on every transport, before anything is serialized.
-    pub fn partition(mut self, partition: i32) -> Self {
-        self.partition = Some(partition);
-        self
-    }
-
-    /// Appends a header.
-    pub fn header(mut self, key: impl Into<String>, value: impl Into<Bytes>) -> Self {
-        self.headers.add(key, value);
-        self
-    }
-
-    /// Sets the timestamp (epoch ms).
-    pub fn timestamp(mut self, timestamp: i64) -> Self {
-        self.timestamp = Some(timestamp);
-        self
-    }
-}
-
-/// Where a record was stored (the broker's type: one type for both transports); its
-/// `timestamp` is `None` when the transport did not report one.
-pub use kcodec_broker::RecordMetadata;
 
 /// A typed producer: serializes keys and values with its codecs, then hands the bytes to its
 /// transport.
@@ -368,12 +283,14 @@ impl<T: ProducerTransport, KS, VS> Producer<T, KS, VS> {
             }
             None => None,
         };
-        self.inner.transport.enqueue(OutgoingRecord {
-            topic,
+        // The record's headers as the serializers left them, shared (no copy) with the bytes
+        // record the transport takes.
+        self.inner.transport.enqueue(ProducerRecord {
+            topic: topic.clone(),
             partition,
             key,
             value,
-            headers,
+            headers: headers.clone(),
             timestamp,
         })
     }
@@ -440,7 +357,7 @@ impl<K, V> std::future::Future for Delivery<K, V> {
 
 /// A record's fields other than key and value, borrowed for one send.
 struct Parts<'a> {
-    topic: &'a str,
+    topic: &'a Arc<str>,
     partition: Option<i32>,
     headers: &'a mut Headers,
     timestamp: Option<i64>,
@@ -572,7 +489,7 @@ mod tests {
     }
 
     impl ProducerTransport for Copying {
-        fn enqueue(&self, r: OutgoingRecord<'_>) -> Result<Queued, ClientError> {
+        fn enqueue(&self, r: ProducerRecord) -> Result<Queued, ClientError> {
             let mut seen = self.seen.lock();
             seen.push((
                 r.key.map(|k| k.to_vec()),

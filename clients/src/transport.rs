@@ -1,38 +1,22 @@
-//! The transport traits the typed clients are generic over, and the raw records they move.
+//! The transport traits the typed clients are generic over.
 //!
-//! A transport moves bytes only: the typed [`Producer`](crate::Producer) serializes before it
-//! calls [`ProducerTransport::enqueue`], the typed [`Consumer`](crate::Consumer) deserializes what
-//! [`ConsumerTransport::poll`] returns. Implementations: [`memory`](crate::memory) (the in-memory
+//! A transport moves bytes only: the typed [`Producer`](crate::Producer) serializes, then
+//! hands a [`ProducerRecord`] of bytes to [`ProducerTransport::enqueue`]; the typed
+//! [`Consumer`](crate::Consumer) deserializes the [`ConsumerRecord`] of bytes that
+//! [`ConsumerTransport::poll`] returns. Both are the record types of the typed clients (and of
+//! the in-memory broker), with their default `Bytes` key and value types. Implementations: [`memory`](crate::memory) (the in-memory
 //! broker) and `rdkafka` (feature `rdkafka`).
 
 use crate::ClientError;
-use bytes::Bytes;
-use kcodec_codecs::Headers;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A topic and partition, displayed as Kafka does: `orders-0` (the broker's type: one type
-/// for the in-memory broker, the typed clients and every transport).
-pub use kcodec_broker::TopicPartition;
-
-/// A serialized record on its way to a transport.
-#[derive(Debug, Clone)]
-pub struct OutgoingRecord<'a> {
-    /// Destination topic.
-    pub topic: &'a str,
-    /// Explicit partition; `None` lets the transport's partitioner choose.
-    pub partition: Option<i32>,
-    /// Key bytes (`None` = null key).
-    pub key: Option<Bytes>,
-    /// Value bytes (`None` = null value, a tombstone).
-    pub value: Option<Bytes>,
-    /// Headers, in order.
-    pub headers: &'a Headers,
-    /// `CreateTime` in epoch ms; `None` = now.
-    pub timestamp: Option<i64>,
-}
+/// A topic and partition, displayed as Kafka does: `orders-0` (one type for the broker, the
+/// typed clients and every transport).
+pub use kcodec_record::TopicPartition;
+use kcodec_record::{ConsumerRecord, ProducerRecord};
 
 /// Where a transport stored a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,25 +27,6 @@ pub struct Delivered {
     pub offset: i64,
     /// The stored timestamp in epoch ms, when the transport reports one.
     pub timestamp: Option<i64>,
-}
-
-/// A fetched record, still bytes.
-#[derive(Debug, Clone)]
-pub struct IncomingRecord {
-    /// Topic.
-    pub topic: Arc<str>,
-    /// Partition.
-    pub partition: i32,
-    /// Offset.
-    pub offset: i64,
-    /// Timestamp in epoch ms, when the record has one.
-    pub timestamp: Option<i64>,
-    /// Key bytes (`None` = null).
-    pub key: Option<Bytes>,
-    /// Value bytes (`None` = null).
-    pub value: Option<Bytes>,
-    /// Headers, in order.
-    pub headers: Headers,
 }
 
 /// A change of a group member's assignment.
@@ -85,6 +50,10 @@ pub trait RebalanceCommitter {
     /// Whether the revoked partitions were lost: the member is no longer in the group, another
     /// member may own them already, and commits fail.
     fn lost(&self) -> bool;
+
+    /// The offset stored for a partition still owned, as
+    /// [`ConsumerTransport::stored_offsets`] reports it; `None` when none was.
+    fn stored_offset(&self, tp: &TopicPartition) -> Option<i64>;
 }
 
 /// A rebalance callback: called on the task that drives the consumer (inside
@@ -164,7 +133,7 @@ pub trait ProducerTransport: Send + Sync + 'static {
     /// queue is full (the rdkafka transport does, up to its `max.block.ms`), and records taken
     /// later wait behind it. A record with a negative explicit partition is refused with
     /// [`ClientError::InvalidPartition`].
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError>;
+    fn enqueue(&self, record: ProducerRecord) -> Result<Queued, ClientError>;
 
     /// Waits until every accepted record is delivered or failed, records still waiting for
     /// room in a full queue included (the rdkafka transport sends those itself, in order, as
@@ -176,9 +145,13 @@ pub trait ProducerTransport: Send + Sync + 'static {
 /// Fetches serialized records, in a group or from assigned partitions.
 ///
 /// The typed [`Consumer`](crate::Consumer) calls [`store_offset`](Self::store_offset) for every
-/// record it hands to the application; commits made by the transport itself (auto-commit,
-/// commits before partitions are revoked, on close) use those stored offsets, never the fetch
-/// position, so a record fetched but not yet returned is never committed past.
+/// record it hands to the application (and for a seek); the transport is the one place that
+/// keeps those offsets. Every commit uses them, never the fetch position, so a record fetched
+/// but not yet returned is never committed past: the transport's own (auto-commit, commits
+/// before partitions are revoked, on close) and the typed consumer's
+/// [`commit`](crate::Consumer::commit), which reads them with
+/// [`stored_offsets`](Self::stored_offsets) (a rebalance callback with
+/// [`RebalanceCommitter::stored_offset`]).
 pub trait ConsumerTransport: Send + 'static {
     /// Joins the consumer's group with a subscription to `topics`.
     fn subscribe(&mut self, topics: &[&str]) -> Result<(), ClientError>;
@@ -195,7 +168,7 @@ pub trait ConsumerTransport: Send + 'static {
     fn poll(
         &mut self,
         timeout: Duration,
-    ) -> impl Future<Output = Result<Option<IncomingRecord>, ClientError>> + Send;
+    ) -> impl Future<Output = Result<Option<ConsumerRecord>, ClientError>> + Send;
 
     /// Runs group coordination (heartbeat, rebalances and their callbacks, auto-commit)
     /// without fetching, where the transport can. The typed consumer does not rely on it: at a
@@ -212,6 +185,14 @@ pub trait ConsumerTransport: Send + 'static {
     /// (the offset after the last record returned): what auto-commit, the commit before
     /// partitions are revoked and `close` commit. A partition no longer assigned is ignored.
     fn store_offset(&mut self, topic: &Arc<str>, partition: i32, next_offset: i64);
+
+    /// The offsets stored with [`store_offset`](Self::store_offset) (each the next offset to
+    /// read) of the assigned partitions that have one, sorted. The transport is the one place
+    /// that keeps what the application consumed: the typed consumer's
+    /// [`commit`](crate::Consumer::commit) commits these and its
+    /// [`consumed_positions`](crate::Consumer::consumed_positions) reports them. A partition
+    /// revoked, lost or no longer assigned loses its offset.
+    fn stored_offsets(&self) -> Vec<(TopicPartition, i64)>;
 
     /// Commits offsets (the next offset to read) and waits for the outcome (Kafka's
     /// `commitSync`), off the runtime's worker threads.
@@ -265,76 +246,6 @@ pub trait ConsumerTransport: Send + 'static {
     {
         drop(self);
         std::future::ready(Ok(()))
-    }
-}
-
-/// Next offsets per partition, updated per record without allocating.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Positions {
-    map: std::collections::HashMap<Arc<str>, std::collections::HashMap<i32, i64>>,
-}
-
-impl Positions {
-    pub(crate) fn set(&mut self, topic: &Arc<str>, partition: i32, offset: i64) {
-        match self.map.get_mut(&**topic) {
-            Some(m) => {
-                m.insert(partition, offset);
-            }
-            None => {
-                self.map
-                    .insert(topic.clone(), [(partition, offset)].into_iter().collect());
-            }
-        }
-    }
-
-    pub(crate) fn set_tp(&mut self, tp: &TopicPartition, offset: i64) {
-        match self.map.get_mut(tp.topic.as_str()) {
-            Some(m) => {
-                m.insert(tp.partition, offset);
-            }
-            None => {
-                self.map.insert(
-                    Arc::from(tp.topic.as_str()),
-                    [(tp.partition, offset)].into_iter().collect(),
-                );
-            }
-        }
-    }
-
-    pub(crate) fn get(&self, tp: &TopicPartition) -> Option<i64> {
-        self.map
-            .get(tp.topic.as_str())
-            .and_then(|m| m.get(&tp.partition).copied())
-    }
-
-    pub(crate) fn remove(&mut self, tp: &TopicPartition) {
-        if let Some(m) = self.map.get_mut(tp.topic.as_str()) {
-            m.remove(&tp.partition);
-            if m.is_empty() {
-                self.map.remove(tp.topic.as_str());
-            }
-        }
-    }
-
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&TopicPartition) -> bool) {
-        for (t, m) in self.map.iter_mut() {
-            m.retain(|p, _| keep(&TopicPartition::new(&**t, *p)));
-        }
-        self.map.retain(|_, m| !m.is_empty());
-    }
-
-    /// Sorted by topic and partition.
-    pub(crate) fn to_vec(&self) -> Vec<(TopicPartition, i64)> {
-        let mut v: Vec<_> = self
-            .map
-            .iter()
-            .flat_map(|(t, m)| {
-                m.iter()
-                    .map(move |(p, o)| (TopicPartition::new(&**t, *p), *o))
-            })
-            .collect();
-        v.sort();
-        v
     }
 }
 

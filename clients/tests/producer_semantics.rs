@@ -182,19 +182,11 @@ mod rdkafka_queue {
     /// after, so a record sent later would not be delivered).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn flush_waits_for_sends_waiting_for_room() {
-        use kcodec_clients::{OutgoingRecord, ProducerTransport};
-        use kcodec_codecs::{Bytes, Headers};
+        use kcodec_clients::{ProducerRecord, ProducerTransport};
+        use kcodec_codecs::Bytes;
         let (mock, p) = full_queue_with_broker_down();
         let p = Arc::new(p);
-        let headers = Headers::new();
-        let record = |v: &'static str| OutgoingRecord {
-            topic: "t",
-            partition: None,
-            key: None,
-            value: Some(Bytes::from_static(v.as_bytes())),
-            headers: &headers,
-            timestamp: None,
-        };
+        let record = |v: &'static str| ProducerRecord::new("t", Bytes::from(v));
         let a = p.enqueue(record("a")).unwrap();
         let b = p.enqueue(record("b")).unwrap();
         let flusher = {
@@ -229,18 +221,11 @@ mod rdkafka_queue {
     /// wait behind it instead of taking that room.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_later_record_never_overtakes_one_waiting_for_room() {
-        use kcodec_clients::{OutgoingRecord, ProducerTransport};
-        use kcodec_codecs::{Bytes, Headers};
+        use kcodec_clients::{ProducerRecord, ProducerTransport};
+        use kcodec_codecs::Bytes;
         let (mock, p) = full_queue_with_broker_down();
-        let headers = Headers::new();
-        let record = |v: &'static str| OutgoingRecord {
-            topic: "t",
-            partition: None,
-            key: Some(Bytes::from_static(b"k")),
-            value: Some(Bytes::from_static(v.as_bytes())),
-            headers: &headers,
-            timestamp: None,
-        };
+        let record =
+            |v: &'static str| ProducerRecord::new("t", Bytes::from(v)).key(Bytes::from("k"));
         let a = p.enqueue(record("a")).unwrap();
         let b = p.enqueue(record("b")).unwrap();
         assert!(a.is_ready() && !b.is_ready(), "b waits for room");

@@ -30,6 +30,7 @@
 use crate::Serde;
 use bytes::Bytes;
 use confluent_kafka::common::header::{Header as _, Headers as _, RecordHeader, RecordHeaders};
+use confluent_kafka::common::record::TimestampType as KTimestampType;
 use confluent_kafka::common::serialization::ByteArraySerializer;
 use confluent_kafka::common::{Error as KafkaError, TopicPartition as KTopicPartition};
 use confluent_kafka::consumer::{
@@ -43,8 +44,8 @@ use confluent_kafka::producer::{
 use kcodec_clients::transport::check_record;
 use kcodec_clients::transport::{DeliveryFuture, RebalanceCallback};
 use kcodec_clients::{
-    ClientError, ConsumerTransport, Delivered, ErrorKind, IncomingRecord, OutgoingRecord,
-    ProducerTransport, Queued, RebalanceCommitter, RebalanceEvent, TopicPartition,
+    ClientError, ConsumerRecord, ConsumerTransport, Delivered, ErrorKind, ProducerTransport,
+    Queued, RebalanceCommitter, RebalanceEvent, TimestampType, TopicPartition,
 };
 use kcodec_codecs::builtin::BytesSerde;
 use kcodec_codecs::{Header, Headers};
@@ -223,15 +224,15 @@ impl ProducerTransport for ConfluentProducer {
     /// Queues the record behind every record enqueued before it; the returned [`Queued`]
     /// resolves once `KafkaProducer::send` accepted it (it waited for metadata and room, up to
     /// `max.block.ms`). Dropping the [`Queued`] before then withdraws the record.
-    fn enqueue(&self, record: OutgoingRecord<'_>) -> Result<Queued, ClientError> {
-        check_record(record.topic, record.partition, record.timestamp)?;
+    fn enqueue(&self, record: kcodec_clients::ProducerRecord) -> Result<Queued, ClientError> {
+        check_record(&record.topic, record.partition, record.timestamp)?;
         let (accepted, rx) = oneshot::channel();
         let pending = Pending {
-            topic: record.topic.to_owned(),
+            topic: record.topic.to_string(),
             partition: record.partition,
             key: record.key,
             value: record.value,
-            headers: to_record_headers(record.headers),
+            headers: to_record_headers(&record.headers),
             timestamp: record.timestamp,
             accepted,
         };
@@ -323,7 +324,7 @@ pub struct ConfluentConsumer {
     shared: Arc<Shared>,
     ops: Vec<Op>,
     /// Records fetched by confluent-kafka but not yet returned.
-    buffer: VecDeque<IncomingRecord>,
+    buffer: VecDeque<ConsumerRecord>,
     /// The next offset to return per partition, once known.
     positions: HashMap<TopicPartition, i64>,
     /// The partitions of the last `assign` (no group).
@@ -514,19 +515,25 @@ impl ConfluentConsumer {
                 refetch.entry(tp).or_insert(r.offset());
                 continue;
             }
-            let mut headers = Headers::new();
-            for h in r.headers().iter() {
-                headers.push(Header {
-                    key: h.key().to_owned(),
-                    value: h.value().map(Bytes::copy_from_slice),
-                });
-            }
+            let headers: Headers = r
+                .headers()
+                .iter()
+                .map(|h| Header::new(h.key(), h.value().map(Bytes::copy_from_slice)))
+                .collect();
             let ts = r.timestamp();
-            self.buffer.push_back(IncomingRecord {
+            let timestamp_type = match r.timestamp_type() {
+                _ if ts < 0 => None,
+                KTimestampType::CreateTime => Some(TimestampType::CreateTime),
+                KTimestampType::LogAppendTime => Some(TimestampType::LogAppendTime),
+                // `NoTimestampType` (magic v0) and any later one
+                _ => None,
+            };
+            self.buffer.push_back(ConsumerRecord {
                 topic: Arc::from(r.topic()),
                 partition: r.partition(),
                 offset: r.offset(),
-                timestamp: (ts >= 0).then_some(ts),
+                timestamp: timestamp_type.and(Some(ts)),
+                timestamp_type,
                 key: r.key().cloned(),
                 value: r.value().cloned(),
                 headers,
@@ -553,18 +560,6 @@ impl ConfluentConsumer {
             !hit
         });
         first
-    }
-
-    fn stored_offsets(&self) -> Vec<(TopicPartition, i64)> {
-        let mut v: Vec<_> = self
-            .shared
-            .stored
-            .lock()
-            .iter()
-            .map(|(tp, o)| (tp.clone(), *o))
-            .collect();
-        v.sort();
-        v
     }
 
     async fn auto_commit(&mut self) -> Result<(), ClientError> {
@@ -641,13 +636,13 @@ impl Listener {
         let cb = shared.callback.lock().take();
         if let Some(mut cb) = cb {
             let runtime = tokio::runtime::Handle::current();
-            let handle = shared.handle.clone();
+            let committer_shared = shared.clone();
             let cb = tokio::task::spawn_blocking(move || {
                 cb(
                     &event,
                     &mut Committer {
                         runtime,
-                        handle,
+                        shared: committer_shared,
                         lost,
                     },
                 );
@@ -699,7 +694,7 @@ impl ConsumerRebalanceListener for Listener {
 /// A synchronous commit from the rebalance callback's blocking thread.
 struct Committer {
     runtime: tokio::runtime::Handle,
-    handle: ConsumerHandle,
+    shared: Arc<Shared>,
     lost: bool,
 }
 
@@ -712,12 +707,16 @@ impl RebalanceCommitter for Committer {
         }
         let offsets = offsets_map(offsets)?;
         self.runtime
-            .block_on(self.handle.commit_sync_with_offsets(offsets))
+            .block_on(self.shared.handle.commit_sync_with_offsets(offsets))
             .map_err(client_error)
     }
 
     fn lost(&self) -> bool {
         self.lost
+    }
+
+    fn stored_offset(&self, tp: &TopicPartition) -> Option<i64> {
+        self.shared.stored.lock().get(tp).copied()
     }
 }
 
@@ -748,7 +747,7 @@ impl ConsumerTransport for ConfluentConsumer {
 
     /// Cancel-safe: a `poll` of confluent-kafka's consumer in flight when this future is
     /// dropped is finished by the next call, and its records kept.
-    async fn poll(&mut self, timeout: Duration) -> Result<Option<IncomingRecord>, ClientError> {
+    async fn poll(&mut self, timeout: Duration) -> Result<Option<ConsumerRecord>, ClientError> {
         let deadline = Instant::now().checked_add(timeout);
         self.settle().await?;
         self.auto_commit().await?;
@@ -785,6 +784,18 @@ impl ConsumerTransport for ConfluentConsumer {
         if owned {
             self.shared.stored.lock().insert(tp, next_offset);
         }
+    }
+
+    fn stored_offsets(&self) -> Vec<(TopicPartition, i64)> {
+        let mut v: Vec<_> = self
+            .shared
+            .stored
+            .lock()
+            .iter()
+            .map(|(tp, o)| (tp.clone(), *o))
+            .collect();
+        v.sort();
+        v
     }
 
     /// confluent-kafka's `commit_sync_with_offsets`.

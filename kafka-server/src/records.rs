@@ -173,21 +173,24 @@ fn decode_record(
         .ok()
         .filter(|n| n.saturating_mul(2) <= r.len())
         .ok_or(RecordsError::Invalid("header count"))?;
-    let mut record = ProducerRecord::tombstone(topic.clone());
-    record.key = key;
-    record.value = value;
-    record.timestamp = Some(base_timestamp.wrapping_add(timestamp_delta));
-    record.headers.reserve(headers);
+    let mut list = Vec::with_capacity(headers);
     for _ in 0..headers {
         let key = bytes_field(&mut r)?.ok_or(RecordsError::Invalid("null header key"))?;
         let key = std::str::from_utf8(&key).map_err(RecordsError::HeaderKey)?;
         let value = bytes_field(&mut r)?;
-        record.headers.push(Header::new(key, value));
+        list.push(Header::new(key, value));
     }
     if r.has_remaining() {
         return Err(RecordsError::Invalid("bytes left after a record's headers"));
     }
-    Ok(record)
+    Ok(ProducerRecord {
+        topic: topic.clone(),
+        partition: None,
+        key,
+        value,
+        headers: list.into(),
+        timestamp: Some(base_timestamp.wrapping_add(timestamp_delta)),
+    })
 }
 
 /// A length-prefixed byte field: a varint length (-1 is null) and the bytes.
@@ -322,7 +325,7 @@ pub(crate) fn encode(buf: &mut BytesMut, records: &[ConsumerRecord], log_append_
     while let Some(first) = rest.first() {
         let n = if log_append_time {
             rest.iter()
-                .take_while(|r| r.timestamp == first.timestamp)
+                .take_while(|r| timestamp(r) == timestamp(first))
                 .count()
         } else {
             rest.len()
@@ -333,15 +336,21 @@ pub(crate) fn encode(buf: &mut BytesMut, records: &[ConsumerRecord], log_append_
     }
 }
 
+/// A record's timestamp in a batch: -1 when it has none (Java's `RecordBatch.NO_TIMESTAMP`;
+/// the broker always stamps one).
+fn timestamp(r: &ConsumerRecord) -> i64 {
+    r.timestamp.unwrap_or(-1)
+}
+
 fn encode_batch(buf: &mut BytesMut, records: &[ConsumerRecord], log_append_time: bool) {
     let (Some(first), Some(last)) = (records.first(), records.last()) else {
         return;
     };
     let start = buf.len();
-    let base_timestamp = first.timestamp;
+    let base_timestamp = timestamp(first);
     let max_timestamp = records
         .iter()
-        .map(|r| r.timestamp)
+        .map(timestamp)
         .max()
         .unwrap_or(base_timestamp);
     buf.put_i64(first.offset);
@@ -361,7 +370,7 @@ fn encode_batch(buf: &mut BytesMut, records: &[ConsumerRecord], log_append_time:
     for r in records {
         body.clear();
         body.put_i8(0);
-        put_varlong(&mut body, r.timestamp.wrapping_sub(base_timestamp));
+        put_varlong(&mut body, timestamp(r).wrapping_sub(base_timestamp));
         put_varint(&mut body, (r.offset - first.offset) as i32);
         put_bytes(&mut body, r.key.as_deref());
         put_bytes(&mut body, r.value.as_deref());
@@ -431,8 +440,8 @@ mod tests {
             topic: Arc::from("t"),
             partition: 0,
             offset,
-            timestamp,
-            timestamp_type: TimestampType::CreateTime,
+            timestamp: Some(timestamp),
+            timestamp_type: Some(TimestampType::CreateTime),
             key: key.map(|k| Bytes::copy_from_slice(k.as_bytes())),
             value: value.map(|v| Bytes::copy_from_slice(v.as_bytes())),
             headers: Headers::default(),

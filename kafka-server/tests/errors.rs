@@ -216,7 +216,7 @@ async fn fetch_answers_watermarks_errors_and_waits_for_appends() {
         // appended once the fetch below waits (or before it: either way it is answered)
         tokio::task::yield_now().await;
         producer
-            .send(ProducerRecord::new("t", "later").partition(0))
+            .send(ProducerRecord::new("t", Bytes::from("later")).partition(0))
             .unwrap();
     });
     let r = tokio::time::timeout(
@@ -248,7 +248,11 @@ async fn list_offsets_answers_earliest_latest_and_by_timestamp() {
     let producer = cluster.producer(Default::default());
     for ts in [100, 300, 200] {
         producer
-            .send(ProducerRecord::new("t", "v").partition(0).timestamp(ts))
+            .send(
+                ProducerRecord::new("t", Bytes::from("v"))
+                    .partition(0)
+                    .timestamp(ts),
+            )
             .unwrap();
     }
     let server = kcodec_kafka_server::serve(&cluster, "127.0.0.1:0")

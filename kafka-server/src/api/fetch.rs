@@ -260,13 +260,13 @@ fn offset_for(
             .records(tp)?
             .iter()
             .fold(None, |best: Option<(i64, i64)>, r| match best {
-                Some((_, ts)) if ts >= r.timestamp => best,
-                _ => Some((r.offset, r.timestamp)),
+                Some((_, ts)) if ts >= r.timestamp.unwrap_or(-1) => best,
+                _ => Some((r.offset, r.timestamp.unwrap_or(-1))),
             }),
         ts if ts >= 0 => match cluster.offset_for_time(tp, ts)? {
             Some(offset) => {
                 let found = cluster.read(tp, offset, 1)?;
-                found.first().map(|r| (r.offset, r.timestamp))
+                found.first().map(|r| (r.offset, r.timestamp.unwrap_or(-1)))
             }
             None => None,
         },
