@@ -1,12 +1,15 @@
 //! One client connection: size-prefixed frames in, responses out, in order.
 
 use crate::api::{self, Broker, Client};
-use crate::server::MAX_REQUEST_SIZE;
 use bytes::{Bytes, BytesMut};
 use std::io;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+
+/// Largest request frame accepted (Kafka's `socket.request.max.bytes` default, 100 MiB); a
+/// larger size prefix closes the connection, as Kafka's `NetworkReceive` does.
+pub const MAX_REQUEST_SIZE: usize = 100 * 1024 * 1024;
 
 /// Serves one connection until the client closes it or sends what cannot be answered
 /// (an oversized frame, a request header that does not parse).

@@ -50,5 +50,6 @@ mod records;
 mod server;
 
 pub use api::TOPIC_CONFIG_NAMES;
+pub use conn::MAX_REQUEST_SIZE;
 pub use error::Error;
-pub use server::{MAX_REQUEST_SIZE, Server, serve};
+pub use server::{Server, serve};

@@ -8,10 +8,6 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
-/// Largest request frame accepted (Kafka's `socket.request.max.bytes` default, 100 MiB); a
-/// larger size prefix closes the connection, as Kafka's `NetworkReceive` does.
-pub const MAX_REQUEST_SIZE: usize = 100 * 1024 * 1024;
-
 /// A running front end: the cluster's brokers listening on TCP.
 ///
 /// Dropping it stops the listeners and closes every connection (so does

@@ -58,6 +58,11 @@ struct Inner {
     schema: Schema,
     deps: Vec<Schema>,
     plan: Plan,
+    /// The last other parse found equal to this one by [`ParsedSchema::is`], so that comparing
+    /// the same two parses again (a registry's writer schema with a record's own, on every
+    /// `deserialize_record`) is a pointer compare. Weak: it keeps the other's allocation, and so
+    /// its address, from being reused, not its contents alive.
+    same_as: std::sync::OnceLock<std::sync::Weak<Inner>>,
 }
 
 impl std::fmt::Debug for ParsedSchema {
@@ -195,6 +200,7 @@ impl ParsedSchema {
                 schema,
                 deps,
                 plan,
+                same_as: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -303,7 +309,20 @@ impl ParsedSchema {
     /// references included (see [`PartialEq`]).
     #[inline]
     pub(crate) fn is(&self, other: &ParsedSchema) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner) || self == other
+        if Arc::ptr_eq(&self.inner, &other.inner)
+            || self
+                .inner
+                .same_as
+                .get()
+                .is_some_and(|seen| std::ptr::eq(seen.as_ptr(), Arc::as_ptr(&other.inner)))
+        {
+            return true;
+        }
+        if self != other {
+            return false;
+        }
+        let _ = self.inner.same_as.set(Arc::downgrade(&other.inner));
+        true
     }
 
     /// The compiled plan the binary walkers follow.
@@ -338,5 +357,30 @@ impl ParsedSchema {
     /// Decodes a payload straight into `T` (no intermediate `Value`), checking it as it goes.
     pub(crate) fn read_de<T: DeserializeOwned>(&self, data: &[u8]) -> Result<T, AvroError> {
         super::direct::from_slice(self.plan(), data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USER: &str = r#"{"type":"record","name":"User","fields":[{"name":"id","type":"long"}]}"#;
+
+    #[test]
+    fn is_remembers_an_equal_parse_and_still_tells_others_apart() {
+        let own = ParsedSchema::parse(USER).unwrap();
+        let writer = ParsedSchema::parse(&USER.replace(':', ": ")).unwrap();
+        let other = ParsedSchema::parse(&USER.replace("long", "int")).unwrap();
+        assert!(own.is(&writer));
+        assert!(
+            own.inner.same_as.get().is_some(),
+            "the equal parse is remembered"
+        );
+        assert!(own.is(&writer), "and found again");
+        assert!(!own.is(&other));
+        // A parse the memo doesn't name is still compared by its canonical forms.
+        drop(writer);
+        assert!(own.is(&ParsedSchema::parse(USER).unwrap()));
+        assert!(!own.is(&other));
     }
 }
