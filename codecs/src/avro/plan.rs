@@ -18,6 +18,7 @@
 use super::AvroError;
 use apache_avro::Schema;
 use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, Name, NamesRef, UuidSchema};
+use kcodec_registry::avro_type::BaseType;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -117,6 +118,26 @@ impl Field {
 }
 
 impl Node {
+    /// The node's Avro type (`record`, `long`, `union`…).
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Node::Null => "null",
+            Node::Boolean => "boolean",
+            Node::Int => "int",
+            Node::Long => "long",
+            Node::Float => "float",
+            Node::Double => "double",
+            Node::Bytes => "bytes",
+            Node::String => "string",
+            Node::Fixed { .. } => "fixed",
+            Node::Enum { .. } => "enum",
+            Node::Union { .. } => "union",
+            Node::Array { .. } => "array",
+            Node::Map { .. } => "map",
+            Node::Record { .. } => "record",
+        }
+    }
+
     /// The record field named `name`, by binary search in `by_name`.
     pub(crate) fn field_index(fields: &[Field], by_name: &[u32], name: &str) -> Option<usize> {
         by_name
@@ -286,22 +307,7 @@ impl Plan {
 
     /// The node's Avro type (`record`, `long`, `union`…).
     pub(crate) fn type_name(&self, id: NodeId) -> &'static str {
-        match self.node(id) {
-            Node::Null => "null",
-            Node::Boolean => "boolean",
-            Node::Int => "int",
-            Node::Long => "long",
-            Node::Float => "float",
-            Node::Double => "double",
-            Node::Bytes => "bytes",
-            Node::String => "string",
-            Node::Fixed { .. } => "fixed",
-            Node::Enum { .. } => "enum",
-            Node::Union { .. } => "union",
-            Node::Array { .. } => "array",
-            Node::Map { .. } => "map",
-            Node::Record { .. } => "record",
-        }
+        self.node(id).type_name()
     }
 
     /// The root node's index.
@@ -580,43 +586,14 @@ impl<'s> Compiler<'s, '_> {
     }
 }
 
-/// The name a union branch goes by in the JSON encoding.
+/// The name a union branch goes by in the JSON encoding: a named type's full name, else its
+/// base type (`long` for a `timestamp-millis`).
 pub(crate) fn branch_name(schema: &Schema) -> String {
-    match schema {
-        Schema::Record(r) => r.name.fullname(None),
-        Schema::Enum(e) => e.name.fullname(None),
-        Schema::Fixed(f)
-        | Schema::Duration(f)
-        | Schema::Uuid(UuidSchema::Fixed(f))
-        | Schema::Decimal(DecimalSchema {
-            inner: InnerDecimalSchema::Fixed(f),
-            ..
-        }) => f.name.fullname(None),
-        Schema::Ref { name } => name.fullname(None),
-        Schema::Null => "null".into(),
-        Schema::Boolean => "boolean".into(),
-        Schema::Int | Schema::Date | Schema::TimeMillis => "int".into(),
-        Schema::Long
-        | Schema::TimeMicros
-        | Schema::TimestampMillis
-        | Schema::TimestampMicros
-        | Schema::TimestampNanos
-        | Schema::LocalTimestampMillis
-        | Schema::LocalTimestampMicros
-        | Schema::LocalTimestampNanos => "long".into(),
-        Schema::Float => "float".into(),
-        Schema::Double => "double".into(),
-        Schema::Bytes
-        | Schema::BigDecimal
-        | Schema::Uuid(UuidSchema::Bytes)
-        | Schema::Decimal(DecimalSchema {
-            inner: InnerDecimalSchema::Bytes,
-            ..
-        }) => "bytes".into(),
-        Schema::String | Schema::Uuid(UuidSchema::String) => "string".into(),
-        Schema::Array(_) => "array".into(),
-        Schema::Map(_) => "map".into(),
-        Schema::Union(_) => "union".into(),
+    match BaseType::of(schema) {
+        BaseType::Ref(name) => name.fullname(None),
+        base => base
+            .name()
+            .map_or_else(|| base.type_name().into(), |name| name.fullname(None)),
     }
 }
 
