@@ -346,6 +346,25 @@ impl Plan {
     pub(crate) fn zero_width(&self, id: NodeId) -> bool {
         self.min_size[id as usize] == 0
     }
+
+    /// The depth inside a value of `id` met `depth` containers deep: one more for a record, an
+    /// array or a map, the containers every walker counts. Past [`MAX_DEPTH`], the one depth
+    /// limit of every walker: [`AvroError::TooDeep`] at byte `at`.
+    #[inline]
+    pub(crate) fn enter(&self, id: NodeId, depth: usize, at: usize) -> Result<usize, AvroError> {
+        let container = matches!(
+            self.node(id),
+            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
+        );
+        let depth = depth + usize::from(container);
+        if depth > MAX_DEPTH {
+            return Err(AvroError::TooDeep {
+                at,
+                limit: MAX_DEPTH,
+            });
+        }
+        Ok(depth)
+    }
 }
 
 struct Compiler<'s, 'n> {

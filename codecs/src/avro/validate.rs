@@ -6,7 +6,7 @@
 
 use super::AvroError;
 use super::cursor::Cursor;
-use super::plan::{MAX_DEPTH, Node, NodeId, Plan};
+use super::plan::{Node, NodeId, Plan};
 
 /// How many items of zero width (such as `null`s or empty records, which take no bytes) the
 /// arrays of one message may hold in all, an item counted as many times as the values it is made
@@ -71,17 +71,7 @@ impl Walker<'_, '_> {
     fn skip(&mut self, id: NodeId, depth: usize) -> Result<(), AvroError> {
         self.steps += 1;
         let plan = self.plan;
-        let container = matches!(
-            plan.node(id),
-            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
-        );
-        let depth = depth + usize::from(container);
-        if depth > MAX_DEPTH {
-            return Err(AvroError::TooDeep {
-                at: self.bytes.pos,
-                limit: MAX_DEPTH,
-            });
-        }
+        let depth = plan.enter(id, depth, self.bytes.pos)?;
         match plan.node(id) {
             Node::Null => {}
             Node::Boolean => {
@@ -243,6 +233,7 @@ pub(crate) fn block(
 mod tests {
     use super::*;
     use crate::avro::ParsedSchema;
+    use crate::avro::plan::MAX_DEPTH;
 
     /// The schema from the issue: a record of four fields that all refer to the record, inside
     /// an array. It used to cost billions of calls per array, even an empty one.
