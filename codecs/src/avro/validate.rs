@@ -2,7 +2,8 @@
 //! length, count and index against the bytes that remain, without allocating: how schema
 //! resolution (`resolve`) passes over the fields a reader lacks and copies values that need no
 //! change. Its errors name the problem (truncated data, a length past the end, a bad union index,
-//! trailing bytes). Also the array and map block check every decoder shares ([`block`]).
+//! trailing bytes). Also the array and map block check every decoder shares ([`block`], over
+//! [`block_count`], which the derived records' reader in `raw` uses too).
 
 use super::AvroError;
 use super::cursor::Cursor;
@@ -194,14 +195,7 @@ pub(crate) fn block(
     zero_items: &mut u64,
 ) -> Result<usize, AvroError> {
     let at = bytes.pos;
-    let mut count = bytes.long("block count")?;
-    if count < 0 {
-        count = count
-            .checked_neg()
-            .ok_or(AvroError::Varint { what: "long", at })?;
-        // The block's size in bytes follows a negative count.
-        bytes.len("block")?;
-    }
+    let count = block_count(bytes)?;
     let width = if what == "map" {
         u64::from(plan.min_size(item)) + 1
     } else {
@@ -227,6 +221,24 @@ pub(crate) fn block(
         });
     }
     Ok(count as usize)
+}
+
+/// Reads an array or map block's item count at `bytes` (0 ends the array or map), never negative:
+/// a negative count is followed by the block's size in bytes, which is read and checked against
+/// the bytes that remain. The count itself is not checked: [`block`] checks it against the
+/// items' sizes, `raw`'s reader against the bytes each item takes.
+#[inline]
+pub(crate) fn block_count(bytes: &mut Cursor<'_>) -> Result<i64, AvroError> {
+    let at = bytes.pos;
+    let count = bytes.long("block count")?;
+    if count >= 0 {
+        return Ok(count);
+    }
+    let count = count
+        .checked_neg()
+        .ok_or(AvroError::Varint { what: "long", at })?;
+    bytes.len("block")?;
+    Ok(count)
 }
 
 #[cfg(test)]
