@@ -163,7 +163,7 @@ fn text(
 }
 
 /// A field's default (JSON, for a union the value of its first branch that takes it) encoded as
-/// a value of `id`; `None` if it does not fit.
+/// a value of `id`; `None` if it does not fit: what [`Plan::encode_defaults`] is given.
 pub(crate) fn default_bytes(plan: &Plan, id: NodeId, json: &Json) -> Option<Box<[u8]>> {
     let mut path = String::from("$");
     let value = default_value(plan, id, json, &mut path, 0).ok()?;

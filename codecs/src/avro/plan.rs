@@ -91,7 +91,8 @@ pub(crate) struct Field {
     /// branch's value): what a JSON document that leaves the field out takes.
     pub(crate) json_default: Option<serde_json::Value>,
     /// The field's default, encoded (what the typed encoder writes for a field serde leaves
-    /// out); `None` without a default (or with one that does not fit the field's type).
+    /// out); `None` without a default (or with one that does not fit the field's type), and
+    /// until [`Plan::encode_defaults`] has set it.
     pub(crate) default: Option<Box<[u8]>>,
     /// The address of the last `&'static str` key (serde's field name) found equal to `name`:
     /// the typed encoder's check that serde's field is this one costs a pointer compare, not a
@@ -241,30 +242,40 @@ impl Plan {
         let nodes = compiler.nodes;
         let min_size = min_sizes(&nodes);
         let expanse = expanses(&nodes, &min_size)?;
-        let mut plan = Plan {
+        Ok(Plan {
             nodes,
             extra: compiler.extra,
             min_size,
             expanse,
             root,
-        };
-        // Defaults are encoded with the finished plan (a default may be of a type defined later).
+        })
+    }
+
+    /// Sets every record field's encoded default ([`Field::default`]) to what `encode` makes of
+    /// its JSON default (a field's JSON default as a value of the field's node: `None` if it does
+    /// not fit). [`compile`](Self::compile) leaves them unset: encoding a default takes the JSON
+    /// reader and the binary writer (`json::default_bytes`), which walk the plan, so the plan
+    /// does not depend on them; they run once the plan is whole (a default may be of a type
+    /// defined later in the schema).
+    pub(crate) fn encode_defaults(
+        &mut self,
+        encode: impl Fn(&Plan, NodeId, &serde_json::Value) -> Option<Box<[u8]>>,
+    ) {
         let mut defaults = Vec::new();
-        for (id, node) in plan.nodes.iter().enumerate() {
+        for (id, node) in self.nodes.iter().enumerate() {
             if let Node::Record { fields, .. } = node {
                 for (i, f) in fields.iter().enumerate() {
                     if let Some(json) = &f.json_default {
-                        defaults.push((id, i, super::json::default_bytes(&plan, f.node, json)));
+                        defaults.push((id, i, encode(self, f.node, json)));
                     }
                 }
             }
         }
         for (id, i, bytes) in defaults {
-            if let Node::Record { fields, .. } = &mut plan.nodes[id] {
+            if let Node::Record { fields, .. } = &mut self.nodes[id] {
                 fields[i].default = bytes;
             }
         }
-        Ok(plan)
     }
 
     /// What the node at `id` needs beyond its encoding.
