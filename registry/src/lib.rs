@@ -15,6 +15,8 @@
 //! - [`strategy`]: the subject name strategy trait and the built-in strategies (`TopicNameStrategy`, `RecordNameStrategy`,
 //!   `TopicRecordNameStrategy`) with Confluent's exact subject strings.
 //! - [`compat`]: local compatibility checks, no server needed.
+//! - [`avro_type`]: the base type of an apache-avro schema node (logical types folded into the
+//!   types they annotate), shared with kcodec-codecs' Avro codec.
 //!
 //! ```
 //! use kcodec_registry::{InMemoryRegistry, Schema, SchemaRegistry};
@@ -127,6 +129,7 @@
 #![warn(missing_docs)]
 
 mod api;
+pub mod avro_type;
 pub mod compat;
 mod error;
 pub mod memory;

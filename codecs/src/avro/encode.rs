@@ -6,7 +6,7 @@
 //! from) gives their order.
 
 use super::AvroError;
-use super::plan::{Logical, MAX_DEPTH, Node, NodeId, Plan};
+use super::plan::{Logical, Node, NodeId, Plan};
 use apache_avro::types::Value;
 use bytes::BufMut;
 
@@ -231,17 +231,7 @@ impl<O: BufMut> Writer<'_, '_, O> {
     ) -> Result<(), AvroError> {
         let plan = self.plan;
         let node = plan.node(id);
-        let depth = depth
-            + usize::from(matches!(
-                node,
-                Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
-            ));
-        if depth > MAX_DEPTH {
-            return Err(AvroError::TooDeep {
-                at: 0,
-                limit: MAX_DEPTH,
-            });
-        }
+        let depth = plan.enter(id, depth, 0)?;
         let logical = plan.logical(id);
         match (node, int_of(value), long_of(value)) {
             (Node::Int, Some(v), _) => {

@@ -88,14 +88,7 @@ fn text(
     out: &mut Vec<u8>,
 ) -> Result<(), AvroError> {
     let node = plan.node(id);
-    let inner_depth = depth
-        + usize::from(matches!(
-            node,
-            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
-        ));
-    if inner_depth > MAX_DEPTH {
-        return Err(err(path, format!("nesting of at most {MAX_DEPTH} levels")));
-    }
+    let inner_depth = enter(plan, id, depth, path)?;
     let nested = |id: NodeId, value: &Value, step: &str, path: &mut String, out: &mut Vec<u8>| {
         let len = path.len();
         path.push_str(step);
@@ -170,13 +163,19 @@ fn text(
 }
 
 /// A field's default (JSON, for a union the value of its first branch that takes it) encoded as
-/// a value of `id`; `None` if it does not fit.
+/// a value of `id`; `None` if it does not fit: what [`Plan::encode_defaults`] is given.
 pub(crate) fn default_bytes(plan: &Plan, id: NodeId, json: &Json) -> Option<Box<[u8]>> {
     let mut path = String::from("$");
     let value = default_value(plan, id, json, &mut path, 0).ok()?;
     let mut out = Vec::new();
     super::encode::encode(plan, id, &value, &mut out).ok()?;
     Some(out.into_boxed_slice())
+}
+
+/// [`Plan::enter`], its error naming the JSON path.
+fn enter(plan: &Plan, id: NodeId, depth: usize, path: &str) -> Result<usize, AvroError> {
+    plan.enter(id, depth, 0)
+        .map_err(|_| err(path, format!("nesting of at most {MAX_DEPTH} levels")))
 }
 
 fn err(path: &str, expected: impl Into<String>) -> AvroError {
@@ -249,14 +248,7 @@ fn read(
     depth: usize,
 ) -> Result<Value, AvroError> {
     let node = plan.node(id);
-    let depth = depth
-        + usize::from(matches!(
-            node,
-            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
-        ));
-    if depth > MAX_DEPTH {
-        return Err(err(path, format!("nesting of at most {MAX_DEPTH} levels")));
-    }
+    let depth = enter(plan, id, depth, path)?;
     let logical = plan.logical(id);
     let uuid = |b: &[u8]| uuid::Uuid::from_slice(b).map_err(|_| err(path, "16 bytes"));
     Ok(match node {
@@ -429,14 +421,7 @@ fn write(
     depth: usize,
 ) -> Result<Json, AvroError> {
     let node = plan.node(id);
-    let depth = depth
-        + usize::from(matches!(
-            node,
-            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
-        ));
-    if depth > MAX_DEPTH {
-        return Err(err(path, format!("nesting of at most {MAX_DEPTH} levels")));
-    }
+    let depth = enter(plan, id, depth, path)?;
     let logical = plan.logical(id);
     let mismatch = |path: &str| {
         err(

@@ -84,7 +84,7 @@
 //! | binary → serde value (typed decode, unions by name) | `direct` |
 //! | generic [`Value`] → binary | `encode` |
 //! | binary → generic [`Value`] | `value` |
-//! | Avro JSON ⇄ [`Value`] (the CLI's text layer) | `json` |
+//! | Avro JSON ⇄ [`Value`] (the CLI's text layer); field defaults, encoded into the plan when a schema is parsed | `json` |
 //! | skipping a value (fields a reader lacks), the block-count check | `validate` |
 //! | writer → reader resolution, compiled once per (writer, reader) pair | `resolve` |
 //!

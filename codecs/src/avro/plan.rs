@@ -18,6 +18,7 @@
 use super::AvroError;
 use apache_avro::Schema;
 use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, Name, NamesRef, UuidSchema};
+use kcodec_registry::avro_type::BaseType;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -90,7 +91,8 @@ pub(crate) struct Field {
     /// branch's value): what a JSON document that leaves the field out takes.
     pub(crate) json_default: Option<serde_json::Value>,
     /// The field's default, encoded (what the typed encoder writes for a field serde leaves
-    /// out); `None` without a default (or with one that does not fit the field's type).
+    /// out); `None` without a default (or with one that does not fit the field's type), and
+    /// until [`Plan::encode_defaults`] has set it.
     pub(crate) default: Option<Box<[u8]>>,
     /// The address of the last `&'static str` key (serde's field name) found equal to `name`:
     /// the typed encoder's check that serde's field is this one costs a pointer compare, not a
@@ -117,6 +119,26 @@ impl Field {
 }
 
 impl Node {
+    /// The node's Avro type (`record`, `long`, `union`…).
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Node::Null => "null",
+            Node::Boolean => "boolean",
+            Node::Int => "int",
+            Node::Long => "long",
+            Node::Float => "float",
+            Node::Double => "double",
+            Node::Bytes => "bytes",
+            Node::String => "string",
+            Node::Fixed { .. } => "fixed",
+            Node::Enum { .. } => "enum",
+            Node::Union { .. } => "union",
+            Node::Array { .. } => "array",
+            Node::Map { .. } => "map",
+            Node::Record { .. } => "record",
+        }
+    }
+
     /// The record field named `name`, by binary search in `by_name`.
     pub(crate) fn field_index(fields: &[Field], by_name: &[u32], name: &str) -> Option<usize> {
         by_name
@@ -220,30 +242,40 @@ impl Plan {
         let nodes = compiler.nodes;
         let min_size = min_sizes(&nodes);
         let expanse = expanses(&nodes, &min_size)?;
-        let mut plan = Plan {
+        Ok(Plan {
             nodes,
             extra: compiler.extra,
             min_size,
             expanse,
             root,
-        };
-        // Defaults are encoded with the finished plan (a default may be of a type defined later).
+        })
+    }
+
+    /// Sets every record field's encoded default ([`Field::default`]) to what `encode` makes of
+    /// its JSON default (a field's JSON default as a value of the field's node: `None` if it does
+    /// not fit). [`compile`](Self::compile) leaves them unset: encoding a default takes the JSON
+    /// reader and the binary writer (`json::default_bytes`), which walk the plan, so the plan
+    /// does not depend on them; they run once the plan is whole (a default may be of a type
+    /// defined later in the schema).
+    pub(crate) fn encode_defaults(
+        &mut self,
+        encode: impl Fn(&Plan, NodeId, &serde_json::Value) -> Option<Box<[u8]>>,
+    ) {
         let mut defaults = Vec::new();
-        for (id, node) in plan.nodes.iter().enumerate() {
+        for (id, node) in self.nodes.iter().enumerate() {
             if let Node::Record { fields, .. } = node {
                 for (i, f) in fields.iter().enumerate() {
                     if let Some(json) = &f.json_default {
-                        defaults.push((id, i, super::json::default_bytes(&plan, f.node, json)));
+                        defaults.push((id, i, encode(self, f.node, json)));
                     }
                 }
             }
         }
         for (id, i, bytes) in defaults {
-            if let Node::Record { fields, .. } = &mut plan.nodes[id] {
+            if let Node::Record { fields, .. } = &mut self.nodes[id] {
                 fields[i].default = bytes;
             }
         }
-        Ok(plan)
     }
 
     /// What the node at `id` needs beyond its encoding.
@@ -286,22 +318,7 @@ impl Plan {
 
     /// The node's Avro type (`record`, `long`, `union`…).
     pub(crate) fn type_name(&self, id: NodeId) -> &'static str {
-        match self.node(id) {
-            Node::Null => "null",
-            Node::Boolean => "boolean",
-            Node::Int => "int",
-            Node::Long => "long",
-            Node::Float => "float",
-            Node::Double => "double",
-            Node::Bytes => "bytes",
-            Node::String => "string",
-            Node::Fixed { .. } => "fixed",
-            Node::Enum { .. } => "enum",
-            Node::Union { .. } => "union",
-            Node::Array { .. } => "array",
-            Node::Map { .. } => "map",
-            Node::Record { .. } => "record",
-        }
+        self.node(id).type_name()
     }
 
     /// The root node's index.
@@ -339,6 +356,25 @@ impl Plan {
     #[inline]
     pub(crate) fn zero_width(&self, id: NodeId) -> bool {
         self.min_size[id as usize] == 0
+    }
+
+    /// The depth inside a value of `id` met `depth` containers deep: one more for a record, an
+    /// array or a map, the containers every walker counts. Past [`MAX_DEPTH`], the one depth
+    /// limit of every walker: [`AvroError::TooDeep`] at byte `at`.
+    #[inline]
+    pub(crate) fn enter(&self, id: NodeId, depth: usize, at: usize) -> Result<usize, AvroError> {
+        let container = matches!(
+            self.node(id),
+            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
+        );
+        let depth = depth + usize::from(container);
+        if depth > MAX_DEPTH {
+            return Err(AvroError::TooDeep {
+                at,
+                limit: MAX_DEPTH,
+            });
+        }
+        Ok(depth)
     }
 }
 
@@ -580,43 +616,14 @@ impl<'s> Compiler<'s, '_> {
     }
 }
 
-/// The name a union branch goes by in the JSON encoding.
+/// The name a union branch goes by in the JSON encoding: a named type's full name, else its
+/// base type (`long` for a `timestamp-millis`).
 pub(crate) fn branch_name(schema: &Schema) -> String {
-    match schema {
-        Schema::Record(r) => r.name.fullname(None),
-        Schema::Enum(e) => e.name.fullname(None),
-        Schema::Fixed(f)
-        | Schema::Duration(f)
-        | Schema::Uuid(UuidSchema::Fixed(f))
-        | Schema::Decimal(DecimalSchema {
-            inner: InnerDecimalSchema::Fixed(f),
-            ..
-        }) => f.name.fullname(None),
-        Schema::Ref { name } => name.fullname(None),
-        Schema::Null => "null".into(),
-        Schema::Boolean => "boolean".into(),
-        Schema::Int | Schema::Date | Schema::TimeMillis => "int".into(),
-        Schema::Long
-        | Schema::TimeMicros
-        | Schema::TimestampMillis
-        | Schema::TimestampMicros
-        | Schema::TimestampNanos
-        | Schema::LocalTimestampMillis
-        | Schema::LocalTimestampMicros
-        | Schema::LocalTimestampNanos => "long".into(),
-        Schema::Float => "float".into(),
-        Schema::Double => "double".into(),
-        Schema::Bytes
-        | Schema::BigDecimal
-        | Schema::Uuid(UuidSchema::Bytes)
-        | Schema::Decimal(DecimalSchema {
-            inner: InnerDecimalSchema::Bytes,
-            ..
-        }) => "bytes".into(),
-        Schema::String | Schema::Uuid(UuidSchema::String) => "string".into(),
-        Schema::Array(_) => "array".into(),
-        Schema::Map(_) => "map".into(),
-        Schema::Union(_) => "union".into(),
+    match BaseType::of(schema) {
+        BaseType::Ref(name) => name.fullname(None),
+        base => base
+            .name()
+            .map_or_else(|| base.type_name().into(), |name| name.fullname(None)),
     }
 }
 

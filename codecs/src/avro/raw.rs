@@ -42,7 +42,7 @@
 pub use super::AvroError;
 use super::cursor::Cursor;
 use super::plan::MAX_DEPTH;
-use super::validate::MAX_ZERO_WIDTH_ITEMS;
+use super::validate::{MAX_ZERO_WIDTH_ITEMS, block_count};
 use crate::record::{AvroDecode, AvroType};
 use bytes::{BufMut, Bytes, BytesMut};
 use std::borrow::Cow;
@@ -397,16 +397,7 @@ impl<'a> Reader<'a> {
     /// [`remaining`](Self::remaining) items and call [`item_read`](Self::item_read) after each.
     #[inline]
     pub fn block(&mut self) -> Result<usize, AvroError> {
-        let at = self.cur.pos;
-        let count = self.cur.long("block count")?;
-        if count >= 0 {
-            return Ok(count as usize);
-        }
-        let count = count
-            .checked_neg()
-            .ok_or(AvroError::Varint { what: "long", at })?;
-        self.cur.len("block")?;
-        Ok(count as usize)
+        Ok(block_count(&mut self.cur)? as usize)
     }
 
     /// After an array or map item that started at `start`: an item that took no bytes counts

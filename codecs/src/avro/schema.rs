@@ -187,8 +187,11 @@ impl ParsedSchema {
             .collect::<Vec<_>>()
             .join("\n");
         let resolved = resolve_names(&schema, &deps).map_err(AvroError::SchemaParse)?;
-        let plan = Plan::compile(&schema, resolved.get_names())?;
+        let mut plan = Plan::compile(&schema, resolved.get_names())?;
         drop(resolved);
+        // What the typed encoder writes for a field serde leaves out, and resolution for a field
+        // the writer lacks.
+        plan.encode_defaults(super::json::default_bytes);
         let name = plan.label(plan.root());
         Ok(ParsedSchema {
             inner: Arc::new(Inner {

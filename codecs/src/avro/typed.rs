@@ -161,21 +161,10 @@ fn len_prefixed(out: &mut BytesMut, b: &[u8]) {
 /// A node's name in errors: a named type's full name, else its type.
 fn label(node: &Node) -> String {
     match node {
-        Node::Null => "null",
-        Node::Boolean => "boolean",
-        Node::Int => "int",
-        Node::Long => "long",
-        Node::Float => "float",
-        Node::Double => "double",
-        Node::Bytes => "bytes",
-        Node::String => "string",
-        Node::Fixed { .. } => "fixed",
-        Node::Enum { name, .. } | Node::Record { name, .. } => return name.clone(),
-        Node::Union { names, .. } => return format!("union {names:?}"),
-        Node::Array { .. } => "array",
-        Node::Map { .. } => "map",
+        Node::Enum { name, .. } | Node::Record { name, .. } => name.clone(),
+        Node::Union { names, .. } => format!("union {names:?}"),
+        _ => node.type_name().to_owned(),
     }
-    .to_owned()
 }
 
 /// Whether `name` (a branch's full name or type) names a variant or struct called `variant`:

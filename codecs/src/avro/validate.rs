@@ -2,11 +2,12 @@
 //! length, count and index against the bytes that remain, without allocating: how schema
 //! resolution (`resolve`) passes over the fields a reader lacks and copies values that need no
 //! change. Its errors name the problem (truncated data, a length past the end, a bad union index,
-//! trailing bytes). Also the array and map block check every decoder shares ([`block`]).
+//! trailing bytes). Also the array and map block check every decoder shares ([`block`], over
+//! [`block_count`], which the derived records' reader in `raw` uses too).
 
 use super::AvroError;
 use super::cursor::Cursor;
-use super::plan::{MAX_DEPTH, Node, NodeId, Plan};
+use super::plan::{Node, NodeId, Plan};
 
 /// How many items of zero width (such as `null`s or empty records, which take no bytes) the
 /// arrays of one message may hold in all, an item counted as many times as the values it is made
@@ -71,17 +72,7 @@ impl Walker<'_, '_> {
     fn skip(&mut self, id: NodeId, depth: usize) -> Result<(), AvroError> {
         self.steps += 1;
         let plan = self.plan;
-        let container = matches!(
-            plan.node(id),
-            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
-        );
-        let depth = depth + usize::from(container);
-        if depth > MAX_DEPTH {
-            return Err(AvroError::TooDeep {
-                at: self.bytes.pos,
-                limit: MAX_DEPTH,
-            });
-        }
+        let depth = plan.enter(id, depth, self.bytes.pos)?;
         match plan.node(id) {
             Node::Null => {}
             Node::Boolean => {
@@ -204,14 +195,7 @@ pub(crate) fn block(
     zero_items: &mut u64,
 ) -> Result<usize, AvroError> {
     let at = bytes.pos;
-    let mut count = bytes.long("block count")?;
-    if count < 0 {
-        count = count
-            .checked_neg()
-            .ok_or(AvroError::Varint { what: "long", at })?;
-        // The block's size in bytes follows a negative count.
-        bytes.len("block")?;
-    }
+    let count = block_count(bytes)?;
     let width = if what == "map" {
         u64::from(plan.min_size(item)) + 1
     } else {
@@ -239,10 +223,29 @@ pub(crate) fn block(
     Ok(count as usize)
 }
 
+/// Reads an array or map block's item count at `bytes` (0 ends the array or map), never negative:
+/// a negative count is followed by the block's size in bytes, which is read and checked against
+/// the bytes that remain. The count itself is not checked: [`block`] checks it against the
+/// items' sizes, `raw`'s reader against the bytes each item takes.
+#[inline]
+pub(crate) fn block_count(bytes: &mut Cursor<'_>) -> Result<i64, AvroError> {
+    let at = bytes.pos;
+    let count = bytes.long("block count")?;
+    if count >= 0 {
+        return Ok(count);
+    }
+    let count = count
+        .checked_neg()
+        .ok_or(AvroError::Varint { what: "long", at })?;
+    bytes.len("block")?;
+    Ok(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::avro::ParsedSchema;
+    use crate::avro::plan::MAX_DEPTH;
 
     /// The schema from the issue: a record of four fields that all refer to the record, inside
     /// an array. It used to cost billions of calls per array, even an empty one.

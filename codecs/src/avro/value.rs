@@ -1,14 +1,14 @@
 //! Decodes Avro binary into apache-avro's generic [`Value`] with a compiled [`Plan`]: the
 //! generic deserializer's decoder (and, after `resolve` has transcoded a writer's bytes into the
 //! reader schema's, the resolving one's). Every length and count is checked against the bytes
-//! that remain before anything is allocated, and values nest at most [`MAX_DEPTH`] levels.
+//! that remain before anything is allocated, and values nest at most [`MAX_DEPTH`](super::plan::MAX_DEPTH) levels.
 //!
 //! The values are the ones apache-avro's own decoder gives for the same schema (logical types
 //! included: `Value::Date`, `Value::Decimal`, `Value::Uuid`…), so the two compare equal.
 
 use super::AvroError;
 use super::cursor::Cursor;
-use super::plan::{Logical, MAX_DEPTH, Node, NodeId, Plan};
+use super::plan::{Logical, Node, NodeId, Plan};
 use super::validate::{block, enum_index, union_branch};
 use apache_avro::types::Value;
 use std::collections::HashMap;
@@ -152,17 +152,7 @@ impl Reader<'_, '_> {
 
     fn value(&mut self, id: NodeId, depth: usize) -> Result<Value, AvroError> {
         let plan = self.plan;
-        let container = matches!(
-            plan.node(id),
-            Node::Record { .. } | Node::Array { .. } | Node::Map { .. }
-        );
-        let depth = depth + usize::from(container);
-        if depth > MAX_DEPTH {
-            return Err(AvroError::TooDeep {
-                at: self.bytes.pos,
-                limit: MAX_DEPTH,
-            });
-        }
+        let depth = plan.enter(id, depth, self.bytes.pos)?;
         Ok(match plan.node(id) {
             Node::Union { branches, .. } => {
                 let (i, branch) = union_branch(&mut self.bytes, branches)?;

@@ -28,10 +28,11 @@
 use std::collections::{HashMap, HashSet};
 
 use apache_avro::Schema;
-use apache_avro::schema::{EnumSchema, FixedSchema, InnerDecimalSchema, RecordSchema, UuidSchema};
+use apache_avro::schema::RecordSchema;
 
 use super::{Budget, Exhausted, MEMO_MESSAGES, Resolved};
 use crate::RegistryError;
+use crate::avro_type::BaseType;
 
 /// A parsed Avro schema together with every named type it (or its references) defines.
 #[derive(Debug)]
@@ -67,18 +68,7 @@ impl AvroSchema {
 }
 
 fn collect_names(s: &Schema, names: &mut HashMap<String, Schema>) {
-    let full = match s {
-        Schema::Record(r) => Some(r.name.fullname(None)),
-        Schema::Enum(e) => Some(e.name.fullname(None)),
-        Schema::Fixed(f) | Schema::Duration(f) => Some(f.name.fullname(None)),
-        Schema::Decimal(d) => match &d.inner {
-            InnerDecimalSchema::Fixed(f) => Some(f.name.fullname(None)),
-            InnerDecimalSchema::Bytes => None,
-        },
-        Schema::Uuid(UuidSchema::Fixed(f)) => Some(f.name.fullname(None)),
-        _ => None,
-    };
-    if let Some(full) = full {
+    if let Some(full) = BaseType::of(s).name().map(|n| n.fullname(None)) {
         if names.contains_key(&full) {
             return;
         }
@@ -135,68 +125,14 @@ pub(super) fn can_read_within(
     result
 }
 
-/// The underlying shape of a schema, logical types replaced by the types they annotate.
-#[derive(Clone, Copy)]
-enum Base<'a> {
-    Null,
-    Boolean,
-    Int,
-    Long,
-    Float,
-    Double,
-    Bytes,
-    String,
-    Array(&'a Schema),
-    Map(&'a Schema),
-    /// A union (handled before reaching [`Base`] comparisons).
-    Union,
-    Record(&'a RecordSchema),
-    Enum(&'a EnumSchema),
-    Fixed(&'a FixedSchema),
-    /// A reference to a named type the schema does not define (cannot happen after parsing).
-    Unknown(&'a str),
-}
-
-impl Base<'_> {
-    /// Which kind of type this is, ignoring names and contents.
-    fn kind(&self) -> u8 {
-        match self {
-            Base::Null => 0,
-            Base::Boolean => 1,
-            Base::Int => 2,
-            Base::Long => 3,
-            Base::Float => 4,
-            Base::Double => 5,
-            Base::Bytes => 6,
-            Base::String => 7,
-            Base::Array(_) => 8,
-            Base::Map(_) => 9,
-            Base::Union => 10,
-            Base::Record(_) => 11,
-            Base::Enum(_) => 12,
-            Base::Fixed(_) => 13,
-            Base::Unknown(_) => 14,
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Base::Null => "null".into(),
-            Base::Boolean => "boolean".into(),
-            Base::Int => "int".into(),
-            Base::Long => "long".into(),
-            Base::Float => "float".into(),
-            Base::Double => "double".into(),
-            Base::Bytes => "bytes".into(),
-            Base::String => "string".into(),
-            Base::Array(_) => "array".into(),
-            Base::Map(_) => "map".into(),
-            Base::Union => "union".into(),
-            Base::Record(r) => format!("record {}", r.name.fullname(None)),
-            Base::Enum(e) => format!("enum {}", e.name.fullname(None)),
-            Base::Fixed(f) => format!("fixed {}", f.name.fullname(None)),
-            Base::Unknown(n) => format!("unknown type {n}"),
-        }
+/// Messages name a type by its base type, a named one with its full name: `record a.B`.
+fn describe(base: BaseType<'_>) -> String {
+    match base {
+        BaseType::Ref(name) => format!("unknown type {}", name.name()),
+        base => match base.name() {
+            Some(name) => format!("{} {}", base.type_name(), name.fullname(None)),
+            None => base.type_name().into(),
+        },
     }
 }
 
@@ -220,39 +156,6 @@ fn deref<'a>(s: &'a Schema, names: &'a HashMap<String, Schema>) -> &'a Schema {
     match s {
         Schema::Ref { name } => names.get(&name.fullname(None)).unwrap_or(s),
         _ => s,
-    }
-}
-
-fn base(s: &Schema) -> Base<'_> {
-    match s {
-        Schema::Null => Base::Null,
-        Schema::Boolean => Base::Boolean,
-        Schema::Int | Schema::Date | Schema::TimeMillis => Base::Int,
-        Schema::Long
-        | Schema::TimeMicros
-        | Schema::TimestampMillis
-        | Schema::TimestampMicros
-        | Schema::TimestampNanos
-        | Schema::LocalTimestampMillis
-        | Schema::LocalTimestampMicros
-        | Schema::LocalTimestampNanos => Base::Long,
-        Schema::Float => Base::Float,
-        Schema::Double => Base::Double,
-        Schema::Bytes | Schema::BigDecimal | Schema::Uuid(UuidSchema::Bytes) => Base::Bytes,
-        Schema::String | Schema::Uuid(UuidSchema::String) => Base::String,
-        Schema::Array(a) => Base::Array(&a.items),
-        Schema::Map(m) => Base::Map(&m.types),
-        Schema::Union(_) => Base::Union,
-        Schema::Record(r) => Base::Record(r),
-        Schema::Enum(e) => Base::Enum(e),
-        Schema::Fixed(f) | Schema::Duration(f) | Schema::Uuid(UuidSchema::Fixed(f)) => {
-            Base::Fixed(f)
-        }
-        Schema::Decimal(d) => match &d.inner {
-            InnerDecimalSchema::Bytes => Base::Bytes,
-            InnerDecimalSchema::Fixed(f) => Base::Fixed(f),
-        },
-        Schema::Ref { name } => Base::Unknown(name.name()),
     }
 }
 
@@ -305,7 +208,7 @@ impl Ctx<'_> {
                 let before = self.errors.len();
                 self.check(reader, branch, path, depth + 1);
                 if self.errors.len() > before {
-                    let described = base(deref(branch, self.writer_names)).describe();
+                    let described = describe(BaseType::of(deref(branch, self.writer_names)));
                     for e in &mut self.errors[before..] {
                         *e = format!("{e} (writer union branch {i}: {described})");
                     }
@@ -322,13 +225,13 @@ impl Ctx<'_> {
                 let names: Vec<String> = ru
                     .variants()
                     .iter()
-                    .map(|b| base(deref(b, self.reader_names)).describe())
+                    .map(|b| describe(BaseType::of(deref(b, self.reader_names))))
                     .collect();
                 self.err(
                     path,
                     format_args!(
                         "writer type {} matches no branch of reader union [{}]",
-                        base(writer).describe(),
+                        describe(BaseType::of(writer)),
                         names.join(", ")
                     ),
                 );
@@ -347,11 +250,11 @@ impl Ctx<'_> {
             );
             return;
         }
-        self.check_base(base(reader), base(writer), path, depth);
+        self.check_base(BaseType::of(reader), BaseType::of(writer), path, depth);
     }
 
-    fn check_base(&mut self, rb: Base<'_>, wb: Base<'_>, path: &str, depth: usize) {
-        use Base::*;
+    fn check_base(&mut self, rb: BaseType<'_>, wb: BaseType<'_>, path: &str, depth: usize) {
+        use BaseType::*;
         match (rb, wb) {
             (Null, Null)
             | (Boolean, Boolean)
@@ -427,8 +330,8 @@ impl Ctx<'_> {
                 path,
                 format_args!(
                     "writer type {} cannot be promoted to reader type {}",
-                    w.describe(),
-                    r.describe()
+                    describe(w),
+                    describe(r)
                 ),
             ),
         }
@@ -443,9 +346,9 @@ impl Ctx<'_> {
         path: &str,
         depth: usize,
     ) -> Result<(), Vec<String>> {
-        let writer_kind = base(writer).kind();
+        let writer_kind = BaseType::of(writer).type_name();
         let names = self.reader_names;
-        let same_kind = |b: &&Schema| base(deref(b, names)).kind() == writer_kind;
+        let same_kind = |b: &&Schema| BaseType::of(deref(b, names)).type_name() == writer_kind;
         // Branches of the writer's own kind first (the spec's "first match"), then promotions.
         let order: Vec<&Schema> = branches
             .iter()
