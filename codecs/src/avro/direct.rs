@@ -137,17 +137,9 @@ struct De<'r, 'de, 's> {
 
 impl<'r, 'de, 's> De<'r, 'de, 's> {
     /// Reads a union's branch index and gives it with the branch's node.
+    #[inline]
     fn branch(&mut self, branches: &[NodeId]) -> Result<(usize, NodeId), AvroError> {
-        let at = self.r.bytes.pos;
-        let index = self.r.bytes.long("union index")?;
-        usize::try_from(index)
-            .ok()
-            .and_then(|i| Some((i, *branches.get(i)?)))
-            .ok_or(AvroError::UnionIndex {
-                at,
-                index,
-                branches: branches.len(),
-            })
+        super::validate::union_branch(&mut self.r.bytes, branches)
     }
 
     /// An array of `items`, read as a sequence.
@@ -241,17 +233,8 @@ fn enum_symbol<'s>(
     name: &str,
     symbols: &'s [String],
 ) -> Result<&'s str, AvroError> {
-    let at = r.bytes.pos;
-    let index = r.bytes.long("enum index")?;
-    symbols
-        .get(usize::try_from(index).unwrap_or(usize::MAX))
-        .map(String::as_str)
-        .ok_or_else(|| AvroError::EnumIndex {
-            at,
-            index,
-            name: name.to_owned(),
-            symbols: symbols.len(),
-        })
+    let index = super::validate::enum_index(&mut r.bytes, name, symbols)?;
+    Ok(&symbols[index])
 }
 
 /// Which variant of a Rust enum (`variants`, in declaration order) a union's branch `index`
