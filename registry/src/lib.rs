@@ -66,10 +66,10 @@
 //! | `POST /compatibility/subjects/{s}/versions` | `verbose` (`normalize` accepted) | `{is_compatible, messages?}` against the versions the subject's level names |
 //! | `POST /compatibility/subjects/{s}/versions/{n\|latest}` | `verbose` (`normalize` accepted) | `{is_compatible, messages?}` against that version |
 //! | `GET /config` | (`defaultToGlobal` accepted) | `{compatibilityLevel}` |
-//! | `PUT /config` | | body `{compatibility}` → `{compatibility}` |
+//! | `PUT /config` | | body: any of Confluent's config fields, all optional (`{}` too); sets the level if it carries one → `{compatibility}` in force |
 //! | `DELETE /config` | | resets the global level to `BACKWARD`; `{compatibilityLevel}` it had |
 //! | `GET /config/{s}` | `defaultToGlobal` | `{compatibilityLevel}`, or 40408 |
-//! | `PUT /config/{s}` | | body `{compatibility}` → `{compatibility}` |
+//! | `PUT /config/{s}` | | body: any of Confluent's config fields, all optional; sets the level if it carries one → `{compatibility}` of the subject's own level (`{}` when it has none) |
 //! | `DELETE /config/{s}` | | `{compatibilityLevel}` it had, or 40408 |
 //! | `GET /mode` | | `{"mode": "READWRITE"}` |
 //! | `GET /mode/{s}` | `defaultToGlobal` | `{"mode": "READWRITE"}` with `defaultToGlobal`, else 40409 (no subject has a mode of its own) |
@@ -104,7 +104,8 @@
 //!   explicit id), schema contexts (a `:.ctx:subject` is an ordinary subject name), data
 //!   contracts (`metadata` and `ruleSet` in requests are accepted and ignored, never returned),
 //!   config fields other than the compatibility level (`normalize`, `alias`,
-//!   `compatibilityGroup`, default/override metadata and rule sets are ignored, so `GET
+//!   `compatibilityGroup`, default/override metadata and rule sets are accepted by `PUT
+//!   /config` and ignored, so never answered back, and `GET
 //!   /subjects/{s}/metadata` never finds a version), exporters, and the `/associations` and `/dek-registry` APIs.
 //! - **GUIDs** are random (UUID v4) per distinct schema, kept in the journal.
 //! - **Permanently deleted schemas:** once no version of any subject uses an id, `GET

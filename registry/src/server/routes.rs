@@ -853,6 +853,10 @@ struct ConfigBody {
     compatibility_level: &'static str,
 }
 
+/// Confluent's `ConfigUpdateRequest`: every field is optional, and an update sets what it
+/// carries and keeps the rest (`ConfigValue.update`). The dev server keeps only the
+/// compatibility level; the other fields (`normalize`, `validateFields`, `alias`, ...) are
+/// accepted and not kept (the dev server always normalizes; see the crate docs).
 #[derive(Deserialize)]
 struct ConfigRequest {
     compatibility: Option<String>,
@@ -860,19 +864,45 @@ struct ConfigRequest {
     compatibility_level: Option<String>,
 }
 
+/// The answer to a config update: as Confluent's `new ConfigUpdateRequest(config)` of the
+/// merged config, with `compatibility` absent when the scope has no level of its own.
 #[derive(Serialize)]
 struct ConfigUpdateBody {
-    compatibility: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compatibility: Option<&'static str>,
 }
 
-fn level_from_body(body: Result<Bytes, BytesRejection>) -> Result<CompatibilityLevel, ApiError> {
+/// The level a config update carries, if any (Confluent's `ConfigResource` refuses only a
+/// level it does not know, 42203).
+fn level_from_body(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Option<CompatibilityLevel>, ApiError> {
     let bytes = body_bytes(body)?;
     let request: ConfigRequest = parse_json(&bytes)?;
-    let text = request
-        .compatibility
-        .or(request.compatibility_level)
-        .unwrap_or_default();
-    Ok(text.parse::<CompatibilityLevel>()?)
+    match request.compatibility.or(request.compatibility_level) {
+        Some(text) => Ok(Some(text.parse::<CompatibilityLevel>()?)),
+        None => Ok(None),
+    }
+}
+
+/// Applies a config update to `subject` (`None`: the global config) and answers the config it
+/// leaves.
+async fn update_config(
+    app: &App,
+    subject: Option<&str>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let level = match level_from_body(body)? {
+        Some(level) => Some(app.registry.set_compatibility(subject, level).await?),
+        None => match app.registry.compatibility(subject, false).await {
+            Ok(level) => Some(level),
+            Err(RegistryError::SubjectCompatibilityNotConfigured(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
+    };
+    Ok(ok(&ConfigUpdateBody {
+        compatibility: level.map(CompatibilityLevel::as_str),
+    }))
 }
 
 async fn global_config(State(app): State<App>) -> ApiResult {
@@ -886,13 +916,7 @@ async fn set_global_config(
     State(app): State<App>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    let level = app
-        .registry
-        .set_compatibility(None, level_from_body(body)?)
-        .await?;
-    Ok(ok(&ConfigUpdateBody {
-        compatibility: level.as_str(),
-    }))
+    update_config(&app, None, body).await
 }
 
 async fn delete_global_config(State(app): State<App>) -> ApiResult {
@@ -924,13 +948,7 @@ async fn set_subject_config(
     Path(subject): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    let level = app
-        .registry
-        .set_compatibility(Some(&subject), level_from_body(body)?)
-        .await?;
-    Ok(ok(&ConfigUpdateBody {
-        compatibility: level.as_str(),
-    }))
+    update_config(&app, Some(&subject), body).await
 }
 
 async fn delete_subject_config(State(app): State<App>, Path(subject): Path<String>) -> ApiResult {
