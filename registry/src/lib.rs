@@ -100,8 +100,12 @@
 //!   that answer as the schema of the id and expect it in the form they sent).
 //! - **Compatibility** is decided by the local [`compat`] checks, not Confluent's Java code;
 //!   messages differ in wording.
-//! - **Not supported:** modes (`READONLY`, `IMPORT`: no `PUT /mode`, no registering with an
-//!   explicit id), schema contexts (a `:.ctx:subject` is an ordinary subject name), data
+//! - **Not supported:** modes (`READONLY`, `IMPORT`: no `PUT /mode`; a register request's `id`
+//!   is answered as Confluent answers it in `READWRITE`: the registration it names when the
+//!   schema is already under the subject with that id, else 42205; a `version` other than the
+//!   subject's next is 42201 — checked before, not after, compatibility — and the next version
+//!   of a schema already under the subject answers its registration, where Confluent registers
+//!   it again), schema contexts (a `:.ctx:subject` is an ordinary subject name), data
 //!   contracts (`metadata` and `ruleSet` in requests are accepted and ignored, never returned),
 //!   config fields other than the compatibility level (`normalize`, `alias`,
 //!   `compatibilityGroup`, default/override metadata and rule sets are accepted by `PUT

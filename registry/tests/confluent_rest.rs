@@ -35,6 +35,10 @@ async fn put(server: &DevServer, path: &str, body: &str) -> (u16, Value) {
     send(server, reqwest::Method::PUT, path, body).await
 }
 
+async fn post(server: &DevServer, path: &str, body: &str) -> (u16, Value) {
+    send(server, reqwest::Method::POST, path, body).await
+}
+
 async fn get(server: &DevServer, path: &str) -> (u16, Value) {
     let r = reqwest::get(format!("{}{path}", server.url()))
         .await
@@ -94,5 +98,68 @@ async fn config_updates_without_a_level_keep_the_level() {
     // an unknown level is still refused
     let (status, body) = put(&server, "/config/s", r#"{"compatibility":"SIDEWAYS"}"#).await;
     assert_eq!((status, body["error_code"].clone()), (422, json!(42203)));
+    server.shutdown().await;
+}
+
+/// `KafkaSchemaRegistry.registerOrForward` then `register` (`AbstractSchemaRegistry.checkRegisterMode`)
+/// in READWRITE mode: a register request's `id` names the registration when the schema is
+/// already under the subject with that id, else it is refused, 42205 ("... is not in import
+/// mode"); a `version` must be the subject's next one (`InvalidSchemaException`, 42201).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_with_an_id_or_version_outside_import_mode() {
+    let server = start(ServerOptions::default()).await;
+    let path = "/subjects/s/versions";
+    let (status, body) = post(&server, path, r#"{"schema":"\"int\"","id":500}"#).await;
+    assert_eq!((status, body["error_code"].clone()), (422, json!(42205)));
+    assert_eq!(
+        body["message"],
+        "Subject s in context  is not in import mode"
+    );
+    // nothing was registered
+    assert_eq!(get(&server, "/subjects").await, (200, json!([])));
+
+    let (status, body) = post(&server, path, r#"{"schema":"\"int\""}"#).await;
+    assert_eq!((status, body["id"].clone()), (200, json!(1)));
+    // the id (and version) it already has: that registration
+    for request in [
+        r#"{"schema":"\"int\"","id":1}"#,
+        r#"{"schema":"\"int\"","id":1,"version":1}"#,
+        r#"{"schema":"\"int\"","id":-1}"#,
+        r#"{"schema":"\"int\"","version":-1}"#,
+    ] {
+        let (status, body) = post(&server, path, request).await;
+        assert_eq!(
+            (status, body["id"].clone(), body["version"].clone()),
+            (200, json!(1), json!(1)),
+            "{request}"
+        );
+    }
+    // another id, or the right id with another version: refused
+    for request in [
+        r#"{"schema":"\"int\"","id":2}"#,
+        r#"{"schema":"\"int\"","id":1,"version":2}"#,
+        r#"{"schema":"\"long\"","id":2}"#,
+    ] {
+        let (status, body) = post(&server, path, request).await;
+        assert_eq!(
+            (status, body["error_code"].clone()),
+            (422, json!(42205)),
+            "{request}"
+        );
+    }
+    // a version that is not the next one
+    let (status, body) = post(&server, path, r#"{"schema":"\"long\"","version":5}"#).await;
+    assert_eq!((status, body["error_code"].clone()), (422, json!(42201)));
+    assert_eq!(
+        body["message"],
+        "Version is not one more than previous version"
+    );
+    // the next one
+    put(&server, "/config/s", r#"{"compatibility":"NONE"}"#).await;
+    let (status, body) = post(&server, path, r#"{"schema":"\"long\"","version":2}"#).await;
+    assert_eq!(
+        (status, body["id"].clone(), body["version"].clone()),
+        (200, json!(2), json!(2))
+    );
     server.shutdown().await;
 }

@@ -402,9 +402,21 @@ struct SchemaRequest {
     #[serde(rename = "schemaType")]
     schema_type: Option<String>,
     references: Option<Vec<SchemaReference>>,
+    /// Confluent's `RegisterSchemaRequest.id`: an id to register the schema under (IMPORT mode).
+    id: Option<i32>,
+    /// Confluent's `RegisterSchemaRequest.version`: the version to register it as.
+    version: Option<i32>,
 }
 
 fn schema_from_body(body: Result<Bytes, BytesRejection>) -> Result<Schema, ApiError> {
+    Ok(register_request(body)?.0)
+}
+
+/// A register (or lookup, or compatibility) request's schema, with the `id` and `version` it
+/// asks for.
+fn register_request(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(Schema, Option<i32>, Option<i32>), ApiError> {
     let bytes = body_bytes(body)?;
     let request: SchemaRequest = parse_json(&bytes)?;
     let schema_type = match request.schema_type.as_deref() {
@@ -424,7 +436,9 @@ fn schema_from_body(body: Result<Bytes, BytesRejection>) -> Result<Schema, ApiEr
         .schema
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ApiError(RegistryError::InvalidSchema("Empty schema".to_owned())))?;
-    Ok(Schema::new(schema_type, text).with_references(request.references.unwrap_or_default()))
+    let schema =
+        Schema::new(schema_type, text).with_references(request.references.unwrap_or_default());
+    Ok((schema, request.id, request.version))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -754,11 +768,64 @@ async fn register(
     Query(q): Params,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    let schema = schema_from_body(body)?;
+    let (schema, id, version) = register_request(body)?;
     let (registry, normalize) = (app.registry.clone(), flag(&q, "normalize"));
-    let r =
-        off_workers(async move { registry.register(&subject, &schema, normalize).await }).await?;
+    let r = off_workers(async move {
+        register_as(&registry, &subject, &schema, normalize, (id, version)).await
+    })
+    .await?;
     Ok(ok(&app.registered_body(&r, &q)?))
+}
+
+/// Registers `schema` under `subject` as Confluent's `KafkaSchemaRegistry.registerOrForward`
+/// and `register` do in `READWRITE` mode (the dev server's only mode) with the `id` and
+/// `version` a request asks for (absent, or an id below 0 and a version of 0 or -1: any).
+///
+/// The schema is first looked up under the subject: found with the id asked for (or none) and
+/// any version (or the one asked for), that registration is the answer. Otherwise an id is
+/// refused, 42205, as `checkRegisterMode` refuses it outside IMPORT mode, and a version is
+/// refused, 42201, unless it is the subject's next one ("Version is not one more than previous
+/// version").
+async fn register_as(
+    registry: &InMemoryRegistry,
+    subject: &str,
+    schema: &Schema,
+    normalize: bool,
+    (id, version): (Option<i32>, Option<i32>),
+) -> Result<RegisteredSchema, RegistryError> {
+    let id = id.filter(|id| *id >= 0);
+    let version = version.filter(|v| *v > 0);
+    if id.is_none() && version.is_none() {
+        return registry.register(subject, schema, normalize).await;
+    }
+    if let Ok(found) = registry.lookup(subject, schema, normalize, false).await {
+        let same_id = id.is_none_or(|id| id as u32 == found.id);
+        let same_version = version.is_none_or(|v| v == found.version);
+        if same_id && same_version && (id.is_some() || version.is_none()) {
+            return Ok(found);
+        }
+    }
+    if id.is_some() {
+        return Err(RegistryError::Server {
+            status: 422,
+            error_code: 42205,
+            message: format!("Subject {subject} in context  is not in import mode"),
+        });
+    }
+    if let Some(version) = version {
+        let next = match registry.versions(subject, true).await {
+            Ok(versions) => versions.into_iter().max().unwrap_or(0) + 1,
+            Err(_) => 1,
+        };
+        if version != next {
+            return Err(RegistryError::Server {
+                status: 422,
+                error_code: 42201,
+                message: "Version is not one more than previous version".to_owned(),
+            });
+        }
+    }
+    registry.register(subject, schema, normalize).await
 }
 
 async fn lookup(
