@@ -163,3 +163,48 @@ async fn register_with_an_id_or_version_outside_import_mode() {
     );
     server.shutdown().await;
 }
+
+/// A `Content-Length` over the body limit is answered 413 from the header, at once: with a
+/// body-read timeout of an hour, the answer can only come from the header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_length_over_the_limit_is_refused_on_sight() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start(ServerOptions {
+        body_limit: 8 * 1024 * 1024,
+        body_read_timeout: std::time::Duration::from_secs(3600),
+        ..ServerOptions::default()
+    })
+    .await;
+    let mut client = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    client
+        .write_all(
+            b"POST /subjects/s/versions HTTP/1.1\r\nHost: localhost\r\n\
+              Content-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n{\"schema\":",
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let head_end = loop {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(60), client.read(&mut buf))
+            .await
+            .expect("answered from the header")
+            .unwrap();
+        assert_ne!(n, 0, "closed without an answer");
+        answer.extend_from_slice(&buf[..n]);
+        if let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n")
+            && answer.ends_with(b"}")
+        {
+            break end;
+        }
+    };
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let body: Value = serde_json::from_str(&answer[head_end + 4..]).unwrap();
+    assert_eq!(body["error_code"], 413);
+    // the server still answers others
+    assert_eq!(get(&server, "/subjects").await, (200, json!([])));
+    server.shutdown().await;
+}

@@ -71,7 +71,8 @@ impl ProtobufFormat for StoredText {
 /// How the dev server behaves.
 #[derive(Clone)]
 pub struct ServerOptions {
-    /// The largest request body accepted (413 beyond it). Default [`DEFAULT_BODY_LIMIT`].
+    /// The largest request body accepted (413 beyond it; a `Content-Length` beyond it is
+    /// answered 413 at once, before any of the body is read). Default [`DEFAULT_BODY_LIMIT`].
     pub body_limit: usize,
     /// When set, every request needs HTTP basic auth with this user and password (401 without).
     pub basic_auth: Option<(String, String)>,

@@ -217,17 +217,22 @@ async fn read_body(
     if !matches!(*request.method(), Method::POST | Method::PUT) {
         return next.run(request).await;
     }
+    // A declared length over the limit is refused on sight, not waited for.
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return too_large();
+    }
     let (parts, body) = request.into_parts();
     match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
         Ok(Ok(bytes)) => {
             next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
                 .await
         }
-        Ok(Err(e)) if e.to_string().contains("length limit exceeded") => error_reply(
-            413,
-            413,
-            "Failed to buffer the request body: length limit exceeded",
-        ),
+        Ok(Err(e)) if e.to_string().contains("length limit exceeded") => too_large(),
         Ok(Err(e)) => error_reply(400, 400, &format!("Failed to read the request body: {e}")),
         Err(_) => error_reply(
             408,
@@ -235,6 +240,15 @@ async fn read_body(
             "Request Timeout: the request body did not arrive in time",
         ),
     }
+}
+
+/// The answer to a body over the limit.
+fn too_large() -> Response {
+    error_reply(
+        413,
+        413,
+        "Failed to buffer the request body: length limit exceeded",
+    )
 }
 
 /// An error answer not in Confluent's shape (a rejected path or query, 405) put in it.
