@@ -100,6 +100,11 @@
 //!   that answer as the schema of the id and expect it in the form they sent).
 //! - **Compatibility** is decided by the local [`compat`] checks, not Confluent's Java code;
 //!   messages differ in wording.
+//! - **JSON Schema validation** on registration (and compatibility tests), as Confluent's
+//!   `JsonSchema.validate()`: the `jsonschema` crate checks the schema against its meta-schema
+//!   and resolves its `$ref`s (locally and to its references, never over the network), and a
+//!   `$ref` leading back to itself through `$ref`s only is refused; 42201, messages worded by
+//!   that crate.
 //! - **Not supported:** modes (`READONLY`, `IMPORT`: no `PUT /mode`; a register request's `id`
 //!   is answered as Confluent answers it in `READWRITE`: the registration it names when the
 //!   schema is already under the subject with that id, else 42205; a `version` other than the

@@ -208,3 +208,58 @@ async fn declared_length_over_the_limit_is_refused_on_sight() {
     assert_eq!(get(&server, "/subjects").await, (200, json!([])));
     server.shutdown().await;
 }
+
+/// `JsonSchema.validate()`, which Confluent's `AbstractSchemaRegistry.canonicalizeSchema` runs
+/// on a new schema at registration: a JSON Schema its meta-schema refuses, or with a `$ref`
+/// that does not resolve (or only leads back to itself), is refused 42201 and not registered,
+/// so the subject's next registration is checked as if it never came.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_json_schemas_are_refused_on_registration() {
+    let server = start(ServerOptions::default()).await;
+    let register = |subject: &'static str, schema: &str, references: Value| {
+        let body = json!({"schemaType": "JSON", "schema": schema, "references": references});
+        let server = &server;
+        async move {
+            post(
+                server,
+                &format!("/subjects/{subject}/versions"),
+                &body.to_string(),
+            )
+            .await
+        }
+    };
+    for invalid in [
+        r#"{"type":"notatype"}"#,
+        r##"{"properties":{"a":{"$ref":"#/definitions/missing"}}}"##,
+        r#"{"minimum":"abc"}"#,
+        r##"{"$ref":"#/definitions/a","definitions":{"a":{"$ref":"#/definitions/b"},"b":{"$ref":"#/definitions/a"}}}"##,
+        r##"{"$ref":"#"}"##,
+        r#"{"$ref":"other.json"}"#,
+    ] {
+        let (status, body) = register("s", invalid, json!([])).await;
+        assert_eq!(
+            (status, body["error_code"].clone()),
+            (422, json!(42201)),
+            "{invalid}: {body}"
+        );
+    }
+    assert_eq!(get(&server, "/subjects").await, (200, json!([])));
+    // valid ones register: local and recursive references, and a reference by name
+    let (status, body) = register(
+        "s",
+        r##"{"type":"object","properties":{"next":{"$ref":"#"},"n":{"$ref":"#/definitions/n"}},"definitions":{"n":{"type":"integer","minimum":0}}}"##,
+        json!([]),
+    )
+    .await;
+    assert_eq!((status, body["id"].clone()), (200, json!(1)), "{body}");
+    let (status, body) = register("other", r#"{"type":"string"}"#, json!([])).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = register(
+        "t",
+        r#"{"type":"object","properties":{"o":{"$ref":"other.json"}}}"#,
+        json!([{"name": "other.json", "subject": "other", "version": 1}]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    server.shutdown().await;
+}

@@ -74,6 +74,110 @@ impl JsonSchema {
         }
         Ok(JsonSchema { root, references })
     }
+
+    /// Refuses a schema Confluent's `JsonSchema.validate()` refuses: one its meta-schema (the
+    /// draft its `$schema` names, else the latest) does not accept, or with a `$ref` that does
+    /// not resolve — locally, or to one of its references (never fetched from elsewhere). The
+    /// JSON Schema codec compiles its validator the same way, so what registers also
+    /// serializes.
+    pub fn validate(&self) -> Result<(), RegistryError> {
+        jsonschema::options()
+            .with_retriever(References(self.references.clone()))
+            .build(&self.root)
+            .map(drop)
+            .map_err(|e| RegistryError::InvalidSchema(format!("Invalid JSON Schema: {e}")))?;
+        refuse_ref_cycles(&self.root, &self.references)
+    }
+}
+
+/// Where `$ref` `r`, met in document `doc`, points: the node and its document. `None` if it
+/// does not resolve here (a local pointer, or a reference by name with an optional fragment).
+fn ref_target<'v>(
+    references: &'v BTreeMap<String, Value>,
+    doc: &'v Value,
+    r: &str,
+) -> Option<(&'v Value, &'v Value)> {
+    let (doc_name, fragment) = r.split_once('#').unwrap_or((r, ""));
+    let (doc, pointer) = if let Some(d) = references.get(r) {
+        (d, "")
+    } else if doc_name.is_empty() {
+        (doc, fragment)
+    } else {
+        (references.get(doc_name)?, fragment)
+    };
+    let target = if pointer.is_empty() {
+        Some(doc)
+    } else {
+        doc.pointer(pointer)
+    }?;
+    Some((target, doc))
+}
+
+/// The keywords whose values are data, not schemas (a `$ref` key in them is no reference).
+const DATA_KEYWORDS: [&str; 4] = ["const", "default", "enum", "examples"];
+
+/// Refuses a `$ref` that leads, through `$ref`s only, back to itself: such a reference never
+/// reaches a schema (Confluent cannot load it). Each node is followed once (linear work).
+fn refuse_ref_cycles(
+    root: &Value,
+    references: &BTreeMap<String, Value>,
+) -> Result<(), RegistryError> {
+    // nodes whose `$ref` chain is known to end (in a schema, or in a `$ref` that does not
+    // resolve here, which the meta-schema check judges)
+    let mut ends: HashSet<*const Value> = HashSet::new();
+    let mut stack: Vec<(&Value, &Value)> = vec![(root, root)];
+    stack.extend(references.values().map(|d| (d, d)));
+    while let Some((node, doc)) = stack.pop() {
+        match node {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    if !DATA_KEYWORDS.contains(&key.as_str()) {
+                        stack.push((value, doc));
+                    }
+                }
+            }
+            Value::Array(items) => stack.extend(items.iter().map(|v| (v, doc))),
+            _ => continue,
+        }
+        let mut chain: HashSet<*const Value> = HashSet::new();
+        let (mut at, mut at_doc) = (node, doc);
+        while let Some(r) = at.get("$ref").and_then(Value::as_str) {
+            let address: *const Value = at;
+            if ends.contains(&address) {
+                break;
+            }
+            if !chain.insert(address) {
+                return Err(RegistryError::InvalidSchema(format!(
+                    "Invalid JSON Schema: $ref '{r}' leads back to itself through $refs only"
+                )));
+            }
+            match ref_target(references, at_doc, r) {
+                Some((target, target_doc)) => (at, at_doc) = (target, target_doc),
+                None => break,
+            }
+        }
+        ends.extend(chain);
+    }
+    Ok(())
+}
+
+/// Serves `$ref`s to a schema's references by name (the whole URI, or its path as a relative
+/// reference resolves against the default base URI).
+struct References(BTreeMap<String, Value>);
+
+impl jsonschema::Retrieve for References {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let full = uri.as_str();
+        let path = uri.path().as_str().trim_start_matches('/');
+        self.0
+            .get(full)
+            .or_else(|| self.0.get(path))
+            .cloned()
+            .ok_or_else(|| format!("'{full}' is not among the schema's references").into())
+    }
 }
 
 /// Messages for documents valid under `writer` checked against `reader` (empty = compatible),
@@ -266,29 +370,10 @@ impl<'a> Ctx<'a> {
             let Some(r) = node.schema.get("$ref").and_then(Value::as_str) else {
                 return Ok(node);
             };
-            let (doc_name, fragment) = match r.split_once('#') {
-                Some((d, f)) => (d, f),
-                None => (r, ""),
-            };
-            let (doc, pointer) = if let Some(d) = side.references.get(r) {
-                (d, "")
-            } else if doc_name.is_empty() {
-                (node.doc, fragment)
-            } else {
-                let d = side
-                    .references
-                    .get(doc_name)
-                    .ok_or_else(|| format!("cannot resolve $ref '{r}'"))?;
-                (d, fragment)
-            };
-            let target = if pointer.is_empty() {
-                Some(doc)
-            } else {
-                doc.pointer(pointer)
-            };
-            let target = target.ok_or_else(|| format!("cannot resolve $ref '{r}'"))?;
+            let (schema, doc) = ref_target(&side.references, node.doc, r)
+                .ok_or_else(|| format!("cannot resolve $ref '{r}'"))?;
             node = Node {
-                schema: target,
+                schema,
                 doc,
                 stable: true,
             };

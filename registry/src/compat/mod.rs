@@ -196,6 +196,10 @@ pub fn check(
 ) -> Result<Vec<String>, RegistryError> {
     // A schema that does not parse is rejected whatever the level, as the registry would.
     let new_parsed = parse(new)?;
+    // and a new JSON Schema must be one (as Confluent's `JsonSchema.validate()` on registration)
+    if let Parsed::Json(schema) = &new_parsed {
+        schema.validate()?;
+    }
     if level == CompatibilityLevel::None || previous.is_empty() {
         return Ok(Vec::new());
     }
