@@ -263,3 +263,43 @@ async fn invalid_json_schemas_are_refused_on_registration() {
     assert_eq!(status, 200, "{body}");
     server.shutdown().await;
 }
+
+/// 300 connections that send part of a request header do not lock a normal client out: with
+/// header and body timeouts of an hour, `GET /subjects` can only be answered while they are
+/// all open, as Confluent's Jetty (no accept limit, idle timeouts only) answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_do_not_lock_others_out() {
+    use tokio::io::AsyncWriteExt;
+    let hour = std::time::Duration::from_secs(3600);
+    let server = start(ServerOptions {
+        header_read_timeout: hour,
+        body_read_timeout: hour,
+        ..ServerOptions::default()
+    })
+    .await;
+    let mut slow = Vec::new();
+    for n in 0..300 {
+        let mut c = tokio::net::TcpStream::connect(server.local_addr())
+            .await
+            .unwrap();
+        if n % 2 == 0 {
+            c.write_all(b"GET /subj").await.unwrap();
+        } else {
+            c.write_all(
+                b"POST /subjects/s/versions HTTP/1.1\r\nHost: localhost\r\n\
+                  Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+            )
+            .await
+            .unwrap();
+        }
+        slow.push(c);
+    }
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        get(&server, "/subjects"),
+    )
+    .await
+    .expect("a normal client is served while the slow ones hold their connections");
+    assert_eq!(answer, (200, json!([])));
+    drop(slow);
+}

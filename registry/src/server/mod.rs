@@ -41,8 +41,15 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration
 /// The default time a client has to send a request's body once its headers are in: 30 s.
 pub const DEFAULT_BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// The default limit on open connections: 256.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// The default limit on open connections: 1024. An idle or slow connection costs little (its
+/// buffers, no body: at most [`MAX_CONCURRENT_BODIES`] bodies are read at once), so the limit is
+/// well above what slow clients can hold for the header and body timeouts before a normal
+/// client is served (Confluent's Jetty has no accept limit at all, only idle timeouts).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// How many request bodies are read at once; more wait (within the body-read timeout). Memory
+/// for bodies is bounded by this times the body limit.
+pub const MAX_CONCURRENT_BODIES: usize = 64;
 
 /// Answers a Protobuf schema in another format, for `?format=...` (Confluent's clients ask for
 /// `format=serialized`: the base64 `FileDescriptorProto`). The Protobuf codec supplies the

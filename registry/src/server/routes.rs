@@ -46,7 +46,11 @@ pub(super) fn router_for(
     loopback: bool,
 ) -> Router {
     let limit = options.body_limit;
-    let body_read = (limit, options.body_read_timeout);
+    let body_read = BodyRead {
+        limit,
+        timeout: options.body_read_timeout,
+        bodies: Arc::new(tokio::sync::Semaphore::new(super::MAX_CONCURRENT_BODIES)),
+    };
     let app = App { registry, options };
     let routes = Router::new()
         .route("/", get(root))
@@ -208,8 +212,20 @@ async fn hygiene(State(loopback): State<bool>, request: Request, next: Next) -> 
 /// Reads a `POST`/`PUT` body (at most `limit` bytes) within `timeout` before the routes see it:
 /// a client trickling its body is answered 408 instead of holding its connection. Runs after
 /// the basic-auth check, so an unauthorized client's body is never read.
+/// How request bodies are read: the limit, the timeout, and the permits for bodies read at once.
+#[derive(Clone)]
+struct BodyRead {
+    limit: usize,
+    timeout: std::time::Duration,
+    bodies: Arc<tokio::sync::Semaphore>,
+}
+
 async fn read_body(
-    State((limit, timeout)): State<(usize, std::time::Duration)>,
+    State(BodyRead {
+        limit,
+        timeout,
+        bodies,
+    }): State<BodyRead>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -227,7 +243,12 @@ async fn read_body(
         return too_large();
     }
     let (parts, body) = request.into_parts();
-    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+    let read = async {
+        // waiting for a permit counts toward the timeout
+        let _permit = bodies.acquire().await;
+        axum::body::to_bytes(body, limit).await
+    };
+    match tokio::time::timeout(timeout, read).await {
         Ok(Ok(bytes)) => {
             next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
                 .await
