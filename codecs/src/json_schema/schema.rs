@@ -1,10 +1,10 @@
 //! A parsed JSON Schema: its registered text, its title, and a compiled validator.
 
 use super::JsonSchemaError;
-use jsonschema::{Retrieve, Uri, Validator};
+use jsonschema::Validator;
 use kcodec_registry::Schema;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// A JSON Schema ready to register and to validate with.
 ///
@@ -31,24 +31,6 @@ pub struct JsonSchema {
     validator: std::sync::Arc<Validator>,
 }
 
-/// Serves `$ref`s to referenced schemas from memory (never from the network or disk).
-struct MapRetriever(HashMap<String, Value>);
-
-impl Retrieve for MapRetriever {
-    fn retrieve(
-        &self,
-        uri: &Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let full = uri.as_str();
-        let path = uri.path().as_str().trim_start_matches('/');
-        self.0
-            .get(full)
-            .or_else(|| self.0.get(path))
-            .cloned()
-            .ok_or_else(|| format!("'{full}' is not among the schema's references").into())
-    }
-}
-
 impl JsonSchema {
     /// Parses and compiles a schema with no references.
     pub fn parse(text: &str) -> Result<Self, JsonSchemaError> {
@@ -62,14 +44,14 @@ impl JsonSchema {
         references: &BTreeMap<String, Schema>,
     ) -> Result<Self, JsonSchemaError> {
         let value: Value = serde_json::from_str(text).map_err(JsonSchemaError::SchemaJson)?;
-        let mut resources = HashMap::with_capacity(references.len());
+        let mut resources = BTreeMap::new();
         for (name, schema) in references {
             let v: Value =
                 serde_json::from_str(&schema.schema).map_err(JsonSchemaError::SchemaJson)?;
             resources.insert(name.clone(), v);
         }
         let validator = jsonschema::options()
-            .with_retriever(MapRetriever(resources))
+            .with_retriever(kcodec_registry::compat::json::References(resources))
             .build(&value)
             .map_err(|e| JsonSchemaError::Schema {
                 message: e.to_string(),

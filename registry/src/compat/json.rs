@@ -161,9 +161,12 @@ fn refuse_ref_cycles(
     Ok(())
 }
 
-/// Serves `$ref`s to a schema's references by name (the whole URI, or its path as a relative
-/// reference resolves against the default base URI).
-struct References(BTreeMap<String, Value>);
+/// Serves a schema's `$ref`s to its references from memory (reference name, or the path of the
+/// URI the `jsonschema` crate resolves it to → the referenced document), never from the network
+/// or disk: the one retriever the registry's checks and kcodec-codecs' JSON Schema serdes
+/// compile schemas with.
+#[derive(Debug, Clone, Default)]
+pub struct References(pub BTreeMap<String, Value>);
 
 impl jsonschema::Retrieve for References {
     fn retrieve(
