@@ -252,16 +252,56 @@ async fn find_coordinator_answers_single_and_batched_keys() {
     .await;
     assert_eq!((r.error_code, r.node_id), (0, billing));
     assert_eq!(r.port, i32::from(addrs[billing.0 as usize].port()));
-    // transaction coordinators do not exist here
-    let r = call(
-        &mut c,
-        4,
-        FindCoordinatorRequest::default()
-            .with_key_type(1)
-            .with_coordinator_keys(vec![s("tx")]),
-    )
-    .await;
-    assert_eq!(r.coordinators[0].error_code, 15);
+    server.shutdown().await;
+}
+
+/// FindCoordinator for what this broker has no coordinator for, at every version with a key
+/// type: a transactional id gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53), which clients
+/// treat as fatal at once (`TransactionManager.FindCoordinatorHandler`), not the retriable
+/// COORDINATOR_NOT_AVAILABLE (15) they retry until their timeout; a share group gets
+/// INVALID_REQUEST (42) as from Kafka without a share coordinator, and so does a key type Kafka
+/// does not know (`KafkaApis.getCoordinator`, `CoordinatorType.forId`). No node is named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn find_coordinator_refuses_transactions_share_groups_and_unknown_key_types() {
+    let (_cluster, server, mut c) = setup().await;
+    for (key_type, code) in [(1, 53), (2, 42), (7, 42)] {
+        for v in 1..=3 {
+            let r = call(
+                &mut c,
+                v,
+                FindCoordinatorRequest::default()
+                    .with_key_type(key_type)
+                    .with_key(s("tx")),
+            )
+            .await;
+            assert_eq!(
+                (r.error_code, r.node_id.0, r.port),
+                (code, -1, -1),
+                "key type {key_type} v{v}"
+            );
+            assert!(r.error_message.is_some_and(|m| !m.is_empty()));
+        }
+        for v in 4..=6 {
+            let r = call(
+                &mut c,
+                v,
+                FindCoordinatorRequest::default()
+                    .with_key_type(key_type)
+                    .with_coordinator_keys(vec![s("tx"), s("other")]),
+            )
+            .await;
+            let answers: Vec<(&str, i16, i32)> = r
+                .coordinators
+                .iter()
+                .map(|co| (co.key.as_str(), co.error_code, co.node_id.0))
+                .collect();
+            assert_eq!(
+                answers,
+                vec![("tx", code, -1), ("other", code, -1)],
+                "key type {key_type} v{v}"
+            );
+        }
+    }
     server.shutdown().await;
 }
 

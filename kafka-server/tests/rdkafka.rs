@@ -280,6 +280,39 @@ async fn rdkafka_compressed_batches_of_every_codec_are_stored_record_for_record(
     server.shutdown().await;
 }
 
+/// A transactional producer fails `init_transactions` at once with a fatal
+/// TRANSACTIONAL_ID_AUTHORIZATION_FAILED (librdkafka's `rd_kafka_txn_handle_FindCoordinator`,
+/// as Java's `TransactionManager.FindCoordinatorHandler`, gives up on it) instead of retrying a
+/// coordinator lookup until its timeout (`_TIMED_OUT`), which is what the timeout here, far
+/// beyond the test's run, would end in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rdkafka_transactional_producer_fails_init_transactions_at_once() {
+    use rdkafka::producer::Producer;
+    let cluster = Cluster::new();
+    let server = kcodec_kafka_server::serve(&cluster, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let p = producer(&server.bootstrap(), &[("transactional.id", "tx-1")]).await;
+    let error = tokio::task::spawn_blocking(move || p.init_transactions(DEADLINE * 10))
+        .await
+        .unwrap()
+        .unwrap_err();
+    let rdkafka::error::KafkaError::Transaction(error) = error else {
+        panic!("not a transaction error: {error}");
+    };
+    assert_eq!(
+        error.code(),
+        RDKafkaErrorCode::TransactionalIdAuthorizationFailed,
+        "{error}"
+    );
+    assert!(error.is_fatal(), "{error}");
+    assert!(
+        error.string().contains("Transactions are not supported"),
+        "{error}"
+    );
+    server.shutdown().await;
+}
+
 /// An idempotent producer (`enable.idempotence=true`) gets a producer id from InitProducerId
 /// and its batches pass the broker's sequence checks: every record once, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

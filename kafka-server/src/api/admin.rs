@@ -19,7 +19,8 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 use kcodec_broker::{BrokerError, Cluster, NewTopic};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 
 fn text(s: impl Into<String>) -> StrBytes {
     StrBytes::from_string(s.into())
@@ -67,12 +68,56 @@ pub const TOPIC_CONFIG_NAMES: &[&str] = &[
     "unclean.leader.election.enable",
 ];
 
+/// Kafka's `Topic.CLUSTER_METADATA_TOPIC_NAME`, which CreateTopics never creates.
+const CLUSTER_METADATA_TOPIC: &str = "__cluster_metadata";
+
+/// Kafka's internal topics (`Topic.INTERNAL_TOPICS`): the coordinators' logs. This broker's
+/// coordinators keep their state without a topic and are ready from the start, so, as on a
+/// Kafka cluster whose coordinators have loaded, these names are taken: CreateTopics answers
+/// `TOPIC_ALREADY_EXISTS` instead of creating an ordinary topic under them.
+const INTERNAL_TOPICS: &[&str] = &[
+    "__consumer_offsets",
+    "__transaction_state",
+    "__share_group_state",
+];
+
+/// The names (or ids) given more than once in a request (each once, in request order): Kafka's
+/// controller answers each of them once with `INVALID_REQUEST` and acts on none of them.
+fn duplicated<T: Eq + Hash + Clone>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut seen = HashSet::new();
+    let mut duplicates = Vec::new();
+    for item in items {
+        if !seen.insert(item.clone()) && !duplicates.contains(&item) {
+            duplicates.push(item);
+        }
+    }
+    duplicates
+}
+
+/// `items` without the later occurrences of a name given more than once, and those names.
+fn first_of_each<T>(items: Vec<T>, name: impl Fn(&T) -> &str) -> (Vec<T>, HashSet<String>) {
+    let duplicates: HashSet<String> = duplicated(items.iter().map(&name))
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let mut answered = HashSet::new();
+    let items = items
+        .into_iter()
+        .filter(|t| !duplicates.contains(name(t)) || answered.insert(name(t).to_owned()))
+        .collect();
+    (items, duplicates)
+}
+
 /// Answers CreateTopics as Kafka's controller does: `-1` partitions or replication factor take
-/// the broker's defaults; a name given twice is refused for each occurrence (`INVALID_REQUEST`);
-/// manual replica assignments are not supported (`INVALID_REPLICA_ASSIGNMENT`); with
-/// `validate_only` nothing is created. Errors: `TOPIC_ALREADY_EXISTS`, `INVALID_TOPIC_EXCEPTION`,
-/// `INVALID_PARTITIONS`, `INVALID_REPLICATION_FACTOR`, `INVALID_CONFIG` (a name not in
-/// [`TOPIC_CONFIG_NAMES`] or a bad value), each with Kafka's message.
+/// the broker's defaults; manual replica assignments are not supported
+/// (`INVALID_REPLICA_ASSIGNMENT`); with `validate_only` nothing is created. A name given more
+/// than once gets one result, `INVALID_REQUEST` with `Duplicate topic name.`, and is not
+/// created, while the other topics are (`ControllerApis.createTopics`); `__cluster_metadata` is
+/// refused (`INVALID_REQUEST`, `Creation of internal topic __cluster_metadata is prohibited.`);
+/// Kafka's internal topics already exist (see [`INTERNAL_TOPICS`]). Errors:
+/// `TOPIC_ALREADY_EXISTS`, `INVALID_TOPIC_EXCEPTION`, `INVALID_PARTITIONS`,
+/// `INVALID_REPLICATION_FACTOR`, `INVALID_CONFIG` (a name not in [`TOPIC_CONFIG_NAMES`] or a bad
+/// value), each with Kafka's message.
 pub(crate) fn create_topics(
     broker: &Broker,
     _header: &RequestHeader,
@@ -80,15 +125,8 @@ pub(crate) fn create_topics(
 ) -> CreateTopicsResponse {
     let cluster = broker.cluster();
     let (default_partitions, default_replication) = cluster.topic_defaults();
-    let mut seen = HashSet::new();
-    let duplicates: HashSet<String> = req
-        .topics
-        .iter()
-        .filter(|t| !seen.insert(t.name.0.to_string()))
-        .map(|t| t.name.0.to_string())
-        .collect();
-    let topics = req
-        .topics
+    let (topics, duplicates) = first_of_each(req.topics, |t| t.name.0.as_str());
+    let topics = topics
         .into_iter()
         .map(|t| {
             let name = t.name.0.to_string();
@@ -105,8 +143,18 @@ pub(crate) fn create_topics(
             if duplicates.contains(&name) {
                 return fail(
                     ResponseError::InvalidRequest,
-                    format!("Found multiple entries for topic {name}."),
+                    "Duplicate topic name.".into(),
                 );
+            }
+            if name == CLUSTER_METADATA_TOPIC {
+                return fail(
+                    ResponseError::InvalidRequest,
+                    format!("Creation of internal topic {CLUSTER_METADATA_TOPIC} is prohibited."),
+                );
+            }
+            if INTERNAL_TOPICS.contains(&name.as_str()) {
+                let e = BrokerError::TopicExists(name);
+                return fail(ResponseError::TopicAlreadyExists, e.to_string());
             }
             if let Some(unknown) = t
                 .configs
@@ -198,7 +246,25 @@ fn validate(cluster: &Cluster, t: &NewTopic) -> kcodec_broker::Result<()> {
     Ok(())
 }
 
-/// Answers DeleteTopics: topics by name (every version) or by id (v6). Errors:
+/// What one entry of a DeleteTopics request names.
+enum Named {
+    Name(String),
+    Id(uuid::Uuid),
+}
+
+/// What DeleteTopics does for one entry.
+enum Step {
+    /// Answered without deleting.
+    Answer(DeletableTopicResult),
+    /// Delete this topic, named by the request (`None`) or found by this id.
+    Delete(String, Option<uuid::Uuid>),
+}
+
+/// Answers DeleteTopics as Kafka's controller does (`ControllerApis.deleteTopics`): topics by
+/// name (every version) or by id (v6). A name or an id given more than once gets one result,
+/// `INVALID_REQUEST` with `Duplicate topic name.` or `Duplicate topic id.`, and is not deleted;
+/// an entry with neither a name nor an id, or with both, is refused (`INVALID_REQUEST`), and so
+/// is a name whose topic the request also names by id (that topic is not deleted). Errors:
 /// `UNKNOWN_TOPIC_OR_PARTITION`, `UNKNOWN_TOPIC_ID`.
 pub(crate) fn delete_topics(
     broker: &Broker,
@@ -206,60 +272,149 @@ pub(crate) fn delete_topics(
     req: DeleteTopicsRequest,
 ) -> DeleteTopicsResponse {
     let cluster = broker.cluster();
-    let mut wanted: Vec<(Option<String>, uuid::Uuid)> = req
+    let result = |name: Option<&str>, id: uuid::Uuid| {
+        DeletableTopicResult::default()
+            .with_name(name.map(|n| TopicName(text(n))))
+            .with_topic_id(id)
+    };
+    let refuse = |name: Option<&str>, id: uuid::Uuid, code: ResponseError, message: String| {
+        result(name, id)
+            .with_error_code(code.code())
+            .with_error_message(Some(text(message)))
+    };
+    let invalid = |name: Option<&str>, id: uuid::Uuid, message: &str| {
+        refuse(name, id, ResponseError::InvalidRequest, message.to_owned())
+    };
+    // every entry in request order: what it names, or its answer when it names nothing usable
+    let entries: Vec<Result<Named, DeletableTopicResult>> = req
         .topic_names
         .iter()
-        .map(|n| (Some(n.0.to_string()), uuid::Uuid::nil()))
-        .collect();
-    wanted.extend(
-        req.topics
-            .iter()
-            .map(|t| (t.name.as_ref().map(|n| n.0.to_string()), t.topic_id)),
-    );
-    let responses = wanted
-        .into_iter()
-        .map(|(name, id)| {
-            let name = match name {
-                Some(n) => Some(n),
-                None => cluster.list_topics().into_iter().find(|n| {
-                    cluster
-                        .describe_topic(n)
-                        .is_ok_and(|d| super::metadata::topic_id(&d) == id)
+        .map(|n| Ok(Named::Name(n.0.to_string())))
+        .chain(
+            req.topics
+                .iter()
+                .map(|t| match (&t.name, t.topic_id.is_nil()) {
+                    (None, true) => Err(invalid(
+                        None,
+                        t.topic_id,
+                        "Neither topic name nor id were specified.",
+                    )),
+                    (None, false) => Ok(Named::Id(t.topic_id)),
+                    (Some(n), true) => Ok(Named::Name(n.0.to_string())),
+                    (Some(n), false) => Err(invalid(
+                        Some(n.0.as_str()),
+                        t.topic_id,
+                        "You may not specify both topic name and topic id.",
+                    )),
                 }),
-            };
-            let mut r = DeletableTopicResult::default().with_topic_id(id);
-            match name {
-                None => {
-                    r.error_code = ResponseError::UnknownTopicId.code();
-                    r.error_message = Some(text(format!("Topic id {id} does not exist.")));
-                }
-                Some(n) => {
-                    let topic_id = cluster
-                        .describe_topic(&n)
-                        .map(|d| super::metadata::topic_id(&d));
-                    r.name = Some(TopicName(text(n.clone())));
-                    match cluster.delete_topic(&n) {
-                        Ok(()) => {
-                            broker.shared.producers.topic_deleted(&n);
-                            if header.request_api_version >= 6 {
-                                r.topic_id = topic_id.unwrap_or_default();
-                            }
-                        }
-                        Err(e) => {
-                            r.error_code = error_code(&e);
-                            r.error_message = Some(text(e.to_string()));
-                        }
-                    }
+        )
+        .collect();
+    let names = entries.iter().filter_map(|e| match e {
+        Ok(Named::Name(n)) => Some(n.as_str()),
+        _ => None,
+    });
+    let duplicate_names: HashSet<&str> = duplicated(names).into_iter().collect();
+    let ids = entries.iter().filter_map(|e| match e {
+        Ok(Named::Id(id)) => Some(*id),
+        _ => None,
+    });
+    let provided_ids: HashSet<uuid::Uuid> = ids.clone().collect();
+    let duplicate_ids: HashSet<uuid::Uuid> = duplicated(ids).into_iter().collect();
+    let by_id: HashMap<uuid::Uuid, String> = if provided_ids.is_empty() {
+        HashMap::new()
+    } else {
+        cluster
+            .list_topics()
+            .into_iter()
+            .filter_map(|n| {
+                Some((
+                    super::metadata::topic_id(&cluster.describe_topic(&n).ok()?),
+                    n,
+                ))
+            })
+            .collect()
+    };
+    let topic_id = |name: &str| {
+        cluster
+            .describe_topic(name)
+            .ok()
+            .map(|d| super::metadata::topic_id(&d))
+    };
+    let mut answered_names = HashSet::new();
+    let mut answered_ids = HashSet::new();
+    // ids whose topic the request also names by name: neither entry deletes it
+    let mut cancelled = HashSet::new();
+    let mut steps = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        match entry {
+            Err(answer) => steps.push(Step::Answer(answer.clone())),
+            Ok(Named::Name(n)) if duplicate_names.contains(n.as_str()) => {
+                if answered_names.insert(n.as_str()) {
+                    steps.push(Step::Answer(invalid(
+                        Some(n),
+                        uuid::Uuid::nil(),
+                        "Duplicate topic name.",
+                    )));
                 }
             }
-            r
+            Ok(Named::Name(n)) => match topic_id(n) {
+                Some(id) if provided_ids.contains(&id) => {
+                    cancelled.insert(id);
+                    steps.push(Step::Answer(invalid(
+                        Some(n),
+                        id,
+                        "The provided topic name maps to an ID that was already supplied.",
+                    )));
+                }
+                _ => steps.push(Step::Delete(n.clone(), None)),
+            },
+            Ok(Named::Id(id)) if duplicate_ids.contains(id) => {
+                if answered_ids.insert(*id) {
+                    steps.push(Step::Answer(invalid(None, *id, "Duplicate topic id.")));
+                }
+            }
+            Ok(Named::Id(id)) => match by_id.get(id) {
+                None => steps.push(Step::Answer(refuse(
+                    None,
+                    *id,
+                    ResponseError::UnknownTopicId,
+                    format!("Topic id {id} does not exist."),
+                ))),
+                Some(n) => steps.push(Step::Delete(n.clone(), Some(*id))),
+            },
+        }
+    }
+    let responses = steps
+        .into_iter()
+        .filter_map(|step| match step {
+            Step::Answer(r) => Some(r),
+            Step::Delete(_, Some(id)) if cancelled.contains(&id) => None,
+            Step::Delete(n, id) => {
+                let id = id.or_else(|| topic_id(&n)).unwrap_or_default();
+                Some(match cluster.delete_topic(&n) {
+                    Ok(()) => {
+                        broker.shared.producers.topic_deleted(&n);
+                        let id = if header.request_api_version >= 6 {
+                            id
+                        } else {
+                            uuid::Uuid::nil()
+                        };
+                        result(Some(&n), id)
+                    }
+                    Err(e) => result(Some(&n), uuid::Uuid::nil())
+                        .with_error_code(error_code(&e))
+                        .with_error_message(Some(text(e.to_string()))),
+                })
+            }
         })
         .collect();
     DeleteTopicsResponse::default().with_responses(responses)
 }
 
 /// Answers CreatePartitions: raises each topic's partition count to `count` (with
-/// `validate_only`, only checks it). Errors: `INVALID_PARTITIONS` (a count not above the
+/// `validate_only`, only checks it). A name given more than once gets one result,
+/// `INVALID_REQUEST` with `Duplicate topic name.`, and is left as it is
+/// (`ControllerApis.createPartitions`). Errors: `INVALID_PARTITIONS` (a count not above the
 /// current one), `UNKNOWN_TOPIC_OR_PARTITION`, `INVALID_REPLICA_ASSIGNMENT` for manual
 /// assignments (not supported).
 pub(crate) fn create_partitions(
@@ -268,12 +423,17 @@ pub(crate) fn create_partitions(
     req: CreatePartitionsRequest,
 ) -> CreatePartitionsResponse {
     let cluster = broker.cluster();
-    let results = req
-        .topics
+    let (topics, duplicates) = first_of_each(req.topics, |t| t.name.0.as_str());
+    let results = topics
         .into_iter()
         .map(|t| {
             let name = t.name.0.to_string();
-            let outcome = if t.assignments.as_ref().is_some_and(|a| !a.is_empty()) {
+            let outcome = if duplicates.contains(&name) {
+                Err((
+                    ResponseError::InvalidRequest.code(),
+                    "Duplicate topic name.".to_owned(),
+                ))
+            } else if t.assignments.as_ref().is_some_and(|a| !a.is_empty()) {
                 Err((
                     ResponseError::InvalidReplicaAssignment.code(),
                     "Manual replica assignments are not supported by this broker.".to_owned(),

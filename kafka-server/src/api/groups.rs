@@ -165,21 +165,54 @@ fn coordinator_for(broker: &Broker, key: &str) -> usize {
     partition as usize % broker.shared.brokers.len().max(1)
 }
 
+/// `FindCoordinatorRequest.CoordinatorType`'s ids.
+const GROUP_COORDINATOR: i8 = 0;
+const TRANSACTION_COORDINATOR: i8 = 1;
+const SHARE_COORDINATOR: i8 = 2;
+
+/// Why a FindCoordinator for `key_type` gets no coordinator (`None`: a group, which has one).
+///
+/// Translation note: this broker has only the group coordinator. For a share group Kafka's
+/// own answer when it runs no share coordinator is `INVALID_REQUEST` (`KafkaApis.getCoordinator`),
+/// as for a type it does not know (`CoordinatorType.forId`); both are given here. Kafka has no
+/// answer for a broker without a transaction coordinator: the retriable
+/// `COORDINATOR_NOT_AVAILABLE` (what it sends while `__transaction_state` loads) has a
+/// transactional producer retry until its `init_transactions` times out, and librdkafka retries
+/// `INVALID_REQUEST` too (`rd_kafka_txn_handle_FindCoordinator`). So a transactional id gets
+/// `TRANSACTIONAL_ID_AUTHORIZATION_FAILED`, what Kafka answers when the client may not use the
+/// id: fatal at once for the Java client (`TransactionManager.FindCoordinatorHandler`) and for
+/// librdkafka, with the message saying why.
+fn no_coordinator(key_type: i8) -> Option<(ResponseError, String)> {
+    match key_type {
+        GROUP_COORDINATOR => None,
+        TRANSACTION_COORDINATOR => Some((
+            ResponseError::TransactionalIdAuthorizationFailed,
+            "Transactions are not supported by this broker (it has no transaction coordinator)."
+                .to_owned(),
+        )),
+        SHARE_COORDINATOR => Some((
+            ResponseError::InvalidRequest,
+            "Share groups are not supported by this broker (it has no share coordinator)."
+                .to_owned(),
+        )),
+        other => Some((
+            ResponseError::InvalidRequest,
+            format!("Unknown coordinator type received: {other}"),
+        )),
+    }
+}
+
+/// Answers FindCoordinator as `KafkaApis.handleFindCoordinatorRequest`: a group's coordinator
+/// is the broker [`coordinator_for`] names; other key types get no coordinator
+/// ([`no_coordinator`]), with node `-1`.
 fn find_coordinator(
     broker: &Broker,
     req: FindCoordinatorRequest,
     v: i16,
 ) -> FindCoordinatorResponse {
     let answer = |key: &str| -> (i16, Option<StrBytes>, i32, String, i32) {
-        if req.key_type != 0 {
-            // transactions and share groups are not implemented
-            return (
-                ResponseError::CoordinatorNotAvailable.code(),
-                Some(s(format!("no coordinator for key type {}", req.key_type))),
-                -1,
-                String::new(),
-                -1,
-            );
+        if let Some((error, message)) = no_coordinator(req.key_type) {
+            return (error.code(), Some(s(message)), -1, String::new(), -1);
         }
         let node = coordinator_for(broker, key);
         match broker.shared.brokers.get(node) {
