@@ -293,6 +293,54 @@ async fn list_offsets_answers_earliest_latest_and_by_timestamp() {
     assert_eq!(r.topics[0].partitions[0].error_code, 3);
 }
 
+/// ListOffsets with a partition named twice (Kafka's `ListOffsetsRequest.duplicatePartitions`
+/// and `ReplicaManager.fetchOffset`, whose answers are a map by partition): that partition is
+/// answered once, INVALID_REQUEST (42) with no offset; the others of the request get theirs; a
+/// topic named twice is answered as one topic.
+#[tokio::test]
+async fn list_offsets_answers_a_duplicated_partition_once_with_invalid_request() {
+    let cluster = Cluster::new();
+    cluster.create_topic(NewTopic::new("t", 2, 1)).unwrap();
+    let producer = cluster.producer(Default::default());
+    for p in [0, 1, 1] {
+        producer
+            .send(ProducerRecord::new("t", Bytes::from("v")).partition(p))
+            .unwrap();
+    }
+    let server = kcodec_kafka_server::serve(&cluster, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let mut s = TcpStream::connect(server.local_addr()).await.unwrap();
+    let latest = |partition: i32| {
+        ListOffsetsPartition::default()
+            .with_partition_index(partition)
+            .with_timestamp(-1)
+    };
+    let topic = |partitions: Vec<ListOffsetsPartition>| {
+        ListOffsetsTopic::default()
+            .with_name(name("t"))
+            .with_partitions(partitions)
+    };
+    let r = call(
+        &mut s,
+        7,
+        ListOffsetsRequest::default()
+            .with_replica_id(BrokerId(-1))
+            .with_topics(vec![
+                topic(vec![latest(0), latest(1)]),
+                topic(vec![latest(0)]),
+            ]),
+    )
+    .await;
+    assert_eq!(r.topics.len(), 1, "one answer for the topic named twice");
+    let got: Vec<(i32, i16, i64)> = r.topics[0]
+        .partitions
+        .iter()
+        .map(|p| (p.partition_index, p.error_code, p.offset))
+        .collect();
+    assert_eq!(got, vec![(0, 42, -1), (1, 0, 2)]);
+}
+
 /// CreateTopics with Kafka's codes (TOPIC_ALREADY_EXISTS 36, INVALID_PARTITIONS 37,
 /// INVALID_REPLICATION_FACTOR 38, INVALID_TOPIC_EXCEPTION 17, INVALID_REQUEST 42, once, for a name
 /// given twice (`ControllerApis.createTopics`), INVALID_CONFIG 40 for an unknown config name as `LogConfig.validateNames`), `validate_only` creating nothing, `-1` taking the broker defaults;

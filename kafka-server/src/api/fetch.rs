@@ -211,39 +211,64 @@ pub(crate) fn list_offsets(
     } else {
         -1
     };
-    let topics = req
+    // A partition named twice gets one INVALID_REQUEST and no offset, and a topic named twice
+    // one response: Kafka's `ListOffsetsRequest.duplicatePartitions` and
+    // `ReplicaManager.fetchOffset` (its answers are a map by partition).
+    let mut seen = std::collections::HashSet::new();
+    let duplicates: std::collections::HashSet<(String, i32)> = req
         .topics
-        .into_iter()
-        .map(|t| {
-            let name = t.name.0.to_string();
-            let info = topic_info(cluster, &name);
-            let partitions = t
-                .partitions
-                .into_iter()
-                .map(|p| {
-                    let r = ListOffsetsPartitionResponse::default()
-                        .with_partition_index(p.partition_index)
-                        .with_timestamp(-1)
-                        .with_offset(-1);
-                    if let Some(e) = leadership(broker, info.as_ref(), p.partition_index) {
-                        return r.with_error_code(e.code());
-                    }
-                    let tp = TopicPartition::new(name.clone(), p.partition_index);
-                    match offset_for(cluster, &tp, p.timestamp) {
-                        Ok(Some((offset, timestamp))) => r
-                            .with_offset(offset)
-                            .with_timestamp(timestamp)
-                            .with_leader_epoch(epoch),
-                        Ok(None) => r.with_leader_epoch(epoch),
-                        Err(e) => r.with_error_code(error_code(&e)),
-                    }
-                })
-                .collect();
-            ListOffsetsTopicResponse::default()
-                .with_name(t.name)
-                .with_partitions(partitions)
+        .iter()
+        .flat_map(|t| {
+            t.partitions
+                .iter()
+                .map(move |p| (t.name.0.to_string(), p.partition_index))
         })
+        .filter(|tp| !seen.insert(tp.clone()))
         .collect();
+    let mut answered = std::collections::HashSet::new();
+    let mut topics: Vec<ListOffsetsTopicResponse> = Vec::new();
+    let mut topic_at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for t in req.topics {
+        let name = t.name.0.to_string();
+        let info = topic_info(cluster, &name);
+        let partitions = t
+            .partitions
+            .into_iter()
+            .filter(|p| answered.insert((name.clone(), p.partition_index)))
+            .map(|p| {
+                let r = ListOffsetsPartitionResponse::default()
+                    .with_partition_index(p.partition_index)
+                    .with_timestamp(-1)
+                    .with_offset(-1);
+                if duplicates.contains(&(name.clone(), p.partition_index)) {
+                    return r.with_error_code(ResponseError::InvalidRequest.code());
+                }
+                if let Some(e) = leadership(broker, info.as_ref(), p.partition_index) {
+                    return r.with_error_code(e.code());
+                }
+                let tp = TopicPartition::new(name.clone(), p.partition_index);
+                match offset_for(cluster, &tp, p.timestamp) {
+                    Ok(Some((offset, timestamp))) => r
+                        .with_offset(offset)
+                        .with_timestamp(timestamp)
+                        .with_leader_epoch(epoch),
+                    Ok(None) => r.with_leader_epoch(epoch),
+                    Err(e) => r.with_error_code(error_code(&e)),
+                }
+            });
+        match topic_at.get(&name) {
+            Some(&at) => topics[at].partitions.extend(partitions),
+            None => {
+                let partitions = partitions.collect();
+                topic_at.insert(name, topics.len());
+                topics.push(
+                    ListOffsetsTopicResponse::default()
+                        .with_name(t.name)
+                        .with_partitions(partitions),
+                )
+            }
+        }
+    }
     ListOffsetsResponse::default().with_topics(topics)
 }
 
