@@ -51,7 +51,7 @@ impl JsonSchema {
             resources.insert(name.clone(), v);
         }
         let validator = jsonschema::options()
-            .with_retriever(kcodec_registry::compat::json::References(resources))
+            .with_retriever(kcodec_registry::compat::json::ReferenceRetriever(resources))
             .build(&value)
             .map_err(|e| JsonSchemaError::Schema {
                 message: e.to_string(),

@@ -82,7 +82,7 @@ impl JsonSchema {
     /// serializes.
     pub fn validate(&self) -> Result<(), RegistryError> {
         jsonschema::options()
-            .with_retriever(References(self.references.clone()))
+            .with_retriever(ReferenceRetriever(self.references.clone()))
             .build(&self.root)
             .map(drop)
             .map_err(|e| RegistryError::InvalidSchema(format!("Invalid JSON Schema: {e}")))?;
@@ -166,9 +166,9 @@ fn refuse_ref_cycles(
 /// or disk: the one retriever the registry's checks and kcodec-codecs' JSON Schema serdes
 /// compile schemas with.
 #[derive(Debug, Clone, Default)]
-pub struct References(pub BTreeMap<String, Value>);
+pub struct ReferenceRetriever(pub BTreeMap<String, Value>);
 
-impl jsonschema::Retrieve for References {
+impl jsonschema::Retrieve for ReferenceRetriever {
     fn retrieve(
         &self,
         uri: &jsonschema::Uri<String>,
