@@ -619,6 +619,8 @@ impl<W> ReaderCache<W> {
 
     /// Calls `f` with the writer for `id` (for the first writer stored: no lock, no hash, no
     /// reference count), or answers [`Unresolved::Schema`] for the async layer to fetch it.
+    /// (The Avro deserializers use it; the others take their writers by value.)
+    #[cfg_attr(not(feature = "avro"), allow(dead_code))]
     #[inline]
     pub(crate) fn with<R>(&self, id: SchemaId, f: impl FnOnce(&W) -> R) -> Result<R, Error> {
         match self.first(id) {
