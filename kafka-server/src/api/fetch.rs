@@ -221,10 +221,15 @@ pub(crate) fn list_offsets(
         .flat_map(|t| {
             t.partitions
                 .iter()
-                .map(move |p| (t.name.0.to_string(), p.partition_index))
+                .map(move |p| (t.name.0.as_str(), p.partition_index))
         })
-        .filter(|tp| !seen.insert(tp.clone()))
+        .filter(|&tp| !seen.insert(tp))
+        .map(|(name, partition)| (name.to_owned(), partition))
         .collect();
+    // Without duplicates (the usual request) nothing is looked up or copied per partition.
+    let duplicated = |name: &str, partition: i32| {
+        !duplicates.is_empty() && duplicates.contains(&(name.to_owned(), partition))
+    };
     let mut answered = std::collections::HashSet::new();
     let mut topics: Vec<ListOffsetsTopicResponse> = Vec::new();
     let mut topic_at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
@@ -234,13 +239,13 @@ pub(crate) fn list_offsets(
         let partitions = t
             .partitions
             .into_iter()
-            .filter(|p| answered.insert((name.clone(), p.partition_index)))
+            .filter(|p| duplicates.is_empty() || answered.insert((name.clone(), p.partition_index)))
             .map(|p| {
                 let r = ListOffsetsPartitionResponse::default()
                     .with_partition_index(p.partition_index)
                     .with_timestamp(-1)
                     .with_offset(-1);
-                if duplicates.contains(&(name.clone(), p.partition_index)) {
+                if duplicated(&name, p.partition_index) {
                     return r.with_error_code(ResponseError::InvalidRequest.code());
                 }
                 if let Some(e) = leadership(broker, info.as_ref(), p.partition_index) {
